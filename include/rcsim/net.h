@@ -1,0 +1,181 @@
+/* rcsim — network and process model.
+ *
+ * Endpoints are dense integers (cluster nodes first, then clients). The model
+ * keeps *connections*, not just reachability, because Redis's link logic (the
+ * stale-link rule, reconnects after a heal, refused connects to a dead node)
+ * depends on them:
+ *
+ *  - rc_net_connect() opens a TCP-like connection from one endpoint to another.
+ *    To a dead endpoint over an open path it fails synchronously (loopback
+ *    ECONNREFUSED). Otherwise a SYN is sent; the connection is established one
+ *    round trip later if both directions are open, and the initiator's
+ *    `connected` handler runs. Across a cut the SYN is lost and retransmitted
+ *    after 1, 3, 7, 15, 31 and 63 s (Linux tcp_syn_retries=6, 1 s initial RTO,
+ *    doubling); the connect fails with a timeout 127 s after it started. So a
+ *    heal is noticed at the next retransmission or when the owner recycles the
+ *    link, as on a real cluster.
+ *  - Messages sent on a connection arrive in send order (TCP) after a latency
+ *    drawn from the *sender's* distribution. Messages sent while connecting are
+ *    buffered and leave when the connection is established.
+ *  - Cuts are per ordered endpoint pair. A cut does not close anything:
+ *    messages on a cut path vanish silently (iptables DROP), whether the cut
+ *    exists at send time or appears while the message is in flight.
+ *  - Loss (per sender) drops whole messages.
+ *  - Processes: stop (SIGSTOP) queues deliveries, which are handed over in
+ *    order on cont, followed by the endpoint's `resumed` handler (where its owner
+ *    runs timers that came due meanwhile); kill closes every connection of the
+ *    endpoint (the peers see a reset one latency later, when the path is open)
+ *    and drops everything in flight to it; restart makes it run again with a new
+ *    incarnation number.
+ *
+ * Message payloads are opaque pointers owned by the caller; the net calls the
+ * release function exactly once per sent message, after delivery or when the
+ * message vanished, so payloads can be pooled and reference-counted.
+ */
+#ifndef RCSIM_NET_H
+#define RCSIM_NET_H
+
+#include "rcsim/engine.h"
+#include "rcsim/rng.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- latency distributions ------------------------------------------- */
+
+typedef enum {
+    RC_DIST_CONSTANT,  /* a */
+    RC_DIST_UNIFORM,   /* uniform in [a, b] */
+    RC_DIST_NORMAL,    /* mean a, standard deviation b, truncated at 0 */
+    RC_DIST_LOGNORMAL, /* median a, log-deviation sigma */
+} rc_dist_kind;
+
+typedef struct {
+    rc_dist_kind kind;
+    rc_time a, b;
+    double sigma;
+} rc_dist;
+
+/* Draws one value (never negative) from the distribution. */
+rc_time rc_dist_sample(const rc_dist *dist, rc_rng *rng);
+/* The distribution's mean, for documentation and tests. */
+double rc_dist_mean(const rc_dist *dist);
+
+/* ---- the network -------------------------------------------------------- */
+
+typedef struct rc_net rc_net;
+
+/* A connection handle; 0 means "no connection". Handles are never reused
+ * within a run. */
+typedef uint64_t rc_conn;
+
+typedef enum {
+    RC_CONN_NONE = 0,    /* unknown handle or fully closed */
+    RC_CONN_CONNECTING,  /* SYN outstanding */
+    RC_CONN_CONNECTED,
+    RC_CONN_CLOSED,      /* closed by one side or failed */
+} rc_conn_state;
+
+typedef enum {
+    RC_PROC_RUNNING,
+    RC_PROC_STOPPED,
+    RC_PROC_DEAD,
+} rc_proc_state;
+
+typedef enum {
+    RC_CONNECT_OK = 0,
+    RC_CONNECT_REFUSED,  /* the peer is dead */
+    RC_CONNECT_TIMEOUT,  /* no answer to any SYN retransmission */
+} rc_connect_result;
+
+/* Callbacks of one endpoint. Any may be NULL. `self` is the endpoint the
+ * callback is for. */
+typedef struct {
+    /* A message arrived on `conn`, sent by endpoint `from`. */
+    void (*deliver)(void *user, int self, rc_conn conn, int from, void *msg);
+    /* A connection this endpoint initiated is established. */
+    void (*connected)(void *user, int self, rc_conn conn);
+    /* A connection this endpoint initiated failed asynchronously. */
+    void (*connect_failed)(void *user, int self, rc_conn conn,
+                           rc_connect_result why);
+    /* The peer closed or reset `conn` (EOF / RST reached this endpoint). */
+    void (*closed)(void *user, int self, rc_conn conn);
+    /* The endpoint was continued after a stop; queued messages were already
+     * delivered. */
+    void (*resumed)(void *user, int self);
+} rc_net_handlers;
+
+typedef void (*rc_msg_release_fn)(void *owner, void *msg);
+
+/* Creates a network of `endpoints` endpoints, all running, with no cuts and
+ * the default latency uniform(100us, 500us). Random draws (latency, loss) use
+ * the RC_STREAM_NET stream of `root_seed`. */
+rc_net *rc_net_new(rc_engine *engine, int endpoints, uint64_t root_seed);
+void rc_net_free(rc_net *net);
+
+int rc_net_endpoints(const rc_net *net);
+void rc_net_set_handlers(rc_net *net, int endpoint,
+                         const rc_net_handlers *handlers, void *user);
+void rc_net_set_release(rc_net *net, rc_msg_release_fn release, void *owner);
+
+/* Link behaviour of messages *sent by* `endpoint` (or by everybody). */
+void rc_net_set_default_latency(rc_net *net, rc_dist dist);
+void rc_net_set_latency(rc_net *net, int endpoint, rc_dist dist);
+void rc_net_set_default_loss(rc_net *net, double probability);
+void rc_net_set_loss(rc_net *net, int endpoint, double probability);
+
+/* Cuts: messages (and SYNs) from `from` to `to` vanish while cut. */
+void rc_net_set_cut(rc_net *net, int from, int to, bool cut);
+bool rc_net_is_cut(const rc_net *net, int from, int to);
+void rc_net_heal_all(rc_net *net);
+
+/* Opens a connection. Returns 0 and sets *result to RC_CONNECT_REFUSED when
+ * the connect fails synchronously; otherwise returns the new handle (state
+ * CONNECTING) and sets *result to RC_CONNECT_OK. `tag` is the caller's label
+ * for the connection (e.g. bus or replication). */
+rc_conn rc_net_connect(rc_net *net, int from, int to, uint32_t tag,
+                       rc_connect_result *result);
+
+rc_conn_state rc_net_conn_state(const rc_net *net, rc_conn conn);
+uint32_t rc_net_conn_tag(const rc_net *net, rc_conn conn);
+/* The endpoint that initiated / accepted the connection, or -1. */
+int rc_net_conn_initiator(const rc_net *net, rc_conn conn);
+int rc_net_conn_acceptor(const rc_net *net, rc_conn conn);
+/* Simulated time when rc_net_connect() created it. */
+rc_time rc_net_conn_ctime(const rc_net *net, rc_conn conn);
+
+/* Closes a connection from endpoint `by`'s side. Messages `by` sent before
+ * still arrive (data precedes FIN); messages towards `by` vanish; the peer's
+ * `closed` handler runs one latency later if the path is open. */
+void rc_net_close(rc_net *net, rc_conn conn, int by);
+
+/* Sends `msg` from endpoint `from` on `conn`. Returns false when the
+ * connection is closed (the message is released at once). A message sent on a
+ * connecting connection waits for establishment. */
+bool rc_net_send(rc_net *net, rc_conn conn, int from, void *msg);
+
+/* Processes. */
+void rc_net_stop(rc_net *net, int endpoint);
+void rc_net_cont(rc_net *net, int endpoint);
+void rc_net_kill(rc_net *net, int endpoint);
+void rc_net_restart(rc_net *net, int endpoint);
+rc_proc_state rc_net_proc_state(const rc_net *net, int endpoint);
+/* Incremented by every kill and restart. */
+uint32_t rc_net_incarnation(const rc_net *net, int endpoint);
+
+/* Counters. */
+typedef struct {
+    uint64_t sent, delivered, vanished_cut, vanished_loss, vanished_closed,
+        vanished_dead;
+    uint64_t connects, refused, timeouts;
+} rc_net_stats;
+rc_net_stats rc_net_get_stats(const rc_net *net);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

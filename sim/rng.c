@@ -1,0 +1,70 @@
+/* Seeded random streams on top of GSL (see rcsim/rng.h for the derivation). */
+#include "rcsim/rng.h"
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdlib.h>
+
+struct rc_rng {
+    gsl_rng *g;
+};
+
+uint64_t rc_splitmix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+unsigned long rc_rng_stream_seed(uint64_t root_seed, uint64_t stream_id)
+{
+    uint64_t mixed = rc_splitmix64(root_seed ^ rc_splitmix64(stream_id));
+    unsigned long seed = (unsigned long)(mixed & 0xffffffffu);
+    return seed ? seed : 1;
+}
+
+rc_rng *rc_rng_new(uint64_t root_seed, uint64_t stream_id)
+{
+    rc_rng *r = malloc(sizeof *r);
+    r->g = gsl_rng_alloc(gsl_rng_taus2);
+    gsl_rng_set(r->g, rc_rng_stream_seed(root_seed, stream_id));
+    return r;
+}
+
+void rc_rng_free(rc_rng *rng)
+{
+    if (!rng)
+        return;
+    gsl_rng_free(rng->g);
+    free(rng);
+}
+
+uint32_t rc_rng_below(rc_rng *rng, uint32_t n)
+{
+    return (uint32_t)gsl_rng_uniform_int(rng->g, n);
+}
+
+double rc_rng_uniform(rc_rng *rng) { return gsl_rng_uniform(rng->g); }
+
+double rc_rng_gaussian(rc_rng *rng, double mean, double sd)
+{
+    return mean + gsl_ran_gaussian_ziggurat(rng->g, sd);
+}
+
+double rc_rng_lognormal(rc_rng *rng, double median, double sigma)
+{
+    return gsl_ran_lognormal(rng->g, log(median), sigma);
+}
+
+double rc_rng_exponential(rc_rng *rng, double mean)
+{
+    return gsl_ran_exponential(rng->g, mean);
+}
+
+void rc_rng_bytes(rc_rng *rng, uint8_t *out, int n)
+{
+    for (int i = 0; i < n; i++)
+        out[i] = (uint8_t)gsl_rng_uniform_int(rng->g, 256);
+}

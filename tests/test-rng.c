@@ -1,0 +1,70 @@
+/* Tests of the seeded random streams. */
+#include "rcsim/rng.h"
+
+#include <glib.h>
+#include <math.h>
+
+static void test_same_seed_same_sequence(void)
+{
+    rc_rng *a = rc_rng_new(7, RC_STREAM_NODE(3));
+    rc_rng *b = rc_rng_new(7, RC_STREAM_NODE(3));
+    for (int i = 0; i < 1000; i++)
+        g_assert_cmpuint(rc_rng_below(a, 1000000), ==, rc_rng_below(b, 1000000));
+    rc_rng_free(a);
+    rc_rng_free(b);
+}
+
+static int count_equal_draws(rc_rng *a, rc_rng *b)
+{
+    int same = 0;
+    for (int i = 0; i < 1000; i++)
+        same += rc_rng_below(a, 1u << 30) == rc_rng_below(b, 1u << 30);
+    return same;
+}
+
+static void test_streams_differ(void)
+{
+    rc_rng *n0 = rc_rng_new(7, RC_STREAM_NODE(0));
+    rc_rng *n1 = rc_rng_new(7, RC_STREAM_NODE(1));
+    rc_rng *net = rc_rng_new(7, RC_STREAM_NET);
+    rc_rng *other_seed = rc_rng_new(8, RC_STREAM_NODE(0));
+    rc_rng *n0b = rc_rng_new(7, RC_STREAM_NODE(0));
+    g_assert_cmpint(count_equal_draws(n0, n1), <, 5);
+    g_assert_cmpint(count_equal_draws(n1, net), <, 5);
+    g_assert_cmpint(count_equal_draws(other_seed, n0b), <, 5);
+    rc_rng_free(n0);
+    rc_rng_free(n1);
+    rc_rng_free(net);
+    rc_rng_free(other_seed);
+    rc_rng_free(n0b);
+}
+
+static void test_seed_never_zero(void)
+{
+    for (uint64_t root = 0; root < 2000; root++)
+        for (uint64_t s = 0; s < 8; s++)
+            g_assert_cmpuint(rc_rng_stream_seed(root, s), !=, 0);
+}
+
+static void test_uniform_range_and_mean(void)
+{
+    rc_rng *r = rc_rng_new(1, RC_STREAM_WORKLOAD);
+    double sum = 0;
+    for (int i = 0; i < 100000; i++) {
+        uint32_t v = rc_rng_below(r, 500);
+        g_assert_cmpuint(v, <, 500);
+        sum += v;
+    }
+    g_assert_cmpfloat(fabs(sum / 100000 - 249.5), <, 2.0);
+    rc_rng_free(r);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/rng/same-seed-same-sequence", test_same_seed_same_sequence);
+    g_test_add_func("/rng/streams-differ", test_streams_differ);
+    g_test_add_func("/rng/seed-never-zero", test_seed_never_zero);
+    g_test_add_func("/rng/uniform-range-and-mean", test_uniform_range_and_mean);
+    return g_test_run();
+}
