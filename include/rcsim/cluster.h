@@ -1,0 +1,153 @@
+/* rcsim — Redis Cluster 7.0.15 nodes inside the simulator.
+ *
+ * rc_cluster owns one simulated redis-server per layout node. Each node runs
+ * the cluster-bus logic of Redis 7.0.15 (gossip, PFAIL/FAIL, elections,
+ * epochs, UPDATE, cluster state, replica migration, manual failover) on top of
+ * the engine and the network model; see docs/protocol.md for the mapping of
+ * rules to code. The cluster emits every decision on the event bus; the
+ * functions below let a scenario runner inject faults and commands and read
+ * each node's own view (never a global truth, except where stated).
+ */
+#ifndef RCSIM_CLUSTER_H
+#define RCSIM_CLUSTER_H
+
+#include "rcsim/engine.h"
+#include "rcsim/events.h"
+#include "rcsim/layout.h"
+#include "rcsim/net.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RC_CLUSTER_SLOTS 16384
+#define RC_NO_NODE (-1)
+
+/* Per-node settings (redis.conf / CONFIG SET). Times in milliseconds. */
+typedef struct {
+    int64_t node_timeout_ms;      /* cluster-node-timeout (15000) */
+    int validity_factor;          /* cluster-replica-validity-factor (10) */
+    int migration_barrier;        /* cluster-migration-barrier (1) */
+    bool full_coverage;           /* cluster-require-full-coverage (yes) */
+    bool reads_when_down;         /* cluster-allow-reads-when-down (no) */
+    bool replica_migration;       /* cluster-allow-replica-migration (yes) */
+    bool replica_no_failover;     /* cluster-replica-no-failover (no) */
+    int64_t repl_ping_period_ms;  /* repl-ping-replica-period (10 s) */
+    int64_t repl_timeout_ms;      /* repl-timeout (60 s) */
+} rc_node_config;
+
+/* Redis 7.0.15's defaults. */
+rc_node_config rc_node_config_default(void);
+
+/* Sets one key (scenario spelling, e.g. "node-timeout", value "5000ms" already
+ * converted by the caller into `value_ms` or `value_int`/`value_bool`). Returns
+ * false for an unknown key. Keys: node-timeout, validity-factor,
+ * migration-barrier, full-coverage, reads-when-down, replica-migration,
+ * replica-no-failover, repl-ping-period, repl-timeout. */
+bool rc_node_config_set(rc_node_config *cfg, const char *key, int64_t value);
+
+typedef struct rc_cluster rc_cluster;
+
+/* Creates the cluster exactly as `redis-cli --cluster create` leaves it
+ * (redis-cluster-model.md §12.3): contiguous slot ranges with redis-cli's
+ * single-precision rounding, config epochs 1..N in layout order, current epoch
+ * N everywhere, everyone knows everyone, replicas attached and synced. Node IDs
+ * come from each node's RNG stream. `configs` has one entry per node. Nothing
+ * runs until rc_cluster_start(). The layout, engine, net and bus must outlive
+ * the cluster; the cluster installs itself as the net handler of endpoints
+ * 0..nodes-1. */
+rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
+                           const rc_layout *layout, const rc_node_config *configs,
+                           uint64_t seed);
+void rc_cluster_free(rc_cluster *cluster);
+
+/* Schedules every node's 100 ms cron at its own random phase in [0, 100 ms). */
+void rc_cluster_start(rc_cluster *cluster);
+
+int rc_cluster_size(const rc_cluster *cluster); /* number of nodes */
+const rc_layout *rc_cluster_layout(const rc_cluster *cluster);
+/* The node's 40-hex ID (NUL-terminated). */
+const char *rc_cluster_node_id(const rc_cluster *cluster, int node);
+/* First and last slot of master `i` (0-based) at creation. */
+void rc_cluster_initial_range(const rc_cluster *cluster, int master_index,
+                              int *first, int *last);
+
+/* ---- faults and commands ---------------------------------------------- */
+
+void rc_cluster_stop(rc_cluster *cluster, int node);
+void rc_cluster_cont(rc_cluster *cluster, int node);
+void rc_cluster_kill(rc_cluster *cluster, int node);
+/* Starts a killed node again from its persisted nodes.conf state (§13.3). */
+void rc_cluster_restart(rc_cluster *cluster, int node);
+
+typedef enum {
+    RC_FAILOVER_DEFAULT,
+    RC_FAILOVER_FORCE,
+    RC_FAILOVER_TAKEOVER,
+} rc_failover_mode;
+
+/* CLUSTER FAILOVER [FORCE|TAKEOVER] on `node`. Returns NULL on success or
+ * Redis's error text. A stopped or dead node does not answer (returns
+ * "node not running"). */
+const char *rc_cluster_failover(rc_cluster *cluster, int node, rc_failover_mode mode);
+/* CLUSTER REPLICATE <master>. Returns NULL or Redis's error text. */
+const char *rc_cluster_replicate(rc_cluster *cluster, int node, int master);
+/* CONFIG SET on a running node. */
+rc_node_config *rc_cluster_config(rc_cluster *cluster, int node);
+
+/* ---- each node's own view ------------------------------------------- */
+
+bool rc_cluster_alive(const rc_cluster *cluster, int node);    /* not killed */
+bool rc_cluster_running(const rc_cluster *cluster, int node);  /* alive and not stopped */
+bool rc_cluster_is_master(const rc_cluster *cluster, int node);
+int rc_cluster_master_of(const rc_cluster *cluster, int node);  /* -1 if none */
+bool rc_cluster_state_ok(const rc_cluster *cluster, int node);
+/* Observer's flags on subject: RC_FLAG_PFAIL / RC_FLAG_FAIL bits. */
+#define RC_FLAG_PFAIL 4
+#define RC_FLAG_FAIL 8
+unsigned rc_cluster_flags(const rc_cluster *cluster, int observer, int subject);
+int rc_cluster_slot_owner(const rc_cluster *cluster, int observer, int slot);
+uint64_t rc_cluster_current_epoch(const rc_cluster *cluster, int node);
+/* The node's own configEpoch (for a replica, its own stored value). */
+uint64_t rc_cluster_config_epoch(const rc_cluster *cluster, int node);
+/* Observer's view of subject's configEpoch. */
+uint64_t rc_cluster_view_config_epoch(const rc_cluster *cluster, int observer, int subject);
+/* Number of slots the observer binds to subject. */
+int rc_cluster_view_numslots(const rc_cluster *cluster, int observer, int subject);
+bool rc_cluster_write_paused(const rc_cluster *cluster, int node);
+int64_t rc_cluster_repl_offset(const rc_cluster *cluster, int node);
+
+/* What a node answers to a keyed command for `slot` (§8.2). */
+typedef enum {
+    RC_REPLY_OK,
+    RC_REPLY_MOVED,
+    RC_REPLY_CLUSTERDOWN,
+    RC_REPLY_PAUSED, /* held: writes paused by a manual failover */
+} rc_reply;
+rc_reply rc_cluster_query(const rc_cluster *cluster, int node, int slot,
+                          bool is_write, int *moved_to);
+
+/* Totals over the run: elections started and promotions. */
+uint64_t rc_cluster_elections(const rc_cluster *cluster);
+uint64_t rc_cluster_promotions(const rc_cluster *cluster);
+bool rc_cluster_was_promoted(const rc_cluster *cluster, int node);
+
+/* Messages sent, by type (the CLUSTER INFO stats names in type-id order:
+ * ping pong meet fail publish auth-req auth-ack update mfstart module
+ * publishshard), summed over all nodes and process lifetimes. */
+#define RC_MSG_TYPES 11
+void rc_cluster_message_totals(const rc_cluster *cluster, uint64_t out[RC_MSG_TYPES]);
+const char *rc_cluster_msg_type_name(int type);
+
+/* CLUSTER NODES and CLUSTER INFO text of one node's view, in Redis's formats
+ * (§13.1-13.2). The caller frees the string with g_free(). */
+char *rc_cluster_nodes_text(const rc_cluster *cluster, int node);
+char *rc_cluster_info_text(const rc_cluster *cluster, int node);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,464 @@
+/* The cluster bus: building, sending and processing messages
+ * (redis-cluster-model.md §3 and §4; clusterSendPing, clusterProcessPacket,
+ * clusterProcessGossipSection, markNodeAsFailingIfNeeded,
+ * clearNodeFailureIfNeeded). */
+#include "cluster/cluster_int.h"
+
+#include <string.h>
+
+/* ====================================================================== */
+/* Message pool                                                           */
+/* ====================================================================== */
+
+/* Returns a message of `type` with the common header filled as
+ * clusterBuildMessageHdr does: a replica with a known master advertises its
+ * master's configEpoch and slots; masters their own. One reference is held by
+ * the caller. */
+bus_msg *cl_msg_new(node *me, int type)
+{
+    rc_cluster *c = me->c;
+    bus_msg *m = c->msg_free;
+    if (m)
+        c->msg_free = m->next_free;
+    else
+        m = g_new0(bus_msg, 1);
+    int master = cl_is_master(me) ? -1 : cl_my_master(me);
+    int claimant = master >= 0 ? master : me->id;
+    m->kind = MSGK_BUS;
+    m->type = (uint8_t)type;
+    m->refs = 1;
+    m->sender = me->id;
+    m->flags = me->flags[me->id];
+    m->slaveof = master;
+    m->current_epoch = me->current_epoch;
+    m->config_epoch = me->config_epoch[claimant];
+    m->offset = cl_repl_processed_offset(me);
+    m->myslots = cl_claim_of(me, claimant);
+    m->mflags = (cl_is_master(me) && me->mf_end) ? MF_PAUSED : 0;
+    m->about = -1;
+    m->update_epoch = 0;
+    m->update_slots = NULL;
+    m->count = 0;
+    return m;
+}
+
+void cl_msg_unref(rc_cluster *c, bus_msg *m)
+{
+    if (--m->refs > 0)
+        return;
+    cl_slotset_unref(c, m->myslots);
+    cl_slotset_unref(c, m->update_slots);
+    m->myslots = m->update_slots = NULL;
+    m->next_free = c->msg_free;
+    c->msg_free = m;
+}
+
+/* The net's release callback for both bus and replication messages. */
+void cl_msg_release(void *owner, void *msg)
+{
+    rc_cluster *c = owner;
+    if (*(uint8_t *)msg == MSGK_BUS)
+        cl_msg_unref(c, msg);
+    else
+        cl_repl_release(c, msg);
+}
+
+/* Queues m on conn; counts it as sent (clusterSendMessage). */
+static void send_on_conn(node *me, rc_conn conn, bus_msg *m)
+{
+    me->stats_sent[m->type]++;
+    me->c->msg_totals[m->type]++;
+    m->refs++;
+    rc_net_send(me->c->net, conn, me->id, m);
+}
+
+/* Sends m on my outbound link to `to`, if I have one. */
+void cl_send_on_link(node *me, int to, bus_msg *m)
+{
+    if (me->link[to])
+        send_on_conn(me, me->link[to], m);
+}
+
+/* clusterBroadcastMessage: every node with a link except myself. Consumes
+ * the caller's reference. */
+void cl_broadcast(node *me, bus_msg *m)
+{
+    for (int x = 0; x < me->c->n; x++)
+        if (x != me->id && me->link[x])
+            send_on_conn(me, me->link[x], m);
+    cl_msg_unref(me->c, m);
+}
+
+/* ====================================================================== */
+/* PING / PONG / MEET with gossip (§3.4)                                  */
+/* ====================================================================== */
+
+static void gossip_append(node *me, bus_msg *m, int x)
+{
+    if (m->count == m->cap) {
+        m->cap = m->cap ? (uint16_t)(m->cap * 2) : 8;
+        m->gossip = g_renew(gossip_entry, m->gossip, m->cap);
+    }
+    gossip_entry *e = &m->gossip[m->count++];
+    e->node = x;
+    e->flags = me->flags[x];
+    e->ping_sent_s = (uint32_t)(me->ping_sent[x] / 1000);
+    e->pong_received_s = (uint32_t)(me->pong_received[x] / 1000);
+}
+
+/* The random part of the gossip section: up to `wanted` distinct non-PFAIL
+ * nodes drawn uniformly (myself skipped; nodes without a link and without
+ * slots skipped), at most 3*wanted draws. */
+static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes)
+{
+    int n = me->c->n;
+    uint32_t stamp = ++me->gossip_packet_counter;
+    int iterations_left = wanted * 3;
+    while (freshnodes > 0 && m->count < wanted && iterations_left-- > 0) {
+        int x = (int)rc_rng_below(me->rng, (uint32_t)n);
+        if (x == me->id)
+            continue;
+        uint16_t f = me->flags[x];
+        if (f & F_PFAIL)
+            continue;
+        if ((f & (F_HANDSHAKE | F_NOADDR)) || (!me->link[x] && me->numslots[x] == 0)) {
+            freshnodes--;
+            continue;
+        }
+        if (me->gossip_stamp[x] == stamp)
+            continue;
+        me->gossip_stamp[x] = stamp;
+        freshnodes--;
+        gossip_append(me, m, x);
+    }
+}
+
+/* clusterSendPing: builds a PING, PONG or MEET for `to` with a fresh gossip
+ * section and sends it on `conn`. A PING on my outbound link sets ping_sent.
+ * Why ~N/10 entries: every node should hear about every other node from a
+ * majority within a node timeout, while keeping messages small. */
+void cl_send_ping(node *me, int to, int type, rc_conn conn)
+{
+    int d = me->c->n;
+    int freshnodes = d - 2;
+    int wanted = d / 10;
+    if (wanted < 3)
+        wanted = 3;
+    if (wanted > freshnodes)
+        wanted = freshnodes;
+    int pfail_wanted = me->stats_pfail_nodes;
+    if (type == MSG_PING && conn == me->link[to])
+        me->ping_sent[to] = cl_now(me);
+    bus_msg *m = cl_msg_new(me, type);
+    gossip_random_part(me, m, wanted, freshnodes);
+    for (int x = 0; x < d && pfail_wanted > 0; x++) {
+        if (!(me->flags[x] & F_PFAIL) || (me->flags[x] & (F_HANDSHAKE | F_NOADDR)))
+            continue;
+        gossip_append(me, m, x);
+        pfail_wanted--;
+    }
+    send_on_conn(me, conn, m);
+    cl_msg_unref(me->c, m);
+}
+
+/* clusterBroadcastPong: a PONG to every linked node, or only to the replicas
+ * of my master (or of me) with `local_slaves_only`. */
+void cl_broadcast_pong(node *me, bool local_slaves_only)
+{
+    int mymaster = cl_my_master(me);
+    for (int x = 0; x < me->c->n; x++) {
+        if (x == me->id || !me->link[x])
+            continue;
+        if (local_slaves_only) {
+            int xm = me->slaveof[x];
+            bool sibling = (me->flags[x] & F_SLAVE) && xm >= 0 &&
+                           (xm == mymaster || xm == me->id);
+            if (!sibling)
+                continue;
+        }
+        cl_send_ping(me, x, MSG_PONG, me->link[x]);
+    }
+}
+
+/* clusterSendUpdate: tells `to` that `about` owns its slots with its (higher)
+ * configEpoch; slots bound to `about` but not claimed by it are left out. */
+void cl_send_update(node *me, int to, int about)
+{
+    if (!me->link[to])
+        return;
+    bus_msg *m = cl_msg_new(me, MSG_UPDATE);
+    m->about = about;
+    m->update_epoch = me->config_epoch[about];
+    slotset *s = g_new0(slotset, 1);
+    s->refs = 1;
+    for (int j = 0; j < SLOTS; j++) {
+        bool not_claimed = (me->not_claiming[j >> 6] >> (j & 63)) & 1;
+        if (me->owner[j] == about && !not_claimed) {
+            s->bits[j >> 6] |= UINT64_C(1) << (j & 63);
+            s->count++;
+            s->hash ^= me->c->slot_key[j];
+        }
+    }
+    m->update_slots = s;
+    send_on_conn(me, me->link[to], m);
+    cl_msg_unref(me->c, m);
+}
+
+/* freeClusterLink for my outbound link to x; cron recreates it. */
+void cl_link_free(node *me, int x)
+{
+    if (!me->link[x])
+        return;
+    rc_net_close(me->c->net, me->link[x], me->id);
+    me->link[x] = 0;
+}
+
+/* ====================================================================== */
+/* Failure detection on receipt (§4.5-§4.7)                               */
+/* ====================================================================== */
+
+/* markNodeAsFailingIfNeeded: promotes my PFAIL on x to FAIL when valid
+ * reports (+1 if I am a master) reach the quorum, and broadcasts FAIL. */
+static void mark_node_as_failing_if_needed(node *me, int x)
+{
+    if (!(me->flags[x] & F_PFAIL) || (me->flags[x] & F_FAIL))
+        return;
+    int failures = cl_report_count(me, x);
+    if (cl_is_master(me))
+        failures++;
+    if (failures < cl_quorum(me))
+        return;
+    cl_log(me, '*', "Marking node %s as failing (quorum reached).", cl_node_name(me, x));
+    cl_clear_flag(me, x, F_PFAIL);
+    cl_set_flag(me, x, F_FAIL);
+    me->fail_time[x] = cl_now(me);
+    cl_emit(me, RC_EV_FAIL, x, failures, 0, 0, false, "quorum");
+    bus_msg *m = cl_msg_new(me, MSG_FAIL);
+    m->about = x;
+    cl_broadcast(me, m);
+    cl_request(me, TODO_UPDATE_STATE | TODO_SAVE_CONFIG);
+}
+
+/* clearNodeFailureIfNeeded: called on a PONG from x on my outbound link. */
+static void clear_node_failure_if_needed(node *me, int x)
+{
+    const char *reason = NULL;
+    if ((me->flags[x] & F_SLAVE) || me->numslots[x] == 0) {
+        bool replica = me->flags[x] & F_SLAVE;
+        cl_log(me, '*', "Clear FAIL state for node %s: %s is reachable again.",
+               cl_node_name(me, x), replica ? "replica" : "master without slots");
+        reason = replica ? "replica_reachable" : "no_slots";
+    } else if (cl_now(me) - me->fail_time[x] >
+               me->cfg.node_timeout_ms * FAIL_UNDO_TIME_MULT) {
+        cl_log(me, '*', "Clear FAIL state for node %s: is reachable again and nobody "
+               "is serving its slots after some time.", cl_node_name(me, x));
+        reason = "undo_time";
+    }
+    if (!reason)
+        return;
+    cl_clear_flag(me, x, F_FAIL);
+    cl_emit(me, RC_EV_FAIL_CLEAR, x, 0, 0, 0, false, reason);
+    cl_request(me, TODO_UPDATE_STATE | TODO_SAVE_CONFIG);
+}
+
+/* clusterProcessGossipSection: failure reports from master senders, and the
+ * pong-time trust that defers my own pings while others hear from a node. */
+static void process_gossip(node *me, int sender, const bus_msg *m)
+{
+    bool from_master = me->flags[sender] & F_MASTER;
+    mstime_t now = cl_now(me);
+    for (int i = 0; i < m->count; i++) {
+        const gossip_entry *e = &m->gossip[i];
+        int x = e->node;
+        bool suspected = e->flags & (F_PFAIL | F_FAIL);
+        if (from_master && x != me->id) {
+            if (suspected) {
+                cl_report_add(me, x, sender);
+                mark_node_as_failing_if_needed(me, x);
+            } else if (me->report_head[x] >= 0) {
+                cl_report_remove(me, x, sender);
+            }
+        }
+        if (!suspected && me->ping_sent[x] == 0 && cl_report_count(me, x) == 0) {
+            mstime_t t = (mstime_t)e->pong_received_s * 1000;
+            if (t <= now + 500 && t > me->pong_received[x])
+                me->pong_received[x] = t;
+        }
+    }
+}
+
+/* ====================================================================== */
+/* Packet processing (§4.1-§4.4, §4.8-§4.10)                              */
+/* ====================================================================== */
+
+/* §4.1 header side effects, for every message type from a known sender. */
+static void process_header(node *me, int sender, const bus_msg *m)
+{
+    me->data_received[sender] = cl_now(me);
+    if (m->current_epoch > me->current_epoch)
+        cl_set_current_epoch(me, m->current_epoch);
+    if (m->config_epoch > me->config_epoch[sender]) {
+        me->config_epoch[sender] = m->config_epoch;
+        cl_request(me, TODO_SAVE_CONFIG);
+    }
+    me->repl_offset[sender] = m->offset;
+    if (!cl_is_master(me) && me->mf_end && sender == cl_my_master(me) &&
+        (m->mflags & MF_PAUSED) && me->mf_master_offset == -1) {
+        me->mf_master_offset = m->offset;
+        cl_request(me, TODO_HANDLE_MANUALFAILOVER);
+        cl_log(me, '#', "Received replication offset for paused master manual "
+               "failover: %lld", (long long)m->offset);
+    }
+}
+
+/* §4.3 step 5: the sender's role and master as it announces them. */
+static void update_sender_role(node *me, int sender, const bus_msg *m)
+{
+    if (m->slaveof < 0) {
+        cl_set_node_as_master(me, sender);
+        return;
+    }
+    if (me->flags[sender] & F_MASTER) {
+        /* clusterDelNodeSlots: its slots become unassigned in my view. */
+        for (int j = 0; j < SLOTS; j++)
+            if (me->owner[j] == sender)
+                cl_bind_slot(me, j, -1);
+        cl_clear_flag(me, sender, F_MASTER | F_MIGRATE_TO);
+        cl_set_flag(me, sender, F_SLAVE);
+        cl_request(me, TODO_SAVE_CONFIG | TODO_UPDATE_STATE);
+    }
+    int old = me->slaveof[sender];
+    if (old != m->slaveof) {
+        me->slaveof[sender] = m->slaveof;
+        if (old >= 0) {
+            bool any = false;
+            for (int i = 0; i < me->c->n && !any; i++)
+                any = me->slaveof[i] == old;
+            if (!any)
+                cl_clear_flag(me, old, F_MIGRATE_TO);
+        }
+        cl_set_flag(me, m->slaveof, F_MIGRATE_TO);
+        cl_request(me, TODO_SAVE_CONFIG);
+    }
+}
+
+/* §4.3 step 8: the first claimed slot whose owner in my view has a greater
+ * configEpoch than the sender advertises earns the sender one UPDATE. */
+static void maybe_send_update(node *me, int sender, const bus_msg *m)
+{
+    for (int j = 0; j < SLOTS; j++) {
+        if (!slotset_has(m->myslots, j))
+            continue;
+        uint16_t o = me->owner[j];
+        if (o == NO_OWNER || o == sender ||
+            ((me->not_claiming[j >> 6] >> (j & 63)) & 1))
+            continue;
+        if (me->config_epoch[o] > m->config_epoch) {
+            cl_send_update(me, sender, o);
+            return;
+        }
+    }
+}
+
+/* §4.3: configuration processing shared by PING, PONG and MEET. */
+static void process_ping_pong(node *me, rc_conn conn, int sender, const bus_msg *m)
+{
+    if (m->flags & F_NOFAILOVER)
+        cl_set_flag(me, sender, F_NOFAILOVER);
+    else
+        cl_clear_flag(me, sender, F_NOFAILOVER);
+
+    if (m->type == MSG_PONG && conn == me->link[sender]) {
+        me->pong_received[sender] = cl_now(me);
+        me->ping_sent[sender] = 0;
+        if (me->flags[sender] & F_PFAIL) {
+            cl_clear_flag(me, sender, F_PFAIL);
+            cl_emit(me, RC_EV_PFAIL_CLEAR, sender, 0, 0, 0, false, NULL);
+            cl_request(me, TODO_UPDATE_STATE | TODO_SAVE_CONFIG);
+        } else if (me->flags[sender] & F_FAIL) {
+            clear_node_failure_if_needed(me, sender);
+        }
+    }
+
+    update_sender_role(me, sender, m);
+
+    int sender_master = (me->flags[sender] & F_MASTER) ? sender : me->slaveof[sender];
+    bool dirty = sender_master >= 0 &&
+                 (me->slots_hash[sender_master] != m->myslots->hash ||
+                  me->numslots[sender_master] != m->myslots->count);
+    if ((me->flags[sender] & F_MASTER) && dirty)
+        cl_update_slots_config_with(me, sender, m->config_epoch, m->myslots);
+    if (dirty)
+        maybe_send_update(me, sender, m);
+
+    if (cl_is_master(me) && (me->flags[sender] & F_MASTER) &&
+        m->config_epoch == me->config_epoch[me->id])
+        cl_handle_config_epoch_collision(me, sender);
+
+    process_gossip(me, sender, m);
+}
+
+/* §4.8: a FAIL message marks the node failing without a quorum check. */
+static void process_fail(node *me, int sender, const bus_msg *m)
+{
+    int x = m->about;
+    if (x < 0 || x == me->id || (me->flags[x] & F_FAIL))
+        return;
+    cl_log(me, '*', "FAIL message received from %s about %s", cl_node_name(me, sender),
+           cl_node_name(me, x));
+    cl_set_flag(me, x, F_FAIL);
+    me->fail_time[x] = cl_now(me);
+    cl_clear_flag(me, x, F_PFAIL);
+    cl_emit(me, RC_EV_FAIL, x, -1, 0, 0, false, "message");
+    cl_request(me, TODO_UPDATE_STATE | TODO_SAVE_CONFIG);
+}
+
+/* §4.9: an UPDATE rebinds the named node's slots if its epoch is newer. */
+static void process_update(node *me, const bus_msg *m)
+{
+    int x = m->about;
+    if (x < 0 || me->config_epoch[x] >= m->update_epoch)
+        return;
+    if (me->flags[x] & F_SLAVE)
+        cl_set_node_as_master(me, x);
+    me->config_epoch[x] = m->update_epoch;
+    cl_request(me, TODO_SAVE_CONFIG | TODO_FSYNC_CONFIG);
+    cl_update_slots_config_with(me, x, m->update_epoch, m->update_slots);
+}
+
+/* clusterProcessPacket for one bus message that arrived on `conn`. */
+void cl_on_bus_message(node *me, rc_conn conn, int from, bus_msg *m)
+{
+    int sender = m->sender;
+    me->stats_received[m->type]++;
+    if (sender < 0 || sender == me->id)
+        return;
+    process_header(me, sender, m);
+    switch (m->type) {
+    case MSG_PING:
+    case MSG_MEET:
+        cl_send_ping(me, sender, MSG_PONG, conn);
+        process_ping_pong(me, conn, sender, m);
+        break;
+    case MSG_PONG:
+        process_ping_pong(me, conn, sender, m);
+        break;
+    case MSG_FAIL:
+        process_fail(me, sender, m);
+        break;
+    case MSG_UPDATE:
+        process_update(me, m);
+        break;
+    case MSG_AUTH_REQUEST:
+        cl_send_failover_auth_if_needed(me, sender, m);
+        break;
+    case MSG_AUTH_ACK:
+        cl_on_auth_ack(me, sender, m);
+        break;
+    case MSG_MFSTART:
+        cl_on_mfstart(me, sender, conn);
+        break;
+    default:
+        break;
+    }
+}

@@ -1,0 +1,363 @@
+/* Internal state of the simulated Redis 7.0.15 cluster nodes.
+ *
+ * Layout (designed for 1000+ masters): a node's view of the other nodes is a
+ * structure of arrays indexed by dense node id, so the gossip hot path reads
+ * a few contiguous arrays; slot ownership is one uint16_t owner[16384] per
+ * observer, and each (observer, subject) pair keeps the number of slots and a
+ * 64-bit Zobrist hash of the slot set, so the "does the sender's claim differ
+ * from my view" test of every PING/PONG is a hash comparison instead of a
+ * 2 KB bitmap comparison. Failure reports live in one shared pool of linked
+ * records, so a pair costs nothing while nobody suspects the subject.
+ *
+ * Simplifications that are documented in docs/protocol.md: every node knows
+ * every other node from creation on (no CLUSTER MEET / FORGET, so HANDSHAKE
+ * and NOADDR never occur), and addresses never change.
+ */
+#ifndef RCSIM_CLUSTER_INT_H
+#define RCSIM_CLUSTER_INT_H
+
+#include "rcsim/cluster.h"
+#include "rcsim/rng.h"
+
+#include <glib.h>
+#include <stdint.h>
+
+/* ---- constants (redis-cluster-model.md, "Constants at a glance") -------- */
+
+#define SLOTS RC_CLUSTER_SLOTS
+#define SLOT_WORDS (SLOTS / 64)
+#define NO_OWNER 0xFFFFu
+#define CRON_PERIOD_MS 100
+#define FAIL_REPORT_VALIDITY_MULT 2
+#define FAIL_UNDO_TIME_MULT 2
+#define MF_TIMEOUT_MS 5000
+#define MF_PAUSE_MULT 2
+#define SLAVE_MIGRATION_DELAY_MS 5000
+#define WRITABLE_DELAY_MS 2000
+#define MIN_REJOIN_DELAY_MS 500
+#define MAX_REJOIN_DELAY_MS 5000
+#define CANT_FAILOVER_RELOG_PERIOD_S 300
+/* Node clocks read a fixed Unix time (2026-01-01T00:00:00Z, a whole second)
+ * plus the simulated time, so 0 never looks like a real timestamp and
+ * whole-second truncations behave as on a real clock. */
+#define UNIX_BASE_MS INT64_C(1767225600000)
+
+/* Node flags, as in cluster.h of Redis. */
+enum {
+    F_MASTER = 1,
+    F_SLAVE = 2,
+    F_PFAIL = 4,
+    F_FAIL = 8,
+    F_MYSELF = 16,
+    F_HANDSHAKE = 32,
+    F_NOADDR = 64,
+    F_MEET = 128,
+    F_MIGRATE_TO = 256,
+    F_NOFAILOVER = 512,
+};
+
+/* Bus message types (ids as on the wire). */
+enum {
+    MSG_PING = 0,
+    MSG_PONG = 1,
+    MSG_MEET = 2,
+    MSG_FAIL = 3,
+    MSG_PUBLISH = 4,
+    MSG_AUTH_REQUEST = 5,
+    MSG_AUTH_ACK = 6,
+    MSG_UPDATE = 7,
+    MSG_MFSTART = 8,
+};
+
+/* mflags. */
+enum { MF_PAUSED = 1, MF_FORCEACK = 2 };
+
+/* clusterDoBeforeSleep flags. */
+enum {
+    TODO_HANDLE_FAILOVER = 1,
+    TODO_UPDATE_STATE = 2,
+    TODO_SAVE_CONFIG = 4,
+    TODO_FSYNC_CONFIG = 8,
+    TODO_HANDLE_MANUALFAILOVER = 16,
+};
+
+/* Can't-failover reasons (clusterLogCantFailover). */
+enum {
+    CANT_NONE = 0,
+    CANT_DATA_AGE,
+    CANT_WAITING_DELAY,
+    CANT_EXPIRED,
+    CANT_WAITING_VOTES,
+};
+
+/* Connection tags. */
+enum { TAG_BUS = 1, TAG_REPL = 2 };
+
+typedef int64_t mstime_t;
+
+/* ---- slot sets ---------------------------------------------------------- */
+
+/* An immutable, reference-counted slot bitmap carried by messages. */
+typedef struct slotset {
+    uint32_t refs;
+    int count;
+    uint64_t hash;
+    uint64_t bits[SLOT_WORDS];
+} slotset;
+
+static inline bool slotset_has(const slotset *s, int slot)
+{
+    return (s->bits[slot >> 6] >> (slot & 63)) & 1;
+}
+
+/* ---- messages ------------------------------------------------------------ */
+
+typedef struct {
+    int32_t node;
+    uint16_t flags;
+    uint32_t ping_sent_s;
+    uint32_t pong_received_s;
+} gossip_entry;
+
+enum { MSGK_BUS = 1, MSGK_REPL = 2 };
+
+typedef struct bus_msg {
+    uint8_t kind; /* MSGK_BUS */
+    uint8_t type;
+    uint8_t mflags;
+    uint32_t refs;
+    int32_t sender;
+    uint16_t flags;
+    int32_t slaveof;
+    uint64_t current_epoch;
+    uint64_t config_epoch;
+    int64_t offset;
+    slotset *myslots;
+    /* FAIL: about; UPDATE: about, update_epoch, update_slots. */
+    int32_t about;
+    uint64_t update_epoch;
+    slotset *update_slots;
+    uint16_t count;
+    uint16_t cap;
+    gossip_entry *gossip;
+    struct bus_msg *next_free;
+} bus_msg;
+
+/* Replication stream messages (replica <-> master connection). */
+enum {
+    REPL_PSYNC,       /* replica -> master: replid, offset */
+    REPL_CONTINUE,    /* master -> replica: partial resync accepted */
+    REPL_FULLRESYNC,  /* master -> replica: full resync, new replid and offset */
+    REPL_DATA,        /* master -> replica: stream bytes up to `offset` */
+};
+
+typedef struct repl_msg {
+    uint8_t kind; /* MSGK_REPL */
+    uint8_t type;
+    uint64_t replid;
+    uint64_t replid2;
+    int64_t offset;
+    int64_t second_offset;
+    struct repl_msg *next_free;
+} repl_msg;
+
+/* ---- failure reports ----------------------------------------------------- */
+
+typedef struct {
+    int32_t reporter;
+    int32_t next;
+    mstime_t time;
+} fail_report;
+
+/* ---- one node ------------------------------------------------------------ */
+
+typedef struct node {
+    int id;
+    struct rc_cluster *c;
+    char name[41];
+    rc_node_config cfg;
+    rc_rng *rng;
+
+    /* Process. */
+    bool alive;
+    bool stopped;
+    rc_event_id cron_ev;
+    rc_event_id sleep_ev;
+    bool cron_due;  /* cron came due while stopped */
+    bool sleep_due; /* before-sleep work requested while stopped */
+
+    /* clusterState. */
+    uint64_t current_epoch;
+    uint64_t last_vote_epoch;
+    bool state_ok;
+    int size;
+    int todo;
+    mstime_t failover_auth_time;
+    int failover_auth_count;
+    bool failover_auth_sent;
+    int failover_auth_rank;
+    uint64_t failover_auth_epoch;
+    int cant_failover_reason;
+    mstime_t mf_end;
+    int mf_slave;
+    int64_t mf_master_offset;
+    bool mf_can_start;
+    mstime_t write_pause_until; /* 0 = not paused */
+    int stats_pfail_nodes;
+    uint64_t stats_sent[RC_MSG_TYPES];
+    uint64_t stats_received[RC_MSG_TYPES];
+
+    /* Process-lifetime statics (reset on restart). */
+    uint64_t iteration;
+    uint32_t gossip_packet_counter;
+    mstime_t among_minority_time;
+    mstime_t first_call_time;
+    time_t last_cant_log_s;
+
+    /* Views, indexed by subject id (length n). */
+    uint16_t *flags;
+    mstime_t *ping_sent;
+    mstime_t *pong_received;
+    mstime_t *data_received;
+    mstime_t *fail_time;
+    mstime_t *voted_time;
+    mstime_t *orphaned_time;
+    int64_t *repl_offset;
+    uint64_t *config_epoch;
+    int32_t *slaveof;
+    int32_t *numslots;
+    uint64_t *slots_hash;
+    int32_t *report_head;
+    uint32_t *gossip_stamp;
+    rc_conn *link;
+    /* Slot table. */
+    uint16_t *owner;
+    uint64_t not_claiming[SLOT_WORDS];
+    /* Cached claim of my own headers (slot set of me or my master). */
+    slotset *claim_cache;
+    int claim_cache_for;
+
+    /* Replication (§1.6, §12.2). */
+    int64_t offset;          /* master_repl_offset, or processed offset */
+    uint64_t replid, replid2;
+    int64_t second_replid_offset;
+    int repl_master;         /* node being replicated (masterhost), -1 none */
+    rc_conn repl_conn;       /* my connection to it */
+    bool repl_connected;     /* repl_state == CONNECTED */
+    bool repl_sync_pending;  /* PSYNC sent, waiting for the answer */
+    int64_t repl_lastinteraction_s;
+    int64_t repl_down_since_s;
+    mstime_t repl_link_ctime;
+    int64_t last_repl_ping_loop;
+    int attached_replicas;   /* replicas with a completed sync (master side) */
+    GArray *replica_conns;   /* rc_conn of attached replicas (master side) */
+
+    /* Persisted nodes.conf image, taken when the node dies. */
+    struct persisted *saved;
+} node;
+
+struct rc_cluster {
+    rc_engine *engine;
+    rc_net *net;
+    rc_eventbus *bus;
+    const rc_layout *layout;
+    int n;
+    uint64_t seed;
+    node *nodes;
+    uint64_t slot_key[SLOTS]; /* Zobrist keys */
+    GArray *owner_changes; /* pending OWNER events of the running node */
+    int *first_slot_of_master;
+    int *last_slot_of_master;
+
+    /* Pools. */
+    fail_report *reports;
+    int32_t reports_len, reports_cap, reports_free;
+    bus_msg *msg_free;
+    repl_msg *repl_free;
+
+    /* Totals. */
+    uint64_t elections;
+    uint64_t promotions;
+    uint8_t *promoted;
+    uint64_t msg_totals[RC_MSG_TYPES];
+};
+
+/* ---- cross-file internal API (prefix cl_) -------------------------------- */
+
+/* node.c: clocks, views, slots, roles, reports, events */
+mstime_t cl_now(const node *me);
+int64_t cl_unixtime_s(const node *me);
+void cl_emit(node *me, rc_event_kind kind, int about, int64_t i1, int64_t i2,
+             int64_t i3, bool flag, const char *str);
+void cl_log(node *me, char level, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+bool cl_is_master(const node *me);
+int cl_my_master(const node *me);
+int cl_quorum(const node *me);
+void cl_request(node *me, int todo_flags);
+void cl_bind_slot(node *me, int slot, int owner);
+void cl_set_node_as_master(node *me, int x);
+void cl_set_flag(node *me, int x, uint16_t f);
+void cl_clear_flag(node *me, int x, uint16_t f);
+void cl_set_own_config_epoch(node *me, uint64_t epoch);
+void cl_set_current_epoch(node *me, uint64_t epoch);
+int cl_report_count(node *me, int x);
+void cl_report_add(node *me, int x, int reporter);
+void cl_report_remove(node *me, int x, int reporter);
+void cl_reports_drop_all(node *me, int x);
+const char *cl_label(const node *me, int x, char *buf);
+const char *cl_node_name(const node *me, int x);
+slotset *cl_claim_of(node *me, int x);
+void cl_slotset_unref(rc_cluster *c, slotset *s);
+void cl_emit_role(node *me, const char *why);
+void cl_owner_flush(node *me);
+
+/* bus.c: messages */
+bus_msg *cl_msg_new(node *me, int type);
+void cl_msg_unref(rc_cluster *c, bus_msg *m);
+void cl_send_ping(node *me, int to, int type, rc_conn conn);
+void cl_send_on_link(node *me, int to, bus_msg *m);
+void cl_broadcast(node *me, bus_msg *m);
+void cl_broadcast_pong(node *me, bool local_slaves_only);
+void cl_send_update(node *me, int to, int about);
+void cl_on_bus_message(node *me, rc_conn conn, int from, bus_msg *m);
+void cl_link_free(node *me, int x);
+void cl_msg_release(void *owner, void *msg);
+
+/* cron.c: clusterCron and clusterBeforeSleep */
+void cl_cron(node *me);
+void cl_before_sleep(node *me);
+void cl_schedule_cron(node *me, rc_time at);
+
+/* state.c: clusterUpdateState */
+void cl_update_state(node *me);
+
+/* failover.c: elections, votes, epochs, manual failover, migration */
+void cl_handle_slave_failover(node *me);
+void cl_handle_manual_failover(node *me);
+void cl_send_failover_auth_if_needed(node *me, int requester, const bus_msg *req);
+void cl_on_auth_ack(node *me, int sender, const bus_msg *m);
+void cl_handle_config_epoch_collision(node *me, int sender);
+bool cl_bump_epoch_without_consensus(node *me);
+void cl_failover_replace_master(node *me, bool manual);
+void cl_reset_manual_failover(node *me, const char *why);
+void cl_manual_failover_check_timeout(node *me);
+void cl_handle_slave_migration(node *me, int max_slaves);
+void cl_on_mfstart(node *me, int sender, rc_conn conn);
+void cl_update_slots_config_with(node *me, int sender, uint64_t epoch, const slotset *claimed);
+void cl_set_master(node *me, int master, const char *why);
+
+/* proc.c: process faults */
+void cl_persisted_free(struct persisted *p);
+
+/* repl.c: replication links and offsets */
+void cl_repl_start(node *me, int master);
+void cl_repl_stop(node *me);
+void cl_repl_cron(node *me);
+void cl_repl_on_message(node *me, rc_conn conn, int from, repl_msg *m);
+void cl_repl_on_closed(node *me, rc_conn conn);
+void cl_repl_on_connected(node *me, rc_conn conn);
+void cl_repl_become_master(node *me);
+void cl_repl_release(rc_cluster *c, repl_msg *m);
+int64_t cl_repl_processed_offset(const node *me);
+
+#endif

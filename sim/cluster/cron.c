@@ -1,0 +1,222 @@
+/* Timers of a node: clusterCron every 100 ms at the node's own phase, and
+ * clusterBeforeSleep's deferred work (redis-cluster-model.md §2). */
+#include "cluster/cluster_int.h"
+
+/* ====================================================================== */
+/* Scheduling                                                             */
+/* ====================================================================== */
+
+static void cron_event(rc_engine *e, void *ctx, uint64_t incarnation)
+{
+    node *me = ctx;
+    me->cron_ev = 0;
+    if (!me->alive)
+        return;
+    if (me->stopped) {
+        /* A frozen process runs its overdue timer once, at SIGCONT. */
+        me->cron_due = true;
+        return;
+    }
+    cl_cron(me);
+    cl_owner_flush(me);
+    cl_schedule_cron(me, rc_engine_now(e) + RC_MS(CRON_PERIOD_MS));
+}
+
+void cl_schedule_cron(node *me, rc_time at)
+{
+    if (me->cron_ev)
+        rc_engine_cancel(me->c->engine, me->cron_ev);
+    me->cron_ev = rc_engine_schedule(me->c->engine, at, cron_event, me, 0);
+}
+
+/* ====================================================================== */
+/* clusterCron (§2.1)                                                     */
+/* ====================================================================== */
+
+/* Step 4: create missing outbound links. A synchronous connect failure (the
+ * peer is dead) starts the PFAIL clock if no ping was pending. */
+static void cron_links(node *me, mstime_t now)
+{
+    rc_cluster *c = me->c;
+    for (int x = 0; x < c->n; x++) {
+        if (x == me->id)
+            continue;
+        if (me->flags[x] & F_PFAIL)
+            me->stats_pfail_nodes++;
+        if (me->link[x])
+            continue;
+        rc_connect_result res;
+        rc_conn conn = rc_net_connect(c->net, me->id, x, TAG_BUS, &res);
+        if (!conn) {
+            if (me->ping_sent[x] == 0)
+                me->ping_sent[x] = now;
+            continue;
+        }
+        me->link[x] = conn;
+    }
+}
+
+/* Step 5: once per second, PING the node with the oldest pong among 5 random
+ * draws (ignoring nodes without a link or with a ping pending). */
+static void cron_random_ping(node *me)
+{
+    int n = me->c->n;
+    int best = -1;
+    mstime_t best_pong = 0;
+    for (int j = 0; j < 5; j++) {
+        int x = (int)rc_rng_below(me->rng, (uint32_t)n);
+        if (x == me->id || !me->link[x] || me->ping_sent[x] != 0 ||
+            (me->flags[x] & F_HANDSHAKE))
+            continue;
+        if (best < 0 || me->pong_received[x] < best_pong) {
+            best = x;
+            best_pong = me->pong_received[x];
+        }
+    }
+    if (best >= 0)
+        cl_send_ping(me, best, MSG_PING, me->link[best]);
+}
+
+typedef struct {
+    int orphaned_masters;
+    int max_slaves;
+    int this_slaves;
+    bool update_state;
+} cron_stats;
+
+/* Step 6a: replica-migration statistics (only when I am a replica). */
+static void cron_orphan_stats(node *me, int x, cron_stats *st, const int *ok_replicas)
+{
+    if (!(me->flags[x] & F_MASTER) || (me->flags[x] & F_FAIL))
+        return;
+    int ok = ok_replicas[x];
+    if (ok == 0 && me->numslots[x] > 0 && (me->flags[x] & F_MIGRATE_TO))
+        st->orphaned_masters++;
+    if (ok > st->max_slaves)
+        st->max_slaves = ok;
+    if (x == cl_my_master(me))
+        st->this_slaves = ok;
+}
+
+/* Steps 6b-6e for one peer: the stale-link rule, half-timeout pings, manual
+ * failover pings, and PFAIL marking. */
+static void cron_check_peer(node *me, int x, cron_stats *st)
+{
+    rc_cluster *c = me->c;
+    mstime_t now = cl_now(me);
+    mstime_t timeout = me->cfg.node_timeout_ms;
+    rc_conn link = me->link[x];
+    mstime_t link_ctime = link ? UNIX_BASE_MS + rc_net_conn_ctime(c->net, link) / 1000 : 0;
+
+    if (link && now - link_ctime > timeout && me->ping_sent[x] &&
+        now - me->ping_sent[x] > timeout / 2 && now - me->data_received[x] > timeout / 2) {
+        /* The connection looks alive but nothing came back: recycle it. */
+        cl_link_free(me, x);
+        link = 0;
+    }
+    if (link && me->ping_sent[x] == 0 && now - me->pong_received[x] > timeout / 2) {
+        cl_send_ping(me, x, MSG_PING, link);
+        return;
+    }
+    if (cl_is_master(me) && me->mf_end && me->mf_slave == x && link) {
+        cl_send_ping(me, x, MSG_PING, link);
+        return;
+    }
+    if (me->ping_sent[x] == 0)
+        return;
+    mstime_t ping_delay = now - me->ping_sent[x];
+    mstime_t data_delay = now - me->data_received[x];
+    mstime_t delay = ping_delay < data_delay ? ping_delay : data_delay;
+    if (delay > timeout && !(me->flags[x] & (F_PFAIL | F_FAIL))) {
+        cl_log(me, '.', "*** NODE %s possibly failing", cl_node_name(me, x));
+        cl_set_flag(me, x, F_PFAIL);
+        cl_emit(me, RC_EV_PFAIL, x, 0, 0, 0, false, NULL);
+        st->update_state = true;
+    }
+}
+
+/* Counts, per master, its replicas that are not FAIL in my view (PFAIL
+ * counts as ok), as step 6a needs. `out` has one entry per node. */
+static void count_ok_replicas(node *me, int *out)
+{
+    int n = me->c->n;
+    for (int x = 0; x < n; x++)
+        out[x] = 0;
+    for (int x = 0; x < n; x++) {
+        int m = me->slaveof[x];
+        if (m >= 0 && (me->flags[x] & F_SLAVE) && !(me->flags[x] & F_FAIL))
+            out[m]++;
+    }
+}
+
+/* clusterCron: the steps of §2.1 in their exact order. */
+void cl_cron(node *me)
+{
+    rc_cluster *c = me->c;
+    cron_stats st = { 0, 0, 0, false };
+    me->iteration++;
+    me->stats_pfail_nodes = 0;
+    if (me->cfg.replica_no_failover)
+        cl_set_flag(me, me->id, F_NOFAILOVER);
+    else
+        cl_clear_flag(me, me->id, F_NOFAILOVER);
+
+    cron_links(me, cl_now(me));
+    if (me->iteration % 10 == 0)
+        cron_random_ping(me);
+
+    bool replica = !cl_is_master(me);
+    int *ok_replicas = NULL;
+    if (replica) {
+        ok_replicas = g_new(int, c->n);
+        count_ok_replicas(me, ok_replicas);
+    }
+    for (int x = 0; x < c->n; x++) {
+        if (x == me->id || (me->flags[x] & (F_NOADDR | F_HANDSHAKE)))
+            continue;
+        if (replica)
+            cron_orphan_stats(me, x, &st, ok_replicas);
+        cron_check_peer(me, x, &st);
+    }
+    g_free(ok_replicas);
+
+    /* Step 7: a replica whose replication is not configured starts it. */
+    if (replica && me->repl_master < 0 && cl_my_master(me) >= 0)
+        cl_repl_start(me, cl_my_master(me));
+    /* replicationCron runs once per second within serverCron. */
+    if (me->iteration % 10 == 0)
+        cl_repl_cron(me);
+
+    cl_manual_failover_check_timeout(me);
+    if (!cl_is_master(me)) {
+        cl_handle_manual_failover(me);
+        cl_handle_slave_failover(me);
+        if (st.orphaned_masters && st.max_slaves >= 2 && st.this_slaves == st.max_slaves &&
+            me->cfg.replica_migration)
+            cl_handle_slave_migration(me, st.max_slaves);
+    }
+    if (st.update_state || !me->state_ok)
+        cl_update_state(me);
+}
+
+/* ====================================================================== */
+/* clusterBeforeSleep (§2.2)                                              */
+/* ====================================================================== */
+
+void cl_before_sleep(node *me)
+{
+    int todo = me->todo;
+    me->todo = 0;
+    if (todo & TODO_HANDLE_MANUALFAILOVER) {
+        if (!cl_is_master(me)) {
+            cl_handle_manual_failover(me);
+            cl_handle_slave_failover(me);
+        }
+    } else if (todo & TODO_HANDLE_FAILOVER) {
+        cl_handle_slave_failover(me);
+    }
+    if (todo & TODO_UPDATE_STATE)
+        cl_update_state(me);
+    /* SAVE_CONFIG: the persisted image is taken when the process dies. */
+    cl_owner_flush(me);
+}

@@ -1,0 +1,576 @@
+/* Replica failover, voting, epochs, slot-configuration updates, manual
+ * failover and replica migration (redis-cluster-model.md §4.4, §5-§7, §9,
+ * §10). */
+#include "cluster/cluster_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static mstime_t max_ms(mstime_t a, mstime_t b) { return a > b ? a : b; }
+
+static bool name_less(const node *me, int a, int b)
+{
+    return memcmp(cl_node_name(me, a), cl_node_name(me, b), 40) < 0;
+}
+
+/* ====================================================================== */
+/* Slot configuration updates (§4.4)                                      */
+/* ====================================================================== */
+
+/* clusterSetMaster: I become a replica of `master` (I must own no slots). */
+void cl_set_master(node *me, int master, const char *why)
+{
+    int id = me->id;
+    if (me->flags[id] & F_MASTER) {
+        cl_clear_flag(me, id, F_MASTER | F_MIGRATE_TO);
+        cl_set_flag(me, id, F_SLAVE);
+    }
+    me->slaveof[id] = master;
+    cl_set_flag(me, master, F_MIGRATE_TO);
+    cl_repl_start(me, master);
+    /* A master demoted by the replica it was handing over to completed the
+     * manual failover; anything else aborts a pending one. */
+    cl_reset_manual_failover(me, me->mf_slave == master ? "done" : "aborted");
+    cl_emit_role(me, why);
+}
+
+static bool not_claiming(const node *me, int j)
+{
+    return (me->not_claiming[j >> 6] >> (j & 63)) & 1;
+}
+
+/* clusterUpdateSlotsConfigWith: rebinds the slots `sender` claims with
+ * `epoch` wherever my binding is unclaimed or older ("last failover wins";
+ * equal epochs never rebind), then demotes me or follows the new master if my
+ * (or my master's) last slot went to the sender. */
+void cl_update_slots_config_with(node *me, int sender, uint64_t epoch, const slotset *claimed)
+{
+    if (sender == me->id) {
+        cl_log(me, '-', "Discarding UPDATE message about myself.");
+        return;
+    }
+    int curmaster = cl_is_master(me) ? me->id : cl_my_master(me);
+    int newmaster = -1, sender_slots = 0, migrated_our_slots = 0;
+    for (int j = 0; j < SLOTS; j++) {
+        uint16_t o = me->owner[j];
+        if (!slotset_has(claimed, j)) {
+            if (o == sender)
+                me->not_claiming[j >> 6] |= UINT64_C(1) << (j & 63);
+            continue;
+        }
+        sender_slots++;
+        if (o == sender) {
+            me->not_claiming[j >> 6] &= ~(UINT64_C(1) << (j & 63));
+            continue;
+        }
+        if (o == NO_OWNER || not_claiming(me, j) || me->config_epoch[o] < epoch) {
+            if (o != NO_OWNER && o == curmaster) {
+                newmaster = sender;
+                migrated_our_slots++;
+            }
+            cl_bind_slot(me, j, sender);
+            cl_request(me, TODO_SAVE_CONFIG | TODO_UPDATE_STATE | TODO_FSYNC_CONFIG);
+        }
+    }
+    if (newmaster >= 0 && curmaster >= 0 && me->numslots[curmaster] == 0 &&
+        (me->cfg.replica_migration || sender_slots == migrated_our_slots)) {
+        cl_log(me, '#', "Configuration change detected. Reconfiguring myself as a "
+               "replica of %s", cl_node_name(me, sender));
+        cl_set_master(me, sender, curmaster == me->id ? "demoted" : "follow");
+    } else if (cl_my_master(me) >= 0 && me->slaveof[cl_my_master(me)] >= 0 &&
+               me->slaveof[cl_my_master(me)] != me->id) {
+        int grand = me->slaveof[cl_my_master(me)];
+        cl_log(me, '#', "I'm a sub-replica! Reconfiguring myself as a replica of "
+               "grandmaster %s", cl_node_name(me, grand));
+        cl_set_master(me, grand, "follow");
+    }
+}
+
+/* ====================================================================== */
+/* Epochs (§7.3, §7.4)                                                    */
+/* ====================================================================== */
+
+/* clusterHandleConfigEpochCollision: of two masters with equal configEpochs,
+ * the one with the smaller ID takes a new epoch. */
+void cl_handle_config_epoch_collision(node *me, int sender)
+{
+    if (me->config_epoch[sender] != me->config_epoch[me->id])
+        return;
+    if (!name_less(me, me->id, sender))
+        return;
+    cl_set_current_epoch(me, me->current_epoch + 1);
+    cl_set_own_config_epoch(me, me->current_epoch);
+    cl_log(me, '-', "WARNING: configEpoch collision with node %s. configEpoch set to %llu",
+           cl_node_name(me, sender), (unsigned long long)me->current_epoch);
+}
+
+/* clusterBumpConfigEpochWithoutConsensus. Returns true when bumped. */
+bool cl_bump_epoch_without_consensus(node *me)
+{
+    uint64_t max = me->current_epoch;
+    for (int x = 0; x < me->c->n; x++)
+        if (me->config_epoch[x] > max)
+            max = me->config_epoch[x];
+    uint64_t mine = me->config_epoch[me->id];
+    if (mine != 0 && mine == max)
+        return false;
+    cl_set_current_epoch(me, me->current_epoch + 1);
+    cl_set_own_config_epoch(me, me->current_epoch);
+    cl_log(me, '#', "New configEpoch set to %llu", (unsigned long long)me->current_epoch);
+    return true;
+}
+
+/* ====================================================================== */
+/* Manual failover state (§10)                                            */
+/* ====================================================================== */
+
+/* resetManualFailover: a master also unpauses its writes. */
+void cl_reset_manual_failover(node *me, const char *why)
+{
+    if (me->mf_slave >= 0) {
+        me->write_pause_until = 0;
+        cl_emit(me, RC_EV_MF_END, me->mf_slave, 0, 0, 0, false, why);
+    }
+    me->mf_end = 0;
+    me->mf_can_start = false;
+    me->mf_slave = -1;
+    me->mf_master_offset = -1;
+}
+
+void cl_manual_failover_check_timeout(node *me)
+{
+    if (me->mf_end && me->mf_end < cl_now(me)) {
+        cl_log(me, '#', "Manual failover timed out.");
+        cl_reset_manual_failover(me, "timeout");
+    }
+}
+
+/* MFSTART from one of my replicas: pause writes and ping it. */
+void cl_on_mfstart(node *me, int sender, rc_conn conn)
+{
+    if (me->slaveof[sender] != me->id)
+        return;
+    cl_reset_manual_failover(me, "aborted");
+    mstime_t now = cl_now(me);
+    me->mf_end = now + MF_TIMEOUT_MS;
+    me->mf_slave = sender;
+    me->write_pause_until = now + MF_TIMEOUT_MS * MF_PAUSE_MULT;
+    cl_log(me, '#', "Manual failover requested by replica %s.", cl_node_name(me, sender));
+    cl_emit(me, RC_EV_MF_PAUSE, sender,
+            rc_engine_now(me->c->engine) + RC_MS(MF_TIMEOUT_MS * MF_PAUSE_MULT), 0, 0,
+            false, NULL);
+    cl_send_ping(me, sender, MSG_PING, conn);
+}
+
+/* clusterHandleManualFailover (replica side, §10.3). */
+void cl_handle_manual_failover(node *me)
+{
+    if (me->mf_end == 0 || me->mf_can_start || me->mf_master_offset == -1)
+        return;
+    if (me->mf_master_offset == cl_repl_processed_offset(me)) {
+        me->mf_can_start = true;
+        cl_log(me, '#', "All master replication stream processed, manual failover can start.");
+        cl_request(me, TODO_HANDLE_FAILOVER);
+        return;
+    }
+    /* Checked again at the next event-loop iteration of this node. */
+    me->todo |= TODO_HANDLE_MANUALFAILOVER;
+}
+
+/* ====================================================================== */
+/* Elections (§5)                                                         */
+/* ====================================================================== */
+
+static const char *const cant_reason_name[] = {
+    [CANT_NONE] = "none",
+    [CANT_DATA_AGE] = "data_age",
+    [CANT_WAITING_DELAY] = "waiting_delay",
+    [CANT_EXPIRED] = "expired",
+    [CANT_WAITING_VOTES] = "waiting_votes",
+};
+
+static const char *const cant_reason_text[] = {
+    [CANT_NONE] = "",
+    [CANT_DATA_AGE] = "Disconnected from master for longer than allowed. Please check "
+                      "the 'cluster-replica-validity-factor' configuration option.",
+    [CANT_WAITING_DELAY] = "Waiting the delay before I can start a new failover.",
+    [CANT_EXPIRED] = "Failover attempt expired.",
+    [CANT_WAITING_VOTES] = "Waiting for votes, but majority still not reached.",
+};
+
+/* clusterLogCantFailover: throttled; silent for T + 5 s after the master's
+ * FAIL (the normal election window). */
+static void log_cant_failover(node *me, int reason)
+{
+    int64_t now_s = cl_unixtime_s(me);
+    if (reason == me->cant_failover_reason &&
+        now_s - me->last_cant_log_s < CANT_FAILOVER_RELOG_PERIOD_S)
+        return;
+    me->cant_failover_reason = reason;
+    int master = cl_my_master(me);
+    if (master >= 0 && (me->flags[master] & F_FAIL) &&
+        cl_now(me) - me->fail_time[master] < me->cfg.node_timeout_ms + 5000)
+        return;
+    me->last_cant_log_s = now_s;
+    cl_log(me, '#', "Currently unable to failover: %s", cant_reason_text[reason]);
+    cl_emit(me, RC_EV_CANT_FAILOVER, -1, 0, 0, 0, false, cant_reason_name[reason]);
+}
+
+/* clusterGetSlaveRank: siblings (not NOFAILOVER) with a strictly greater
+ * advertised offset than my processed offset. */
+static int slave_rank(node *me)
+{
+    int master = cl_my_master(me);
+    if (master < 0)
+        return 0;
+    int64_t mine = cl_repl_processed_offset(me);
+    int rank = 0;
+    for (int x = 0; x < me->c->n; x++)
+        if (x != me->id && me->slaveof[x] == master && (me->flags[x] & F_SLAVE) &&
+            !(me->flags[x] & F_NOFAILOVER) && me->repl_offset[x] > mine)
+            rank++;
+    return rank;
+}
+
+/* §5.3: milliseconds since the replica last heard from its master, in whole
+ * seconds, with the node timeout forgiven. */
+static mstime_t data_age(node *me)
+{
+    int64_t now_s = cl_unixtime_s(me);
+    mstime_t age = me->repl_connected ? (now_s - me->repl_lastinteraction_s) * 1000
+                                      : (now_s - me->repl_down_since_s) * 1000;
+    if (age > me->cfg.node_timeout_ms)
+        age -= me->cfg.node_timeout_ms;
+    return age;
+}
+
+/* §5.2: the silent preconditions. */
+static bool failover_preconditions(node *me, bool manual)
+{
+    int master = cl_my_master(me);
+    if (cl_is_master(me) || master < 0)
+        return false;
+    if (!(me->flags[master] & F_FAIL) && !manual)
+        return false;
+    if (me->cfg.replica_no_failover && !manual)
+        return false;
+    return me->numslots[master] > 0;
+}
+
+/* §5.4: schedules an election 500 ms + random(0..499) + 1 s per rank ahead,
+ * or at once for a pending manual failover, and tells my siblings my offset. */
+static void schedule_election(node *me, mstime_t now)
+{
+    me->failover_auth_time = now + 500 + (mstime_t)rc_rng_below(me->rng, 500);
+    me->failover_auth_count = 0;
+    me->failover_auth_sent = false;
+    me->failover_auth_rank = slave_rank(me);
+    me->failover_auth_time += (mstime_t)me->failover_auth_rank * 1000;
+    if (me->mf_end) {
+        me->failover_auth_time = now;
+        me->failover_auth_rank = 0;
+        cl_request(me, TODO_HANDLE_FAILOVER);
+    }
+    int64_t offset = cl_repl_processed_offset(me);
+    cl_log(me, '#', "Start of election delayed for %lld milliseconds (rank #%d, offset %lld).",
+           (long long)(me->failover_auth_time - now), me->failover_auth_rank,
+           (long long)offset);
+    cl_emit(me, RC_EV_ELECTION_DELAY, -1, me->failover_auth_time - now,
+            me->failover_auth_rank, offset, false, NULL);
+    cl_broadcast_pong(me, true);
+}
+
+/* §5.7 step 3: a new epoch and the AUTH_REQUEST broadcast. */
+static void start_election(node *me)
+{
+    cl_set_current_epoch(me, me->current_epoch + 1);
+    me->failover_auth_epoch = me->current_epoch;
+    cl_log(me, '#', "Starting a failover election for epoch %llu.",
+           (unsigned long long)me->current_epoch);
+    me->c->elections++;
+    cl_emit(me, RC_EV_ELECTION, -1, (int64_t)me->current_epoch, 0, 0, false, NULL);
+    bus_msg *m = cl_msg_new(me, MSG_AUTH_REQUEST);
+    if (me->mf_end)
+        m->mflags |= MF_FORCEACK;
+    cl_broadcast(me, m);
+    me->failover_auth_sent = true;
+    cl_request(me, TODO_SAVE_CONFIG | TODO_UPDATE_STATE | TODO_FSYNC_CONFIG);
+}
+
+/* clusterHandleSlaveFailover: the replica's election state machine. */
+void cl_handle_slave_failover(node *me)
+{
+    mstime_t now = cl_now(me);
+    mstime_t auth_age = now - me->failover_auth_time;
+    bool manual = me->mf_end && me->mf_can_start;
+    mstime_t auth_timeout = max_ms(me->cfg.node_timeout_ms * 2, 2000);
+    mstime_t auth_retry_time = auth_timeout * 2;
+    me->todo &= ~TODO_HANDLE_FAILOVER;
+
+    if (!failover_preconditions(me, manual)) {
+        me->cant_failover_reason = CANT_NONE;
+        return;
+    }
+    mstime_t age = data_age(me);
+    if (me->cfg.validity_factor &&
+        age > me->cfg.repl_ping_period_ms + me->cfg.node_timeout_ms * me->cfg.validity_factor &&
+        !manual) {
+        log_cant_failover(me, CANT_DATA_AGE);
+        return;
+    }
+    if (auth_age > auth_retry_time) {
+        schedule_election(me, now);
+        return;
+    }
+    if (!me->failover_auth_sent && !me->mf_end) {
+        int rank = slave_rank(me);
+        if (rank > me->failover_auth_rank) {
+            mstime_t added = (mstime_t)(rank - me->failover_auth_rank) * 1000;
+            me->failover_auth_time += added;
+            me->failover_auth_rank = rank;
+            cl_log(me, '#', "Replica rank updated to #%d, added %lld milliseconds of delay.",
+                   rank, (long long)added);
+        }
+    }
+    if (now < me->failover_auth_time) {
+        log_cant_failover(me, CANT_WAITING_DELAY);
+        return;
+    }
+    if (auth_age > auth_timeout) {
+        log_cant_failover(me, CANT_EXPIRED);
+        return;
+    }
+    if (!me->failover_auth_sent) {
+        start_election(me);
+        return;
+    }
+    if (me->failover_auth_count >= cl_quorum(me))
+        cl_failover_replace_master(me, manual);
+    else
+        log_cant_failover(me, CANT_WAITING_VOTES);
+}
+
+/* clusterFailoverReplaceYourMaster: take the old master's slots, announce. */
+void cl_failover_replace_master(node *me, bool manual)
+{
+    rc_cluster *c = me->c;
+    int old = cl_my_master(me);
+    if (old < 0 || cl_is_master(me))
+        return;
+    cl_log(me, '#', "Failover election won: I'm the new master.");
+    if (me->config_epoch[me->id] < me->failover_auth_epoch) {
+        cl_set_own_config_epoch(me, me->failover_auth_epoch);
+        cl_log(me, '#', "configEpoch set to %llu after successful failover",
+               (unsigned long long)me->failover_auth_epoch);
+    }
+    cl_set_node_as_master(me, me->id);
+    cl_repl_become_master(me);
+    for (int j = 0; j < SLOTS; j++)
+        if (me->owner[j] == old)
+            cl_bind_slot(me, j, me->id);
+    c->promotions++;
+    c->promoted[me->id] = 1;
+    cl_emit(me, RC_EV_PROMOTED, old, (int64_t)me->config_epoch[me->id],
+            me->numslots[me->id], 0, manual, NULL);
+    cl_owner_flush(me);
+    cl_update_state(me);
+    cl_broadcast_pong(me, false);
+    cl_reset_manual_failover(me, "done");
+}
+
+/* AUTH_ACK: counted if it comes from a slot-owning master for my epoch. */
+void cl_on_auth_ack(node *me, int sender, const bus_msg *m)
+{
+    if ((me->flags[sender] & F_MASTER) && me->numslots[sender] > 0 &&
+        m->current_epoch >= me->failover_auth_epoch) {
+        me->failover_auth_count++;
+        cl_request(me, TODO_HANDLE_FAILOVER);
+    }
+}
+
+/* ====================================================================== */
+/* Voting (§6)                                                            */
+/* ====================================================================== */
+
+static void deny_vote(node *me, int requester, const char *reason, const char *why)
+{
+    cl_log(me, '#', "Failover auth denied to %s: %s", cl_node_name(me, requester), why);
+    cl_emit(me, RC_EV_VOTE, requester, (int64_t)me->current_epoch, 0, 0, false, reason);
+}
+
+/* Rule 6: a claimed slot bound (and claimed) with a greater epoch. Returns
+ * the slot or -1. */
+static int stale_claim(const node *me, const bus_msg *req)
+{
+    for (int j = 0; j < SLOTS; j++) {
+        if (!slotset_has(req->myslots, j))
+            continue;
+        uint16_t o = me->owner[j];
+        if (o == NO_OWNER || not_claiming(me, j))
+            continue;
+        if (me->config_epoch[o] > req->config_epoch)
+            return j;
+    }
+    return -1;
+}
+
+/* clusterSendFailoverAuthIfNeeded: the voting rules, in order. */
+void cl_send_failover_auth_if_needed(node *me, int requester, const bus_msg *req)
+{
+    char why[160];
+    if (!cl_is_master(me) || me->numslots[me->id] == 0)
+        return;
+    if (req->current_epoch < me->current_epoch) {
+        snprintf(why, sizeof why, "reqEpoch (%llu) < curEpoch(%llu)",
+                 (unsigned long long)req->current_epoch, (unsigned long long)me->current_epoch);
+        deny_vote(me, requester, "old_epoch", why);
+        return;
+    }
+    if (me->last_vote_epoch == me->current_epoch) {
+        snprintf(why, sizeof why, "already voted for epoch %llu",
+                 (unsigned long long)me->current_epoch);
+        deny_vote(me, requester, "already_voted", why);
+        return;
+    }
+    int master = me->slaveof[requester];
+    bool force = req->mflags & MF_FORCEACK;
+    if ((me->flags[requester] & F_MASTER) || master < 0 ||
+        (!(me->flags[master] & F_FAIL) && !force)) {
+        const char *reason = (me->flags[requester] & F_MASTER) ? "requester_is_master"
+                             : master < 0                       ? "master_unknown"
+                                                                : "master_up";
+        snprintf(why, sizeof why, "%s", reason);
+        deny_vote(me, requester, reason, why);
+        return;
+    }
+    mstime_t now = cl_now(me);
+    mstime_t spacing = me->cfg.node_timeout_ms * 2;
+    if (now - me->voted_time[master] < spacing) {
+        snprintf(why, sizeof why, "can't vote about this master before %lld milliseconds",
+                 (long long)(spacing - (now - me->voted_time[master])));
+        deny_vote(me, requester, "voted_recently", why);
+        return;
+    }
+    int slot = stale_claim(me, req);
+    if (slot >= 0) {
+        snprintf(why, sizeof why, "slot %d epoch (%llu) > reqEpoch (%llu)", slot,
+                 (unsigned long long)me->config_epoch[me->owner[slot]],
+                 (unsigned long long)req->config_epoch);
+        deny_vote(me, requester, "stale_slots", why);
+        return;
+    }
+    me->last_vote_epoch = me->current_epoch;
+    me->voted_time[master] = now;
+    cl_request(me, TODO_SAVE_CONFIG | TODO_FSYNC_CONFIG);
+    bus_msg *ack = cl_msg_new(me, MSG_AUTH_ACK);
+    cl_send_on_link(me, requester, ack);
+    cl_msg_unref(me->c, ack);
+    cl_log(me, '#', "Failover auth granted to %s for epoch %llu", cl_node_name(me, requester),
+           (unsigned long long)me->current_epoch);
+    cl_emit(me, RC_EV_VOTE, requester, (int64_t)me->current_epoch, 0, 0, true, NULL);
+}
+
+/* ====================================================================== */
+/* Replica migration (§9.3)                                               */
+/* ====================================================================== */
+
+/* clusterHandleSlaveMigration: the replica with the smallest ID among the
+ * replicas of the best-served masters moves to the first orphaned master,
+ * once it has been orphaned for 5 s. */
+void cl_handle_slave_migration(node *me, int max_slaves)
+{
+    rc_cluster *c = me->c;
+    int mymaster = cl_my_master(me);
+    if (!me->state_ok || mymaster < 0)
+        return;
+    int healthy = 0;
+    for (int x = 0; x < c->n; x++)
+        if (me->slaveof[x] == mymaster && (me->flags[x] & F_SLAVE) &&
+            !(me->flags[x] & (F_FAIL | F_PFAIL)))
+            healthy++;
+    if (healthy <= me->cfg.migration_barrier)
+        return;
+
+    int *ok = g_new0(int, c->n);
+    for (int x = 0; x < c->n; x++)
+        if (me->slaveof[x] >= 0 && (me->flags[x] & F_SLAVE) && !(me->flags[x] & F_FAIL))
+            ok[me->slaveof[x]]++;
+    mstime_t now = cl_now(me);
+    int target = -1, candidate = me->id;
+    for (int x = 0; x < c->n; x++) {
+        if ((me->flags[x] & F_SLAVE) || (me->flags[x] & F_FAIL))
+            continue;
+        bool orphaned = (me->flags[x] & F_MIGRATE_TO) && (me->flags[x] & F_MASTER) && ok[x] == 0;
+        if (orphaned) {
+            if (target < 0 && me->numslots[x] > 0)
+                target = x;
+            if (!me->orphaned_time[x])
+                me->orphaned_time[x] = now;
+        } else {
+            me->orphaned_time[x] = 0;
+        }
+    }
+    for (int y = 0; y < c->n; y++) {
+        int m = me->slaveof[y];
+        if (m < 0 || !(me->flags[y] & F_SLAVE) || (me->flags[m] & (F_SLAVE | F_FAIL)))
+            continue;
+        if (ok[m] == max_slaves && name_less(me, y, candidate))
+            candidate = y;
+    }
+    g_free(ok);
+    if (target >= 0 && candidate == me->id && now - me->orphaned_time[target] > SLAVE_MIGRATION_DELAY_MS) {
+        cl_log(me, '#', "Migrating to orphaned master %s", cl_node_name(me, target));
+        cl_set_master(me, target, "migration");
+    }
+}
+
+/* ====================================================================== */
+/* Commands                                                               */
+/* ====================================================================== */
+
+const char *rc_cluster_failover(rc_cluster *c, int x, rc_failover_mode mode)
+{
+    node *me = &c->nodes[x];
+    if (!me->alive || me->stopped)
+        return "node not running";
+    if (cl_is_master(me))
+        return "ERR You should send CLUSTER FAILOVER to a replica";
+    int master = cl_my_master(me);
+    if (master < 0)
+        return "ERR I'm a replica but my master is unknown to me";
+    if (mode == RC_FAILOVER_DEFAULT && ((me->flags[master] & F_FAIL) || !me->link[master]))
+        return "ERR Master is down or failed, please use CLUSTER FAILOVER FORCE";
+    cl_reset_manual_failover(me, "aborted");
+    me->mf_end = cl_now(me) + MF_TIMEOUT_MS;
+    if (mode == RC_FAILOVER_TAKEOVER) {
+        cl_log(me, '#', "Taking over the master (user request).");
+        cl_bump_epoch_without_consensus(me);
+        cl_failover_replace_master(me, true);
+    } else if (mode == RC_FAILOVER_FORCE) {
+        cl_log(me, '#', "Forced failover user request accepted.");
+        me->mf_can_start = true;
+    } else {
+        cl_log(me, '#', "Manual failover user request accepted.");
+        bus_msg *m = cl_msg_new(me, MSG_MFSTART);
+        cl_send_on_link(me, master, m);
+        cl_msg_unref(c, m);
+    }
+    cl_owner_flush(me);
+    return NULL;
+}
+
+const char *rc_cluster_replicate(rc_cluster *c, int x, int master)
+{
+    node *me = &c->nodes[x];
+    if (!me->alive || me->stopped)
+        return "node not running";
+    if (master == x)
+        return "ERR Can't replicate myself";
+    if (!(me->flags[master] & F_MASTER))
+        return "ERR I can only replicate a master, not a replica.";
+    if (cl_is_master(me) && me->numslots[x] > 0)
+        return "ERR To set a master the node must be empty and without assigned slots.";
+    cl_set_master(me, master, "replicate");
+    cl_request(me, TODO_UPDATE_STATE | TODO_SAVE_CONFIG);
+    return NULL;
+}

@@ -1,0 +1,788 @@
+/* Cluster creation, per-node views, slot bookkeeping, failure reports and the
+ * event/log helpers shared by the other cluster files. */
+#include "cluster/cluster_int.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ====================================================================== */
+/* Configuration                                                          */
+/* ====================================================================== */
+
+rc_node_config rc_node_config_default(void)
+{
+    return (rc_node_config){
+        .node_timeout_ms = 15000,
+        .validity_factor = 10,
+        .migration_barrier = 1,
+        .full_coverage = true,
+        .reads_when_down = false,
+        .replica_migration = true,
+        .replica_no_failover = false,
+        .repl_ping_period_ms = 10000,
+        .repl_timeout_ms = 60000,
+    };
+}
+
+bool rc_node_config_set(rc_node_config *cfg, const char *key, int64_t value)
+{
+    if (!strcmp(key, "node-timeout"))
+        cfg->node_timeout_ms = value;
+    else if (!strcmp(key, "validity-factor"))
+        cfg->validity_factor = (int)value;
+    else if (!strcmp(key, "migration-barrier"))
+        cfg->migration_barrier = (int)value;
+    else if (!strcmp(key, "full-coverage"))
+        cfg->full_coverage = value != 0;
+    else if (!strcmp(key, "reads-when-down"))
+        cfg->reads_when_down = value != 0;
+    else if (!strcmp(key, "replica-migration"))
+        cfg->replica_migration = value != 0;
+    else if (!strcmp(key, "replica-no-failover"))
+        cfg->replica_no_failover = value != 0;
+    else if (!strcmp(key, "repl-ping-period"))
+        cfg->repl_ping_period_ms = value;
+    else if (!strcmp(key, "repl-timeout"))
+        cfg->repl_timeout_ms = value;
+    else
+        return false;
+    return true;
+}
+
+/* ====================================================================== */
+/* Clocks, labels, events and logs                                        */
+/* ====================================================================== */
+
+/* The node's mstime(): Unix milliseconds, truncated from simulated µs. */
+mstime_t cl_now(const node *me)
+{
+    return UNIX_BASE_MS + rc_engine_now(me->c->engine) / 1000;
+}
+
+/* The node's server.unixtime in whole seconds. */
+int64_t cl_unixtime_s(const node *me) { return cl_now(me) / 1000; }
+
+const char *cl_label(const node *me, int x, char *buf)
+{
+    return rc_layout_label(me->c->layout, x, buf);
+}
+
+const char *cl_node_name(const node *me, int x) { return me->c->nodes[x].name; }
+
+/* Emits one event about this node on the bus. */
+void cl_emit(node *me, rc_event_kind kind, int about, int64_t i1, int64_t i2,
+             int64_t i3, bool flag, const char *str)
+{
+    rc_event ev = {
+        .t = rc_engine_now(me->c->engine),
+        .kind = kind,
+        .node = me->id,
+        .about = about,
+        .i1 = i1,
+        .i2 = i2,
+        .i3 = i3,
+        .flag = flag,
+        .str = str,
+    };
+    rc_eventbus_emit(me->c->bus, &ev);
+}
+
+/* Emits a Redis log line (§13.4) as a LOG event. Level: '.', '-', '*', '#'. */
+void cl_log(node *me, char level, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    cl_emit(me, RC_EV_LOG, -1, level, 0, 0, cl_is_master(me), text);
+}
+
+/* Emits a ROLE event for this node's current role and master. */
+void cl_emit_role(node *me, const char *why)
+{
+    bool master = cl_is_master(me);
+    cl_emit(me, RC_EV_ROLE, master ? -1 : cl_my_master(me), 0, 0, 0, master, why);
+}
+
+/* ====================================================================== */
+/* Roles, epochs, flags                                                   */
+/* ====================================================================== */
+
+bool cl_is_master(const node *me) { return me->flags[me->id] & F_MASTER; }
+
+int cl_my_master(const node *me) { return me->slaveof[me->id]; }
+
+/* quorum = size/2 + 1 with size as last computed by clusterUpdateState. */
+int cl_quorum(const node *me) { return me->size / 2 + 1; }
+
+void cl_set_flag(node *me, int x, uint16_t f) { me->flags[x] |= f; }
+
+void cl_clear_flag(node *me, int x, uint16_t f) { me->flags[x] &= (uint16_t)~f; }
+
+void cl_set_current_epoch(node *me, uint64_t epoch)
+{
+    if (epoch == me->current_epoch)
+        return;
+    me->current_epoch = epoch;
+    cl_emit(me, RC_EV_EPOCH, -1, (int64_t)me->current_epoch,
+            (int64_t)me->config_epoch[me->id], 0, false, NULL);
+}
+
+void cl_set_own_config_epoch(node *me, uint64_t epoch)
+{
+    if (epoch == me->config_epoch[me->id])
+        return;
+    me->config_epoch[me->id] = epoch;
+    cl_emit(me, RC_EV_EPOCH, -1, (int64_t)me->current_epoch, (int64_t)epoch, 0,
+            false, NULL);
+}
+
+/* Asks for deferred work in clusterBeforeSleep (clusterDoBeforeSleep). The
+ * before-sleep step runs at the current instant, after the events already
+ * queued for it: the end of this event-loop iteration. */
+static void before_sleep_event(rc_engine *e, void *ctx, uint64_t arg)
+{
+    node *me = ctx;
+    me->sleep_ev = 0;
+    if (!me->alive)
+        return;
+    if (me->stopped) {
+        me->sleep_due = true;
+        return;
+    }
+    cl_before_sleep(me);
+}
+
+void cl_request(node *me, int todo_flags)
+{
+    me->todo |= todo_flags;
+    if (!me->sleep_ev && me->alive)
+        me->sleep_ev = rc_engine_schedule(me->c->engine, rc_engine_now(me->c->engine),
+                                          before_sleep_event, me, 0);
+}
+
+/* clusterSetNodeAsMaster: x becomes a master in my view (leaves its master's
+ * replica list; MIGRATE_TO on the old master is maintained by that list). */
+void cl_set_node_as_master(node *me, int x)
+{
+    if (me->flags[x] & F_MASTER)
+        return;
+    int old = me->slaveof[x];
+    me->slaveof[x] = -1;
+    if (old >= 0) {
+        bool any = false;
+        for (int i = 0; i < me->c->n && !any; i++)
+            any = me->slaveof[i] == old;
+        if (!any)
+            cl_clear_flag(me, old, F_MIGRATE_TO);
+        if (x != me->id)
+            cl_set_flag(me, x, F_MIGRATE_TO);
+    }
+    cl_clear_flag(me, x, F_SLAVE);
+    cl_set_flag(me, x, F_MASTER);
+}
+
+/* ====================================================================== */
+/* Slots                                                                  */
+/* ====================================================================== */
+
+typedef struct {
+    uint16_t slot;
+    int32_t owner;
+} owner_change;
+
+/* Binds `slot` to `owner` (-1 = unbound) in my view, keeping per-subject slot
+ * counts and Zobrist hashes current, and queues an OWNER event (flushed by
+ * cl_owner_flush). */
+void cl_bind_slot(node *me, int slot, int owner)
+{
+    rc_cluster *c = me->c;
+    int old = me->owner[slot] == NO_OWNER ? -1 : me->owner[slot];
+    if (old == owner)
+        return;
+    if (old >= 0) {
+        me->numslots[old]--;
+        me->slots_hash[old] ^= c->slot_key[slot];
+    }
+    if (owner >= 0) {
+        me->numslots[owner]++;
+        me->slots_hash[owner] ^= c->slot_key[slot];
+        me->owner[slot] = (uint16_t)owner;
+    } else {
+        me->owner[slot] = NO_OWNER;
+    }
+    me->not_claiming[slot >> 6] &= ~(UINT64_C(1) << (slot & 63));
+    if (me->claim_cache) {
+        cl_slotset_unref(c, me->claim_cache);
+        me->claim_cache = NULL;
+    }
+    owner_change ch = { (uint16_t)slot, owner };
+    g_array_append_val(c->owner_changes, ch);
+}
+
+static int cmp_owner_change(const void *a, const void *b)
+{
+    const owner_change *x = a, *y = b;
+    if (x->owner != y->owner)
+        return x->owner < y->owner ? -1 : 1;
+    return (int)x->slot - (int)y->slot;
+}
+
+/* Emits the queued OWNER events of this node: one per new owner, with the
+ * final binding of each slot (a slot rebound twice counts once). */
+void cl_owner_flush(node *me)
+{
+    rc_cluster *c = me->c;
+    GArray *a = c->owner_changes;
+    if (a->len == 0)
+        return;
+    /* Keep only the last change per slot, with the owner it has now. */
+    for (guint i = 0; i < a->len; i++) {
+        owner_change *ch = &g_array_index(a, owner_change, i);
+        uint16_t o = me->owner[ch->slot];
+        ch->owner = o == NO_OWNER ? -1 : o;
+    }
+    qsort(a->data, a->len, sizeof(owner_change), cmp_owner_change);
+    uint16_t *slots = g_new(uint16_t, a->len);
+    guint i = 0;
+    while (i < a->len) {
+        int owner = g_array_index(a, owner_change, i).owner;
+        int n = 0;
+        for (; i < a->len && g_array_index(a, owner_change, i).owner == owner; i++) {
+            uint16_t s = g_array_index(a, owner_change, i).slot;
+            if (n == 0 || slots[n - 1] != s)
+                slots[n++] = s;
+        }
+        rc_slot_list list = { n, slots };
+        rc_event ev = {
+            .t = rc_engine_now(c->engine),
+            .kind = RC_EV_OWNER,
+            .node = me->id,
+            .about = owner,
+            .i1 = owner >= 0 ? (int64_t)me->config_epoch[owner] : 0,
+            .data = &list,
+        };
+        rc_eventbus_emit(c->bus, &ev);
+    }
+    g_free(slots);
+    g_array_set_size(a, 0);
+}
+
+void cl_slotset_unref(rc_cluster *c, slotset *s)
+{
+    if (s && --s->refs == 0)
+        g_free(s);
+}
+
+/* The slot set node x claims in my view, as an immutable shared object. The
+ * last one built is cached until my slot table changes, since every header
+ * I send carries the claim of myself or of my master. */
+slotset *cl_claim_of(node *me, int x)
+{
+    if (me->claim_cache && me->claim_cache_for == x) {
+        me->claim_cache->refs++;
+        return me->claim_cache;
+    }
+    slotset *s = g_new0(slotset, 1);
+    s->refs = 1;
+    if (x >= 0) {
+        for (int j = 0; j < SLOTS; j++)
+            if (me->owner[j] == x)
+                s->bits[j >> 6] |= UINT64_C(1) << (j & 63);
+        s->count = me->numslots[x];
+        s->hash = me->slots_hash[x];
+    }
+    cl_slotset_unref(me->c, me->claim_cache);
+    me->claim_cache = s;
+    me->claim_cache_for = x;
+    s->refs++;
+    return s;
+}
+
+/* ====================================================================== */
+/* Failure reports (§1.5)                                                 */
+/* ====================================================================== */
+
+static int32_t report_alloc(rc_cluster *c)
+{
+    if (c->reports_free >= 0) {
+        int32_t r = c->reports_free;
+        c->reports_free = c->reports[r].next;
+        return r;
+    }
+    if (c->reports_len == c->reports_cap) {
+        c->reports_cap = c->reports_cap ? c->reports_cap * 2 : 256;
+        c->reports = g_renew(fail_report, c->reports, c->reports_cap);
+    }
+    return c->reports_len++;
+}
+
+static void report_release(rc_cluster *c, int32_t r)
+{
+    c->reports[r].next = c->reports_free;
+    c->reports_free = r;
+}
+
+/* clusterNodeCleanupFailureReports: drops reports strictly older than 2T. */
+static void reports_cleanup(node *me, int x)
+{
+    rc_cluster *c = me->c;
+    mstime_t maxtime = me->cfg.node_timeout_ms * FAIL_REPORT_VALIDITY_MULT;
+    mstime_t now = cl_now(me);
+    int32_t *link = &me->report_head[x];
+    while (*link >= 0) {
+        int32_t r = *link;
+        if (now - c->reports[r].time > maxtime) {
+            *link = c->reports[r].next;
+            report_release(c, r);
+        } else {
+            link = &c->reports[r].next;
+        }
+    }
+}
+
+/* clusterNodeFailureReportsCount: valid reports on x, after cleanup. */
+int cl_report_count(node *me, int x)
+{
+    if (me->report_head[x] < 0)
+        return 0;
+    reports_cleanup(me, x);
+    int n = 0;
+    for (int32_t r = me->report_head[x]; r >= 0; r = me->c->reports[r].next)
+        n++;
+    return n;
+}
+
+/* clusterNodeAddFailureReport: adds or refreshes reporter's report on x. */
+void cl_report_add(node *me, int x, int reporter)
+{
+    rc_cluster *c = me->c;
+    for (int32_t r = me->report_head[x]; r >= 0; r = c->reports[r].next) {
+        if (c->reports[r].reporter == reporter) {
+            c->reports[r].time = cl_now(me);
+            return;
+        }
+    }
+    int32_t r = report_alloc(c);
+    c->reports[r] = (fail_report){ reporter, me->report_head[x], cl_now(me) };
+    me->report_head[x] = r;
+}
+
+/* clusterNodeDelFailureReport: removes reporter's report on x, if any. */
+void cl_report_remove(node *me, int x, int reporter)
+{
+    rc_cluster *c = me->c;
+    int32_t *link = &me->report_head[x];
+    while (*link >= 0) {
+        int32_t r = *link;
+        if (c->reports[r].reporter == reporter) {
+            *link = c->reports[r].next;
+            report_release(c, r);
+            break;
+        }
+        link = &c->reports[r].next;
+    }
+    reports_cleanup(me, x);
+}
+
+void cl_reports_drop_all(node *me, int x)
+{
+    while (me->report_head[x] >= 0) {
+        int32_t r = me->report_head[x];
+        me->report_head[x] = me->c->reports[r].next;
+        report_release(me->c, r);
+    }
+}
+
+/* ====================================================================== */
+/* Creation (§12.3)                                                       */
+/* ====================================================================== */
+
+/* redis-cli's allocation of contiguous slot ranges, in single precision. */
+static void compute_ranges(rc_cluster *c, int masters)
+{
+    float per = (float)SLOTS / (float)masters;
+    float cursor = 0.0f;
+    long first = 0;
+    for (int i = 0; i < masters; i++) {
+        float f = cursor + per - 1.0f;
+        long last = lround(f);
+        if (last > SLOTS || i == masters - 1)
+            last = SLOTS - 1;
+        if (last < first)
+            last = first;
+        c->first_slot_of_master[i] = (int)first;
+        c->last_slot_of_master[i] = (int)last;
+        first = last + 1;
+        cursor += per;
+    }
+}
+
+static void node_alloc_views(node *me, int n)
+{
+    me->flags = g_new0(uint16_t, n);
+    me->ping_sent = g_new0(mstime_t, n);
+    me->pong_received = g_new0(mstime_t, n);
+    me->data_received = g_new0(mstime_t, n);
+    me->fail_time = g_new0(mstime_t, n);
+    me->voted_time = g_new0(mstime_t, n);
+    me->orphaned_time = g_new0(mstime_t, n);
+    me->repl_offset = g_new0(int64_t, n);
+    me->config_epoch = g_new0(uint64_t, n);
+    me->slaveof = g_new(int32_t, n);
+    me->numslots = g_new0(int32_t, n);
+    me->slots_hash = g_new0(uint64_t, n);
+    me->report_head = g_new(int32_t, n);
+    me->gossip_stamp = g_new0(uint32_t, n);
+    me->link = g_new0(rc_conn, n);
+    me->owner = g_new(uint16_t, SLOTS);
+    me->replica_conns = g_array_new(FALSE, FALSE, sizeof(rc_conn));
+    for (int i = 0; i < n; i++) {
+        me->slaveof[i] = -1;
+        me->report_head[i] = -1;
+    }
+}
+
+static void node_free_views(node *me)
+{
+    g_free(me->flags);
+    g_free(me->ping_sent);
+    g_free(me->pong_received);
+    g_free(me->data_received);
+    g_free(me->fail_time);
+    g_free(me->voted_time);
+    g_free(me->orphaned_time);
+    g_free(me->repl_offset);
+    g_free(me->config_epoch);
+    g_free(me->slaveof);
+    g_free(me->numslots);
+    g_free(me->slots_hash);
+    g_free(me->report_head);
+    g_free(me->gossip_stamp);
+    g_free(me->link);
+    g_free(me->owner);
+    g_array_free(me->replica_conns, TRUE);
+}
+
+static void make_node_id(node *me)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 40; i++)
+        me->name[i] = hex[rc_rng_below(me->rng, 16)];
+    me->name[40] = '\0';
+}
+
+/* Fills observer `me`'s view with the freshly created cluster: roles,
+ * masters, slots, config epochs 1..N, current epoch N. */
+static void init_view(node *me, mstime_t now)
+{
+    rc_cluster *c = me->c;
+    const rc_layout *l = c->layout;
+    for (int x = 0; x < SLOTS; x++)
+        me->owner[x] = NO_OWNER;
+    for (int x = 0; x < c->n; x++) {
+        rc_node_kind k = rc_layout_kind(l, x);
+        me->flags[x] = k == RC_KIND_REPLICA ? F_SLAVE : F_MASTER;
+        if (k == RC_KIND_MASTER && l->replicas[x] > 0)
+            me->flags[x] |= F_MIGRATE_TO;
+        if (k == RC_KIND_REPLICA)
+            me->slaveof[x] = rc_layout_shard(l, x);
+        me->config_epoch[x] = (uint64_t)x + 1;
+        me->pong_received[x] = now;
+        me->data_received[x] = now;
+        if (c->nodes[x].cfg.replica_no_failover)
+            me->flags[x] |= F_NOFAILOVER;
+    }
+    me->flags[me->id] |= F_MYSELF;
+    for (int m = 0; m < l->masters; m++)
+        for (int s = c->first_slot_of_master[m]; s <= c->last_slot_of_master[m]; s++)
+            cl_bind_slot(me, s, m);
+    g_array_set_size(c->owner_changes, 0);
+    me->current_epoch = (uint64_t)c->n;
+    /* A formed cluster: state ok, size known, past the writable delay. */
+    me->size = l->masters;
+    me->state_ok = true;
+    me->first_call_time = now - 60000;
+}
+
+static void node_reset_volatile(node *me)
+{
+    me->todo = 0;
+    me->failover_auth_time = 0;
+    me->failover_auth_count = 0;
+    me->failover_auth_sent = false;
+    me->failover_auth_rank = 0;
+    me->failover_auth_epoch = 0;
+    me->cant_failover_reason = CANT_NONE;
+    me->mf_end = 0;
+    me->mf_slave = -1;
+    me->mf_master_offset = -1;
+    me->mf_can_start = false;
+    me->write_pause_until = 0;
+    me->stats_pfail_nodes = 0;
+    memset(me->stats_sent, 0, sizeof me->stats_sent);
+    memset(me->stats_received, 0, sizeof me->stats_received);
+    me->iteration = 0;
+    me->gossip_packet_counter = 0;
+    me->among_minority_time = 0;
+    me->first_call_time = 0;
+    me->last_cant_log_s = 0;
+    me->cron_due = me->sleep_due = false;
+}
+
+static const rc_net_handlers *cluster_net_handlers(void);
+
+rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
+                           const rc_layout *layout, const rc_node_config *configs,
+                           uint64_t seed)
+{
+    rc_cluster *c = g_new0(rc_cluster, 1);
+    c->engine = engine;
+    c->net = net;
+    c->bus = bus;
+    c->layout = layout;
+    c->n = layout->nodes;
+    c->seed = seed;
+    c->reports_free = -1;
+    c->owner_changes = g_array_new(FALSE, FALSE, sizeof(owner_change));
+    c->promoted = g_new0(uint8_t, c->n);
+    c->first_slot_of_master = g_new0(int, layout->masters);
+    c->last_slot_of_master = g_new0(int, layout->masters);
+    for (int j = 0; j < SLOTS; j++)
+        c->slot_key[j] = rc_splitmix64(UINT64_C(0x5107) + (uint64_t)j);
+    compute_ranges(c, layout->masters);
+    c->nodes = g_new0(node, c->n);
+    for (int i = 0; i < c->n; i++) {
+        node *me = &c->nodes[i];
+        me->id = i;
+        me->c = c;
+        me->cfg = configs[i];
+        me->rng = rc_rng_new(seed, RC_STREAM_NODE(i));
+        make_node_id(me);
+        me->replid = rc_splitmix64(seed ^ ((uint64_t)i << 20) ^ 0x7265706c);
+        me->alive = true;
+        me->repl_master = -1;
+        node_alloc_views(me, c->n);
+        node_reset_volatile(me);
+    }
+    mstime_t now = UNIX_BASE_MS + rc_engine_now(engine) / 1000;
+    for (int i = 0; i < c->n; i++)
+        init_view(&c->nodes[i], now);
+    for (int i = 0; i < c->n; i++) {
+        rc_net_set_handlers(net, i, cluster_net_handlers(), c);
+        /* Replicas share their master's replication ID and offset: synced. */
+        node *me = &c->nodes[i];
+        if (me->slaveof[i] >= 0)
+            me->replid = c->nodes[me->slaveof[i]].replid;
+    }
+    rc_net_set_release(net, cl_msg_release, c);
+    return c;
+}
+
+void rc_cluster_free(rc_cluster *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < c->n; i++) {
+        node *me = &c->nodes[i];
+        rc_rng_free(me->rng);
+        cl_slotset_unref(c, me->claim_cache);
+        node_free_views(me);
+        cl_persisted_free(me->saved);
+    }
+    while (c->msg_free) {
+        bus_msg *m = c->msg_free;
+        c->msg_free = m->next_free;
+        g_free(m->gossip);
+        g_free(m);
+    }
+    while (c->repl_free) {
+        repl_msg *m = c->repl_free;
+        c->repl_free = m->next_free;
+        g_free(m);
+    }
+    g_array_free(c->owner_changes, TRUE);
+    g_free(c->reports);
+    g_free(c->promoted);
+    g_free(c->first_slot_of_master);
+    g_free(c->last_slot_of_master);
+    g_free(c->nodes);
+    g_free(c);
+}
+
+/* ====================================================================== */
+/* Network handlers                                                       */
+/* ====================================================================== */
+
+static void on_deliver(void *user, int self, rc_conn conn, int from, void *msg)
+{
+    rc_cluster *c = user;
+    node *me = &c->nodes[self];
+    if (*(uint8_t *)msg == MSGK_BUS)
+        cl_on_bus_message(me, conn, from, msg);
+    else
+        cl_repl_on_message(me, conn, from, msg);
+    cl_owner_flush(me);
+    /* clusterBeforeSleep runs after every event-loop iteration. */
+    if (me->todo)
+        cl_request(me, 0);
+}
+
+/* The outbound bus link finished connecting: send PING (or MEET) at once,
+ * keeping an older pending ping time (clusterLinkConnectHandler). */
+static void on_connected(void *user, int self, rc_conn conn)
+{
+    rc_cluster *c = user;
+    node *me = &c->nodes[self];
+    if (rc_net_conn_tag(c->net, conn) == TAG_REPL) {
+        cl_repl_on_connected(me, conn);
+        return;
+    }
+    int peer = rc_net_conn_acceptor(c->net, conn);
+    if (peer < 0 || me->link[peer] != conn)
+        return;
+    mstime_t old_ping_sent = me->ping_sent[peer];
+    cl_send_ping(me, peer, MSG_PING, conn);
+    if (old_ping_sent)
+        me->ping_sent[peer] = old_ping_sent;
+}
+
+static void on_connect_failed(void *user, int self, rc_conn conn, rc_connect_result why)
+{
+    rc_cluster *c = user;
+    node *me = &c->nodes[self];
+    if (rc_net_conn_tag(c->net, conn) == TAG_REPL) {
+        cl_repl_on_closed(me, conn);
+        return;
+    }
+    int peer = rc_net_conn_acceptor(c->net, conn);
+    if (peer >= 0 && me->link[peer] == conn)
+        cl_link_free(me, peer);
+}
+
+/* The peer closed or reset a connection: a read error frees my outbound
+ * link; an inbound link needs no bookkeeping here. */
+static void on_closed(void *user, int self, rc_conn conn)
+{
+    rc_cluster *c = user;
+    node *me = &c->nodes[self];
+    if (rc_net_conn_tag(c->net, conn) == TAG_REPL) {
+        cl_repl_on_closed(me, conn);
+        return;
+    }
+    int peer = rc_net_conn_acceptor(c->net, conn);
+    if (peer >= 0 && peer != self && me->link[peer] == conn)
+        cl_link_free(me, peer);
+}
+
+/* SIGCONT: queued traffic was processed; now the timers that came due. */
+static void on_resumed(void *user, int self)
+{
+    rc_cluster *c = user;
+    node *me = &c->nodes[self];
+    me->stopped = false;
+    if (me->cron_due) {
+        me->cron_due = false;
+        cl_cron(me);
+        cl_owner_flush(me);
+        cl_schedule_cron(me, rc_engine_now(c->engine) + RC_MS(CRON_PERIOD_MS));
+    }
+    if (me->sleep_due || me->todo) {
+        me->sleep_due = false;
+        cl_request(me, 0);
+    }
+}
+
+static const rc_net_handlers handlers = {
+    .deliver = on_deliver,
+    .connected = on_connected,
+    .connect_failed = on_connect_failed,
+    .closed = on_closed,
+    .resumed = on_resumed,
+};
+
+static const rc_net_handlers *cluster_net_handlers(void) { return &handlers; }
+
+/* ====================================================================== */
+/* Public queries                                                         */
+/* ====================================================================== */
+
+int rc_cluster_size(const rc_cluster *c) { return c->n; }
+const rc_layout *rc_cluster_layout(const rc_cluster *c) { return c->layout; }
+const char *rc_cluster_node_id(const rc_cluster *c, int x) { return c->nodes[x].name; }
+
+void rc_cluster_initial_range(const rc_cluster *c, int m, int *first, int *last)
+{
+    *first = c->first_slot_of_master[m];
+    *last = c->last_slot_of_master[m];
+}
+
+bool rc_cluster_alive(const rc_cluster *c, int x) { return c->nodes[x].alive; }
+
+bool rc_cluster_running(const rc_cluster *c, int x)
+{
+    return c->nodes[x].alive && !c->nodes[x].stopped;
+}
+
+bool rc_cluster_is_master(const rc_cluster *c, int x) { return cl_is_master(&c->nodes[x]); }
+int rc_cluster_master_of(const rc_cluster *c, int x) { return cl_my_master(&c->nodes[x]); }
+bool rc_cluster_state_ok(const rc_cluster *c, int x) { return c->nodes[x].state_ok; }
+
+unsigned rc_cluster_flags(const rc_cluster *c, int observer, int subject)
+{
+    return c->nodes[observer].flags[subject] & (F_PFAIL | F_FAIL);
+}
+
+int rc_cluster_slot_owner(const rc_cluster *c, int observer, int slot)
+{
+    uint16_t o = c->nodes[observer].owner[slot];
+    return o == NO_OWNER ? -1 : o;
+}
+
+uint64_t rc_cluster_current_epoch(const rc_cluster *c, int x) { return c->nodes[x].current_epoch; }
+
+uint64_t rc_cluster_config_epoch(const rc_cluster *c, int x)
+{
+    return c->nodes[x].config_epoch[x];
+}
+
+uint64_t rc_cluster_view_config_epoch(const rc_cluster *c, int observer, int subject)
+{
+    return c->nodes[observer].config_epoch[subject];
+}
+
+int rc_cluster_view_numslots(const rc_cluster *c, int observer, int subject)
+{
+    return c->nodes[observer].numslots[subject];
+}
+
+bool rc_cluster_write_paused(const rc_cluster *c, int x)
+{
+    const node *me = &c->nodes[x];
+    return me->write_pause_until && cl_now(me) < me->write_pause_until;
+}
+
+int64_t rc_cluster_repl_offset(const rc_cluster *c, int x) { return c->nodes[x].offset; }
+
+rc_node_config *rc_cluster_config(rc_cluster *c, int x) { return &c->nodes[x].cfg; }
+
+uint64_t rc_cluster_elections(const rc_cluster *c) { return c->elections; }
+uint64_t rc_cluster_promotions(const rc_cluster *c) { return c->promotions; }
+bool rc_cluster_was_promoted(const rc_cluster *c, int x) { return c->promoted[x]; }
+
+void rc_cluster_message_totals(const rc_cluster *c, uint64_t out[RC_MSG_TYPES])
+{
+    memcpy(out, c->msg_totals, sizeof c->msg_totals);
+}
+
+const char *rc_cluster_msg_type_name(int type)
+{
+    static const char *const names[RC_MSG_TYPES] = {
+        "ping", "pong", "meet", "fail", "publish", "auth-req",
+        "auth-ack", "update", "mfstart", "module", "publishshard",
+    };
+    return type >= 0 && type < RC_MSG_TYPES ? names[type] : "unknown";
+}

@@ -1,0 +1,210 @@
+/* Process faults of a node: SIGSTOP / SIGCONT, SIGKILL, and restart from the
+ * persisted nodes.conf image (redis-cluster-model.md §13.3). */
+#include "cluster/cluster_int.h"
+
+#include <string.h>
+
+/* What nodes.conf (plus the RDB's replication fields) holds for one node.
+ * Redis saves the configuration before sleeping after nearly every change,
+ * so the image taken at the moment of death is what the file holds. */
+struct persisted {
+    uint64_t current_epoch;
+    uint64_t last_vote_epoch;
+    int64_t offset;
+    uint64_t replid;
+    uint16_t *flags;
+    int32_t *slaveof;
+    uint64_t *config_epoch;
+    uint8_t *pinged;  /* ping_sent != 0 */
+    uint8_t *ponged;  /* pong_received != 0 */
+    uint16_t *owner;
+};
+
+static void persisted_free(struct persisted *p)
+{
+    if (!p)
+        return;
+    g_free(p->flags);
+    g_free(p->slaveof);
+    g_free(p->config_epoch);
+    g_free(p->pinged);
+    g_free(p->ponged);
+    g_free(p->owner);
+    g_free(p);
+}
+
+static struct persisted *persist(const node *me)
+{
+    int n = me->c->n;
+    struct persisted *p = g_new0(struct persisted, 1);
+    p->current_epoch = me->current_epoch;
+    p->last_vote_epoch = me->last_vote_epoch;
+    p->offset = me->offset;
+    p->replid = me->replid;
+    p->flags = g_memdup2(me->flags, sizeof(uint16_t) * (size_t)n);
+    p->slaveof = g_memdup2(me->slaveof, sizeof(int32_t) * (size_t)n);
+    p->config_epoch = g_memdup2(me->config_epoch, sizeof(uint64_t) * (size_t)n);
+    p->owner = g_memdup2(me->owner, sizeof(uint16_t) * SLOTS);
+    p->pinged = g_new0(uint8_t, n);
+    p->ponged = g_new0(uint8_t, n);
+    for (int x = 0; x < n; x++) {
+        p->pinged[x] = me->ping_sent[x] != 0;
+        p->ponged[x] = me->pong_received[x] != 0;
+    }
+    return p;
+}
+
+void rc_cluster_stop(rc_cluster *c, int x)
+{
+    node *me = &c->nodes[x];
+    if (!me->alive || me->stopped)
+        return;
+    me->stopped = true;
+    rc_net_stop(c->net, x);
+}
+
+void rc_cluster_cont(rc_cluster *c, int x)
+{
+    node *me = &c->nodes[x];
+    if (!me->alive || !me->stopped)
+        return;
+    /* The net hands over the queued traffic, then calls on_resumed, which
+     * runs the timers that came due during the freeze. */
+    rc_net_cont(c->net, x);
+}
+
+/* Forgets everything a process keeps in memory only. */
+static void drop_volatile(node *me)
+{
+    rc_cluster *c = me->c;
+    if (me->cron_ev)
+        rc_engine_cancel(c->engine, me->cron_ev);
+    if (me->sleep_ev)
+        rc_engine_cancel(c->engine, me->sleep_ev);
+    me->cron_ev = me->sleep_ev = 0;
+    for (int x = 0; x < c->n; x++) {
+        me->link[x] = 0;
+        cl_reports_drop_all(me, x);
+    }
+    me->repl_conn = 0;
+    me->repl_connected = false;
+    me->repl_sync_pending = false;
+    me->repl_master = -1;
+    g_array_set_size(me->replica_conns, 0);
+    cl_slotset_unref(c, me->claim_cache);
+    me->claim_cache = NULL;
+}
+
+void rc_cluster_kill(rc_cluster *c, int x)
+{
+    node *me = &c->nodes[x];
+    if (!me->alive)
+        return;
+    persisted_free(me->saved);
+    me->saved = persist(me);
+    me->alive = false;
+    me->stopped = false;
+    drop_volatile(me);
+    rc_net_kill(c->net, x);
+}
+
+/* Loads the image like clusterLoadConfig: FAIL times and non-zero ping/pong
+ * times become "now", replicas' config epochs 0, currentEpoch at least the
+ * largest config epoch. */
+static void load_image(node *me, const struct persisted *p)
+{
+    rc_cluster *c = me->c;
+    mstime_t now = cl_now(me);
+    uint64_t max_epoch = 0;
+    for (int x = 0; x < c->n; x++) {
+        me->flags[x] = p->flags[x];
+        me->slaveof[x] = p->slaveof[x];
+        me->config_epoch[x] = (p->flags[x] & F_SLAVE) ? 0 : p->config_epoch[x];
+        if (me->config_epoch[x] > max_epoch)
+            max_epoch = me->config_epoch[x];
+        me->ping_sent[x] = p->pinged[x] ? now : 0;
+        me->pong_received[x] = p->ponged[x] ? now : 0;
+        me->data_received[x] = 0;
+        me->fail_time[x] = (p->flags[x] & F_FAIL) ? now : 0;
+        me->voted_time[x] = 0;
+        me->orphaned_time[x] = 0;
+        me->repl_offset[x] = 0;
+    }
+    /* Start from an empty table so the reload shows as OWNER events. */
+    for (int x = 0; x < c->n; x++) {
+        me->numslots[x] = 0;
+        me->slots_hash[x] = 0;
+    }
+    for (int j = 0; j < SLOTS; j++)
+        me->owner[j] = NO_OWNER;
+    for (int j = 0; j < SLOTS; j++)
+        cl_bind_slot(me, j, p->owner[j] == NO_OWNER ? -1 : p->owner[j]);
+    memset(me->not_claiming, 0, sizeof me->not_claiming);
+    me->current_epoch = p->current_epoch > max_epoch ? p->current_epoch : max_epoch;
+    me->last_vote_epoch = p->last_vote_epoch;
+    me->offset = p->offset;
+    me->replid = p->replid;
+    me->repl_down_since_s = 0;
+    me->size = 1;
+    me->state_ok = false;
+}
+
+/* Resets the process-lifetime fields a fresh redis-server starts with. */
+static void reset_process(node *me)
+{
+    me->todo = 0;
+    me->failover_auth_time = 0;
+    me->failover_auth_count = 0;
+    me->failover_auth_sent = false;
+    me->failover_auth_rank = 0;
+    me->failover_auth_epoch = 0;
+    me->cant_failover_reason = CANT_NONE;
+    me->mf_end = 0;
+    me->mf_slave = -1;
+    me->mf_master_offset = -1;
+    me->mf_can_start = false;
+    me->write_pause_until = 0;
+    me->stats_pfail_nodes = 0;
+    memset(me->stats_sent, 0, sizeof me->stats_sent);
+    memset(me->stats_received, 0, sizeof me->stats_received);
+    me->iteration = 0;
+    me->gossip_packet_counter = 0;
+    me->among_minority_time = 0;
+    me->first_call_time = 0;
+    me->last_cant_log_s = 0;
+    me->cron_due = me->sleep_due = false;
+}
+
+void rc_cluster_restart(rc_cluster *c, int x)
+{
+    node *me = &c->nodes[x];
+    if (me->alive || !me->saved)
+        return;
+    bool was_ok = me->state_ok;
+    rc_net_restart(c->net, x);
+    me->alive = true;
+    me->stopped = false;
+    reset_process(me);
+    load_image(me, me->saved);
+    if (was_ok)
+        cl_emit(me, RC_EV_STATE, -1, 0, 0, 0, false, "fail");
+    cl_emit_role(me, "restart");
+    cl_emit(me, RC_EV_EPOCH, -1, (int64_t)me->current_epoch,
+            (int64_t)me->config_epoch[me->id], 0, false, NULL);
+    cl_owner_flush(me);
+    rc_time phase = (rc_time)rc_rng_below(me->rng, CRON_PERIOD_MS * 1000);
+    cl_schedule_cron(me, rc_engine_now(c->engine) + phase);
+}
+
+void rc_cluster_start(rc_cluster *c)
+{
+    for (int x = 0; x < c->n; x++) {
+        node *me = &c->nodes[x];
+        rc_time phase = (rc_time)rc_rng_below(me->rng, CRON_PERIOD_MS * 1000);
+        cl_schedule_cron(me, rc_engine_now(c->engine) + phase);
+        if (cl_my_master(me) >= 0)
+            cl_repl_start(me, cl_my_master(me));
+    }
+}
+
+void cl_persisted_free(struct persisted *p) { persisted_free(p); }

@@ -1,0 +1,224 @@
+/* Replication links and offsets (redis-cluster-model.md §1.6 and §12.2).
+ *
+ * A replica keeps one connection to its master. After connecting it sends a
+ * PSYNC with its replication ID and offset; the master answers CONTINUE when
+ * its history contains that offset (its current ID, or the ID it had before
+ * its promotion up to the promotion offset) and FULLRESYNC otherwise. The
+ * master then streams DATA messages carrying its new offset: writes, and a
+ * 14-byte PING every repl-ping-replica-period while it has replicas and is
+ * not paused by a manual failover. The replica records the time of the last
+ * byte (lastinteraction, whole seconds), drops a master link that was silent
+ * for repl-timeout, and notes when it lost the link (repl_down_since): the
+ * inputs of the failover data-age check. */
+#include "cluster/cluster_int.h"
+
+#define REPL_PING_BYTES 14
+
+static repl_msg *repl_msg_new(rc_cluster *c, int type)
+{
+    repl_msg *m = c->repl_free;
+    if (m)
+        c->repl_free = m->next_free;
+    else
+        m = g_new0(repl_msg, 1);
+    m->kind = MSGK_REPL;
+    m->type = (uint8_t)type;
+    m->replid = m->replid2 = 0;
+    m->offset = m->second_offset = 0;
+    return m;
+}
+
+void cl_repl_release(rc_cluster *c, repl_msg *m)
+{
+    m->next_free = c->repl_free;
+    c->repl_free = m;
+}
+
+static void repl_send(node *me, rc_conn conn, repl_msg *m)
+{
+    rc_net_send(me->c->net, conn, me->id, m);
+}
+
+/* replicationGetSlaveOffset, and master_repl_offset for a master. */
+int64_t cl_repl_processed_offset(const node *me)
+{
+    if (cl_is_master(me))
+        return me->offset;
+    return me->repl_master >= 0 ? me->offset : 0;
+}
+
+/* Drops the link to my master. `lost` says whether a live link was lost (it
+ * then sets repl_down_since). */
+static void drop_master_link(node *me, bool lost)
+{
+    if (me->repl_conn)
+        rc_net_close(me->c->net, me->repl_conn, me->id);
+    if (lost && me->repl_connected)
+        me->repl_down_since_s = cl_unixtime_s(me);
+    me->repl_conn = 0;
+    me->repl_connected = false;
+    me->repl_sync_pending = false;
+}
+
+/* Closes the links of the replicas attached to me (disconnectSlaves). */
+static void disconnect_replicas(node *me)
+{
+    for (guint i = 0; i < me->replica_conns->len; i++)
+        rc_net_close(me->c->net, g_array_index(me->replica_conns, rc_conn, i), me->id);
+    g_array_set_size(me->replica_conns, 0);
+}
+
+static void connect_master(node *me)
+{
+    rc_connect_result res;
+    me->repl_conn = rc_net_connect(me->c->net, me->id, me->repl_master, TAG_REPL, &res);
+    me->repl_link_ctime = cl_now(me);
+}
+
+/* replicationSetMaster: replicate `master` from now on. */
+void cl_repl_start(node *me, int master)
+{
+    drop_master_link(me, true);
+    disconnect_replicas(me);
+    me->repl_master = master;
+    connect_master(me);
+}
+
+void cl_repl_stop(node *me)
+{
+    drop_master_link(me, true);
+    me->repl_master = -1;
+}
+
+/* replicationUnsetMaster on promotion: the old replication ID stays valid up
+ * to my offset so that my former siblings can continue partially. */
+void cl_repl_become_master(node *me)
+{
+    drop_master_link(me, false);
+    me->repl_master = -1;
+    me->replid2 = me->replid;
+    me->second_replid_offset = me->offset + 1;
+    me->replid = rc_splitmix64(me->replid ^ (uint64_t)rc_engine_now(me->c->engine) ^
+                               ((uint64_t)me->id << 40));
+    me->repl_down_since_s = 0;
+    disconnect_replicas(me);
+}
+
+void cl_repl_on_connected(node *me, rc_conn conn)
+{
+    if (conn != me->repl_conn)
+        return;
+    repl_msg *m = repl_msg_new(me->c, REPL_PSYNC);
+    m->replid = me->replid;
+    m->offset = me->offset;
+    me->repl_sync_pending = true;
+    repl_send(me, conn, m);
+}
+
+/* Master side of PSYNC: continue when my history contains the offset. */
+static void serve_psync(node *me, rc_conn conn, const repl_msg *req)
+{
+    bool partial = (req->replid == me->replid && req->offset <= me->offset) ||
+                   (req->replid == me->replid2 && req->offset + 1 <= me->second_replid_offset);
+    repl_msg *m = repl_msg_new(me->c, partial ? REPL_CONTINUE : REPL_FULLRESYNC);
+    m->replid = me->replid;
+    m->offset = me->offset;
+    repl_send(me, conn, m);
+    g_array_append_val(me->replica_conns, conn);
+}
+
+/* Replica side: the sync completed (partially or fully). */
+static void sync_done(node *me, const repl_msg *m)
+{
+    if (m->type == REPL_FULLRESYNC) {
+        me->offset = m->offset;
+        cl_log(me, '*', "MASTER <-> REPLICA sync: Finished with success");
+    } else {
+        cl_log(me, '*', "Successful partial resynchronization with master.");
+    }
+    me->replid = m->replid;
+    me->repl_connected = true;
+    me->repl_sync_pending = false;
+    me->repl_down_since_s = 0;
+    me->repl_lastinteraction_s = cl_unixtime_s(me);
+}
+
+void cl_repl_on_message(node *me, rc_conn conn, int from, repl_msg *m)
+{
+    switch (m->type) {
+    case REPL_PSYNC:
+        serve_psync(me, conn, m);
+        break;
+    case REPL_CONTINUE:
+    case REPL_FULLRESYNC:
+        if (conn == me->repl_conn)
+            sync_done(me, m);
+        break;
+    case REPL_DATA:
+        if (conn == me->repl_conn && me->repl_connected) {
+            me->offset = m->offset;
+            me->repl_lastinteraction_s = cl_unixtime_s(me);
+        }
+        break;
+    default:
+        break;
+    }
+    if (me->todo)
+        cl_request(me, 0);
+}
+
+void cl_repl_on_closed(node *me, rc_conn conn)
+{
+    if (conn == me->repl_conn) {
+        if (me->repl_connected)
+            cl_log(me, '#', "Connection with master lost.");
+        drop_master_link(me, true);
+        return;
+    }
+    for (guint i = 0; i < me->replica_conns->len; i++) {
+        if (g_array_index(me->replica_conns, rc_conn, i) == conn) {
+            g_array_remove_index(me->replica_conns, i);
+            break;
+        }
+    }
+}
+
+/* Appends `bytes` to my replication stream and sends the new offset to every
+ * attached replica. */
+static void propagate(node *me, int64_t bytes)
+{
+    me->offset += bytes;
+    for (guint i = 0; i < me->replica_conns->len; i++) {
+        repl_msg *m = repl_msg_new(me->c, REPL_DATA);
+        m->offset = me->offset;
+        repl_send(me, g_array_index(me->replica_conns, rc_conn, i), m);
+    }
+}
+
+/* replicationCron, once per second: master pings, replica timeouts and
+ * reconnects. */
+void cl_repl_cron(node *me)
+{
+    int64_t loops = (int64_t)(me->iteration / 10);
+    int64_t period_s = me->cfg.repl_ping_period_ms / 1000;
+    if (period_s < 1)
+        period_s = 1;
+    bool paused = me->mf_end != 0;
+    if (me->replica_conns->len && loops % period_s == 0 && !paused)
+        propagate(me, REPL_PING_BYTES);
+
+    if (me->repl_master < 0 || cl_is_master(me))
+        return;
+    int64_t now_s = cl_unixtime_s(me);
+    int64_t timeout_s = me->cfg.repl_timeout_ms / 1000;
+    if (me->repl_connected && now_s - me->repl_lastinteraction_s > timeout_s) {
+        cl_log(me, '#', "MASTER timeout: no data nor PING received...");
+        drop_master_link(me, true);
+    } else if (me->repl_conn && !me->repl_connected &&
+               cl_now(me) - me->repl_link_ctime > me->cfg.repl_timeout_ms) {
+        cl_log(me, '#', "Timeout connecting to the MASTER...");
+        drop_master_link(me, false);
+    }
+    if (!me->repl_conn)
+        connect_master(me);
+}
