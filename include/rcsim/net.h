@@ -13,7 +13,10 @@
  *    after 1, 3, 7, 15, 31 and 63 s (Linux tcp_syn_retries=6, 1 s initial RTO,
  *    doubling); the connect fails with a timeout 127 s after it started. So a
  *    heal is noticed at the next retransmission or when the owner recycles the
- *    link, as on a real cluster.
+ *    link, as on a real cluster. (The path is checked in both directions at
+ *    each SYN; SYNs and close notifications are not subject to loss. The
+ *    acceptor has no accept callback: the first it hears of a connection is a
+ *    message or `closed`.)
  *  - Messages sent on a connection arrive in send order (TCP) after a latency
  *    drawn from the *sender's* distribution. Messages sent while connecting are
  *    buffered and leave when the connection is established.
@@ -31,6 +34,12 @@
  * Message payloads are opaque pointers owned by the caller; the net calls the
  * release function exactly once per sent message, after delivery or when the
  * message vanished, so payloads can be pooled and reference-counted.
+ *
+ * Handler order at one instant: when a connection is established, messages
+ * buffered while connecting leave first, then `connected` runs. Handlers of
+ * a stopped endpoint never run: messages, close notifications and the
+ * initiator's `connected`/`connect_failed` are queued and run at cont, in
+ * arrival order, before `resumed`. Handlers may call any rc_net function.
  */
 #ifndef RCSIM_NET_H
 #define RCSIM_NET_H
@@ -60,9 +69,11 @@ typedef struct {
     double sigma;
 } rc_dist;
 
-/* Draws one value (never negative) from the distribution. */
+/* Draws one value (never negative) from the distribution, rounded to whole
+ * microseconds: normal draws below 0 become 0. */
 rc_time rc_dist_sample(const rc_dist *dist, rc_rng *rng);
-/* The distribution's mean, for documentation and tests. */
+/* The distribution's mean, for documentation and tests (before rounding; for
+ * NORMAL the mean of max(0, X); for LOGNORMAL median * exp(sigma^2 / 2)). */
 double rc_dist_mean(const rc_dist *dist);
 
 /* ---- the network -------------------------------------------------------- */
@@ -102,7 +113,10 @@ typedef struct {
     /* A connection this endpoint initiated failed asynchronously. */
     void (*connect_failed)(void *user, int self, rc_conn conn,
                            rc_connect_result why);
-    /* The peer closed or reset `conn` (EOF / RST reached this endpoint). */
+    /* The peer closed or reset `conn` (EOF / RST reached this endpoint). This
+     * acts as a reset: once the handler returns, this side is closed too and
+     * the handle is RC_CONN_NONE (closing it again is harmless). The same
+     * holds for a failed connect once `connect_failed` returns. */
     void (*closed)(void *user, int self, rc_conn conn);
     /* The endpoint was continued after a stop; queued messages were already
      * delivered. */
@@ -115,6 +129,8 @@ typedef void (*rc_msg_release_fn)(void *owner, void *msg);
  * the default latency uniform(100us, 500us). Random draws (latency, loss) use
  * the RC_STREAM_NET stream of `root_seed`. */
 rc_net *rc_net_new(rc_engine *engine, int endpoints, uint64_t root_seed);
+/* Cancels the net's pending events in the engine (so free the net before the
+ * engine) and releases every message not yet delivered. */
 void rc_net_free(rc_net *net);
 
 int rc_net_endpoints(const rc_net *net);
@@ -136,9 +152,17 @@ void rc_net_heal_all(rc_net *net);
 /* Opens a connection. Returns 0 and sets *result to RC_CONNECT_REFUSED when
  * the connect fails synchronously; otherwise returns the new handle (state
  * CONNECTING) and sets *result to RC_CONNECT_OK. `tag` is the caller's label
- * for the connection (e.g. bus or replication). */
+ * for the connection (e.g. bus or replication). Connecting to oneself or from
+ * a dead endpoint is also refused synchronously. */
 rc_conn rc_net_connect(rc_net *net, int from, int to, uint32_t tag,
                        rc_connect_result *result);
+
+/* Creates a connection that is already established, as if it had been
+ * opened at `ctime` (which may lie before the start of the run): no SYN is
+ * sent and no `connected` handler runs. Both endpoints must be alive. Used to
+ * start from a cluster that has been running for a while. */
+rc_conn rc_net_connect_established(rc_net *net, int from, int to, uint32_t tag,
+                                   rc_time ctime);
 
 rc_conn_state rc_net_conn_state(const rc_net *net, rc_conn conn);
 uint32_t rc_net_conn_tag(const rc_net *net, rc_conn conn);
@@ -150,12 +174,19 @@ rc_time rc_net_conn_ctime(const rc_net *net, rc_conn conn);
 
 /* Closes a connection from endpoint `by`'s side. Messages `by` sent before
  * still arrive (data precedes FIN); messages towards `by` vanish; the peer's
- * `closed` handler runs one latency later if the path is open. */
+ * `closed` handler runs one latency later if the path is open. A connection
+ * still connecting disappears at once (buffered messages are released). The
+ * slot is freed when both sides are closed; a side whose close notification
+ * was lost to a cut stays open until its endpoint closes it or is killed. */
 void rc_net_close(rc_net *net, rc_conn conn, int by);
 
 /* Sends `msg` from endpoint `from` on `conn`. Returns false when the
  * connection is closed (the message is released at once). A message sent on a
- * connecting connection waits for establishment. */
+ * connecting connection waits for establishment. "Closed" is judged from the
+ * sender's side: false when the handle is unknown, `from` is not an end of
+ * it, `from` closed its side or the connect failed. While only the peer has
+ * closed (its notification still on the way) the send is accepted and the
+ * message vanishes, since the sender cannot know yet. */
 bool rc_net_send(rc_net *net, rc_conn conn, int from, void *msg);
 
 /* Processes. */
@@ -167,7 +198,10 @@ rc_proc_state rc_net_proc_state(const rc_net *net, int endpoint);
 /* Incremented by every kill and restart. */
 uint32_t rc_net_incarnation(const rc_net *net, int endpoint);
 
-/* Counters. */
+/* Counters. `sent` counts messages accepted by rc_net_send(); each of them
+ * ends in exactly one of `delivered` (handler called) and the `vanished_*`
+ * counters. `connects` counts established connections, `refused` synchronous
+ * and asynchronous refusals, `timeouts` connects that timed out. */
 typedef struct {
     uint64_t sent, delivered, vanished_cut, vanished_loss, vanished_closed,
         vanished_dead;

@@ -196,14 +196,44 @@ void rc_cluster_restart(rc_cluster *c, int x)
     cl_schedule_cron(me, rc_engine_now(c->engine) + phase);
 }
 
+/* Puts node `me` in the steady state of a cluster that has been running for
+ * a while: bus links to everybody established long ago, last pongs spread
+ * over the past T/2 (the half-timeout ping rule keeps them there), the cron's
+ * iteration counter at a random phase, and a synced replication link. */
+static void start_steady(node *me)
+{
+    rc_cluster *c = me->c;
+    mstime_t now = cl_now(me);
+    mstime_t half = me->cfg.node_timeout_ms / 2;
+    for (int x = 0; x < c->n; x++) {
+        if (x == me->id)
+            continue;
+        me->link[x] = rc_net_connect_established(c->net, me->id, x, TAG_BUS, -RC_SEC(60));
+        me->pong_received[x] = now - (mstime_t)rc_rng_below(me->rng, (uint32_t)half + 1);
+        me->data_received[x] = me->pong_received[x];
+        me->ping_sent[x] = 0;
+    }
+    me->iteration = rc_rng_below(me->rng, 10);
+    int master = cl_my_master(me);
+    if (master >= 0) {
+        node *m = &c->nodes[master];
+        me->repl_master = master;
+        me->repl_conn = rc_net_connect_established(c->net, me->id, master, TAG_REPL, -RC_SEC(60));
+        me->repl_connected = true;
+        me->repl_lastinteraction_s = cl_unixtime_s(me);
+        me->repl_link_ctime = now - 60000;
+        me->offset = m->offset;
+        g_array_append_val(m->replica_conns, me->repl_conn);
+    }
+}
+
 void rc_cluster_start(rc_cluster *c)
 {
     for (int x = 0; x < c->n; x++) {
         node *me = &c->nodes[x];
+        start_steady(me);
         rc_time phase = (rc_time)rc_rng_below(me->rng, CRON_PERIOD_MS * 1000);
         cl_schedule_cron(me, rc_engine_now(c->engine) + phase);
-        if (cl_my_master(me) >= 0)
-            cl_repl_start(me, cl_my_master(me));
     }
 }
 

@@ -1,0 +1,991 @@
+/* Network and process model: connections, latency, loss, cuts and the
+ * stop/cont/kill/restart life cycle of endpoints (see rcsim/net.h).
+ *
+ * Layout. Connections live in a growable array of slots; a handle is the slot
+ * index in its low 32 bits and the slot's generation in its high 32 bits. The
+ * generation starts at 1 and is bumped whenever a slot is freed, so a handle
+ * is never 0 and a stale handle never matches a reused slot. Every message,
+ * close notification and deferred connect notification is an `item` taken
+ * from a pooled array with a free list; an item is at any moment either
+ * scheduled in the engine (in flight), buffered on a connecting connection,
+ * or waiting in the stop queue of a stopped endpoint, and the lists it sits
+ * in are threaded through its `next` field. Each endpoint keeps an intrusive
+ * doubly linked list of its connections (one list node per role, encoded as
+ * slot * 2 + role), so a kill costs time linear in the endpoint's
+ * connections. Cuts are a bitset of endpoints^2 bits. Once the pools have
+ * grown to their peak size, sending and delivering allocate nothing.
+ *
+ * A connection has two sides, the initiator's (role 0) and the acceptor's
+ * (role 1). A side is closed by rc_net_close(), by a kill of its endpoint, or
+ * after its endpoint's `closed` handler ran (a close by the peer acts as a
+ * reset). The slot is freed when both sides are closed; anything still in
+ * flight on it then finds a stale handle and vanishes.
+ */
+#include "rcsim/net.h"
+
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#define NIL UINT32_MAX
+
+enum { ROLE_INIT = 0, ROLE_ACC = 1 };
+
+typedef enum {
+    ITEM_FREE = 0,
+    ITEM_MSG,       /* a message: run `deliver` */
+    ITEM_CLOSE,     /* the sender closed its side: run `closed` */
+    ITEM_CONNECTED, /* deferred `connected` of a stopped initiator */
+    ITEM_FAILED,    /* deferred `connect_failed` of a stopped initiator */
+} item_kind;
+
+typedef struct {
+    void *msg;
+    rc_conn conn;
+    rc_event_id ev;  /* pending arrival event, or 0 */
+    int32_t from, to;
+    uint32_t to_inc; /* receiver incarnation when the item left */
+    uint32_t next;   /* next item in a buffer, stop queue or the free list */
+    uint8_t kind;    /* item_kind */
+    uint8_t role;    /* role of the sender on `conn` */
+    uint8_t why;     /* rc_connect_result of ITEM_FAILED */
+} net_item;
+
+typedef struct {
+    uint32_t gen;
+    uint8_t state;     /* rc_conn_state; RC_CONN_NONE while the slot is free */
+    uint8_t closed[2]; /* side closed, by role */
+    uint8_t failed;    /* the connect failed */
+    uint8_t attempt;   /* SYN transmissions made so far, minus one */
+    int32_t ep[2];     /* initiator and acceptor */
+    uint32_t tag;
+    uint32_t next[2], prev[2]; /* endpoint list links by role; next[0] also
+                                * links the free list */
+    uint32_t buf_head, buf_tail; /* messages sent while connecting */
+    rc_time ctime;
+    rc_time last[2];   /* last arrival time scheduled, by sender role */
+    rc_event_id timer; /* SYN retransmission, timeout or answer */
+} net_conn;
+
+typedef struct {
+    rc_net_handlers h;
+    void *user;
+    rc_dist latency;
+    double loss;
+    bool own_latency, own_loss;
+    uint8_t state; /* rc_proc_state */
+    uint32_t incarnation;
+    uint32_t conn_head;      /* list node: slot * 2 + role, or NIL */
+    uint32_t q_head, q_tail; /* stop queue of items */
+} net_endpoint;
+
+struct rc_net {
+    rc_engine *engine;
+    rc_rng *rng;
+    int n;
+    net_endpoint *eps;
+    uint64_t *cut; /* bit from * n + to */
+    net_conn *conns;
+    uint32_t conns_len, conns_cap, conn_free;
+    net_item *items;
+    uint32_t items_len, items_cap, item_free;
+    rc_msg_release_fn release;
+    void *release_owner;
+    rc_dist default_latency;
+    double default_loss;
+    rc_net_stats stats;
+};
+
+/* SYN retransmission times after the first SYN (Linux: 1 s initial RTO,
+ * doubling, tcp_syn_retries = 6) and the connect timeout. */
+static const rc_time syn_retrans[] = {
+    RC_SEC(1), RC_SEC(3), RC_SEC(7), RC_SEC(15), RC_SEC(31), RC_SEC(63),
+};
+#define N_RETRANS ((uint8_t)G_N_ELEMENTS(syn_retrans))
+#define SYN_TIMEOUT RC_SEC(127)
+
+/* ---- latency distributions ------------------------------------------- */
+
+/* Rounds a non-negative real number of microseconds to a time; negative
+ * values become 0. */
+static rc_time to_time(double us)
+{
+    return us > 0 ? (rc_time)llround(us) : 0;
+}
+
+/* Draws a uniform integer in [lo, hi]. */
+static rc_time uniform_time(rc_rng *rng, rc_time lo, rc_time hi)
+{
+    uint64_t span = (uint64_t)(hi - lo) + 1;
+    if (span <= UINT32_MAX)
+        return lo + (rc_time)rc_rng_below(rng, (uint32_t)span);
+    return lo + (rc_time)(rc_rng_uniform(rng) * (double)span);
+}
+
+/* Draws one value, rounded to whole microseconds and never negative: uniform
+ * draws are integers in [min(a,b), max(a,b)], normal draws below 0 become 0,
+ * lognormal draws with a median <= 0 are 0. */
+rc_time rc_dist_sample(const rc_dist *dist, rc_rng *rng)
+{
+    switch (dist->kind) {
+    case RC_DIST_CONSTANT:
+        return dist->a > 0 ? dist->a : 0;
+    case RC_DIST_UNIFORM: {
+        rc_time lo = MIN(dist->a, dist->b), hi = MAX(dist->a, dist->b);
+        return MAX(uniform_time(rng, lo, hi), 0);
+    }
+    case RC_DIST_NORMAL:
+        return to_time(rc_rng_gaussian(rng, (double)dist->a, (double)dist->b));
+    case RC_DIST_LOGNORMAL:
+        if (dist->a <= 0)
+            return 0;
+        return to_time(rc_rng_lognormal(rng, (double)dist->a, dist->sigma));
+    }
+    return 0;
+}
+
+/* The mean of the distribution as sampled (before rounding): for NORMAL the
+ * mean of max(0, X), i.e. mu * Phi(mu / sd) + sd * phi(mu / sd); for
+ * LOGNORMAL median * exp(sigma^2 / 2). */
+double rc_dist_mean(const rc_dist *dist)
+{
+    double a = (double)dist->a, b = (double)dist->b;
+    switch (dist->kind) {
+    case RC_DIST_CONSTANT:
+        return MAX(a, 0.0);
+    case RC_DIST_UNIFORM:
+        return MAX((a + b) / 2, 0.0);
+    case RC_DIST_NORMAL: {
+        if (b <= 0)
+            return MAX(a, 0.0);
+        double z = a / b;
+        double cdf = 0.5 * erfc(-z / M_SQRT2);
+        double pdf = exp(-z * z / 2) / sqrt(2 * M_PI);
+        return a * cdf + b * pdf;
+    }
+    case RC_DIST_LOGNORMAL:
+        return a > 0 ? a * exp(dist->sigma * dist->sigma / 2) : 0.0;
+    }
+    return 0.0;
+}
+
+/* ---- small helpers -------------------------------------------------------- */
+
+/* True when `e` is a valid endpoint index. */
+static bool valid_ep(const rc_net *net, int e)
+{
+    return e >= 0 && e < net->n;
+}
+
+/* True when messages from `from` to `to` are not cut. */
+static bool path_open(const rc_net *net, int from, int to)
+{
+    size_t bit = (size_t)from * (size_t)net->n + (size_t)to;
+    return !(net->cut[bit / 64] >> (bit % 64) & 1);
+}
+
+/* True when both directions between `a` and `b` are open. */
+static bool both_open(const rc_net *net, int a, int b)
+{
+    return path_open(net, a, b) && path_open(net, b, a);
+}
+
+/* Draws the latency of one message sent by `from`. */
+static rc_time sample_latency(rc_net *net, int from)
+{
+    return rc_dist_sample(&net->eps[from].latency, net->rng);
+}
+
+/* Decides whether a message sent by `from` is lost; draws from the stream
+ * only when the loss probability is strictly between 0 and 1. */
+static bool lost(rc_net *net, int from)
+{
+    double p = net->eps[from].loss;
+    if (p <= 0)
+        return false;
+    if (p >= 1)
+        return true;
+    return rc_rng_uniform(net->rng) < p;
+}
+
+/* Hands a message payload back to its owner. */
+static void release_msg(rc_net *net, void *msg)
+{
+    if (net->release)
+        net->release(net->release_owner, msg);
+}
+
+/* ---- connection slots ----------------------------------------------------- */
+
+/* The handle of the connection in slot `idx`. */
+static rc_conn conn_handle(const rc_net *net, uint32_t idx)
+{
+    return ((uint64_t)net->conns[idx].gen << 32) | idx;
+}
+
+/* The live connection behind `h`, or NULL for 0, stale or freed handles. */
+static net_conn *conn_get(const rc_net *net, rc_conn h)
+{
+    uint32_t idx = (uint32_t)h;
+    if (h == 0 || idx >= net->conns_len)
+        return NULL;
+    net_conn *c = &net->conns[idx];
+    if (c->gen != (uint32_t)(h >> 32) || c->state == RC_CONN_NONE)
+        return NULL;
+    return c;
+}
+
+/* The role of endpoint `e` on `c`, or -1 when it is neither end. */
+static int role_of(const net_conn *c, int e)
+{
+    if (c->ep[ROLE_INIT] == e)
+        return ROLE_INIT;
+    return c->ep[ROLE_ACC] == e ? ROLE_ACC : -1;
+}
+
+/* Inserts list node (idx, role) at the head of its endpoint's list. */
+static void list_link(rc_net *net, uint32_t idx, int role)
+{
+    net_conn *c = &net->conns[idx];
+    net_endpoint *ep = &net->eps[c->ep[role]];
+    uint32_t node = idx * 2 + (uint32_t)role;
+    c->prev[role] = NIL;
+    c->next[role] = ep->conn_head;
+    if (ep->conn_head != NIL)
+        net->conns[ep->conn_head / 2].prev[ep->conn_head % 2] = node;
+    ep->conn_head = node;
+}
+
+/* Removes list node (idx, role) from its endpoint's list. */
+static void list_unlink(rc_net *net, uint32_t idx, int role)
+{
+    net_conn *c = &net->conns[idx];
+    uint32_t p = c->prev[role], nx = c->next[role];
+    if (p == NIL)
+        net->eps[c->ep[role]].conn_head = nx;
+    else
+        net->conns[p / 2].next[p % 2] = nx;
+    if (nx != NIL)
+        net->conns[nx / 2].prev[nx % 2] = p;
+}
+
+/* Takes a connection slot from the free list or grows the array, and fills
+ * it as a new CONNECTING connection from `from` to `to`. */
+static uint32_t conn_alloc(rc_net *net, int from, int to, uint32_t tag)
+{
+    uint32_t idx = net->conn_free;
+    if (idx != NIL) {
+        net->conn_free = net->conns[idx].next[0];
+    } else {
+        if (net->conns_len == net->conns_cap) {
+            net->conns_cap = net->conns_cap ? net->conns_cap * 2 : 256;
+            net->conns = g_renew(net_conn, net->conns, net->conns_cap);
+        }
+        idx = net->conns_len++;
+        net->conns[idx].gen = 1;
+    }
+    net_conn *c = &net->conns[idx];
+    uint32_t gen = c->gen;
+    *c = (net_conn){ .gen = gen, .state = RC_CONN_CONNECTING,
+                     .ep = { from, to }, .tag = tag, .buf_head = NIL,
+                     .buf_tail = NIL, .ctime = rc_engine_now(net->engine) };
+    list_link(net, idx, ROLE_INIT);
+    list_link(net, idx, ROLE_ACC);
+    return idx;
+}
+
+/* Frees a connection slot; its handle becomes stale. */
+static void conn_release(rc_net *net, uint32_t idx)
+{
+    list_unlink(net, idx, ROLE_INIT);
+    list_unlink(net, idx, ROLE_ACC);
+    net_conn *c = &net->conns[idx];
+    if (c->timer)
+        rc_engine_cancel(net->engine, c->timer);
+    c->timer = 0;
+    c->state = RC_CONN_NONE;
+    c->gen = c->gen + 1 ? c->gen + 1 : 1;
+    c->next[0] = net->conn_free;
+    net->conn_free = idx;
+}
+
+/* ---- item pool -------------------------------------------------------------- */
+
+/* Takes an item from the pool and fills its common fields. */
+static uint32_t item_alloc(rc_net *net, item_kind kind, rc_conn conn, int from,
+                           int to)
+{
+    uint32_t it = net->item_free;
+    if (it != NIL) {
+        net->item_free = net->items[it].next;
+    } else {
+        if (net->items_len == net->items_cap) {
+            net->items_cap = net->items_cap ? net->items_cap * 2 : 1024;
+            net->items = g_renew(net_item, net->items, net->items_cap);
+        }
+        it = net->items_len++;
+    }
+    net->items[it] = (net_item){ .conn = conn, .from = from, .to = to,
+                                 .kind = (uint8_t)kind, .next = NIL };
+    return it;
+}
+
+/* Returns an item to the pool. */
+static void item_free(rc_net *net, uint32_t it)
+{
+    net->items[it].kind = ITEM_FREE;
+    net->items[it].ev = 0;
+    net->items[it].next = net->item_free;
+    net->item_free = it;
+}
+
+/* Drops an item; a message is counted in `counter` and released. */
+static void vanish(rc_net *net, uint32_t it, uint64_t *counter)
+{
+    net_item *m = &net->items[it];
+    void *msg = m->msg;
+    bool is_msg = m->kind == ITEM_MSG;
+    item_free(net, it);
+    if (is_msg) {
+        (*counter)++;
+        release_msg(net, msg);
+    }
+}
+
+/* Appends an item to a singly linked list given by its head and tail. */
+static void list_append(rc_net *net, uint32_t *head, uint32_t *tail,
+                        uint32_t it)
+{
+    net->items[it].next = NIL;
+    if (*tail == NIL)
+        *head = it;
+    else
+        net->items[*tail].next = it;
+    *tail = it;
+}
+
+/* ---- connections: data path ---------------------------------------------- */
+
+static void ev_arrive(rc_engine *engine, void *ctx, uint64_t arg);
+
+/* Puts an item on the wire: its arrival is scheduled one latency of the
+ * sender later, but never before the previous item in the same direction
+ * (FIFO). Messages may be lost or find the path cut first. */
+static void transmit(rc_net *net, uint32_t it)
+{
+    net_item *m = &net->items[it];
+    if (m->kind == ITEM_MSG && lost(net, m->from)) {
+        vanish(net, it, &net->stats.vanished_loss);
+        return;
+    }
+    if (m->kind == ITEM_MSG && !path_open(net, m->from, m->to)) {
+        vanish(net, it, &net->stats.vanished_cut);
+        return;
+    }
+    net_conn *c = conn_get(net, m->conn);
+    rc_time t = rc_engine_now(net->engine) + sample_latency(net, m->from);
+    if (t < c->last[m->role])
+        t = c->last[m->role];
+    c->last[m->role] = t;
+    m->to_inc = net->eps[m->to].incarnation;
+    m->ev = rc_engine_schedule(net->engine, t, ev_arrive, net, it);
+}
+
+/* Releases the messages buffered on a connecting connection. */
+static void drop_buffer(rc_net *net, uint32_t idx)
+{
+    uint32_t it = net->conns[idx].buf_head;
+    net->conns[idx].buf_head = net->conns[idx].buf_tail = NIL;
+    while (it != NIL) {
+        uint32_t nx = net->items[it].next;
+        vanish(net, it, &net->stats.vanished_closed);
+        it = nx;
+    }
+}
+
+/* Sends the close notification of side `role` to the other side. */
+static void send_close(rc_net *net, uint32_t idx, int role)
+{
+    net_conn *c = &net->conns[idx];
+    uint32_t it = item_alloc(net, ITEM_CLOSE, conn_handle(net, idx),
+                             c->ep[role], c->ep[1 - role]);
+    net->items[it].role = (uint8_t)role;
+    transmit(net, it);
+}
+
+/* Closes side `role` of the connection `h`. A connecting connection closed
+ * by its initiator disappears at once (the acceptor never knew it); the first
+ * side closed on an established connection notifies the other side; the slot
+ * is freed when both sides are closed. */
+static void side_close(rc_net *net, rc_conn h, int role)
+{
+    net_conn *c = conn_get(net, h);
+    uint32_t idx = (uint32_t)h;
+    if (!c || c->closed[role])
+        return;
+    if (c->state == RC_CONN_CONNECTING) {
+        if (role == ROLE_INIT) {
+            drop_buffer(net, idx);
+            conn_release(net, idx);
+        }
+        return;
+    }
+    c->closed[role] = 1;
+    if (c->state == RC_CONN_CONNECTED) {
+        c->state = RC_CONN_CLOSED;
+        send_close(net, idx, role);
+    } else if (c->closed[1 - role]) {
+        conn_release(net, idx);
+    }
+}
+
+/* True when the receiving side of item `m` is still open. */
+static bool receiver_open(const rc_net *net, const net_item *m)
+{
+    const net_conn *c = conn_get(net, m->conn);
+    return c && !c->closed[1 - m->role];
+}
+
+/* Calls the `deliver` handler for a message item and releases the message. */
+static void hand_over_msg(rc_net *net, uint32_t it)
+{
+    net_item m = net->items[it];
+    bool open = receiver_open(net, &m);
+    item_free(net, it);
+    if (!open) {
+        net->stats.vanished_closed++;
+        release_msg(net, m.msg);
+        return;
+    }
+    net->stats.delivered++;
+    const net_endpoint *ep = &net->eps[m.to];
+    if (ep->h.deliver)
+        ep->h.deliver(ep->user, m.to, m.conn, m.from, m.msg);
+    release_msg(net, m.msg);
+}
+
+/* Calls the `closed` handler for a close item; the receiving side is closed
+ * after the handler returns, which frees the connection. */
+static void hand_over_close(rc_net *net, uint32_t it)
+{
+    net_item m = net->items[it];
+    bool open = receiver_open(net, &m);
+    item_free(net, it);
+    if (!open)
+        return;
+    const net_endpoint *ep = &net->eps[m.to];
+    if (ep->h.closed)
+        ep->h.closed(ep->user, m.to, m.conn);
+    side_close(net, m.conn, 1 - m.role);
+}
+
+/* Calls the initiator's `connected` handler unless the initiator closed the
+ * connection meanwhile. (When the call was deferred by a stop, the peer may
+ * have closed its side since: `connected` still runs, and `closed` follows.) */
+static void run_connected(rc_net *net, int self, rc_conn h)
+{
+    const net_conn *c = conn_get(net, h);
+    if (!c || c->failed || c->closed[ROLE_INIT])
+        return;
+    const net_endpoint *ep = &net->eps[self];
+    if (ep->h.connected)
+        ep->h.connected(ep->user, self, h);
+}
+
+/* Calls the initiator's `connect_failed` handler, then frees the failed
+ * connection. */
+static void run_failed(rc_net *net, int self, rc_conn h, rc_connect_result why)
+{
+    if (!conn_get(net, h))
+        return;
+    const net_endpoint *ep = &net->eps[self];
+    if (ep->h.connect_failed)
+        ep->h.connect_failed(ep->user, self, h, why);
+    side_close(net, h, ROLE_INIT);
+}
+
+/* Hands an arrived or queued item to its (running) receiver. */
+static void hand_over(rc_net *net, uint32_t it)
+{
+    net_item m = net->items[it];
+    switch ((item_kind)m.kind) {
+    case ITEM_MSG:
+        hand_over_msg(net, it);
+        return;
+    case ITEM_CLOSE:
+        hand_over_close(net, it);
+        return;
+    case ITEM_CONNECTED:
+        item_free(net, it);
+        run_connected(net, m.to, m.conn);
+        return;
+    case ITEM_FAILED:
+        item_free(net, it);
+        run_failed(net, m.to, m.conn, (rc_connect_result)m.why);
+        return;
+    case ITEM_FREE:
+        break;
+    }
+}
+
+/* An item reached its receiver: it vanishes if the path is now cut, the
+ * receiver died or was restarted since it left, or the receiver's side is
+ * closed; it waits in the stop queue of a stopped receiver; otherwise it is
+ * handed over. */
+static void ev_arrive(rc_engine *engine, void *ctx, uint64_t arg)
+{
+    rc_net *net = ctx;
+    uint32_t it = (uint32_t)arg;
+    net_item *m = &net->items[it];
+    net_endpoint *ep = &net->eps[m->to];
+    m->ev = 0;
+    if (!path_open(net, m->from, m->to))
+        vanish(net, it, &net->stats.vanished_cut);
+    else if (ep->state == RC_PROC_DEAD || ep->incarnation != m->to_inc)
+        vanish(net, it, &net->stats.vanished_dead);
+    else if (!receiver_open(net, m))
+        vanish(net, it, &net->stats.vanished_closed);
+    else if (ep->state == RC_PROC_STOPPED)
+        list_append(net, &ep->q_head, &ep->q_tail, it);
+    else
+        hand_over(net, it);
+}
+
+/* ---- connections: establishment ------------------------------------------ */
+
+/* Runs a connect notification for the initiator of slot `idx` now, or queues
+ * it when the initiator is stopped. */
+static void notify_initiator(rc_net *net, uint32_t idx, item_kind kind,
+                             rc_connect_result why)
+{
+    rc_conn h = conn_handle(net, idx);
+    int self = net->conns[idx].ep[ROLE_INIT];
+    net_endpoint *ep = &net->eps[self];
+    if (ep->state == RC_PROC_STOPPED) {
+        uint32_t it = item_alloc(net, kind, h, self, self);
+        net->items[it].why = (uint8_t)why;
+        list_append(net, &ep->q_head, &ep->q_tail, it);
+    } else if (kind == ITEM_CONNECTED) {
+        run_connected(net, self, h);
+    } else {
+        run_failed(net, self, h, why);
+    }
+}
+
+/* The connect failed: buffered messages are released and the initiator is
+ * told. */
+static void conn_fail(rc_net *net, uint32_t idx, rc_connect_result why)
+{
+    net_conn *c = &net->conns[idx];
+    c->state = RC_CONN_CLOSED;
+    c->failed = 1;
+    c->closed[ROLE_ACC] = 1;
+    c->timer = 0;
+    drop_buffer(net, idx);
+    if (why == RC_CONNECT_REFUSED)
+        net->stats.refused++;
+    else
+        net->stats.timeouts++;
+    notify_initiator(net, idx, ITEM_FAILED, why);
+}
+
+/* The connection is established: buffered messages leave in send order, then
+ * the initiator is told. */
+static void conn_establish(rc_net *net, uint32_t idx)
+{
+    net_conn *c = &net->conns[idx];
+    uint32_t it = c->buf_head;
+    c->state = RC_CONN_CONNECTED;
+    c->timer = 0;
+    c->buf_head = c->buf_tail = NIL;
+    net->stats.connects++;
+    while (it != NIL) {
+        uint32_t nx = net->items[it].next;
+        transmit(net, it);
+        it = nx;
+    }
+    notify_initiator(net, idx, ITEM_CONNECTED, RC_CONNECT_OK);
+}
+
+/* The answer to a SYN arrived one round trip after it was sent: a reset when
+ * the acceptor is dead, else a SYN-ACK (a stopped acceptor's kernel still
+ * accepts). */
+static void ev_answer(rc_engine *engine, void *ctx, uint64_t arg)
+{
+    rc_net *net = ctx;
+    net_conn *c = conn_get(net, arg);
+    if (!c || c->state != RC_CONN_CONNECTING)
+        return;
+    if (net->eps[c->ep[ROLE_ACC]].state == RC_PROC_DEAD)
+        conn_fail(net, (uint32_t)arg, RC_CONNECT_REFUSED);
+    else
+        conn_establish(net, (uint32_t)arg);
+}
+
+static void ev_syn(rc_engine *engine, void *ctx, uint64_t arg);
+
+/* Sends a SYN. When both directions are open the answer arrives one round
+ * trip later; otherwise the next retransmission (or the timeout) is
+ * scheduled relative to the connection's creation time. */
+static void syn_attempt(rc_net *net, uint32_t idx)
+{
+    net_conn *c = &net->conns[idx];
+    int a = c->ep[ROLE_INIT], b = c->ep[ROLE_ACC];
+    rc_conn h = conn_handle(net, idx);
+    if (both_open(net, a, b)) {
+        rc_time rtt = sample_latency(net, a) + sample_latency(net, b);
+        c->timer = rc_engine_after(net->engine, rtt, ev_answer, net, h);
+        return;
+    }
+    rc_time at = c->ctime + (c->attempt < N_RETRANS ? syn_retrans[c->attempt]
+                                                    : SYN_TIMEOUT);
+    c->attempt++;
+    c->timer = rc_engine_schedule(net->engine, at, ev_syn, net, h);
+}
+
+/* A SYN retransmission is due, or the connect timed out. */
+static void ev_syn(rc_engine *engine, void *ctx, uint64_t arg)
+{
+    rc_net *net = ctx;
+    net_conn *c = conn_get(net, arg);
+    if (!c || c->state != RC_CONN_CONNECTING)
+        return;
+    c->timer = 0;
+    if (c->attempt > N_RETRANS)
+        conn_fail(net, (uint32_t)arg, RC_CONNECT_TIMEOUT);
+    else
+        syn_attempt(net, (uint32_t)arg);
+}
+
+/* ---- public API: network ---------------------------------------------------- */
+
+/* Creates the network: all endpoints running with incarnation 0, no cuts,
+ * default latency uniform(100 us, 500 us), no loss. */
+rc_net *rc_net_new(rc_engine *engine, int endpoints, uint64_t root_seed)
+{
+    g_return_val_if_fail(engine && endpoints > 0, NULL);
+    rc_net *net = g_new0(rc_net, 1);
+    size_t bits = (size_t)endpoints * (size_t)endpoints;
+    net->engine = engine;
+    net->rng = rc_rng_new(root_seed, RC_STREAM_NET);
+    net->n = endpoints;
+    net->eps = g_new0(net_endpoint, endpoints);
+    net->cut = g_new0(uint64_t, (bits + 63) / 64);
+    net->conn_free = net->item_free = NIL;
+    net->default_latency = (rc_dist){ RC_DIST_UNIFORM, RC_US(100), RC_US(500), 0 };
+    for (int i = 0; i < endpoints; i++) {
+        net_endpoint *ep = &net->eps[i];
+        ep->latency = net->default_latency;
+        ep->state = RC_PROC_RUNNING;
+        ep->conn_head = ep->q_head = ep->q_tail = NIL;
+    }
+    return net;
+}
+
+/* Frees the network. Pending net events are cancelled in the engine (which
+ * must still exist) and every message not yet delivered is released. */
+void rc_net_free(rc_net *net)
+{
+    if (!net)
+        return;
+    for (uint32_t i = 0; i < net->items_len; i++) {
+        net_item *m = &net->items[i];
+        if (m->ev)
+            rc_engine_cancel(net->engine, m->ev);
+        if (m->kind == ITEM_MSG)
+            release_msg(net, m->msg);
+    }
+    for (uint32_t i = 0; i < net->conns_len; i++)
+        if (net->conns[i].state != RC_CONN_NONE && net->conns[i].timer)
+            rc_engine_cancel(net->engine, net->conns[i].timer);
+    rc_rng_free(net->rng);
+    g_free(net->eps);
+    g_free(net->cut);
+    g_free(net->conns);
+    g_free(net->items);
+    g_free(net);
+}
+
+/* The number of endpoints. */
+int rc_net_endpoints(const rc_net *net) { return net->n; }
+
+/* Installs the callbacks of `endpoint` (NULL clears them). */
+void rc_net_set_handlers(rc_net *net, int endpoint,
+                         const rc_net_handlers *handlers, void *user)
+{
+    g_return_if_fail(valid_ep(net, endpoint));
+    net_endpoint *ep = &net->eps[endpoint];
+    ep->h = handlers ? *handlers : (rc_net_handlers){ 0 };
+    ep->user = user;
+}
+
+/* Sets the function that releases message payloads. */
+void rc_net_set_release(rc_net *net, rc_msg_release_fn release, void *owner)
+{
+    net->release = release;
+    net->release_owner = owner;
+}
+
+/* Sets the latency of every endpoint without its own setting. */
+void rc_net_set_default_latency(rc_net *net, rc_dist dist)
+{
+    net->default_latency = dist;
+    for (int i = 0; i < net->n; i++)
+        if (!net->eps[i].own_latency)
+            net->eps[i].latency = dist;
+}
+
+/* Sets the latency of messages sent by `endpoint`. */
+void rc_net_set_latency(rc_net *net, int endpoint, rc_dist dist)
+{
+    g_return_if_fail(valid_ep(net, endpoint));
+    net->eps[endpoint].latency = dist;
+    net->eps[endpoint].own_latency = true;
+}
+
+/* Sets the loss probability of every endpoint without its own setting. */
+void rc_net_set_default_loss(rc_net *net, double probability)
+{
+    net->default_loss = probability;
+    for (int i = 0; i < net->n; i++)
+        if (!net->eps[i].own_loss)
+            net->eps[i].loss = probability;
+}
+
+/* Sets the loss probability of messages sent by `endpoint`. */
+void rc_net_set_loss(rc_net *net, int endpoint, double probability)
+{
+    g_return_if_fail(valid_ep(net, endpoint));
+    net->eps[endpoint].loss = probability;
+    net->eps[endpoint].own_loss = true;
+}
+
+/* Cuts or heals the direction from `from` to `to`. */
+void rc_net_set_cut(rc_net *net, int from, int to, bool cut)
+{
+    g_return_if_fail(valid_ep(net, from) && valid_ep(net, to));
+    size_t bit = (size_t)from * (size_t)net->n + (size_t)to;
+    uint64_t mask = (uint64_t)1 << (bit % 64);
+    if (cut)
+        net->cut[bit / 64] |= mask;
+    else
+        net->cut[bit / 64] &= ~mask;
+}
+
+/* True when the direction from `from` to `to` is cut. */
+bool rc_net_is_cut(const rc_net *net, int from, int to)
+{
+    g_return_val_if_fail(valid_ep(net, from) && valid_ep(net, to), false);
+    return !path_open(net, from, to);
+}
+
+/* Removes every cut. */
+void rc_net_heal_all(rc_net *net)
+{
+    size_t bits = (size_t)net->n * (size_t)net->n;
+    memset(net->cut, 0, (bits + 63) / 64 * sizeof(uint64_t));
+}
+
+/* ---- public API: connections ------------------------------------------- */
+
+/* Opens a connection (see net.h). Connecting to oneself, from a dead
+ * endpoint, or to a dead endpoint over a path open both ways is refused
+ * synchronously. */
+rc_conn rc_net_connect(rc_net *net, int from, int to, uint32_t tag,
+                       rc_connect_result *result)
+{
+    g_return_val_if_fail(valid_ep(net, from) && valid_ep(net, to), 0);
+    if (from == to || net->eps[from].state == RC_PROC_DEAD ||
+        (net->eps[to].state == RC_PROC_DEAD && both_open(net, from, to))) {
+        net->stats.refused++;
+        if (result)
+            *result = RC_CONNECT_REFUSED;
+        return 0;
+    }
+    uint32_t idx = conn_alloc(net, from, to, tag);
+    if (result)
+        *result = RC_CONNECT_OK;
+    syn_attempt(net, idx);
+    return conn_handle(net, idx);
+}
+
+/* Creates a connection that is already established (see net.h): no SYN,
+ * no `connected` callback. Used to start a cluster that has been running. */
+rc_conn rc_net_connect_established(rc_net *net, int from, int to, uint32_t tag,
+                                   rc_time ctime)
+{
+    g_return_val_if_fail(valid_ep(net, from) && valid_ep(net, to) && from != to, 0);
+    uint32_t idx = conn_alloc(net, from, to, tag);
+    net->conns[idx].state = RC_CONN_CONNECTED;
+    net->conns[idx].ctime = ctime;
+    net->stats.connects++;
+    return conn_handle(net, idx);
+}
+
+/* The state of a connection; RC_CONN_NONE for unknown or freed handles. */
+rc_conn_state rc_net_conn_state(const rc_net *net, rc_conn conn)
+{
+    const net_conn *c = conn_get(net, conn);
+    return c ? (rc_conn_state)c->state : RC_CONN_NONE;
+}
+
+/* The caller's tag of a connection, or 0. */
+uint32_t rc_net_conn_tag(const rc_net *net, rc_conn conn)
+{
+    const net_conn *c = conn_get(net, conn);
+    return c ? c->tag : 0;
+}
+
+/* The initiator of a connection, or -1. */
+int rc_net_conn_initiator(const rc_net *net, rc_conn conn)
+{
+    const net_conn *c = conn_get(net, conn);
+    return c ? c->ep[ROLE_INIT] : -1;
+}
+
+/* The acceptor of a connection, or -1. */
+int rc_net_conn_acceptor(const rc_net *net, rc_conn conn)
+{
+    const net_conn *c = conn_get(net, conn);
+    return c ? c->ep[ROLE_ACC] : -1;
+}
+
+/* The creation time of a connection, or RC_TIME_NEVER. */
+rc_time rc_net_conn_ctime(const rc_net *net, rc_conn conn)
+{
+    const net_conn *c = conn_get(net, conn);
+    return c ? c->ctime : RC_TIME_NEVER;
+}
+
+/* Closes `by`'s side of a connection; unknown handles, endpoints that are
+ * not an end of it and sides already closed are ignored. */
+void rc_net_close(rc_net *net, rc_conn conn, int by)
+{
+    const net_conn *c = conn_get(net, conn);
+    int role = c ? role_of(c, by) : -1;
+    if (role >= 0)
+        side_close(net, conn, role);
+}
+
+/* Sends a message (see net.h). Refused (false, released at once) when the
+ * handle is unknown, `from` is not an end of it, `from`'s side is closed or
+ * the connect failed. */
+bool rc_net_send(rc_net *net, rc_conn conn, int from, void *msg)
+{
+    net_conn *c = conn_get(net, conn);
+    int role = c ? role_of(c, from) : -1;
+    if (role < 0 || c->closed[role] || c->failed) {
+        release_msg(net, msg);
+        return false;
+    }
+    uint32_t it = item_alloc(net, ITEM_MSG, conn, from, c->ep[1 - role]);
+    net->items[it].msg = msg;
+    net->items[it].role = (uint8_t)role;
+    net->stats.sent++;
+    if (c->state == RC_CONN_CONNECTING)
+        list_append(net, &c->buf_head, &c->buf_tail, it);
+    else
+        transmit(net, it);
+    return true;
+}
+
+/* ---- public API: processes ---------------------------------------------- */
+
+/* Stops a running endpoint: from now on arriving items are queued. */
+void rc_net_stop(rc_net *net, int endpoint)
+{
+    g_return_if_fail(valid_ep(net, endpoint));
+    if (net->eps[endpoint].state == RC_PROC_RUNNING)
+        net->eps[endpoint].state = RC_PROC_STOPPED;
+}
+
+/* Continues a stopped endpoint: queued items are handed over in order, then
+ * `resumed` runs. If a handler stops or kills the endpoint meanwhile, the
+ * replay ends there and `resumed` is not called. */
+void rc_net_cont(rc_net *net, int endpoint)
+{
+    g_return_if_fail(valid_ep(net, endpoint));
+    net_endpoint *ep = &net->eps[endpoint];
+    if (ep->state != RC_PROC_STOPPED)
+        return;
+    ep->state = RC_PROC_RUNNING;
+    while (ep->state == RC_PROC_RUNNING && ep->q_head != NIL) {
+        uint32_t it = ep->q_head;
+        ep->q_head = net->items[it].next;
+        if (ep->q_head == NIL)
+            ep->q_tail = NIL;
+        hand_over(net, it);
+    }
+    if (ep->state == RC_PROC_RUNNING && ep->h.resumed)
+        ep->h.resumed(ep->user, endpoint);
+}
+
+/* Releases everything in the stop queue of `endpoint`. */
+static void drop_stop_queue(rc_net *net, int endpoint)
+{
+    net_endpoint *ep = &net->eps[endpoint];
+    uint32_t it = ep->q_head;
+    ep->q_head = ep->q_tail = NIL;
+    while (it != NIL) {
+        uint32_t nx = net->items[it].next;
+        vanish(net, it, &net->stats.vanished_dead);
+        it = nx;
+    }
+}
+
+/* Closes every connection side of `endpoint`, except the acceptor side of
+ * connections still connecting (their SYN answer will find it dead). */
+static void close_all(rc_net *net, int endpoint)
+{
+    GArray *todo = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    for (uint32_t node = net->eps[endpoint].conn_head; node != NIL;
+         node = net->conns[node / 2].next[node % 2])
+        g_array_append_val(todo, node);
+    for (guint i = 0; i < todo->len; i++) {
+        uint32_t node = g_array_index(todo, uint32_t, i);
+        side_close(net, conn_handle(net, node / 2), (int)(node % 2));
+    }
+    g_array_free(todo, TRUE);
+}
+
+/* Kills an endpoint: it becomes dead with a new incarnation, its stop queue
+ * is dropped and its connections are closed (peers see `closed` one latency
+ * later when the path is open). Killing a dead endpoint does nothing. */
+void rc_net_kill(rc_net *net, int endpoint)
+{
+    g_return_if_fail(valid_ep(net, endpoint));
+    net_endpoint *ep = &net->eps[endpoint];
+    if (ep->state == RC_PROC_DEAD)
+        return;
+    ep->state = RC_PROC_DEAD;
+    ep->incarnation++;
+    drop_stop_queue(net, endpoint);
+    close_all(net, endpoint);
+}
+
+/* Restarts a dead endpoint with a new incarnation; a live one is killed
+ * first. */
+void rc_net_restart(rc_net *net, int endpoint)
+{
+    g_return_if_fail(valid_ep(net, endpoint));
+    rc_net_kill(net, endpoint);
+    net->eps[endpoint].state = RC_PROC_RUNNING;
+    net->eps[endpoint].incarnation++;
+}
+
+/* The process state of an endpoint. */
+rc_proc_state rc_net_proc_state(const rc_net *net, int endpoint)
+{
+    g_return_val_if_fail(valid_ep(net, endpoint), RC_PROC_DEAD);
+    return (rc_proc_state)net->eps[endpoint].state;
+}
+
+/* The incarnation number of an endpoint. */
+uint32_t rc_net_incarnation(const rc_net *net, int endpoint)
+{
+    g_return_val_if_fail(valid_ep(net, endpoint), 0);
+    return net->eps[endpoint].incarnation;
+}
+
+/* A copy of the counters. */
+rc_net_stats rc_net_get_stats(const rc_net *net) { return net->stats; }

@@ -1,0 +1,806 @@
+/* Tests of the network and process model: latency, FIFO order, cuts, loss,
+ * connection set-up and teardown, stop/cont/kill/restart, message release. */
+#include "rcsim/net.h"
+
+#include <glib.h>
+#include <math.h>
+
+typedef enum {
+    R_DELIVER,
+    R_CONNECTED,
+    R_FAILED,
+    R_CLOSED,
+    R_RESUMED,
+} rec_kind;
+
+/* One handler call, as recorded by the harness. */
+typedef struct {
+    rec_kind kind;
+    int self, from;
+    rc_conn conn;
+    int seq; /* message sequence number, for R_DELIVER */
+    int why; /* rc_connect_result, for R_FAILED */
+    rc_time at;
+} rec;
+
+/* A test message: it is freed by the harness, not by the release function, so
+ * that a second release is detected instead of being a use after free. */
+typedef struct {
+    int seq;
+    int releases;
+} tmsg;
+
+typedef struct {
+    rc_engine *e;
+    rc_net *net;
+    GArray *log;     /* of rec */
+    GPtrArray *msgs; /* every tmsg ever sent */
+    int released;
+} harness;
+
+/* The handlers append a record of each call to the harness log. */
+static void on_deliver(void *user, int self, rc_conn conn, int from, void *msg)
+{
+    harness *h = user;
+    rec r = { R_DELIVER, self, from, conn, ((tmsg *)msg)->seq, 0,
+              rc_engine_now(h->e) };
+    g_array_append_val(h->log, r);
+}
+
+static void on_connected(void *user, int self, rc_conn conn)
+{
+    harness *h = user;
+    rec r = { R_CONNECTED, self, -1, conn, -1, 0, rc_engine_now(h->e) };
+    g_array_append_val(h->log, r);
+}
+
+static void on_failed(void *user, int self, rc_conn conn, rc_connect_result why)
+{
+    harness *h = user;
+    rec r = { R_FAILED, self, -1, conn, -1, (int)why, rc_engine_now(h->e) };
+    g_array_append_val(h->log, r);
+}
+
+static void on_closed(void *user, int self, rc_conn conn)
+{
+    harness *h = user;
+    rec r = { R_CLOSED, self, -1, conn, -1, 0, rc_engine_now(h->e) };
+    g_array_append_val(h->log, r);
+}
+
+static void on_resumed(void *user, int self)
+{
+    harness *h = user;
+    rec r = { R_RESUMED, self, -1, 0, -1, 0, rc_engine_now(h->e) };
+    g_array_append_val(h->log, r);
+}
+
+/* Counts releases and fails on a second release of the same message. */
+static void on_release(void *owner, void *msg)
+{
+    harness *h = owner;
+    tmsg *m = msg;
+    m->releases++;
+    g_assert_cmpint(m->releases, ==, 1);
+    h->released++;
+}
+
+static const rc_net_handlers handlers = {
+    on_deliver, on_connected, on_failed, on_closed, on_resumed,
+};
+
+/* A constant latency distribution. */
+static rc_dist constant(rc_time us)
+{
+    return (rc_dist){ RC_DIST_CONSTANT, us, 0, 0 };
+}
+
+/* A network of `n` endpoints that records every handler call; latency is a
+ * constant `lat` microseconds unless `lat` is negative (then the default). */
+static harness *h_new(int n, uint64_t seed, rc_time lat)
+{
+    harness *h = g_new0(harness, 1);
+    h->e = rc_engine_new();
+    h->net = rc_net_new(h->e, n, seed);
+    h->log = g_array_new(FALSE, FALSE, sizeof(rec));
+    h->msgs = g_ptr_array_new_with_free_func(g_free);
+    for (int i = 0; i < n; i++)
+        rc_net_set_handlers(h->net, i, &handlers, h);
+    rc_net_set_release(h->net, on_release, h);
+    if (lat >= 0)
+        rc_net_set_default_latency(h->net, constant(lat));
+    return h;
+}
+
+/* Frees the harness and checks that every message was released once. */
+static void h_free(harness *h)
+{
+    rc_net_free(h->net);
+    g_assert_cmpint(h->released, ==, (int)h->msgs->len);
+    for (guint i = 0; i < h->msgs->len; i++)
+        g_assert_cmpint(((tmsg *)h->msgs->pdata[i])->releases, ==, 1);
+    rc_engine_free(h->e);
+    g_array_free(h->log, TRUE);
+    g_ptr_array_free(h->msgs, TRUE);
+    g_free(h);
+}
+
+/* Sends a new message numbered `seq`; returns what rc_net_send() returned. */
+static bool h_send(harness *h, rc_conn c, int from, int seq)
+{
+    tmsg *m = g_new0(tmsg, 1);
+    m->seq = seq;
+    g_ptr_array_add(h->msgs, m);
+    return rc_net_send(h->net, c, from, m);
+}
+
+/* The i-th recorded handler call. */
+static rec *h_rec(harness *h, guint i)
+{
+    g_assert_cmpuint(i, <, h->log->len);
+    return &g_array_index(h->log, rec, i);
+}
+
+/* The number of recorded calls of one kind for endpoint `self`. */
+static guint h_count(harness *h, rec_kind kind, int self)
+{
+    guint n = 0;
+    for (guint i = 0; i < h->log->len; i++)
+        n += h_rec(h, i)->kind == kind && h_rec(h, i)->self == self;
+    return n;
+}
+
+/* Connects `a` to `b` and runs until established. */
+static rc_conn h_connect(harness *h, int a, int b)
+{
+    rc_connect_result res;
+    rc_conn c = rc_net_connect(h->net, a, b, 7, &res);
+    g_assert_cmpuint(c, !=, 0);
+    g_assert_cmpint(res, ==, RC_CONNECT_OK);
+    rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_MS(100));
+    g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_CONNECTED);
+    return c;
+}
+
+/* Every message accepted by rc_net_send() ends in exactly one counter once
+ * nothing is in flight any more. */
+static void assert_accounted(harness *h)
+{
+    rc_net_stats s = rc_net_get_stats(h->net);
+    g_assert_cmpuint(s.sent, ==, s.delivered + s.vanished_cut + s.vanished_loss +
+                                     s.vanished_closed + s.vanished_dead);
+}
+
+/* ---- latency ------------------------------------------------------------- */
+
+/* Draws many values of `d`: all lie in [lo, hi] and their mean is within
+ * `tol` of rc_dist_mean(). */
+static void check_dist(rc_dist d, rc_time lo, rc_time hi, double tol)
+{
+    rc_rng *rng = rc_rng_new(3, RC_STREAM_NET);
+    const int n = 200000;
+    double sum = 0;
+    rc_time min = RC_TIME_NEVER, max = 0;
+    for (int i = 0; i < n; i++) {
+        rc_time t = rc_dist_sample(&d, rng);
+        sum += (double)t;
+        min = MIN(min, t);
+        max = MAX(max, t);
+    }
+    g_assert_cmpint(min, >=, lo);
+    g_assert_cmpint(max, <=, hi);
+    g_assert_cmpfloat_with_epsilon(sum / n, rc_dist_mean(&d), tol);
+    rc_rng_free(rng);
+}
+
+static void test_latency_distribution_means_and_bounds(void)
+{
+    check_dist(constant(250), 250, 250, 1e-9);
+    rc_dist u = { RC_DIST_UNIFORM, 100, 500, 0 };
+    g_assert_cmpfloat(rc_dist_mean(&u), ==, 300.0);
+    check_dist(u, 100, 500, 1.5);
+    rc_dist narrow = { RC_DIST_NORMAL, 1000, 100, 0 };
+    g_assert_cmpfloat_with_epsilon(rc_dist_mean(&narrow), 1000.0, 1e-6);
+    check_dist(narrow, 0, 2000, 1.5);
+    /* Half of the draws are clamped to 0: the mean is sd / sqrt(2 pi). */
+    rc_dist wide = { RC_DIST_NORMAL, 0, 1000, 0 };
+    g_assert_cmpfloat_with_epsilon(rc_dist_mean(&wide), 1000 / sqrt(2 * M_PI),
+                                   1e-6);
+    check_dist(wide, 0, 10000, 5.0);
+    rc_dist ln = { RC_DIST_LOGNORMAL, 300, 0, 0.5 };
+    g_assert_cmpfloat_with_epsilon(rc_dist_mean(&ln), 300 * exp(0.125), 1e-6);
+    check_dist(ln, 1, RC_TIME_NEVER, 2.0);
+}
+
+static void test_uniform_draws_cover_both_bounds(void)
+{
+    rc_rng *rng = rc_rng_new(9, RC_STREAM_NET);
+    rc_dist d = { RC_DIST_UNIFORM, 3, 5, 0 };
+    int seen[3] = { 0 };
+    for (int i = 0; i < 3000; i++) {
+        rc_time t = rc_dist_sample(&d, rng);
+        g_assert_true(t >= 3 && t <= 5);
+        seen[t - 3]++;
+    }
+    for (int i = 0; i < 3; i++)
+        g_assert_cmpint(seen[i], >, 800);
+    rc_rng_free(rng);
+}
+
+/* ---- order, cuts, loss ----------------------------------------------------- */
+
+static void test_fifo_per_link_under_random_latency(void)
+{
+    harness *h = h_new(3, 1, -1);
+    rc_net_set_latency(h->net, 0, (rc_dist){ RC_DIST_LOGNORMAL, 300, 0, 1.5 });
+    rc_conn c = h_connect(h, 0, 1);
+    rc_conn back = h_connect(h, 2, 1);
+    for (int i = 0; i < 2000; i++) {
+        g_assert_true(h_send(h, c, 0, i));
+        g_assert_true(h_send(h, back, 2, 100000 + i));
+        rc_engine_run_until(h->e, rc_engine_now(h->e) + 5);
+    }
+    rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_SEC(10));
+    int next = 0, next_back = 100000, clamped = 0;
+    rc_time last = 0;
+    for (guint i = 0; i < h->log->len; i++) {
+        rec *r = h_rec(h, i);
+        if (r->kind != R_DELIVER)
+            continue;
+        g_assert_cmpint(r->seq, ==, r->from == 0 ? next++ : next_back++);
+        if (r->from == 0) {
+            clamped += r->at == last;
+            last = r->at;
+        }
+    }
+    /* Many draws would have overtaken their predecessor. */
+    g_assert_cmpint(clamped, >, 100);
+    g_assert_cmpint(next, ==, 2000);
+    g_assert_cmpint(next_back, ==, 102000);
+    assert_accounted(h);
+    h_free(h);
+}
+
+static void test_cut_both_directions(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_conn c = h_connect(h, 0, 1);
+    rc_net_set_cut(h->net, 0, 1, true);
+    rc_net_set_cut(h->net, 1, 0, true);
+    g_assert_true(rc_net_is_cut(h->net, 0, 1) && rc_net_is_cut(h->net, 1, 0));
+    g_assert_true(h_send(h, c, 0, 1));
+    g_assert_true(h_send(h, c, 1, 2));
+    rc_engine_run_until(h->e, RC_SEC(1));
+    g_assert_cmpuint(h_count(h, R_DELIVER, 0) + h_count(h, R_DELIVER, 1), ==, 0);
+    g_assert_cmpuint(rc_net_get_stats(h->net).vanished_cut, ==, 2);
+    assert_accounted(h);
+    h_free(h);
+}
+
+static void test_cut_one_way_drops_only_that_direction(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_conn c = h_connect(h, 0, 1);
+    rc_net_set_cut(h->net, 0, 1, true);
+    g_assert_false(rc_net_is_cut(h->net, 1, 0));
+    for (int i = 0; i < 10; i++) {
+        g_assert_true(h_send(h, c, 0, i));
+        g_assert_true(h_send(h, c, 1, 100 + i));
+    }
+    rc_engine_run_until(h->e, RC_SEC(1));
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 0);
+    g_assert_cmpuint(h_count(h, R_DELIVER, 0), ==, 10);
+    g_assert_cmpuint(rc_net_get_stats(h->net).vanished_cut, ==, 10);
+    h_free(h);
+}
+
+static void test_messages_across_cut_vanish_silently(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_conn c = h_connect(h, 0, 1);
+    guint before = h->log->len;
+    rc_net_set_cut(h->net, 0, 1, true);
+    rc_net_set_cut(h->net, 1, 0, true);
+    for (int i = 0; i < 5; i++)
+        g_assert_true(h_send(h, c, 0, i));
+    rc_engine_run_until(h->e, RC_SEC(200));
+    /* No handler of anybody ran, and the connection still looks fine. */
+    g_assert_cmpuint(h->log->len, ==, before);
+    g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_CONNECTED);
+    g_assert_cmpuint(h->released, ==, 5);
+    h_free(h);
+}
+
+static void test_cut_during_flight_makes_message_vanish(void)
+{
+    harness *h = h_new(2, 1, 1000);
+    rc_conn c = h_connect(h, 0, 1);
+    rc_time t0 = rc_engine_now(h->e);
+    g_assert_true(h_send(h, c, 0, 1));
+    rc_engine_run_until(h->e, t0 + 500);
+    rc_net_set_cut(h->net, 0, 1, true);
+    rc_engine_run_until(h->e, t0 + 2000);
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 0);
+    g_assert_cmpuint(rc_net_get_stats(h->net).vanished_cut, ==, 1);
+    g_assert_cmpint(h->released, ==, 1);
+    h_free(h);
+}
+
+static void test_heal_restores_delivery(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_conn c = h_connect(h, 0, 1);
+    rc_net_set_cut(h->net, 0, 1, true);
+    g_assert_true(h_send(h, c, 0, 1));
+    rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_MS(1));
+    rc_net_heal_all(h->net);
+    g_assert_false(rc_net_is_cut(h->net, 0, 1));
+    rc_time t = rc_engine_now(h->e);
+    g_assert_true(h_send(h, c, 0, 2));
+    rc_engine_run_until(h->e, t + RC_MS(1));
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 1);
+    rec *r = h_rec(h, h->log->len - 1);
+    g_assert_cmpint(r->seq, ==, 2);
+    g_assert_cmpint(r->at, ==, t + 100);
+    h_free(h);
+}
+
+static void test_loss_all_and_none(void)
+{
+    harness *h = h_new(3, 1, 100);
+    rc_conn c = h_connect(h, 0, 1);
+    rc_conn d = h_connect(h, 2, 1);
+    rc_net_set_default_loss(h->net, 1.0);
+    rc_net_set_loss(h->net, 2, 0.0);
+    for (int i = 0; i < 1000; i++) {
+        g_assert_true(h_send(h, c, 0, i));
+        g_assert_true(h_send(h, d, 2, i));
+    }
+    rc_engine_run_until(h->e, RC_SEC(1));
+    rc_net_stats s = rc_net_get_stats(h->net);
+    g_assert_cmpuint(s.vanished_loss, ==, 1000);
+    g_assert_cmpuint(s.delivered, ==, 1000);
+    for (guint i = 0; i < h->log->len; i++)
+        if (h_rec(h, i)->kind == R_DELIVER)
+            g_assert_cmpint(h_rec(h, i)->from, ==, 2);
+    assert_accounted(h);
+    h_free(h);
+}
+
+static void test_partial_loss_rate(void)
+{
+    harness *h = h_new(2, 5, 100);
+    rc_conn c = h_connect(h, 0, 1);
+    rc_net_set_loss(h->net, 0, 0.25);
+    for (int i = 0; i < 20000; i++)
+        h_send(h, c, 0, i);
+    rc_engine_run_until(h->e, RC_SEC(1));
+    rc_net_stats s = rc_net_get_stats(h->net);
+    g_assert_cmpfloat(fabs((double)s.vanished_loss / 20000 - 0.25), <, 0.02);
+    assert_accounted(h);
+    h_free(h);
+}
+
+/* ---- connections ----------------------------------------------------------- */
+
+static void test_connect_succeeds_after_one_rtt(void)
+{
+    harness *h = h_new(2, 1, -1);
+    rc_net_set_latency(h->net, 0, constant(100));
+    rc_net_set_latency(h->net, 1, constant(300));
+    rc_connect_result res;
+    rc_conn c = rc_net_connect(h->net, 0, 1, 42, &res);
+    g_assert_cmpint(res, ==, RC_CONNECT_OK);
+    g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_CONNECTING);
+    g_assert_cmpuint(rc_net_conn_tag(h->net, c), ==, 42);
+    g_assert_cmpint(rc_net_conn_initiator(h->net, c), ==, 0);
+    g_assert_cmpint(rc_net_conn_acceptor(h->net, c), ==, 1);
+    g_assert_cmpint(rc_net_conn_ctime(h->net, c), ==, 0);
+    /* Sent while connecting: leaves when established. */
+    g_assert_true(h_send(h, c, 0, 1));
+    rc_engine_run_until(h->e, 399);
+    g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_CONNECTING);
+    rc_engine_run_until(h->e, RC_MS(10));
+    g_assert_cmpuint(h->log->len, ==, 2);
+    g_assert_cmpint(h_rec(h, 0)->kind, ==, R_CONNECTED);
+    g_assert_cmpint(h_rec(h, 0)->at, ==, 400);
+    g_assert_cmpuint(h_rec(h, 0)->conn, ==, c);
+    g_assert_cmpint(h_rec(h, 1)->kind, ==, R_DELIVER);
+    g_assert_cmpint(h_rec(h, 1)->at, ==, 500);
+    g_assert_cmpuint(rc_net_get_stats(h->net).connects, ==, 1);
+    g_assert_cmpint(rc_net_conn_state(h->net, 0), ==, RC_CONN_NONE);
+    g_assert_cmpint(rc_net_conn_initiator(h->net, c + 1), ==, -1);
+    h_free(h);
+}
+
+static void test_connect_to_killed_node_refused_synchronously(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_net_kill(h->net, 1);
+    rc_connect_result res = RC_CONNECT_OK;
+    g_assert_cmpuint(rc_net_connect(h->net, 0, 1, 0, &res), ==, 0);
+    g_assert_cmpint(res, ==, RC_CONNECT_REFUSED);
+    g_assert_cmpuint(rc_net_get_stats(h->net).refused, ==, 1);
+    g_assert_cmpuint(rc_engine_pending_count(h->e), ==, 0);
+    h_free(h);
+}
+
+static void test_connect_across_cut_succeeds_at_next_retransmission(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_net_set_cut(h->net, 1, 0, true);
+    rc_connect_result res;
+    rc_conn c = rc_net_connect(h->net, 0, 1, 0, &res);
+    g_assert_cmpint(res, ==, RC_CONNECT_OK);
+    rc_engine_run_until(h->e, RC_MS(2500));
+    g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_CONNECTING);
+    g_assert_cmpuint(h->log->len, ==, 0);
+    rc_net_set_cut(h->net, 1, 0, false);
+    rc_engine_run_until(h->e, RC_SEC(10));
+    g_assert_cmpuint(h->log->len, ==, 1);
+    g_assert_cmpint(h_rec(h, 0)->kind, ==, R_CONNECTED);
+    g_assert_cmpint(h_rec(h, 0)->at, ==, RC_SEC(3) + 200);
+    h_free(h);
+}
+
+static void test_connect_never_healed_times_out_at_127s(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_net_set_cut(h->net, 0, 1, true);
+    rc_connect_result res;
+    rc_engine_run_until(h->e, RC_SEC(5));
+    rc_conn c = rc_net_connect(h->net, 0, 1, 0, &res);
+    g_assert_true(h_send(h, c, 0, 1));
+    rc_engine_run_until(h->e, RC_SEC(5 + 127) - 1);
+    g_assert_cmpuint(h->log->len, ==, 0);
+    rc_engine_run_until(h->e, RC_SEC(500));
+    g_assert_cmpuint(h->log->len, ==, 1);
+    g_assert_cmpint(h_rec(h, 0)->kind, ==, R_FAILED);
+    g_assert_cmpint(h_rec(h, 0)->why, ==, RC_CONNECT_TIMEOUT);
+    g_assert_cmpint(h_rec(h, 0)->at, ==, RC_SEC(5 + 127));
+    g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_NONE);
+    g_assert_cmpuint(rc_net_get_stats(h->net).timeouts, ==, 1);
+    g_assert_cmpint(h->released, ==, 1);
+    g_assert_false(h_send(h, c, 0, 2));
+    assert_accounted(h);
+    h_free(h);
+}
+
+static void test_connect_to_node_dead_behind_cut_refused_at_retransmission(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_net_kill(h->net, 1);
+    rc_net_set_cut(h->net, 0, 1, true);
+    rc_connect_result res;
+    rc_conn c = rc_net_connect(h->net, 0, 1, 0, &res);
+    g_assert_cmpuint(c, !=, 0);
+    rc_engine_run_until(h->e, RC_SEC(2));
+    rc_net_heal_all(h->net);
+    rc_engine_run_until(h->e, RC_SEC(10));
+    g_assert_cmpuint(h->log->len, ==, 1);
+    g_assert_cmpint(h_rec(h, 0)->kind, ==, R_FAILED);
+    g_assert_cmpint(h_rec(h, 0)->why, ==, RC_CONNECT_REFUSED);
+    g_assert_cmpint(h_rec(h, 0)->at, ==, RC_SEC(3) + 200);
+    h_free(h);
+}
+
+static void test_stopped_acceptor_still_accepts(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_net_stop(h->net, 1);
+    rc_conn c = h_connect(h, 0, 1);
+    g_assert_cmpuint(h_count(h, R_CONNECTED, 0), ==, 1);
+    g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_CONNECTED);
+    h_free(h);
+}
+
+static void test_close_while_connecting_cancels_timers(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_net_set_cut(h->net, 0, 1, true);
+    rc_connect_result res;
+    rc_conn c = rc_net_connect(h->net, 0, 1, 0, &res);
+    g_assert_true(h_send(h, c, 0, 1));
+    g_assert_cmpuint(rc_engine_pending_count(h->e), ==, 1);
+    rc_net_close(h->net, c, 0);
+    g_assert_cmpuint(rc_engine_pending_count(h->e), ==, 0);
+    g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_NONE);
+    g_assert_cmpint(h->released, ==, 1);
+    rc_engine_run_until(h->e, RC_SEC(200));
+    g_assert_cmpuint(h->log->len, ==, 0);
+    h_free(h);
+}
+
+static void test_close_data_precedes_fin(void)
+{
+    harness *h = h_new(2, 1, -1);
+    rc_net_set_latency(h->net, 0, (rc_dist){ RC_DIST_UNIFORM, 100, 5000, 0 });
+    rc_conn c = h_connect(h, 0, 1);
+    guint base = h->log->len;
+    for (int i = 0; i < 50; i++)
+        g_assert_true(h_send(h, c, 0, i));
+    rc_net_close(h->net, c, 0);
+    g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_CLOSED);
+    g_assert_false(h_send(h, c, 0, 99));
+    /* Towards the closer: accepted (the peer does not know yet), vanishes. */
+    g_assert_true(h_send(h, c, 1, 100));
+    rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_SEC(1));
+    g_assert_cmpuint(h->log->len, ==, base + 51);
+    for (int i = 0; i < 50; i++)
+        g_assert_cmpint(h_rec(h, base + (guint)i)->seq, ==, i);
+    g_assert_cmpint(h_rec(h, base + 50)->kind, ==, R_CLOSED);
+    g_assert_cmpint(h_rec(h, base + 50)->self, ==, 1);
+    /* After `closed` the connection is gone for both sides. */
+    g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_NONE);
+    g_assert_false(h_send(h, c, 1, 101));
+    g_assert_cmpuint(rc_net_get_stats(h->net).vanished_closed, ==, 1);
+    assert_accounted(h);
+    h_free(h);
+}
+
+static void test_close_notification_lost_across_cut(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_conn c = h_connect(h, 0, 1);
+    guint base = h->log->len;
+    rc_net_set_cut(h->net, 0, 1, true);
+    rc_net_close(h->net, c, 0);
+    rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_SEC(1));
+    g_assert_cmpuint(h->log->len, ==, base);
+    g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_CLOSED);
+    rc_net_close(h->net, c, 1);
+    g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_NONE);
+    h_free(h);
+}
+
+/* ---- processes ----------------------------------------------------------- */
+
+static void test_stop_cont_replays_in_order_then_resumed(void)
+{
+    harness *h = h_new(3, 1, 100);
+    rc_conn a = h_connect(h, 0, 2);
+    rc_conn b = h_connect(h, 1, 2);
+    guint base = h->log->len;
+    rc_net_stop(h->net, 2);
+    g_assert_cmpint(rc_net_proc_state(h->net, 2), ==, RC_PROC_STOPPED);
+    for (int i = 0; i < 5; i++) {
+        g_assert_true(h_send(h, a, 0, i));
+        rc_engine_run_until(h->e, rc_engine_now(h->e) + 50);
+        g_assert_true(h_send(h, b, 1, 10 + i));
+        rc_engine_run_until(h->e, rc_engine_now(h->e) + 50);
+    }
+    rc_net_close(h->net, a, 0);
+    rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_SEC(5));
+    g_assert_cmpuint(h->log->len, ==, base);
+    rc_time t = rc_engine_now(h->e);
+    rc_net_cont(h->net, 2);
+    g_assert_cmpuint(h->log->len, ==, base + 12);
+    for (int i = 0; i < 10; i++) {
+        rec *r = h_rec(h, base + (guint)i);
+        g_assert_cmpint(r->kind, ==, R_DELIVER);
+        g_assert_cmpint(r->seq, ==, i % 2 ? 10 + i / 2 : i / 2);
+        g_assert_cmpint(r->at, ==, t);
+    }
+    g_assert_cmpint(h_rec(h, base + 10)->kind, ==, R_CLOSED);
+    g_assert_cmpint(h_rec(h, base + 11)->kind, ==, R_RESUMED);
+    g_assert_cmpint(rc_net_proc_state(h->net, 2), ==, RC_PROC_RUNNING);
+    assert_accounted(h);
+    h_free(h);
+}
+
+static void test_stopped_initiator_gets_connected_at_cont(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_connect_result res;
+    rc_conn c = rc_net_connect(h->net, 0, 1, 0, &res);
+    rc_net_stop(h->net, 0);
+    rc_engine_run_until(h->e, RC_SEC(1));
+    g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_CONNECTED);
+    g_assert_cmpuint(h->log->len, ==, 0);
+    rc_net_cont(h->net, 0);
+    g_assert_cmpuint(h->log->len, ==, 2);
+    g_assert_cmpint(h_rec(h, 0)->kind, ==, R_CONNECTED);
+    g_assert_cmpint(h_rec(h, 1)->kind, ==, R_RESUMED);
+    h_free(h);
+}
+
+static void test_kill_closes_peers_and_drops_in_flight(void)
+{
+    harness *h = h_new(3, 1, 100);
+    rc_conn out = h_connect(h, 1, 0); /* 1 initiated */
+    rc_conn in = h_connect(h, 2, 1);  /* 1 accepted */
+    guint base = h->log->len;
+    rc_time t = rc_engine_now(h->e);
+    g_assert_true(h_send(h, out, 0, 1));
+    g_assert_true(h_send(h, in, 2, 2));
+    rc_net_kill(h->net, 1);
+    g_assert_cmpint(rc_net_proc_state(h->net, 1), ==, RC_PROC_DEAD);
+    g_assert_cmpuint(rc_net_incarnation(h->net, 1), ==, 1);
+    rc_engine_run_until(h->e, t + RC_SEC(1));
+    g_assert_cmpuint(h->log->len, ==, base + 2);
+    for (guint i = base; i < base + 2; i++) {
+        g_assert_cmpint(h_rec(h, i)->kind, ==, R_CLOSED);
+        g_assert_cmpint(h_rec(h, i)->at, ==, t + 100);
+    }
+    g_assert_cmpuint(rc_net_get_stats(h->net).vanished_dead, ==, 2);
+    g_assert_cmpint(rc_net_conn_state(h->net, out), ==, RC_CONN_NONE);
+    g_assert_cmpint(rc_net_conn_state(h->net, in), ==, RC_CONN_NONE);
+    rc_connect_result res;
+    g_assert_cmpuint(rc_net_connect(h->net, 0, 1, 0, &res), ==, 0);
+    g_assert_cmpint(res, ==, RC_CONNECT_REFUSED);
+    rc_net_restart(h->net, 1);
+    g_assert_cmpint(rc_net_proc_state(h->net, 1), ==, RC_PROC_RUNNING);
+    g_assert_cmpuint(rc_net_incarnation(h->net, 1), ==, 2);
+    rc_conn again = h_connect(h, 0, 1);
+    g_assert_true(h_send(h, again, 0, 3));
+    rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_MS(1));
+    g_assert_cmpint(h_rec(h, h->log->len - 1)->seq, ==, 3);
+    assert_accounted(h);
+    h_free(h);
+}
+
+static void test_kill_and_restart_while_in_flight_drops_message(void)
+{
+    harness *h = h_new(2, 1, 1000);
+    rc_conn c = h_connect(h, 0, 1);
+    g_assert_true(h_send(h, c, 0, 1));
+    rc_net_restart(h->net, 1);
+    g_assert_cmpuint(rc_net_incarnation(h->net, 1), ==, 2);
+    rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_SEC(1));
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 0);
+    g_assert_cmpuint(rc_net_get_stats(h->net).vanished_dead, ==, 1);
+    h_free(h);
+}
+
+static void test_kill_stopped_node_drops_its_queue(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_conn c = h_connect(h, 0, 1);
+    rc_net_stop(h->net, 1);
+    for (int i = 0; i < 4; i++)
+        h_send(h, c, 0, i);
+    rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_MS(1));
+    g_assert_cmpint(h->released, ==, 0);
+    rc_net_kill(h->net, 1);
+    g_assert_cmpint(h->released, ==, 4);
+    rc_net_cont(h->net, 1); /* no effect on a dead endpoint */
+    g_assert_cmpuint(h_count(h, R_RESUMED, 1), ==, 0);
+    assert_accounted(h);
+    h_free(h);
+}
+
+/* ---- release accounting and determinism --------------------------------- */
+
+/* Random traffic with every kind of fault; returns the harness unfreed. */
+static harness *chaos(uint64_t seed, int steps)
+{
+    enum { N = 6 };
+    harness *h = h_new(N, seed, -1);
+    rc_rng *r = rc_rng_new(seed, RC_STREAM_SCENARIO);
+    rc_net_set_default_latency(h->net, (rc_dist){ RC_DIST_LOGNORMAL, 400, 0, 1.0 });
+    rc_net_set_default_loss(h->net, 0.05);
+    rc_conn conns[N * N] = { 0 };
+    for (int s = 0; s < steps; s++) {
+        int a = (int)rc_rng_below(r, N), b = (int)rc_rng_below(r, N);
+        uint32_t op = rc_rng_below(r, 100);
+        rc_conn *c = &conns[a * N + b];
+        rc_connect_result res;
+        if (op < 70 && *c)
+            h_send(h, *c, rc_rng_below(r, 2) ? a : b, s);
+        else if (op < 78 && a != b &&
+                 rc_net_conn_state(h->net, *c) == RC_CONN_NONE)
+            *c = rc_net_connect(h->net, a, b, 0, &res);
+        else if (op < 81)
+            rc_net_close(h->net, *c, a);
+        else if (op < 85)
+            rc_net_set_cut(h->net, a, b, !rc_net_is_cut(h->net, a, b));
+        else if (op < 87)
+            rc_net_heal_all(h->net);
+        else if (op < 89)
+            rc_net_stop(h->net, a);
+        else if (op < 95)
+            rc_net_cont(h->net, a);
+        else if (op < 96)
+            rc_net_kill(h->net, a);
+        else
+            rc_net_restart(h->net, a);
+        rc_engine_run_until(h->e, rc_engine_now(h->e) + rc_rng_below(r, 20000));
+    }
+    rc_rng_free(r);
+    return h;
+}
+
+static void test_release_exactly_once_per_message(void)
+{
+    harness *h = chaos(11, 20000);
+    rc_net_stats s = rc_net_get_stats(h->net);
+    g_assert_cmpuint(s.delivered, >, 500);
+    g_assert_cmpuint(s.vanished_cut, >, 0);
+    g_assert_cmpuint(s.vanished_loss, >, 0);
+    g_assert_cmpuint(s.vanished_closed, >, 0);
+    g_assert_cmpuint(s.vanished_dead, >, 0);
+    /* Let everything land (stopped endpoints continue), then account. */
+    for (int i = 0; i < 6; i++)
+        rc_net_cont(h->net, i);
+    rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_SEC(300));
+    g_assert_cmpuint(rc_engine_pending_count(h->e), ==, 0);
+    assert_accounted(h);
+    /* h_free checks one release per message, including the rejected ones. */
+    h_free(h);
+    /* And when freed with traffic still in flight. */
+    h_free(chaos(12, 5000));
+}
+
+static void test_same_seed_same_delivery_times(void)
+{
+    harness *x = chaos(21, 5000), *y = chaos(21, 5000), *z = chaos(22, 5000);
+    g_assert_cmpuint(x->log->len, ==, y->log->len);
+    g_assert_cmpuint(x->log->len, >, 100);
+    for (guint i = 0; i < x->log->len; i++) {
+        rec *p = h_rec(x, i), *q = h_rec(y, i);
+        g_assert_cmpint(p->kind, ==, q->kind);
+        g_assert_cmpint(p->at, ==, q->at);
+        g_assert_cmpint(p->seq, ==, q->seq);
+        g_assert_cmpuint(p->conn, ==, q->conn);
+    }
+    bool differ = x->log->len != z->log->len;
+    for (guint i = 0; !differ && i < x->log->len; i++)
+        differ = h_rec(x, i)->at != h_rec(z, i)->at;
+    g_assert_true(differ);
+    h_free(x);
+    h_free(y);
+    h_free(z);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/net/latency-distribution-means-and-bounds",
+                    test_latency_distribution_means_and_bounds);
+    g_test_add_func("/net/uniform-draws-cover-both-bounds",
+                    test_uniform_draws_cover_both_bounds);
+    g_test_add_func("/net/fifo-per-link-under-random-latency",
+                    test_fifo_per_link_under_random_latency);
+    g_test_add_func("/net/cut-both-directions", test_cut_both_directions);
+    g_test_add_func("/net/cut-one-way-drops-only-that-direction",
+                    test_cut_one_way_drops_only_that_direction);
+    g_test_add_func("/net/messages-across-cut-vanish-silently",
+                    test_messages_across_cut_vanish_silently);
+    g_test_add_func("/net/cut-during-flight-makes-message-vanish",
+                    test_cut_during_flight_makes_message_vanish);
+    g_test_add_func("/net/heal-restores-delivery", test_heal_restores_delivery);
+    g_test_add_func("/net/loss-all-and-none", test_loss_all_and_none);
+    g_test_add_func("/net/partial-loss-rate", test_partial_loss_rate);
+    g_test_add_func("/net/connect-succeeds-after-one-rtt",
+                    test_connect_succeeds_after_one_rtt);
+    g_test_add_func("/net/connect-to-killed-node-refused-synchronously",
+                    test_connect_to_killed_node_refused_synchronously);
+    g_test_add_func("/net/connect-across-cut-succeeds-at-next-retransmission",
+                    test_connect_across_cut_succeeds_at_next_retransmission);
+    g_test_add_func("/net/connect-never-healed-times-out-at-127s",
+                    test_connect_never_healed_times_out_at_127s);
+    g_test_add_func("/net/connect-to-node-dead-behind-cut-refused-at-retransmission",
+                    test_connect_to_node_dead_behind_cut_refused_at_retransmission);
+    g_test_add_func("/net/stopped-acceptor-still-accepts",
+                    test_stopped_acceptor_still_accepts);
+    g_test_add_func("/net/close-while-connecting-cancels-timers",
+                    test_close_while_connecting_cancels_timers);
+    g_test_add_func("/net/close-data-precedes-fin", test_close_data_precedes_fin);
+    g_test_add_func("/net/close-notification-lost-across-cut",
+                    test_close_notification_lost_across_cut);
+    g_test_add_func("/net/stop-cont-replays-in-order-then-resumed",
+                    test_stop_cont_replays_in_order_then_resumed);
+    g_test_add_func("/net/stopped-initiator-gets-connected-at-cont",
+                    test_stopped_initiator_gets_connected_at_cont);
+    g_test_add_func("/net/kill-closes-peers-and-drops-in-flight",
+                    test_kill_closes_peers_and_drops_in_flight);
+    g_test_add_func("/net/kill-and-restart-while-in-flight-drops-message",
+                    test_kill_and_restart_while_in_flight_drops_message);
+    g_test_add_func("/net/kill-stopped-node-drops-its-queue",
+                    test_kill_stopped_node_drops_its_queue);
+    g_test_add_func("/net/release-exactly-once-per-message",
+                    test_release_exactly_once_per_message);
+    g_test_add_func("/net/same-seed-same-delivery-times",
+                    test_same_seed_same_delivery_times);
+    return g_test_run();
+}
