@@ -36,9 +36,9 @@ harness *harness_new(int masters, int replicas_each, int64_t node_timeout_ms, ui
     h->events = g_array_new(FALSE, FALSE, sizeof(recorded_event));
     h->digest = g_checksum_new(G_CHECKSUM_SHA256);
     rc_eventbus_subscribe(h->bus, record, h);
-    rc_node_config *cfg = g_new(rc_node_config, h->layout->nodes);
+    rc_redis_config *cfg = g_new(rc_redis_config, h->layout->nodes);
     for (int i = 0; i < h->layout->nodes; i++) {
-        cfg[i] = rc_node_config_default();
+        cfg[i] = rc_redis_config_default();
         cfg[i].node_timeout_ms = node_timeout_ms;
     }
     h->cluster = rc_cluster_new(h->engine, h->net, h->bus, h->layout, cfg, seed);

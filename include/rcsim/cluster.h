@@ -37,17 +37,17 @@ typedef struct {
     bool replica_no_failover;     /* cluster-replica-no-failover (no) */
     int64_t repl_ping_period_ms;  /* repl-ping-replica-period (10 s) */
     int64_t repl_timeout_ms;      /* repl-timeout (60 s) */
-} rc_node_config;
+} rc_redis_config;
 
 /* Redis 7.0.15's defaults. */
-rc_node_config rc_node_config_default(void);
+rc_redis_config rc_redis_config_default(void);
 
 /* Sets one key (scenario spelling, e.g. "node-timeout", value "5000ms" already
  * converted by the caller into `value_ms` or `value_int`/`value_bool`). Returns
  * false for an unknown key. Keys: node-timeout, validity-factor,
  * migration-barrier, full-coverage, reads-when-down, replica-migration,
  * replica-no-failover, repl-ping-period, repl-timeout. */
-bool rc_node_config_set(rc_node_config *cfg, const char *key, int64_t value);
+bool rc_redis_config_set(rc_redis_config *cfg, const char *key, int64_t value);
 
 typedef struct rc_cluster rc_cluster;
 
@@ -60,7 +60,7 @@ typedef struct rc_cluster rc_cluster;
  * the cluster; the cluster installs itself as the net handler of endpoints
  * 0..nodes-1. */
 rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
-                           const rc_layout *layout, const rc_node_config *configs,
+                           const rc_layout *layout, const rc_redis_config *configs,
                            uint64_t seed);
 void rc_cluster_free(rc_cluster *cluster);
 
@@ -84,9 +84,9 @@ void rc_cluster_kill(rc_cluster *cluster, int node);
 void rc_cluster_restart(rc_cluster *cluster, int node);
 
 typedef enum {
-    RC_FAILOVER_DEFAULT,
-    RC_FAILOVER_FORCE,
-    RC_FAILOVER_TAKEOVER,
+    RC_FAILOVER_MODE_DEFAULT,
+    RC_FAILOVER_MODE_FORCE,
+    RC_FAILOVER_MODE_TAKEOVER,
 } rc_failover_mode;
 
 /* CLUSTER FAILOVER [FORCE|TAKEOVER] on `node`. Returns NULL on success or
@@ -96,7 +96,7 @@ const char *rc_cluster_failover(rc_cluster *cluster, int node, rc_failover_mode 
 /* CLUSTER REPLICATE <master>. Returns NULL or Redis's error text. */
 const char *rc_cluster_replicate(rc_cluster *cluster, int node, int master);
 /* CONFIG SET on a running node. */
-rc_node_config *rc_cluster_config(rc_cluster *cluster, int node);
+rc_redis_config *rc_cluster_config(rc_cluster *cluster, int node);
 
 /* ---- each node's own view ------------------------------------------- */
 

@@ -175,7 +175,7 @@ typedef struct node {
     int id;
     struct rc_cluster *c;
     char name[41];
-    rc_node_config cfg;
+    rc_redis_config cfg;
     rc_rng *rng;
 
     /* Process. */

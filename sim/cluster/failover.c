@@ -538,15 +538,15 @@ const char *rc_cluster_failover(rc_cluster *c, int x, rc_failover_mode mode)
     int master = cl_my_master(me);
     if (master < 0)
         return "ERR I'm a replica but my master is unknown to me";
-    if (mode == RC_FAILOVER_DEFAULT && ((me->flags[master] & F_FAIL) || !me->link[master]))
+    if (mode == RC_FAILOVER_MODE_DEFAULT && ((me->flags[master] & F_FAIL) || !me->link[master]))
         return "ERR Master is down or failed, please use CLUSTER FAILOVER FORCE";
     cl_reset_manual_failover(me, "aborted");
     me->mf_end = cl_now(me) + MF_TIMEOUT_MS;
-    if (mode == RC_FAILOVER_TAKEOVER) {
+    if (mode == RC_FAILOVER_MODE_TAKEOVER) {
         cl_log(me, '#', "Taking over the master (user request).");
         cl_bump_epoch_without_consensus(me);
         cl_failover_replace_master(me, true);
-    } else if (mode == RC_FAILOVER_FORCE) {
+    } else if (mode == RC_FAILOVER_MODE_FORCE) {
         cl_log(me, '#', "Forced failover user request accepted.");
         me->mf_can_start = true;
     } else {

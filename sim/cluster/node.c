@@ -11,9 +11,9 @@
 /* Configuration                                                          */
 /* ====================================================================== */
 
-rc_node_config rc_node_config_default(void)
+rc_redis_config rc_redis_config_default(void)
 {
-    return (rc_node_config){
+    return (rc_redis_config){
         .node_timeout_ms = 15000,
         .validity_factor = 10,
         .migration_barrier = 1,
@@ -26,7 +26,7 @@ rc_node_config rc_node_config_default(void)
     };
 }
 
-bool rc_node_config_set(rc_node_config *cfg, const char *key, int64_t value)
+bool rc_redis_config_set(rc_redis_config *cfg, const char *key, int64_t value)
 {
     if (!strcmp(key, "node-timeout"))
         cfg->node_timeout_ms = value;
@@ -536,7 +536,7 @@ static void node_reset_volatile(node *me)
 static const rc_net_handlers *cluster_net_handlers(void);
 
 rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
-                           const rc_layout *layout, const rc_node_config *configs,
+                           const rc_layout *layout, const rc_redis_config *configs,
                            uint64_t seed)
 {
     rc_cluster *c = g_new0(rc_cluster, 1);
@@ -767,7 +767,7 @@ bool rc_cluster_write_paused(const rc_cluster *c, int x)
 
 int64_t rc_cluster_repl_offset(const rc_cluster *c, int x) { return c->nodes[x].offset; }
 
-rc_node_config *rc_cluster_config(rc_cluster *c, int x) { return &c->nodes[x].cfg; }
+rc_redis_config *rc_cluster_config(rc_cluster *c, int x) { return &c->nodes[x].cfg; }
 
 uint64_t rc_cluster_elections(const rc_cluster *c) { return c->elections; }
 uint64_t rc_cluster_promotions(const rc_cluster *c) { return c->promotions; }
