@@ -34,6 +34,8 @@ struct rc_engine {
     rc_time now;
     uint64_t events_run;
     bool stop_requested;
+    rc_post_event_fn post;
+    void *post_ctx;
 };
 
 #define NO_SLOT UINT32_MAX
@@ -213,6 +215,8 @@ static void run_top(rc_engine *e)
     e->now = top.time;
     e->events_run++;
     es.fn(e, es.ctx, es.arg);
+    if (e->post)
+        e->post(e, e->post_ctx);
 }
 
 bool rc_engine_step(rc_engine *e)
@@ -235,6 +239,12 @@ uint64_t rc_engine_run_until(rc_engine *e, rc_time until)
     if (until > e->now)
         e->now = until;
     return e->events_run - before;
+}
+
+void rc_engine_set_post_hook(rc_engine *e, rc_post_event_fn fn, void *ctx)
+{
+    e->post = fn;
+    e->post_ctx = ctx;
 }
 
 void rc_engine_stop(rc_engine *e) { e->stop_requested = true; }

@@ -1,12 +1,344 @@
-/* rcsim command line — placeholder front end, replaced by the full CLI. */
+/* rcsim — the command line (outputs-and-cli.md).
+ *
+ *   rcsim                         the built-in odd-vs-even demo
+ *   rcsim run FILE.scn [...]      one run, outputs under rcsim-out/<name>
+ *   rcsim check PATH... [...]     every .scn under the paths, in parallel
+ *
+ * Exit status: 0 every expectation held; 1 an expectation (or the determinism
+ * check) failed; 2 bad input. */
+#include "demo.h"
+#include "rcsim/run.h"
+#include "rcsim/scenario.h"
+
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+enum { EXIT_OK = 0, EXIT_EXPECT = 1, EXIT_INPUT = 2 };
+
+static int usage_error(const char *command, const char *msg)
+{
+    fprintf(stderr, "rcsim%s%s: %s\n", command ? " " : "", command ? command : "", msg);
+    fprintf(stderr, "Try 'rcsim%s%s --help'.\n", command ? " " : "", command ? command : "");
+    return EXIT_INPUT;
+}
+
+/* Accepts a comma list drawn from png, svg, pdf. */
+static bool valid_formats(const char *formats)
+{
+    char **parts = g_strsplit(formats, ",", -1);
+    bool ok = parts[0] != NULL;
+    for (int i = 0; parts[i]; i++)
+        ok = ok && (!strcmp(parts[i], "png") || !strcmp(parts[i], "svg") ||
+                    !strcmp(parts[i], "pdf"));
+    g_strfreev(parts);
+    return ok;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s)
+        return false;
+    char *end;
+    guint64 v;
+    if (!g_ascii_string_to_unsigned(s, 10, 0, G_MAXUINT64, &v, NULL))
+        return false;
+    (void)end;
+    *out = v;
+    return true;
+}
+
+/* The default output directory: rcsim-out/<file name without .scn>. */
+static char *default_out_dir(const char *path)
+{
+    char *base = g_path_get_basename(path);
+    if (g_str_has_suffix(base, ".scn"))
+        base[strlen(base) - 4] = '\0';
+    char *dir = g_build_filename("rcsim-out", base, NULL);
+    g_free(base);
+    return dir;
+}
+
+static rc_scenario *load(const char *path)
+{
+    GError *err = NULL;
+    rc_scenario *s = rc_scenario_parse_file(path, &err);
+    if (!s) {
+        fprintf(stderr, "%s\n", err->message);
+        g_error_free(err);
+    }
+    return s;
+}
+
+/* ---- run ---------------------------------------------------------------- */
+
+static void print_run(const rc_scenario *s, const rc_run_result *r, const char *out_dir,
+                      bool quiet)
+{
+    if (!quiet) {
+        printf("%s, seed %llu: %.1f s simulated in %.3f s wall, %llu events, %llu messages\n",
+               s->name, (unsigned long long)r->seed, (double)r->end / 1e6, r->wall_s,
+               (unsigned long long)r->events, (unsigned long long)r->messages);
+        if (r->promotions)
+            printf("%s", r->story);
+        else
+            printf("  no failover\n");
+        printf("  elections: %llu, promotions: %llu, split-brain: %.3f s\n",
+               (unsigned long long)r->elections, (unsigned long long)r->promotions,
+               r->split_brain_s);
+        printf("  expectations: %d, failed: %d\n", r->expectations, r->failed);
+        if (out_dir)
+            printf("  outputs: %s/\n", out_dir);
+    }
+    if (r->failures)
+        fputs(r->failures, stderr);
+    printf("digest: %s\n", r->digest);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    gchar *seed_s = NULL, *out = NULL, *formats = NULL;
+    gboolean no_plots = FALSE, quiet = FALSE, determinism = FALSE;
+    GOptionEntry entries[] = {
+        { "seed", 0, 0, G_OPTION_ARG_STRING, &seed_s, "Root seed (overrides the file's)", "N" },
+        { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Output directory", "DIR" },
+        { "format", 0, 0, G_OPTION_ARG_STRING, &formats, "Picture formats: png,svg,pdf", "LIST" },
+        { "no-plots", 0, 0, G_OPTION_ARG_NONE, &no_plots, "Draw no pictures", NULL },
+        { "quiet", 0, 0, G_OPTION_ARG_NONE, &quiet, "Print only the digest and failures", NULL },
+        { "check-determinism", 0, 0, G_OPTION_ARG_NONE, &determinism,
+          "Run twice and compare the event logs", NULL },
+        { NULL },
+    };
+    GOptionContext *ctx = g_option_context_new("FILE.scn - run one scenario");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    GError *err = NULL;
+    int code = EXIT_INPUT;
+    rc_scenario *s = NULL;
+    char *out_dir = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        code = usage_error("run", err->message);
+        goto done;
+    }
+    if (argc != 2) {
+        code = usage_error("run", argc < 2 ? "missing scenario file" : "too many arguments");
+        goto done;
+    }
+    rc_run_options o = rc_run_options_default();
+    if (seed_s && !(o.has_seed = parse_u64(seed_s, &o.seed))) {
+        code = usage_error("run", "--seed expects a non-negative integer");
+        goto done;
+    }
+    if (formats && !valid_formats(formats)) {
+        code = usage_error("run", "--format expects a comma list of png, svg, pdf");
+        goto done;
+    }
+    if (!(s = load(argv[1])))
+        goto done;
+    out_dir = out ? g_strdup(out) : default_out_dir(argv[1]);
+    o.out_dir = out_dir;
+    o.formats = formats ? formats : "png";
+    o.plots = !no_plots;
+    o.progress = !quiet;
+    rc_run_result r;
+    if (!rc_run_scenario(s, &o, &r, &err)) {
+        fprintf(stderr, "rcsim run: %s\n", err->message);
+        goto done;
+    }
+    code = r.failed ? EXIT_EXPECT : EXIT_OK;
+    if (determinism) {
+        rc_run_options o2 = o;
+        o2.out_dir = NULL;
+        rc_run_result r2;
+        rc_run_scenario(s, &o2, &r2, NULL);
+        if (strcmp(r.digest, r2.digest) != 0) {
+            fprintf(stderr, "%s: not deterministic: event logs differ (%s vs %s)\n", s->name,
+                    r.digest, r2.digest);
+            code = EXIT_EXPECT;
+        } else if (!quiet) {
+            printf("  determinism: two runs gave identical event logs\n");
+        }
+        rc_run_result_clear(&r2);
+    }
+    print_run(s, &r, out_dir, quiet);
+    rc_run_result_clear(&r);
+done:
+    if (err)
+        g_error_free(err);
+    if (s)
+        rc_scenario_free(s);
+    g_free(out_dir);
+    g_free(seed_s);
+    g_free(out);
+    g_free(formats);
+    g_option_context_free(ctx);
+    return code;
+}
+
+/* ---- check ------------------------------------------------------------- */
+
+typedef struct {
+    const char *path;
+    const rc_scenario *scn;
+    bool use_seed;
+    uint64_t seed;
+    rc_run_result result;
+    bool ran;
+} check_job;
+
+static void collect_scn(const char *path, GPtrArray *files)
+{
+    if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+        GDir *dir = g_dir_open(path, 0, NULL);
+        if (!dir)
+            return;
+        GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+        const char *name;
+        while ((name = g_dir_read_name(dir)))
+            g_ptr_array_add(names, g_build_filename(path, name, NULL));
+        g_dir_close(dir);
+        g_ptr_array_sort(names, (GCompareFunc)(void *)g_ascii_strcasecmp);
+        for (guint i = 0; i < names->len; i++) {
+            const char *p = g_ptr_array_index(names, i);
+            if (g_file_test(p, G_FILE_TEST_IS_DIR) || g_str_has_suffix(p, ".scn"))
+                collect_scn(p, files);
+        }
+        g_ptr_array_free(names, TRUE);
+    } else {
+        g_ptr_array_add(files, g_strdup(path));
+    }
+}
+
+static gint cmp_path(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void run_job(gpointer data, gpointer user)
+{
+    check_job *j = data;
+    rc_run_options o = rc_run_options_default();
+    o.has_seed = j->use_seed;
+    o.seed = j->seed;
+    j->ran = rc_run_scenario(j->scn, &o, &j->result, NULL);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    gint seeds = 0, jobs = 0;
+    GOptionEntry entries[] = {
+        { "seeds", 0, 0, G_OPTION_ARG_INT, &seeds, "Run seeds 1..N of every file", "N" },
+        { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Parallel runs (default: cores)", "J" },
+        { NULL },
+    };
+    GOptionContext *ctx = g_option_context_new("PATH... - run every .scn under the paths");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    GError *err = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        int c = usage_error("check", err->message);
+        g_error_free(err);
+        g_option_context_free(ctx);
+        return c;
+    }
+    g_option_context_free(ctx);
+    if (argc < 2)
+        return usage_error("check", "missing path");
+    if (seeds < 0 || jobs < 0)
+        return usage_error("check", "--seeds and --jobs expect positive numbers");
+    if (jobs == 0)
+        jobs = (gint)g_get_num_processors();
+
+    GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+    for (int i = 1; i < argc; i++) {
+        if (!g_file_test(argv[i], G_FILE_TEST_EXISTS)) {
+            fprintf(stderr, "%s: no such file or directory\n", argv[i]);
+            g_ptr_array_free(files, TRUE);
+            return EXIT_INPUT;
+        }
+        collect_scn(argv[i], files);
+    }
+    g_ptr_array_sort(files, cmp_path);
+    GPtrArray *scns = g_ptr_array_new();
+    bool bad_input = false;
+    for (guint i = 0; i < files->len; i++) {
+        rc_scenario *s = load(g_ptr_array_index(files, i));
+        bad_input |= s == NULL;
+        g_ptr_array_add(scns, s);
+    }
+    int per_file = seeds > 0 ? seeds : 1;
+    int n_jobs = (int)files->len * per_file;
+    check_job *js = g_new0(check_job, n_jobs > 0 ? n_jobs : 1);
+    GThreadPool *pool = g_thread_pool_new(run_job, NULL, jobs, TRUE, NULL);
+    for (int i = 0; i < n_jobs; i++) {
+        check_job *j = &js[i];
+        j->path = g_ptr_array_index(files, i / per_file);
+        j->scn = g_ptr_array_index(scns, i / per_file);
+        j->use_seed = seeds > 0;
+        j->seed = (uint64_t)(i % per_file) + 1;
+        if (j->scn)
+            g_thread_pool_push(pool, j, NULL);
+    }
+    g_thread_pool_free(pool, FALSE, TRUE);
+    int passed = 0, failed = 0;
+    for (int i = 0; i < n_jobs; i++) {
+        check_job *j = &js[i];
+        if (!j->scn || !j->ran || j->result.failed) {
+            failed++;
+            if (j->scn && j->ran)
+                printf("FAIL %s (seed %llu)\n%s", j->path, (unsigned long long)j->result.seed,
+                       j->result.failures ? j->result.failures : "");
+            else if (!j->scn && i % per_file == 0)
+                printf("FAIL %s: cannot be parsed\n", j->path);
+        } else {
+            passed++;
+        }
+        rc_run_result_clear(&j->result);
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    for (guint i = 0; i < scns->len; i++)
+        if (g_ptr_array_index(scns, i))
+            rc_scenario_free(g_ptr_array_index(scns, i));
+    g_ptr_array_free(scns, TRUE);
+    g_ptr_array_free(files, TRUE);
+    g_free(js);
+    return bad_input ? EXIT_INPUT : failed ? EXIT_EXPECT : EXIT_OK;
+}
+
+/* ---- top level ------------------------------------------------------------- */
+
+static void print_help(void)
+{
+    printf("Usage:\n"
+           "  rcsim                          run the built-in odd-vs-even demo\n"
+           "  rcsim run FILE.scn [OPTIONS]   run one scenario (rcsim run --help)\n"
+           "  rcsim check PATH... [OPTIONS]  run every .scn under the paths (rcsim check --help)\n"
+           "  rcsim --version                print the version\n\n"
+           "rcsim simulates Redis Cluster 7.0.15's failure detection and failover.\n"
+           "Outputs go to rcsim-out/<scenario name>/ (events.jsonl, summary.json,\n"
+           "timeline.png, slots.png, trace.json, logs/, snapshots/).\n");
+}
 
 int main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    printf("rcsim %s\n", RCSIM_VERSION);
-    return 0;
+    if (argc < 2)
+        return rc_demo_run("rcsim-out/demo");
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+        printf("rcsim %s (Redis Cluster 7.0.15 protocol)\n", RCSIM_VERSION);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        print_help();
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "run"))
+        return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "check"))
+        return cmd_check(argc - 1, argv + 1);
+    if (!strcmp(cmd, "demo"))
+        return rc_demo_run("rcsim-out/demo");
+    char *msg = g_strdup_printf("unknown command '%s'", cmd);
+    int code = usage_error(NULL, msg);
+    g_free(msg);
+    return code;
 }

@@ -130,6 +130,18 @@ typedef enum {
 rc_reply rc_cluster_query(const rc_cluster *cluster, int node, int slot,
                           bool is_write, int *moved_to);
 
+/* Whole-cluster predicates of the scenario language (scenario-language.md).
+ *
+ * split-brain: two nodes both claim the same slot as masters in their own
+ * views and both would accept writes for it (alive, not stopped, cluster state
+ * ok, writes not paused).
+ * converged: every running node (alive, not stopped) has neither PFAIL nor
+ * FAIL on any running node, has state ok, and all running nodes agree on the
+ * roles and masters of the running nodes, on every slot's owner and on the
+ * config epochs of the running masters. */
+bool rc_cluster_split_brain(const rc_cluster *cluster);
+bool rc_cluster_converged(const rc_cluster *cluster);
+
 /* Totals over the run: elections started and promotions. */
 uint64_t rc_cluster_elections(const rc_cluster *cluster);
 uint64_t rc_cluster_promotions(const rc_cluster *cluster);

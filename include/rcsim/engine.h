@@ -81,6 +81,12 @@ bool rc_engine_step(rc_engine *engine);
 /* Asks a running rc_engine_run_until() to return after the current event. */
 void rc_engine_stop(rc_engine *engine);
 
+/* A hook run after every event's callback returns (NULL to remove). The
+ * scenario runner uses it to evaluate expectations on the state an event left
+ * behind, never on a half-processed one. */
+typedef void (*rc_post_event_fn)(rc_engine *engine, void *ctx);
+void rc_engine_set_post_hook(rc_engine *engine, rc_post_event_fn fn, void *ctx);
+
 /* Number of pending events and total events run so far. */
 uint64_t rc_engine_pending_count(const rc_engine *engine);
 uint64_t rc_engine_events_run(const rc_engine *engine);

@@ -1,0 +1,403 @@
+/* rcsim — scenario files (`.scn`, language v1) and the plan parsed from them.
+ *
+ * rc_scenario_parse_file() reads a scenario file and returns its *plan*: a
+ * plain tree of C structs that the runner executes and that tools can inspect.
+ * The plan has these parts (all times are rc_time microseconds, all node ids
+ * are the dense ids of rcsim/layout.h):
+ *
+ *   cluster       rc_cluster_plan: the size of the cluster (masters, replicas
+ *                 per master, empty masters), the protocol profile and the
+ *                 configuration every node starts with (rc_node_config, Redis
+ *                 7.0.15 defaults unless the `cluster` line says otherwise).
+ *                 `layout` is the rc_layout built from those sizes; it names
+ *                 the nodes and is owned by the scenario.
+ *   overrides     rc_override[]: the `config <nodes> key=value ...` lines, in
+ *                 file order; apply them in order on top of cluster.config.
+ *   network       rc_network_plan: default latency distribution and loss.
+ *   workloads     rc_workload_plan[]: the `workload` lines in file order, with
+ *                 the index of each line's first writer (w1 is index 0).
+ *   seed, end     the root seed (optional) and the simulated length.
+ *   actions       rc_action[]: the `at` and `every` lines in FILE order (not
+ *                 sorted by time). Several actions may share a time; the
+ *                 runner must execute them in file order, so it should sort
+ *                 stably by time.
+ *   expectations  rc_expectation[]: `expect`, `always` and `never` lines in
+ *                 file order, each with a predicate tree (rc_pred).
+ *
+ * Node sets stay expression trees (rc_nodeset), because `masters-now`,
+ * `replicas-now` and `random N of` depend on the moment they are evaluated.
+ * Node names in them are already resolved to ids; names that do not exist in
+ * the cluster are parse errors. rc_nodeset_eval() turns a set into a list of
+ * ids, always in ascending id order and without duplicates.
+ *
+ * Errors: a file that cannot be parsed yields NULL and one GError in the
+ * RC_SCENARIO_ERROR domain whose message lists every error found, one per line,
+ * in file order, each as `file:line:column: message` (1-based line, 1-based
+ * byte column of the offending token). Errors that have no position (the file
+ * cannot be read, or is larger than RC_SCENARIO_MAX_BYTES) read
+ * `file: message`. At most RC_SCENARIO_MAX_ERRORS errors are listed; a last
+ * line `file: N more errors` counts the rest.
+ *
+ * Language extensions beyond the contract (docs: ../shared/scenario-language.md):
+ *   - `every <period> until <time> <action>` may also stand alone (without a
+ *     leading `at <time>`); it then first executes at <period>.
+ *   - `rest` may also be one side of `cut`; `heal` accepts more than two groups.
+ *   - replica ranges `Ri.a..Ri.b` (replicas of one master) and `Ra.j..Rb.j`.
+ *   - `owner` slot ranges may be written `lo-hi` or `lo..hi`.
+ *   - `network` may omit `latency=` (the default is kept); rates may be
+ *     written per `s`, `ms`, `us` or `m`.
+ * Stricter than Redis' own config where the simulator needs it: node-timeout
+ * must be whole milliseconds, repl-ping-period and repl-timeout whole seconds.
+ */
+#ifndef RCSIM_SCENARIO_H
+#define RCSIM_SCENARIO_H
+
+#include "rcsim/engine.h"
+#include "rcsim/layout.h"
+#include "rcsim/net.h"
+#include "rcsim/rng.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- limits ------------------------------------------------------------ */
+
+#define RC_SCENARIO_MAX_BYTES (16u * 1024u * 1024u) /* larger files are refused */
+#define RC_SCENARIO_MAX_DEPTH 64        /* nesting of ( ), { }, not, random..of */
+#define RC_SCENARIO_MAX_ERRORS 1000     /* errors listed in one message */
+#define RC_SCENARIO_MAX_STATEMENTS 200000
+#define RC_SCENARIO_MAX_MASTERS 4096    /* also the limit of empty-masters */
+#define RC_SCENARIO_MAX_REPLICAS 16     /* per master */
+#define RC_SCENARIO_MAX_NODES 20000     /* masters + replicas + empty masters */
+#define RC_SCENARIO_MAX_WRITERS 10000   /* over all workload lines */
+#define RC_SLOTS 16384
+
+/* ---- errors ------------------------------------------------------------ */
+
+#define RC_SCENARIO_ERROR (rc_scenario_error_quark())
+GQuark rc_scenario_error_quark(void);
+
+typedef enum {
+    RC_SCENARIO_ERROR_IO,       /* unreadable, or larger than RC_SCENARIO_MAX_BYTES */
+    RC_SCENARIO_ERROR_SYNTAX,   /* at least one lexical or syntax error */
+    RC_SCENARIO_ERROR_SEMANTIC, /* well-formed, but only semantic errors */
+} rc_scenario_error_code;
+
+/* ---- node sets ------------------------------------------------------------ */
+
+typedef enum {
+    RC_NS_NODE,          /* one node: `M3`, `R2.1`, `E1` (id) */
+    RC_NS_RANGE,         /* `M1..M5`, `R1..R3`, `E1..E2`, `R2.1..R2.3` */
+    RC_NS_SET,           /* `{a b ...}`: the union of the members */
+    RC_NS_MASTERS,       /* M1..Mm (the slot owners at creation, without E) */
+    RC_NS_REPLICAS,      /* every replica at creation */
+    RC_NS_ALL,           /* every node */
+    RC_NS_EMPTY_MASTERS, /* E1..Ee */
+    RC_NS_SHARD,         /* `shard 3` / `shard M3`: M3 and its replicas */
+    RC_NS_REPLICAS_OF,   /* `replicas-of M2`: the replicas of M2 at creation */
+    RC_NS_MASTERS_NOW,   /* nodes that are masters when evaluated (E included) */
+    RC_NS_REPLICAS_NOW,  /* nodes that are replicas when evaluated */
+    RC_NS_REST,          /* every node in no other group (partition/heal/cut) */
+    RC_NS_RANDOM,        /* `random N of <set>` */
+} rc_nodeset_kind;
+
+typedef struct rc_nodeset rc_nodeset;
+
+struct rc_nodeset {
+    rc_nodeset_kind kind;
+    int id;                  /* RC_NS_NODE: the node id */
+    rc_node_kind range_kind; /* RC_NS_RANGE: masters, replicas or empty masters */
+    int lo, hi;              /* RC_NS_RANGE: 1-based numbers i of Mi / Ri.j / Ei */
+    int sub_lo, sub_hi;      /* RC_NS_RANGE of replicas: 1-based numbers j */
+    int shard;               /* RC_NS_SHARD, RC_NS_REPLICAS_OF: 0-based master index */
+    int count;               /* RC_NS_RANDOM: N (>= 1) */
+    rc_nodeset **members;    /* RC_NS_SET: members; RC_NS_RANDOM: members[0] */
+    int n_members;
+    int line, column;        /* where the expression starts */
+    char *text;              /* its source text, e.g. "{M1 M2 R3}" */
+};
+
+/* What an evaluation may look at. `is_master_now` answers for masters-now and
+ * replicas-now (a node is a replica now when it is not a master now); when it
+ * is NULL the roles at creation are used (M and E nodes are masters). `rng`
+ * draws `random N of`; when it is NULL such a set cannot be evaluated. */
+typedef struct {
+    const rc_layout *layout;
+    bool (*is_master_now)(void *user, int id);
+    void *user;
+    rc_rng *rng;
+} rc_nodeset_ctx;
+
+/* Evaluates `set` and writes its node ids to `out` (capacity: the layout's
+ * node count) in ascending order without duplicates. `random N of S` draws N
+ * distinct members of S uniformly with rc_rng_below() (all of S when it has
+ * fewer than N members); the draw depends only on the RNG state and S, and
+ * members of a set are evaluated left to right. Returns the number of ids, or
+ * -1 when the set contains `rest` (use rc_nodeset_eval_groups()) or needs an
+ * RNG that ctx does not have. */
+int rc_nodeset_eval(const rc_nodeset *set, const rc_nodeset_ctx *ctx, int *out);
+
+/* Evaluates the groups of a partition, heal or cut action (rc_action.groups):
+ * the groups without `rest` first, in order, then the `rest` group (if any) as
+ * every node that is in no other group. out[g] (capacity: node count) gets
+ * group g's ids in ascending order and counts[g] their number. Returns 0, or
+ * -1 when a group cannot be evaluated (see rc_nodeset_eval()). Groups that
+ * overlap are returned as they are; the caller decides what that means. */
+int rc_nodeset_eval_groups(rc_nodeset *const *groups, int n_groups,
+                           const rc_nodeset_ctx *ctx, int *const *out,
+                           int *counts);
+
+/* True when the set's value never changes: it contains neither masters-now,
+ * replicas-now, random nor rest. */
+bool rc_nodeset_is_static(const rc_nodeset *set);
+
+void rc_nodeset_free(rc_nodeset *set);
+
+/* ---- node configuration ----------------------------------------------------- */
+
+typedef enum {
+    RC_CFG_REPLICA_NO_FAILOVER, /* bool; cluster-replica-no-failover */
+    RC_CFG_NODE_TIMEOUT,        /* duration, whole ms, > 0; cluster-node-timeout */
+    RC_CFG_VALIDITY_FACTOR,     /* integer >= 0; cluster-replica-validity-factor */
+    RC_CFG_MIGRATION_BARRIER,   /* integer >= 0; cluster-migration-barrier */
+    RC_CFG_FULL_COVERAGE,       /* bool; cluster-require-full-coverage */
+    RC_CFG_READS_WHEN_DOWN,     /* bool; cluster-allow-reads-when-down */
+    RC_CFG_REPLICA_MIGRATION,   /* bool; cluster-allow-replica-migration */
+    RC_CFG_REPL_PING_PERIOD,    /* duration, whole s, >= 1s; repl-ping-replica-period */
+    RC_CFG_REPL_TIMEOUT,        /* duration, whole s, >= 1s; repl-timeout */
+    RC_CFG_N_KEYS
+} rc_config_key;
+
+/* One `key=value` of `config` or `set`. `value` is 0/1 for booleans,
+ * microseconds for durations and the number itself for integers. */
+typedef struct {
+    rc_config_key key;
+    int64_t value;
+    int line, column; /* of the key */
+} rc_setting;
+
+/* The configuration of one node. */
+typedef struct {
+    bool replica_no_failover;   /* no */
+    rc_time node_timeout;       /* 15000 ms */
+    int validity_factor;        /* 10 */
+    int migration_barrier;      /* 1 */
+    bool full_coverage;         /* yes */
+    bool reads_when_down;       /* no */
+    bool replica_migration;     /* yes */
+    rc_time repl_ping_period;   /* 10 s */
+    rc_time repl_timeout;       /* 60 s */
+} rc_node_config;
+
+/* Fills `config` with Redis 7.0.15's defaults (the values noted above). */
+void rc_node_config_defaults(rc_node_config *config);
+/* Stores one setting's value in `config`. */
+void rc_node_config_apply(rc_node_config *config, const rc_setting *setting);
+/* The key's name as written in scenarios ("node-timeout"). */
+const char *rc_config_key_name(rc_config_key key);
+
+/* ---- cluster, overrides, network, workloads ---------------------------------- */
+
+typedef enum {
+    RC_PROFILE_REDIS_7_0, /* profile=redis-7.0 (the default) */
+} rc_profile;
+
+typedef struct {
+    int masters;             /* m, 1..RC_SCENARIO_MAX_MASTERS */
+    int *replicas;           /* replicas of each master (length m), 0..16 each */
+    int empty_masters;       /* e */
+    rc_profile profile;
+    rc_node_config config;   /* every node's configuration at start */
+    int line;                /* of the `cluster` statement */
+} rc_cluster_plan;
+
+/* `config <nodes> key=value ...`. */
+typedef struct {
+    rc_nodeset *nodes;
+    rc_setting *settings;
+    int n_settings;
+    int line;
+} rc_override;
+
+typedef struct {
+    rc_dist latency; /* default uniform(100us, 500us) */
+    double loss;     /* probability 0..1 (`5%` is 0.05); default 0 */
+    int line;        /* of the `network` statement, 0 when absent */
+} rc_network_plan;
+
+typedef struct {
+    int writers;       /* >= 1 */
+    double rate;       /* writes per second, per writer (> 0) */
+    rc_nodeset *side;  /* nodes the writers reach; NULL for all (`side=all`) */
+    rc_time until;     /* when `side` stops applying; RC_TIME_NEVER when absent */
+    rc_time timeout;   /* per write; default 150 ms */
+    int first_writer;  /* 0-based index of this line's first writer (w1 is 0) */
+    int line;
+    char *text;        /* the statement */
+} rc_workload_plan;
+
+/* ---- actions ----------------------------------------------------------------- */
+
+typedef enum {
+    RC_ACT_STOP,      /* nodes */
+    RC_ACT_CONT,      /* nodes */
+    RC_ACT_KILL,      /* nodes */
+    RC_ACT_RESTART,   /* nodes */
+    RC_ACT_PARTITION, /* groups (>= 2) */
+    RC_ACT_CUT,       /* groups[0] -> groups[1] */
+    RC_ACT_ISOLATE,   /* nodes */
+    RC_ACT_HEAL,      /* no groups: every cut; else between the groups (>= 2) */
+    RC_ACT_LATENCY,   /* nodes, dist */
+    RC_ACT_LOSS,      /* nodes, loss */
+    RC_ACT_FAILOVER,  /* node, option */
+    RC_ACT_REPLICATE, /* node, target */
+    RC_ACT_NOTE,      /* note */
+    RC_ACT_SET,       /* nodes, settings */
+    RC_ACT_SNAPSHOT,  /* nodes */
+} rc_action_kind;
+
+typedef enum {
+    RC_FAILOVER_DEFAULT,
+    RC_FAILOVER_FORCE,
+    RC_FAILOVER_TAKEOVER,
+} rc_failover_option;
+
+typedef struct {
+    rc_action_kind kind;
+    rc_time at;          /* first execution */
+    rc_time period;      /* 0 for `at`; > 0 for `every`: repeats at at + k*period */
+    rc_time until;       /* last possible execution time (== at for `at`) */
+    rc_nodeset *nodes;   /* the node set of the kinds noted above, else NULL */
+    rc_nodeset **groups; /* partition, heal, cut (see above) */
+    int n_groups;
+    rc_dist dist;        /* latency */
+    double loss;         /* loss: probability 0..1 */
+    rc_failover_option option;
+    int node;            /* failover, replicate: the node (id); else -1 */
+    int target;          /* replicate: the new master (id); else -1 */
+    rc_setting *settings;/* set */
+    int n_settings;
+    char *note;          /* note: the text after `note` */
+    int line, column;    /* of the statement's first word */
+    char *text;          /* the statement (continuations joined by a space) */
+} rc_action;
+
+/* The action's keyword ("partition", ...). */
+const char *rc_action_kind_name(rc_action_kind kind);
+
+/* ---- predicates and expectations ---------------------------------------------- */
+
+typedef enum {
+    RC_PRED_NOT,         /* args[0] */
+    RC_PRED_AND,         /* args[0..n_args-1], n_args >= 2 */
+    RC_PRED_OR,          /* args[0..n_args-1], n_args >= 2 */
+    RC_PRED_STATE,       /* nodes, state */
+    RC_PRED_ROLE,        /* nodes, role */
+    RC_PRED_SEES,        /* nodes (observers), subjects, seen */
+    RC_PRED_OWNER,       /* slot_lo, slot_hi, node, nodes (observers; NULL: every live node) */
+    RC_PRED_PROMOTIONS,  /* op, n */
+    RC_PRED_PROMOTED,    /* nodes */
+    RC_PRED_EPOCH,       /* nodes, epoch, op, n */
+    RC_PRED_ELECTIONS,   /* op, n */
+    RC_PRED_ACKED,       /* op, n */
+    RC_PRED_LOST,        /* op, n */
+    RC_PRED_SPLIT_BRAIN,
+    RC_PRED_CONVERGED,
+} rc_pred_kind;
+
+typedef enum { RC_OP_EQ, RC_OP_NE, RC_OP_LT, RC_OP_LE, RC_OP_GT, RC_OP_GE } rc_cmp_op;
+typedef enum { RC_STATE_OK, RC_STATE_FAIL } rc_state_value;
+typedef enum { RC_ROLE_MASTER, RC_ROLE_REPLICA } rc_role_value;
+typedef enum { RC_SEEN_FAIL, RC_SEEN_PFAIL, RC_SEEN_OK } rc_seen_value;
+typedef enum { RC_EPOCH_CURRENT, RC_EPOCH_CONFIG } rc_epoch_value;
+
+typedef struct rc_pred rc_pred;
+
+struct rc_pred {
+    rc_pred_kind kind;
+    rc_pred **args;        /* NOT, AND, OR */
+    int n_args;
+    rc_nodeset *nodes;     /* state, role, promoted, epoch; sees: observers; owner: observers */
+    rc_nodeset *subjects;  /* sees */
+    rc_state_value state;
+    rc_role_value role;
+    rc_seen_value seen;
+    rc_epoch_value epoch;
+    rc_cmp_op op;
+    int64_t n;
+    int slot_lo, slot_hi;  /* owner */
+    int node;              /* owner: the owning node (id) */
+    int line, column;
+};
+
+/* Compares `value op n`. */
+bool rc_cmp(rc_cmp_op op, int64_t value, int64_t n);
+/* The operator as written ("<="). */
+const char *rc_cmp_op_name(rc_cmp_op op);
+void rc_pred_free(rc_pred *pred);
+
+typedef enum {
+    RC_EXPECT_BY,     /* expect P by T [after A]: true at some instant in (A, T] */
+    RC_EXPECT_AT,     /* expect P at T */
+    RC_EXPECT_ALWAYS, /* always P [during F..T] */
+    RC_EXPECT_NEVER,  /* never P [during F..T] */
+} rc_expect_kind;
+
+typedef struct {
+    rc_expect_kind kind;
+    rc_pred *pred;
+    rc_time by;        /* BY */
+    rc_time after;     /* BY: lower bound (exclusive); 0 without `after` */
+    bool has_after;    /* without `after` the window is [0, by] */
+    rc_time at;        /* AT */
+    rc_time from, to;  /* ALWAYS/NEVER: window (inclusive); 0..end without `during` */
+    bool has_during;
+    int line, column;
+    char *text;        /* the statement (continuations joined by a space) */
+} rc_expectation;
+
+/* ---- the scenario --------------------------------------------------------------- */
+
+typedef struct {
+    char *name;                   /* file name as given to the parser */
+    rc_cluster_plan cluster;
+    rc_layout *layout;            /* built from `cluster`; owned */
+    rc_override *overrides;
+    int n_overrides;
+    rc_network_plan network;
+    rc_workload_plan *workloads;
+    int n_workloads;
+    int writers_total;            /* sum of writers over all workloads */
+    bool has_seed;
+    uint64_t seed;
+    rc_time end;                  /* simulated length (> 0) */
+    rc_action *actions;           /* file order */
+    int n_actions;
+    rc_expectation *expectations; /* file order */
+    int n_expectations;
+} rc_scenario;
+
+/* Parses the file at `path`. Returns NULL and sets `error` (see the top of
+ * this file) when the file cannot be read or has errors. */
+rc_scenario *rc_scenario_parse_file(const char *path, GError **error);
+
+/* Parses `text` (NUL-terminated); `name` is used in error messages. */
+rc_scenario *rc_scenario_parse_string(const char *name, const char *text,
+                                      GError **error);
+
+/* Parses `len` bytes that may contain NUL bytes (which are errors). */
+rc_scenario *rc_scenario_parse_data(const char *name, const char *data,
+                                    size_t len, GError **error);
+
+void rc_scenario_free(rc_scenario *scenario);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,135 @@
+/* rcsim — cairo pictures of a recorded run.
+ *
+ * The plots know nothing of the simulation: they draw an rc_plot_run, a
+ * plain description of what happened (intervals per node, instantaneous
+ * marks, fault bands, and a grid of slot ownership over time) that the report
+ * builds from the event stream. Each chart has one drawing function that
+ * renders onto any cairo context at the chart's natural size, and
+ * rc_plot_write() puts a chart into a PNG, SVG or PDF file.
+ */
+#ifndef RCSIM_PLOT_H
+#define RCSIM_PLOT_H
+
+#include "rcsim/engine.h"
+#include "rcsim/layout.h"
+
+#include <cairo.h>
+#include <glib.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Kinds of per-node intervals. */
+typedef enum {
+    RC_PLOT_SPAN_MASTER,     /* the node is a master in its own view */
+    RC_PLOT_SPAN_REPLICA,    /* the node is a replica in its own view */
+    RC_PLOT_SPAN_PFAIL,      /* most other nodes flag it PFAIL or FAIL (not yet FAIL) */
+    RC_PLOT_SPAN_FAIL,       /* most other nodes flag it FAIL */
+    RC_PLOT_SPAN_STATE_FAIL, /* its own cluster_state is fail */
+    RC_PLOT_SPAN_DOWN,       /* killed, until restarted */
+    RC_PLOT_SPAN_STOPPED,    /* stopped (SIGSTOP), until continued */
+    RC_PLOT_SPAN_ELECTION,   /* a replica waiting for its scheduled election */
+    RC_PLOT_SPAN__COUNT
+} rc_plot_span_kind;
+
+typedef struct {
+    rc_time t0, t1;
+    int node;
+    int kind; /* rc_plot_span_kind */
+} rc_plot_span;
+
+/* Kinds of instantaneous marks on a node's lane. */
+typedef enum {
+    RC_PLOT_MARK_ELECTION,    /* value: epoch */
+    RC_PLOT_MARK_VOTE,        /* granted; value: epoch, other: candidate */
+    RC_PLOT_MARK_VOTE_DENIED, /* value: epoch, other: candidate */
+    RC_PLOT_MARK_PROMOTED,    /* value: new config epoch, other: replaced master */
+    RC_PLOT_MARK_DEMOTED,     /* other: new master */
+    RC_PLOT_MARK_ROLE,        /* any other role or master change; other: master */
+    RC_PLOT_MARK__COUNT
+} rc_plot_mark_kind;
+
+typedef struct {
+    rc_time t;
+    int node;
+    int kind; /* rc_plot_mark_kind */
+    int other;
+    int64_t value;
+} rc_plot_mark;
+
+/* A fault or operator action drawn across all lanes: a shaded band from t0 to
+ * t1, or a thin line when t1 == t0. */
+typedef struct {
+    rc_time t0, t1;
+    const char *action;  /* the scenario keyword: stop, partition, note, ... */
+    const char *caption; /* short text drawn above the band */
+} rc_plot_band;
+
+#define RC_PLOT_NO_OWNER 0xFFFFu
+#define RC_PLOT_CELL_DISAGREE 1u   /* live nodes bind some slot of the cell differently */
+#define RC_PLOT_CELL_TWO_CLAIMS 2u /* two live nodes each claim a slot of the cell */
+
+/* Slot ownership over time: `columns` equal time steps of [0, end) by `rows`
+ * equal slot ranges of 0..16383. owner[c * rows + r] is the node most live
+ * nodes bind the cell's slots to at the end of column c (RC_PLOT_NO_OWNER for
+ * unbound); flags[c * rows + r] holds RC_PLOT_CELL_* bits seen at any time
+ * during the column. */
+typedef struct {
+    int columns, rows;
+    rc_time end; /* the time at which the last column ends */
+    uint16_t *owner;
+    uint8_t *flags;
+} rc_plot_slot_grid;
+
+/* Everything a chart shows. Spans are sorted by node, then t0. */
+typedef struct rc_plot_run {
+    const rc_layout *layout;
+    const char *title;    /* e.g. the scenario name */
+    const char *subtitle; /* e.g. seed and key settings */
+    rc_time end;
+    const rc_plot_span *spans;
+    int span_count;
+    const rc_plot_mark *marks;
+    int mark_count;
+    const rc_plot_band *bands;
+    int band_count;
+    const int64_t *final_config_epoch; /* per node, or NULL */
+    const rc_plot_slot_grid *slots;    /* NULL: no slot chart */
+    const rc_time (*split_brain)[2];   /* intervals of split-brain */
+    int split_brain_count;
+} rc_plot_run;
+
+typedef enum {
+    RC_PLOT_TIMELINE,
+    RC_PLOT_SLOTS,
+} rc_plot_chart;
+
+/* The natural size in points (= pixels in PNG) of a chart for this run. */
+void rc_plot_timeline_size(const rc_plot_run *run, double *width, double *height);
+void rc_plot_slots_size(const rc_plot_run *run, double *width, double *height);
+
+/* Draws a chart at its natural size with the origin at the top left of `cr`.
+ * The context's state is saved and restored. */
+void rc_plot_timeline_draw(cairo_t *cr, const rc_plot_run *run);
+void rc_plot_slots_draw(cairo_t *cr, const rc_plot_run *run);
+
+/* Geometry for readers and tests: the x coordinate of time t in the
+ * timeline, and the vertical extent of a node's lane (FALSE when the node is
+ * folded into a summary lane). */
+double rc_plot_timeline_x(const rc_plot_run *run, rc_time t);
+gboolean rc_plot_timeline_lane(const rc_plot_run *run, int node, double *y_top, double *y_bottom);
+/* The centre of the slots chart's cell holding `slot` at time t. */
+void rc_plot_slots_point(const rc_plot_run *run, rc_time t, int slot, double *x, double *y);
+
+/* Writes a chart to `path` in `format` ("png", "svg" or "pdf"). SVG is SVG 1.1
+ * and PDF carries a fixed creation date, so equal runs give equal files.
+ * Returns FALSE with `error` set on failure. */
+gboolean rc_plot_write(const rc_plot_run *run, rc_plot_chart chart,
+                       const char *format, const char *path, GError **error);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,312 @@
+/* The slots chart: the 16384 slots (y, slot 0 at the top) over time (x),
+ * each cell coloured by the node most live nodes bind it to (a stable colour
+ * per shard, darker when a former replica owns it), hatched where live views
+ * disagree and red-hatched where two nodes claim a slot, cross-hatched inside
+ * reported split-brain intervals, with fault bands as in the timeline. */
+#include "plot_internal.h"
+
+#include <math.h>
+
+#define SL_WIDTH 1400.0
+#define SL_X0 86.0
+#define SL_X1 (SL_WIDTH - 250.0)
+#define SL_PLOT_H 640.0
+#define SL_SLOTS 16384
+#define SL_LEGEND_SHARDS 24
+
+static const rc_plot_rgb C_TWO = { 0.85, 0.0, 0.0 };
+
+typedef struct {
+    rc_plot_xmap xmap;
+    rc_plot_captions caps;
+    double caps_top, sb_top, plot_top, plot_bottom, height;
+    int groups;
+} sl_layout;
+
+static gboolean has_split_brain(const rc_plot_run *run)
+{
+    return run->split_brain && run->split_brain_count > 0;
+}
+
+static sl_layout *sl_new(const rc_plot_run *run)
+{
+    sl_layout *sl = g_new0(sl_layout, 1);
+    sl->xmap = (rc_plot_xmap){ SL_X0, SL_X1, run->end };
+    sl->groups = run->layout->masters + run->layout->empty_masters;
+    cairo_t *scratch = rc_plot_scratch();
+    rc_plot_captions_layout(scratch, run, &sl->xmap, &sl->caps);
+    rc_plot_scratch_free(scratch);
+    sl->caps_top = 78;
+    sl->sb_top = sl->caps_top + sl->caps.rows * RC_PLOT_CAPTION_ROW + 2;
+    sl->plot_top = sl->sb_top + (has_split_brain(run) ? 16 : 0) + 2;
+    sl->plot_bottom = sl->plot_top + SL_PLOT_H;
+    sl->height = sl->plot_bottom + 50;
+    return sl;
+}
+
+static void sl_free(sl_layout *sl)
+{
+    rc_plot_captions_free(&sl->caps);
+    g_free(sl);
+}
+
+void rc_plot_slots_size(const rc_plot_run *run, double *width, double *height)
+{
+    sl_layout *sl = sl_new(run);
+    *width = SL_WIDTH;
+    *height = ceil(sl->height);
+    sl_free(sl);
+}
+
+void rc_plot_slots_point(const rc_plot_run *run, rc_time t, int slot, double *x, double *y)
+{
+    sl_layout *sl = sl_new(run);
+    *x = rc_plot_x(&sl->xmap, t);
+    *y = sl->plot_top + SL_PLOT_H * (slot + 0.5) / SL_SLOTS;
+    sl_free(sl);
+}
+
+/* The shard group of a node: its creation shard, or its own for an empty
+ * master. */
+static int node_group(const rc_layout *l, int node)
+{
+    int shard = rc_layout_shard(l, node);
+    return shard >= 0 ? shard : l->masters + (node - l->masters - l->replicas_total);
+}
+
+/* The colour of an owner: its shard's, darker for a node created as a
+ * replica, white for no owner. */
+static rc_plot_rgb owner_color(const rc_plot_run *run, const sl_layout *sl, uint16_t owner)
+{
+    const rc_layout *l = run->layout;
+    if (owner == RC_PLOT_NO_OWNER || owner >= l->nodes)
+        return (rc_plot_rgb){ 1, 1, 1 };
+    rc_plot_rgb c = rc_plot_shard_color(node_group(l, owner), sl->groups);
+    return rc_layout_kind(l, owner) == RC_KIND_REPLICA ? rc_plot_shade(c, 0.62) : c;
+}
+
+/* Cell geometry of the grid. */
+static double cell_x(const sl_layout *sl, const rc_plot_slot_grid *g, const rc_plot_run *run,
+                     int c)
+{
+    rc_time t = (rc_time)((double)g->end * c / g->columns);
+    return rc_plot_x(&sl->xmap, MIN(t, run->end));
+}
+
+static double cell_y(const sl_layout *sl, const rc_plot_slot_grid *g, int r)
+{
+    return sl->plot_top + SL_PLOT_H * r / g->rows;
+}
+
+/* Fills runs of equal owner along each row. */
+static void draw_cells(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl)
+{
+    const rc_plot_slot_grid *g = run->slots;
+    for (int r = 0; r < g->rows; r++) {
+        double y0 = cell_y(sl, g, r), y1 = cell_y(sl, g, r + 1);
+        for (int c = 0; c < g->columns;) {
+            uint16_t o = g->owner[(gsize)c * g->rows + r];
+            int e = c + 1;
+            while (e < g->columns && g->owner[(gsize)e * g->rows + r] == o)
+                e++;
+            double x0 = cell_x(sl, g, run, c), x1 = cell_x(sl, g, run, e);
+            if (x1 > x0) {
+                rc_plot_set_rgb(cr, owner_color(run, sl, o));
+                cairo_rectangle(cr, x0, y0, x1 - x0 + 0.3, y1 - y0 + 0.3);
+                cairo_fill(cr);
+            }
+            c = e;
+        }
+    }
+}
+
+/* True when column c overlaps a reported split-brain interval. */
+static gboolean column_in_split_brain(const rc_plot_run *run, const rc_plot_slot_grid *g, int c)
+{
+    rc_time t0 = (rc_time)((double)g->end * c / g->columns);
+    rc_time t1 = (rc_time)((double)g->end * (c + 1) / g->columns);
+    for (int i = 0; i < run->split_brain_count; i++)
+        if (run->split_brain[i][0] < t1 && run->split_brain[i][1] > t0)
+            return TRUE;
+    return FALSE;
+}
+
+/* Adds to the path every run of cells having `bit` (and, with `sb_only`,
+ * lying in a split-brain interval); returns whether any was added. */
+static gboolean flag_path(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl,
+                          unsigned bit, gboolean sb_only)
+{
+    const rc_plot_slot_grid *g = run->slots;
+    gboolean any = FALSE;
+    for (int r = 0; r < g->rows; r++) {
+        for (int c = 0; c < g->columns;) {
+            gboolean on = (g->flags[(gsize)c * g->rows + r] & bit) &&
+                          (!sb_only || column_in_split_brain(run, g, c));
+            if (!on) {
+                c++;
+                continue;
+            }
+            int e = c + 1;
+            while (e < g->columns && (g->flags[(gsize)e * g->rows + r] & bit) &&
+                   (!sb_only || column_in_split_brain(run, g, e)))
+                e++;
+            double x0 = cell_x(sl, g, run, c), x1 = MAX(cell_x(sl, g, run, e), x0 + 1.5);
+            double y0 = cell_y(sl, g, r), y1 = MAX(cell_y(sl, g, r + 1), y0 + 1.5);
+            cairo_rectangle(cr, x0, y0, x1 - x0, y1 - y0);
+            any = TRUE;
+            c = e;
+        }
+    }
+    return any;
+}
+
+/* Hatches the cells with `bit` over the whole plot area, clipped to them. */
+static void hatch_cells(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl, unsigned bit,
+                        gboolean sb_only, rc_plot_rgb c, double alpha, gboolean rising)
+{
+    cairo_save(cr);
+    cairo_new_path(cr);
+    if (flag_path(cr, run, sl, bit, sb_only)) {
+        cairo_clip(cr);
+        rc_plot_set_rgba(cr, c, alpha * 0.25);
+        cairo_paint(cr);
+        rc_plot_set_rgba(cr, c, alpha);
+        cairo_set_line_width(cr, 1.2);
+        rc_plot_hatch(cr, SL_X0, sl->plot_top, SL_X1 - SL_X0, SL_PLOT_H, 5, rising);
+    }
+    cairo_new_path(cr);
+    cairo_restore(cr);
+}
+
+/* The red strip above the plot showing the reported split-brain intervals. */
+static void draw_split_brain_strip(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl)
+{
+    if (!has_split_brain(run))
+        return;
+    double y = sl->sb_top + 2, h = 11;
+    cairo_save(cr);
+    cairo_set_source_rgb(cr, 0.95, 0.95, 0.95);
+    cairo_rectangle(cr, SL_X0, y, SL_X1 - SL_X0, h);
+    cairo_fill(cr);
+    for (int i = 0; i < run->split_brain_count; i++) {
+        double x0 = rc_plot_x(&sl->xmap, run->split_brain[i][0]);
+        double x1 = MAX(rc_plot_x(&sl->xmap, run->split_brain[i][1]), x0 + 2);
+        rc_plot_set_rgba(cr, C_TWO, 0.35);
+        cairo_rectangle(cr, x0, y, x1 - x0, h);
+        cairo_fill(cr);
+        rc_plot_set_rgb(cr, C_TWO);
+        cairo_set_line_width(cr, 1);
+        rc_plot_hatch(cr, x0, y, x1 - x0, h, 4, TRUE);
+        rc_plot_hatch(cr, x0, y, x1 - x0, h, 4, FALSE);
+    }
+    rc_plot_set_rgb(cr, C_TWO);
+    rc_plot_font(cr, 10, TRUE);
+    rc_plot_text(cr, SL_X0 - 6, y + 9, "split-brain", RC_PLOT_RIGHT);
+    cairo_restore(cr);
+}
+
+/* The slot axis on the left: nice ticks from slot 0 (top) to 16383. */
+static void draw_slot_axis(cairo_t *cr, const sl_layout *sl)
+{
+    double step = rc_plot_nice_step(SL_SLOTS, 8);
+    char buf[32];
+    cairo_save(cr);
+    rc_plot_font(cr, 11, FALSE);
+    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+    cairo_set_line_width(cr, 1);
+    for (int v = 0; v < SL_SLOTS; v += (int)step) {
+        double y = floor(sl->plot_top + SL_PLOT_H * v / SL_SLOTS) + 0.5;
+        cairo_move_to(cr, SL_X0 - 5, y);
+        cairo_line_to(cr, SL_X0, y);
+        cairo_stroke(cr);
+        g_snprintf(buf, sizeof buf, "%d", v);
+        rc_plot_text(cr, SL_X0 - 8, y + 4, buf, RC_PLOT_RIGHT);
+    }
+    rc_plot_text(cr, SL_X0 - 8, sl->plot_bottom, "16383", RC_PLOT_RIGHT);
+    rc_plot_font(cr, 11, TRUE);
+    rc_plot_text(cr, SL_X0 - 8, sl->plot_top - 6, "slot", RC_PLOT_RIGHT);
+    cairo_rectangle(cr, SL_X0 - 0.5, sl->plot_top - 0.5, SL_X1 - SL_X0 + 1, SL_PLOT_H + 1);
+    cairo_set_source_rgba(cr, 0, 0, 0, 0.5);
+    cairo_stroke(cr);
+    cairo_restore(cr);
+}
+
+/* Draws a legend swatch filled with a hatch; returns the vertical advance. */
+static double hatch_swatch(cairo_t *cr, double x, double y, rc_plot_rgb c, gboolean cross,
+                           gboolean rising, const char *text)
+{
+    cairo_save(cr);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_rectangle(cr, x, y - 9, 14, 10);
+    cairo_fill(cr);
+    rc_plot_set_rgb(cr, c);
+    cairo_set_line_width(cr, 1);
+    rc_plot_hatch(cr, x, y - 9, 14, 10, 4, rising);
+    if (cross)
+        rc_plot_hatch(cr, x, y - 9, 14, 10, 4, !rising);
+    cairo_rectangle(cr, x, y - 9, 14, 10);
+    cairo_set_source_rgba(cr, 0, 0, 0, 0.4);
+    cairo_stroke(cr);
+    cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
+    rc_plot_font(cr, 11, FALSE);
+    rc_plot_text(cr, x + 18, y, text, RC_PLOT_LEFT);
+    cairo_restore(cr);
+    return 18;
+}
+
+/* Lists the shard colours (or says how they are chosen when there are many)
+ * and the meaning of the hatches, in a column right of the plot. */
+static void draw_legend(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl)
+{
+    const rc_layout *l = run->layout;
+    double x = SL_X1 + 18, y = sl->plot_top + 10;
+    char label[RC_LABEL_MAX], text[64];
+    cairo_save(cr);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    rc_plot_font(cr, 11, TRUE);
+    rc_plot_text(cr, x, y, "owner (majority of live nodes)", RC_PLOT_LEFT);
+    y += 20;
+    for (int g = 0; g < sl->groups && sl->groups <= SL_LEGEND_SHARDS; g++, y += 18) {
+        int node = g < l->masters ? g : l->masters + l->replicas_total + (g - l->masters);
+        g_snprintf(text, sizeof text, "%s %s", g < l->masters ? "shard" : "empty master",
+                   rc_layout_label(l, node, label));
+        rc_plot_legend_swatch(cr, x, y, rc_plot_shard_color(g, sl->groups), text);
+    }
+    if (sl->groups > SL_LEGEND_SHARDS) {
+        g_snprintf(text, sizeof text, "one colour per shard (%d)", sl->groups);
+        rc_plot_legend_swatch(cr, x, y, rc_plot_shard_color(0, sl->groups), text);
+        y += 18;
+    }
+    rc_plot_legend_swatch(cr, x, y, rc_plot_shade(rc_plot_shard_color(0, sl->groups), 0.62),
+                          "darker: a former replica");
+    y += 18;
+    rc_plot_legend_swatch(cr, x, y, (rc_plot_rgb){ 1, 1, 1 }, "no owner");
+    y += 26;
+    y += hatch_swatch(cr, x, y, (rc_plot_rgb){ 0, 0, 0 }, FALSE, FALSE, "live views disagree");
+    y += hatch_swatch(cr, x, y, C_TWO, FALSE, TRUE, "two nodes claim a slot");
+    hatch_swatch(cr, x, y, C_TWO, TRUE, TRUE, "\u2026 during split-brain");
+    cairo_restore(cr);
+}
+
+void rc_plot_slots_draw(cairo_t *cr, const rc_plot_run *run)
+{
+    sl_layout *sl = sl_new(run);
+    cairo_save(cr);
+    rc_plot_title(cr, run, "slot owners", 16, 28);
+    if (run->slots) {
+        draw_cells(cr, run, sl);
+        hatch_cells(cr, run, sl, RC_PLOT_CELL_DISAGREE, FALSE, (rc_plot_rgb){ 0, 0, 0 }, 0.6,
+                    FALSE);
+        hatch_cells(cr, run, sl, RC_PLOT_CELL_TWO_CLAIMS, FALSE, C_TWO, 0.9, TRUE);
+        if (has_split_brain(run))
+            hatch_cells(cr, run, sl, RC_PLOT_CELL_TWO_CLAIMS, TRUE, C_TWO, 0.9, FALSE);
+    }
+    rc_plot_bands_draw(cr, run, &sl->xmap, sl->sb_top, sl->plot_bottom);
+    rc_plot_captions_draw(cr, run, &sl->xmap, &sl->caps, sl->caps_top, sl->sb_top);
+    draw_split_brain_strip(cr, run, sl);
+    draw_slot_axis(cr, sl);
+    rc_plot_time_axis(cr, &sl->xmap, sl->plot_bottom, sl->plot_bottom);
+    draw_legend(cr, run, sl);
+    cairo_restore(cr);
+    sl_free(sl);
+}

@@ -1,0 +1,665 @@
+/* The timeline chart: one lane per node, grouped by shard (master first, then
+ * its replicas), showing each node's role, how the others flag it, its own
+ * cluster_state, its process state, elections, votes, promotions and role
+ * changes, with fault bands across all lanes. Large clusters keep only the
+ * shards where something happened and fold the others into summary lanes. */
+#include "plot_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define TL_WIDTH 1400.0
+#define TL_X0 118.0
+#define TL_X1 (TL_WIDTH - 64.0)
+#define LANE_H 25.0
+#define SUMMARY_H 38.0
+#define GROUP_GAP 5.0
+#define SMALL_CLUSTER 40
+#define LANE_CAP 60
+#define GROUP_MAX 1025
+
+/* Colours of the lane elements. */
+static const rc_plot_rgb C_MASTER = { 0.20, 0.42, 0.75 };
+static const rc_plot_rgb C_REPLICA = { 0.74, 0.80, 0.89 };
+static const rc_plot_rgb C_PFAIL = { 0.98, 0.66, 0.15 };
+static const rc_plot_rgb C_FAIL = { 0.78, 0.08, 0.14 };
+static const rc_plot_rgb C_STATE = { 0.93, 0.22, 0.22 };
+static const rc_plot_rgb C_DOWN = { 0.18, 0.18, 0.18 };
+static const rc_plot_rgb C_STOPPED = { 0.45, 0.25, 0.65 };
+static const rc_plot_rgb C_ELECTION = { 0.96, 0.84, 0.15 };
+static const rc_plot_rgb C_VOTE = { 0.08, 0.58, 0.20 };
+static const rc_plot_rgb C_DENIED = { 0.85, 0.10, 0.10 };
+static const rc_plot_rgb C_STAR = { 1.00, 0.80, 0.10 };
+static const rc_plot_rgb C_DEMOTED = { 0.55, 0.05, 0.10 };
+
+typedef struct {
+    int node;          /* the node, or -1 for a summary lane */
+    int group;         /* shard group of a node lane */
+    gboolean first;    /* first lane of its group */
+    GArray *members;   /* summary lane: node ids folded into it */
+    int shards;        /* summary lane: groups folded into it */
+    const char *what;  /* summary lane: "healthy" or "more with events" */
+    double y, h;
+} lane;
+
+/* The chart's geometry and lane assignment for one run. */
+typedef struct {
+    GArray *lanes;        /* lane */
+    int *node_lane;       /* per node: its lane or -1 */
+    int *span_first;      /* per node: index of its first span */
+    int *span_end;
+    rc_plot_captions caps;
+    rc_plot_xmap xmap;
+    double caps_top, lanes_top, lanes_bottom, legend_top, height;
+    int groups;
+} tl_layout;
+
+/* ---- groups and lanes --------------------------------------------------- */
+
+static int group_count(const rc_layout *l)
+{
+    return l->masters + l->empty_masters;
+}
+
+/* The nodes of shard group g: a master and its replicas, or an empty master. */
+static int group_nodes(const rc_layout *l, int g, int *out)
+{
+    if (g >= l->masters) {
+        out[0] = l->masters + l->replicas_total + (g - l->masters);
+        return 1;
+    }
+    out[0] = g;
+    for (int j = 0; j < MIN(l->replicas[g], GROUP_MAX - 1); j++)
+        out[1 + j] = l->first_replica[g] + j;
+    return 1 + MIN(l->replicas[g], GROUP_MAX - 1);
+}
+
+/* How much happened to a node: 3 elections or role changes, 2 FAIL by most
+ * nodes or a kill/stop, 1 PFAIL by most nodes, 0 nothing worth a lane. */
+static void node_scores(const rc_plot_run *run, int *score)
+{
+    for (int i = 0; i < run->span_count; i++) {
+        const rc_plot_span *s = &run->spans[i];
+        int v = s->kind == RC_PLOT_SPAN_ELECTION ? 3
+            : s->kind == RC_PLOT_SPAN_FAIL || s->kind == RC_PLOT_SPAN_DOWN ||
+                  s->kind == RC_PLOT_SPAN_STOPPED ? 2
+            : s->kind == RC_PLOT_SPAN_PFAIL ? 1 : 0;
+        score[s->node] = MAX(score[s->node], v);
+    }
+    for (int i = 0; i < run->mark_count; i++) {
+        const rc_plot_mark *m = &run->marks[i];
+        if (m->kind != RC_PLOT_MARK_VOTE && m->kind != RC_PLOT_MARK_VOTE_DENIED)
+            score[m->node] = 3;
+    }
+}
+
+typedef struct {
+    int group, score;
+} group_score;
+
+static gint group_score_cmp(gconstpointer a, gconstpointer b)
+{
+    const group_score *x = a, *y = b;
+    if (x->score != y->score)
+        return y->score - x->score;
+    return x->group - y->group;
+}
+
+/* Decides which groups get their own lanes: all of them in small clusters,
+ * else the most eventful ones within the lane cap. */
+static gboolean *choose_groups(const rc_plot_run *run, int *folded_events)
+{
+    const rc_layout *l = run->layout;
+    int g_count = group_count(l), nodes[GROUP_MAX];
+    int *score = g_new0(int, l->nodes);
+    gboolean *shown = g_new0(gboolean, g_count);
+    node_scores(run, score);
+    GArray *order = g_array_new(FALSE, FALSE, sizeof(group_score));
+    for (int g = 0; g < g_count; g++) {
+        group_score gs = { g, 0 };
+        int k = group_nodes(l, g, nodes);
+        for (int i = 0; i < k; i++)
+            gs.score = MAX(gs.score, score[nodes[i]]);
+        if (l->nodes <= SMALL_CLUSTER || gs.score > 0)
+            g_array_append_val(order, gs);
+    }
+    g_array_sort(order, group_score_cmp);
+    int used = 2; /* room for the summary lanes */
+    *folded_events = 0;
+    for (guint i = 0; i < order->len; i++) {
+        const group_score *gs = &g_array_index(order, group_score, i);
+        int k = group_nodes(l, gs->group, nodes);
+        if (l->nodes <= SMALL_CLUSTER || used + k <= LANE_CAP) {
+            shown[gs->group] = TRUE;
+            used += k;
+        } else {
+            (*folded_events)++;
+        }
+    }
+    g_array_free(order, TRUE);
+    g_free(score);
+    return shown;
+}
+
+/* Appends a summary lane for the groups not shown (eventful or not). */
+static void add_summary(tl_layout *tl, const rc_plot_run *run, const gboolean *shown,
+                        const int *score_of_group, gboolean eventful)
+{
+    int nodes[GROUP_MAX];
+    lane ln = { -1, -1, TRUE, g_array_new(FALSE, FALSE, sizeof(int)), 0,
+                eventful ? "more shards with events" : "healthy shards", 0, SUMMARY_H };
+    for (int g = 0; g < tl->groups; g++) {
+        if (shown[g] || (score_of_group[g] > 0) != eventful)
+            continue;
+        int k = group_nodes(run->layout, g, nodes);
+        g_array_append_vals(ln.members, nodes, (guint)k);
+        ln.shards++;
+    }
+    if (ln.shards == 0) {
+        g_array_free(ln.members, TRUE);
+        return;
+    }
+    g_array_append_val(tl->lanes, ln);
+}
+
+/* Builds the lanes: shown groups in shard order, then summary lanes. */
+static void build_lanes(tl_layout *tl, const rc_plot_run *run)
+{
+    const rc_layout *l = run->layout;
+    int folded = 0, nodes[GROUP_MAX];
+    gboolean *shown = choose_groups(run, &folded);
+    int *score = g_new0(int, l->nodes), *gscore = g_new0(int, tl->groups);
+    node_scores(run, score);
+    for (int g = 0; g < tl->groups; g++) {
+        int k = group_nodes(l, g, nodes);
+        for (int i = 0; i < k; i++)
+            gscore[g] = MAX(gscore[g], score[nodes[i]]);
+        for (int i = 0; shown[g] && i < k; i++) {
+            lane ln = { nodes[i], g, i == 0, NULL, 0, NULL, 0, LANE_H };
+            tl->node_lane[nodes[i]] = (int)tl->lanes->len;
+            g_array_append_val(tl->lanes, ln);
+        }
+    }
+    add_summary(tl, run, shown, gscore, FALSE);
+    add_summary(tl, run, shown, gscore, TRUE);
+    g_free(score);
+    g_free(gscore);
+    g_free(shown);
+}
+
+/* Indexes each node's spans (they are sorted by node). */
+static void index_spans(tl_layout *tl, const rc_plot_run *run)
+{
+    for (int i = run->span_count - 1; i >= 0; i--)
+        tl->span_first[run->spans[i].node] = i;
+    for (int i = 0; i < run->span_count; i++)
+        tl->span_end[run->spans[i].node] = i + 1;
+}
+
+/* Positions the lanes vertically and the legend below them. */
+static void place(tl_layout *tl)
+{
+    double y = tl->lanes_top;
+    for (guint i = 0; i < tl->lanes->len; i++) {
+        lane *ln = &g_array_index(tl->lanes, lane, i);
+        if (i > 0 && ln->first)
+            y += GROUP_GAP;
+        ln->y = y;
+        y += ln->h;
+    }
+    tl->lanes_bottom = y + 2;
+    tl->legend_top = tl->lanes_bottom + 58;
+}
+
+/* Lays the chart out (lanes, captions, sizes); free with tl_free(). */
+static tl_layout *tl_new(const rc_plot_run *run)
+{
+    const rc_layout *l = run->layout;
+    tl_layout *tl = g_new0(tl_layout, 1);
+    tl->groups = group_count(l);
+    tl->lanes = g_array_new(FALSE, FALSE, sizeof(lane));
+    tl->node_lane = g_new(int, l->nodes);
+    tl->span_first = g_new0(int, l->nodes);
+    tl->span_end = g_new0(int, l->nodes);
+    for (int i = 0; i < l->nodes; i++)
+        tl->node_lane[i] = -1;
+    tl->xmap = (rc_plot_xmap){ TL_X0, TL_X1, run->end };
+    index_spans(tl, run);
+    build_lanes(tl, run);
+    cairo_t *scratch = rc_plot_scratch();
+    rc_plot_captions_layout(scratch, run, &tl->xmap, &tl->caps);
+    rc_plot_scratch_free(scratch);
+    tl->caps_top = 78;
+    tl->lanes_top = tl->caps_top + tl->caps.rows * RC_PLOT_CAPTION_ROW + 4;
+    place(tl);
+    tl->height = tl->legend_top + 3 * 20 + 6;
+    return tl;
+}
+
+static void tl_free(tl_layout *tl)
+{
+    for (guint i = 0; i < tl->lanes->len; i++) {
+        lane *ln = &g_array_index(tl->lanes, lane, i);
+        if (ln->members)
+            g_array_free(ln->members, TRUE);
+    }
+    g_array_free(tl->lanes, TRUE);
+    rc_plot_captions_free(&tl->caps);
+    g_free(tl->node_lane);
+    g_free(tl->span_first);
+    g_free(tl->span_end);
+    g_free(tl);
+}
+
+void rc_plot_timeline_size(const rc_plot_run *run, double *width, double *height)
+{
+    tl_layout *tl = tl_new(run);
+    *width = TL_WIDTH;
+    *height = ceil(tl->height);
+    tl_free(tl);
+}
+
+double rc_plot_timeline_x(const rc_plot_run *run, rc_time t)
+{
+    rc_plot_xmap m = { TL_X0, TL_X1, run->end };
+    return rc_plot_x(&m, t);
+}
+
+gboolean rc_plot_timeline_lane(const rc_plot_run *run, int node, double *y_top, double *y_bottom)
+{
+    tl_layout *tl = tl_new(run);
+    int li = node >= 0 && node < run->layout->nodes ? tl->node_lane[node] : -1;
+    if (li >= 0) {
+        const lane *ln = &g_array_index(tl->lanes, lane, li);
+        *y_top = ln->y;
+        *y_bottom = ln->y + ln->h;
+    }
+    tl_free(tl);
+    return li >= 0;
+}
+
+/* ---- lane contents ------------------------------------------------------ */
+
+/* Vertical bands of a node lane: flags strip, role bar, state strip. */
+#define FLAG_Y 2.0
+#define FLAG_H 5.0
+#define BAR_Y 8.0
+#define BAR_H 10.0
+#define STATE_Y 19.0
+#define STATE_H 4.0
+
+/* Draws one span into its part of the lane at y. */
+static void draw_span(cairo_t *cr, const rc_plot_xmap *m, const rc_plot_span *s, double y)
+{
+    double x0 = rc_plot_x(m, s->t0), w = MAX(rc_plot_x(m, s->t1) - x0, 1.0);
+    switch (s->kind) {
+    case RC_PLOT_SPAN_MASTER:
+    case RC_PLOT_SPAN_REPLICA:
+        rc_plot_set_rgb(cr, s->kind == RC_PLOT_SPAN_MASTER ? C_MASTER : C_REPLICA);
+        cairo_rectangle(cr, x0, y + BAR_Y, w, BAR_H);
+        cairo_fill(cr);
+        break;
+    case RC_PLOT_SPAN_PFAIL:
+    case RC_PLOT_SPAN_FAIL:
+        rc_plot_set_rgb(cr, s->kind == RC_PLOT_SPAN_FAIL ? C_FAIL : C_PFAIL);
+        cairo_rectangle(cr, x0, y + FLAG_Y, w, FLAG_H);
+        cairo_fill(cr);
+        break;
+    case RC_PLOT_SPAN_STATE_FAIL:
+        rc_plot_set_rgb(cr, C_STATE);
+        cairo_rectangle(cr, x0, y + STATE_Y, w, STATE_H);
+        cairo_fill(cr);
+        break;
+    default: {
+        rc_plot_rgb c = s->kind == RC_PLOT_SPAN_DOWN ? C_DOWN
+            : s->kind == RC_PLOT_SPAN_STOPPED ? C_STOPPED : C_ELECTION;
+        rc_plot_set_rgba(cr, c, s->kind == RC_PLOT_SPAN_ELECTION ? 0.55 : 0.45);
+        cairo_rectangle(cr, x0, y + BAR_Y, w, BAR_H);
+        cairo_fill(cr);
+        rc_plot_set_rgb(cr, s->kind == RC_PLOT_SPAN_ELECTION ? rc_plot_shade(c, 0.6) : c);
+        cairo_set_line_width(cr, 1.3);
+        rc_plot_hatch(cr, x0, y + BAR_Y, w, BAR_H, 4, s->kind != RC_PLOT_SPAN_STOPPED);
+    }
+    }
+}
+
+/* Draws spans in layer order: role, overlays, flags, state. */
+static void draw_node_spans(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl,
+                            int node, double y)
+{
+    static const int layers[] = { RC_PLOT_SPAN_MASTER, RC_PLOT_SPAN_REPLICA,
+                                  RC_PLOT_SPAN_ELECTION, RC_PLOT_SPAN_STOPPED,
+                                  RC_PLOT_SPAN_DOWN, RC_PLOT_SPAN_PFAIL, RC_PLOT_SPAN_FAIL,
+                                  RC_PLOT_SPAN_STATE_FAIL };
+    cairo_save(cr);
+    rc_plot_set_rgba(cr, (rc_plot_rgb){ 0, 0, 0 }, 0.04);
+    cairo_rectangle(cr, tl->xmap.x0, y + FLAG_Y, tl->xmap.x1 - tl->xmap.x0,
+                    STATE_Y + STATE_H - FLAG_Y);
+    cairo_fill(cr);
+    for (gsize l = 0; l < G_N_ELEMENTS(layers); l++)
+        for (int i = tl->span_first[node]; i < tl->span_end[node]; i++)
+            if (run->spans[i].kind == layers[l])
+                draw_span(cr, &tl->xmap, &run->spans[i], y);
+    cairo_restore(cr);
+}
+
+/* A five-pointed star of outer radius r centred at (x, y). */
+static void star_path(cairo_t *cr, double x, double y, double r)
+{
+    for (int i = 0; i < 10; i++) {
+        double a = -G_PI / 2 + i * G_PI / 5, rr = i % 2 ? r * 0.45 : r;
+        if (i == 0)
+            cairo_move_to(cr, x + rr * cos(a), y + rr * sin(a));
+        else
+            cairo_line_to(cr, x + rr * cos(a), y + rr * sin(a));
+    }
+    cairo_close_path(cr);
+}
+
+/* Fills the current path with `fill` and outlines it darker. */
+static void fill_outline(cairo_t *cr, rc_plot_rgb fill, rc_plot_rgb line, double width)
+{
+    rc_plot_set_rgb(cr, fill);
+    cairo_fill_preserve(cr);
+    rc_plot_set_rgb(cr, line);
+    cairo_set_line_width(cr, width);
+    cairo_stroke(cr);
+}
+
+/* Draws a mark symbol centred at (x, yc), the middle of a role bar. */
+static void draw_symbol(cairo_t *cr, int kind, double x, double yc)
+{
+    rc_plot_rgb black = { 0.1, 0.1, 0.1 };
+    switch (kind) {
+    case RC_PLOT_MARK_ELECTION:
+        cairo_arc(cr, x, yc, 4.2, 0, 2 * G_PI);
+        fill_outline(cr, (rc_plot_rgb){ 1, 1, 1 }, black, 1.5);
+        break;
+    case RC_PLOT_MARK_VOTE:
+        cairo_move_to(cr, x, yc - BAR_H / 2 - 1);
+        cairo_line_to(cr, x, yc + BAR_H / 2 + 1);
+        rc_plot_set_rgb(cr, C_VOTE);
+        cairo_set_line_width(cr, 2);
+        cairo_stroke(cr);
+        break;
+    case RC_PLOT_MARK_VOTE_DENIED:
+        cairo_move_to(cr, x - 3, yc - 3);
+        cairo_line_to(cr, x + 3, yc + 3);
+        cairo_move_to(cr, x + 3, yc - 3);
+        cairo_line_to(cr, x - 3, yc + 3);
+        rc_plot_set_rgb(cr, C_DENIED);
+        cairo_set_line_width(cr, 1.6);
+        cairo_stroke(cr);
+        break;
+    case RC_PLOT_MARK_PROMOTED:
+        star_path(cr, x, yc, 7.5);
+        fill_outline(cr, C_STAR, black, 1);
+        break;
+    case RC_PLOT_MARK_DEMOTED:
+        cairo_move_to(cr, x - 5.5, yc - 5);
+        cairo_line_to(cr, x + 5.5, yc - 5);
+        cairo_line_to(cr, x, yc + 5);
+        cairo_close_path(cr);
+        fill_outline(cr, C_DEMOTED, (rc_plot_rgb){ 1, 1, 1 }, 0.8);
+        break;
+    default:
+        cairo_move_to(cr, x, yc - 4.5);
+        cairo_line_to(cr, x + 4.5, yc);
+        cairo_line_to(cr, x, yc + 4.5);
+        cairo_line_to(cr, x - 4.5, yc);
+        cairo_close_path(cr);
+        fill_outline(cr, (rc_plot_rgb){ 0.55, 0.55, 0.55 }, black, 0.8);
+    }
+}
+
+/* Draws the marks of shown nodes, votes first so promotions stay on top. */
+static void draw_marks(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl)
+{
+    cairo_save(cr);
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < run->mark_count; i++) {
+            const rc_plot_mark *m = &run->marks[i];
+            int li = tl->node_lane[m->node];
+            gboolean vote = m->kind == RC_PLOT_MARK_VOTE || m->kind == RC_PLOT_MARK_VOTE_DENIED;
+            if (li < 0 || vote != (pass == 0))
+                continue;
+            const lane *ln = &g_array_index(tl->lanes, lane, li);
+            double x = rc_plot_x(&tl->xmap, m->t), yc = ln->y + BAR_Y + BAR_H / 2;
+            draw_symbol(cr, m->kind, x, yc);
+            if (m->kind == RC_PLOT_MARK_PROMOTED) {
+                char buf[40];
+                g_snprintf(buf, sizeof buf, "cfg %" G_GINT64_FORMAT, m->value);
+                rc_plot_font(cr, 10, TRUE);
+                cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+                rc_plot_text(cr, x + 9, yc + 4, buf, RC_PLOT_LEFT);
+            }
+        }
+    cairo_restore(cr);
+}
+
+typedef struct {
+    rc_time t;
+    int delta;
+} step;
+
+static gint step_cmp(gconstpointer a, gconstpointer b)
+{
+    const step *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->delta - y->delta;
+}
+
+/* Draws the fraction of `members` inside spans of `kind` over time as an area
+ * rising from y_base with full height h. */
+static void draw_fraction(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl,
+                          const GArray *members, int kind, double y_base, double h,
+                          rc_plot_rgb c)
+{
+    GArray *steps = g_array_new(FALSE, FALSE, sizeof(step));
+    for (guint i = 0; i < members->len; i++) {
+        int node = g_array_index(members, int, i);
+        for (int s = tl->span_first[node]; s < tl->span_end[node]; s++)
+            if (run->spans[s].kind == kind) {
+                step a = { run->spans[s].t0, 1 }, b = { run->spans[s].t1, -1 };
+                g_array_append_val(steps, a);
+                g_array_append_val(steps, b);
+            }
+    }
+    g_array_sort(steps, step_cmp);
+    int count = 0;
+    rc_plot_set_rgb(cr, c);
+    for (guint i = 0; i + 1 < steps->len; i++) {
+        count += g_array_index(steps, step, i).delta;
+        rc_time t0 = g_array_index(steps, step, i).t, t1 = g_array_index(steps, step, i + 1).t;
+        if (count <= 0 || t1 <= t0)
+            continue;
+        double x0 = rc_plot_x(&tl->xmap, t0), x1 = rc_plot_x(&tl->xmap, t1);
+        double hh = MAX(h * count / (double)members->len, 1.0);
+        cairo_rectangle(cr, x0, y_base - hh, MAX(x1 - x0, 0.6), hh);
+    }
+    cairo_fill(cr);
+    g_array_free(steps, TRUE);
+}
+
+/* Draws a summary lane: a neutral bar with the share of its nodes whose own
+ * cluster_state is fail (red, from the bottom) and, for eventful shards, the
+ * share flagged FAIL by most nodes (dark red, from the top). */
+static void draw_summary_lane(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl,
+                              const lane *ln)
+{
+    char text[96];
+    double x0 = tl->xmap.x0, w = tl->xmap.x1 - x0, top = ln->y + 3, h = ln->h - 6;
+    cairo_save(cr);
+    cairo_set_source_rgb(cr, 0.90, 0.91, 0.93);
+    cairo_rectangle(cr, x0, top, w, h);
+    cairo_fill(cr);
+    draw_fraction(cr, run, tl, ln->members, RC_PLOT_SPAN_STATE_FAIL, top + h, h,
+                  rc_plot_shade(C_STATE, 1.25));
+    draw_fraction(cr, run, tl, ln->members, RC_PLOT_SPAN_DOWN, top + h, h, C_DOWN);
+    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+    rc_plot_font(cr, 11, TRUE);
+    g_snprintf(text, sizeof text, "%d %s", ln->shards, ln->shards == 1 ? "shard" : "shards");
+    rc_plot_text(cr, x0 - 8, ln->y + 16, text, RC_PLOT_RIGHT);
+    rc_plot_font(cr, 9, FALSE);
+    g_snprintf(text, sizeof text, "%s", ln->what);
+    rc_plot_text(cr, x0 - 8, ln->y + 28, text, RC_PLOT_RIGHT);
+    g_snprintf(text, sizeof text, "%u nodes: area = share in cluster_state fail",
+               ln->members->len);
+    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    rc_plot_text(cr, x0 + 4, top + 10, text, RC_PLOT_LEFT);
+    cairo_restore(cr);
+}
+
+/* Draws a node's label (bold for masters at creation), the shard's colour
+ * strip for the first lane of a group, and its final config epoch. */
+static void draw_lane_labels(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl,
+                             const lane *ln, double group_bottom)
+{
+    char label[RC_LABEL_MAX], epoch[40];
+    const rc_layout *l = run->layout;
+    cairo_save(cr);
+    if (ln->first) {
+        rc_plot_set_rgb(cr, rc_plot_shard_color(ln->group, tl->groups));
+        cairo_rectangle(cr, 10, ln->y + 2, 5, group_bottom - ln->y - 4);
+        cairo_fill(cr);
+    }
+    gboolean master = rc_layout_kind(l, ln->node) != RC_KIND_REPLICA;
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    rc_plot_font(cr, 12, master);
+    rc_plot_text(cr, tl->xmap.x0 - 8, ln->y + BAR_Y + BAR_H - 1,
+                 rc_layout_label(l, ln->node, label), RC_PLOT_RIGHT);
+    if (run->final_config_epoch) {
+        g_snprintf(epoch, sizeof epoch, "cfg %" G_GINT64_FORMAT, run->final_config_epoch[ln->node]);
+        cairo_set_source_rgb(cr, 0.4, 0.4, 0.4);
+        rc_plot_font(cr, 10, FALSE);
+        rc_plot_text(cr, tl->xmap.x1 + 6, ln->y + BAR_Y + BAR_H - 1, epoch, RC_PLOT_LEFT);
+    }
+    cairo_restore(cr);
+}
+
+/* The bottom of the lane group that starts at lane i. */
+static double group_bottom(const tl_layout *tl, guint i)
+{
+    const lane *ln = &g_array_index(tl->lanes, lane, i);
+    double bottom = ln->y + ln->h;
+    for (guint j = i + 1; j < tl->lanes->len; j++) {
+        const lane *next = &g_array_index(tl->lanes, lane, j);
+        if (next->first)
+            break;
+        bottom = next->y + next->h;
+    }
+    return bottom;
+}
+
+static void draw_lanes(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl)
+{
+    for (guint i = 0; i < tl->lanes->len; i++) {
+        const lane *ln = &g_array_index(tl->lanes, lane, i);
+        if (ln->node < 0) {
+            draw_summary_lane(cr, run, tl, ln);
+            continue;
+        }
+        draw_node_spans(cr, run, tl, ln->node, ln->y);
+        draw_lane_labels(cr, run, tl, ln, ln->first ? group_bottom(tl, i) : 0);
+    }
+}
+
+/* ---- legend ------------------------------------------------------------- */
+
+typedef enum { LEG_SPAN, LEG_MARK, LEG_BAND } legend_kind;
+
+typedef struct {
+    legend_kind kind;
+    int which;        /* span kind, mark kind */
+    const char *band; /* band action */
+    const char *text;
+} legend_item;
+
+static const legend_item legend_items[] = {
+    { LEG_SPAN, RC_PLOT_SPAN_MASTER, NULL, "master" },
+    { LEG_SPAN, RC_PLOT_SPAN_REPLICA, NULL, "replica" },
+    { LEG_SPAN, RC_PLOT_SPAN_PFAIL, NULL, "PFAIL by most other nodes" },
+    { LEG_SPAN, RC_PLOT_SPAN_FAIL, NULL, "FAIL by most other nodes" },
+    { LEG_SPAN, RC_PLOT_SPAN_STATE_FAIL, NULL, "own cluster_state fail" },
+    { LEG_SPAN, RC_PLOT_SPAN_DOWN, NULL, "killed" },
+    { LEG_SPAN, RC_PLOT_SPAN_STOPPED, NULL, "stopped" },
+    { LEG_SPAN, RC_PLOT_SPAN_ELECTION, NULL, "election delay" },
+    { LEG_MARK, RC_PLOT_MARK_ELECTION, NULL, "election" },
+    { LEG_MARK, RC_PLOT_MARK_VOTE, NULL, "vote granted" },
+    { LEG_MARK, RC_PLOT_MARK_VOTE_DENIED, NULL, "vote denied" },
+    { LEG_MARK, RC_PLOT_MARK_PROMOTED, NULL, "promoted (cfg = new configEpoch)" },
+    { LEG_MARK, RC_PLOT_MARK_DEMOTED, NULL, "demoted" },
+    { LEG_MARK, RC_PLOT_MARK_ROLE, NULL, "other role/master change" },
+    { LEG_BAND, 0, "kill", "kill\u2026restart" },
+    { LEG_BAND, 0, "stop", "stop\u2026cont" },
+    { LEG_BAND, 0, "partition", "partition/cut/isolate\u2026heal" },
+    { LEG_BAND, 0, "failover", "operator action" },
+    { LEG_BAND, 0, "note", "note" },
+};
+
+/* Draws one legend icon in a 16 x 12 box whose left baseline is (x, y). */
+static void legend_icon(cairo_t *cr, const legend_item *it, double x, double y)
+{
+    if (it->kind == LEG_MARK) {
+        draw_symbol(cr, it->which, x + 8, y - 4);
+        return;
+    }
+    if (it->kind == LEG_BAND) {
+        rc_plot_rgb c = rc_plot_band_color(it->band);
+        gboolean line = g_str_equal(it->band, "failover") || g_str_equal(it->band, "note");
+        rc_plot_set_rgba(cr, c, line ? 0.8 : 0.25);
+        cairo_rectangle(cr, line ? x + 7 : x, y - 11, line ? 1.5 : 16, 13);
+        cairo_fill(cr);
+        return;
+    }
+    rc_plot_span s = { 0, 16, 0, it->which };
+    rc_plot_xmap m = { x, x + 16, 16 };
+    double base = y - 4 - (it->which == RC_PLOT_SPAN_PFAIL || it->which == RC_PLOT_SPAN_FAIL
+                               ? FLAG_Y + FLAG_H / 2
+                           : it->which == RC_PLOT_SPAN_STATE_FAIL ? STATE_Y + STATE_H / 2
+                                                                  : BAR_Y + BAR_H / 2);
+    if (it->which == RC_PLOT_SPAN_DOWN || it->which == RC_PLOT_SPAN_STOPPED ||
+        it->which == RC_PLOT_SPAN_ELECTION) {
+        rc_plot_span under = { 0, 16, 0, RC_PLOT_SPAN_REPLICA };
+        draw_span(cr, &m, &under, base);
+    }
+    draw_span(cr, &m, &s, base);
+}
+
+/* Draws the legend in rows that wrap at the chart width. */
+static void draw_legend(cairo_t *cr, double top)
+{
+    double x = TL_X0, y = top;
+    cairo_save(cr);
+    rc_plot_font(cr, 11, FALSE);
+    for (gsize i = 0; i < G_N_ELEMENTS(legend_items); i++) {
+        const legend_item *it = &legend_items[i];
+        double w = 22 + rc_plot_text_width(cr, it->text) + 16;
+        if (x + w > TL_X1 + 40) {
+            x = TL_X0;
+            y += 20;
+        }
+        legend_icon(cr, it, x, y);
+        cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
+        rc_plot_font(cr, 11, FALSE);
+        rc_plot_text(cr, x + 22, y, it->text, RC_PLOT_LEFT);
+        x += w;
+    }
+    cairo_restore(cr);
+}
+
+void rc_plot_timeline_draw(cairo_t *cr, const rc_plot_run *run)
+{
+    tl_layout *tl = tl_new(run);
+    cairo_save(cr);
+    rc_plot_title(cr, run, "timeline", 16, 28);
+    rc_plot_time_axis(cr, &tl->xmap, tl->lanes_top, tl->lanes_bottom + 2);
+    draw_lanes(cr, run, tl);
+    rc_plot_bands_draw(cr, run, &tl->xmap, tl->lanes_top - 2, tl->lanes_bottom);
+    rc_plot_captions_draw(cr, run, &tl->xmap, &tl->caps, tl->caps_top, tl->lanes_top - 2);
+    draw_marks(cr, run, tl);
+    draw_legend(cr, tl->legend_top);
+    cairo_restore(cr);
+    tl_free(tl);
+}

@@ -1,0 +1,340 @@
+/* Evaluation of scenario predicates on the simulated state
+ * (scenario-language.md, "Predicates"). */
+#include "expect.h"
+
+#include "rcsim/cluster.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ====================================================================== */
+/* Node sets                                                              */
+/* ====================================================================== */
+
+static bool contains_now(const rc_nodeset *s)
+{
+    if (s->kind == RC_NS_MASTERS_NOW || s->kind == RC_NS_REPLICAS_NOW)
+        return true;
+    for (int i = 0; i < s->n_members; i++)
+        if (contains_now(s->members[i]))
+            return true;
+    return false;
+}
+
+static bool is_master_now(void *user, int id) { return rc_cluster_is_master(user, id); }
+
+typedef struct {
+    int count;
+    int *ids;
+} cached_set;
+
+/* Evaluates a predicate's node set: sets that depend on the moment
+ * (masters-now, replicas-now) every time, the others (including `random N
+ * of`, drawn once from the expectations' own stream) only once. */
+static const int *eval_set(rc_expect_ctx *ctx, const rc_nodeset *set, int *count)
+{
+    cached_set *cs = g_hash_table_lookup(ctx->set_cache, set);
+    if (cs) {
+        *count = cs->count;
+        return cs->ids;
+    }
+    rc_nodeset_ctx nctx = { ctx->layout, is_master_now, ctx->cluster, ctx->rng };
+    int n = rc_nodeset_eval(set, &nctx, ctx->scratch);
+    if (n < 0)
+        n = 0;
+    if (contains_now(set)) {
+        *count = n;
+        return ctx->scratch;
+    }
+    cs = g_new(cached_set, 1);
+    cs->count = n;
+    cs->ids = g_memdup2(ctx->scratch, sizeof(int) * (size_t)(n ? n : 1));
+    g_hash_table_insert(ctx->set_cache, (gpointer)set, cs);
+    *count = n;
+    return cs->ids;
+}
+
+static void cached_set_free(gpointer p)
+{
+    cached_set *cs = p;
+    g_free(cs->ids);
+    g_free(cs);
+}
+
+void rc_expect_ctx_init(rc_expect_ctx *ctx, rc_cluster *cluster, const rc_layout *layout,
+                        rc_rng *rng)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->cluster = cluster;
+    ctx->layout = layout;
+    ctx->rng = rng;
+    ctx->scratch = g_new(int, layout->nodes);
+    ctx->set_cache = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, cached_set_free);
+}
+
+void rc_expect_ctx_clear(rc_expect_ctx *ctx)
+{
+    g_free(ctx->scratch);
+    g_hash_table_destroy(ctx->set_cache);
+}
+
+/* ====================================================================== */
+/* Leaves                                                                 */
+/* ====================================================================== */
+
+/* Explains a false leaf as "<label of node> <what>". */
+static void note(rc_expect_ctx *ctx, int node, const char *what)
+{
+    if (!ctx->detail)
+        return;
+    char label[RC_LABEL_MAX];
+    rc_layout_label(ctx->layout, node, label);
+    snprintf(ctx->detail, sizeof ctx->detail_buf, "%s %s", label, what);
+}
+
+static bool eval_state(rc_expect_ctx *ctx, const rc_pred *p)
+{
+    int n;
+    const int *ids = eval_set(ctx, p->nodes, &n);
+    bool want_ok = p->state == RC_STATE_OK;
+    for (int i = 0; i < n; i++) {
+        if (!rc_cluster_alive(ctx->cluster, ids[i]))
+            continue;
+        if (rc_cluster_state_ok(ctx->cluster, ids[i]) != want_ok) {
+            note(ctx, ids[i], want_ok ? "has cluster_state fail" : "has cluster_state ok");
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool eval_role(rc_expect_ctx *ctx, const rc_pred *p)
+{
+    int n;
+    const int *ids = eval_set(ctx, p->nodes, &n);
+    bool want_master = p->role == RC_ROLE_MASTER;
+    for (int i = 0; i < n; i++) {
+        if (rc_cluster_is_master(ctx->cluster, ids[i]) != want_master) {
+            note(ctx, ids[i], want_master ? "is a replica" : "is a master");
+            return false;
+        }
+    }
+    return true;
+}
+
+static const char *flag_name(unsigned f)
+{
+    return (f & RC_FLAG_FAIL) ? "fail" : (f & RC_FLAG_PFAIL) ? "pfail" : "ok";
+}
+
+static bool eval_sees(rc_expect_ctx *ctx, const rc_pred *p)
+{
+    int no, ns;
+    const int *obs = eval_set(ctx, p->nodes, &no);
+    int *observers = g_memdup2(obs, sizeof(int) * (size_t)(no ? no : 1));
+    const int *subj = eval_set(ctx, p->subjects, &ns);
+    bool ok = true;
+    for (int i = 0; i < no && ok; i++) {
+        if (!rc_cluster_alive(ctx->cluster, observers[i]))
+            continue;
+        for (int j = 0; j < ns && ok; j++) {
+            if (observers[i] == subj[j])
+                continue;
+            unsigned f = rc_cluster_flags(ctx->cluster, observers[i], subj[j]);
+            bool match = p->seen == RC_SEEN_FAIL    ? (f & RC_FLAG_FAIL)
+                         : p->seen == RC_SEEN_PFAIL ? (f & RC_FLAG_PFAIL) && !(f & RC_FLAG_FAIL)
+                                                    : f == 0;
+            if (!match && ctx->detail) {
+                char a[RC_LABEL_MAX], b[RC_LABEL_MAX];
+                snprintf(ctx->detail, sizeof ctx->detail_buf, "%s sees %s %s",
+                         rc_layout_label(ctx->layout, observers[i], a),
+                         rc_layout_label(ctx->layout, subj[j], b), flag_name(f));
+            }
+            ok = match;
+        }
+    }
+    g_free(observers);
+    return ok;
+}
+
+static bool eval_owner(rc_expect_ctx *ctx, const rc_pred *p)
+{
+    int n;
+    const int *ids;
+    if (p->nodes) {
+        ids = eval_set(ctx, p->nodes, &n);
+    } else {
+        n = 0;
+        for (int x = 0; x < ctx->layout->nodes; x++)
+            if (rc_cluster_alive(ctx->cluster, x))
+                ctx->scratch[n++] = x;
+        ids = ctx->scratch;
+    }
+    for (int i = 0; i < n; i++) {
+        for (int s = p->slot_lo; s <= p->slot_hi; s++) {
+            int o = rc_cluster_slot_owner(ctx->cluster, ids[i], s);
+            if (o == p->node)
+                continue;
+            if (ctx->detail) {
+                char a[RC_LABEL_MAX], b[RC_LABEL_MAX];
+                snprintf(ctx->detail, sizeof ctx->detail_buf, "%s binds slot %d to %s",
+                         rc_layout_label(ctx->layout, ids[i], a), s,
+                         o < 0 ? "nobody" : rc_layout_label(ctx->layout, o, b));
+            }
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool eval_count(rc_expect_ctx *ctx, const rc_pred *p, const char *what, int64_t value)
+{
+    bool ok = rc_cmp(p->op, value, p->n);
+    if (!ok && ctx->detail)
+        snprintf(ctx->detail, sizeof ctx->detail_buf, "%s = %lld", what, (long long)value);
+    return ok;
+}
+
+static bool eval_promoted(rc_expect_ctx *ctx, const rc_pred *p)
+{
+    int n;
+    const int *ids = eval_set(ctx, p->nodes, &n);
+    for (int i = 0; i < n; i++) {
+        if (!rc_cluster_was_promoted(ctx->cluster, ids[i])) {
+            note(ctx, ids[i], "was not promoted");
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool eval_epoch(rc_expect_ctx *ctx, const rc_pred *p)
+{
+    int n;
+    const int *ids = eval_set(ctx, p->nodes, &n);
+    for (int i = 0; i < n; i++) {
+        uint64_t v = p->epoch == RC_EPOCH_CURRENT ? rc_cluster_current_epoch(ctx->cluster, ids[i])
+                                                  : rc_cluster_config_epoch(ctx->cluster, ids[i]);
+        if (!rc_cmp(p->op, (int64_t)v, p->n)) {
+            if (ctx->detail) {
+                char a[RC_LABEL_MAX];
+                snprintf(ctx->detail, sizeof ctx->detail_buf, "%s has %s epoch %llu",
+                         rc_layout_label(ctx->layout, ids[i], a),
+                         p->epoch == RC_EPOCH_CURRENT ? "current" : "config",
+                         (unsigned long long)v);
+            }
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool eval_flag(rc_expect_ctx *ctx, bool value, const char *what_false)
+{
+    if (!value && ctx->detail)
+        snprintf(ctx->detail, sizeof ctx->detail_buf, "%s", what_false);
+    return value;
+}
+
+/* ====================================================================== */
+/* The tree                                                               */
+/* ====================================================================== */
+
+bool rc_pred_eval(rc_expect_ctx *ctx, const rc_pred *p)
+{
+    switch (p->kind) {
+    case RC_PRED_NOT: {
+        char *saved = ctx->detail;
+        ctx->detail = NULL;
+        bool v = !rc_pred_eval(ctx, p->args[0]);
+        ctx->detail = saved;
+        if (!v && saved)
+            snprintf(saved, sizeof ctx->detail_buf, "the negated condition holds");
+        return v;
+    }
+    case RC_PRED_AND:
+        for (int i = 0; i < p->n_args; i++)
+            if (!rc_pred_eval(ctx, p->args[i]))
+                return false;
+        return true;
+    case RC_PRED_OR:
+        for (int i = 0; i < p->n_args; i++)
+            if (rc_pred_eval(ctx, p->args[i]))
+                return true;
+        return false;
+    case RC_PRED_STATE:
+        return eval_state(ctx, p);
+    case RC_PRED_ROLE:
+        return eval_role(ctx, p);
+    case RC_PRED_SEES:
+        return eval_sees(ctx, p);
+    case RC_PRED_OWNER:
+        return eval_owner(ctx, p);
+    case RC_PRED_PROMOTIONS:
+        return eval_count(ctx, p, "promotions", (int64_t)rc_cluster_promotions(ctx->cluster));
+    case RC_PRED_PROMOTED:
+        return eval_promoted(ctx, p);
+    case RC_PRED_EPOCH:
+        return eval_epoch(ctx, p);
+    case RC_PRED_ELECTIONS:
+        return eval_count(ctx, p, "elections", (int64_t)rc_cluster_elections(ctx->cluster));
+    case RC_PRED_ACKED:
+        return eval_count(ctx, p, "acked", (int64_t)ctx->acked);
+    case RC_PRED_LOST:
+        return eval_count(ctx, p, "lost", (int64_t)ctx->lost);
+    case RC_PRED_SPLIT_BRAIN:
+        return eval_flag(ctx, rc_cluster_split_brain(ctx->cluster), "no split-brain");
+    case RC_PRED_CONVERGED:
+        return eval_flag(ctx, rc_cluster_converged(ctx->cluster), "not converged");
+    }
+    return false;
+}
+
+/* Event kinds after which a predicate's value may have changed. */
+uint32_t rc_pred_dependencies(const rc_pred *p)
+{
+    const uint32_t fault = 1u << RC_EV_FAULT;
+    const uint32_t roles = (1u << RC_EV_ROLE) | (1u << RC_EV_PROMOTED);
+    const uint32_t flags = (1u << RC_EV_PFAIL) | (1u << RC_EV_PFAIL_CLEAR) |
+                           (1u << RC_EV_FAIL) | (1u << RC_EV_FAIL_CLEAR);
+    const uint32_t state = 1u << RC_EV_STATE;
+    const uint32_t owner = 1u << RC_EV_OWNER;
+    const uint32_t epoch = 1u << RC_EV_EPOCH;
+    const uint32_t mf = (1u << RC_EV_MF_PAUSE) | (1u << RC_EV_MF_END);
+    uint32_t deps = 0;
+    if (p->nodes && contains_now(p->nodes))
+        deps |= roles | fault;
+    if (p->subjects && contains_now(p->subjects))
+        deps |= roles | fault;
+    switch (p->kind) {
+    case RC_PRED_NOT:
+    case RC_PRED_AND:
+    case RC_PRED_OR:
+        for (int i = 0; i < p->n_args; i++)
+            deps |= rc_pred_dependencies(p->args[i]);
+        return deps;
+    case RC_PRED_STATE:
+        return deps | state | fault;
+    case RC_PRED_ROLE:
+        return deps | roles | fault;
+    case RC_PRED_SEES:
+        return deps | flags | fault;
+    case RC_PRED_OWNER:
+        return deps | owner | fault;
+    case RC_PRED_PROMOTIONS:
+    case RC_PRED_PROMOTED:
+        return deps | (1u << RC_EV_PROMOTED);
+    case RC_PRED_EPOCH:
+        return deps | epoch | fault;
+    case RC_PRED_ELECTIONS:
+        return deps | (1u << RC_EV_ELECTION);
+    case RC_PRED_ACKED:
+    case RC_PRED_LOST:
+        return deps | (1u << RC_EV_WRITE) | (1u << RC_EV_END);
+    case RC_PRED_SPLIT_BRAIN:
+        return deps | state | owner | roles | mf | fault;
+    case RC_PRED_CONVERGED:
+        return deps | state | owner | roles | flags | epoch | fault;
+    }
+    return ~0u;
+}

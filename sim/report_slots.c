@@ -1,0 +1,311 @@
+/* Slot views of every observer, from OWNER events and kill/restart faults,
+ * sampled into the time x slot grid of the slots chart.
+ *
+ * Each observer's view is a uint16_t[16384] (shared with the initial layout
+ * until the observer's first change). Per slot the tracker keeps how many live
+ * observers bind it to each owner and how many live nodes claim it for
+ * themselves, so the majority owner, disagreement and double claims of a row
+ * of slots are known after every event without scanning the views. */
+#include "report_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    uint16_t owner;
+    uint32_t count;
+} owner_count;
+
+typedef struct {
+    owner_count *e;
+    uint16_t n, cap;
+} slot_counts;
+
+struct rc_slot_tracker {
+    int nodes, columns, rows, per_row;
+    rc_time end;
+    uint16_t *initial;
+    uint16_t **view;     /* per observer; NULL while equal to initial */
+    gboolean *alive;
+    slot_counts *counts; /* per slot */
+    uint16_t *claims;    /* per slot: live nodes binding it to themselves */
+    int *row_disagree;   /* per row: slots with more than one live binding */
+    int *row_claims;     /* per row: slots claimed by two or more nodes */
+    uint16_t *row_owner; /* per row: majority owner now */
+    uint8_t *acc;        /* per row: flags seen since the current column began */
+    int col;             /* the current column */
+    uint16_t *owner;     /* grid, columns * rows */
+    uint8_t *flags;
+};
+
+/* Parses slot ranges "0-5460,6000" and sets owner[slot] = node for each.
+ * Returns FALSE on malformed text or slots out of range. */
+gboolean rpt_parse_ranges(const char *s, uint16_t *owner, int node)
+{
+    while (s && *s) {
+        char *end;
+        long a = strtol(s, &end, 10), b = a;
+        if (end == s)
+            return FALSE;
+        s = end;
+        if (*s == '-') {
+            b = strtol(s + 1, &end, 10);
+            if (end == s + 1)
+                return FALSE;
+            s = end;
+        }
+        if (a < 0 || b >= RC_SLOTS || b < a)
+            return FALSE;
+        for (long i = a; i <= b; i++)
+            owner[i] = (uint16_t)node;
+        if (*s == ',')
+            s++;
+        else if (*s)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* Returns a newly allocated copy of `size` bytes. */
+static void *dup_bytes(const void *src, gsize size)
+{
+    void *out = g_malloc(MAX(size, 1));
+    memcpy(out, src, size);
+    return out;
+}
+
+/* The column of time t. */
+static int column_of(const rc_slot_tracker *tr, rc_time t)
+{
+    if (tr->end <= 0 || t <= 0)
+        return 0;
+    int64_t c = (int64_t)((double)t / (double)tr->end * tr->columns);
+    return (int)MIN(c, (int64_t)tr->columns - 1);
+}
+
+static uint8_t row_flags(const rc_slot_tracker *tr, int row)
+{
+    return (uint8_t)((tr->row_disagree[row] ? RC_PLOT_CELL_DISAGREE : 0) |
+                     (tr->row_claims[row] ? RC_PLOT_CELL_TWO_CLAIMS : 0));
+}
+
+/* The owner most live observers bind `slot` to (ties: the smaller id). */
+static uint16_t slot_majority(const rc_slot_tracker *tr, int slot)
+{
+    const slot_counts *sc = &tr->counts[slot];
+    uint16_t best = RC_PLOT_NO_OWNER;
+    uint32_t best_count = 0;
+    for (int i = 0; i < sc->n; i++)
+        if (sc->e[i].count > best_count ||
+            (sc->e[i].count == best_count && sc->e[i].owner < best)) {
+            best = sc->e[i].owner;
+            best_count = sc->e[i].count;
+        }
+    return best;
+}
+
+/* Recomputes a row's owner: the majority owner of most of its slots. */
+static void update_row(rc_slot_tracker *tr, int row)
+{
+    uint16_t tops[RC_SLOTS / 16];
+    int per = tr->per_row, best_count = 0;
+    uint16_t best = RC_PLOT_NO_OWNER;
+    for (int i = 0; i < per; i++)
+        tops[i] = slot_majority(tr, row * per + i);
+    for (int i = 0; i < per; i++) {
+        int c = 0;
+        for (int j = 0; j < per; j++)
+            c += tops[j] == tops[i];
+        if (c > best_count) {
+            best_count = c;
+            best = tops[i];
+        }
+    }
+    tr->row_owner[row] = best;
+    tr->acc[row] |= row_flags(tr, row);
+}
+
+/* Creates the tracker with every node seeing the creation-time owners. */
+rc_slot_tracker *rpt_slots_new(const rc_report *r, int columns, int rows)
+{
+    rc_slot_tracker *tr = g_new0(rc_slot_tracker, 1);
+    tr->nodes = r->n;
+    tr->columns = columns;
+    tr->rows = rows;
+    tr->per_row = RC_SLOTS / rows;
+    tr->end = r->end;
+    tr->initial = g_new(uint16_t, RC_SLOTS);
+    for (int s = 0; s < RC_SLOTS; s++)
+        tr->initial[s] = RC_PLOT_NO_OWNER;
+    for (int id = 0; id < r->n; id++)
+        if (r->nodes[id].master && r->nodes[id].slots)
+            rpt_parse_ranges(r->nodes[id].slots, tr->initial, id);
+    tr->view = g_new0(uint16_t *, r->n);
+    tr->alive = g_new(gboolean, r->n);
+    for (int id = 0; id < r->n; id++)
+        tr->alive[id] = TRUE;
+    tr->counts = g_new0(slot_counts, RC_SLOTS);
+    tr->claims = g_new0(uint16_t, RC_SLOTS);
+    for (int s = 0; s < RC_SLOTS; s++) {
+        slot_counts *sc = &tr->counts[s];
+        sc->cap = 2;
+        sc->e = g_new(owner_count, sc->cap);
+        sc->e[0] = (owner_count){ tr->initial[s], (uint32_t)r->n };
+        sc->n = r->n > 0;
+        tr->claims[s] = tr->initial[s] != RC_PLOT_NO_OWNER;
+    }
+    tr->row_disagree = g_new0(int, rows);
+    tr->row_claims = g_new0(int, rows);
+    tr->row_owner = g_new0(uint16_t, rows);
+    tr->acc = g_new0(uint8_t, rows);
+    for (int row = 0; row < rows; row++)
+        update_row(tr, row);
+    tr->owner = g_new0(uint16_t, (gsize)columns * (gsize)rows);
+    tr->flags = g_new0(uint8_t, (gsize)columns * (gsize)rows);
+    return tr;
+}
+
+void rpt_slots_free(rc_slot_tracker *tr)
+{
+    if (!tr)
+        return;
+    for (int i = 0; i < tr->nodes; i++)
+        g_free(tr->view[i]);
+    for (int s = 0; s < RC_SLOTS; s++)
+        g_free(tr->counts[s].e);
+    g_free(tr->view);
+    g_free(tr->initial);
+    g_free(tr->alive);
+    g_free(tr->counts);
+    g_free(tr->claims);
+    g_free(tr->row_disagree);
+    g_free(tr->row_claims);
+    g_free(tr->row_owner);
+    g_free(tr->acc);
+    g_free(tr->owner);
+    g_free(tr->flags);
+    g_free(tr);
+}
+
+/* Stores column `c` from the current row owners and the given flags. */
+static void store_column(uint16_t *owner, uint8_t *flags, const rc_slot_tracker *tr,
+                         int c, const uint8_t *row_flag_src, gboolean use_acc)
+{
+    for (int row = 0; row < tr->rows; row++) {
+        gsize i = (gsize)c * (gsize)tr->rows + (gsize)row;
+        owner[i] = tr->row_owner[row];
+        flags[i] = (uint8_t)(row_flags(tr, row) | (use_acc ? row_flag_src[row] : 0));
+    }
+}
+
+/* Closes every column that ends at or before t. */
+static void advance(rc_slot_tracker *tr, rc_time t)
+{
+    int target = column_of(tr, t);
+    while (tr->col < target) {
+        store_column(tr->owner, tr->flags, tr, tr->col, tr->acc, TRUE);
+        for (int row = 0; row < tr->rows; row++)
+            tr->acc[row] = row_flags(tr, row);
+        tr->col++;
+    }
+}
+
+/* Adds `delta` live observers binding `slot` to `owner`. */
+static void count_add(rc_slot_tracker *tr, int slot, uint16_t owner, int delta)
+{
+    slot_counts *sc = &tr->counts[slot];
+    int before = sc->n, i = 0;
+    while (i < sc->n && sc->e[i].owner != owner)
+        i++;
+    if (i == sc->n) {
+        if (delta < 0)
+            return;
+        if (sc->n == sc->cap) {
+            sc->cap = (uint16_t)(sc->cap * 2);
+            sc->e = g_renew(owner_count, sc->e, sc->cap);
+        }
+        sc->e[sc->n++] = (owner_count){ owner, 0 };
+    }
+    sc->e[i].count = (uint32_t)((int64_t)sc->e[i].count + delta);
+    if (sc->e[i].count == 0)
+        sc->e[i] = sc->e[--sc->n];
+    if ((before > 1) != (sc->n > 1))
+        tr->row_disagree[slot / tr->per_row] += sc->n > 1 ? 1 : -1;
+}
+
+/* Adds `delta` nodes claiming `slot` for themselves. */
+static void claim_add(rc_slot_tracker *tr, int slot, int delta)
+{
+    int before = tr->claims[slot];
+    tr->claims[slot] = (uint16_t)(before + delta);
+    if ((before > 1) != (tr->claims[slot] > 1))
+        tr->row_claims[slot / tr->per_row] += tr->claims[slot] > 1 ? 1 : -1;
+}
+
+/* The observer's own copy of its view, made on first change. */
+static uint16_t *own_view(rc_slot_tracker *tr, int observer)
+{
+    if (!tr->view[observer])
+        tr->view[observer] = dup_bytes(tr->initial, sizeof(uint16_t) * RC_SLOTS);
+    return tr->view[observer];
+}
+
+/* Rebinds the listed slots to `owner` (-1: unbound) in observer's view. */
+void rpt_slots_owner(rc_slot_tracker *tr, rc_time t, int observer, int owner,
+                     const rc_slot_list *list)
+{
+    if (!list || observer < 0 || observer >= tr->nodes)
+        return;
+    advance(tr, t);
+    uint16_t w = owner < 0 ? RC_PLOT_NO_OWNER : (uint16_t)owner;
+    uint16_t *v = own_view(tr, observer);
+    int last_row = -1;
+    for (int i = 0; i < list->count; i++) {
+        int s = list->slots[i];
+        if (s < 0 || s >= RC_SLOTS || v[s] == w)
+            continue;
+        if (tr->alive[observer]) {
+            count_add(tr, s, v[s], -1);
+            count_add(tr, s, w, +1);
+            claim_add(tr, s, (w == observer) - (v[s] == observer));
+        }
+        v[s] = w;
+        if (s / tr->per_row != last_row && last_row >= 0)
+            update_row(tr, last_row);
+        last_row = s / tr->per_row;
+    }
+    if (last_row >= 0)
+        update_row(tr, last_row);
+}
+
+/* Counts or stops counting a node's view (restart / kill). */
+void rpt_slots_alive(rc_slot_tracker *tr, rc_time t, int node, gboolean alive)
+{
+    if (node < 0 || node >= tr->nodes || tr->alive[node] == alive)
+        return;
+    advance(tr, t);
+    tr->alive[node] = alive;
+    const uint16_t *v = tr->view[node] ? tr->view[node] : tr->initial;
+    int delta = alive ? 1 : -1;
+    for (int s = 0; s < RC_SLOTS; s++) {
+        count_add(tr, s, v[s], delta);
+        if (v[s] == node)
+            claim_add(tr, s, delta);
+    }
+    for (int row = 0; row < tr->rows; row++)
+        update_row(tr, row);
+}
+
+/* Copies the sampled grid and fills the columns from the current one to the
+ * last with the state after the last event. */
+void rpt_slots_grid(const rc_slot_tracker *tr, rc_time end, rc_plot_slot_grid *grid)
+{
+    gsize cells = (gsize)tr->columns * (gsize)tr->rows;
+    grid->columns = tr->columns;
+    grid->rows = tr->rows;
+    grid->end = tr->end > 0 ? tr->end : end;
+    grid->owner = dup_bytes(tr->owner, sizeof(uint16_t) * cells);
+    grid->flags = dup_bytes(tr->flags, cells);
+    for (int c = tr->col; c < tr->columns; c++)
+        store_column(grid->owner, grid->flags, tr, c, tr->acc, c == tr->col);
+}
