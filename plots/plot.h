@@ -79,6 +79,7 @@ typedef struct {
 typedef struct {
     int columns, rows;
     rc_time end; /* the time at which the last column ends */
+    uint16_t *initial; /* per row: its owner at creation */
     uint16_t *owner;
     uint8_t *flags;
 } rc_plot_slot_grid;

@@ -244,8 +244,12 @@ void rc_plot_captions_layout(cairo_t *cr, const rc_plot_run *run, const rc_plot_
     for (int i = 0; i < run->band_count; i++) {
         const rc_plot_band *b = &run->bands[i];
         double x = rc_plot_x(m, b->t0) + 3;
-        caps->text[i] = rc_plot_fit_text(cr, b->caption ? b->caption : b->action,
-                                         MIN(300, m->x1 + 60 - x));
+        char *clean = g_strdup(b->caption ? b->caption : b->action);
+        for (char *p = clean; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = ' ';
+        caps->text[i] = rc_plot_fit_text(cr, clean, MIN(300, m->x1 + 60 - x));
+        g_free(clean);
         double w = rc_plot_text_width(cr, caps->text[i]);
         int r = 0;
         while (r < caps->rows && row_end[r] + 8 > x)

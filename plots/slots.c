@@ -98,26 +98,115 @@ static double cell_y(const sl_layout *sl, const rc_plot_slot_grid *g, int r)
     return sl->plot_top + SL_PLOT_H * r / g->rows;
 }
 
-/* Fills runs of equal owner along each row. */
+/* True when there are too many shards for one colour each to be read. */
+static gboolean many_shards(const sl_layout *sl)
+{
+    return sl->groups > SL_LEGEND_SHARDS;
+}
+
+/* The colour of a cell: its owner's colour, except in large clusters where
+ * rows still owned by their creation-time owner are light grey and only
+ * changes are coloured. */
+static rc_plot_rgb cell_color(const rc_plot_run *run, const sl_layout *sl, int row, uint16_t o)
+{
+    const rc_plot_slot_grid *g = run->slots;
+    if (!many_shards(sl) || !g->initial || o != g->initial[row] || o == RC_PLOT_NO_OWNER)
+        return owner_color(run, sl, o);
+    return (rc_plot_rgb){ 0.87, 0.87, 0.89 };
+}
+
+/* Paints the grid as an image of one pixel per cell, scaled to the plot
+ * area without smoothing (crisp in PNG, compact in SVG and PDF). */
 static void draw_cells(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl)
 {
     const rc_plot_slot_grid *g = run->slots;
+    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, g->columns, g->rows);
+    unsigned char *data = cairo_image_surface_get_data(img);
+    int stride = cairo_image_surface_get_stride(img);
     for (int r = 0; r < g->rows; r++) {
-        double y0 = cell_y(sl, g, r), y1 = cell_y(sl, g, r + 1);
+        uint32_t *row = (uint32_t *)(void *)(data + (gsize)r * (gsize)stride);
+        for (int c = 0; c < g->columns; c++) {
+            rc_plot_rgb col = cell_color(run, sl, r, g->owner[(gsize)c * g->rows + r]);
+            row[c] = (uint32_t)lround(col.r * 255) << 16 | (uint32_t)lround(col.g * 255) << 8 |
+                     (uint32_t)lround(col.b * 255);
+        }
+    }
+    cairo_surface_mark_dirty(img);
+    double x1 = cell_x(sl, g, run, g->columns);
+    cairo_save(cr);
+    cairo_rectangle(cr, SL_X0, sl->plot_top, x1 - SL_X0, SL_PLOT_H);
+    cairo_clip(cr);
+    cairo_translate(cr, SL_X0, sl->plot_top);
+    cairo_scale(cr, (x1 - SL_X0) / g->columns, SL_PLOT_H / g->rows);
+    cairo_set_source_surface(cr, img, 0, 0);
+    cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+    cairo_paint(cr);
+    cairo_restore(cr);
+    cairo_surface_destroy(img);
+}
+
+#define MAX_CHANGE_LABELS 40
+
+typedef struct {
+    double x, y;
+} label_pos;
+
+/* Names the new owner at the start of a changed run unless the label would
+ * crowd one already drawn; at most MAX_CHANGE_LABELS labels. */
+static void change_label(cairo_t *cr, const rc_plot_run *run, GArray *placed, uint16_t o,
+                         double x, double y)
+{
+    char label[RC_LABEL_MAX];
+    if (o == RC_PLOT_NO_OWNER || placed->len >= MAX_CHANGE_LABELS)
+        return;
+    for (guint i = 0; i < placed->len; i++) {
+        const label_pos *p = &g_array_index(placed, label_pos, i);
+        if (fabs(p->y - y) < 11 && fabs(p->x - x) < 50)
+            return;
+    }
+    label_pos p = { x, y };
+    g_array_append_val(placed, p);
+    cairo_save(cr);
+    rc_plot_font(cr, 9, TRUE);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    rc_plot_text(cr, x + 2, y - 3, rc_layout_label(run->layout, o, label), RC_PLOT_LEFT);
+    cairo_restore(cr);
+}
+
+/* In large clusters, redraws the runs of cells whose owner differs from the
+ * creation-time owner at least 3 units tall, so that a change to a handful
+ * of slots stays visible. */
+static void draw_changes(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl)
+{
+    const rc_plot_slot_grid *g = run->slots;
+    if (!many_shards(sl) || !g->initial)
+        return;
+    GArray *placed = g_array_new(FALSE, FALSE, sizeof(label_pos));
+    for (int r = 0; r < g->rows; r++) {
+        double yc = (cell_y(sl, g, r) + cell_y(sl, g, r + 1)) / 2;
+        double hh = MAX(cell_y(sl, g, r + 1) - cell_y(sl, g, r), 3.0);
         for (int c = 0; c < g->columns;) {
             uint16_t o = g->owner[(gsize)c * g->rows + r];
             int e = c + 1;
             while (e < g->columns && g->owner[(gsize)e * g->rows + r] == o)
                 e++;
-            double x0 = cell_x(sl, g, run, c), x1 = cell_x(sl, g, run, e);
-            if (x1 > x0) {
+            if (o != g->initial[r]) {
+                double x0 = cell_x(sl, g, run, c), x1 = cell_x(sl, g, run, e);
                 rc_plot_set_rgb(cr, owner_color(run, sl, o));
-                cairo_rectangle(cr, x0, y0, x1 - x0 + 0.3, y1 - y0 + 0.3);
+                cairo_rectangle(cr, x0, yc - hh / 2, MAX(x1 - x0, 1.5), hh);
                 cairo_fill(cr);
+                if (o == RC_PLOT_NO_OWNER) {
+                    cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+                    cairo_set_line_width(cr, 0.6);
+                    cairo_rectangle(cr, x0, yc - hh / 2, MAX(x1 - x0, 1.5), hh);
+                    cairo_stroke(cr);
+                }
+                change_label(cr, run, placed, o, x0, yc - hh / 2);
             }
             c = e;
         }
     }
+    g_array_free(placed, TRUE);
 }
 
 /* True when column c overlaps a reported split-brain interval. */
@@ -151,8 +240,9 @@ static gboolean flag_path(cairo_t *cr, const rc_plot_run *run, const sl_layout *
                    (!sb_only || column_in_split_brain(run, g, e)))
                 e++;
             double x0 = cell_x(sl, g, run, c), x1 = MAX(cell_x(sl, g, run, e), x0 + 1.5);
-            double y0 = cell_y(sl, g, r), y1 = MAX(cell_y(sl, g, r + 1), y0 + 1.5);
-            cairo_rectangle(cr, x0, y0, x1 - x0, y1 - y0);
+            double yc = (cell_y(sl, g, r) + cell_y(sl, g, r + 1)) / 2;
+            double hh = MAX(cell_y(sl, g, r + 1) - cell_y(sl, g, r), 4.0);
+            cairo_rectangle(cr, x0, yc - hh / 2, x1 - x0, hh);
             any = TRUE;
             c = e;
         }
@@ -208,7 +298,7 @@ static void draw_split_brain_strip(cairo_t *cr, const rc_plot_run *run, const sl
 /* The slot axis on the left: nice ticks from slot 0 (top) to 16383. */
 static void draw_slot_axis(cairo_t *cr, const sl_layout *sl)
 {
-    double step = rc_plot_nice_step(SL_SLOTS, 8);
+    double step = rc_plot_nice_step(SL_SLOTS, 10);
     char buf[32];
     cairo_save(cr);
     rc_plot_font(cr, 11, FALSE);
@@ -224,7 +314,11 @@ static void draw_slot_axis(cairo_t *cr, const sl_layout *sl)
     }
     rc_plot_text(cr, SL_X0 - 8, sl->plot_bottom, "16383", RC_PLOT_RIGHT);
     rc_plot_font(cr, 11, TRUE);
-    rc_plot_text(cr, SL_X0 - 8, sl->plot_top - 6, "slot", RC_PLOT_RIGHT);
+    cairo_save(cr);
+    cairo_translate(cr, 18, sl->plot_top + SL_PLOT_H / 2);
+    cairo_rotate(cr, -G_PI / 2);
+    rc_plot_text(cr, 0, 0, "slot", RC_PLOT_CENTER);
+    cairo_restore(cr);
     cairo_rectangle(cr, SL_X0 - 0.5, sl->plot_top - 0.5, SL_X1 - SL_X0 + 1, SL_PLOT_H + 1);
     cairo_set_source_rgba(cr, 0, 0, 0, 0.5);
     cairo_stroke(cr);
@@ -272,19 +366,33 @@ static void draw_legend(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl
                    rc_layout_label(l, node, label));
         rc_plot_legend_swatch(cr, x, y, rc_plot_shard_color(g, sl->groups), text);
     }
-    if (sl->groups > SL_LEGEND_SHARDS) {
-        g_snprintf(text, sizeof text, "one colour per shard (%d)", sl->groups);
-        rc_plot_legend_swatch(cr, x, y, rc_plot_shard_color(0, sl->groups), text);
+    if (many_shards(sl)) {
+        g_snprintf(text, sizeof text, "unchanged (%d shards)", sl->groups);
+        rc_plot_legend_swatch(cr, x, y, (rc_plot_rgb){ 0.87, 0.87, 0.89 }, text);
         y += 18;
+        rc_plot_legend_swatch(cr, x, y, rc_plot_shard_color(0, sl->groups),
+                              "new owner (hue of its shard)");
+        y += 18;
+        rc_plot_legend_swatch(cr, x, y, rc_plot_shade(rc_plot_shard_color(0, sl->groups), 0.62),
+                              "darker: a former replica");
+    } else {
+        rc_plot_legend_swatch(cr, x, y,
+                              rc_plot_shade(rc_plot_shard_color(0, sl->groups), 0.62),
+                              "darker: a former replica");
     }
-    rc_plot_legend_swatch(cr, x, y, rc_plot_shade(rc_plot_shard_color(0, sl->groups), 0.62),
-                          "darker: a former replica");
     y += 18;
     rc_plot_legend_swatch(cr, x, y, (rc_plot_rgb){ 1, 1, 1 }, "no owner");
     y += 26;
     y += hatch_swatch(cr, x, y, (rc_plot_rgb){ 0, 0, 0 }, FALSE, FALSE, "live views disagree");
     y += hatch_swatch(cr, x, y, C_TWO, FALSE, TRUE, "two nodes claim a slot");
-    hatch_swatch(cr, x, y, C_TWO, TRUE, TRUE, "\u2026 during split-brain");
+    y += hatch_swatch(cr, x, y, C_TWO, TRUE, TRUE, "\u2026 during split-brain");
+    if (run->slots) {
+        g_snprintf(text, sizeof text, "each row: %d slots; a slot", SL_SLOTS / run->slots->rows);
+        cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+        rc_plot_font(cr, 10, FALSE);
+        rc_plot_text(cr, x, y + 10, text, RC_PLOT_LEFT);
+        rc_plot_text(cr, x, y + 23, "with a new owner colours its row", RC_PLOT_LEFT);
+    }
     cairo_restore(cr);
 }
 
@@ -295,6 +403,7 @@ void rc_plot_slots_draw(cairo_t *cr, const rc_plot_run *run)
     rc_plot_title(cr, run, "slot owners", 16, 28);
     if (run->slots) {
         draw_cells(cr, run, sl);
+        draw_changes(cr, run, sl);
         hatch_cells(cr, run, sl, RC_PLOT_CELL_DISAGREE, FALSE, (rc_plot_rgb){ 0, 0, 0 }, 0.6,
                     FALSE);
         hatch_cells(cr, run, sl, RC_PLOT_CELL_TWO_CLAIMS, FALSE, C_TWO, 0.9, TRUE);

@@ -147,7 +147,7 @@ static void add_summary(tl_layout *tl, const rc_plot_run *run, const gboolean *s
 {
     int nodes[GROUP_MAX];
     lane ln = { -1, -1, TRUE, g_array_new(FALSE, FALSE, sizeof(int)), 0,
-                eventful ? "more shards with events" : "healthy shards", 0, SUMMARY_H };
+                eventful ? "with events, folded" : "quiet shards", 0, SUMMARY_H };
     for (int g = 0; g < tl->groups; g++) {
         if (shown[g] || (score_of_group[g] > 0) != eventful)
             continue;
@@ -370,6 +370,7 @@ static void fill_outline(cairo_t *cr, rc_plot_rgb fill, rc_plot_rgb line, double
 static void draw_symbol(cairo_t *cr, int kind, double x, double yc)
 {
     rc_plot_rgb black = { 0.1, 0.1, 0.1 };
+    cairo_new_path(cr);
     switch (kind) {
     case RC_PLOT_MARK_ELECTION:
         cairo_arc(cr, x, yc, 4.2, 0, 2 * G_PI);
@@ -488,7 +489,7 @@ static void draw_fraction(cairo_t *cr, const rc_plot_run *run, const tl_layout *
 static void draw_summary_lane(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl,
                               const lane *ln)
 {
-    char text[96];
+    char text[160];
     double x0 = tl->xmap.x0, w = tl->xmap.x1 - x0, top = ln->y + 3, h = ln->h - 6;
     cairo_save(cr);
     cairo_set_source_rgb(cr, 0.90, 0.91, 0.93);
@@ -504,8 +505,10 @@ static void draw_summary_lane(cairo_t *cr, const rc_plot_run *run, const tl_layo
     rc_plot_font(cr, 9, FALSE);
     g_snprintf(text, sizeof text, "%s", ln->what);
     rc_plot_text(cr, x0 - 8, ln->y + 28, text, RC_PLOT_RIGHT);
-    g_snprintf(text, sizeof text, "%u nodes: area = share in cluster_state fail",
-               ln->members->len);
+    g_snprintf(text, sizeof text, "%u nodes %s; red area = share of them in cluster_state fail",
+               ln->members->len,
+               ln->what[0] == 'q' ? "without PFAIL/FAIL majority, election or role change"
+                                  : "with events (not expanded: at most 60 lanes)");
     cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
     rc_plot_text(cr, x0 + 4, top + 10, text, RC_PLOT_LEFT);
     cairo_restore(cr);

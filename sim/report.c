@@ -323,6 +323,7 @@ static void plot_data_free(plot_data *pd)
 {
     g_array_free(pd->spans, TRUE);
     g_array_free(pd->bands, TRUE);
+    g_free(pd->grid.initial);
     g_free(pd->grid.owner);
     g_free(pd->grid.flags);
     g_free(pd->final_config);

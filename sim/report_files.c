@@ -41,7 +41,8 @@ static void csv_row(GString *o, const rc_report *r, const char *writer, const ch
 }
 
 /* Renders writes.csv from the workload's rows, or (without rows) from the
- * WRITE events, whose keys are unknown and which count as not applied. */
+ * WRITE events, whose keys are unknown and whose acknowledged writes are
+ * assumed applied (so none counts as lost). */
 GString *rpt_writes_csv(const rc_report *r, const rc_report_extras *x)
 {
     GString *o = g_string_new("writer,key,slot,t_sent,t_done,node,status,applied,lost\n");
@@ -57,7 +58,7 @@ GString *rpt_writes_csv(const rc_report *r, const rc_report_extras *x)
         const rpt_write *w = &g_array_index(r->writes, rpt_write, i);
         char writer[24];
         g_snprintf(writer, sizeof writer, "w%d", w->client + 1);
-        csv_row(o, r, writer, "", w->slot, w->t_sent, w->t_done, w->node, w->status, FALSE);
+        csv_row(o, r, writer, "", w->slot, w->t_sent, w->t_done, w->node, w->status, w->acked);
     }
     return o;
 }

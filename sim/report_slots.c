@@ -32,6 +32,7 @@ struct rc_slot_tracker {
     int *row_disagree;   /* per row: slots with more than one live binding */
     int *row_claims;     /* per row: slots claimed by two or more nodes */
     uint16_t *row_owner; /* per row: majority owner now */
+    uint16_t *row_initial; /* per row: majority owner at creation */
     uint8_t *acc;        /* per row: flags seen since the current column began */
     int col;             /* the current column */
     uint16_t *owner;     /* grid, columns * rows */
@@ -104,18 +105,26 @@ static uint16_t slot_majority(const rc_slot_tracker *tr, int slot)
     return best;
 }
 
-/* Recomputes a row's owner: the majority owner of most of its slots. */
+/* Recomputes a row's owner: the owner most of its slots have, where slots
+ * whose owner changed since the start count first, so that a change to a
+ * few slots of a row stays visible at the row's coarse resolution. */
 static void update_row(rc_slot_tracker *tr, int row)
 {
     uint16_t tops[RC_SLOTS / 16];
+    gboolean changed[RC_SLOTS / 16], any_changed = FALSE;
     int per = tr->per_row, best_count = 0;
     uint16_t best = RC_PLOT_NO_OWNER;
-    for (int i = 0; i < per; i++)
-        tops[i] = slot_majority(tr, row * per + i);
     for (int i = 0; i < per; i++) {
+        tops[i] = slot_majority(tr, row * per + i);
+        changed[i] = tops[i] != tr->initial[row * per + i];
+        any_changed |= changed[i];
+    }
+    for (int i = 0; i < per; i++) {
+        if (any_changed && !changed[i])
+            continue;
         int c = 0;
         for (int j = 0; j < per; j++)
-            c += tops[j] == tops[i];
+            c += tops[j] == tops[i] && (changed[j] || !any_changed);
         if (c > best_count) {
             best_count = c;
             best = tops[i];
@@ -160,6 +169,7 @@ rc_slot_tracker *rpt_slots_new(const rc_report *r, int columns, int rows)
     tr->acc = g_new0(uint8_t, rows);
     for (int row = 0; row < rows; row++)
         update_row(tr, row);
+    tr->row_initial = dup_bytes(tr->row_owner, sizeof(uint16_t) * (gsize)rows);
     tr->owner = g_new0(uint16_t, (gsize)columns * (gsize)rows);
     tr->flags = g_new0(uint8_t, (gsize)columns * (gsize)rows);
     return tr;
@@ -181,6 +191,7 @@ void rpt_slots_free(rc_slot_tracker *tr)
     g_free(tr->row_disagree);
     g_free(tr->row_claims);
     g_free(tr->row_owner);
+    g_free(tr->row_initial);
     g_free(tr->acc);
     g_free(tr->owner);
     g_free(tr->flags);
@@ -304,6 +315,7 @@ void rpt_slots_grid(const rc_slot_tracker *tr, rc_time end, rc_plot_slot_grid *g
     grid->columns = tr->columns;
     grid->rows = tr->rows;
     grid->end = tr->end > 0 ? tr->end : end;
+    grid->initial = dup_bytes(tr->row_initial, sizeof(uint16_t) * (gsize)tr->rows);
     grid->owner = dup_bytes(tr->owner, sizeof(uint16_t) * cells);
     grid->flags = dup_bytes(tr->flags, cells);
     for (int c = tr->col; c < tr->columns; c++)

@@ -15,6 +15,7 @@
 #include "rcsim/events.h"
 #include "rcsim/net.h"
 #include "rcsim/report.h"
+#include "rcsim/workload.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -44,6 +45,8 @@ typedef struct run {
     rc_net *net;
     rc_eventbus *bus;
     rc_cluster *cluster;
+    rc_workload *workload;
+    int **sides;
     rc_report *report;
     rc_rng *fault_rng;
     rc_rng *expect_rng;
@@ -535,6 +538,8 @@ static void observe(void *user, const rc_event *ev)
     run *r = user;
     if (ev->kind != RC_EV_LOG)
         r->dirty |= 1u << ev->kind;
+    if (ev->kind == RC_EV_WRITE && ev->flag)
+        r->ectx.acked++;
 }
 
 static void after_event(rc_engine *e, void *ctx)
@@ -691,6 +696,13 @@ static void run_loop(run *r, bool show_progress, gint64 wall0)
                 progress(r, rc_engine_now(r->engine), wall0);
         }
         rc_engine_run_until(r->engine, cp);
+        if (cp == r->scn->end && r->workload) {
+            /* Lost writes are known once the run is over. */
+            rc_workload_finish(r->workload);
+            r->ectx.lost = rc_workload_lost(r->workload);
+            r->dirty |= 1u << RC_EV_WRITE;
+            after_event(r->engine, r);
+        }
         checkpoint(r, cp);
     }
     if (show_progress && g_get_monotonic_time() - wall0 > 2000000)
@@ -702,10 +714,15 @@ static void run_free(run *r)
 {
     if (r->report)
         rc_report_free(r->report);
-    if (r->cluster)
-        rc_cluster_free(r->cluster);
     if (r->net)
         rc_net_free(r->net);
+    if (r->workload)
+        rc_workload_free(r->workload);
+    if (r->cluster)
+        rc_cluster_free(r->cluster);
+    for (int i = 0; r->sides && i < r->scn->n_workloads; i++)
+        g_free(r->sides[i]);
+    g_free(r->sides);
     rc_eventbus_free(r->bus);
     rc_engine_free(r->engine);
     rc_rng_free(r->fault_rng);
@@ -728,6 +745,30 @@ static void run_free(run *r)
     g_free(r->fail_total);
 }
 
+/* The writers of every `workload` line, after the cluster's nodes. */
+static void setup_workload(run *r)
+{
+    const rc_scenario *s = r->scn;
+    rc_writer_group *groups = g_new0(rc_writer_group, s->n_workloads);
+    r->sides = g_new0(int *, s->n_workloads);
+    rc_nodeset_ctx ctx = nodeset_ctx(r);
+    for (int i = 0; i < s->n_workloads; i++) {
+        const rc_workload_plan *p = &s->workloads[i];
+        groups[i] = (rc_writer_group){ p->writers, p->rate, NULL, 0, p->until, p->timeout };
+        if (p->side) {
+            r->sides[i] = g_new(int, r->n);
+            groups[i].side_count = rc_nodeset_eval(p->side, &ctx, r->sides[i]);
+            groups[i].side = r->sides[i];
+            if (groups[i].side_count <= 0)
+                groups[i].side = NULL;
+        }
+    }
+    r->workload = rc_workload_new(r->engine, r->net, r->cluster, r->bus, r->seed, r->n, groups,
+                                  s->n_workloads);
+    g_free(groups);
+    rc_workload_start(r->workload);
+}
+
 static void setup(run *r, const rc_scenario *s, const rc_run_options *o)
 {
     memset(r, 0, sizeof *r);
@@ -747,7 +788,7 @@ static void setup(run *r, const rc_scenario *s, const rc_run_options *o)
     r->fail_total = g_new0(rc_time, r->n);
     for (int x = 0; x < r->n; x++)
         r->fail_since[x] = -1;
-    r->net = rc_net_new(r->engine, r->n, r->seed);
+    r->net = rc_net_new(r->engine, r->n + s->writers_total, r->seed);
     rc_net_set_default_latency(r->net, s->network.latency);
     rc_net_set_default_loss(r->net, s->network.loss);
     rc_redis_config *cfg = node_configs(r);
@@ -767,6 +808,8 @@ static void setup(run *r, const rc_scenario *s, const rc_run_options *o)
     rc_engine_set_post_hook(r->engine, after_event, r);
     schedule_actions(r);
     rc_cluster_start(r->cluster);
+    if (s->n_workloads > 0)
+        setup_workload(r);
 }
 
 static rc_message_counts message_counts(const rc_cluster *c)
@@ -820,6 +863,14 @@ static bool write_outputs(run *r, const rc_run_options *o, double wall_s, GError
     ex.final_config_epoch = cfg;
     ex.final_master = master;
     ex.final_alive = alive;
+    if (r->workload) {
+        ex.workload = TRUE;
+        ex.writes_sent = rc_workload_sent(r->workload);
+        ex.writes_acked = rc_workload_acked(r->workload);
+        ex.writes_lost = rc_workload_lost(r->workload);
+        ex.writes_failed = rc_workload_failed(r->workload);
+        ex.writes = rc_workload_rows(r->workload, &ex.write_count);
+    }
     bool ok = rc_report_write(r->report, o->out_dir, &ex, o->formats, o->plots, error) &&
               write_snapshots(r, o->out_dir, error);
     g_free(cur);
@@ -868,6 +919,10 @@ bool rc_run_scenario(const rc_scenario *s, const rc_run_options *o, rc_run_resul
     res->promotions = rc_cluster_promotions(r.cluster);
     res->elections = rc_cluster_elections(r.cluster);
     res->split_brain_s = split_brain_seconds(&r);
+    if (r.workload) {
+        res->writes_acked = rc_workload_acked(r.workload);
+        res->writes_lost = rc_workload_lost(r.workload);
+    }
     res->story = g_strdup(r.story->str);
     res->nodes = r.n;
     res->state_fail_s = g_new(double, r.n);

@@ -25,7 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_TERMS 2000000          /* node-set and predicate nodes per file */
+#define MAX_TERMS 500000           /* node-set and predicate nodes per file */
+#define MAX_SET_TEXT 256           /* bytes of source text kept per node set */
 #define MAX_STORED_ERRORS 100000   /* errors kept for sorting; more are counted */
 #define MAX_DURATION_US 1000000000000000LL /* 10^9 s */
 #define DEFAULT_WORKLOAD_TIMEOUT RC_MS(150)
@@ -886,14 +887,26 @@ static rc_nodeset *ns_new(parser *p, rc_nodeset_kind kind, const token *t)
 }
 
 /* Finishes a node-set node: records its source text (from `first` to the last
- * consumed token), or frees it after a syntax error. */
+ * consumed token, cut to MAX_SET_TEXT bytes and "..." so that deeply nested
+ * sets do not copy the same text many times), or frees it after a syntax
+ * error. */
 static rc_nodeset *ns_done(parser *p, rc_nodeset *s, const token *first)
 {
     if (p->failed) {
         rc_nodeset_free(s);
         return NULL;
     }
-    s->text = span_text(p, first, previous(p));
+    const token *last = previous(p);
+    int n = last->off + last->len - first->off;
+    const char *src = p->st->text + first->off;
+    if (n <= MAX_SET_TEXT) {
+        s->text = g_strndup(src, (gsize)n);
+        return s;
+    }
+    n = MAX_SET_TEXT;
+    while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+        n--; /* do not cut a UTF-8 sequence */
+    s->text = g_strdup_printf("%.*s...", n, src);
     return s;
 }
 

@@ -1,7 +1,396 @@
-/* placeholder */
-#include <glib.h>
+/* Tests of the pictures: files produced in every format, sizes as laid out,
+ * and expected colours in known places (never byte comparisons of images).
+ * Set RCSIM_PLOT_OUT=<dir> to keep the pictures for viewing. */
+#include "report-story.h"
+
+#include "plots/plot.h"
+#include "plots/plot_internal.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+
+typedef struct {
+    int r, g, b;
+} rgb8;
+
+static const rgb8 MASTER = { 51, 107, 191 };
+static const rgb8 REPLICA = { 189, 204, 227 };
+
+/* The directory pictures go to: RCSIM_PLOT_OUT/<name> or a temporary one. */
+static char *out_dir(const char *name)
+{
+    const char *keep = g_getenv("RCSIM_PLOT_OUT");
+    if (keep && *keep)
+        return g_build_filename(keep, name, NULL);
+    return g_dir_make_tmp("rcsim-plots-XXXXXX", NULL);
+}
+
+static void remove_dir(const char *dir)
+{
+    if (g_getenv("RCSIM_PLOT_OUT") && *g_getenv("RCSIM_PLOT_OUT"))
+        return;
+    GDir *d = g_dir_open(dir, 0, NULL);
+    for (const char *e; d && (e = g_dir_read_name(d));) {
+        char *p = g_build_filename(dir, e, NULL);
+        if (g_file_test(p, G_FILE_TEST_IS_DIR))
+            remove_dir(p);
+        else
+            g_unlink(p);
+        g_free(p);
+    }
+    if (d)
+        g_dir_close(d);
+    g_rmdir(dir);
+}
+
+static cairo_surface_t *load_png(const char *dir, const char *name)
+{
+    char *path = g_build_filename(dir, name, NULL);
+    cairo_surface_t *s = cairo_image_surface_create_from_png(path);
+    g_assert_cmpint(cairo_surface_status(s), ==, CAIRO_STATUS_SUCCESS);
+    g_free(path);
+    return s;
+}
+
+static rgb8 pixel(cairo_surface_t *s, double x, double y)
+{
+    cairo_surface_flush(s);
+    int xi = (int)floor(x), yi = (int)floor(y);
+    g_assert_cmpint(xi, >=, 0);
+    g_assert_cmpint(yi, >=, 0);
+    g_assert_cmpint(xi, <, cairo_image_surface_get_width(s));
+    g_assert_cmpint(yi, <, cairo_image_surface_get_height(s));
+    const unsigned char *row = cairo_image_surface_get_data(s) +
+                               (gsize)yi * (gsize)cairo_image_surface_get_stride(s);
+    uint32_t v = ((const uint32_t *)(const void *)row)[xi];
+    return (rgb8){ (int)(v >> 16 & 255), (int)(v >> 8 & 255), (int)(v & 255) };
+}
+
+static gboolean near(rgb8 a, rgb8 b, int tol)
+{
+    return abs(a.r - b.r) <= tol && abs(a.g - b.g) <= tol && abs(a.b - b.b) <= tol;
+}
+
+static void assert_color(cairo_surface_t *s, double x, double y, rgb8 want, int tol)
+{
+    rgb8 got = pixel(s, x, y);
+    if (!near(got, want, tol))
+        g_error("pixel (%.0f, %.0f) is (%d,%d,%d), expected about (%d,%d,%d)", x, y, got.r,
+                got.g, got.b, want.r, want.g, want.b);
+}
+
+/* Fewer than `most` percent of the pixels have one colour: not blank. */
+static void assert_not_blank(cairo_surface_t *s)
+{
+    int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+    rgb8 first = pixel(s, 0, 0);
+    long same = 0;
+    for (int y = 0; y < h; y += 3)
+        for (int x = 0; x < w; x += 3)
+            same += near(pixel(s, x, y), first, 0);
+    g_assert_cmpfloat((double)same / ((w / 3 + 1) * (h / 3 + 1)), <, 0.9);
+}
+
+static void assert_file_starts(const char *dir, const char *name, const char *prefix)
+{
+    char *path = g_build_filename(dir, name, NULL), *text = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(path, &text, &len, NULL));
+    g_assert_cmpuint(len, >, 1000);
+    g_assert_true(g_str_has_prefix(text, prefix));
+    g_free(text);
+    g_free(path);
+}
+
+static rgb8 to8(rc_plot_rgb c)
+{
+    return (rgb8){ (int)lround(c.r * 255), (int)lround(c.g * 255), (int)lround(c.b * 255) };
+}
+
+/* ---- the 6-node story ---------------------------------------------------- */
+
+static const rc_time story_split[1][2] = { { S(33), S(35) } };
+
+static rc_report_extras story_extras(void)
+{
+    rc_report_extras x = rc_report_extras_init();
+    x.split_brain_intervals = story_split;
+    x.split_brain_count = 1;
+    return x;
+}
+
+/* Centre of the role bar of a node's lane at time t. */
+static void lane_point(const rc_plot_run *run, int node, double t, double dy, double *x,
+                       double *y)
+{
+    double top, bottom;
+    g_assert_true(rc_plot_timeline_lane(run, node, &top, &bottom));
+    *x = rc_plot_timeline_x(run, S(t));
+    *y = top + dy;
+}
+
+static void check_timeline(const rc_plot_run *run, const char *dir)
+{
+    double w, h, x, y;
+    cairo_surface_t *s = load_png(dir, "timeline.png");
+    rc_plot_timeline_size(run, &w, &h);
+    g_assert_cmpint(cairo_image_surface_get_width(s), ==, (int)ceil(w));
+    g_assert_cmpint(cairo_image_surface_get_height(s), ==, (int)ceil(h));
+    assert_not_blank(s);
+    lane_point(run, 0, 5, 13, &x, &y);
+    assert_color(s, x, y, MASTER, 8);          /* M1 a master before the kill */
+    lane_point(run, 3, 5, 13, &x, &y);
+    assert_color(s, x, y, REPLICA, 8);         /* R1 a replica */
+    lane_point(run, 3, 38, 13, &x, &y);
+    assert_color(s, x, y, MASTER, 8);          /* R1 promoted */
+    lane_point(run, 0, 38, 13, &x, &y);
+    assert_color(s, x, y, REPLICA, 8);         /* M1 demoted */
+    lane_point(run, 0, 28.5, 4.5, &x, &y);
+    assert_color(s, x, y, (rgb8){ 199, 20, 36 }, 24); /* FAIL by most (under the kill band) */
+    lane_point(run, 0, 25.7, 4.5, &x, &y);
+    assert_color(s, x, y, (rgb8){ 250, 168, 38 }, 24); /* PFAIL by most */
+    lane_point(run, 1, 26.8, 21, &x, &y);
+    assert_color(s, x, y, (rgb8){ 237, 56, 56 }, 24);  /* M2's own state fail */
+    cairo_surface_destroy(s);
+}
+
+static void check_slots(const rc_plot_run *run, const char *dir)
+{
+    double w, h, x, y;
+    cairo_surface_t *s = load_png(dir, "slots.png");
+    rc_plot_slots_size(run, &w, &h);
+    g_assert_cmpint(cairo_image_surface_get_width(s), ==, (int)ceil(w));
+    g_assert_cmpint(cairo_image_surface_get_height(s), ==, (int)ceil(h));
+    rc_plot_rgb shard0 = rc_plot_shard_color(0, 3), shard1 = rc_plot_shard_color(1, 3);
+    rc_plot_slots_point(run, S(5), 2000, &x, &y);
+    assert_color(s, x, y, to8(shard0), 6);
+    rc_plot_slots_point(run, S(39), 2000, &x, &y);
+    assert_color(s, x, y, to8(rc_plot_shade(shard0, 0.62)), 6); /* R1 owns M1's slots */
+    rc_plot_slots_point(run, S(39), 8000, &x, &y);
+    assert_color(s, x, y, to8(shard1), 6);
+    cairo_surface_destroy(s);
+}
+
+static void test_story_pictures(void)
+{
+    story st;
+    GError *error = NULL;
+    char *dir = out_dir("story");
+    rc_report_extras x = story_extras();
+    story_init(&st);
+    story_run(&st);
+    g_assert_true(rc_report_write(st.report, dir, &x, "png,svg,pdf", TRUE, &error));
+    g_assert_no_error(error);
+    rc_report_plots *plots = rc_report_plots_new(st.report, &x);
+    const rc_plot_run *run = rc_report_plots_run(plots);
+    check_timeline(run, dir);
+    check_slots(run, dir);
+    assert_file_starts(dir, "timeline.svg", "<?xml");
+    assert_file_starts(dir, "slots.svg", "<?xml");
+    assert_file_starts(dir, "timeline.pdf", "%PDF-1.5");
+    assert_file_starts(dir, "slots.pdf", "%PDF-1.5");
+    rc_report_plots_free(plots);
+    story_free(&st);
+    remove_dir(dir);
+    g_free(dir);
+}
+
+/* Drawing onto a recording surface works at the reported size (any cairo
+ * surface can be a target). */
+static void test_any_surface(void)
+{
+    story st;
+    story_init(&st);
+    story_run(&st);
+    rc_report_plots *plots = rc_report_plots_new(st.report, NULL);
+    const rc_plot_run *run = rc_report_plots_run(plots);
+    double w, h;
+    rc_plot_timeline_size(run, &w, &h);
+    cairo_surface_t *rec = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, NULL);
+    cairo_t *cr = cairo_create(rec);
+    rc_plot_timeline_draw(cr, run);
+    g_assert_cmpint(cairo_status(cr), ==, CAIRO_STATUS_SUCCESS);
+    double x0, y0, rw, rh;
+    cairo_recording_surface_ink_extents(rec, &x0, &y0, &rw, &rh);
+    g_assert_cmpfloat(x0 + rw, <=, w + 1);
+    g_assert_cmpfloat(y0 + rh, <=, h + 1);
+    g_assert_cmpfloat(rw, >, w * 0.8);
+    cairo_destroy(cr);
+    cairo_surface_destroy(rec);
+    rc_report_plots_free(plots);
+    story_free(&st);
+}
+
+static void test_nice_step(void)
+{
+    g_assert_cmpfloat(rc_plot_nice_step(60, 10), ==, 10);
+    g_assert_cmpfloat(rc_plot_nice_step(40, 17), ==, 5);
+    g_assert_cmpfloat(rc_plot_nice_step(1.5, 10), ==, 0.2);
+    g_assert_cmpfloat(rc_plot_nice_step(16384, 10), ==, 2000);
+    g_assert_cmpfloat(rc_plot_nice_step(3600, 12), ==, 500);
+}
+
+/* ---- a 2000-node run ----------------------------------------------------- */
+
+typedef struct {
+    story s; /* only bus, report, slots are used */
+    rc_layout *layout;
+    rc_node_info *nodes;
+    char **ranges;
+    int n;
+} big;
+
+static void big_init(big *b)
+{
+    int masters = 1000, *replicas = g_new(int, masters);
+    for (int i = 0; i < masters; i++)
+        replicas[i] = 1;
+    b->layout = rc_layout_new(masters, replicas, 0);
+    g_free(replicas);
+    b->n = b->layout->nodes;
+    b->nodes = g_new0(rc_node_info, b->n);
+    b->ranges = g_new0(char *, masters);
+    for (int i = 0; i < b->n; i++) {
+        rc_node_info *ni = &b->nodes[i];
+        g_snprintf(ni->id, sizeof ni->id, "%040x", i * 2654435761u);
+        ni->master = i < masters;
+        ni->master_of = i < masters ? -1 : i - masters;
+        if (i < masters) {
+            b->ranges[i] = g_strdup_printf("%d-%d", i * 16384 / masters,
+                                           (i + 1) * 16384 / masters - 1);
+            ni->slots = b->ranges[i];
+        }
+        ni->current_epoch = b->n;
+        ni->config_epoch = i + 1;
+    }
+    rc_run_info info = { .scenario = "big-2000.scn", .seed = 1, .end = S(60),
+                         .settings = "1000 masters \u00d7 1 replica, node-timeout 5000 ms",
+                         .layout = b->layout, .nodes = b->nodes };
+    memset(&b->s, 0, sizeof b->s);
+    b->s.bus = rc_eventbus_new();
+    b->s.report = rc_report_new(&info);
+    rc_eventbus_subscribe(b->s.bus, rc_report_observe, b->s.report);
+}
+
+/* Every other node flags `subject` PFAIL then (if fail_at >= 0) FAIL. */
+static void big_flag(big *b, int subject, rc_time pfail_at, rc_time fail_at)
+{
+    for (int o = 0; o < b->n; o++) {
+        if (o == subject)
+            continue;
+        rc_time jitter = (rc_time)((o * 7919) % 1000) * 1000;
+        story_emit(&b->s, pfail_at + jitter, RC_EV_PFAIL, o, subject, 0, 0, 0, false, NULL,
+                   NULL, NULL);
+        if (fail_at >= 0)
+            story_emit(&b->s, fail_at + jitter / 10, RC_EV_FAIL, o, subject, 0, 0, 0, false,
+                       "message", NULL, NULL);
+    }
+}
+
+/* Replica `r` of master `m` wins an election at t with config epoch e. */
+static void big_failover(big *b, int m, rc_time t, int64_t e, int skip_observer)
+{
+    int r = b->layout->first_replica[m], first = m * 16384 / 1000;
+    int last = (m + 1) * 16384 / 1000 - 1;
+    story_emit(&b->s, t - S(0.6), RC_EV_ELECTION_DELAY, r, -1, 600, 0, 0, false, NULL, NULL,
+               NULL);
+    story_emit(&b->s, t - S(0.1), RC_EV_ELECTION, r, -1, e, 0, 0, false, NULL, NULL, NULL);
+    for (int v = 0; v < 1000; v += 3)
+        if (v != m)
+            story_emit(&b->s, t - S(0.05), RC_EV_VOTE, v, r, e, 0, 0, true, NULL, NULL, NULL);
+    story_emit(&b->s, t, RC_EV_PROMOTED, r, m, e, last - first + 1, 0, false, NULL, NULL, NULL);
+    for (int o = 0; o < b->n; o++)
+        if (o != skip_observer)
+            story_owner(&b->s, t + (o % 100) * 1000, o, r, first, last, e);
+}
+
+static void big_run(big *b)
+{
+    static const int killed[] = { 9, 499, 776 };
+    story_fault(&b->s, S(5), "kill", 3, "at 5s kill {M10 M500 M777}", killed, 3, 0, NULL, NULL,
+                NULL);
+    for (int k = 0; k < 3; k++)
+        big_flag(b, killed[k], S(10), S(11.5));
+    for (int o = 0; o < b->n; o++)
+        story_emit(&b->s, S(11.6) + o * 100, RC_EV_STATE, o, -1, 0, 0, 0, false, NULL, NULL, NULL);
+    for (int k = 0; k < 3; k++)
+        big_failover(b, killed[k], S(12.5) + k * S(0.2), b->n + 1 + k, -1);
+    for (int o = 0; o < b->n; o++)
+        story_emit(&b->s, S(13.5) + o * 200, RC_EV_STATE, o, -1, 0, 0, 0, true, NULL, NULL, NULL);
+    story_emit(&b->s, S(20), RC_EV_NOTE, -1, -1, 4, 0, 0, false, "three failovers done", NULL, NULL);
+    static const int m10[] = { 9 }, m42[] = { 41 };
+    story_fault(&b->s, S(25), "restart", 5, "at 25s restart M10", m10, 1, 0, NULL, NULL, NULL);
+    story_emit(&b->s, S(25.3), RC_EV_ROLE, 9, b->layout->first_replica[9], 0, 0, 0, false,
+               "demoted", NULL, NULL);
+    story_fault(&b->s, S(40), "isolate", 6, "at 40s isolate M42", m42, 1, 0, NULL, NULL, NULL);
+    big_flag(b, 41, S(45), S(46));
+    big_failover(b, 41, S(47), b->n + 4, 41);
+    story_fault(&b->s, S(50), "heal", 7, "at 50s heal", NULL, 0, 0, NULL, NULL, NULL);
+    story_emit(&b->s, S(50.4), RC_EV_ROLE, 41, b->layout->first_replica[41], 0, 0, 0, false,
+               "demoted", NULL, NULL);
+    story_owner(&b->s, S(50.4), 41, b->layout->first_replica[41], 41 * 16384 / 1000,
+                42 * 16384 / 1000 - 1, b->n + 4);
+    for (int o = 0; o < b->n; o++)
+        if (o != 41)
+            story_emit(&b->s, S(51) + o * 100, RC_EV_FAIL_CLEAR, o, 41, 0, 0, 0, false,
+                       "reachable", NULL, NULL);
+    story_emit(&b->s, S(60), RC_EV_END, -1, -1, 0, 0, 0, false, NULL, NULL, NULL);
+}
+
+static void big_free(big *b)
+{
+    rc_report_free(b->s.report);
+    rc_eventbus_free(b->s.bus);
+    for (int i = 0; i < b->layout->masters; i++)
+        g_free(b->ranges[i]);
+    g_free(b->ranges);
+    g_free(b->nodes);
+    rc_layout_free(b->layout);
+}
+
+static void test_big_cluster(void)
+{
+    big b;
+    GError *error = NULL;
+    static const rc_time split[1][2] = { { S(47), S(50.4) } };
+    rc_report_extras x = rc_report_extras_init();
+    x.split_brain_intervals = split;
+    x.split_brain_count = 1;
+    big_init(&b);
+    big_run(&b);
+    char *dir = out_dir("big");
+    g_assert_true(rc_report_write(b.s.report, dir, &x, "png", TRUE, &error));
+    g_assert_no_error(error);
+    rc_report_plots *plots = rc_report_plots_new(b.s.report, &x);
+    const rc_plot_run *run = rc_report_plots_run(plots);
+    double w, h, top, bottom, px, py;
+    rc_plot_timeline_size(run, &w, &h);
+    g_assert_cmpfloat(h, <, 2000);
+    g_assert_true(rc_plot_timeline_lane(run, 9, &top, &bottom));    /* M10: failed over */
+    g_assert_true(rc_plot_timeline_lane(run, 1041, &top, &bottom)); /* R42 */
+    g_assert_false(rc_plot_timeline_lane(run, 199, &top, &bottom)); /* M200: healthy */
+    cairo_surface_t *s = load_png(dir, "timeline.png");
+    assert_not_blank(s);
+    lane_point(run, 9, 3, 13, &px, &py);
+    assert_color(s, px, py, MASTER, 8);
+    cairo_surface_destroy(s);
+    s = load_png(dir, "slots.png");
+    rc_plot_slots_point(run, S(30), 9 * 16384 / 1000 + 8, &px, &py);
+    rc_plot_rgb c = rc_plot_shade(rc_plot_shard_color(9, 1000), 0.62);
+    assert_color(s, px, py, to8(c), 10);
+    cairo_surface_destroy(s);
+    rc_report_plots_free(plots);
+    big_free(&b);
+    remove_dir(dir);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/plots/nice-step", test_nice_step);
+    g_test_add_func("/plots/story", test_story_pictures);
+    g_test_add_func("/plots/any-surface", test_any_surface);
+    g_test_add_func("/plots/big-cluster", test_big_cluster);
     return g_test_run();
 }

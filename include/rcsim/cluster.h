@@ -142,6 +142,29 @@ rc_reply rc_cluster_query(const rc_cluster *cluster, int node, int slot,
 bool rc_cluster_split_brain(const rc_cluster *cluster);
 bool rc_cluster_converged(const rc_cluster *cluster);
 
+/* ---- clients and data ------------------------------------------------ */
+
+/* Client traffic travels on net connections tagged RC_TAG_CLIENT; its
+ * messages start with the byte RC_MSGK_CLIENT. A node hands every client
+ * message it receives to `on_request` (the workload answers for the node) and
+ * the net's release of such messages to `release`. */
+#define RC_MSGK_CLIENT 3
+#define RC_TAG_CLIENT 3
+typedef void (*rc_client_request_fn)(void *ctx, int node, rc_conn conn, int from, void *msg);
+typedef void (*rc_unpause_fn)(void *ctx, int node);
+void rc_cluster_set_client_hooks(rc_cluster *cluster, rc_client_request_fn on_request,
+                                 void (*release)(void *ctx, void *msg),
+                                 rc_unpause_fn on_unpause, void *ctx);
+
+/* A master applies a write of `bytes` RESP bytes: it joins the master's
+ * dataset and replication stream and goes to its attached replicas. */
+void rc_cluster_apply_write(rc_cluster *cluster, int node, int32_t write_id, int64_t bytes);
+
+/* The writes in a node's dataset (its replication stream), in order. Returns
+ * the number of stream entries; entries that are not writes read -1. */
+int rc_cluster_stream_length(const rc_cluster *cluster, int node);
+int32_t rc_cluster_stream_write(const rc_cluster *cluster, int node, int index);
+
 /* Totals over the run: elections started and promotions. */
 uint64_t rc_cluster_elections(const rc_cluster *cluster);
 uint64_t rc_cluster_promotions(const rc_cluster *cluster);

@@ -120,7 +120,7 @@ struct rc_nodeset {
     rc_nodeset **members;    /* RC_NS_SET: members; RC_NS_RANDOM: members[0] */
     int n_members;
     int line, column;        /* where the expression starts */
-    char *text;              /* its source text, e.g. "{M1 M2 R3}" */
+    char *text;              /* its source text, e.g. "{M1 M2 R3}" (cut after 256 bytes) */
 };
 
 /* What an evaluation may look at. `is_master_now` answers for masters-now and

@@ -57,10 +57,13 @@ void cl_msg_unref(rc_cluster *c, bus_msg *m)
 void cl_msg_release(void *owner, void *msg)
 {
     rc_cluster *c = owner;
-    if (*(uint8_t *)msg == MSGK_BUS)
+    uint8_t kind = *(uint8_t *)msg;
+    if (kind == MSGK_BUS)
         cl_msg_unref(c, msg);
-    else
+    else if (kind == MSGK_REPL)
         cl_repl_release(c, msg);
+    else if (c->client_release)
+        c->client_release(c->client_ctx, msg);
 }
 
 /* Queues m on conn; counts it as sent (clusterSendMessage). */

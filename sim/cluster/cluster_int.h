@@ -91,7 +91,7 @@ enum {
 };
 
 /* Connection tags. */
-enum { TAG_BUS = 1, TAG_REPL = 2 };
+enum { TAG_BUS = 1, TAG_REPL = 2, TAG_CLIENT = RC_TAG_CLIENT };
 
 typedef int64_t mstime_t;
 
@@ -119,7 +119,7 @@ typedef struct {
     uint32_t pong_received_s;
 } gossip_entry;
 
-enum { MSGK_BUS = 1, MSGK_REPL = 2 };
+enum { MSGK_BUS = 1, MSGK_REPL = 2, MSGK_CLIENT = RC_MSGK_CLIENT };
 
 typedef struct bus_msg {
     uint8_t kind; /* MSGK_BUS */
@@ -151,6 +151,14 @@ enum {
     REPL_DATA,        /* master -> replica: stream bytes up to `offset` */
 };
 
+/* One entry of a node's replication stream: the offset after it and the
+ * write it carries (-1 for a replication PING). A node's dataset is the set of
+ * writes in its stream. */
+typedef struct {
+    int64_t offset;
+    int32_t write_id;
+} stream_entry;
+
 typedef struct repl_msg {
     uint8_t kind; /* MSGK_REPL */
     uint8_t type;
@@ -158,6 +166,8 @@ typedef struct repl_msg {
     uint64_t replid2;
     int64_t offset;
     int64_t second_offset;
+    int32_t write_id;      /* REPL_DATA */
+    GArray *snapshot;      /* REPL_FULLRESYNC: the master's stream (owned) */
     struct repl_msg *next_free;
 } repl_msg;
 
@@ -251,6 +261,7 @@ typedef struct node {
     int64_t last_repl_ping_loop;
     int attached_replicas;   /* replicas with a completed sync (master side) */
     GArray *replica_conns;   /* rc_conn of attached replicas (master side) */
+    GArray *stream;          /* stream_entry: my replication history (survives restarts: AOF) */
 
     /* Persisted nodes.conf image, taken when the node dies. */
     struct persisted *saved;
@@ -274,6 +285,12 @@ struct rc_cluster {
     int32_t reports_len, reports_cap, reports_free;
     bus_msg *msg_free;
     repl_msg *repl_free;
+
+    /* Clients (the workload): requests arrive at nodes as MSGK_CLIENT. */
+    rc_client_request_fn client_request;
+    void (*client_release)(void *ctx, void *msg);
+    rc_unpause_fn unpause;
+    void *client_ctx;
 
     /* Totals. */
     uint64_t elections;
@@ -358,6 +375,7 @@ void cl_repl_on_closed(node *me, rc_conn conn);
 void cl_repl_on_connected(node *me, rc_conn conn);
 void cl_repl_become_master(node *me);
 void cl_repl_release(rc_cluster *c, repl_msg *m);
+void cl_repl_propagate(node *me, int64_t bytes, int32_t write_id);
 int64_t cl_repl_processed_offset(const node *me);
 
 #endif

@@ -130,6 +130,8 @@ void cl_reset_manual_failover(node *me, const char *why)
     if (me->mf_slave >= 0) {
         me->write_pause_until = 0;
         cl_emit(me, RC_EV_MF_END, me->mf_slave, 0, 0, 0, false, why);
+        if (me->c->unpause)
+            me->c->unpause(me->c->client_ctx, me->id);
     }
     me->mf_end = 0;
     me->mf_can_start = false;

@@ -440,6 +440,7 @@ static void node_alloc_views(node *me, int n)
     me->link = g_new0(rc_conn, n);
     me->owner = g_new(uint16_t, SLOTS);
     me->replica_conns = g_array_new(FALSE, FALSE, sizeof(rc_conn));
+    me->stream = g_array_new(FALSE, FALSE, sizeof(stream_entry));
     for (int i = 0; i < n; i++) {
         me->slaveof[i] = -1;
         me->report_head[i] = -1;
@@ -465,6 +466,7 @@ static void node_free_views(node *me)
     g_free(me->link);
     g_free(me->owner);
     g_array_free(me->replica_conns, TRUE);
+    g_array_free(me->stream, TRUE);
 }
 
 static void make_node_id(node *me)
@@ -621,10 +623,13 @@ static void on_deliver(void *user, int self, rc_conn conn, int from, void *msg)
 {
     rc_cluster *c = user;
     node *me = &c->nodes[self];
-    if (*(uint8_t *)msg == MSGK_BUS)
+    uint8_t kind = *(uint8_t *)msg;
+    if (kind == MSGK_BUS)
         cl_on_bus_message(me, conn, from, msg);
-    else
+    else if (kind == MSGK_REPL)
         cl_repl_on_message(me, conn, from, msg);
+    else if (c->client_request)
+        c->client_request(c->client_ctx, self, conn, from, msg);
     cl_owner_flush(me);
     /* clusterBeforeSleep runs after every event-loop iteration. */
     if (me->todo)
@@ -669,6 +674,8 @@ static void on_closed(void *user, int self, rc_conn conn)
 {
     rc_cluster *c = user;
     node *me = &c->nodes[self];
+    if (rc_net_conn_tag(c->net, conn) == TAG_CLIENT)
+        return;
     if (rc_net_conn_tag(c->net, conn) == TAG_REPL) {
         cl_repl_on_closed(me, conn);
         return;
@@ -772,6 +779,16 @@ rc_redis_config *rc_cluster_config(rc_cluster *c, int x) { return &c->nodes[x].c
 uint64_t rc_cluster_elections(const rc_cluster *c) { return c->elections; }
 uint64_t rc_cluster_promotions(const rc_cluster *c) { return c->promotions; }
 bool rc_cluster_was_promoted(const rc_cluster *c, int x) { return c->promoted[x]; }
+
+void rc_cluster_set_client_hooks(rc_cluster *c, rc_client_request_fn on_request,
+                                 void (*release)(void *ctx, void *msg),
+                                 rc_unpause_fn on_unpause, void *ctx)
+{
+    c->client_request = on_request;
+    c->client_release = release;
+    c->unpause = on_unpause;
+    c->client_ctx = ctx;
+}
 
 void rc_cluster_message_totals(const rc_cluster *c, uint64_t out[RC_MSG_TYPES])
 {

@@ -25,11 +25,16 @@ static repl_msg *repl_msg_new(rc_cluster *c, int type)
     m->type = (uint8_t)type;
     m->replid = m->replid2 = 0;
     m->offset = m->second_offset = 0;
+    m->write_id = -1;
+    m->snapshot = NULL;
     return m;
 }
 
 void cl_repl_release(rc_cluster *c, repl_msg *m)
 {
+    if (m->snapshot)
+        g_array_free(m->snapshot, TRUE);
+    m->snapshot = NULL;
     m->next_free = c->repl_free;
     c->repl_free = m;
 }
@@ -115,15 +120,35 @@ void cl_repl_on_connected(node *me, rc_conn conn)
     repl_send(me, conn, m);
 }
 
-/* Master side of PSYNC: continue when my history contains the offset. */
+static void send_entry(node *me, rc_conn conn, const stream_entry *e)
+{
+    repl_msg *m = repl_msg_new(me->c, REPL_DATA);
+    m->offset = e->offset;
+    m->write_id = e->write_id;
+    repl_send(me, conn, m);
+}
+
+/* Master side of PSYNC: continue when my history contains the offset (and
+ * send the part of the stream the replica misses, from the backlog), else a
+ * full resynchronisation with a copy of my dataset. The backlog is assumed
+ * large enough to cover the gap (Redis's default is 1 MB). */
 static void serve_psync(node *me, rc_conn conn, const repl_msg *req)
 {
     bool partial = (req->replid == me->replid && req->offset <= me->offset) ||
                    (req->replid == me->replid2 && req->offset + 1 <= me->second_replid_offset);
     repl_msg *m = repl_msg_new(me->c, partial ? REPL_CONTINUE : REPL_FULLRESYNC);
     m->replid = me->replid;
-    m->offset = me->offset;
+    m->offset = partial ? req->offset : me->offset;
+    if (!partial)
+        m->snapshot = g_array_copy(me->stream);
     repl_send(me, conn, m);
+    if (partial) {
+        for (guint i = 0; i < me->stream->len; i++) {
+            const stream_entry *e = &g_array_index(me->stream, stream_entry, i);
+            if (e->offset > req->offset)
+                send_entry(me, conn, e);
+        }
+    }
     g_array_append_val(me->replica_conns, conn);
 }
 
@@ -131,7 +156,10 @@ static void serve_psync(node *me, rc_conn conn, const repl_msg *req)
 static void sync_done(node *me, const repl_msg *m)
 {
     if (m->type == REPL_FULLRESYNC) {
+        /* The old dataset is flushed: writes the master never had are gone. */
         me->offset = m->offset;
+        g_array_set_size(me->stream, 0);
+        g_array_append_vals(me->stream, m->snapshot->data, m->snapshot->len);
         cl_log(me, '*', "MASTER <-> REPLICA sync: Finished with success");
     } else {
         cl_log(me, '*', "Successful partial resynchronization with master.");
@@ -156,7 +184,11 @@ void cl_repl_on_message(node *me, rc_conn conn, int from, repl_msg *m)
         break;
     case REPL_DATA:
         if (conn == me->repl_conn && me->repl_connected) {
-            me->offset = m->offset;
+            if (m->offset > me->offset) {
+                stream_entry e = { m->offset, m->write_id };
+                g_array_append_val(me->stream, e);
+                me->offset = m->offset;
+            }
             me->repl_lastinteraction_s = cl_unixtime_s(me);
         }
         break;
@@ -183,16 +215,27 @@ void cl_repl_on_closed(node *me, rc_conn conn)
     }
 }
 
-/* Appends `bytes` to my replication stream and sends the new offset to every
- * attached replica. */
-static void propagate(node *me, int64_t bytes)
+/* Appends `bytes` (a write, or a PING with write_id -1) to my replication
+ * stream and sends it to every attached replica. */
+void cl_repl_propagate(node *me, int64_t bytes, int32_t write_id)
 {
     me->offset += bytes;
-    for (guint i = 0; i < me->replica_conns->len; i++) {
-        repl_msg *m = repl_msg_new(me->c, REPL_DATA);
-        m->offset = me->offset;
-        repl_send(me, g_array_index(me->replica_conns, rc_conn, i), m);
-    }
+    stream_entry e = { me->offset, write_id };
+    g_array_append_val(me->stream, e);
+    for (guint i = 0; i < me->replica_conns->len; i++)
+        send_entry(me, g_array_index(me->replica_conns, rc_conn, i), &e);
+}
+
+void rc_cluster_apply_write(rc_cluster *c, int x, int32_t write_id, int64_t bytes)
+{
+    cl_repl_propagate(&c->nodes[x], bytes, write_id);
+}
+
+int rc_cluster_stream_length(const rc_cluster *c, int x) { return (int)c->nodes[x].stream->len; }
+
+int32_t rc_cluster_stream_write(const rc_cluster *c, int x, int i)
+{
+    return g_array_index(c->nodes[x].stream, stream_entry, i).write_id;
 }
 
 /* replicationCron, once per second: master pings, replica timeouts and
@@ -205,7 +248,7 @@ void cl_repl_cron(node *me)
         period_s = 1;
     bool paused = me->mf_end != 0;
     if (me->replica_conns->len && loops % period_s == 0 && !paused)
-        propagate(me, REPL_PING_BYTES);
+        cl_repl_propagate(me, REPL_PING_BYTES, -1);
 
     if (me->repl_master < 0 || cl_is_master(me))
         return;

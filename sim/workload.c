@@ -1,0 +1,649 @@
+/* Cluster-aware writers and write accounting (see rcsim/workload.h). */
+#include "rcsim/workload.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#define NO_OWNER 0xFFFFu
+
+/* ====================================================================== */
+/* Key -> slot                                                            */
+/* ====================================================================== */
+
+static uint16_t crc_table[256];
+static gsize crc_table_ready;
+
+/* Builds the byte table of CRC-16/XMODEM from the bit-by-bit definition. */
+static void crc_table_init(void)
+{
+    if (!g_once_init_enter(&crc_table_ready))
+        return;
+    for (int b = 0; b < 256; b++) {
+        uint16_t crc = (uint16_t)(b << 8);
+        for (int i = 0; i < 8; i++)
+            crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+        crc_table[b] = crc;
+    }
+    g_once_init_leave(&crc_table_ready, 1);
+}
+
+uint16_t rc_crc16(const char *buf, size_t len)
+{
+    crc_table_init();
+    uint16_t crc = 0;
+    for (size_t i = 0; i < len; i++)
+        crc = (uint16_t)((crc << 8) ^ crc_table[((crc >> 8) ^ (uint8_t)buf[i]) & 0xff]);
+    return crc;
+}
+
+int rc_key_hash_slot(const char *key, size_t len)
+{
+    size_t open = 0;
+    while (open < len && key[open] != '{')
+        open++;
+    if (open < len) {
+        size_t close = open + 1;
+        while (close < len && key[close] != '}')
+            close++;
+        if (close < len && close > open + 1)
+            return rc_crc16(key + open + 1, close - open - 1) & 0x3FFF;
+    }
+    return rc_crc16(key, len) & 0x3FFF;
+}
+
+/* ====================================================================== */
+/* State                                                                  */
+/* ====================================================================== */
+
+enum { REQ_SET, REQ_SLOTS, REP_OK, REP_MOVED, REP_DOWN, REP_SLOTS };
+
+/* A client <-> node message (first byte RC_MSGK_CLIENT). */
+typedef struct client_msg {
+    uint8_t kind;
+    uint8_t type;
+    uint32_t req;      /* request number of the writer */
+    int32_t row;       /* REQ_SET: the write (its row index = its write id) */
+    int32_t slot;
+    int32_t moved_to;  /* REP_MOVED */
+    int64_t bytes;
+    uint16_t *map;     /* REP_SLOTS: owner per slot (owned) */
+    struct client_msg *next_free;
+} client_msg;
+
+typedef enum { ST_PENDING, ST_OK, ST_MOVED, ST_DOWN, ST_TIMEOUT, ST_REFUSED, ST_UNREACHABLE } status;
+
+static const char *const status_name[] = {
+    "timeout", "ok", "moved", "clusterdown", "timeout", "refused", "unreachable",
+};
+
+typedef struct {
+    int writer;
+    int64_t seq;
+    int slot;
+    rc_time t_sent, t_done;
+    int node;
+    status st;
+    bool applied;
+} row;
+
+typedef struct writer {
+    struct rc_workload *w;
+    int index;          /* 0-based: "w<index+1>" */
+    int ep;
+    rc_rng *rng;
+    const rc_writer_group *g;
+    uint16_t map[RC_CLUSTER_SLOTS];
+    rc_conn *conn;      /* per node */
+    int64_t seq;
+    rc_time period;
+    rc_time last_send;
+    /* The request in flight. */
+    uint32_t req;
+    int row;            /* -1: none */
+    int target;
+    bool redirected;
+    bool refreshing;
+    bool refresh_wanted;
+    rc_event_id timer;
+} writer;
+
+typedef struct {
+    int node;
+    rc_conn conn;
+    int from;
+    client_msg *msg;
+} held_request;
+
+struct rc_workload {
+    rc_engine *engine;
+    rc_net *net;
+    rc_cluster *cluster;
+    rc_eventbus *bus;
+    int nodes;
+    int first_ep;
+    writer *writers;
+    int n_writers;
+    rc_writer_group *groups;
+    GArray *rows;        /* row */
+    GArray *held;        /* held_request: writes paused by a manual failover */
+    client_msg *free_msgs;
+    uint64_t sent, acked, failed, lost;
+    rc_write_row *out_rows;
+    char **keys;
+    char **writer_names;
+};
+
+static client_msg *msg_new(rc_workload *w, int type)
+{
+    client_msg *m = w->free_msgs;
+    if (m)
+        w->free_msgs = m->next_free;
+    else
+        m = g_new0(client_msg, 1);
+    memset(m, 0, sizeof *m);
+    m->kind = RC_MSGK_CLIENT;
+    m->type = (uint8_t)type;
+    return m;
+}
+
+static void msg_release(void *ctx, void *p)
+{
+    rc_workload *w = ctx;
+    client_msg *m = p;
+    g_free(m->map);
+    m->map = NULL;
+    m->next_free = w->free_msgs;
+    w->free_msgs = m;
+}
+
+static row *row_at(rc_workload *w, int i) { return &g_array_index(w->rows, row, i); }
+
+/* ====================================================================== */
+/* The node side                                                          */
+/* ====================================================================== */
+
+static void reply(rc_workload *w, int node, rc_conn conn, const client_msg *req, int type,
+                  int moved_to)
+{
+    client_msg *m = msg_new(w, type);
+    m->req = req->req;
+    m->row = req->row;
+    m->slot = req->slot;
+    m->moved_to = moved_to;
+    rc_net_send(w->net, conn, node, m);
+}
+
+/* What `node` answers to SET (getNodeByQuery). A write held by a manual
+ * failover pause is kept until the pause ends. Returns false when held. */
+static bool serve_set(rc_workload *w, int node, rc_conn conn, int from, client_msg *m)
+{
+    int moved;
+    switch (rc_cluster_query(w->cluster, node, m->slot, true, &moved)) {
+    case RC_REPLY_OK:
+        rc_cluster_apply_write(w->cluster, node, m->row, m->bytes);
+        reply(w, node, conn, m, REP_OK, -1);
+        return true;
+    case RC_REPLY_MOVED:
+        reply(w, node, conn, m, REP_MOVED, moved);
+        return true;
+    case RC_REPLY_CLUSTERDOWN:
+        reply(w, node, conn, m, REP_DOWN, -1);
+        return true;
+    case RC_REPLY_PAUSED:
+        break;
+    }
+    client_msg *copy = msg_new(w, REQ_SET);
+    *copy = *m;
+    copy->next_free = NULL;
+    held_request h = { node, conn, from, copy };
+    g_array_append_val(w->held, h);
+    return false;
+}
+
+static void serve_slots(rc_workload *w, int node, rc_conn conn, const client_msg *m)
+{
+    client_msg *r = msg_new(w, REP_SLOTS);
+    r->req = m->req;
+    r->map = g_new(uint16_t, RC_CLUSTER_SLOTS);
+    for (int s = 0; s < RC_CLUSTER_SLOTS; s++) {
+        int o = rc_cluster_slot_owner(w->cluster, node, s);
+        r->map[s] = o < 0 ? NO_OWNER : (uint16_t)o;
+    }
+    rc_net_send(w->net, conn, node, r);
+}
+
+static void on_node_request(void *ctx, int node, rc_conn conn, int from, void *p)
+{
+    rc_workload *w = ctx;
+    client_msg *m = p;
+    if (m->type == REQ_SET)
+        serve_set(w, node, conn, from, m);
+    else if (m->type == REQ_SLOTS)
+        serve_slots(w, node, conn, m);
+}
+
+/* The master's write pause ended: serve the writes it held, in order. */
+static void on_unpause(void *ctx, int node)
+{
+    rc_workload *w = ctx;
+    GArray *still = g_array_new(FALSE, FALSE, sizeof(held_request));
+    GArray *all = w->held;
+    w->held = still;
+    for (guint i = 0; i < all->len; i++) {
+        held_request *h = &g_array_index(all, held_request, i);
+        if (h->node != node) {
+            g_array_append_val(w->held, *h);
+            continue;
+        }
+        /* Served, or held again as a fresh copy: either way this one goes. */
+        serve_set(w, h->node, h->conn, h->from, h->msg);
+        msg_release(w, h->msg);
+    }
+    g_array_free(all, TRUE);
+}
+
+/* ====================================================================== */
+/* The client side                                                        */
+/* ====================================================================== */
+
+static bool reachable(const writer *wr, int node)
+{
+    const rc_writer_group *g = wr->g;
+    if (!g->side || rc_engine_now(wr->w->engine) >= g->until)
+        return true;
+    for (int i = 0; i < g->side_count; i++)
+        if (g->side[i] == node)
+            return true;
+    return false;
+}
+
+static int random_reachable(writer *wr)
+{
+    const rc_writer_group *g = wr->g;
+    if (!g->side || rc_engine_now(wr->w->engine) >= g->until)
+        return (int)rc_rng_below(wr->rng, (uint32_t)wr->w->nodes);
+    return g->side[rc_rng_below(wr->rng, (uint32_t)g->side_count)];
+}
+
+static void schedule_next(writer *wr);
+static void send_current(writer *wr);
+
+/* Sends m to `node` on the writer's connection, opening it if needed.
+ * Returns false when the connection is refused at once. */
+static bool client_send(writer *wr, int node, client_msg *m)
+{
+    rc_workload *w = wr->w;
+    rc_conn c = wr->conn[node];
+    rc_conn_state st = rc_net_conn_state(w->net, c);
+    if (st != RC_CONN_CONNECTING && st != RC_CONN_CONNECTED) {
+        rc_connect_result res;
+        c = rc_net_connect(w->net, wr->ep, node, RC_TAG_CLIENT, &res);
+        wr->conn[node] = c;
+        if (!c) {
+            msg_release(w, m);
+            return false;
+        }
+    }
+    return rc_net_send(w->net, c, wr->ep, m);
+}
+
+static void emit_write(writer *wr, const row *r)
+{
+    rc_event ev = { .t = rc_engine_now(wr->w->engine), .kind = RC_EV_WRITE, .node = -1,
+                    .about = r->node, .i1 = r->slot, .i2 = r->t_sent, .i3 = r->t_done,
+                    .flag = r->st == ST_OK, .str = status_name[r->st] };
+    rc_eventbus_emit(wr->w->bus, &ev);
+}
+
+/* Ends the current write with status `st` and moves on. */
+static void complete(writer *wr, status st)
+{
+    rc_workload *w = wr->w;
+    row *r = row_at(w, wr->row);
+    r->st = st;
+    r->t_done = rc_engine_now(w->engine);
+    if (st == ST_OK)
+        w->acked++;
+    else
+        w->failed++;
+    if (wr->timer)
+        rc_engine_cancel(w->engine, wr->timer);
+    wr->timer = 0;
+    wr->row = -1;
+    wr->req++;
+    emit_write(wr, r);
+    if (st != ST_OK || wr->redirected)
+        wr->refresh_wanted = true;
+    schedule_next(wr);
+}
+
+static void on_timeout(rc_engine *e, void *ctx, uint64_t req)
+{
+    writer *wr = ctx;
+    wr->timer = 0;
+    if (req != wr->req)
+        return;
+    if (wr->refreshing) {
+        wr->refreshing = false;
+        wr->req++;
+        schedule_next(wr);
+        return;
+    }
+    if (wr->row >= 0)
+        complete(wr, ST_TIMEOUT);
+}
+
+static void arm_timer(writer *wr)
+{
+    if (wr->timer)
+        rc_engine_cancel(wr->w->engine, wr->timer);
+    wr->timer = rc_engine_after(wr->w->engine, wr->g->timeout, on_timeout, wr, wr->req);
+}
+
+/* The map refresh: one CLUSTER SLOTS round trip to a reachable node. */
+static void refresh_map(writer *wr)
+{
+    wr->refresh_wanted = false;
+    wr->refreshing = true;
+    client_msg *m = msg_new(wr->w, REQ_SLOTS);
+    m->req = wr->req;
+    if (!client_send(wr, random_reachable(wr), m)) {
+        wr->refreshing = false;
+        wr->req++;
+        schedule_next(wr);
+        return;
+    }
+    arm_timer(wr);
+}
+
+static int64_t set_bytes(const char *key)
+{
+    /* *3 $3 SET $<klen> key $1 x, in RESP. */
+    size_t klen = strlen(key);
+    char digits[24];
+    int kd = snprintf(digits, sizeof digits, "%zu", klen);
+    return (int64_t)(4 + 4 + 5 + (1 + kd + 2) + (klen + 2) + 4 + 3);
+}
+
+static void send_current(writer *wr)
+{
+    rc_workload *w = wr->w;
+    row *r = row_at(w, wr->row);
+    client_msg *m = msg_new(w, REQ_SET);
+    m->req = wr->req;
+    m->row = wr->row;
+    m->slot = r->slot;
+    m->bytes = set_bytes(w->keys[wr->row]);
+    r->node = wr->target;
+    if (!client_send(wr, wr->target, m)) {
+        complete(wr, ST_REFUSED);
+        return;
+    }
+    arm_timer(wr);
+}
+
+static void start_write(rc_engine *e, void *ctx, uint64_t arg)
+{
+    writer *wr = ctx;
+    rc_workload *w = wr->w;
+    if (wr->refresh_wanted) {
+        refresh_map(wr);
+        return;
+    }
+    row r = { wr->index, ++wr->seq, 0, rc_engine_now(e), -1, -1, ST_PENDING, false };
+    char *key = g_strdup_printf("w%d:%lld", wr->index + 1, (long long)r.seq);
+    r.slot = rc_key_hash_slot(key, strlen(key));
+    g_array_append_val(w->rows, r);
+    w->keys = g_renew(char *, w->keys, w->rows->len);
+    w->keys[w->rows->len - 1] = key;
+    w->sent++;
+    wr->row = (int)w->rows->len - 1;
+    wr->last_send = r.t_sent;
+    wr->redirected = false;
+    int owner = wr->map[r.slot] == NO_OWNER ? -1 : wr->map[r.slot];
+    wr->target = owner >= 0 && reachable(wr, owner) ? owner : random_reachable(wr);
+    send_current(wr);
+}
+
+/* Next write at the later of the previous send + 1/rate and now. */
+static void schedule_next(writer *wr)
+{
+    rc_time now = rc_engine_now(wr->w->engine);
+    rc_time at = wr->last_send + wr->period;
+    if (wr->refresh_wanted || at < now)
+        at = now;
+    rc_engine_schedule(wr->w->engine, at, start_write, wr, 0);
+}
+
+static void on_reply(writer *wr, client_msg *m)
+{
+    if (m->req != wr->req)
+        return; /* the answer to a request that already timed out */
+    if (m->type == REP_SLOTS) {
+        memcpy(wr->map, m->map, sizeof wr->map);
+        wr->refreshing = false;
+        wr->req++;
+        if (wr->timer)
+            rc_engine_cancel(wr->w->engine, wr->timer);
+        wr->timer = 0;
+        schedule_next(wr);
+        return;
+    }
+    if (wr->row < 0)
+        return;
+    if (m->type == REP_OK) {
+        complete(wr, ST_OK);
+    } else if (m->type == REP_DOWN) {
+        complete(wr, ST_DOWN);
+    } else if (wr->redirected) {
+        complete(wr, ST_MOVED);
+    } else if (!reachable(wr, m->moved_to)) {
+        complete(wr, ST_UNREACHABLE);
+    } else {
+        wr->redirected = true;
+        wr->target = m->moved_to;
+        wr->req++;
+        send_current(wr);
+    }
+}
+
+static void client_deliver(void *user, int self, rc_conn conn, int from, void *msg)
+{
+    rc_workload *w = user;
+    on_reply(&w->writers[self - w->first_ep], msg);
+}
+
+/* A connection failed or was reset: the request on it fails (refused). */
+static void client_conn_lost(rc_workload *w, int self, rc_conn conn)
+{
+    writer *wr = &w->writers[self - w->first_ep];
+    int node = rc_net_conn_acceptor(w->net, conn);
+    if (node >= 0 && wr->conn[node] == conn)
+        wr->conn[node] = 0;
+    if (wr->refreshing) {
+        wr->refreshing = false;
+        wr->req++;
+        if (wr->timer)
+            rc_engine_cancel(w->engine, wr->timer);
+        wr->timer = 0;
+        schedule_next(wr);
+    } else if (wr->row >= 0 && wr->target == node) {
+        complete(wr, ST_REFUSED);
+    }
+}
+
+static void client_failed(void *user, int self, rc_conn conn, rc_connect_result why)
+{
+    client_conn_lost(user, self, conn);
+}
+
+static void client_closed(void *user, int self, rc_conn conn)
+{
+    client_conn_lost(user, self, conn);
+}
+
+static const rc_net_handlers client_handlers = {
+    .deliver = client_deliver,
+    .connect_failed = client_failed,
+    .closed = client_closed,
+};
+
+/* ====================================================================== */
+/* Life cycle and accounting                                              */
+/* ====================================================================== */
+
+rc_workload *rc_workload_new(rc_engine *engine, rc_net *net, rc_cluster *cluster,
+                             rc_eventbus *bus, uint64_t seed, int first_endpoint,
+                             const rc_writer_group *groups, int n_groups)
+{
+    rc_workload *w = g_new0(rc_workload, 1);
+    w->engine = engine;
+    w->net = net;
+    w->cluster = cluster;
+    w->bus = bus;
+    w->nodes = rc_cluster_size(cluster);
+    w->first_ep = first_endpoint;
+    w->rows = g_array_new(FALSE, FALSE, sizeof(row));
+    w->held = g_array_new(FALSE, FALSE, sizeof(held_request));
+    w->groups = g_memdup2(groups, sizeof(rc_writer_group) * (size_t)n_groups);
+    for (int g = 0; g < n_groups; g++)
+        w->n_writers += groups[g].writers;
+    w->writers = g_new0(writer, w->n_writers ? w->n_writers : 1);
+    w->writer_names = g_new0(char *, w->n_writers + 1);
+    int k = 0;
+    for (int g = 0; g < n_groups; g++) {
+        for (int i = 0; i < groups[g].writers; i++, k++) {
+            writer *wr = &w->writers[k];
+            wr->w = w;
+            wr->index = k;
+            wr->ep = first_endpoint + k;
+            wr->g = &w->groups[g];
+            wr->rng = rc_rng_new(seed, RC_STREAM_CLIENT_BASE + (uint64_t)k);
+            wr->conn = g_new0(rc_conn, w->nodes);
+            wr->period = (rc_time)(1e6 / groups[g].rate);
+            if (wr->period < 1)
+                wr->period = 1;
+            wr->row = -1;
+            w->writer_names[k] = g_strdup_printf("w%d", k + 1);
+            rc_net_set_handlers(net, wr->ep, &client_handlers, w);
+        }
+    }
+    rc_cluster_set_client_hooks(cluster, on_node_request, msg_release, on_unpause, w);
+    return w;
+}
+
+void rc_workload_start(rc_workload *w)
+{
+    for (int k = 0; k < w->n_writers; k++) {
+        writer *wr = &w->writers[k];
+        /* The map a client starts with: the cluster as created. */
+        for (int s = 0; s < RC_CLUSTER_SLOTS; s++) {
+            int o = rc_cluster_slot_owner(w->cluster, 0, s);
+            wr->map[s] = o < 0 ? NO_OWNER : (uint16_t)o;
+        }
+        rc_time phase = (rc_time)(rc_rng_uniform(wr->rng) * (double)wr->period);
+        wr->last_send = phase - wr->period;
+        rc_engine_schedule(w->engine, phase, start_write, wr, 0);
+    }
+}
+
+/* The owner of every slot as most live nodes see it (ties: lowest id). */
+static void consensus_owners(rc_workload *w, int *owner)
+{
+    int *votes = g_new0(int, w->nodes + 1);
+    for (int s = 0; s < RC_CLUSTER_SLOTS; s++) {
+        memset(votes, 0, sizeof(int) * (size_t)(w->nodes + 1));
+        for (int x = 0; x < w->nodes; x++)
+            if (rc_cluster_alive(w->cluster, x))
+                votes[rc_cluster_slot_owner(w->cluster, x, s) + 1]++;
+        int best = 0;
+        for (int o = 1; o <= w->nodes; o++)
+            if (votes[o] > votes[best])
+                best = o;
+        owner[s] = best - 1;
+    }
+    g_free(votes);
+}
+
+void rc_workload_finish(rc_workload *w)
+{
+    int *owner = g_new(int, RC_CLUSTER_SLOTS);
+    consensus_owners(w, owner);
+    guint n = w->rows->len;
+    /* present[node] = bitmap of writes in that node's dataset, built lazily. */
+    uint8_t **present = g_new0(uint8_t *, w->nodes);
+    w->lost = 0;
+    for (guint i = 0; i < n; i++) {
+        row *r = row_at(w, (int)i);
+        int o = owner[r->slot];
+        r->applied = false;
+        if (o >= 0) {
+            if (!present[o]) {
+                present[o] = g_new0(uint8_t, n + 1);
+                int len = rc_cluster_stream_length(w->cluster, o);
+                for (int j = 0; j < len; j++) {
+                    int32_t id = rc_cluster_stream_write(w->cluster, o, j);
+                    if (id >= 0 && (guint)id < n)
+                        present[o][id] = 1;
+                }
+            }
+            r->applied = present[o][i];
+        }
+        if (r->st == ST_OK && !r->applied)
+            w->lost++;
+    }
+    for (int x = 0; x < w->nodes; x++)
+        g_free(present[x]);
+    g_free(present);
+    g_free(owner);
+}
+
+uint64_t rc_workload_sent(const rc_workload *w) { return w->sent; }
+uint64_t rc_workload_acked(const rc_workload *w) { return w->acked; }
+uint64_t rc_workload_failed(const rc_workload *w) { return w->failed; }
+uint64_t rc_workload_lost(const rc_workload *w) { return w->lost; }
+
+const rc_write_row *rc_workload_rows(const rc_workload *w, int *count)
+{
+    guint n = w->rows->len;
+    g_free(w->out_rows);
+    rc_write_row *out = g_new0(rc_write_row, n ? n : 1);
+    for (guint i = 0; i < n; i++) {
+        const row *r = &g_array_index(w->rows, row, i);
+        out[i] = (rc_write_row){ w->writer_names[r->writer], w->keys[i], r->slot, r->t_sent,
+                                 r->st == ST_PENDING ? -1 : r->t_done, r->node,
+                                 status_name[r->st], r->applied };
+    }
+    ((rc_workload *)w)->out_rows = out;
+    *count = (int)n;
+    return out;
+}
+
+void rc_workload_free(rc_workload *w)
+{
+    if (!w)
+        return;
+    for (int k = 0; k < w->n_writers; k++) {
+        rc_rng_free(w->writers[k].rng);
+        g_free(w->writers[k].conn);
+        g_free(w->writer_names[k]);
+    }
+    for (guint i = 0; i < w->held->len; i++)
+        g_free(g_array_index(w->held, held_request, i).msg);
+    for (guint i = 0; i < w->rows->len; i++)
+        g_free(w->keys[i]);
+    while (w->free_msgs) {
+        client_msg *m = w->free_msgs;
+        w->free_msgs = m->next_free;
+        g_free(m);
+    }
+    g_free(w->keys);
+    g_free(w->writer_names);
+    g_free(w->writers);
+    g_free(w->groups);
+    g_free(w->out_rows);
+    g_array_free(w->rows, TRUE);
+    g_array_free(w->held, TRUE);
+    g_free(w);
+}
