@@ -250,19 +250,23 @@ static gboolean flag_path(cairo_t *cr, const rc_plot_run *run, const sl_layout *
     return any;
 }
 
-/* Hatches the cells with `bit` over the whole plot area, clipped to them. */
+/* Hatches the cells with `bit`, clipped to those cells: lines only (so the
+ * owner's colour stays readable between them) unless `tint` > 0. */
 static void hatch_cells(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl, unsigned bit,
-                        gboolean sb_only, rc_plot_rgb c, double alpha, gboolean rising)
+                        gboolean sb_only, rc_plot_rgb c, double alpha, gboolean rising,
+                        double tint)
 {
     cairo_save(cr);
     cairo_new_path(cr);
     if (flag_path(cr, run, sl, bit, sb_only)) {
         cairo_clip(cr);
-        rc_plot_set_rgba(cr, c, alpha * 0.25);
-        cairo_paint(cr);
+        if (tint > 0) {
+            rc_plot_set_rgba(cr, c, tint);
+            cairo_paint(cr);
+        }
         rc_plot_set_rgba(cr, c, alpha);
-        cairo_set_line_width(cr, 1.2);
-        rc_plot_hatch(cr, SL_X0, sl->plot_top, SL_X1 - SL_X0, SL_PLOT_H, 5, rising);
+        cairo_set_line_width(cr, 1.3);
+        rc_plot_hatch(cr, SL_X0, sl->plot_top, SL_X1 - SL_X0, SL_PLOT_H, 7, rising);
     }
     cairo_new_path(cr);
     cairo_restore(cr);
@@ -333,6 +337,11 @@ static double hatch_swatch(cairo_t *cr, double x, double y, rc_plot_rgb c, gbool
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_rectangle(cr, x, y - 9, 14, 10);
     cairo_fill(cr);
+    if (cross) {
+        rc_plot_set_rgba(cr, c, 0.45);
+        cairo_rectangle(cr, x, y - 9, 14, 10);
+        cairo_fill(cr);
+    }
     rc_plot_set_rgb(cr, c);
     cairo_set_line_width(cr, 1);
     rc_plot_hatch(cr, x, y - 9, 14, 10, 4, rising);
@@ -404,11 +413,11 @@ void rc_plot_slots_draw(cairo_t *cr, const rc_plot_run *run)
     if (run->slots) {
         draw_cells(cr, run, sl);
         draw_changes(cr, run, sl);
-        hatch_cells(cr, run, sl, RC_PLOT_CELL_DISAGREE, FALSE, (rc_plot_rgb){ 0, 0, 0 }, 0.6,
-                    FALSE);
-        hatch_cells(cr, run, sl, RC_PLOT_CELL_TWO_CLAIMS, FALSE, C_TWO, 0.9, TRUE);
+        hatch_cells(cr, run, sl, RC_PLOT_CELL_DISAGREE, FALSE, (rc_plot_rgb){ 0, 0, 0 }, 0.55,
+                    FALSE, 0);
         if (has_split_brain(run))
-            hatch_cells(cr, run, sl, RC_PLOT_CELL_TWO_CLAIMS, TRUE, C_TWO, 0.9, FALSE);
+            hatch_cells(cr, run, sl, RC_PLOT_CELL_TWO_CLAIMS, TRUE, C_TWO, 1.0, FALSE, 0.45);
+        hatch_cells(cr, run, sl, RC_PLOT_CELL_TWO_CLAIMS, FALSE, C_TWO, 0.9, TRUE, 0);
     }
     rc_plot_bands_draw(cr, run, &sl->xmap, sl->sb_top, sl->plot_bottom);
     rc_plot_captions_draw(cr, run, &sl->xmap, &sl->caps, sl->caps_top, sl->sb_top);
