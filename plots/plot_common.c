@@ -9,11 +9,13 @@
 
 #define REPORT_PLOT_ERROR (g_quark_from_static_string("rc-plot-error"))
 
+/* Sets an opaque source colour. */
 void rc_plot_set_rgb(cairo_t *cr, rc_plot_rgb c)
 {
     cairo_set_source_rgb(cr, c.r, c.g, c.b);
 }
 
+/* Sets a translucent source colour. */
 void rc_plot_set_rgba(cairo_t *cr, rc_plot_rgb c, double alpha)
 {
     cairo_set_source_rgba(cr, c.r, c.g, c.b, alpha);
@@ -71,6 +73,7 @@ void rc_plot_font(cairo_t *cr, double size, gboolean bold)
     cairo_set_font_size(cr, size);
 }
 
+/* The advance of `text` in the current font. */
 double rc_plot_text_width(cairo_t *cr, const char *text)
 {
     cairo_text_extents_t e;
@@ -113,6 +116,7 @@ cairo_t *rc_plot_scratch(void)
     return cr;
 }
 
+/* Frees a context made by rc_plot_scratch(). */
 void rc_plot_scratch_free(cairo_t *cr)
 {
     cairo_destroy(cr);
@@ -224,6 +228,7 @@ rc_plot_rgb rc_plot_band_color(const char *a)
     return (rc_plot_rgb){ 0.4, 0.4, 0.4 };
 }
 
+/* True when a band is an instantaneous action (drawn as a line). */
 gboolean rc_plot_band_is_instant(const rc_plot_band *b)
 {
     return b->t1 <= b->t0;
@@ -263,6 +268,7 @@ void rc_plot_captions_layout(cairo_t *cr, const rc_plot_run *run, const rc_plot_
     cairo_restore(cr);
 }
 
+/* Frees the caption texts and rows. */
 void rc_plot_captions_free(rc_plot_captions *caps)
 {
     for (int i = 0; i < caps->count; i++)
@@ -412,6 +418,7 @@ static cairo_surface_t *vector_surface(const char *format, const char *path, dou
     return s;
 }
 
+/* Renders a chart into a PNG, SVG or PDF file (see plots/plot.h). */
 gboolean rc_plot_write(const rc_plot_run *run, rc_plot_chart chart, const char *format,
                        const char *path, GError **error)
 {

@@ -23,11 +23,13 @@ typedef struct {
     int groups;
 } sl_layout;
 
+/* True when split-brain intervals were supplied. */
 static gboolean has_split_brain(const rc_plot_run *run)
 {
     return run->split_brain && run->split_brain_count > 0;
 }
 
+/* Lays the slots chart out (captions, strip, plot area); free with sl_free(). */
 static sl_layout *sl_new(const rc_plot_run *run)
 {
     sl_layout *sl = g_new0(sl_layout, 1);
@@ -44,12 +46,14 @@ static sl_layout *sl_new(const rc_plot_run *run)
     return sl;
 }
 
+/* Frees a layout made by sl_new(). */
 static void sl_free(sl_layout *sl)
 {
     rc_plot_captions_free(&sl->caps);
     g_free(sl);
 }
 
+/* The slots chart's natural size (see plots/plot.h). */
 void rc_plot_slots_size(const rc_plot_run *run, double *width, double *height)
 {
     sl_layout *sl = sl_new(run);
@@ -58,6 +62,7 @@ void rc_plot_slots_size(const rc_plot_run *run, double *width, double *height)
     sl_free(sl);
 }
 
+/* The centre of a slot's cell at time t (see plots/plot.h). */
 void rc_plot_slots_point(const rc_plot_run *run, rc_time t, int slot, double *x, double *y)
 {
     sl_layout *sl = sl_new(run);
@@ -93,6 +98,7 @@ static double cell_x(const sl_layout *sl, const rc_plot_slot_grid *g, const rc_p
     return rc_plot_x(&sl->xmap, MIN(t, run->end));
 }
 
+/* The y coordinate of the top of grid row r. */
 static double cell_y(const sl_layout *sl, const rc_plot_slot_grid *g, int r)
 {
     return sl->plot_top + SL_PLOT_H * r / g->rows;
@@ -405,6 +411,8 @@ static void draw_legend(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl
     cairo_restore(cr);
 }
 
+/* Draws the slots chart: cells, change overlays, hatches, bands and
+ * captions, split-brain strip, axes and legend. */
 void rc_plot_slots_draw(cairo_t *cr, const rc_plot_run *run)
 {
     sl_layout *sl = sl_new(run);

@@ -97,6 +97,7 @@ typedef struct {
     int group, score;
 } group_score;
 
+/* Orders groups by score (highest first), then by index. */
 static gint group_score_cmp(gconstpointer a, gconstpointer b)
 {
     const group_score *x = a, *y = b;
@@ -236,6 +237,7 @@ static tl_layout *tl_new(const rc_plot_run *run)
     return tl;
 }
 
+/* Frees a layout made by tl_new(). */
 static void tl_free(tl_layout *tl)
 {
     for (guint i = 0; i < tl->lanes->len; i++) {
@@ -251,6 +253,7 @@ static void tl_free(tl_layout *tl)
     g_free(tl);
 }
 
+/* The timeline's natural size (see plots/plot.h). */
 void rc_plot_timeline_size(const rc_plot_run *run, double *width, double *height)
 {
     tl_layout *tl = tl_new(run);
@@ -259,12 +262,14 @@ void rc_plot_timeline_size(const rc_plot_run *run, double *width, double *height
     tl_free(tl);
 }
 
+/* The x coordinate of time t in the timeline. */
 double rc_plot_timeline_x(const rc_plot_run *run, rc_time t)
 {
     rc_plot_xmap m = { TL_X0, TL_X1, run->end };
     return rc_plot_x(&m, t);
 }
 
+/* The vertical extent of a node's lane, FALSE when it is folded. */
 gboolean rc_plot_timeline_lane(const rc_plot_run *run, int node, double *y_top, double *y_bottom)
 {
     tl_layout *tl = tl_new(run);
@@ -443,6 +448,7 @@ typedef struct {
     int delta;
 } step;
 
+/* Orders steps by time, ends before starts at equal times. */
 static gint step_cmp(gconstpointer a, gconstpointer b)
 {
     const step *x = a, *y = b;
@@ -555,6 +561,7 @@ static double group_bottom(const tl_layout *tl, guint i)
     return bottom;
 }
 
+/* Draws every lane: node lanes with labels, then summary lanes. */
 static void draw_lanes(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl)
 {
     for (guint i = 0; i < tl->lanes->len; i++) {
@@ -652,6 +659,8 @@ static void draw_legend(cairo_t *cr, double top)
     cairo_restore(cr);
 }
 
+/* Draws the timeline: title, axis, lanes, fault bands and captions,
+ * marks and legend. */
 void rc_plot_timeline_draw(cairo_t *cr, const rc_plot_run *run)
 {
     tl_layout *tl = tl_new(run);

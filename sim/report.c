@@ -14,6 +14,7 @@
 
 #define REPORT_ERROR (g_quark_from_static_string("rc-report-error"))
 
+/* Extras meaning "nothing given": see rcsim/report.h. */
 rc_report_extras rc_report_extras_init(void)
 {
     rc_report_extras x;
@@ -55,6 +56,7 @@ static void copy_layout(rc_report *r, const rc_run_info *info)
     }
 }
 
+/* Creates a report; copies the run description (see rcsim/report.h). */
 rc_report *rc_report_new(const rc_run_info *info)
 {
     rc_report *r = g_new0(rc_report, 1);
@@ -74,6 +76,7 @@ rc_report *rc_report_new(const rc_run_info *info)
     return r;
 }
 
+/* Frees the report and everything it recorded. */
 void rc_report_free(rc_report *r)
 {
     if (!r)
@@ -96,6 +99,7 @@ void rc_report_free(rc_report *r)
     g_free(r);
 }
 
+/* The observer: renders the event's line and updates the records. */
 void rc_report_observe(void *report, const rc_event *ev)
 {
     rc_report *r = report;
@@ -103,6 +107,7 @@ void rc_report_observe(void *report, const rc_event *ev)
     rpt_state_observe(r, ev);
 }
 
+/* SHA-256 hex of the content so far; the running checksum is left as is. */
 char *rc_report_events_digest(const rc_report *r)
 {
     GChecksum *copy = g_checksum_copy(r->sha);
@@ -111,6 +116,7 @@ char *rc_report_events_digest(const rc_report *r)
     return hex;
 }
 
+/* Number of event lines rendered (header excluded). */
 uint64_t rc_report_event_count(const rc_report *r) { return r->event_lines; }
 
 /* ---- staging: temporary files renamed at the end ---------------------- */
@@ -195,6 +201,7 @@ static gboolean staging_commit(staging *st, GError **error)
     return TRUE;
 }
 
+/* True when `final` is one of the staged final paths. */
 static gboolean is_staged(const staging *st, const char *final)
 {
     for (guint i = 0; i < st->final->len; i++)
@@ -291,6 +298,8 @@ typedef struct rc_report_plots {
 } plot_data;
 
 
+/* Builds the picture data: closed spans, bands ending by the end, the slot
+ * grid, final config epochs and the subtitle. */
 static void plot_data_init(plot_data *pd, const rc_report *r, const rc_report_extras *x)
 {
     rc_time end = rpt_end_time(r);
@@ -319,6 +328,7 @@ static void plot_data_init(plot_data *pd, const rc_report *r, const rc_report_ex
     };
 }
 
+/* Frees what plot_data_init() allocated. */
 static void plot_data_free(plot_data *pd)
 {
     g_array_free(pd->spans, TRUE);
@@ -330,6 +340,7 @@ static void plot_data_free(plot_data *pd)
     g_free(pd->subtitle);
 }
 
+/* Builds the picture data of the run so far (see rcsim/report.h). */
 rc_report_plots *rc_report_plots_new(const rc_report *r, const rc_report_extras *extras)
 {
     rc_report_extras none = rc_report_extras_init();
@@ -338,11 +349,13 @@ rc_report_plots *rc_report_plots_new(const rc_report *r, const rc_report_extras 
     return pd;
 }
 
+/* The drawable run description inside `plots`. */
 const struct rc_plot_run *rc_report_plots_run(const rc_report_plots *plots)
 {
     return &plots->run;
 }
 
+/* Frees picture data made by rc_report_plots_new(). */
 void rc_report_plots_free(rc_report_plots *plots)
 {
     if (!plots)
@@ -393,6 +406,8 @@ static gboolean stage_all(rc_report *r, staging *st, const char *dir, const rc_r
     return ok;
 }
 
+/* Validates the formats, stages every file, then renames them all; on
+ * failure removes the staged files (see rcsim/report.h). */
 gboolean rc_report_write(rc_report *r, const char *out_dir, const rc_report_extras *extras,
                          const char *formats, gboolean plots, GError **error)
 {

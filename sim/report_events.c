@@ -26,24 +26,28 @@ static void put_int(GString *o, const char *key, int64_t v)
     g_string_append_printf(o, "%" PRId64, v);
 }
 
+/* Appends `"key":"<escaped value>"`. */
 static void put_str(GString *o, const char *key, const char *v)
 {
     rpt_json_key(o, key);
     rpt_json_string(o, v);
 }
 
+/* Appends `"key":true|false`. */
 static void put_bool(GString *o, const char *key, gboolean v)
 {
     rpt_json_key(o, key);
     g_string_append(o, v ? "true" : "false");
 }
 
+/* Appends `"key":"<label>"` or null for -1. */
 static void put_label(GString *o, const rc_report *r, const char *key, int node)
 {
     rpt_json_key(o, key);
     rpt_json_label(o, r, node);
 }
 
+/* Appends `"key":<seconds with six decimals>`. */
 static void put_time(GString *o, const char *key, rc_time t)
 {
     rpt_json_key(o, key);

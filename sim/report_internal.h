@@ -76,7 +76,7 @@ struct rc_report {
     GString **logs;
 
     /* stream-derived state */
-    uint8_t *flags;          /* n * n: observer * n + subject */
+    uint8_t *flags;          /* 2 bits per (observer * n + subject) */
     int *suspect_count;      /* observers flagging PFAIL or FAIL, per subject */
     int *fail_count;         /* observers flagging FAIL, per subject */
     int *level;              /* RPT_LEVEL_* per subject */

@@ -34,6 +34,7 @@ void rpt_json_string(GString *out, const char *s)
     g_free(valid);
 }
 
+/* Formats integer microseconds as seconds with six decimals, sign first. */
 char *rc_report_format_time(rc_time t, char *buf)
 {
     const char *sign = "";

@@ -84,6 +84,7 @@ static int column_of(const rc_slot_tracker *tr, rc_time t)
     return (int)MIN(c, (int64_t)tr->columns - 1);
 }
 
+/* The RC_PLOT_CELL_* flags a row has now. */
 static uint8_t row_flags(const rc_slot_tracker *tr, int row)
 {
     return (uint8_t)((tr->row_disagree[row] ? RC_PLOT_CELL_DISAGREE : 0) |
@@ -175,6 +176,7 @@ rc_slot_tracker *rpt_slots_new(const rc_report *r, int columns, int rows)
     return tr;
 }
 
+/* Frees the tracker and every view. */
 void rpt_slots_free(rc_slot_tracker *tr)
 {
     if (!tr)

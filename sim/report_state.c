@@ -13,7 +13,7 @@ void rpt_state_init(rc_report *r)
 {
     int n = r->n;
     r->logs = g_new0(GString *, n);
-    r->flags = g_new0(uint8_t, (gsize)n * (gsize)n);
+    r->flags = g_new0(uint8_t, ((gsize)n * (gsize)n + 3) / 4);
     r->suspect_count = g_new0(int, n);
     r->fail_count = g_new0(int, n);
     r->level = g_new0(int, n);
@@ -133,12 +133,14 @@ static void span_close(rc_report *r, int node, int kind, rc_time t)
     *o = -1;
 }
 
+/* Records an instantaneous mark on a node's lane. */
 static void add_mark(rc_report *r, rc_time t, int node, int kind, int other, int64_t value)
 {
     rc_plot_mark m = { t, node, kind, other, value };
     g_array_append_val(r->marks, m);
 }
 
+/* True when `node` is an id of the layout. */
 static gboolean valid_node(const rc_report *r, int node)
 {
     return node >= 0 && node < r->n;
@@ -169,16 +171,24 @@ static void update_level(rc_report *r, int subject, rc_time t)
     r->level[subject] = level;
 }
 
+/* The report's flags (RPT_FLAG_*) of (observer, subject): two bits a pair. */
+static uint8_t get_flags(const rc_report *r, int observer, int subject)
+{
+    gsize i = (gsize)observer * (gsize)r->n + (gsize)subject;
+    return (uint8_t)(r->flags[i / 4] >> (2 * (i % 4)) & 3u);
+}
+
 /* Sets the report's flags of (observer, subject) and keeps the counts. */
 static void set_flags(rc_report *r, rc_time t, int observer, int subject, uint8_t f)
 {
-    uint8_t *p = &r->flags[(gsize)observer * (gsize)r->n + (gsize)subject];
-    uint8_t old = *p;
+    gsize i = (gsize)observer * (gsize)r->n + (gsize)subject;
+    uint8_t old = get_flags(r, observer, subject);
     if (old == f)
         return;
     r->suspect_count[subject] += (f != 0) - (old != 0);
     r->fail_count[subject] += ((f & RPT_FLAG_FAIL) != 0) - ((old & RPT_FLAG_FAIL) != 0);
-    *p = f;
+    unsigned shift = 2 * (unsigned)(i % 4);
+    r->flags[i / 4] = (uint8_t)((r->flags[i / 4] & ~(3u << shift)) | (unsigned)f << shift);
     update_level(r, subject, t);
 }
 
@@ -188,16 +198,16 @@ static void observe_flag(rc_report *r, const rc_event *ev)
     int o = ev->node, s = ev->about;
     if (!valid_node(r, o) || !valid_node(r, s))
         return;
-    uint8_t old = r->flags[(gsize)o * (gsize)r->n + (gsize)s];
+    uint8_t old = get_flags(r, o, s);
     switch (ev->kind) {
     case RC_EV_PFAIL:
         if (r->pfail_first[s] < 0)
             r->pfail_first[s] = ev->t;
         r->flagged[s] = TRUE;
-        set_flags(r, ev->t, o, s, old | RPT_FLAG_PFAIL);
+        set_flags(r, ev->t, o, s, (uint8_t)(old | RPT_FLAG_PFAIL));
         break;
     case RC_EV_PFAIL_CLEAR:
-        set_flags(r, ev->t, o, s, old & ~RPT_FLAG_PFAIL);
+        set_flags(r, ev->t, o, s, (uint8_t)(old & ~RPT_FLAG_PFAIL));
         break;
     case RC_EV_FAIL:
         if (r->fail_first[s] < 0)
@@ -206,7 +216,7 @@ static void observe_flag(rc_report *r, const rc_event *ev)
         set_flags(r, ev->t, o, s, RPT_FLAG_FAIL);
         break;
     default:
-        set_flags(r, ev->t, o, s, old & ~RPT_FLAG_FAIL);
+        set_flags(r, ev->t, o, s, (uint8_t)(old & ~RPT_FLAG_FAIL));
     }
 }
 
@@ -218,6 +228,7 @@ static void set_role(rc_report *r, int node, gboolean master, rc_time t)
     r->master[node] = master;
 }
 
+/* Handles a role event: role span, master, and a demotion or role mark. */
 static void observe_role(rc_report *r, const rc_event *ev)
 {
     int node = ev->node;
@@ -228,6 +239,7 @@ static void observe_role(rc_report *r, const rc_event *ev)
              ev->about, 0);
 }
 
+/* Handles a promotion: the node becomes master, its election wait ends. */
 static void observe_promoted(rc_report *r, const rc_event *ev)
 {
     int node = ev->node;
@@ -239,6 +251,7 @@ static void observe_promoted(rc_report *r, const rc_event *ev)
     g_array_append_val(r->promotions, p);
 }
 
+/* Handles a cluster_state change: the state span and summary interval. */
 static void observe_state(rc_report *r, const rc_event *ev)
 {
     int node = ev->node;
@@ -257,6 +270,7 @@ static void observe_state(rc_report *r, const rc_event *ev)
     r->state_fail[node] = !ev->flag;
 }
 
+/* Records a node's new epochs for the final values and the trace. */
 static void observe_epoch(rc_report *r, const rc_event *ev)
 {
     r->current_epoch[ev->node] = ev->i1;
@@ -350,6 +364,7 @@ static void open_band(rc_report *r, const rc_event *ev, const rc_fault_info *fi)
     g_ptr_array_add(r->open_bands, ob);
 }
 
+/* True for the actions that a heal ends. */
 static gboolean is_net_action(const char *a)
 {
     return g_str_equal(a, "partition") || g_str_equal(a, "cut") || g_str_equal(a, "isolate");
@@ -407,7 +422,8 @@ static void set_alive(rc_report *r, int node, gboolean alive, rc_time t)
         span_open(r, node, RC_PLOT_SPAN_DOWN, t);
         span_close(r, node, RC_PLOT_SPAN_ELECTION, t);
         for (int s = 0; s < r->n; s++)
-            set_flags(r, t, node, s, 0);
+            if (get_flags(r, node, s))
+                set_flags(r, t, node, s, 0);
     }
     rpt_slots_alive(r->slots, t, node, alive);
 }
@@ -477,6 +493,7 @@ void rpt_log_line(rc_report *r, const rc_event *ev)
     g_date_free(d);
 }
 
+/* Keeps a WRITE event for writes.csv when the workload gives no rows. */
 static void observe_write(rc_report *r, const rc_event *ev)
 {
     rpt_write w = { ev->node, ev->about, (int)ev->i1, ev->i2, ev->i3, ev->flag,

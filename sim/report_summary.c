@@ -28,6 +28,7 @@ static void put_double(GString *o, double v)
     g_string_append(o, g_ascii_formatd(buf, sizeof buf, "%.3f", v));
 }
 
+/* Appends the message counters object. */
 static void messages_json(GString *o, const rc_message_counts *m)
 {
     g_string_append_printf(o, "{\"ping\":%" PRIu64 ",\"pong\":%" PRIu64 ",\"meet\":%" PRIu64
@@ -39,6 +40,7 @@ static void messages_json(GString *o, const rc_message_counts *m)
                            m->auth_ack, m->mfstart, m->publish, m->total);
 }
 
+/* Appends the list of faults: time, action and node labels. */
 static void faults_json(GString *o, const rc_report *r)
 {
     g_string_append_c(o, '[');
@@ -82,6 +84,7 @@ static void subjects_json(GString *o, const rc_report *r)
     g_string_append_c(o, '}');
 }
 
+/* Appends the list of promotions in the order they happened. */
 static void promotions_json(GString *o, const rc_report *r)
 {
     g_string_append_c(o, '[');
@@ -170,6 +173,7 @@ static void final_flags(GString *o, const rc_report *r, const char *key,
     g_string_append_c(o, '}');
 }
 
+/* Appends each node's final epochs, role and liveness. */
 static void final_json(GString *o, const rc_report *r, const rc_report_extras *x)
 {
     g_string_append_c(o, '{');

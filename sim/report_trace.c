@@ -22,11 +22,13 @@ static int node_pid(const rc_report *r, int node)
     return r->layout->masters + (node - r->layout->masters - r->layout->replicas_total) + 1;
 }
 
+/* The process that holds fault bands and notes (after every shard). */
 static int cluster_pid(const rc_report *r)
 {
     return r->layout->masters + r->layout->empty_masters + 1;
 }
 
+/* The sub-track a span kind is drawn on. */
 static int span_track(int kind)
 {
     switch (kind) {
@@ -44,6 +46,7 @@ static int span_track(int kind)
     }
 }
 
+/* The trace name of a span kind. */
 static const char *span_name(int kind)
 {
     static const char *const names[RC_PLOT_SPAN__COUNT] = {
@@ -100,6 +103,7 @@ static void metadata(GString *o, const rc_report *r, const gboolean *used)
             }
 }
 
+/* Appends every span as a complete ("X") event on its sub-track. */
 static void spans_json(GString *o, const rc_report *r, const GArray *spans)
 {
     for (guint i = 0; i < spans->len; i++) {
@@ -138,6 +142,7 @@ static void mark_name(const rc_report *r, const rc_plot_mark *m, char *out, gsiz
     }
 }
 
+/* Appends every mark as a thread-scoped instant ("i") on the node's track. */
 static void marks_json(GString *o, const rc_report *r)
 {
     char name[96];
@@ -167,6 +172,7 @@ static void counter(GString *o, const rc_report *r, int node, rc_time t, int64_t
                            node_pid(r, node), t, cur, cfg);
 }
 
+/* Appends each node's initial epochs and every change as counters. */
 static void epochs_json(GString *o, const rc_report *r)
 {
     for (int id = 0; id < r->n; id++)

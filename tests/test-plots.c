@@ -109,7 +109,7 @@ static rgb8 to8(rc_plot_rgb c)
 
 /* ---- the 6-node story ---------------------------------------------------- */
 
-static const rc_time story_split[1][2] = { { S(33), S(35) } };
+static const rc_time story_split[1][2] = { { S(30), S(30.5) } };
 
 static rc_report_extras story_extras(void)
 {
@@ -385,6 +385,43 @@ static void test_big_cluster(void)
     g_free(dir);
 }
 
+/* More eventful shards than the lane cap: the extra ones fold into a lane. */
+static void test_lane_cap(void)
+{
+    big b;
+    GError *error = NULL;
+    big_init(&b);
+    int killed[40];
+    for (int k = 0; k < 40; k++)
+        killed[k] = k * 25;
+    story_fault(&b.s, S(5), "kill", 3, "at 5s kill random 40 of masters", killed, 40, 0, NULL,
+                NULL, NULL);
+    for (int k = 0; k < 40; k++)
+        big_flag(&b, killed[k], S(10), S(11.5));
+    for (int k = 0; k < 40; k++)
+        big_failover(&b, killed[k], S(12.5) + k * S(0.05), b.n + 1 + k, -1);
+    story_emit(&b.s, S(60), RC_EV_END, -1, -1, 0, 0, 0, false, NULL, NULL, NULL);
+    char *dir = out_dir("lane-cap");
+    g_assert_true(rc_report_write(b.s.report, dir, NULL, "png", TRUE, &error));
+    g_assert_no_error(error);
+    rc_report_plots *plots = rc_report_plots_new(b.s.report, NULL);
+    const rc_plot_run *run = rc_report_plots_run(plots);
+    double w, h, top, bottom;
+    int shown = 0;
+    for (int i = 0; i < b.n; i++)
+        shown += rc_plot_timeline_lane(run, i, &top, &bottom);
+    g_assert_cmpint(shown, <=, 60);
+    g_assert_cmpint(shown, >=, 50);
+    g_assert_true(rc_plot_timeline_lane(run, 0, &top, &bottom));
+    g_assert_false(rc_plot_timeline_lane(run, 975, &top, &bottom));
+    rc_plot_timeline_size(run, &w, &h);
+    g_assert_cmpfloat(h, <, 2100);
+    rc_report_plots_free(plots);
+    big_free(&b);
+    remove_dir(dir);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -392,5 +429,6 @@ int main(int argc, char **argv)
     g_test_add_func("/plots/story", test_story_pictures);
     g_test_add_func("/plots/any-surface", test_any_surface);
     g_test_add_func("/plots/big-cluster", test_big_cluster);
+    g_test_add_func("/plots/lane-cap", test_lane_cap);
     return g_test_run();
 }

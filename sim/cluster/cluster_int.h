@@ -240,10 +240,13 @@ typedef struct node {
     int32_t *report_head;
     uint32_t *gossip_stamp;
     rc_conn *link;
+    mstime_t *link_ctime;  /* when my outbound link to the subject was created */
     /* Slot table. */
     uint16_t *owner;
     uint64_t not_claiming[SLOT_WORDS];
     /* Cached claim of my own headers (slot set of me or my master). */
+    GArray *own_ranges;      /* [first, last] pairs of the slots I bind to myself */
+    bool own_ranges_valid;
     slotset *claim_cache;
     int claim_cache_for;
 

@@ -53,6 +53,7 @@ static void cron_links(node *me, mstime_t now)
             continue;
         }
         me->link[x] = conn;
+        me->link_ctime[x] = now;
     }
 }
 
@@ -100,15 +101,12 @@ static void cron_orphan_stats(node *me, int x, cron_stats *st, const int *ok_rep
 
 /* Steps 6b-6e for one peer: the stale-link rule, half-timeout pings, manual
  * failover pings, and PFAIL marking. */
-static void cron_check_peer(node *me, int x, cron_stats *st)
+static void cron_check_peer(node *me, int x, mstime_t now, cron_stats *st)
 {
-    rc_cluster *c = me->c;
-    mstime_t now = cl_now(me);
     mstime_t timeout = me->cfg.node_timeout_ms;
     rc_conn link = me->link[x];
-    mstime_t link_ctime = link ? UNIX_BASE_MS + rc_net_conn_ctime(c->net, link) / 1000 : 0;
 
-    if (link && now - link_ctime > timeout && me->ping_sent[x] &&
+    if (link && now - me->link_ctime[x] > timeout && me->ping_sent[x] &&
         now - me->ping_sent[x] > timeout / 2 && now - me->data_received[x] > timeout / 2) {
         /* The connection looks alive but nothing came back: recycle it. */
         cl_link_free(me, x);
@@ -171,12 +169,22 @@ void cl_cron(node *me)
         ok_replicas = g_new(int, c->n);
         count_ok_replicas(me, ok_replicas);
     }
+    /* Simulated time does not move while the cron runs, so Redis's
+     * per-node re-read of the clock gives this same value. */
+    mstime_t now = cl_now(me);
+    mstime_t half = me->cfg.node_timeout_ms / 2;
+    bool mf_master = cl_is_master(me) && me->mf_end;
     for (int x = 0; x < c->n; x++) {
         if (x == me->id || (me->flags[x] & (F_NOADDR | F_HANDSHAKE)))
             continue;
         if (replica)
             cron_orphan_stats(me, x, &st, ok_replicas);
-        cron_check_peer(me, x, &st);
+        /* Fast path: a linked peer with no ping pending and a recent pong
+         * needs none of steps 6b-6e. */
+        if (me->link[x] && me->ping_sent[x] == 0 && now - me->pong_received[x] <= half &&
+            !(mf_master && me->mf_slave == x))
+            continue;
+        cron_check_peer(me, x, now, &st);
     }
     g_free(ok_replicas);
 

@@ -12,6 +12,39 @@ static bool accepts_writes(const node *me)
            me->numslots[me->id] > 0;
 }
 
+typedef struct {
+    int first, last;
+} slot_range;
+
+/* The maximal runs of slots a node binds to itself, recomputed only after
+ * its own slots changed. */
+static const GArray *own_ranges(node *me)
+{
+    if (me->own_ranges_valid)
+        return me->own_ranges;
+    g_array_set_size(me->own_ranges, 0);
+    int j = 0;
+    while (j < SLOTS) {
+        if (me->owner[j] != me->id) {
+            j++;
+            continue;
+        }
+        slot_range r = { j, j };
+        while (r.last + 1 < SLOTS && me->owner[r.last + 1] == me->id)
+            r.last++;
+        g_array_append_val(me->own_ranges, r);
+        j = r.last + 1;
+    }
+    me->own_ranges_valid = true;
+    return me->own_ranges;
+}
+
+static gint cmp_range(gconstpointer a, gconstpointer b)
+{
+    const slot_range *x = a, *y = b;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
 bool rc_cluster_split_brain(const rc_cluster *c)
 {
     int writers = 0;
@@ -19,22 +52,22 @@ bool rc_cluster_split_brain(const rc_cluster *c)
         writers += accepts_writes(&c->nodes[x]);
     if (writers < 2)
         return false;
-    uint64_t seen[SLOT_WORDS];
-    memset(seen, 0, sizeof seen);
+    /* Two writable claimants of one slot = two overlapping own ranges. */
+    GArray *all = g_array_new(FALSE, FALSE, sizeof(slot_range));
     for (int x = 0; x < c->n; x++) {
-        const node *me = &c->nodes[x];
-        if (!accepts_writes(me))
-            continue;
-        for (int j = 0; j < SLOTS; j++) {
-            if (me->owner[j] != x)
-                continue;
-            uint64_t bit = UINT64_C(1) << (j & 63);
-            if (seen[j >> 6] & bit)
-                return true;
-            seen[j >> 6] |= bit;
+        node *me = &c->nodes[x];
+        if (accepts_writes(me)) {
+            const GArray *r = own_ranges(me);
+            g_array_append_vals(all, r->data, r->len);
         }
     }
-    return false;
+    g_array_sort(all, cmp_range);
+    bool overlap = false;
+    for (guint i = 1; i < all->len && !overlap; i++)
+        overlap = g_array_index(all, slot_range, i).first <=
+                  g_array_index(all, slot_range, i - 1).last;
+    g_array_free(all, TRUE);
+    return overlap;
 }
 
 static bool running(const node *me) { return me->alive && !me->stopped; }

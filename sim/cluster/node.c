@@ -203,6 +203,8 @@ void cl_bind_slot(node *me, int slot, int owner)
     int old = me->owner[slot] == NO_OWNER ? -1 : me->owner[slot];
     if (old == owner)
         return;
+    if (old == me->id || owner == me->id)
+        me->own_ranges_valid = false;
     if (old >= 0) {
         me->numslots[old]--;
         me->slots_hash[old] ^= c->slot_key[slot];
@@ -438,9 +440,11 @@ static void node_alloc_views(node *me, int n)
     me->report_head = g_new(int32_t, n);
     me->gossip_stamp = g_new0(uint32_t, n);
     me->link = g_new0(rc_conn, n);
+    me->link_ctime = g_new0(mstime_t, n);
     me->owner = g_new(uint16_t, SLOTS);
     me->replica_conns = g_array_new(FALSE, FALSE, sizeof(rc_conn));
     me->stream = g_array_new(FALSE, FALSE, sizeof(stream_entry));
+    me->own_ranges = g_array_new(FALSE, FALSE, sizeof(int) * 2);
     for (int i = 0; i < n; i++) {
         me->slaveof[i] = -1;
         me->report_head[i] = -1;
@@ -464,9 +468,11 @@ static void node_free_views(node *me)
     g_free(me->report_head);
     g_free(me->gossip_stamp);
     g_free(me->link);
+    g_free(me->link_ctime);
     g_free(me->owner);
     g_array_free(me->replica_conns, TRUE);
     g_array_free(me->stream, TRUE);
+    g_array_free(me->own_ranges, TRUE);
 }
 
 static void make_node_id(node *me)
