@@ -14,22 +14,28 @@ static const char odd_scn[] =
     "# Five masters split 2|3: the majority side (3 masters) fails over the two\n"
     "# masters it lost; the minority side goes down after about one node timeout.\n"
     "cluster masters=5 replicas=1 node-timeout=5000ms\n"
+    "workload writers=1 rate=50/s side={M1 M2 R3 R4 R5} until=25s\n"
+    "workload writers=1 rate=50/s side={M3 M4 M5 R1 R2} until=25s\n"
     "end 45s\n"
     "at 5s partition {M1 M2 R3 R4 R5} | rest\n"
     "at 25s heal\n"
     "expect promoted {R1 R2} by 25s\n"
-    "expect converged by 45s after 25s\n";
+    "expect converged by 45s after 25s\n"
+    "expect lost > 0 by 45s\n";
 
 static const char even_scn[] =
     "# Six masters split 3|3: no side has the 4 masters a failover needs, so\n"
     "# both sides go down and nobody fails over.\n"
     "cluster masters=6 replicas=1 node-timeout=5000ms\n"
+    "workload writers=1 rate=50/s side={M1 M2 M3 R4 R5 R6} until=25s\n"
+    "workload writers=1 rate=50/s side={M4 M5 M6 R1 R2 R3} until=25s\n"
     "end 45s\n"
     "at 5s partition {M1 M2 M3 R4 R5 R6} | rest\n"
     "at 25s heal\n"
     "never promotions > 0\n"
     "expect state all fail by 25s after 5s\n"
-    "expect converged by 45s after 25s\n";
+    "expect converged by 45s after 25s\n"
+    "expect lost = 0 by 45s\n";
 
 /* Seconds the nodes of one side spent with cluster_state fail (the most of
  * any node on that side). */
@@ -69,6 +75,8 @@ static int run_one(const char *name, const char *text, const char *out_root,
             printf("  nobody failed over (no side had a majority of masters)\n");
         printf("  side A {%s...} was down %.1f s, side B was down %.1f s\n", side_a[0],
                side_down(s, &r, side_a, na), side_down(s, &r, side_b, nb));
+        printf("  writes acknowledged: %llu, of which lost after the heal: %llu\n",
+               (unsigned long long)r.writes_acked, (unsigned long long)r.writes_lost);
         printf("  split-brain (two writable owners of a slot): %.3f s\n", r.split_brain_s);
         printf("  pictures: %s/timeline.png, %s/slots.png\n", out, out);
         if (r.failures)

@@ -176,6 +176,8 @@ bool rc_cluster_was_promoted(const rc_cluster *cluster, int node);
 #define RC_MSG_TYPES 11
 void rc_cluster_message_totals(const rc_cluster *cluster, uint64_t out[RC_MSG_TYPES]);
 const char *rc_cluster_msg_type_name(int type);
+/* Gossip entries processed by all receivers so far. */
+uint64_t rc_cluster_gossip_entries(const rc_cluster *cluster);
 
 /* CLUSTER NODES and CLUSTER INFO text of one node's view, in Redis's formats
  * (§13.1-13.2). The caller frees the string with g_free(). */

@@ -40,6 +40,8 @@ typedef struct {
     char *digest;             /* SHA-256 of events.jsonl */
     uint64_t events;          /* events.jsonl lines */
     uint64_t messages;        /* bus messages sent */
+    uint64_t engine_events;   /* events the engine ran */
+    uint64_t gossip_entries;  /* gossip entries processed */
     double wall_s;
     rc_time end;
     /* Key numbers for summaries and sweeps. */

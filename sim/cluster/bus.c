@@ -270,6 +270,7 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
 {
     bool from_master = me->flags[sender] & F_MASTER;
     mstime_t now = cl_now(me);
+    me->c->gossip_entries += m->count;
     for (int i = 0; i < m->count; i++) {
         const gossip_entry *e = &m->gossip[i];
         int x = e->node;

@@ -300,6 +300,7 @@ struct rc_cluster {
     uint64_t promotions;
     uint8_t *promoted;
     uint64_t msg_totals[RC_MSG_TYPES];
+    uint64_t gossip_entries; /* gossip entries processed by receivers */
 };
 
 /* ---- cross-file internal API (prefix cl_) -------------------------------- */

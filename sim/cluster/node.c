@@ -801,6 +801,8 @@ void rc_cluster_message_totals(const rc_cluster *c, uint64_t out[RC_MSG_TYPES])
     memcpy(out, c->msg_totals, sizeof c->msg_totals);
 }
 
+uint64_t rc_cluster_gossip_entries(const rc_cluster *c) { return c->gossip_entries; }
+
 const char *rc_cluster_msg_type_name(int type)
 {
     static const char *const names[RC_MSG_TYPES] = {

@@ -1,0 +1,149 @@
+/* bench/scale — how fast and how big: a formed cluster, then 1 % of the masters
+ * killed at once at 10 s and restarted 30 s later, for 60 simulated seconds at
+ * T = 15000 ms (issue #8). For each size it prints wall seconds, simulated
+ * seconds per wall second, engine events/s, simulated messages/s, gossip
+ * entries processed per wall second, peak RSS (VmHWM), and messages per node
+ * per simulated second next to the heartbeat volume expected from
+ * redis-cluster-model.md §16.2.
+ *
+ * Usage: bench-scale [--sizes 3x1,30x1,100x1,500x1,1000x1,1000x2] [--results FILE]
+ * Each size runs in a child process so that its peak RSS is its own. */
+#include "rcsim/run.h"
+#include "rcsim/scenario.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct {
+    int masters, replicas;
+    double wall, events_per_s, msgs, gossip_per_s;
+    long rss_kb;
+    uint64_t promotions;
+} result;
+
+static long peak_rss_kb(void)
+{
+    char *status = NULL;
+    long kb = -1;
+    if (g_file_get_contents("/proc/self/status", &status, NULL, NULL)) {
+        const char *p = strstr(status, "VmHWM:");
+        if (p)
+            kb = strtol(p + 6, NULL, 10);
+        g_free(status);
+    }
+    return kb;
+}
+
+/* The scenario: kill 1 % of the masters (at least one), spread over the
+ * slot space, and restart them 30 s later. */
+static char *scenario_text(int masters, int replicas)
+{
+    int kill = masters / 100 > 0 ? masters / 100 : 1;
+    GString *set = g_string_new("{");
+    for (int i = 0; i < kill; i++)
+        g_string_append_printf(set, "%sM%d", i ? " " : "", 1 + i * (masters / kill));
+    g_string_append(set, "}");
+    char *t = g_strdup_printf("cluster masters=%d replicas=%d node-timeout=15000ms\n"
+                              "end 60s\nat 10s kill %s\nat 40s restart %s\n",
+                              masters, replicas, set->str, set->str);
+    g_string_free(set, TRUE);
+    return t;
+}
+
+static void run_size(int masters, int replicas, int fd)
+{
+    char *text = scenario_text(masters, replicas);
+    GError *err = NULL;
+    rc_scenario *s = rc_scenario_parse_string("scale.scn", text, &err);
+    if (!s) {
+        fprintf(stderr, "%s\n", err->message);
+        exit(2);
+    }
+    rc_run_options o = rc_run_options_default();
+    rc_run_result r;
+    rc_run_scenario(s, &o, &r, NULL);
+    result out = { masters, replicas, r.wall_s, (double)r.engine_events / r.wall_s,
+                   (double)r.messages, (double)r.gossip_entries / r.wall_s, peak_rss_kb(),
+                   r.promotions };
+    if (write(fd, &out, sizeof out) != sizeof out)
+        exit(3);
+    rc_run_result_clear(&r);
+    rc_scenario_free(s);
+    g_free(text);
+}
+
+static bool measure(int masters, int replicas, result *out)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return false;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        run_size(masters, replicas, p[1]);
+        _exit(0);
+    }
+    close(p[1]);
+    bool ok = read(p[0], out, sizeof *out) == sizeof *out;
+    close(p[0]);
+    waitpid(pid, NULL, 0);
+    return ok;
+}
+
+/* Expected messages per node per second in a healthy cluster: every PING
+ * gets a PONG, so twice the pings; pings per node are at least the 1/s
+ * random ping and at most the no-trust bound 2(N-1)/T (model §16.2). */
+static void expected_range(int nodes, double *lo, double *hi)
+{
+    double bound = 2.0 * (nodes - 1) / 15.0;
+    *lo = 2.0;
+    *hi = 2.0 * (bound > 1.0 ? bound : 1.0);
+}
+
+int main(int argc, char **argv)
+{
+    const char *sizes = "3x1,30x1,100x1,500x1,1000x1,1000x2";
+    const char *results = NULL;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--sizes"))
+            sizes = argv[i + 1];
+        else if (!strcmp(argv[i], "--results"))
+            results = argv[i + 1];
+    }
+    GString *table = g_string_new(NULL);
+    g_string_append(table, "| cluster | wall s | sim s / wall s | events/s | messages/s (sim) | "
+                           "gossip entries / wall s | peak RSS MiB | msgs/node/s | expected §16.2 |\n"
+                           "|---|---|---|---|---|---|---|---|---|\n");
+    printf("%s", table->str);
+    char **list = g_strsplit(sizes, ",", -1);
+    for (int i = 0; list[i]; i++) {
+        int m, r;
+        if (sscanf(list[i], "%dx%d", &m, &r) != 2)
+            continue;
+        result x;
+        if (!measure(m, r, &x)) {
+            printf("| %dM+%dR | failed | | | | | | | |\n", m, m * r);
+            continue;
+        }
+        int nodes = m * (1 + r);
+        double lo, hi;
+        expected_range(nodes, &lo, &hi);
+        char *line = g_strdup_printf(
+            "| %dM+%dR | %.2f | %.1f | %.2e | %.0f | %.2e | %.0f | %.1f | %.1f–%.1f (no-trust bound) |\n",
+            m, m * r, x.wall, 60.0 / x.wall, x.events_per_s, x.msgs / 60.0, x.gossip_per_s,
+            (double)x.rss_kb / 1024.0, x.msgs / 60.0 / nodes, lo, hi);
+        printf("%s", line);
+        fflush(stdout);
+        g_string_append(table, line);
+        g_free(line);
+    }
+    g_strfreev(list);
+    if (results)
+        g_file_set_contents(results, table->str, -1, NULL);
+    g_string_free(table, TRUE);
+    return 0;
+}
