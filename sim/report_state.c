@@ -233,6 +233,7 @@ static void observe_role(rc_report *r, const rc_event *ev)
 {
     int node = ev->node;
     set_role(r, node, ev->flag, ev->t);
+    span_close(r, node, RC_PLOT_SPAN_ELECTION, ev->t);
     r->master_of[node] = ev->about;
     gboolean demoted = ev->str && g_str_equal(ev->str, "demoted");
     add_mark(r, ev->t, node, demoted ? RC_PLOT_MARK_DEMOTED : RC_PLOT_MARK_ROLE,
@@ -287,7 +288,12 @@ static void observe_node_event(rc_report *r, const rc_event *ev)
         observe_state(r, ev);
         break;
     case RC_EV_ELECTION_DELAY:
+        span_close(r, ev->node, RC_PLOT_SPAN_ELECTION, ev->t);
         span_open(r, ev->node, RC_PLOT_SPAN_ELECTION, ev->t);
+        break;
+    case RC_EV_CANT_FAILOVER:
+        if (ev->str && (g_str_equal(ev->str, "expired") || g_str_equal(ev->str, "data_age")))
+            span_close(r, ev->node, RC_PLOT_SPAN_ELECTION, ev->t);
         break;
     case RC_EV_ELECTION:
         span_close(r, ev->node, RC_PLOT_SPAN_ELECTION, ev->t);
@@ -394,19 +400,24 @@ static gboolean release_band(rpt_open_band *ob, const char *ender, const rc_faul
     return heal ? touched : !left;
 }
 
-/* Ends the open bands that this action releases. */
+/* Ends the open bands that this action releases; an action that ends no
+ * band (e.g. restarting one of several killed nodes) is drawn as a line. */
 static void close_bands(rc_report *r, const rc_event *ev, const rc_fault_info *fi)
 {
+    gboolean closed = FALSE;
     for (guint i = 0; i < r->open_bands->len;) {
         rpt_open_band *ob = g_ptr_array_index(r->open_bands, i);
         if (release_band(ob, ev->str, fi)) {
             g_array_index(r->bands, rc_plot_band, ob->band).t1 = ev->t;
             open_band_free(ob);
             g_ptr_array_remove_index(r->open_bands, i);
+            closed = TRUE;
         } else {
             i++;
         }
     }
+    if (!closed)
+        add_band(r, ev->t, ev->t, ev->str, fault_caption(ev));
 }
 
 /* Kills or restarts one node: liveness, its DOWN span, its flags as an

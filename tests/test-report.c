@@ -215,7 +215,6 @@ static void test_events_fields(void)
     g_assert_true(seen_vote_denied && seen_role && seen_note);
     g_ptr_array_free(misc, TRUE);
 
-    GPtrArray *tail = events_of(lines, "\"ev\":\"e");
     g_assert_true(strstr(text, "{\"t\":40.000000,\"ev\":\"expect\",\"line\":15,\"text\":"
                                "\"expect role M1 master by 40s\",\"ok\":false,\"at\":null}\n"));
     g_assert_true(strstr(text, "\"ok\":true,\"at\":27.200000}\n"));
@@ -226,7 +225,6 @@ static void test_events_fields(void)
     g_assert_true(strstr(text, "{\"t\":26.500000,\"ev\":\"election_delay\",\"node\":\"R1\","
                                "\"delay_ms\":600,\"rank\":0,\"offset\":1234}\n"));
     g_assert_true(strstr(text, "{\"t\":26.010000,\"ev\":\"state\",\"node\":\"M2\",\"state\":\"fail\"}\n"));
-    g_ptr_array_free(tail, TRUE);
     g_strfreev(lines);
     g_free(text);
     remove_tree(dir);
