@@ -1,0 +1,186 @@
+/* Determinism guarantees (issue #10): the same scenario and seed give the
+ * same event log, whatever the number of threads, the output directory, or an
+ * unrelated action added to the file. */
+#include "rcsim/run.h"
+#include "rcsim/scenario.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *digest_of(const rc_scenario *s, uint64_t seed, const char *out_dir)
+{
+    rc_run_options o = rc_run_options_default();
+    o.has_seed = true;
+    o.seed = seed;
+    o.out_dir = out_dir;
+    o.plots = false;
+    rc_run_result r;
+    GError *err = NULL;
+    g_assert_true(rc_run_scenario(s, &o, &r, &err));
+    g_assert_no_error(err);
+    char *d = g_strdup(r.digest);
+    rc_run_result_clear(&r);
+    return d;
+}
+
+static void collect(const char *dir, GPtrArray *out)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return;
+    const char *name;
+    while ((name = g_dir_read_name(d))) {
+        char *p = g_build_filename(dir, name, NULL);
+        if (g_file_test(p, G_FILE_TEST_IS_DIR))
+            collect(p, out);
+        if (g_str_has_suffix(p, ".scn"))
+            g_ptr_array_add(out, g_strdup(p));
+        g_free(p);
+    }
+    g_dir_close(d);
+}
+
+/* Every shipped scenario, run twice with the same seed, gives the same log. */
+static void test_shipped_scenarios_repeat(void)
+{
+    GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+    collect("scenarios", files);
+    guint checked = 0;
+    for (guint i = 0; i < files->len; i++) {
+        const char *path = g_ptr_array_index(files, i);
+        GError *err = NULL;
+        rc_scenario *s = rc_scenario_parse_file(path, &err);
+        if (!s) {
+            /* Parameterised files may need values; they are checked elsewhere. */
+            g_error_free(err);
+            continue;
+        }
+        if (s->layout->nodes > 100) {
+            rc_scenario_free(s);
+            continue; /* scale scenarios: covered by their own runs */
+        }
+        char *a = digest_of(s, 3, NULL), *b = digest_of(s, 3, NULL);
+        g_assert_cmpstr(a, ==, b);
+        g_free(a);
+        g_free(b);
+        rc_scenario_free(s);
+        checked++;
+    }
+    g_test_message("%u scenarios repeated identically", checked);
+    g_ptr_array_free(files, TRUE);
+}
+
+static const char base_text[] = "cluster masters=3 replicas=1 node-timeout=2000ms\n"
+                                "workload writers=1 rate=50/s\n"
+                                "end 20s\n"
+                                "at 3s stop M1\n"
+                                "at 12s cont M1\n";
+
+static rc_scenario *parse(const char *text)
+{
+    GError *err = NULL;
+    rc_scenario *s = rc_scenario_parse_string("det.scn", text, &err);
+    g_assert_no_error(err);
+    return s;
+}
+
+/* The output directory does not enter the results. */
+static void test_out_dir_does_not_matter(void)
+{
+    rc_scenario *s = parse(base_text);
+    char *d1 = g_dir_make_tmp("rcsim-det-XXXXXX", NULL);
+    char *d2 = g_dir_make_tmp("rcsim-det-XXXXXX", NULL);
+    char *a = digest_of(s, 5, d1), *b = digest_of(s, 5, d2), *c = digest_of(s, 5, NULL);
+    g_assert_cmpstr(a, ==, b);
+    g_assert_cmpstr(a, ==, c);
+    char *cmd = g_strdup_printf("rm -rf '%s' '%s'", d1, d2);
+    g_assert_cmpint(system(cmd), ==, 0);
+    g_free(cmd);
+    g_free(a);
+    g_free(b);
+    g_free(c);
+    g_free(d1);
+    g_free(d2);
+    rc_scenario_free(s);
+}
+
+/* Reads events.jsonl and drops the lines of `fault` events whose action is
+ * `action`, and the header line (which names no action but the file). */
+static char *events_without(const char *dir, const char *action)
+{
+    char *path = g_build_filename(dir, "events.jsonl", NULL);
+    char *text = NULL;
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    char **lines = g_strsplit(text, "\n", -1);
+    GString *out = g_string_new(NULL);
+    char *needle = g_strdup_printf("\"action\":\"%s\"", action);
+    for (int i = 1; lines[i]; i++) {
+        if (strstr(lines[i], needle) || strstr(lines[i], "\"ev\":\"end\""))
+            continue;
+        g_string_append(out, lines[i]);
+        g_string_append_c(out, '\n');
+    }
+    g_free(needle);
+    g_strfreev(lines);
+    g_free(text);
+    g_free(path);
+    return g_string_free(out, FALSE);
+}
+
+/* An unrelated action (a snapshot) changes nothing but its own fault line. */
+static void test_unrelated_action_changes_nothing_else(void)
+{
+    char *extended = g_strconcat(base_text, "at 15s snapshot M2\n", NULL);
+    rc_scenario *s1 = parse(base_text), *s2 = parse(extended);
+    char *d1 = g_dir_make_tmp("rcsim-det-XXXXXX", NULL);
+    char *d2 = g_dir_make_tmp("rcsim-det-XXXXXX", NULL);
+    g_free(digest_of(s1, 9, d1));
+    g_free(digest_of(s2, 9, d2));
+    char *e1 = events_without(d1, "snapshot"), *e2 = events_without(d2, "snapshot");
+    g_assert_cmpstr(e1, ==, e2);
+    char *cmd = g_strdup_printf("rm -rf '%s' '%s'", d1, d2);
+    g_assert_cmpint(system(cmd), ==, 0);
+    g_free(cmd);
+    g_free(e1);
+    g_free(e2);
+    g_free(d1);
+    g_free(d2);
+    g_free(extended);
+    rc_scenario_free(s1);
+    rc_scenario_free(s2);
+}
+
+/* rcsim check prints the same report with 1 thread and with 8. */
+static void test_check_independent_of_jobs(void)
+{
+    const char *rcsim = g_getenv("RCSIM");
+    if (!rcsim) {
+        g_test_skip("RCSIM (path of the rcsim binary) is not set");
+        return;
+    }
+    char *out[2] = { NULL, NULL };
+    const char *jobs[2] = { "1", "8" };
+    for (int i = 0; i < 2; i++) {
+        const char *argv[] = { rcsim, "check", "scenarios/teaching", "--seeds", "3",
+                               "--jobs", jobs[i], NULL };
+        int status = 0;
+        g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                                   NULL, &out[i], NULL, &status, NULL));
+    }
+    g_assert_cmpstr(out[0], ==, out[1]);
+    g_free(out[0]);
+    g_free(out[1]);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/determinism/shipped-scenarios-repeat", test_shipped_scenarios_repeat);
+    g_test_add_func("/determinism/out-dir-does-not-matter", test_out_dir_does_not_matter);
+    g_test_add_func("/determinism/unrelated-action-changes-nothing-else",
+                    test_unrelated_action_changes_nothing_else);
+    g_test_add_func("/determinism/check-independent-of-jobs", test_check_independent_of_jobs);
+    return g_test_run();
+}
