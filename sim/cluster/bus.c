@@ -334,13 +334,8 @@ static void update_sender_role(node *me, int sender, const bus_msg *m)
     int old = me->slaveof[sender];
     if (old != m->slaveof) {
         me->slaveof[sender] = m->slaveof;
-        if (old >= 0) {
-            bool any = false;
-            for (int i = 0; i < me->c->n && !any; i++)
-                any = me->slaveof[i] == old;
-            if (!any)
-                cl_clear_flag(me, old, F_MIGRATE_TO);
-        }
+        if (old >= 0 && !cl_has_replicas(me, old))
+            cl_clear_flag(me, old, F_MIGRATE_TO);
         cl_set_flag(me, m->slaveof, F_MIGRATE_TO);
         cl_request(me, TODO_SAVE_CONFIG);
     }

@@ -317,6 +317,7 @@ int cl_quorum(const node *me);
 void cl_request(node *me, int todo_flags);
 void cl_bind_slot(node *me, int slot, int owner);
 void cl_set_node_as_master(node *me, int x);
+bool cl_has_replicas(const node *me, int x);
 void cl_set_flag(node *me, int x, uint16_t f);
 void cl_clear_flag(node *me, int x, uint16_t f);
 void cl_set_own_config_epoch(node *me, uint64_t epoch);

@@ -21,11 +21,14 @@ static bool name_less(const node *me, int a, int b)
 void cl_set_master(node *me, int master, const char *why)
 {
     int id = me->id;
+    int old = me->slaveof[id];
     if (me->flags[id] & F_MASTER) {
         cl_clear_flag(me, id, F_MASTER | F_MIGRATE_TO);
         cl_set_flag(me, id, F_SLAVE);
     }
     me->slaveof[id] = master;
+    if (old >= 0 && old != master && !cl_has_replicas(me, old))
+        cl_clear_flag(me, old, F_MIGRATE_TO); /* clusterNodeRemoveSlave */
     cl_set_flag(me, master, F_MIGRATE_TO);
     cl_repl_start(me, master);
     /* A master demoted by the replica it was handing over to completed the
@@ -438,11 +441,14 @@ void cl_send_failover_auth_if_needed(node *me, int requester, const bus_msg *req
     bool force = req->mflags & MF_FORCEACK;
     if ((me->flags[requester] & F_MASTER) || master < 0 ||
         (!(me->flags[master] & F_FAIL) && !force)) {
-        const char *reason = (me->flags[requester] & F_MASTER) ? "requester_is_master"
-                             : master < 0                       ? "master_unknown"
-                                                                : "master_up";
-        snprintf(why, sizeof why, "%s", reason);
-        deny_vote(me, requester, reason, why);
+        bool is_master = me->flags[requester] & F_MASTER;
+        const char *reason = is_master ? "requester_is_master"
+                             : master < 0 ? "master_unknown"
+                                          : "master_up";
+        const char *text = is_master ? "it is a master node"
+                           : master < 0 ? "I don't know its master"
+                                        : "its master is up";
+        deny_vote(me, requester, reason, text);
         return;
     }
     mstime_t now = cl_now(me);
@@ -500,9 +506,10 @@ void cl_handle_slave_migration(node *me, int max_slaves)
     mstime_t now = cl_now(me);
     int target = -1, candidate = me->id;
     for (int x = 0; x < c->n; x++) {
-        if ((me->flags[x] & F_SLAVE) || (me->flags[x] & F_FAIL))
-            continue;
-        bool orphaned = (me->flags[x] & F_MIGRATE_TO) && (me->flags[x] & F_MASTER) && ok[x] == 0;
+        bool master = me->flags[x] & F_MASTER;
+        int okslaves = master ? ok[x] : 0;
+        bool orphaned = !(me->flags[x] & F_SLAVE) && !(me->flags[x] & F_FAIL) &&
+                        (me->flags[x] & F_MIGRATE_TO) && okslaves == 0;
         if (orphaned) {
             if (target < 0 && me->numslots[x] > 0)
                 target = x;
@@ -512,9 +519,11 @@ void cl_handle_slave_migration(node *me, int max_slaves)
             me->orphaned_time[x] = 0;
         }
     }
+    /* The candidate: the smallest ID among the replicas (FAIL ones too) of
+     * every master with max_slaves healthy replicas, FAIL masters included. */
     for (int y = 0; y < c->n; y++) {
         int m = me->slaveof[y];
-        if (m < 0 || !(me->flags[y] & F_SLAVE) || (me->flags[m] & (F_SLAVE | F_FAIL)))
+        if (m < 0 || !(me->flags[y] & F_SLAVE) || !(me->flags[m] & F_MASTER))
             continue;
         if (ok[m] == max_slaves && name_less(me, y, candidate))
             candidate = y;

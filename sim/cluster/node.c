@@ -164,6 +164,26 @@ void cl_request(node *me, int todo_flags)
                                           before_sleep_event, me, 0);
 }
 
+/* True when some node is a replica of x in my view (x's slaves[] list). */
+bool cl_has_replicas(const node *me, int x)
+{
+    for (int i = 0; i < me->c->n; i++)
+        if (me->slaveof[i] == x && (me->flags[i] & F_SLAVE))
+            return true;
+    return false;
+}
+
+/* clusterMastersHaveSlaves: some master in my table has replicas. */
+static bool masters_have_replicas(const node *me)
+{
+    for (int i = 0; i < me->c->n; i++) {
+        int m = me->slaveof[i];
+        if (m >= 0 && (me->flags[i] & F_SLAVE) && (me->flags[m] & F_MASTER))
+            return true;
+    }
+    return false;
+}
+
 /* clusterSetNodeAsMaster: x becomes a master in my view (leaves its master's
  * replica list; MIGRATE_TO on the old master is maintained by that list). */
 void cl_set_node_as_master(node *me, int x)
@@ -173,10 +193,7 @@ void cl_set_node_as_master(node *me, int x)
     int old = me->slaveof[x];
     me->slaveof[x] = -1;
     if (old >= 0) {
-        bool any = false;
-        for (int i = 0; i < me->c->n && !any; i++)
-            any = me->slaveof[i] == old;
-        if (!any)
+        if (!cl_has_replicas(me, old))
             cl_clear_flag(me, old, F_MIGRATE_TO);
         if (x != me->id)
             cl_set_flag(me, x, F_MIGRATE_TO);
@@ -213,6 +230,10 @@ void cl_bind_slot(node *me, int slot, int owner)
         me->numslots[owner]++;
         me->slots_hash[owner] ^= c->slot_key[slot];
         me->owner[slot] = (uint16_t)owner;
+        /* clusterNodeSetSlotBit: a node's first slot makes it a migration
+         * target when replicas exist somewhere. */
+        if (me->numslots[owner] == 1 && masters_have_replicas(me))
+            cl_set_flag(me, owner, F_MIGRATE_TO);
     } else {
         me->owner[slot] = NO_OWNER;
     }
@@ -508,6 +529,14 @@ static void init_view(node *me, mstime_t now)
     for (int m = 0; m < l->masters; m++)
         for (int s = c->first_slot_of_master[m]; s <= c->last_slot_of_master[m]; s++)
             cl_bind_slot(me, s, m);
+    /* redis-cli assigns slots before it attaches replicas, so only masters
+     * that got replicas carry MIGRATE_TO (clusterNodeAddSlave). */
+    for (int m = 0; m < l->masters; m++) {
+        if (l->replicas[m] > 0)
+            me->flags[m] |= F_MIGRATE_TO;
+        else
+            me->flags[m] &= (uint16_t)~F_MIGRATE_TO;
+    }
     g_array_set_size(c->owner_changes, 0);
     me->current_epoch = (uint64_t)c->n;
     /* A formed cluster: state ok, size known, past the writable delay. */
