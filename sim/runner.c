@@ -84,6 +84,8 @@ void rc_run_result_clear(rc_run_result *r)
     g_free(r->digest);
     g_free(r->story);
     g_free(r->state_fail_s);
+    g_free(r->acked_by);
+    g_free(r->lost_by);
     memset(r, 0, sizeof *r);
 }
 
@@ -798,6 +800,8 @@ static void setup(run *r, const rc_scenario *s, const rc_run_options *o)
     rc_eventbus_subscribe(r->bus, rc_report_observe, r->report);
     rc_eventbus_subscribe(r->bus, observe, r);
     rc_eventbus_subscribe(r->bus, story_observe, r);
+    if (o->observer)
+        rc_eventbus_subscribe(r->bus, o->observer, o->observer_user);
     rc_expect_ctx_init(&r->ectx, r->cluster, s->layout, r->expect_rng);
     r->exps = g_new0(expect_state, s->n_expectations);
     for (int i = 0; i < s->n_expectations; i++) {
@@ -880,6 +884,21 @@ static bool write_outputs(run *r, const rc_run_options *o, double wall_s, GError
     return ok;
 }
 
+/* Counts, per node, the writes it acknowledged and those of them lost. */
+static void writes_by_node(const run *r, rc_run_result *res)
+{
+    res->acked_by = g_new0(uint64_t, r->n);
+    res->lost_by = g_new0(uint64_t, r->n);
+    int count = 0;
+    const rc_write_row *rows = rc_workload_rows(r->workload, &count);
+    for (int i = 0; i < count; i++) {
+        if (strcmp(rows[i].status, "ok") != 0 || rows[i].node < 0 || rows[i].node >= r->n)
+            continue;
+        res->acked_by[rows[i].node]++;
+        res->lost_by[rows[i].node] += !rows[i].applied;
+    }
+}
+
 static double split_brain_seconds(const run *r)
 {
     rc_time total = 0;
@@ -924,7 +943,12 @@ bool rc_run_scenario(const rc_scenario *s, const rc_run_options *o, rc_run_resul
     if (r.workload) {
         res->writes_acked = rc_workload_acked(r.workload);
         res->writes_lost = rc_workload_lost(r.workload);
+        writes_by_node(&r, res);
     }
+    res->max_current_epoch = 0;
+    for (int x = 0; x < r.n; x++)
+        res->max_current_epoch = MAX(res->max_current_epoch,
+                                     (int64_t)rc_cluster_current_epoch(r.cluster, x));
     res->story = g_strdup(r.story->str);
     res->nodes = r.n;
     res->state_fail_s = g_new(double, r.n);

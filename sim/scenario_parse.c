@@ -19,6 +19,8 @@
  */
 #include "rcsim/scenario.h"
 
+#include "params.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,7 +47,8 @@ typedef struct {
     int len;
     segment *segs;
     int n_segs;
-    bool bad; /* an encoding error was reported on one of its lines */
+    bool bad;   /* an error was reported on it before parsing (encoding, ${...}) */
+    bool param; /* a `param` statement, already handled by the expansion pass */
 } statement;
 
 /* ==== tokens =========================================================== */
@@ -114,6 +117,12 @@ typedef struct {
     GArray *workloads;    /* of rc_workload_plan */
     GArray *actions;      /* of rc_action */
     GArray *expectations; /* of rc_expectation */
+
+    /* Parameters: `param` declarations and the caller's overrides. */
+    GArray *params;                /* of rc_param */
+    const rc_param_override *ovr;
+    int n_ovr;
+    bool *ovr_used;
 } parser;
 
 /* ==== error reporting ==================================================== */
@@ -193,8 +202,11 @@ static char *errors_message(parser *p)
     guint shown = MIN(p->errors->len, RC_SCENARIO_MAX_ERRORS);
     for (guint i = 0; i < shown; i++) {
         diag *d = &g_array_index(p->errors, diag, i);
-        g_string_append_printf(s, "%s%s:%d:%d: %s", i ? "\n" : "", p->name,
-                               d->line, d->col, d->msg);
+        if (d->line == 0) /* an error without a position */
+            g_string_append_printf(s, "%s%s: %s", i ? "\n" : "", p->name, d->msg);
+        else
+            g_string_append_printf(s, "%s%s:%d:%d: %s", i ? "\n" : "", p->name,
+                                   d->line, d->col, d->msg);
     }
     if ((guint)p->n_errors > shown)
         g_string_append_printf(s, "\n%s: %d more errors", p->name,
@@ -440,7 +452,7 @@ static bool add_line(parser *p, pending *pd, const char *s, int n, int line,
 static void flush_pending(pending *pd, GArray *out)
 {
     if (pd->text->len > 0) {
-        statement st;
+        statement st = {0};
         st.len = (int)pd->text->len;
         st.text = g_strndup(pd->text->str, pd->text->len);
         st.n_segs = (int)pd->segs->len;
@@ -486,6 +498,229 @@ static GArray *split_statements(parser *p, const char *data, size_t len)
     g_string_free(pd.text, TRUE);
     g_array_free(pd.segs, TRUE);
     return out;
+}
+
+/* ==== parameters: `param` and `${...}` ==================================== */
+
+/* Finds a declared parameter by name (`len` bytes); NULL when undeclared. */
+static rc_param *find_param(const parser *p, const char *name, size_t len)
+{
+    for (guint i = 0; i < p->params->len; i++) {
+        rc_param *q = &g_array_index(p->params, rc_param, i);
+        if (strlen(q->name) == len && memcmp(q->name, name, len) == 0)
+            return q;
+    }
+    return NULL;
+}
+
+/* The lookup of rc_expr_eval(): parameters declared so far. */
+static bool param_lookup(void *user, const char *name, size_t len, int64_t *value)
+{
+    const rc_param *q = find_param(user, name, len);
+    if (q)
+        *value = q->value;
+    return q != NULL;
+}
+
+/* The file position of byte `off` of a statement's text. */
+static void position_of(const statement *st, int off, int *line, int *col)
+{
+    int seg = 0;
+    locate(st, off, &seg, line, col);
+}
+
+/* Evaluates the expression at st->text[off..off+n) and reports an error at
+ * its exact file position. */
+static bool eval_at(parser *p, const statement *st, int off, int n, int64_t *value)
+{
+    size_t err_off = 0;
+    char *msg = NULL;
+    if (rc_expr_eval(st->text + off, (size_t)n, param_lookup, p, value, &err_off, &msg))
+        return true;
+    int line, col;
+    position_of(st, off + (int)err_off, &line, &col);
+    add_diag(p, line, col, true, msg);
+    return false;
+}
+
+/* The offset where the text of a `note` action starts (after the word
+ * `note` of an `at`/`every` statement), or the statement's length. */
+static int note_text_start(const statement *st)
+{
+    const char *t = st->text;
+    if (strncmp(t, "at ", 3) != 0 && strncmp(t, "every ", 6) != 0)
+        return st->len;
+    for (int i = 0; i + 4 <= st->len; i++)
+        if ((i == 0 || t[i - 1] == ' ' || t[i - 1] == '\t') && strncmp(t + i, "note", 4) == 0 &&
+            (i + 4 == st->len || t[i + 4] == ' ' || t[i + 4] == '\t'))
+            return i + 4;
+    return st->len;
+}
+
+/* Adds a segment to `segs` unless the last one already starts at `off`. */
+static void push_segment(GArray *segs, int off, int line, int col)
+{
+    if (segs->len > 0 && g_array_index(segs, segment, segs->len - 1).off == off)
+        g_array_index(segs, segment, segs->len - 1) = (segment){off, line, col};
+    else
+        g_array_append_val(segs, ((segment){off, line, col}));
+}
+
+/* Replaces every `${expr}` of the statement (before offset `stop`) by the
+ * decimal value of expr. The new text keeps its mapping to the file: text
+ * copied from the source keeps its positions, and a substituted value maps to
+ * its `${`. On an error the statement is marked bad (and not parsed). */
+static void expand_statement(parser *p, statement *st, int stop)
+{
+    if (!strstr(st->text, "${"))
+        return;
+    GString *out = g_string_new(NULL);
+    GArray *segs = g_array_new(FALSE, FALSE, sizeof(segment));
+    int k = 0;
+    for (int o = 0; o <= st->len && !st->bad;) {
+        while (k < st->n_segs && st->segs[k].off <= o) {
+            int line, col;
+            position_of(st, o, &line, &col);
+            push_segment(segs, (int)out->len, line, col);
+            k++;
+        }
+        if (o == st->len)
+            break;
+        if (o >= stop || st->text[o] != '$' || o + 1 >= st->len || st->text[o + 1] != '{') {
+            g_string_append_c(out, st->text[o++]);
+            continue;
+        }
+        int line, col;
+        position_of(st, o, &line, &col);
+        const char *close = memchr(st->text + o, '}', (size_t)(st->len - o));
+        int64_t v;
+        if (!close) {
+            add_diag(p, line, col, true, g_strdup("unterminated '${' (missing '}')"));
+            st->bad = true;
+        } else if (!eval_at(p, st, o + 2, (int)(close - st->text) - o - 2, &v)) {
+            st->bad = true;
+        } else {
+            push_segment(segs, (int)out->len, line, col);
+            g_string_append_printf(out, "%lld", (long long)v);
+            o = (int)(close - st->text) + 1;
+            if (o < st->len) {
+                position_of(st, o, &line, &col);
+                push_segment(segs, (int)out->len, line, col);
+            }
+        }
+    }
+    if (!st->bad) {
+        g_free(st->text);
+        g_free(st->segs);
+        st->len = (int)out->len;
+        st->text = g_string_free(out, FALSE);
+        st->n_segs = (int)segs->len;
+        st->segs = (segment *)(void *)g_array_free(segs, FALSE);
+        return;
+    }
+    g_string_free(out, TRUE);
+    g_array_free(segs, TRUE);
+}
+
+/* The caller's override of parameter `name`, marking it used; NULL if none. */
+static const rc_param_override *override_of(parser *p, const char *name)
+{
+    for (int i = 0; i < p->n_ovr; i++)
+        if (strcmp(p->ovr[i].name, name) == 0) {
+            p->ovr_used[i] = true;
+            return &p->ovr[i];
+        }
+    return NULL;
+}
+
+/* One `NAME=EXPR` of a `param` statement at st->text[off..off+n). */
+static void param_pair(parser *p, const statement *st, int off, int n)
+{
+    const char *w = st->text + off;
+    const char *eq = memchr(w, '=', (size_t)n);
+    int line, col;
+    position_of(st, off, &line, &col);
+    if (!eq || eq == w) {
+        add_diag(p, line, col, true,
+                 g_strdup_printf("expected NAME=VALUE after 'param', got '%.*s'", MIN(n, 40), w));
+        return;
+    }
+    int name_len = (int)(eq - w);
+    if (!rc_param_name_valid(w, (size_t)name_len)) {
+        add_diag(p, line, col, true,
+                 g_strdup_printf("bad parameter name '%.*s' (letters, digits and '_', "
+                                 "starting with a letter or '_'; not min or max)",
+                                 MIN(name_len, 40), w));
+        return;
+    }
+    rc_param *prev = find_param(p, w, (size_t)name_len);
+    if (prev) {
+        add_diag(p, line, col, false,
+                 g_strdup_printf("duplicate parameter '%s' (declared on line %d)", prev->name,
+                                 prev->line));
+        return;
+    }
+    int64_t v;
+    if (!eval_at(p, st, off + name_len + 1, n - name_len - 1, &v))
+        return;
+    rc_param q = {g_strndup(w, (gsize)name_len), v, v, false, line, col};
+    const rc_param_override *o = override_of(p, q.name);
+    if (o) {
+        q.value = o->value;
+        q.overridden = true;
+    }
+    g_array_append_val(p->params, q);
+}
+
+/* `param NAME=EXPR [NAME=EXPR ...]` (after its own `${...}` were expanded). */
+static void parse_param(parser *p, statement *st)
+{
+    int i = 5, pairs = 0; /* after "param" */
+    while (i < st->len) {
+        while (i < st->len && (st->text[i] == ' ' || st->text[i] == '\t'))
+            i++;
+        int start = i;
+        while (i < st->len && st->text[i] != ' ' && st->text[i] != '\t')
+            i++;
+        if (i > start) {
+            param_pair(p, st, start, i - start);
+            pairs++;
+        }
+    }
+    if (pairs == 0) {
+        int line, col;
+        position_of(st, st->len, &line, &col);
+        add_diag(p, line, col, true,
+                 g_strdup("expected NAME=VALUE after 'param' (e.g. 'param masters=5')"));
+    }
+}
+
+/* True when the statement's first token is the word `word`. */
+static bool starts_with(const statement *st, const char *word);
+
+/* The expansion pass: handles every `param` statement and substitutes
+ * `${...}` in file order, so a parameter can be used after its declaration.
+ * Overrides that name no declared parameter are errors. */
+static void expand_params(parser *p, GArray *stmts)
+{
+    bool any_param = p->n_ovr > 0;
+    for (guint i = 0; i < stmts->len && !any_param; i++)
+        any_param = starts_with(&g_array_index(stmts, statement, i), "param");
+    for (guint i = 0; i < stmts->len; i++) {
+        statement *st = &g_array_index(stmts, statement, i);
+        if (st->bad)
+            continue;
+        expand_statement(p, st, any_param ? st->len : note_text_start(st));
+        if (!st->bad && starts_with(st, "param")) {
+            st->param = true;
+            parse_param(p, st);
+        }
+    }
+    for (int i = 0; i < p->n_ovr; i++)
+        if (!p->ovr_used[i])
+            add_diag(p, 0, 0, false,
+                     g_strdup_printf("cannot set '%s': the file has no 'param %s=...'",
+                                     p->ovr[i].name, p->ovr[i].name));
 }
 
 /* Reports tokens left over at the end of a statement. */
@@ -1059,6 +1294,62 @@ static rc_nodeset *parse_random(parser *p, unsigned flags)
     return ns_done(p, s, kw);
 }
 
+/* The members of a `first`/`last` set: the chosen ids of `ids` (size `size`)
+ * as single-node members. */
+static void first_members(parser *p, rc_nodeset *s, const token *kw, const int *ids,
+                          int size, bool last)
+{
+    int from = last ? size - s->count : 0;
+    s->members = g_new0(rc_nodeset *, MAX(s->count, 1));
+    for (int i = 0; i < s->count && !p->failed; i++) {
+        if (!count_term(p, kw))
+            break;
+        rc_nodeset *m = ns_new(p, RC_NS_NODE, kw);
+        char name[RC_LABEL_MAX];
+        m->id = ids[from + i];
+        m->text = g_strdup(rc_layout_label(p->layout, m->id, name));
+        s->members[s->n_members++] = m;
+    }
+}
+
+/* `first N of <set>` / `last N of <set>` (`of` optional): resolved now into
+ * the set of the N members with the lowest / highest ids. */
+static rc_nodeset *parse_first(parser *p, unsigned flags)
+{
+    const token *kw = advance(p);
+    bool last = tok_is(p, kw, "last");
+    const char *word = last ? "last" : "first";
+    rc_nodeset *s = ns_new(p, RC_NS_SET, kw);
+    int64_t n = 0;
+    const token *t = peek(p);
+    if (t->kind != T_WORD || !g_ascii_isdigit(*tok_text(p, t)))
+        fail(p, t, "expected the number of nodes after '%s', got %s", word, quote(p, t));
+    else
+        parse_count(p, "the number of nodes", 0, RC_SCENARIO_MAX_NODES, &n);
+    accept_word(p, "of");
+    if (p->failed || !enter(p, kw))
+        return ns_done(p, s, kw);
+    rc_nodeset *inner = parse_nodeset(p, flags & ~(unsigned)NS_REST);
+    p->depth--;
+    s->count = (int)n;
+    int *ids = NULL;
+    int size = -1;
+    if (inner && !rc_nodeset_is_static(inner))
+        bad(p, kw, "'%s' needs a set fixed at creation (not masters-now, "
+            "replicas-now or random), got '%s'", word, inner->text);
+    else if (inner)
+        size = static_eval(p, inner, &ids);
+    if (size >= 0 && size < s->count)
+        bad(p, kw, "'%s %d of %s' asks for more nodes than the set has (%d)", word,
+            s->count, inner->text, size);
+    else if (size >= 0)
+        first_members(p, s, kw, ids, size, last);
+    g_free(ids);
+    rc_nodeset_free(inner);
+    s->count = 0;
+    return ns_done(p, s, kw);
+}
+
 /* Fills a range node from its two ends; reports bad ranges. */
 static void make_range(parser *p, rc_nodeset *s, const token *t1,
                        const label *a, const label *b, const char *text)
@@ -1150,7 +1441,8 @@ static bool starts_nodeset(const parser *p, const token *t)
 {
     label lb;
     if (t->kind == T_LBRACE || parse_label(p, t, &lb) || tok_is(p, t, "shard") ||
-        tok_is(p, t, "replicas-of") || tok_is(p, t, "random"))
+        tok_is(p, t, "replicas-of") || tok_is(p, t, "random") ||
+        tok_is(p, t, "first") || tok_is(p, t, "last"))
         return true;
     for (size_t i = 0; i < G_N_ELEMENTS(simple_sets); i++)
         if (tok_is(p, t, simple_sets[i].word))
@@ -1177,6 +1469,8 @@ static rc_nodeset *parse_nodeset(parser *p, unsigned flags)
         return parse_shard(p, RC_NS_REPLICAS_OF);
     if (tok_is(p, t, "random"))
         return parse_random(p, flags);
+    if (tok_is(p, t, "first") || tok_is(p, t, "last"))
+        return parse_first(p, flags);
     for (size_t i = 0; i < G_N_ELEMENTS(simple_sets); i++) {
         if (!tok_is(p, t, simple_sets[i].word))
             continue;
@@ -2525,6 +2819,8 @@ static void parse_all(parser *p, GArray *stmts)
                 p->end_line = st->segs[0].line;
             continue;
         }
+        if (st->param)
+            continue;
         begin_statement(p, st);
         parse_statement(p, (int)i == cluster_index);
     }
@@ -2551,6 +2847,7 @@ static void parser_clear(parser *p)
     g_array_free(p->toks, TRUE);
     g_array_free(p->time_refs, TRUE);
     g_free(p->end_text);
+    g_free(p->ovr_used);
 }
 
 /* Hands the collected statements over to the scenario. */
@@ -2561,6 +2858,7 @@ static void parser_deliver(parser *p)
     sc->workloads = steal_array(p->workloads, &sc->n_workloads);
     sc->actions = steal_array(p->actions, &sc->n_actions);
     sc->expectations = steal_array(p->expectations, &sc->n_expectations);
+    sc->params = steal_array(p->params, &sc->n_params);
 }
 
 /* Frees the statements of the source split. */
@@ -2576,6 +2874,14 @@ static void statements_free(GArray *stmts)
 
 rc_scenario *rc_scenario_parse_data(const char *name, const char *data,
                                     size_t len, GError **error)
+{
+    return rc_scenario_parse_data_params(name, data, len, NULL, 0, error);
+}
+
+rc_scenario *rc_scenario_parse_data_params(const char *name, const char *data,
+                                           size_t len,
+                                           const rc_param_override *overrides,
+                                           int n, GError **error)
 {
     if (!name)
         name = "<string>";
@@ -2593,8 +2899,13 @@ rc_scenario *rc_scenario_parse_data(const char *name, const char *data,
     p.workloads = g_array_new(FALSE, FALSE, sizeof(rc_workload_plan));
     p.actions = g_array_new(FALSE, FALSE, sizeof(rc_action));
     p.expectations = g_array_new(FALSE, FALSE, sizeof(rc_expectation));
+    p.params = g_array_new(FALSE, FALSE, sizeof(rc_param));
+    p.ovr = overrides;
+    p.n_ovr = overrides ? n : 0;
+    p.ovr_used = g_new0(bool, p.n_ovr + 1);
     p.sc = scenario_new(name);
     GArray *stmts = split_statements(&p, data, len);
+    expand_params(&p, stmts);
     parse_all(&p, stmts);
     statements_free(stmts);
     parser_deliver(&p);
@@ -2656,11 +2967,19 @@ static char *read_limited(const char *path, size_t *len, GError **error)
 
 rc_scenario *rc_scenario_parse_file(const char *path, GError **error)
 {
+    return rc_scenario_parse_file_params(path, NULL, 0, error);
+}
+
+rc_scenario *rc_scenario_parse_file_params(const char *path,
+                                           const rc_param_override *overrides,
+                                           int n, GError **error)
+{
     size_t len = 0;
     char *data = read_limited(path, &len, error);
     if (!data)
         return NULL;
-    rc_scenario *sc = rc_scenario_parse_data(path, data, len, error);
+    rc_scenario *sc = rc_scenario_parse_data_params(path, data, len, overrides, n,
+                                                    error);
     g_free(data);
     return sc;
 }
@@ -2703,6 +3022,9 @@ void rc_scenario_free(rc_scenario *sc)
         g_free(sc->expectations[i].text);
     }
     g_free(sc->expectations);
+    for (int i = 0; i < sc->n_params; i++)
+        g_free(sc->params[i].name);
+    g_free(sc->params);
     g_free(sc->name);
     g_free(sc);
 }

@@ -10,6 +10,7 @@
 #ifndef RCSIM_RUN_H
 #define RCSIM_RUN_H
 
+#include "rcsim/events.h"
 #include "rcsim/scenario.h"
 
 #include <glib.h>
@@ -27,6 +28,10 @@ typedef struct {
     const char *formats;  /* picture formats, "png" by default */
     bool plots;           /* draw pictures (with out_dir) */
     bool progress;        /* progress line on stderr (only if it is a terminal) */
+    /* An extra observer of the run's event stream, called after the built-in
+     * ones for every event (sweeps derive their metrics from it); NULL: none. */
+    rc_observer_fn observer;
+    void *observer_user;
 } rc_run_options;
 
 /* Default options: no seed override, no output, plots on, png. */
@@ -52,6 +57,9 @@ typedef struct {
     char *story;              /* a few lines: what happened (for `rcsim run`) */
     int nodes;
     double *state_fail_s;     /* per node: seconds with cluster_state fail */
+    int64_t max_current_epoch;/* the largest final currentEpoch of any node */
+    uint64_t *acked_by;       /* per node: writes acknowledged by it (NULL without workload) */
+    uint64_t *lost_by;        /* per node: of those, writes lost at the end */
 } rc_run_result;
 
 void rc_run_result_clear(rc_run_result *result);

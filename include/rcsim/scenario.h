@@ -46,6 +46,20 @@
  *   - `owner` slot ranges may be written `lo-hi` or `lo..hi`.
  *   - `network` may omit `latency=` (the default is kept); rates may be
  *     written per `s`, `ms`, `us` or `m`.
+ *   - parameters: `param NAME=VALUE` declares an integer parameter with a
+ *     default; `${expr}` anywhere in a later statement is replaced by the
+ *     decimal value of an integer expression of parameters (+ - * / %,
+ *     parentheses, min(a,b), max(a,b)). Callers may override defaults
+ *     (rc_scenario_parse_file_params()). Errors inside `${...}` are reported
+ *     at the file position of the offending character; a token produced by a
+ *     substitution is reported at the position of its `${`. In a file with
+ *     no `param` statement and no overrides, `${` inside the text of a
+ *     `note` is kept as written (so every v1 file keeps its meaning).
+ *   - `first N of <set>` / `last N of <set>` (`of` may be left out, as in
+ *     `first 3 masters`): the N members of a set fixed at creation with the
+ *     lowest / highest ids (masters M1..Mm, then replicas R1.1.., then E1..).
+ *     They are resolved at parse time into an RC_NS_SET of RC_NS_NODE
+ *     members whose text is the source text.
  * Stricter than Redis' own config where the simulator needs it: node-timeout
  * must be whole milliseconds, repl-ping-period and repl-timeout whole seconds.
  */
@@ -362,6 +376,23 @@ typedef struct {
     char *text;        /* the statement (continuations joined by a space) */
 } rc_expectation;
 
+/* ---- parameters ----------------------------------------------------------------- */
+
+/* One `param NAME=VALUE` of the file, in file order. */
+typedef struct {
+    char *name;
+    int64_t value;          /* the value used: the override, else the default */
+    int64_t default_value;  /* the value written in the file */
+    bool overridden;
+    int line, column;       /* of the name */
+} rc_param;
+
+/* A value given by the caller for a declared parameter (e.g. `--set`). */
+typedef struct {
+    const char *name;
+    int64_t value;
+} rc_param_override;
+
 /* ---- the scenario --------------------------------------------------------------- */
 
 typedef struct {
@@ -381,6 +412,8 @@ typedef struct {
     int n_actions;
     rc_expectation *expectations; /* file order */
     int n_expectations;
+    rc_param *params;             /* `param` declarations, file order */
+    int n_params;
 } rc_scenario;
 
 /* Parses the file at `path`. Returns NULL and sets `error` (see the top of
@@ -394,6 +427,17 @@ rc_scenario *rc_scenario_parse_string(const char *name, const char *text,
 /* Parses `len` bytes that may contain NUL bytes (which are errors). */
 rc_scenario *rc_scenario_parse_data(const char *name, const char *data,
                                     size_t len, GError **error);
+
+/* As rc_scenario_parse_file() / rc_scenario_parse_data(), with `n` overrides
+ * of declared parameters. An override of a name the file does not declare is
+ * an error (`file: message`, without a position). */
+rc_scenario *rc_scenario_parse_file_params(const char *path,
+                                           const rc_param_override *overrides,
+                                           int n, GError **error);
+rc_scenario *rc_scenario_parse_data_params(const char *name, const char *data,
+                                           size_t len,
+                                           const rc_param_override *overrides,
+                                           int n, GError **error);
 
 void rc_scenario_free(rc_scenario *scenario);
 

@@ -283,7 +283,8 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
                 cl_report_remove(me, x, sender);
             }
         }
-        if (!suspected && me->ping_sent[x] == 0 && cl_report_count(me, x) == 0) {
+        if (!suspected && me->ping_sent[x] == 0 &&
+            (me->report_head[x] < 0 || cl_report_count(me, x) == 0)) {
             mstime_t t = (mstime_t)e->pong_received_s * 1000;
             if (t <= now + 500 && t > me->pong_received[x])
                 me->pong_received[x] = t;
