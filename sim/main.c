@@ -3,12 +3,15 @@
  *   rcsim                         the built-in odd-vs-even demo
  *   rcsim run FILE.scn [...]      one run, outputs under rcsim-out/<name>
  *   rcsim check PATH... [...]     every .scn under the paths, in parallel
+ *   rcsim sweep FILE.scn [...]    a parameterised scenario over a grid x seeds
+ *   rcsim sweep-run / sweep-merge one run of a sweep as a job; merging results
  *
  * Exit status: 0 every expectation held; 1 an expectation (or the determinism
  * check) failed; 2 bad input. */
 #include "demo.h"
 #include "rcsim/run.h"
 #include "rcsim/scenario.h"
+#include "rcsim/sweep.h"
 
 #include <glib.h>
 #include <stdio.h>
@@ -312,6 +315,13 @@ static void print_help(void)
            "  rcsim                          run the built-in odd-vs-even demo\n"
            "  rcsim run FILE.scn [OPTIONS]   run one scenario (rcsim run --help)\n"
            "  rcsim check PATH... [OPTIONS]  run every .scn under the paths (rcsim check --help)\n"
+           "  rcsim sweep FILE.scn --vary KEY=A..B [OPTIONS]\n"
+           "                                 run a parameterised scenario over a grid of values\n"
+           "                                 and seeds; CSV files and charts (rcsim sweep --help)\n"
+           "  rcsim sweep-run FILE.scn --set KEY=V --seed N --result FILE\n"
+           "                                 one run of a sweep (as emitted by --emit-jobs)\n"
+           "  rcsim sweep-merge DIR... [--out DIR]\n"
+           "                                 merge result files into the sweep's CSVs and charts\n"
            "  rcsim --version                print the version\n\n"
            "rcsim simulates Redis Cluster 7.0.15's failure detection and failover.\n"
            "Outputs go to rcsim-out/<scenario name>/ (events.jsonl, summary.json,\n"
@@ -335,6 +345,12 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "check"))
         return cmd_check(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sweep"))
+        return rc_sweep_cmd(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sweep-run"))
+        return rc_sweep_run_cmd(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sweep-merge"))
+        return rc_sweep_merge_cmd(argc - 1, argv + 1);
     if (!strcmp(cmd, "demo"))
         return rc_demo_run("rcsim-out/demo");
     char *msg = g_strdup_printf("unknown command '%s'", cmd);

@@ -214,7 +214,7 @@ typedef struct {
 /* Binds `slot` to `owner` (-1 = unbound) in my view, keeping per-subject slot
  * counts and Zobrist hashes current, and queues an OWNER event (flushed by
  * cl_owner_flush). */
-void cl_bind_slot(node *me, int slot, int owner)
+static void bind_slot(node *me, int slot, int owner, bool first_slot_rule)
 {
     rc_cluster *c = me->c;
     int old = me->owner[slot] == NO_OWNER ? -1 : me->owner[slot];
@@ -232,7 +232,7 @@ void cl_bind_slot(node *me, int slot, int owner)
         me->owner[slot] = (uint16_t)owner;
         /* clusterNodeSetSlotBit: a node's first slot makes it a migration
          * target when replicas exist somewhere. */
-        if (me->numslots[owner] == 1 && masters_have_replicas(me))
+        if (first_slot_rule && me->numslots[owner] == 1 && masters_have_replicas(me))
             cl_set_flag(me, owner, F_MIGRATE_TO);
     } else {
         me->owner[slot] = NO_OWNER;
@@ -245,6 +245,8 @@ void cl_bind_slot(node *me, int slot, int owner)
     owner_change ch = { (uint16_t)slot, owner };
     g_array_append_val(c->owner_changes, ch);
 }
+
+void cl_bind_slot(node *me, int slot, int owner) { bind_slot(me, slot, owner, true); }
 
 static int cmp_owner_change(const void *a, const void *b)
 {
@@ -528,7 +530,7 @@ static void init_view(node *me, mstime_t now)
     me->flags[me->id] |= F_MYSELF;
     for (int m = 0; m < l->masters; m++)
         for (int s = c->first_slot_of_master[m]; s <= c->last_slot_of_master[m]; s++)
-            cl_bind_slot(me, s, m);
+            bind_slot(me, s, m, false);
     /* redis-cli assigns slots before it attaches replicas, so only masters
      * that got replicas carry MIGRATE_TO (clusterNodeAddSlave). */
     for (int m = 0; m < l->masters; m++) {
