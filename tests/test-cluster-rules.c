@@ -197,7 +197,6 @@ static rc_conn tap_at(fx *f, int a, int x, rc_time ctime)
     tap_entry t = { conn, x };
     g_array_append_val(f->taps, t);
     N(f, a)->link[x] = conn;
-    N(f, a)->link_ctime[x] = UNIX_BASE_MS + ctime / 1000;
     return conn;
 }
 

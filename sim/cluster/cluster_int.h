@@ -240,7 +240,6 @@ typedef struct node {
     int32_t *report_head;
     uint32_t *gossip_stamp;
     rc_conn *link;
-    mstime_t *link_ctime;  /* when my outbound link to the subject was created */
     /* Slot table. */
     uint16_t *owner;
     uint64_t not_claiming[SLOT_WORDS];

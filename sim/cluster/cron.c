@@ -53,7 +53,6 @@ static void cron_links(node *me, mstime_t now)
             continue;
         }
         me->link[x] = conn;
-        me->link_ctime[x] = now;
     }
 }
 
@@ -106,7 +105,8 @@ static void cron_check_peer(node *me, int x, mstime_t now, cron_stats *st)
     mstime_t timeout = me->cfg.node_timeout_ms;
     rc_conn link = me->link[x];
 
-    if (link && now - me->link_ctime[x] > timeout && me->ping_sent[x] &&
+    if (link && me->ping_sent[x] &&
+        now - (UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, link) / 1000) > timeout &&
         now - me->ping_sent[x] > timeout / 2 && now - me->data_received[x] > timeout / 2) {
         /* The connection looks alive but nothing came back: recycle it. */
         cl_link_free(me, x);

@@ -463,7 +463,6 @@ static void node_alloc_views(node *me, int n)
     me->report_head = g_new(int32_t, n);
     me->gossip_stamp = g_new0(uint32_t, n);
     me->link = g_new0(rc_conn, n);
-    me->link_ctime = g_new0(mstime_t, n);
     me->owner = g_new(uint16_t, SLOTS);
     me->replica_conns = g_array_new(FALSE, FALSE, sizeof(rc_conn));
     me->stream = g_array_new(FALSE, FALSE, sizeof(stream_entry));
@@ -491,7 +490,6 @@ static void node_free_views(node *me)
     g_free(me->report_head);
     g_free(me->gossip_stamp);
     g_free(me->link);
-    g_free(me->link_ctime);
     g_free(me->owner);
     g_array_free(me->replica_conns, TRUE);
     g_array_free(me->stream, TRUE);

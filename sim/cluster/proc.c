@@ -209,7 +209,6 @@ static void start_steady(node *me)
         if (x == me->id)
             continue;
         me->link[x] = rc_net_connect_established(c->net, me->id, x, TAG_BUS, -RC_SEC(60));
-        me->link_ctime[x] = now - 60000;
         me->pong_received[x] = now - (mstime_t)rc_rng_below(me->rng, (uint32_t)half + 1);
         me->data_received[x] = me->pong_received[x];
         me->ping_sent[x] = 0;
