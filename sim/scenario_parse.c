@@ -1345,6 +1345,13 @@ static rc_nodeset *parse_first(parser *p, unsigned flags)
     else if (size >= 0)
         first_members(p, s, kw, ids, size, last);
     g_free(ids);
+    if (inner && !s->members && s->count > 0) {
+        /* After an error keep the inner set, so no "empty set" error follows. */
+        s->members = g_new(rc_nodeset *, 1);
+        s->members[0] = inner;
+        s->n_members = 1;
+        inner = NULL;
+    }
     rc_nodeset_free(inner);
     s->count = 0;
     return ns_done(p, s, kw);

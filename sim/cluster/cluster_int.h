@@ -173,9 +173,13 @@ typedef struct repl_msg {
 
 /* ---- failure reports ----------------------------------------------------- */
 
+/* A failure report. The reports on one subject form a doubly linked list
+ * ordered by the time of their last refresh (a refresh moves a report to the
+ * tail), so expired reports are always at the head and cleanup is amortised
+ * O(1); a hash index finds a reporter's report in O(1). */
 typedef struct {
     int32_t reporter;
-    int32_t next;
+    int32_t prev, next;
     mstime_t time;
 } fail_report;
 
@@ -237,7 +241,9 @@ typedef struct node {
     int32_t *slaveof;
     int32_t *numslots;
     uint64_t *slots_hash;
-    int32_t *report_head;
+    int32_t *report_head;   /* oldest report on the subject, -1 if none */
+    int32_t *report_tail;
+    int32_t *report_count;
     uint32_t *gossip_stamp;
     rc_conn *link;
     /* Slot table. */
@@ -285,6 +291,7 @@ struct rc_cluster {
     /* Pools. */
     fail_report *reports;
     int32_t reports_len, reports_cap, reports_free;
+    GHashTable *report_index; /* (observer, subject, reporter) -> pool index + 1; lookups only */
     bus_msg *msg_free;
     repl_msg *repl_free;
 

@@ -92,6 +92,9 @@ void cl_emit(node *me, rc_event_kind kind, int about, int64_t i1, int64_t i2,
 /* Emits a Redis log line (§13.4) as a LOG event. Level: '.', '-', '*', '#'. */
 void cl_log(node *me, char level, const char *fmt, ...)
 {
+    /* Redis's default `loglevel notice` drops debug and verbose lines. */
+    if (level == '.' || level == '-')
+        return;
     char text[512];
     va_list ap;
     va_start(ap, fmt);
@@ -345,28 +348,63 @@ static int32_t report_alloc(rc_cluster *c)
     return c->reports_len++;
 }
 
-static void report_release(rc_cluster *c, int32_t r)
+static gpointer report_key(const node *me, int x, int reporter)
 {
+    uint64_t k = ((uint64_t)me->id << 42) | ((uint64_t)x << 21) | (uint64_t)reporter;
+    return GSIZE_TO_POINTER((gsize)k);
+}
+
+static int32_t report_find(const node *me, int x, int reporter)
+{
+    gpointer v = g_hash_table_lookup(me->c->report_index, report_key(me, x, reporter));
+    return v ? (int32_t)GPOINTER_TO_SIZE(v) - 1 : -1;
+}
+
+static void report_unlink(node *me, int x, int32_t r)
+{
+    rc_cluster *c = me->c;
+    fail_report *f = &c->reports[r];
+    if (f->prev >= 0)
+        c->reports[f->prev].next = f->next;
+    else
+        me->report_head[x] = f->next;
+    if (f->next >= 0)
+        c->reports[f->next].prev = f->prev;
+    else
+        me->report_tail[x] = f->prev;
+    me->report_count[x]--;
+}
+
+static void report_append(node *me, int x, int32_t r)
+{
+    rc_cluster *c = me->c;
+    c->reports[r].prev = me->report_tail[x];
+    c->reports[r].next = -1;
+    if (me->report_tail[x] >= 0)
+        c->reports[me->report_tail[x]].next = r;
+    else
+        me->report_head[x] = r;
+    me->report_tail[x] = r;
+    me->report_count[x]++;
+}
+
+static void report_delete(node *me, int x, int32_t r)
+{
+    rc_cluster *c = me->c;
+    g_hash_table_remove(c->report_index, report_key(me, x, c->reports[r].reporter));
+    report_unlink(me, x, r);
     c->reports[r].next = c->reports_free;
     c->reports_free = r;
 }
 
-/* clusterNodeCleanupFailureReports: drops reports strictly older than 2T. */
+/* clusterNodeCleanupFailureReports: drops reports strictly older than 2T
+ * (they are the oldest, at the head of the list). */
 static void reports_cleanup(node *me, int x)
 {
-    rc_cluster *c = me->c;
     mstime_t maxtime = me->cfg.node_timeout_ms * FAIL_REPORT_VALIDITY_MULT;
     mstime_t now = cl_now(me);
-    int32_t *link = &me->report_head[x];
-    while (*link >= 0) {
-        int32_t r = *link;
-        if (now - c->reports[r].time > maxtime) {
-            *link = c->reports[r].next;
-            report_release(c, r);
-        } else {
-            link = &c->reports[r].next;
-        }
-    }
+    while (me->report_head[x] >= 0 && now - me->c->reports[me->report_head[x]].time > maxtime)
+        report_delete(me, x, me->report_head[x]);
 }
 
 /* clusterNodeFailureReportsCount: valid reports on x, after cleanup. */
@@ -375,51 +413,44 @@ int cl_report_count(node *me, int x)
     if (me->report_head[x] < 0)
         return 0;
     reports_cleanup(me, x);
-    int n = 0;
-    for (int32_t r = me->report_head[x]; r >= 0; r = me->c->reports[r].next)
-        n++;
-    return n;
+    return me->report_count[x];
 }
 
 /* clusterNodeAddFailureReport: adds or refreshes reporter's report on x. */
 void cl_report_add(node *me, int x, int reporter)
 {
     rc_cluster *c = me->c;
-    for (int32_t r = me->report_head[x]; r >= 0; r = c->reports[r].next) {
-        if (c->reports[r].reporter == reporter) {
-            c->reports[r].time = cl_now(me);
-            return;
-        }
+    int32_t r = report_find(me, x, reporter);
+    if (r >= 0) {
+        report_unlink(me, x, r);
+    } else {
+        r = report_alloc(c);
+        c->reports[r].reporter = reporter;
+        g_hash_table_insert(c->report_index, report_key(me, x, reporter),
+                            GSIZE_TO_POINTER((gsize)r + 1));
+        cl_log(me, '-', "Node %s reported node %s as not reachable.", cl_node_name(me, reporter),
+               cl_node_name(me, x));
     }
-    int32_t r = report_alloc(c);
-    c->reports[r] = (fail_report){ reporter, me->report_head[x], cl_now(me) };
-    me->report_head[x] = r;
+    c->reports[r].time = cl_now(me);
+    report_append(me, x, r);
 }
 
 /* clusterNodeDelFailureReport: removes reporter's report on x, if any. */
 void cl_report_remove(node *me, int x, int reporter)
 {
-    rc_cluster *c = me->c;
-    int32_t *link = &me->report_head[x];
-    while (*link >= 0) {
-        int32_t r = *link;
-        if (c->reports[r].reporter == reporter) {
-            *link = c->reports[r].next;
-            report_release(c, r);
-            break;
-        }
-        link = &c->reports[r].next;
-    }
+    int32_t r = report_find(me, x, reporter);
+    if (r < 0)
+        return;
+    report_delete(me, x, r);
     reports_cleanup(me, x);
+    cl_log(me, '-', "Node %s reported node %s is back online.", cl_node_name(me, reporter),
+           cl_node_name(me, x));
 }
 
 void cl_reports_drop_all(node *me, int x)
 {
-    while (me->report_head[x] >= 0) {
-        int32_t r = me->report_head[x];
-        me->report_head[x] = me->c->reports[r].next;
-        report_release(me->c, r);
-    }
+    while (me->report_head[x] >= 0)
+        report_delete(me, x, me->report_head[x]);
 }
 
 /* ====================================================================== */
@@ -461,6 +492,8 @@ static void node_alloc_views(node *me, int n)
     me->numslots = g_new0(int32_t, n);
     me->slots_hash = g_new0(uint64_t, n);
     me->report_head = g_new(int32_t, n);
+    me->report_tail = g_new(int32_t, n);
+    me->report_count = g_new0(int32_t, n);
     me->gossip_stamp = g_new0(uint32_t, n);
     me->link = g_new0(rc_conn, n);
     me->owner = g_new(uint16_t, SLOTS);
@@ -470,6 +503,7 @@ static void node_alloc_views(node *me, int n)
     for (int i = 0; i < n; i++) {
         me->slaveof[i] = -1;
         me->report_head[i] = -1;
+        me->report_tail[i] = -1;
     }
 }
 
@@ -488,6 +522,8 @@ static void node_free_views(node *me)
     g_free(me->numslots);
     g_free(me->slots_hash);
     g_free(me->report_head);
+    g_free(me->report_tail);
+    g_free(me->report_count);
     g_free(me->gossip_stamp);
     g_free(me->link);
     g_free(me->owner);
@@ -584,6 +620,7 @@ rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
     c->n = layout->nodes;
     c->seed = seed;
     c->reports_free = -1;
+    c->report_index = g_hash_table_new(g_direct_hash, g_direct_equal);
     c->owner_changes = g_array_new(FALSE, FALSE, sizeof(owner_change));
     c->promoted = g_new0(uint8_t, c->n);
     c->first_slot_of_master = g_new0(int, layout->masters);
@@ -643,6 +680,7 @@ void rc_cluster_free(rc_cluster *c)
     }
     g_array_free(c->owner_changes, TRUE);
     g_free(c->reports);
+    g_hash_table_destroy(c->report_index);
     g_free(c->promoted);
     g_free(c->first_slot_of_master);
     g_free(c->last_slot_of_master);
