@@ -35,6 +35,7 @@ static const char *const kind_names[RC_EV__COUNT] = {
     [RC_EV_END] = "end",
     [RC_EV_LOG] = "log",
     [RC_EV_WRITE] = "write",
+    [RC_EV_VIEW] = "view",
 };
 
 const char *rc_event_kind_name(rc_event_kind kind)
@@ -65,7 +66,7 @@ void rc_eventbus_subscribe(rc_eventbus *bus, rc_observer_fn fn, void *user)
 
 void rc_eventbus_emit(rc_eventbus *bus, const rc_event *ev)
 {
-    if (ev->kind != RC_EV_LOG && ev->kind != RC_EV_WRITE)
+    if (ev->kind != RC_EV_LOG && ev->kind != RC_EV_WRITE && ev->kind != RC_EV_VIEW)
         bus->count++;
     for (guint i = 0; i < bus->observers->len; i++) {
         observer *o = &g_array_index(bus->observers, observer, i);

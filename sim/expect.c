@@ -301,6 +301,7 @@ uint32_t rc_pred_dependencies(const rc_pred *p)
     const uint32_t owner = 1u << RC_EV_OWNER;
     const uint32_t epoch = 1u << RC_EV_EPOCH;
     const uint32_t mf = (1u << RC_EV_MF_PAUSE) | (1u << RC_EV_MF_END);
+    const uint32_t view = 1u << RC_EV_VIEW;
     uint32_t deps = 0;
     if (p->nodes && contains_now(p->nodes))
         deps |= roles | fault;
@@ -334,7 +335,7 @@ uint32_t rc_pred_dependencies(const rc_pred *p)
     case RC_PRED_SPLIT_BRAIN:
         return deps | state | owner | roles | mf | fault;
     case RC_PRED_CONVERGED:
-        return deps | state | owner | roles | flags | epoch | fault;
+        return deps | state | owner | roles | flags | epoch | fault | view;
     }
     return ~0u;
 }

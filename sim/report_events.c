@@ -258,10 +258,11 @@ static gboolean global_fields(rc_report *r, GString *o, const rc_event *ev)
     }
 }
 
-/* Renders one event as a line of events.jsonl; LOG and WRITE are skipped. */
+/* Renders one event as a line of events.jsonl; LOG, WRITE and VIEW are
+ * skipped. */
 void rpt_render_event(rc_report *r, const rc_event *ev)
 {
-    if (ev->kind == RC_EV_LOG || ev->kind == RC_EV_WRITE)
+    if (ev->kind == RC_EV_LOG || ev->kind == RC_EV_WRITE || ev->kind == RC_EV_VIEW)
         return;
     GString *o = r->line;
     g_string_assign(o, "{");

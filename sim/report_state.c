@@ -544,6 +544,8 @@ void rpt_state_observe(rc_report *r, const rc_event *ev)
     case RC_EV_WRITE:
         observe_write(r, ev);
         return;
+    case RC_EV_VIEW:
+        return;
     default:
         if (valid_node(r, ev->node))
             observe_node_event(r, ev);

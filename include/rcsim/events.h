@@ -31,6 +31,12 @@
  *  END                -1        -1              events      messages   -       -        -
  *  LOG                node      -               level char  -          -       master?  text (Redis log line body)
  *  WRITE              client    node            slot        t_sent     t_done  acked    status (see workload)
+ *  VIEW               observer  subject         -           -          -       -        -
+ *
+ * VIEW says that an observer's view of another node's role, master or config
+ * epoch changed silently (no other event carries it). It exists so that
+ * observers such as the `converged` predicate re-evaluate; like LOG and WRITE
+ * it is not written to events.jsonl.
  */
 #ifndef RCSIM_EVENTS_H
 #define RCSIM_EVENTS_H
@@ -66,6 +72,7 @@ typedef enum {
     RC_EV_END,
     RC_EV_LOG,
     RC_EV_WRITE,
+    RC_EV_VIEW,
     RC_EV__COUNT
 } rc_event_kind;
 
@@ -110,7 +117,7 @@ void rc_eventbus_free(rc_eventbus *bus);
 /* Observers are called in subscription order. */
 void rc_eventbus_subscribe(rc_eventbus *bus, rc_observer_fn fn, void *user);
 void rc_eventbus_emit(rc_eventbus *bus, const rc_event *ev);
-/* Number of events emitted so far (LOG and WRITE excluded: they are not
+/* Number of events emitted so far (LOG, WRITE and VIEW excluded: they are not
  * protocol events of events.jsonl). */
 uint64_t rc_eventbus_count(const rc_eventbus *bus);
 

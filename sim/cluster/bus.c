@@ -304,6 +304,7 @@ static void process_header(node *me, int sender, const bus_msg *m)
         cl_set_current_epoch(me, m->current_epoch);
     if (m->config_epoch > me->config_epoch[sender]) {
         me->config_epoch[sender] = m->config_epoch;
+        cl_emit_view(me, sender);
         cl_request(me, TODO_SAVE_CONFIG);
     }
     me->repl_offset[sender] = m->offset;
@@ -330,6 +331,7 @@ static void update_sender_role(node *me, int sender, const bus_msg *m)
                 cl_bind_slot(me, j, -1);
         cl_clear_flag(me, sender, F_MASTER | F_MIGRATE_TO);
         cl_set_flag(me, sender, F_SLAVE);
+        cl_emit_view(me, sender);
         cl_request(me, TODO_SAVE_CONFIG | TODO_UPDATE_STATE);
     }
     int old = me->slaveof[sender];
@@ -338,6 +340,7 @@ static void update_sender_role(node *me, int sender, const bus_msg *m)
         if (old >= 0 && !cl_has_replicas(me, old))
             cl_clear_flag(me, old, F_MIGRATE_TO);
         cl_set_flag(me, m->slaveof, F_MIGRATE_TO);
+        cl_emit_view(me, sender);
         cl_request(me, TODO_SAVE_CONFIG);
     }
 }
@@ -422,6 +425,7 @@ static void process_update(node *me, const bus_msg *m)
     if (me->flags[x] & F_SLAVE)
         cl_set_node_as_master(me, x);
     me->config_epoch[x] = m->update_epoch;
+    cl_emit_view(me, x);
     cl_request(me, TODO_SAVE_CONFIG | TODO_FSYNC_CONFIG);
     cl_update_slots_config_with(me, x, m->update_epoch, m->update_slots);
 }

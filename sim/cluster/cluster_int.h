@@ -337,6 +337,7 @@ const char *cl_node_name(const node *me, int x);
 slotset *cl_claim_of(node *me, int x);
 void cl_slotset_unref(rc_cluster *c, slotset *s);
 void cl_emit_role(node *me, const char *why);
+void cl_emit_view(node *me, int x);
 void cl_owner_flush(node *me);
 
 /* bus.c: messages */

@@ -349,9 +349,17 @@ void cl_handle_slave_failover(node *me)
         start_election(me);
         return;
     }
-    if (me->failover_auth_count >= cl_quorum(me))
+    if (me->failover_auth_count >= cl_quorum(me)) {
+        /* §5.8: the election path logs the win and takes the epoch; a
+         * TAKEOVER reaches clusterFailoverReplaceYourMaster without both. */
+        cl_log(me, '#', "Failover election won: I'm the new master.");
+        if (me->config_epoch[me->id] < me->failover_auth_epoch) {
+            cl_set_own_config_epoch(me, me->failover_auth_epoch);
+            cl_log(me, '#', "configEpoch set to %llu after successful failover",
+                   (unsigned long long)me->failover_auth_epoch);
+        }
         cl_failover_replace_master(me, manual);
-    else
+    } else
         log_cant_failover(me, CANT_WAITING_VOTES);
 }
 
@@ -362,12 +370,6 @@ void cl_failover_replace_master(node *me, bool manual)
     int old = cl_my_master(me);
     if (old < 0 || cl_is_master(me))
         return;
-    cl_log(me, '#', "Failover election won: I'm the new master.");
-    if (me->config_epoch[me->id] < me->failover_auth_epoch) {
-        cl_set_own_config_epoch(me, me->failover_auth_epoch);
-        cl_log(me, '#', "configEpoch set to %llu after successful failover",
-               (unsigned long long)me->failover_auth_epoch);
-    }
     cl_set_node_as_master(me, me->id);
     cl_repl_become_master(me);
     for (int j = 0; j < SLOTS; j++)

@@ -103,6 +103,13 @@ void cl_log(node *me, char level, const char *fmt, ...)
     cl_emit(me, RC_EV_LOG, -1, level, 0, 0, cl_is_master(me), text);
 }
 
+/* Tells observers that my view of x's role, master or config epoch changed. */
+void cl_emit_view(node *me, int x)
+{
+    if (x != me->id)
+        cl_emit(me, RC_EV_VIEW, x, 0, 0, 0, false, NULL);
+}
+
 /* Emits a ROLE event for this node's current role and master. */
 void cl_emit_role(node *me, const char *why)
 {
@@ -203,6 +210,7 @@ void cl_set_node_as_master(node *me, int x)
     }
     cl_clear_flag(me, x, F_SLAVE);
     cl_set_flag(me, x, F_MASTER);
+    cl_emit_view(me, x);
 }
 
 /* ====================================================================== */
