@@ -7,18 +7,42 @@
  *   rcsim sweep-run / sweep-merge one run of a sweep as a job; merging results
  *
  * Exit status: 0 every expectation held; 1 an expectation (or the determinism
- * check) failed; 2 bad input. */
+ * check) failed; 2 bad input (or a run too large for the memory); 130 `run`
+ * interrupted by SIGINT (the previous outputs are left as they were). */
 #include "demo.h"
 #include "rcsim/run.h"
 #include "rcsim/scenario.h"
 #include "rcsim/sweep.h"
 
 #include <glib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { EXIT_OK = 0, EXIT_EXPECT = 1, EXIT_INPUT = 2 };
+enum { EXIT_OK = 0, EXIT_EXPECT = 1, EXIT_INPUT = 2, EXIT_INTERRUPTED = 130 };
+
+/* Set by the SIGINT handler of `rcsim run`, polled by the runner. */
+static volatile sig_atomic_t interrupted;
+
+/* The SIGINT handler: only records the signal (async-signal-safe). It is
+ * installed with SA_RESETHAND, so a second SIGINT kills the process. */
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* Installs (or, with `on` false, removes) the SIGINT handler of `run`. */
+static void catch_sigint(bool on)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on ? on_sigint : SIG_DFL;
+    sa.sa_flags = on ? SA_RESETHAND : 0;
+    sigaction(SIGINT, &sa, NULL);
+}
 
 static int usage_error(const char *command, const char *msg)
 {
@@ -143,18 +167,26 @@ static int cmd_run(int argc, char **argv)
     o.formats = formats ? formats : "png";
     o.plots = !no_plots;
     o.progress = !quiet;
+    o.interrupt = &interrupted;
+    catch_sigint(true);
     rc_run_result r;
     if (!rc_run_scenario(s, &o, &r, &err)) {
-        fprintf(stderr, "rcsim run: %s\n", err->message);
+        if (g_error_matches(err, RC_RUN_ERROR, RC_RUN_ERROR_INTERRUPTED)) {
+            fprintf(stderr, "\ninterrupted: previous results in %s left unchanged\n", out_dir);
+            code = EXIT_INTERRUPTED;
+        } else {
+            fprintf(stderr, "rcsim run: %s\n", err->message);
+        }
         goto done;
     }
     code = r.failed ? EXIT_EXPECT : EXIT_OK;
-    if (determinism) {
+    if (determinism && !interrupted) {
         rc_run_options o2 = o;
         o2.out_dir = NULL;
         rc_run_result r2;
-        rc_run_scenario(s, &o2, &r2, NULL);
-        if (strcmp(r.digest, r2.digest) != 0) {
+        if (!rc_run_scenario(s, &o2, &r2, NULL)) {
+            /* Interrupted: the first run's outputs are complete. */
+        } else if (strcmp(r.digest, r2.digest) != 0) {
             fprintf(stderr, "%s: not deterministic: event logs differ (%s vs %s)\n", s->name,
                     r.digest, r2.digest);
             code = EXIT_EXPECT;
@@ -165,7 +197,13 @@ static int cmd_run(int argc, char **argv)
     }
     print_run(s, &r, out_dir, quiet);
     rc_run_result_clear(&r);
+    if (interrupted) {
+        fprintf(stderr, "interrupted: the run had finished; its results in %s are complete\n",
+                out_dir);
+        code = EXIT_INTERRUPTED;
+    }
 done:
+    catch_sigint(false);
     if (err)
         g_error_free(err);
     if (s)
@@ -187,6 +225,7 @@ typedef struct {
     uint64_t seed;
     rc_run_result result;
     bool ran;
+    char *error; /* why the run could not be performed (e.g. too large) */
 } check_job;
 
 static void collect_scn(const char *path, GPtrArray *files)
@@ -223,7 +262,12 @@ static void run_job(gpointer data, gpointer user)
     rc_run_options o = rc_run_options_default();
     o.has_seed = j->use_seed;
     o.seed = j->seed;
-    j->ran = rc_run_scenario(j->scn, &o, &j->result, NULL);
+    GError *err = NULL;
+    j->ran = rc_run_scenario(j->scn, &o, &j->result, &err);
+    if (err) {
+        j->error = g_strdup(err->message);
+        g_error_free(err);
+    }
 }
 
 static int cmd_check(int argc, char **argv)
@@ -292,10 +336,15 @@ static int cmd_check(int argc, char **argv)
                        j->result.failures ? j->result.failures : "");
             else if (!j->scn && i % per_file == 0)
                 printf("FAIL %s: cannot be parsed\n", j->path);
+            else if (j->scn && j->error)
+                printf("FAIL %s (seed %llu): %s\n", j->path, (unsigned long long)j->seed,
+                       j->error);
+            bad_input |= j->scn && !j->ran;
         } else {
             passed++;
         }
         rc_run_result_clear(&j->result);
+        g_free(j->error);
     }
     printf("%d passed, %d failed\n", passed, failed);
     for (guint i = 0; i < scns->len; i++)

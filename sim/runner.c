@@ -17,8 +17,11 @@
 #include "rcsim/report.h"
 #include "rcsim/workload.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define MAX_REPETITIONS 1000000
@@ -67,11 +70,16 @@ typedef struct run {
     GString *story;
     rc_time *fail_since;  /* per node: start of the current fail state, or -1 */
     rc_time *fail_total;
+    /* interruption (rc_run_options.interrupt) */
+    const volatile sig_atomic_t *interrupt;
+    bool interrupted;
 } run;
 
 static const uint32_t SPLIT_BRAIN_DEPS =
     (1u << RC_EV_STATE) | (1u << RC_EV_OWNER) | (1u << RC_EV_ROLE) | (1u << RC_EV_PROMOTED) |
     (1u << RC_EV_MF_PAUSE) | (1u << RC_EV_MF_END) | (1u << RC_EV_FAULT);
+
+G_DEFINE_QUARK(rc-run-error-quark, rc_run_error)
 
 rc_run_options rc_run_options_default(void)
 {
@@ -544,9 +552,15 @@ static void observe(void *user, const rc_event *ev)
         r->ectx.acked++;
 }
 
+/* The engine's post-event hook: stops the engine when the run is
+ * interrupted, then re-evaluates the expectations whose inputs changed. */
 static void after_event(rc_engine *e, void *ctx)
 {
     run *r = ctx;
+    if (r->interrupt && *r->interrupt && !r->interrupted) {
+        r->interrupted = true;
+        rc_engine_stop(e);
+    }
     uint32_t dirty = r->dirty;
     if (!dirty)
         return;
@@ -685,19 +699,24 @@ static void progress(run *r, rc_time t, gint64 wall0)
             wall > 0 ? (double)rc_engine_events_run(r->engine) / wall : 0.0);
 }
 
-/* Runs the engine to `end`, stopping at every checkpoint. */
+/* Runs the engine to `end`, stopping at every checkpoint; returns early
+ * (with r->interrupted set) when the run is interrupted. */
 static void run_loop(run *r, bool show_progress, gint64 wall0)
 {
     GArray *cps = checkpoint_times(r->scn);
     rc_time step = RC_SEC(1);
-    for (guint i = 0; i < cps->len; i++) {
+    for (guint i = 0; i < cps->len && !r->interrupted; i++) {
         rc_time cp = g_array_index(cps, rc_time, i);
-        while (show_progress && rc_engine_now(r->engine) + step < cp) {
+        while (show_progress && !r->interrupted && rc_engine_now(r->engine) + step < cp) {
             rc_engine_run_until(r->engine, rc_engine_now(r->engine) + step);
             if (g_get_monotonic_time() - wall0 > 2000000)
                 progress(r, rc_engine_now(r->engine), wall0);
         }
+        if (r->interrupted)
+            break;
         rc_engine_run_until(r->engine, cp);
+        if (r->interrupted)
+            break;
         if (cp == r->scn->end && r->workload) {
             /* Lost writes are known once the run is over. */
             rc_workload_finish(r->workload);
@@ -775,6 +794,7 @@ static void setup(run *r, const rc_scenario *s, const rc_run_options *o)
 {
     memset(r, 0, sizeof *r);
     r->scn = s;
+    r->interrupt = o->interrupt;
     r->seed = o->has_seed ? o->seed : s->has_seed ? s->seed : 1;
     r->n = s->layout->nodes;
     r->buf = g_new(int, r->n);
@@ -828,22 +848,54 @@ static rc_message_counts message_counts(const rc_cluster *c)
     return m;
 }
 
-/* Writes the snapshot files into out_dir/snapshots. */
-static bool write_snapshots(run *r, const char *out_dir, GError **error)
+/* Writes each snapshot into a temporary file next to its final name in
+ * out_dir/snapshots, adding the temporary and final paths to `tmp` and
+ * `final` (renamed by commit_snapshots() once every other output is in
+ * place, removed by abort_snapshots() on failure). */
+static bool stage_snapshots(run *r, const char *out_dir, GPtrArray *tmp, GPtrArray *final,
+                            GError **error)
 {
     if (r->snap_names->len == 0)
         return true;
     char *dir = g_build_filename(out_dir, "snapshots", NULL);
     bool ok = g_mkdir_with_parents(dir, 0755) == 0;
+    int err = ok ? 0 : errno;
     for (guint i = 0; ok && i < r->snap_names->len; i++) {
-        char *path = g_build_filename(dir, g_ptr_array_index(r->snap_names, i), NULL);
-        ok = g_file_set_contents(path, g_ptr_array_index(r->snap_texts, i), -1, error);
-        g_free(path);
+        const char *name = g_ptr_array_index(r->snap_names, i);
+        char *hidden = g_strdup_printf(".%s.tmp-%ld", name, (long)getpid());
+        g_ptr_array_add(tmp, g_build_filename(dir, hidden, NULL));
+        g_ptr_array_add(final, g_build_filename(dir, name, NULL));
+        g_free(hidden);
+        const char *text = g_ptr_array_index(r->snap_texts, i);
+        FILE *f = fopen(g_ptr_array_index(tmp, tmp->len - 1), "wb");
+        ok = f && fwrite(text, 1, strlen(text), f) == strlen(text);
+        ok = (f && fclose(f) == 0) && ok;
+        err = ok ? 0 : errno;
     }
     if (!ok && error && !*error)
-        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot create %s", dir);
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
+                    "cannot write the snapshots in %s: %s", dir, g_strerror(err));
     g_free(dir);
     return ok;
+}
+
+/* Renames the staged snapshots to their final names. */
+static bool commit_snapshots(GPtrArray *tmp, GPtrArray *final, GError **error)
+{
+    for (guint i = 0; i < tmp->len; i++)
+        if (rename(g_ptr_array_index(tmp, i), g_ptr_array_index(final, i)) != 0) {
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot rename %s",
+                        (const char *)g_ptr_array_index(final, i));
+            return false;
+        }
+    return true;
+}
+
+/* Removes the staged snapshots that are still under their temporary names. */
+static void abort_snapshots(GPtrArray *tmp)
+{
+    for (guint i = 0; i < tmp->len; i++)
+        unlink(g_ptr_array_index(tmp, i));
 }
 
 static bool write_outputs(run *r, const rc_run_options *o, double wall_s, GError **error)
@@ -875,8 +927,17 @@ static bool write_outputs(run *r, const rc_run_options *o, double wall_s, GError
         ex.writes_failed = rc_workload_failed(r->workload);
         ex.writes = rc_workload_rows(r->workload, &ex.write_count);
     }
-    bool ok = rc_report_write(r->report, o->out_dir, &ex, o->formats, o->plots, error) &&
-              write_snapshots(r, o->out_dir, error);
+    /* Snapshots are staged first and renamed after the report's files, so
+     * that a failure leaves none of this run's files behind. */
+    GPtrArray *snap_tmp = g_ptr_array_new_with_free_func(g_free);
+    GPtrArray *snap_final = g_ptr_array_new_with_free_func(g_free);
+    bool ok = stage_snapshots(r, o->out_dir, snap_tmp, snap_final, error);
+    ok = ok && rc_report_write(r->report, o->out_dir, &ex, o->formats, o->plots, error);
+    ok = ok && commit_snapshots(snap_tmp, snap_final, error);
+    if (!ok)
+        abort_snapshots(snap_tmp);
+    g_ptr_array_free(snap_tmp, TRUE);
+    g_ptr_array_free(snap_final, TRUE);
     g_free(cur);
     g_free(cfg);
     g_free(master);
@@ -909,14 +970,154 @@ static double split_brain_seconds(const run *r)
     return (double)total / 1e6;
 }
 
+/* ====================================================================== */
+/* Memory                                                                 */
+/* ====================================================================== */
+
+/* Calibration of rc_run_memory_estimate(), from the peak RSS of release
+ * builds (/usr/bin/time -v, 100 ms runs): 200 nodes 22 MB, 400 nodes 52 MB,
+ * 800 nodes 155 MB, 1600 nodes 534 MB (whatever the mix of masters, replicas
+ * and empty masters), 2400 nodes 1148 MB, 3200 nodes 1.9 GB; 10 000 writers
+ * on 20 nodes 334 MB, 2000 writers on 1600 nodes +89 MB; 10^6 client writes
+ * +285 MB; 60 000 executions of an `every` action +18 MB (note) to +32 MB
+ * (heal). The fit is about 8 MB + 37 KB per node + 182 bytes per node pair;
+ * the constants below round it up (3200 nodes: 2.1 GB estimated). */
+#define MEM_BASE (16.0 * 1024 * 1024)
+#define MEM_PER_NODE (40.0 * 1024)
+#define MEM_PER_NODE_PAIR 200.0
+#define MEM_PER_WRITER (40.0 * 1024)
+#define MEM_PER_WRITER_NODE 16.0
+#define MEM_PER_WRITE 320.0
+#define MEM_PER_EXECUTION 640.0
+#define MEM_WRITER_RATE_CAP 10000.0 /* writes/s: one request in flight per writer */
+
+/* The number of times the action runs within the scenario (see
+ * schedule_actions()). */
+static double executions_of(const rc_scenario *s, const rc_action *a)
+{
+    if (a->at > s->end)
+        return 0;
+    if (a->period <= 0)
+        return 1;
+    rc_time last = MIN(a->until, s->end);
+    double n = last >= a->at ? (double)((last - a->at) / a->period) + 1 : 1;
+    return MIN(n, (double)MAX_REPETITIONS);
+}
+
+/* See rcsim/run.h; the constants are above. */
+uint64_t rc_run_memory_estimate(const rc_scenario *s)
+{
+    double n = s->layout->nodes, w = s->writers_total, end_s = (double)s->end / 1e6;
+    double writes = 0, executions = 0;
+    for (int i = 0; i < s->n_workloads; i++)
+        writes += s->workloads[i].writers * MIN(s->workloads[i].rate, MEM_WRITER_RATE_CAP) *
+                  end_s;
+    for (int i = 0; i < s->n_actions; i++)
+        executions += executions_of(s, &s->actions[i]);
+    double bytes = MEM_BASE + n * MEM_PER_NODE + n * n * MEM_PER_NODE_PAIR +
+                   w * MEM_PER_WRITER + w * n * MEM_PER_WRITER_NODE + writes * MEM_PER_WRITE +
+                   executions * MEM_PER_EXECUTION;
+    return bytes >= 1.8e19 ? UINT64_MAX : (uint64_t)bytes;
+}
+
+/* Parses a size like "512M" (K, M, G, T: powers of 1024; optional "B" or
+ * "iB"); false when it is not one. */
+static bool parse_size(const char *text, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    if (!g_ascii_isdigit(*text))
+        return false;
+    guint64 v = g_ascii_strtoull(text, &end, 10);
+    if (errno || end == text)
+        return false;
+    const char *units = "KMGT";
+    const char *u = *end ? strchr(units, g_ascii_toupper(*end)) : NULL;
+    if (u) {
+        for (int i = 0; i <= u - units; i++) {
+            if (v > UINT64_MAX / 1024)
+                return false;
+            v *= 1024;
+        }
+        end++;
+        if (*end == 'i')
+            end++;
+    }
+    if (*end == 'B' || *end == 'b')
+        end++;
+    if (*end || v == 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* See rcsim/run.h. */
+bool rc_run_memory_limit(uint64_t *limit, GError **error)
+{
+    const char *env = g_getenv("RCSIM_MEMORY_LIMIT");
+    if (env && *env) {
+        if (!parse_size(env, limit)) {
+            g_set_error(error, RC_RUN_ERROR, RC_RUN_ERROR_LIMIT,
+                        "RCSIM_MEMORY_LIMIT='%s' is not a size (a number of bytes, "
+                        "optionally with K, M, G or T, e.g. 512M)", env);
+            return false;
+        }
+        return true;
+    }
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    *limit = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : UINT64_MAX;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (uint64_t)rl.rlim_cur < *limit)
+        *limit = (uint64_t)rl.rlim_cur;
+    return true;
+}
+
+/* Refuses (false with an RC_RUN_ERROR) a scenario whose estimated memory is
+ * above the limit, before anything of it is allocated. */
+static bool check_memory(const rc_scenario *s, GError **error)
+{
+    uint64_t limit;
+    if (!rc_run_memory_limit(&limit, error))
+        return false;
+    uint64_t need = rc_run_memory_estimate(s);
+    if (need <= limit)
+        return true;
+    char *need_s = g_format_size_full(need, G_FORMAT_SIZE_IEC_UNITS);
+    char *limit_s = g_format_size_full(limit, G_FORMAT_SIZE_IEC_UNITS);
+    GString *what = g_string_new(NULL);
+    g_string_printf(what, "%d nodes, each keeping a view of every other node", s->layout->nodes);
+    if (s->writers_total)
+        g_string_append_printf(what, ", %d writers", s->writers_total);
+    const char *env = g_getenv("RCSIM_MEMORY_LIMIT");
+    g_set_error(error, RC_RUN_ERROR, RC_RUN_ERROR_MEMORY,
+                "%s: the run would need about %s of memory (%s), more than the %s %s; "
+                "it was not started (make the scenario smaller, or set RCSIM_MEMORY_LIMIT)",
+                s->name, need_s, what->str, limit_s,
+                env && *env ? "allowed by RCSIM_MEMORY_LIMIT" : "of physical memory");
+    g_string_free(what, TRUE);
+    g_free(need_s);
+    g_free(limit_s);
+    return false;
+}
+
 bool rc_run_scenario(const rc_scenario *s, const rc_run_options *o, rc_run_result *res,
                      GError **error)
 {
     run r;
     memset(res, 0, sizeof *res);
+    if (!check_memory(s, error))
+        return false;
     gint64 wall0 = g_get_monotonic_time();
     setup(&r, s, o);
     run_loop(&r, o->progress && isatty(2), wall0);
+    if (r.interrupted || (o->interrupt && *o->interrupt)) {
+        g_set_error(error, RC_RUN_ERROR, RC_RUN_ERROR_INTERRUPTED,
+                    "%s: interrupted at t=%.3fs; no output written", s->name,
+                    (double)rc_engine_now(r.engine) / 1e6);
+        run_free(&r);
+        return false;
+    }
     if (r.sb_now) {
         time_pair iv = { r.sb_since, s->end };
         g_array_append_val(r.sb_intervals, iv);

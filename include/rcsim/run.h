@@ -14,6 +14,7 @@
 #include "rcsim/scenario.h"
 
 #include <glib.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -32,7 +33,35 @@ typedef struct {
      * ones for every event (sweeps derive their metrics from it); NULL: none. */
     rc_observer_fn observer;
     void *observer_user;
+    /* When non-NULL, polled after every event: once it is non-zero (e.g. set
+     * by a SIGINT handler) the run stops, writes no output and fails with
+     * RC_RUN_ERROR_INTERRUPTED. NULL: never interrupted. */
+    const volatile sig_atomic_t *interrupt;
 } rc_run_options;
+
+/* Errors of rc_run_scenario() that are not about writing files. */
+#define RC_RUN_ERROR (rc_run_error_quark())
+GQuark rc_run_error_quark(void);
+
+typedef enum {
+    RC_RUN_ERROR_MEMORY,      /* the run would need more memory than the limit */
+    RC_RUN_ERROR_INTERRUPTED, /* options.interrupt was set: nothing was written */
+    RC_RUN_ERROR_LIMIT,       /* RCSIM_MEMORY_LIMIT is not a valid size */
+} rc_run_error_code;
+
+/* An estimate, in bytes, of the peak memory of running `scenario`, before any
+ * of it is allocated: per-node views of every other node and the network's
+ * connections grow with nodes^2, writers keep a slot map each, and each client
+ * write and action execution is recorded. Calibrated with /usr/bin/time -v on
+ * release builds (see rc_run_memory_estimate() in sim/runner.c); the events
+ * the run will log are not counted. */
+uint64_t rc_run_memory_estimate(const rc_scenario *scenario);
+
+/* The memory a run may use, in bytes: $RCSIM_MEMORY_LIMIT when set (a number
+ * of bytes with an optional K, M, G or T suffix, powers of 1024), else the
+ * machine's physical memory (lowered to RLIMIT_AS when that is set). Returns
+ * false with `error` (RC_RUN_ERROR_LIMIT) when the variable is malformed. */
+bool rc_run_memory_limit(uint64_t *limit, GError **error);
 
 /* Default options: no seed override, no output, plots on, png. */
 rc_run_options rc_run_options_default(void);
@@ -65,8 +94,11 @@ typedef struct {
 void rc_run_result_clear(rc_run_result *result);
 
 /* Runs the scenario. Returns false with `error` set only when the run could
- * not be performed or its outputs could not be written (exit code 2); a run
- * with failed expectations returns true with result->failed > 0. */
+ * not be performed (RC_RUN_ERROR: too large for the memory limit, or
+ * interrupted) or its outputs could not be written (exit code 2); a run with
+ * failed expectations returns true with result->failed > 0. A run refused or
+ * interrupted writes nothing, so earlier outputs in out_dir stay as they
+ * were. */
 bool rc_run_scenario(const rc_scenario *scenario, const rc_run_options *options,
                      rc_run_result *result, GError **error);
 

@@ -356,6 +356,12 @@ static int32_t report_alloc(rc_cluster *c)
     return c->reports_len++;
 }
 
+/* Hash of a report key: all 64 bits matter (g_direct_hash keeps only 32). */
+static guint report_key_hash(gconstpointer key)
+{
+    return (guint)rc_splitmix64((uint64_t)GPOINTER_TO_SIZE(key));
+}
+
 static gpointer report_key(const node *me, int x, int reporter)
 {
     uint64_t k = ((uint64_t)me->id << 42) | ((uint64_t)x << 21) | (uint64_t)reporter;
@@ -628,7 +634,7 @@ rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
     c->n = layout->nodes;
     c->seed = seed;
     c->reports_free = -1;
-    c->report_index = g_hash_table_new(g_direct_hash, g_direct_equal);
+    c->report_index = g_hash_table_new(report_key_hash, g_direct_equal);
     c->owner_changes = g_array_new(FALSE, FALSE, sizeof(owner_change));
     c->promoted = g_new0(uint8_t, c->n);
     c->first_slot_of_master = g_new0(int, layout->masters);
