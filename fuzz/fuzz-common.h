@@ -30,10 +30,7 @@ static inline uint64_t rc_fuzz_hash(const uint8_t *data, size_t len)
     return h;
 }
 
-/* Evaluates every node set of the plan, with and without a current role
- * callback, so that the evaluator sees every shape of set the parser can
- * produce. Sets are evaluated into a buffer of the layout's size; results are
- * checked to be ascending ids inside the layout. */
+/* A stand-in for the cluster's current roles: even ids are masters now. */
 static inline bool rc_fuzz_master_now(void *user, int id)
 {
     (void)user;
@@ -51,7 +48,8 @@ static inline void rc_fuzz_check_ids(const rc_layout *l, const int *ids, int n)
             __builtin_trap();
 }
 
-/* Evaluates one set both ways. */
+/* Evaluates one set with the roles at creation and with
+ * rc_fuzz_master_now(), checking both results. */
 static inline void rc_fuzz_eval_set(const rc_nodeset *set, const rc_layout *l, rc_rng *rng,
                                     int *buf)
 {
@@ -64,8 +62,10 @@ static inline void rc_fuzz_eval_set(const rc_nodeset *set, const rc_layout *l, r
     (void)rc_nodeset_is_static(set);
 }
 
-/* Evaluates every node set of a parsed scenario (actions, groups, overrides,
- * workloads). */
+/* Evaluates every node set of a parsed scenario (overrides, workload sides,
+ * action sets and groups), so that the evaluator sees every shape of set the
+ * parser can produce; aborts when a result is not ascending ids of the
+ * layout. */
 static inline void rc_fuzz_eval_all(const rc_scenario *sc)
 {
     const rc_layout *l = sc->layout;

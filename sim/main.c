@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { EXIT_OK = 0, EXIT_EXPECT = 1, EXIT_INPUT = 2, EXIT_INTERRUPTED = 130 };
 
@@ -143,6 +144,7 @@ static int cmd_run(int argc, char **argv)
     int code = EXIT_INPUT;
     rc_scenario *s = NULL;
     char *out_dir = NULL;
+    catch_sigint(true);
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         code = usage_error("run", err->message);
         goto done;
@@ -168,11 +170,11 @@ static int cmd_run(int argc, char **argv)
     o.plots = !no_plots;
     o.progress = !quiet;
     o.interrupt = &interrupted;
-    catch_sigint(true);
     rc_run_result r;
     if (!rc_run_scenario(s, &o, &r, &err)) {
         if (g_error_matches(err, RC_RUN_ERROR, RC_RUN_ERROR_INTERRUPTED)) {
-            fprintf(stderr, "\ninterrupted: previous results in %s left unchanged\n", out_dir);
+            fprintf(stderr, "%sinterrupted: previous results in %s left unchanged\n",
+                    isatty(2) ? "\n" : "", out_dir);
             code = EXIT_INTERRUPTED;
         } else {
             fprintf(stderr, "rcsim run: %s\n", err->message);

@@ -1073,6 +1073,20 @@ bool rc_run_memory_limit(uint64_t *limit, GError **error)
     return true;
 }
 
+/* A size in KiB, MiB, GiB or TiB with one decimal and an ASCII space
+ * ("20.0 MiB"), as a new string. */
+static char *format_size(uint64_t bytes)
+{
+    static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    double v = (double)bytes / 1024.0;
+    int u = 0;
+    while (v >= 1024.0 && u < 5) {
+        v /= 1024.0;
+        u++;
+    }
+    return g_strdup_printf("%.1f %s", v, units[u]);
+}
+
 /* Refuses (false with an RC_RUN_ERROR) a scenario whose estimated memory is
  * above the limit, before anything of it is allocated. */
 static bool check_memory(const rc_scenario *s, GError **error)
@@ -1083,8 +1097,7 @@ static bool check_memory(const rc_scenario *s, GError **error)
     uint64_t need = rc_run_memory_estimate(s);
     if (need <= limit)
         return true;
-    char *need_s = g_format_size_full(need, G_FORMAT_SIZE_IEC_UNITS);
-    char *limit_s = g_format_size_full(limit, G_FORMAT_SIZE_IEC_UNITS);
+    char *need_s = format_size(need), *limit_s = format_size(limit);
     GString *what = g_string_new(NULL);
     g_string_printf(what, "%d nodes, each keeping a view of every other node", s->layout->nodes);
     if (s->writers_total)
@@ -1108,6 +1121,11 @@ bool rc_run_scenario(const rc_scenario *s, const rc_run_options *o, rc_run_resul
     memset(res, 0, sizeof *res);
     if (!check_memory(s, error))
         return false;
+    if (o->interrupt && *o->interrupt) {
+        g_set_error(error, RC_RUN_ERROR, RC_RUN_ERROR_INTERRUPTED,
+                    "%s: interrupted before the start; no output written", s->name);
+        return false;
+    }
     gint64 wall0 = g_get_monotonic_time();
     setup(&r, s, o);
     run_loop(&r, o->progress && isatty(2), wall0);
