@@ -196,7 +196,7 @@ static rc_conn tap_at(fx *f, int a, int x, rc_time ctime)
     rc_conn conn = rc_net_connect_established(f->net, a, f->sink, TAG_BUS, ctime);
     tap_entry t = { conn, x };
     g_array_append_val(f->taps, t);
-    N(f, a)->link[x] = conn;
+    cl_set_link(N(f, a), x, conn);
     return conn;
 }
 
@@ -348,7 +348,7 @@ static void deliver(fx *f, int to, rc_conn conn, bus_msg *m)
 static void gossip(fx *f, int sender, int to, int about, uint16_t flags)
 {
     bus_msg *m = msg_new(f, sender, MSG_PONG);
-    msg_gossip(m, about, flags, N(f, sender)->pong_received[about]);
+    msg_gossip(m, about, flags, N(f, sender)->peer[about].pong_received);
     deliver(f, to, FAKE_CONN, m);
 }
 
@@ -374,7 +374,7 @@ static int owner_of(fx *f, int observer, int slot)
 
 static bool has_flag(fx *f, int observer, int x, uint16_t flag)
 {
-    return (N(f, observer)->flags[x] & flag) != 0;
+    return (N(f, observer)->peer[x].flags & flag) != 0;
 }
 
 static void range_of(fx *f, int master, int *first, int *last)
@@ -531,11 +531,11 @@ static void test_fail_promoted_on_gossip_never_in_cron(void)
     g_assert_false(has_flag(f, 0, 4, F_FAIL | F_PFAIL));
     at_ms(f, 5000);
     for (int x = 0; x < f->n; x++) {
-        o->pong_received[x] = now_ms(f);
-        o->data_received[x] = now_ms(f);
+        o->peer[x].pong_received = now_ms(f);
+        o->peer[x].data_received = now_ms(f);
     }
-    o->ping_sent[4] = now_ms(f) - 1001;
-    o->data_received[4] = now_ms(f) - 1001;
+    o->peer[4].ping_sent = now_ms(f) - 1001;
+    o->peer[4].data_received = now_ms(f) - 1001;
     gossip(f, 1, 0, 4, F_PFAIL);
     gossip(f, 2, 0, 4, F_PFAIL);
     cl_cron(o);
@@ -636,7 +636,7 @@ static void test_fail_clear_on_pong(void)
         node *o = N(f, 0);
         cl_set_flag(o, x, F_FAIL);
         o->fail_time[x] = now_ms(f) - cc->since_ms;
-        o->ping_sent[x] = now_ms(f) - 10;
+        o->peer[x].ping_sent = now_ms(f) - 10;
         rc_conn conn = cc->outbound ? tap(f, 0, x) : inbound(f, 0, x);
         deliver(f, 0, conn, msg_new(f, x, MSG_PONG));
         g_assert_cmpint(!has_flag(f, 0, x, F_FAIL), ==, cc->cleared);
@@ -666,7 +666,7 @@ static void test_fail_not_cleared_by_gossip_or_time(void)
     }
     settle(f);
     g_assert_true(has_flag(f, 0, 1, F_FAIL));
-    deliver(f, 0, o->link[1], msg_new(f, 1, MSG_PONG));
+    deliver(f, 0, o->peer[1].link, msg_new(f, 1, MSG_PONG));
     g_assert_false(has_flag(f, 0, 1, F_FAIL));
     fx_free(f);
 }
@@ -705,11 +705,11 @@ static void test_cron_pfail_needs_pending_ping_and_silence(void)
         at_ms(f, 10000);
         tap_all(f, 0);
         for (int x = 0; x < f->n; x++) {
-            o->pong_received[x] = now_ms(f);
-            o->data_received[x] = now_ms(f);
+            o->peer[x].pong_received = now_ms(f);
+            o->peer[x].data_received = now_ms(f);
         }
-        o->ping_sent[1] = pc->ping_age < 0 ? 0 : now_ms(f) - pc->ping_age;
-        o->data_received[1] = now_ms(f) - pc->data_age;
+        o->peer[1].ping_sent = pc->ping_age < 0 ? 0 : now_ms(f) - pc->ping_age;
+        o->peer[1].data_received = now_ms(f) - pc->data_age;
         if (pc->failed)
             cl_set_flag(o, 1, F_FAIL);
         cl_cron(o);
@@ -727,13 +727,13 @@ static void test_cron_half_timeout_ping(void)
     node *o = N(f, 0);
     at_ms(f, 10000);
     tap_all(f, 0);
-    o->pong_received[1] = now_ms(f) - 500;
-    o->pong_received[2] = now_ms(f) - 501;
+    o->peer[1].pong_received = now_ms(f) - 500;
+    o->peer[2].pong_received = now_ms(f) - 501;
     cl_cron(o);
     g_assert_cmpint(wire_count(f, 0, 1, MSG_PING), ==, 0);
     g_assert_cmpint(wire_count(f, 0, 2, MSG_PING), ==, 1);
-    g_assert_cmpint(o->ping_sent[1], ==, 0);
-    g_assert_cmpint(o->ping_sent[2], ==, now_ms(f));
+    g_assert_cmpint(o->peer[1].ping_sent, ==, 0);
+    g_assert_cmpint(o->peer[2].ping_sent, ==, now_ms(f));
     fx_free(f);
 }
 
@@ -764,15 +764,15 @@ static void test_cron_stale_link_rule(void)
         tap(f, 0, 2);
         rc_conn conn = tap_at(f, 0, 1, rc_engine_now(f->engine) - RC_MS(sc->link_age));
         for (int x = 0; x < f->n; x++) {
-            o->pong_received[x] = now_ms(f);
-            o->data_received[x] = now_ms(f);
+            o->peer[x].pong_received = now_ms(f);
+            o->peer[x].data_received = now_ms(f);
         }
-        o->ping_sent[1] = sc->ping_age < 0 ? 0 : now_ms(f) - sc->ping_age;
-        o->data_received[1] = now_ms(f) - sc->data_age;
+        o->peer[1].ping_sent = sc->ping_age < 0 ? 0 : now_ms(f) - sc->ping_age;
+        o->peer[1].data_received = now_ms(f) - sc->data_age;
         cl_cron(o);
-        g_assert_cmpint(o->link[1] == 0, ==, sc->freed);
+        g_assert_cmpint(o->peer[1].link == 0, ==, sc->freed);
         if (!sc->freed)
-            g_assert_cmpuint(o->link[1], ==, conn);
+            g_assert_cmpuint(o->peer[1].link, ==, conn);
         fx_free(f);
     }
 }
@@ -792,18 +792,18 @@ static void test_cron_random_ping_once_per_second(void)
         g_assert_cmpuint(o->iteration, ==, (uint64_t)it);
         g_assert_cmpint(sent, ==, it % 10 == 0 ? 1 : 0);
         for (int x = 0; x < f->n; x++)
-            o->ping_sent[x] = 0;
+            o->peer[x].ping_sent = 0;
     }
 
     /* Only nodes 7 and 8 can be chosen; 8 is staler, so it wins whenever it
      * is drawn. */
     int total_before = wire_count(f, 0, -1, MSG_PING);
     int to7 = -wire_count(f, 0, 7, MSG_PING), to8 = -wire_count(f, 0, 8, MSG_PING);
-    o->pong_received[8] = now_ms(f) - 5000;
+    o->peer[8].pong_received = now_ms(f) - 5000;
     const int rounds = 1000;
     for (int round = 0; round < rounds; round++) {
         for (int x = 1; x < f->n; x++)
-            o->ping_sent[x] = (x == 7 || x == 8) ? 0 : now_ms(f);
+            o->peer[x].ping_sent = (x == 7 || x == 8) ? 0 : now_ms(f);
         for (int k = 0; k < 10; k++)
             cl_cron(o);
     }
@@ -826,12 +826,12 @@ static void test_cron_refused_connect_starts_ping_clock(void)
     tap(f, 0, 2);
     rc_net_kill(f->net, 1);
     cl_cron(o);
-    g_assert_cmpuint(o->link[1], ==, 0);
-    g_assert_cmpint(o->ping_sent[1], ==, now_ms(f));
+    g_assert_cmpuint(o->peer[1].link, ==, 0);
+    g_assert_cmpint(o->peer[1].ping_sent, ==, now_ms(f));
     mstime_t first = now_ms(f);
     advance_ms(f, 300);
     cl_cron(o);
-    g_assert_cmpint(o->ping_sent[1], ==, first);
+    g_assert_cmpint(o->peer[1].ping_sent, ==, first);
     fx_free(f);
 }
 
@@ -872,13 +872,13 @@ static void test_cron_mf_master_pings_replica_and_never_pfails_it(void)
             o->mf_end = now_ms(f) + 5000;
             o->mf_slave = r;
         }
-        o->ping_sent[r] = now_ms(f) - 2000;
-        o->data_received[r] = now_ms(f) - 2000;
+        o->peer[r].ping_sent = now_ms(f) - 2000;
+        o->peer[r].data_received = now_ms(f) - 2000;
         cl_cron(o);
         g_assert_cmpint(has_flag(f, 0, r, F_PFAIL), ==, !with_mf);
         g_assert_cmpint(wire_count(f, 0, r, MSG_PING), ==, with_mf);
         if (with_mf)
-            g_assert_cmpint(o->ping_sent[r], ==, now_ms(f));
+            g_assert_cmpint(o->peer[r].ping_sent, ==, now_ms(f));
         fx_free(f);
     }
 }
@@ -899,7 +899,7 @@ static void test_gossip_section_size(void)
         node *o = N(f, 0);
         tap_all(f, 0);
         for (int k = 0; k < 40; k++)
-            cl_send_ping(o, 1, MSG_PING, o->link[1]);
+            cl_send_ping(o, 1, MSG_PING, o->peer[1].link);
         settle(f);
         int max = 0;
         g_assert_cmpint(f->wire->len, ==, 40);
@@ -932,7 +932,7 @@ static void test_gossip_all_pfail_nodes_appended(void)
     g_assert_cmpint(o->stats_pfail_nodes, ==, 3);
     int before = (int)f->wire->len;
     for (int k = 0; k < 30; k++)
-        cl_send_ping(o, 1, MSG_PONG, o->link[1]);
+        cl_send_ping(o, 1, MSG_PONG, o->peer[1].link);
     settle(f);
     for (guint w = (guint)before; w < f->wire->len; w++) {
         const wire_msg *m = &g_array_index(f->wire, wire_msg, w);
@@ -960,7 +960,7 @@ static void test_gossip_skips_linkless_slotless_nodes(void)
     tap(f, 0, e0);
     int seen[16] = { 0 };
     for (int k = 0; k < 60; k++)
-        cl_send_ping(o, 1, MSG_PING, o->link[1]);
+        cl_send_ping(o, 1, MSG_PING, o->peer[1].link);
     settle(f);
     for (guint w = 0; w < f->wire->len; w++) {
         const wire_msg *m = &g_array_index(f->wire, wire_msg, w);
@@ -984,11 +984,11 @@ static void test_gossip_ping_sets_ping_sent_only_on_outbound_link(void)
     rc_conn out = tap(f, 0, 1);
     rc_conn in = inbound(f, 0, 1);
     cl_send_ping(o, 1, MSG_PING, in);
-    g_assert_cmpint(o->ping_sent[1], ==, 0);
+    g_assert_cmpint(o->peer[1].ping_sent, ==, 0);
     cl_send_ping(o, 1, MSG_PONG, out);
-    g_assert_cmpint(o->ping_sent[1], ==, 0);
+    g_assert_cmpint(o->peer[1].ping_sent, ==, 0);
     cl_send_ping(o, 1, MSG_PING, out);
-    g_assert_cmpint(o->ping_sent[1], ==, now_ms(f));
+    g_assert_cmpint(o->peer[1].ping_sent, ==, now_ms(f));
     fx_free(f);
 }
 
@@ -1030,13 +1030,13 @@ static void test_gossip_pong_time_trust(void)
         at_ms(f, tc->at);
         if (tc->report == 1)
             cl_report_add(o, tc->subject, 3);
-        o->pong_received[tc->subject] = UNIX_BASE_MS + tc->old_pong;
+        o->peer[tc->subject].pong_received = UNIX_BASE_MS + tc->old_pong;
         if (tc->ping_pending)
-            o->ping_sent[tc->subject] = now_ms(f) - 100;
+            o->peer[tc->subject].ping_sent = now_ms(f) - 100;
         bus_msg *m = msg_new(f, 1, MSG_PONG);
         msg_gossip(m, tc->subject, tc->flags, UNIX_BASE_MS + tc->entry_pong);
         deliver(f, 0, FAKE_CONN, m);
-        g_assert_cmpint(o->pong_received[tc->subject], ==, UNIX_BASE_MS + tc->expect_pong);
+        g_assert_cmpint(o->peer[tc->subject].pong_received, ==, UNIX_BASE_MS + tc->expect_pong);
         fx_free(f);
     }
 }
@@ -1064,7 +1064,7 @@ static void test_packet_header_side_effects_on_every_type(void)
         g_assert_cmpuint(o->current_epoch, ==, 50);
         g_assert_cmpuint(o->config_epoch[1], ==, 40);
         g_assert_cmpint(o->repl_offset[1], ==, 1234);
-        g_assert_cmpint(o->data_received[1], ==, now_ms(f));
+        g_assert_cmpint(o->peer[1].data_received, ==, now_ms(f));
         fx_free(f);
     }
 }
@@ -1097,12 +1097,12 @@ static void test_packet_ping_answered_with_pong_on_same_link(void)
     at_ms(f, 1000);
     tap(f, 0, 1);
     rc_conn in = inbound(f, 0, 1);
-    mstime_t pong = o->pong_received[1];
+    mstime_t pong = o->peer[1].pong_received;
     deliver(f, 0, in, msg_new(f, 1, MSG_PING));
     g_assert_cmpint(wire_count(f, 0, 1, MSG_PONG), ==, 1);
     g_assert_cmpuint(wire_last(f, 0, 1, MSG_PONG)->conn, ==, in);
-    g_assert_cmpint(o->ping_sent[1], ==, 0);
-    g_assert_cmpint(o->pong_received[1], ==, pong);
+    g_assert_cmpint(o->peer[1].ping_sent, ==, 0);
+    g_assert_cmpint(o->peer[1].pong_received, ==, pong);
     fx_free(f);
 }
 
@@ -1115,11 +1115,11 @@ static void test_packet_pong_on_outbound_link_clears_pfail(void)
     at_ms(f, 6000);
     rc_conn out = tap(f, 0, 1);
     cl_set_flag(o, 1, F_PFAIL);
-    o->ping_sent[1] = now_ms(f) - 5000;
+    o->peer[1].ping_sent = now_ms(f) - 5000;
     deliver(f, 0, out, msg_new(f, 1, MSG_PONG));
     g_assert_false(has_flag(f, 0, 1, F_PFAIL));
-    g_assert_cmpint(o->ping_sent[1], ==, 0);
-    g_assert_cmpint(o->pong_received[1], ==, now_ms(f));
+    g_assert_cmpint(o->peer[1].ping_sent, ==, 0);
+    g_assert_cmpint(o->peer[1].pong_received, ==, now_ms(f));
     g_assert_cmpint(ev_count(f, RC_EV_PFAIL_CLEAR, 0, 1), ==, 1);
     fx_free(f);
 }
@@ -1133,13 +1133,13 @@ static void test_packet_pong_on_inbound_link_is_config_only(void)
     at_ms(f, 6000);
     tap(f, 0, 1);
     cl_set_flag(o, 1, F_PFAIL);
-    o->ping_sent[1] = now_ms(f) - 5000;
-    mstime_t pong = o->pong_received[1];
+    o->peer[1].ping_sent = now_ms(f) - 5000;
+    mstime_t pong = o->peer[1].pong_received;
     N(f, 1)->current_epoch = 20;
     deliver(f, 0, inbound(f, 0, 1), msg_new(f, 1, MSG_PONG));
     g_assert_true(has_flag(f, 0, 1, F_PFAIL));
-    g_assert_cmpint(o->ping_sent[1], ==, now_ms(f) - 5000);
-    g_assert_cmpint(o->pong_received[1], ==, pong);
+    g_assert_cmpint(o->peer[1].ping_sent, ==, now_ms(f) - 5000);
+    g_assert_cmpint(o->peer[1].pong_received, ==, pong);
     g_assert_cmpuint(o->current_epoch, ==, 20);
     fx_free(f);
 }
@@ -1173,7 +1173,7 @@ static void test_packet_master_turning_replica_unbinds_its_slots(void)
     m->myslots = cl_claim_of(N(f, 1), 2);
     m->config_epoch = N(f, 1)->config_epoch[2];
     deliver(f, 0, FAKE_CONN, m);
-    g_assert_cmpint(o->numslots[1], ==, 0);
+    g_assert_cmpint(o->peer[1].numslots, ==, 0);
     g_assert_cmpint(owner_of(f, 0, first), ==, -1);
     g_assert_cmpint(owner_of(f, 0, last), ==, -1);
     g_assert_true(has_flag(f, 0, 1, F_SLAVE));
@@ -1296,7 +1296,7 @@ static void test_packet_update_sent_to_stale_claimer(void)
             const wire_msg *w = wire_last(f, 1, sender, MSG_UPDATE);
             g_assert_cmpint(w->about, ==, about);
             g_assert_cmpuint(w->update_epoch, ==, o->config_epoch[about]);
-            g_assert_cmpint(w->update_slots, ==, o->numslots[about]);
+            g_assert_cmpint(w->update_slots, ==, o->peer[about].numslots);
         }
         /* The stale claim did not take the slots back. */
         g_assert_cmpint(owner_of(f, 1, last), ==, promoted);
@@ -1428,7 +1428,7 @@ static void test_slots_old_master_demoted_when_last_slot_lost(void)
     m->config_epoch = 7;
     deliver(f, 0, FAKE_CONN, m);
     node *o = N(f, 0);
-    g_assert_cmpint(o->numslots[0], ==, 0);
+    g_assert_cmpint(o->peer[0].numslots, ==, 0);
     g_assert_cmpint(owner_of(f, 0, first), ==, r0);
     g_assert_false(cl_is_master(o));
     g_assert_cmpint(cl_my_master(o), ==, r0);
@@ -1480,7 +1480,7 @@ static void test_slots_following_with_replica_migration_off(void)
         msg_claim(f, m, first0, cases[i].sender_keeps_own ? last1 : last0);
         m->config_epoch = 10;
         deliver(f, r0, FAKE_CONN, m);
-        g_assert_cmpint(N(f, r0)->numslots[0], ==, 0);
+        g_assert_cmpint(N(f, r0)->peer[0].numslots, ==, 0);
         g_assert_cmpint(cl_my_master(N(f, r0)), ==, cases[i].follows ? 1 : 0);
         fx_free(f);
     }
@@ -1554,7 +1554,7 @@ static void test_update_demotes_stale_master_and_replicas_follow(void)
     }
     g_assert_false(cl_is_master(N(f, 0)));
     g_assert_cmpint(cl_my_master(N(f, 0)), ==, winner);
-    g_assert_cmpint(N(f, 0)->numslots[0], ==, 0);
+    g_assert_cmpint(N(f, 0)->peer[0].numslots, ==, 0);
     g_assert_cmpint(cl_my_master(N(f, sibling)), ==, winner);
     fx_free(f);
 }
@@ -1821,7 +1821,7 @@ static void test_election_request_bumps_epoch_and_broadcasts(void)
     const wire_msg *w = wire_last(f, r0, 1, MSG_AUTH_REQUEST);
     g_assert_cmpuint(w->current_epoch, ==, 7);
     g_assert_cmpuint(w->config_epoch, ==, 1);
-    g_assert_cmpint(w->myslots, ==, N(f, r0)->numslots[0]);
+    g_assert_cmpint(w->myslots, ==, N(f, r0)->peer[0].numslots);
     g_assert_false(w->mflags & MF_FORCEACK);
     g_assert_cmpint(ev_last(f, RC_EV_ELECTION, r0, -1)->i1, ==, 7);
     fx_free(f);
@@ -2625,7 +2625,7 @@ static void test_mf_mfstart_pauses_writes_and_pings(void)
     g_assert_cmpint(wire_count(f, 0, r0, MSG_PING), ==, 1);
     g_assert_cmpuint(wire_last(f, 0, r0, MSG_PING)->conn, ==, in);
     g_assert_true(wire_last(f, 0, r0, MSG_PING)->mflags & MF_PAUSED);
-    g_assert_cmpint(o->ping_sent[r0], ==, 0);
+    g_assert_cmpint(o->peer[r0].ping_sent, ==, 0);
     bus_msg *m = msg_new(f, 0, MSG_PONG);
     g_assert_true(m->mflags & MF_PAUSED);
     cl_msg_unref(f->c, m);
@@ -2872,7 +2872,7 @@ static void test_packet_replica_header_advertises_master_epoch_and_slots(void)
     bus_msg *m = msg_new(f, r0, MSG_PING);
     g_assert_cmpint(m->slaveof, ==, 0);
     g_assert_cmpuint(m->config_epoch, ==, 10);
-    g_assert_cmpint(m->myslots->count, ==, N(f, r0)->numslots[0]);
+    g_assert_cmpint(m->myslots->count, ==, N(f, r0)->peer[0].numslots);
     deliver(f, 1, FAKE_CONN, m);
     g_assert_cmpuint(N(f, 1)->config_epoch[r0], ==, 10);
     g_assert_cmpuint(N(f, 1)->config_epoch[0], ==, 1);
@@ -2964,8 +2964,8 @@ static void test_text_cluster_nodes_format(void)
     cl_set_flag(o, 2, F_FAIL);
     cl_set_flag(o, r2, F_NOFAILOVER);
     bind_range(f, 0, 7000, 7000, e0);
-    o->ping_sent[1] = now_ms(f) - 5;
-    o->pong_received[1] = now_ms(f) - 1000;
+    o->peer[1].ping_sent = now_ms(f) - 5;
+    o->peer[1].pong_received = now_ms(f) - 1000;
     static const struct {
         const char *flags;
         const char *master; /* "-" or "M1".."M3" */
@@ -2994,15 +2994,15 @@ static void test_text_cluster_nodes_format(void)
         if (strlen(lines[x]) > 41)
             g_assert_cmpint(sscanf(lines[x] + 41, "127.0.0.1:%d@", &port), ==, 1);
         g_snprintf(line, sizeof line, "%s 127.0.0.1:%d@%d %s %s %lld %lld %llu %s%s", N(f, x)->name,
-                   port, port + 10000, expect[x].flags, master, (long long)o->ping_sent[x],
-                   (long long)o->pong_received[x], (unsigned long long)expect[x].epoch,
+                   port, port + 10000, expect[x].flags, master, (long long)o->peer[x].ping_sent,
+                   (long long)o->peer[x].pong_received, (unsigned long long)expect[x].epoch,
                    expect[x].link, expect[x].slots);
         g_assert_cmpstr(lines[x], ==, line);
     }
     g_strfreev(lines);
     g_free(text);
 
-    o->flags[e0] = 0;
+    o->peer[e0].flags = 0;
     text = rc_cluster_nodes_text(f->c, 0);
     g_assert_nonnull(strstr(text, " noflags - "));
     g_free(text);

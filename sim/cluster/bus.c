@@ -28,7 +28,7 @@ bus_msg *cl_msg_new(node *me, int type)
     m->type = (uint8_t)type;
     m->refs = 1;
     m->sender = me->id;
-    m->flags = me->flags[me->id];
+    m->flags = me->peer[me->id].flags;
     m->slaveof = master;
     m->current_epoch = me->current_epoch;
     m->config_epoch = me->config_epoch[claimant];
@@ -78,8 +78,8 @@ static void send_on_conn(node *me, rc_conn conn, bus_msg *m)
 /* Sends m on my outbound link to `to`, if I have one. */
 void cl_send_on_link(node *me, int to, bus_msg *m)
 {
-    if (me->link[to])
-        send_on_conn(me, me->link[to], m);
+    if (me->peer[to].link)
+        send_on_conn(me, me->peer[to].link, m);
 }
 
 /* clusterBroadcastMessage: every node with a link except myself. Consumes
@@ -87,8 +87,8 @@ void cl_send_on_link(node *me, int to, bus_msg *m)
 void cl_broadcast(node *me, bus_msg *m)
 {
     for (int x = 0; x < me->c->n; x++)
-        if (x != me->id && me->link[x])
-            send_on_conn(me, me->link[x], m);
+        if (x != me->id && me->peer[x].link)
+            send_on_conn(me, me->peer[x].link, m);
     cl_msg_unref(me->c, m);
 }
 
@@ -104,9 +104,9 @@ static void gossip_append(node *me, bus_msg *m, int x)
     }
     gossip_entry *e = &m->gossip[m->count++];
     e->node = x;
-    e->flags = me->flags[x];
-    e->ping_sent_s = (uint32_t)(me->ping_sent[x] / 1000);
-    e->pong_received_s = (uint32_t)(me->pong_received[x] / 1000);
+    e->flags = me->peer[x].flags;
+    e->ping_sent_s = (uint32_t)(me->peer[x].ping_sent / 1000);
+    e->pong_received_s = (uint32_t)(me->peer[x].pong_received / 1000);
 }
 
 /* The random part of the gossip section: up to `wanted` distinct non-PFAIL
@@ -121,16 +121,16 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes)
         int x = (int)rc_rng_below(me->rng, (uint32_t)n);
         if (x == me->id)
             continue;
-        uint16_t f = me->flags[x];
+        uint16_t f = me->peer[x].flags;
         if (f & F_PFAIL)
             continue;
-        if ((f & (F_HANDSHAKE | F_NOADDR)) || (!me->link[x] && me->numslots[x] == 0)) {
+        if ((f & (F_HANDSHAKE | F_NOADDR)) || (!me->peer[x].link && me->peer[x].numslots == 0)) {
             freshnodes--;
             continue;
         }
-        if (me->gossip_stamp[x] == stamp)
+        if (me->peer[x].gossip_stamp == stamp)
             continue;
-        me->gossip_stamp[x] = stamp;
+        me->peer[x].gossip_stamp = stamp;
         freshnodes--;
         gossip_append(me, m, x);
     }
@@ -150,12 +150,12 @@ void cl_send_ping(node *me, int to, int type, rc_conn conn)
     if (wanted > freshnodes)
         wanted = freshnodes;
     int pfail_wanted = me->stats_pfail_nodes;
-    if (type == MSG_PING && conn == me->link[to])
-        me->ping_sent[to] = cl_now(me);
+    if (type == MSG_PING && conn == me->peer[to].link)
+        me->peer[to].ping_sent = cl_now(me);
     bus_msg *m = cl_msg_new(me, type);
     gossip_random_part(me, m, wanted, freshnodes);
     for (int x = 0; x < d && pfail_wanted > 0; x++) {
-        if (!(me->flags[x] & F_PFAIL) || (me->flags[x] & (F_HANDSHAKE | F_NOADDR)))
+        if (!(me->peer[x].flags & F_PFAIL) || (me->peer[x].flags & (F_HANDSHAKE | F_NOADDR)))
             continue;
         gossip_append(me, m, x);
         pfail_wanted--;
@@ -170,16 +170,16 @@ void cl_broadcast_pong(node *me, bool local_slaves_only)
 {
     int mymaster = cl_my_master(me);
     for (int x = 0; x < me->c->n; x++) {
-        if (x == me->id || !me->link[x])
+        if (x == me->id || !me->peer[x].link)
             continue;
         if (local_slaves_only) {
             int xm = me->slaveof[x];
-            bool sibling = (me->flags[x] & F_SLAVE) && xm >= 0 &&
+            bool sibling = (me->peer[x].flags & F_SLAVE) && xm >= 0 &&
                            (xm == mymaster || xm == me->id);
             if (!sibling)
                 continue;
         }
-        cl_send_ping(me, x, MSG_PONG, me->link[x]);
+        cl_send_ping(me, x, MSG_PONG, me->peer[x].link);
     }
 }
 
@@ -187,7 +187,7 @@ void cl_broadcast_pong(node *me, bool local_slaves_only)
  * configEpoch; slots bound to `about` but not claimed by it are left out. */
 void cl_send_update(node *me, int to, int about)
 {
-    if (!me->link[to])
+    if (!me->peer[to].link)
         return;
     bus_msg *m = cl_msg_new(me, MSG_UPDATE);
     m->about = about;
@@ -203,17 +203,17 @@ void cl_send_update(node *me, int to, int about)
         }
     }
     m->update_slots = s;
-    send_on_conn(me, me->link[to], m);
+    send_on_conn(me, me->peer[to].link, m);
     cl_msg_unref(me->c, m);
 }
 
 /* freeClusterLink for my outbound link to x; cron recreates it. */
 void cl_link_free(node *me, int x)
 {
-    if (!me->link[x])
+    if (!me->peer[x].link)
         return;
-    rc_net_close(me->c->net, me->link[x], me->id);
-    me->link[x] = 0;
+    rc_net_close(me->c->net, me->peer[x].link, me->id);
+    cl_set_link(me, x, 0);
 }
 
 /* ====================================================================== */
@@ -224,7 +224,7 @@ void cl_link_free(node *me, int x)
  * reports (+1 if I am a master) reach the quorum, and broadcasts FAIL. */
 static void mark_node_as_failing_if_needed(node *me, int x)
 {
-    if (!(me->flags[x] & F_PFAIL) || (me->flags[x] & F_FAIL))
+    if (!(me->peer[x].flags & F_PFAIL) || (me->peer[x].flags & F_FAIL))
         return;
     int failures = cl_report_count(me, x);
     if (cl_is_master(me))
@@ -246,8 +246,8 @@ static void mark_node_as_failing_if_needed(node *me, int x)
 static void clear_node_failure_if_needed(node *me, int x)
 {
     const char *reason = NULL;
-    if ((me->flags[x] & F_SLAVE) || me->numslots[x] == 0) {
-        bool replica = me->flags[x] & F_SLAVE;
+    if ((me->peer[x].flags & F_SLAVE) || me->peer[x].numslots == 0) {
+        bool replica = me->peer[x].flags & F_SLAVE;
         cl_log(me, '*', "Clear FAIL state for node %s: %s is reachable again.",
                cl_node_name(me, x), replica ? "replica" : "master without slots");
         reason = replica ? "replica_reachable" : "no_slots";
@@ -268,7 +268,7 @@ static void clear_node_failure_if_needed(node *me, int x)
  * pong-time trust that defers my own pings while others hear from a node. */
 static void process_gossip(node *me, int sender, const bus_msg *m)
 {
-    bool from_master = me->flags[sender] & F_MASTER;
+    bool from_master = me->peer[sender].flags & F_MASTER;
     mstime_t now = cl_now(me);
     me->c->gossip_entries += m->count;
     for (int i = 0; i < m->count; i++) {
@@ -279,15 +279,15 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
             if (suspected) {
                 cl_report_add(me, x, sender);
                 mark_node_as_failing_if_needed(me, x);
-            } else if (me->report_head[x] >= 0) {
+            } else if (me->peer[x].report_head >= 0) {
                 cl_report_remove(me, x, sender);
             }
         }
-        if (!suspected && me->ping_sent[x] == 0 &&
-            (me->report_head[x] < 0 || cl_report_count(me, x) == 0)) {
+        if (!suspected && me->peer[x].ping_sent == 0 &&
+            (me->peer[x].report_head < 0 || cl_report_count(me, x) == 0)) {
             mstime_t t = (mstime_t)e->pong_received_s * 1000;
-            if (t <= now + 500 && t > me->pong_received[x])
-                me->pong_received[x] = t;
+            if (t <= now + 500 && t > me->peer[x].pong_received)
+                me->peer[x].pong_received = t;
         }
     }
 }
@@ -299,7 +299,7 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
 /* §4.1 header side effects, for every message type from a known sender. */
 static void process_header(node *me, int sender, const bus_msg *m)
 {
-    me->data_received[sender] = cl_now(me);
+    me->peer[sender].data_received = cl_now(me);
     if (m->current_epoch > me->current_epoch)
         cl_set_current_epoch(me, m->current_epoch);
     if (m->config_epoch > me->config_epoch[sender]) {
@@ -324,7 +324,7 @@ static void update_sender_role(node *me, int sender, const bus_msg *m)
         cl_set_node_as_master(me, sender);
         return;
     }
-    if (me->flags[sender] & F_MASTER) {
+    if (me->peer[sender].flags & F_MASTER) {
         /* clusterDelNodeSlots: its slots become unassigned in my view. */
         for (int j = 0; j < SLOTS; j++)
             if (me->owner[j] == sender)
@@ -371,30 +371,30 @@ static void process_ping_pong(node *me, rc_conn conn, int sender, const bus_msg 
     else
         cl_clear_flag(me, sender, F_NOFAILOVER);
 
-    if (m->type == MSG_PONG && conn == me->link[sender]) {
-        me->pong_received[sender] = cl_now(me);
-        me->ping_sent[sender] = 0;
-        if (me->flags[sender] & F_PFAIL) {
+    if (m->type == MSG_PONG && conn == me->peer[sender].link) {
+        me->peer[sender].pong_received = cl_now(me);
+        me->peer[sender].ping_sent = 0;
+        if (me->peer[sender].flags & F_PFAIL) {
             cl_clear_flag(me, sender, F_PFAIL);
             cl_emit(me, RC_EV_PFAIL_CLEAR, sender, 0, 0, 0, false, NULL);
             cl_request(me, TODO_UPDATE_STATE | TODO_SAVE_CONFIG);
-        } else if (me->flags[sender] & F_FAIL) {
+        } else if (me->peer[sender].flags & F_FAIL) {
             clear_node_failure_if_needed(me, sender);
         }
     }
 
     update_sender_role(me, sender, m);
 
-    int sender_master = (me->flags[sender] & F_MASTER) ? sender : me->slaveof[sender];
+    int sender_master = (me->peer[sender].flags & F_MASTER) ? sender : me->slaveof[sender];
     bool dirty = sender_master >= 0 &&
                  (me->slots_hash[sender_master] != m->myslots->hash ||
-                  me->numslots[sender_master] != m->myslots->count);
-    if ((me->flags[sender] & F_MASTER) && dirty)
+                  me->peer[sender_master].numslots != m->myslots->count);
+    if ((me->peer[sender].flags & F_MASTER) && dirty)
         cl_update_slots_config_with(me, sender, m->config_epoch, m->myslots);
     if (dirty)
         maybe_send_update(me, sender, m);
 
-    if (cl_is_master(me) && (me->flags[sender] & F_MASTER) &&
+    if (cl_is_master(me) && (me->peer[sender].flags & F_MASTER) &&
         m->config_epoch == me->config_epoch[me->id])
         cl_handle_config_epoch_collision(me, sender);
 
@@ -405,7 +405,7 @@ static void process_ping_pong(node *me, rc_conn conn, int sender, const bus_msg 
 static void process_fail(node *me, int sender, const bus_msg *m)
 {
     int x = m->about;
-    if (x < 0 || x == me->id || (me->flags[x] & F_FAIL))
+    if (x < 0 || x == me->id || (me->peer[x].flags & F_FAIL))
         return;
     cl_log(me, '*', "FAIL message received from %s about %s", cl_node_name(me, sender),
            cl_node_name(me, x));
@@ -422,7 +422,7 @@ static void process_update(node *me, const bus_msg *m)
     int x = m->about;
     if (x < 0 || me->config_epoch[x] >= m->update_epoch)
         return;
-    if (me->flags[x] & F_SLAVE)
+    if (me->peer[x].flags & F_SLAVE)
         cl_set_node_as_master(me, x);
     me->config_epoch[x] = m->update_epoch;
     cl_emit_view(me, x);

@@ -185,6 +185,20 @@ typedef struct {
 
 /* ---- one node ------------------------------------------------------------ */
 
+/* What a node knows about one other node that the gossip hot path and the
+ * cron read on every message and tick, packed so that one or two cache lines
+ * serve them (with 1000+ nodes these views do not fit in any cache). */
+typedef struct {
+    mstime_t ping_sent;      /* time of the ping awaiting a pong, 0 = none */
+    mstime_t pong_received;  /* last pong on my outbound link, or newer gossip */
+    mstime_t data_received;  /* last packet of any kind from it */
+    rc_conn link;            /* my outbound bus link, 0 = none */
+    int32_t report_head;     /* oldest failure report on it, -1 if none */
+    int32_t numslots;        /* slots bound to it in my view */
+    uint32_t gossip_stamp;   /* de-dup stamp of the gossip being built */
+    uint16_t flags;
+} peer_view;
+
 typedef struct node {
     int id;
     struct rc_cluster *c;
@@ -218,6 +232,8 @@ typedef struct node {
     bool mf_can_start;
     mstime_t write_pause_until; /* 0 = not paused */
     int stats_pfail_nodes;
+    int pfail_count;    /* peers with PFAIL now (kept by cl_set_flag/cl_clear_flag) */
+    int links_missing;  /* peers without an outbound link (kept by cl_set_link) */
     uint64_t stats_sent[RC_MSG_TYPES];
     uint64_t stats_received[RC_MSG_TYPES];
 
@@ -228,24 +244,18 @@ typedef struct node {
     mstime_t first_call_time;
     time_t last_cant_log_s;
 
-    /* Views, indexed by subject id (length n). */
-    uint16_t *flags;
-    mstime_t *ping_sent;
-    mstime_t *pong_received;
-    mstime_t *data_received;
+    /* Views, indexed by subject id (length n): the hot fields packed in
+     * `peer`, the others in arrays of their own. */
+    peer_view *peer;
     mstime_t *fail_time;
     mstime_t *voted_time;
     mstime_t *orphaned_time;
     int64_t *repl_offset;
     uint64_t *config_epoch;
     int32_t *slaveof;
-    int32_t *numslots;
     uint64_t *slots_hash;
-    int32_t *report_head;   /* oldest report on the subject, -1 if none */
     int32_t *report_tail;
     int32_t *report_count;
-    uint32_t *gossip_stamp;
-    rc_conn *link;
     /* Slot table. */
     uint16_t *owner;
     uint64_t not_claiming[SLOT_WORDS];
@@ -326,6 +336,8 @@ void cl_set_node_as_master(node *me, int x);
 bool cl_has_replicas(const node *me, int x);
 void cl_set_flag(node *me, int x, uint16_t f);
 void cl_clear_flag(node *me, int x, uint16_t f);
+void cl_set_link(node *me, int x, rc_conn conn);
+void cl_recount(node *me);
 void cl_set_own_config_epoch(node *me, uint64_t epoch);
 void cl_set_current_epoch(node *me, uint64_t epoch);
 int cl_report_count(node *me, int x);

@@ -38,21 +38,20 @@ void cl_schedule_cron(node *me, rc_time at)
 static void cron_links(node *me, mstime_t now)
 {
     rc_cluster *c = me->c;
+    me->stats_pfail_nodes = me->pfail_count;
+    if (me->links_missing == 0)
+        return;
     for (int x = 0; x < c->n; x++) {
-        if (x == me->id)
-            continue;
-        if (me->flags[x] & F_PFAIL)
-            me->stats_pfail_nodes++;
-        if (me->link[x])
+        if (x == me->id || me->peer[x].link)
             continue;
         rc_connect_result res;
         rc_conn conn = rc_net_connect(c->net, me->id, x, TAG_BUS, &res);
         if (!conn) {
-            if (me->ping_sent[x] == 0)
-                me->ping_sent[x] = now;
+            if (me->peer[x].ping_sent == 0)
+                me->peer[x].ping_sent = now;
             continue;
         }
-        me->link[x] = conn;
+        cl_set_link(me, x, conn);
     }
 }
 
@@ -65,16 +64,16 @@ static void cron_random_ping(node *me)
     mstime_t best_pong = 0;
     for (int j = 0; j < 5; j++) {
         int x = (int)rc_rng_below(me->rng, (uint32_t)n);
-        if (x == me->id || !me->link[x] || me->ping_sent[x] != 0 ||
-            (me->flags[x] & F_HANDSHAKE))
+        if (x == me->id || !me->peer[x].link || me->peer[x].ping_sent != 0 ||
+            (me->peer[x].flags & F_HANDSHAKE))
             continue;
-        if (best < 0 || me->pong_received[x] < best_pong) {
+        if (best < 0 || me->peer[x].pong_received < best_pong) {
             best = x;
-            best_pong = me->pong_received[x];
+            best_pong = me->peer[x].pong_received;
         }
     }
     if (best >= 0)
-        cl_send_ping(me, best, MSG_PING, me->link[best]);
+        cl_send_ping(me, best, MSG_PING, me->peer[best].link);
 }
 
 typedef struct {
@@ -87,10 +86,10 @@ typedef struct {
 /* Step 6a: replica-migration statistics (only when I am a replica). */
 static void cron_orphan_stats(node *me, int x, cron_stats *st, const int *ok_replicas)
 {
-    if (!(me->flags[x] & F_MASTER) || (me->flags[x] & F_FAIL))
+    if (!(me->peer[x].flags & F_MASTER) || (me->peer[x].flags & F_FAIL))
         return;
     int ok = ok_replicas[x];
-    if (ok == 0 && me->numslots[x] > 0 && (me->flags[x] & F_MIGRATE_TO))
+    if (ok == 0 && me->peer[x].numslots > 0 && (me->peer[x].flags & F_MIGRATE_TO))
         st->orphaned_masters++;
     if (ok > st->max_slaves)
         st->max_slaves = ok;
@@ -103,16 +102,16 @@ static void cron_orphan_stats(node *me, int x, cron_stats *st, const int *ok_rep
 static void cron_check_peer(node *me, int x, mstime_t now, cron_stats *st)
 {
     mstime_t timeout = me->cfg.node_timeout_ms;
-    rc_conn link = me->link[x];
+    rc_conn link = me->peer[x].link;
 
-    if (link && me->ping_sent[x] &&
+    if (link && me->peer[x].ping_sent &&
         now - (UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, link) / 1000) > timeout &&
-        now - me->ping_sent[x] > timeout / 2 && now - me->data_received[x] > timeout / 2) {
+        now - me->peer[x].ping_sent > timeout / 2 && now - me->peer[x].data_received > timeout / 2) {
         /* The connection looks alive but nothing came back: recycle it. */
         cl_link_free(me, x);
         link = 0;
     }
-    if (link && me->ping_sent[x] == 0 && now - me->pong_received[x] > timeout / 2) {
+    if (link && me->peer[x].ping_sent == 0 && now - me->peer[x].pong_received > timeout / 2) {
         cl_send_ping(me, x, MSG_PING, link);
         return;
     }
@@ -120,12 +119,12 @@ static void cron_check_peer(node *me, int x, mstime_t now, cron_stats *st)
         cl_send_ping(me, x, MSG_PING, link);
         return;
     }
-    if (me->ping_sent[x] == 0)
+    if (me->peer[x].ping_sent == 0)
         return;
-    mstime_t ping_delay = now - me->ping_sent[x];
-    mstime_t data_delay = now - me->data_received[x];
+    mstime_t ping_delay = now - me->peer[x].ping_sent;
+    mstime_t data_delay = now - me->peer[x].data_received;
     mstime_t delay = ping_delay < data_delay ? ping_delay : data_delay;
-    if (delay > timeout && !(me->flags[x] & (F_PFAIL | F_FAIL))) {
+    if (delay > timeout && !(me->peer[x].flags & (F_PFAIL | F_FAIL))) {
         cl_log(me, '.', "*** NODE %s possibly failing", cl_node_name(me, x));
         cl_set_flag(me, x, F_PFAIL);
         cl_emit(me, RC_EV_PFAIL, x, 0, 0, 0, false, NULL);
@@ -142,7 +141,7 @@ static void count_ok_replicas(node *me, int *out)
         out[x] = 0;
     for (int x = 0; x < n; x++) {
         int m = me->slaveof[x];
-        if (m >= 0 && (me->flags[x] & F_SLAVE) && !(me->flags[x] & F_FAIL))
+        if (m >= 0 && (me->peer[x].flags & F_SLAVE) && !(me->peer[x].flags & F_FAIL))
             out[m]++;
     }
 }
@@ -175,13 +174,13 @@ void cl_cron(node *me)
     mstime_t half = me->cfg.node_timeout_ms / 2;
     bool mf_master = cl_is_master(me) && me->mf_end;
     for (int x = 0; x < c->n; x++) {
-        if (x == me->id || (me->flags[x] & (F_NOADDR | F_HANDSHAKE)))
+        if (x == me->id || (me->peer[x].flags & (F_NOADDR | F_HANDSHAKE)))
             continue;
         if (replica)
             cron_orphan_stats(me, x, &st, ok_replicas);
         /* Fast path: a linked peer with no ping pending and a recent pong
          * needs none of steps 6b-6e. */
-        if (me->link[x] && me->ping_sent[x] == 0 && now - me->pong_received[x] <= half &&
+        if (me->peer[x].link && me->peer[x].ping_sent == 0 && now - me->peer[x].pong_received <= half &&
             !(mf_master && me->mf_slave == x))
             continue;
         cron_check_peer(me, x, now, &st);

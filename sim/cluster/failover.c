@@ -22,7 +22,7 @@ void cl_set_master(node *me, int master, const char *why)
 {
     int id = me->id;
     int old = me->slaveof[id];
-    if (me->flags[id] & F_MASTER) {
+    if (me->peer[id].flags & F_MASTER) {
         cl_clear_flag(me, id, F_MASTER | F_MIGRATE_TO);
         cl_set_flag(me, id, F_SLAVE);
     }
@@ -75,7 +75,7 @@ void cl_update_slots_config_with(node *me, int sender, uint64_t epoch, const slo
             cl_request(me, TODO_SAVE_CONFIG | TODO_UPDATE_STATE | TODO_FSYNC_CONFIG);
         }
     }
-    if (newmaster >= 0 && curmaster >= 0 && me->numslots[curmaster] == 0 &&
+    if (newmaster >= 0 && curmaster >= 0 && me->peer[curmaster].numslots == 0 &&
         (me->cfg.replica_migration || sender_slots == migrated_our_slots)) {
         cl_log(me, '#', "Configuration change detected. Reconfiguring myself as a "
                "replica of %s", cl_node_name(me, sender));
@@ -213,7 +213,7 @@ static void log_cant_failover(node *me, int reason)
         return;
     me->cant_failover_reason = reason;
     int master = cl_my_master(me);
-    if (master >= 0 && (me->flags[master] & F_FAIL) &&
+    if (master >= 0 && (me->peer[master].flags & F_FAIL) &&
         cl_now(me) - me->fail_time[master] < me->cfg.node_timeout_ms + 5000)
         return;
     me->last_cant_log_s = now_s;
@@ -231,8 +231,8 @@ static int slave_rank(node *me)
     int64_t mine = cl_repl_processed_offset(me);
     int rank = 0;
     for (int x = 0; x < me->c->n; x++)
-        if (x != me->id && me->slaveof[x] == master && (me->flags[x] & F_SLAVE) &&
-            !(me->flags[x] & F_NOFAILOVER) && me->repl_offset[x] > mine)
+        if (x != me->id && me->slaveof[x] == master && (me->peer[x].flags & F_SLAVE) &&
+            !(me->peer[x].flags & F_NOFAILOVER) && me->repl_offset[x] > mine)
             rank++;
     return rank;
 }
@@ -255,11 +255,11 @@ static bool failover_preconditions(node *me, bool manual)
     int master = cl_my_master(me);
     if (cl_is_master(me) || master < 0)
         return false;
-    if (!(me->flags[master] & F_FAIL) && !manual)
+    if (!(me->peer[master].flags & F_FAIL) && !manual)
         return false;
     if (me->cfg.replica_no_failover && !manual)
         return false;
-    return me->numslots[master] > 0;
+    return me->peer[master].numslots > 0;
 }
 
 /* §5.4: schedules an election 500 ms + random(0..499) + 1 s per rank ahead,
@@ -378,7 +378,7 @@ void cl_failover_replace_master(node *me, bool manual)
     c->promotions++;
     c->promoted[me->id] = 1;
     cl_emit(me, RC_EV_PROMOTED, old, (int64_t)me->config_epoch[me->id],
-            me->numslots[me->id], 0, manual, NULL);
+            me->peer[me->id].numslots, 0, manual, NULL);
     cl_owner_flush(me);
     cl_update_state(me);
     cl_broadcast_pong(me, false);
@@ -388,7 +388,7 @@ void cl_failover_replace_master(node *me, bool manual)
 /* AUTH_ACK: counted if it comes from a slot-owning master for my epoch. */
 void cl_on_auth_ack(node *me, int sender, const bus_msg *m)
 {
-    if ((me->flags[sender] & F_MASTER) && me->numslots[sender] > 0 &&
+    if ((me->peer[sender].flags & F_MASTER) && me->peer[sender].numslots > 0 &&
         m->current_epoch >= me->failover_auth_epoch) {
         me->failover_auth_count++;
         cl_request(me, TODO_HANDLE_FAILOVER);
@@ -425,7 +425,7 @@ static int stale_claim(const node *me, const bus_msg *req)
 void cl_send_failover_auth_if_needed(node *me, int requester, const bus_msg *req)
 {
     char why[160];
-    if (!cl_is_master(me) || me->numslots[me->id] == 0)
+    if (!cl_is_master(me) || me->peer[me->id].numslots == 0)
         return;
     if (req->current_epoch < me->current_epoch) {
         snprintf(why, sizeof why, "reqEpoch (%llu) < curEpoch(%llu)",
@@ -441,9 +441,9 @@ void cl_send_failover_auth_if_needed(node *me, int requester, const bus_msg *req
     }
     int master = me->slaveof[requester];
     bool force = req->mflags & MF_FORCEACK;
-    if ((me->flags[requester] & F_MASTER) || master < 0 ||
-        (!(me->flags[master] & F_FAIL) && !force)) {
-        bool is_master = me->flags[requester] & F_MASTER;
+    if ((me->peer[requester].flags & F_MASTER) || master < 0 ||
+        (!(me->peer[master].flags & F_FAIL) && !force)) {
+        bool is_master = me->peer[requester].flags & F_MASTER;
         const char *reason = is_master ? "requester_is_master"
                              : master < 0 ? "master_unknown"
                                           : "master_up";
@@ -495,25 +495,25 @@ void cl_handle_slave_migration(node *me, int max_slaves)
         return;
     int healthy = 0;
     for (int x = 0; x < c->n; x++)
-        if (me->slaveof[x] == mymaster && (me->flags[x] & F_SLAVE) &&
-            !(me->flags[x] & (F_FAIL | F_PFAIL)))
+        if (me->slaveof[x] == mymaster && (me->peer[x].flags & F_SLAVE) &&
+            !(me->peer[x].flags & (F_FAIL | F_PFAIL)))
             healthy++;
     if (healthy <= me->cfg.migration_barrier)
         return;
 
     int *ok = g_new0(int, c->n);
     for (int x = 0; x < c->n; x++)
-        if (me->slaveof[x] >= 0 && (me->flags[x] & F_SLAVE) && !(me->flags[x] & F_FAIL))
+        if (me->slaveof[x] >= 0 && (me->peer[x].flags & F_SLAVE) && !(me->peer[x].flags & F_FAIL))
             ok[me->slaveof[x]]++;
     mstime_t now = cl_now(me);
     int target = -1, candidate = me->id;
     for (int x = 0; x < c->n; x++) {
-        bool master = me->flags[x] & F_MASTER;
+        bool master = me->peer[x].flags & F_MASTER;
         int okslaves = master ? ok[x] : 0;
-        bool orphaned = !(me->flags[x] & F_SLAVE) && !(me->flags[x] & F_FAIL) &&
-                        (me->flags[x] & F_MIGRATE_TO) && okslaves == 0;
+        bool orphaned = !(me->peer[x].flags & F_SLAVE) && !(me->peer[x].flags & F_FAIL) &&
+                        (me->peer[x].flags & F_MIGRATE_TO) && okslaves == 0;
         if (orphaned) {
-            if (target < 0 && me->numslots[x] > 0)
+            if (target < 0 && me->peer[x].numslots > 0)
                 target = x;
             if (!me->orphaned_time[x])
                 me->orphaned_time[x] = now;
@@ -525,7 +525,7 @@ void cl_handle_slave_migration(node *me, int max_slaves)
      * every master with max_slaves healthy replicas, FAIL masters included. */
     for (int y = 0; y < c->n; y++) {
         int m = me->slaveof[y];
-        if (m < 0 || !(me->flags[y] & F_SLAVE) || !(me->flags[m] & F_MASTER))
+        if (m < 0 || !(me->peer[y].flags & F_SLAVE) || !(me->peer[m].flags & F_MASTER))
             continue;
         if (ok[m] == max_slaves && name_less(me, y, candidate))
             candidate = y;
@@ -551,7 +551,7 @@ const char *rc_cluster_failover(rc_cluster *c, int x, rc_failover_mode mode)
     int master = cl_my_master(me);
     if (master < 0)
         return "ERR I'm a replica but my master is unknown to me";
-    if (mode == RC_FAILOVER_MODE_DEFAULT && ((me->flags[master] & F_FAIL) || !me->link[master]))
+    if (mode == RC_FAILOVER_MODE_DEFAULT && ((me->peer[master].flags & F_FAIL) || !me->peer[master].link))
         return "ERR Master is down or failed, please use CLUSTER FAILOVER FORCE";
     cl_reset_manual_failover(me, "aborted");
     me->mf_end = cl_now(me) + MF_TIMEOUT_MS;
@@ -579,9 +579,9 @@ const char *rc_cluster_replicate(rc_cluster *c, int x, int master)
         return "node not running";
     if (master == x)
         return "ERR Can't replicate myself";
-    if (!(me->flags[master] & F_MASTER))
+    if (!(me->peer[master].flags & F_MASTER))
         return "ERR I can only replicate a master, not a replica.";
-    if (cl_is_master(me) && me->numslots[x] > 0)
+    if (cl_is_master(me) && me->peer[x].numslots > 0)
         return "ERR To set a master the node must be empty and without assigned slots.";
     cl_set_master(me, master, "replicate");
     cl_request(me, TODO_UPDATE_STATE | TODO_SAVE_CONFIG);

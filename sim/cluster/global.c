@@ -9,7 +9,7 @@ static bool accepts_writes(const node *me)
 {
     return me->alive && !me->stopped && cl_is_master(me) && me->state_ok &&
            !(me->write_pause_until && cl_now(me) < me->write_pause_until) &&
-           me->numslots[me->id] > 0;
+           me->peer[me->id].numslots > 0;
 }
 
 typedef struct {
@@ -80,17 +80,17 @@ static bool agrees(const rc_cluster *c, const node *o, const node *r)
     for (int x = 0; x < c->n; x++) {
         const node *subject = &c->nodes[x];
         if (running(subject)) {
-            if (o->flags[x] & (F_PFAIL | F_FAIL))
+            if (o->peer[x].flags & (F_PFAIL | F_FAIL))
                 return false;
             bool master = cl_is_master(subject);
-            if (((o->flags[x] & F_MASTER) != 0) != master)
+            if (((o->peer[x].flags & F_MASTER) != 0) != master)
                 return false;
             if (!master && o->slaveof[x] != subject->slaveof[x])
                 return false;
             if (master && o->config_epoch[x] != subject->config_epoch[x])
                 return false;
         }
-        if (o->numslots[x] != r->numslots[x] || o->slots_hash[x] != r->slots_hash[x])
+        if (o->peer[x].numslots != r->peer[x].numslots || o->slots_hash[x] != r->slots_hash[x])
             return false;
     }
     return true;

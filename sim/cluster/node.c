@@ -121,16 +121,50 @@ void cl_emit_role(node *me, const char *why)
 /* Roles, epochs, flags                                                   */
 /* ====================================================================== */
 
-bool cl_is_master(const node *me) { return me->flags[me->id] & F_MASTER; }
+bool cl_is_master(const node *me) { return me->peer[me->id].flags & F_MASTER; }
 
 int cl_my_master(const node *me) { return me->slaveof[me->id]; }
 
 /* quorum = size/2 + 1 with size as last computed by clusterUpdateState. */
 int cl_quorum(const node *me) { return me->size / 2 + 1; }
 
-void cl_set_flag(node *me, int x, uint16_t f) { me->flags[x] |= f; }
+/* Flag changes go through these two so that the number of PFAIL peers the
+ * cron needs (stats_pfail_nodes) is kept without a scan. */
+void cl_set_flag(node *me, int x, uint16_t f)
+{
+    if ((f & F_PFAIL) && !(me->peer[x].flags & F_PFAIL) && x != me->id)
+        me->pfail_count++;
+    me->peer[x].flags |= f;
+}
 
-void cl_clear_flag(node *me, int x, uint16_t f) { me->flags[x] &= (uint16_t)~f; }
+void cl_clear_flag(node *me, int x, uint16_t f)
+{
+    if ((f & F_PFAIL) && (me->peer[x].flags & F_PFAIL) && x != me->id)
+        me->pfail_count--;
+    me->peer[x].flags &= (uint16_t)~f;
+}
+
+/* Sets or clears (conn 0) my outbound link to x, counting missing links. */
+void cl_set_link(node *me, int x, rc_conn conn)
+{
+    if (x == me->id)
+        return;
+    me->links_missing += (me->peer[x].link != 0) - (conn != 0);
+    me->peer[x].link = conn;
+}
+
+/* Recomputes the PFAIL and missing-link counts after bulk changes. */
+void cl_recount(node *me)
+{
+    me->pfail_count = 0;
+    me->links_missing = 0;
+    for (int x = 0; x < me->c->n; x++) {
+        if (x == me->id)
+            continue;
+        me->pfail_count += (me->peer[x].flags & F_PFAIL) != 0;
+        me->links_missing += me->peer[x].link == 0;
+    }
+}
 
 void cl_set_current_epoch(node *me, uint64_t epoch)
 {
@@ -178,7 +212,7 @@ void cl_request(node *me, int todo_flags)
 bool cl_has_replicas(const node *me, int x)
 {
     for (int i = 0; i < me->c->n; i++)
-        if (me->slaveof[i] == x && (me->flags[i] & F_SLAVE))
+        if (me->slaveof[i] == x && (me->peer[i].flags & F_SLAVE))
             return true;
     return false;
 }
@@ -188,7 +222,7 @@ static bool masters_have_replicas(const node *me)
 {
     for (int i = 0; i < me->c->n; i++) {
         int m = me->slaveof[i];
-        if (m >= 0 && (me->flags[i] & F_SLAVE) && (me->flags[m] & F_MASTER))
+        if (m >= 0 && (me->peer[i].flags & F_SLAVE) && (me->peer[m].flags & F_MASTER))
             return true;
     }
     return false;
@@ -198,7 +232,7 @@ static bool masters_have_replicas(const node *me)
  * replica list; MIGRATE_TO on the old master is maintained by that list). */
 void cl_set_node_as_master(node *me, int x)
 {
-    if (me->flags[x] & F_MASTER)
+    if (me->peer[x].flags & F_MASTER)
         return;
     int old = me->slaveof[x];
     me->slaveof[x] = -1;
@@ -234,16 +268,16 @@ static void bind_slot(node *me, int slot, int owner, bool first_slot_rule)
     if (old == me->id || owner == me->id)
         me->own_ranges_valid = false;
     if (old >= 0) {
-        me->numslots[old]--;
+        me->peer[old].numslots--;
         me->slots_hash[old] ^= c->slot_key[slot];
     }
     if (owner >= 0) {
-        me->numslots[owner]++;
+        me->peer[owner].numslots++;
         me->slots_hash[owner] ^= c->slot_key[slot];
         me->owner[slot] = (uint16_t)owner;
         /* clusterNodeSetSlotBit: a node's first slot makes it a migration
          * target when replicas exist somewhere. */
-        if (first_slot_rule && me->numslots[owner] == 1 && masters_have_replicas(me))
+        if (first_slot_rule && me->peer[owner].numslots == 1 && masters_have_replicas(me))
             cl_set_flag(me, owner, F_MIGRATE_TO);
     } else {
         me->owner[slot] = NO_OWNER;
@@ -328,7 +362,7 @@ slotset *cl_claim_of(node *me, int x)
         for (int j = 0; j < SLOTS; j++)
             if (me->owner[j] == x)
                 s->bits[j >> 6] |= UINT64_C(1) << (j & 63);
-        s->count = me->numslots[x];
+        s->count = me->peer[x].numslots;
         s->hash = me->slots_hash[x];
     }
     cl_slotset_unref(me->c, me->claim_cache);
@@ -381,7 +415,7 @@ static void report_unlink(node *me, int x, int32_t r)
     if (f->prev >= 0)
         c->reports[f->prev].next = f->next;
     else
-        me->report_head[x] = f->next;
+        me->peer[x].report_head = f->next;
     if (f->next >= 0)
         c->reports[f->next].prev = f->prev;
     else
@@ -397,7 +431,7 @@ static void report_append(node *me, int x, int32_t r)
     if (me->report_tail[x] >= 0)
         c->reports[me->report_tail[x]].next = r;
     else
-        me->report_head[x] = r;
+        me->peer[x].report_head = r;
     me->report_tail[x] = r;
     me->report_count[x]++;
 }
@@ -417,14 +451,14 @@ static void reports_cleanup(node *me, int x)
 {
     mstime_t maxtime = me->cfg.node_timeout_ms * FAIL_REPORT_VALIDITY_MULT;
     mstime_t now = cl_now(me);
-    while (me->report_head[x] >= 0 && now - me->c->reports[me->report_head[x]].time > maxtime)
-        report_delete(me, x, me->report_head[x]);
+    while (me->peer[x].report_head >= 0 && now - me->c->reports[me->peer[x].report_head].time > maxtime)
+        report_delete(me, x, me->peer[x].report_head);
 }
 
 /* clusterNodeFailureReportsCount: valid reports on x, after cleanup. */
 int cl_report_count(node *me, int x)
 {
-    if (me->report_head[x] < 0)
+    if (me->peer[x].report_head < 0)
         return 0;
     reports_cleanup(me, x);
     return me->report_count[x];
@@ -463,8 +497,8 @@ void cl_report_remove(node *me, int x, int reporter)
 
 void cl_reports_drop_all(node *me, int x)
 {
-    while (me->report_head[x] >= 0)
-        report_delete(me, x, me->report_head[x]);
+    while (me->peer[x].report_head >= 0)
+        report_delete(me, x, me->peer[x].report_head);
 }
 
 /* ====================================================================== */
@@ -493,53 +527,39 @@ static void compute_ranges(rc_cluster *c, int masters)
 
 static void node_alloc_views(node *me, int n)
 {
-    me->flags = g_new0(uint16_t, n);
-    me->ping_sent = g_new0(mstime_t, n);
-    me->pong_received = g_new0(mstime_t, n);
-    me->data_received = g_new0(mstime_t, n);
+    me->peer = g_new0(peer_view, n);
     me->fail_time = g_new0(mstime_t, n);
     me->voted_time = g_new0(mstime_t, n);
     me->orphaned_time = g_new0(mstime_t, n);
     me->repl_offset = g_new0(int64_t, n);
     me->config_epoch = g_new0(uint64_t, n);
     me->slaveof = g_new(int32_t, n);
-    me->numslots = g_new0(int32_t, n);
     me->slots_hash = g_new0(uint64_t, n);
-    me->report_head = g_new(int32_t, n);
     me->report_tail = g_new(int32_t, n);
     me->report_count = g_new0(int32_t, n);
-    me->gossip_stamp = g_new0(uint32_t, n);
-    me->link = g_new0(rc_conn, n);
     me->owner = g_new(uint16_t, SLOTS);
     me->replica_conns = g_array_new(FALSE, FALSE, sizeof(rc_conn));
     me->stream = g_array_new(FALSE, FALSE, sizeof(stream_entry));
     me->own_ranges = g_array_new(FALSE, FALSE, sizeof(int) * 2);
     for (int i = 0; i < n; i++) {
         me->slaveof[i] = -1;
-        me->report_head[i] = -1;
+        me->peer[i].report_head = -1;
         me->report_tail[i] = -1;
     }
 }
 
 static void node_free_views(node *me)
 {
-    g_free(me->flags);
-    g_free(me->ping_sent);
-    g_free(me->pong_received);
-    g_free(me->data_received);
+    g_free(me->peer);
     g_free(me->fail_time);
     g_free(me->voted_time);
     g_free(me->orphaned_time);
     g_free(me->repl_offset);
     g_free(me->config_epoch);
     g_free(me->slaveof);
-    g_free(me->numslots);
     g_free(me->slots_hash);
-    g_free(me->report_head);
     g_free(me->report_tail);
     g_free(me->report_count);
-    g_free(me->gossip_stamp);
-    g_free(me->link);
     g_free(me->owner);
     g_array_free(me->replica_conns, TRUE);
     g_array_free(me->stream, TRUE);
@@ -564,18 +584,19 @@ static void init_view(node *me, mstime_t now)
         me->owner[x] = NO_OWNER;
     for (int x = 0; x < c->n; x++) {
         rc_node_kind k = rc_layout_kind(l, x);
-        me->flags[x] = k == RC_KIND_REPLICA ? F_SLAVE : F_MASTER;
+        me->peer[x].flags = k == RC_KIND_REPLICA ? F_SLAVE : F_MASTER;
         if (k == RC_KIND_MASTER && l->replicas[x] > 0)
-            me->flags[x] |= F_MIGRATE_TO;
+            me->peer[x].flags |= F_MIGRATE_TO;
         if (k == RC_KIND_REPLICA)
             me->slaveof[x] = rc_layout_shard(l, x);
         me->config_epoch[x] = (uint64_t)x + 1;
-        me->pong_received[x] = now;
-        me->data_received[x] = now;
+        me->peer[x].pong_received = now;
+        me->peer[x].data_received = now;
         if (c->nodes[x].cfg.replica_no_failover)
-            me->flags[x] |= F_NOFAILOVER;
+            me->peer[x].flags |= F_NOFAILOVER;
     }
-    me->flags[me->id] |= F_MYSELF;
+    me->peer[me->id].flags |= F_MYSELF;
+    cl_recount(me);
     for (int m = 0; m < l->masters; m++)
         for (int s = c->first_slot_of_master[m]; s <= c->last_slot_of_master[m]; s++)
             bind_slot(me, s, m, false);
@@ -583,9 +604,9 @@ static void init_view(node *me, mstime_t now)
      * that got replicas carry MIGRATE_TO (clusterNodeAddSlave). */
     for (int m = 0; m < l->masters; m++) {
         if (l->replicas[m] > 0)
-            me->flags[m] |= F_MIGRATE_TO;
+            me->peer[m].flags |= F_MIGRATE_TO;
         else
-            me->flags[m] &= (uint16_t)~F_MIGRATE_TO;
+            me->peer[m].flags &= (uint16_t)~F_MIGRATE_TO;
     }
     g_array_set_size(c->owner_changes, 0);
     me->current_epoch = (uint64_t)c->n;
@@ -734,12 +755,12 @@ static void on_connected(void *user, int self, rc_conn conn)
         return;
     }
     int peer = rc_net_conn_acceptor(c->net, conn);
-    if (peer < 0 || me->link[peer] != conn)
+    if (peer < 0 || me->peer[peer].link != conn)
         return;
-    mstime_t old_ping_sent = me->ping_sent[peer];
+    mstime_t old_ping_sent = me->peer[peer].ping_sent;
     cl_send_ping(me, peer, MSG_PING, conn);
     if (old_ping_sent)
-        me->ping_sent[peer] = old_ping_sent;
+        me->peer[peer].ping_sent = old_ping_sent;
 }
 
 static void on_connect_failed(void *user, int self, rc_conn conn, rc_connect_result why)
@@ -751,7 +772,7 @@ static void on_connect_failed(void *user, int self, rc_conn conn, rc_connect_res
         return;
     }
     int peer = rc_net_conn_acceptor(c->net, conn);
-    if (peer >= 0 && me->link[peer] == conn)
+    if (peer >= 0 && me->peer[peer].link == conn)
         cl_link_free(me, peer);
 }
 
@@ -768,7 +789,7 @@ static void on_closed(void *user, int self, rc_conn conn)
         return;
     }
     int peer = rc_net_conn_acceptor(c->net, conn);
-    if (peer >= 0 && peer != self && me->link[peer] == conn)
+    if (peer >= 0 && peer != self && me->peer[peer].link == conn)
         cl_link_free(me, peer);
 }
 
@@ -827,7 +848,7 @@ bool rc_cluster_state_ok(const rc_cluster *c, int x) { return c->nodes[x].state_
 
 unsigned rc_cluster_flags(const rc_cluster *c, int observer, int subject)
 {
-    return c->nodes[observer].flags[subject] & (F_PFAIL | F_FAIL);
+    return c->nodes[observer].peer[subject].flags & (F_PFAIL | F_FAIL);
 }
 
 int rc_cluster_slot_owner(const rc_cluster *c, int observer, int slot)
@@ -850,7 +871,7 @@ uint64_t rc_cluster_view_config_epoch(const rc_cluster *c, int observer, int sub
 
 int rc_cluster_view_numslots(const rc_cluster *c, int observer, int subject)
 {
-    return c->nodes[observer].numslots[subject];
+    return c->nodes[observer].peer[subject].numslots;
 }
 
 bool rc_cluster_write_paused(const rc_cluster *c, int x)

@@ -41,15 +41,16 @@ static struct persisted *persist(const node *me)
     p->last_vote_epoch = me->last_vote_epoch;
     p->offset = me->offset;
     p->replid = me->replid;
-    p->flags = g_memdup2(me->flags, sizeof(uint16_t) * (size_t)n);
+    p->flags = g_new(uint16_t, n);
     p->slaveof = g_memdup2(me->slaveof, sizeof(int32_t) * (size_t)n);
     p->config_epoch = g_memdup2(me->config_epoch, sizeof(uint64_t) * (size_t)n);
     p->owner = g_memdup2(me->owner, sizeof(uint16_t) * SLOTS);
     p->pinged = g_new0(uint8_t, n);
     p->ponged = g_new0(uint8_t, n);
     for (int x = 0; x < n; x++) {
-        p->pinged[x] = me->ping_sent[x] != 0;
-        p->ponged[x] = me->pong_received[x] != 0;
+        p->flags[x] = me->peer[x].flags;
+        p->pinged[x] = me->peer[x].ping_sent != 0;
+        p->ponged[x] = me->peer[x].pong_received != 0;
     }
     return p;
 }
@@ -83,7 +84,7 @@ static void drop_volatile(node *me)
         rc_engine_cancel(c->engine, me->sleep_ev);
     me->cron_ev = me->sleep_ev = 0;
     for (int x = 0; x < c->n; x++) {
-        me->link[x] = 0;
+        cl_set_link(me, x, 0);
         cl_reports_drop_all(me, x);
     }
     me->repl_conn = 0;
@@ -117,14 +118,14 @@ static void load_image(node *me, const struct persisted *p)
     mstime_t now = cl_now(me);
     uint64_t max_epoch = 0;
     for (int x = 0; x < c->n; x++) {
-        me->flags[x] = p->flags[x];
+        me->peer[x].flags = p->flags[x];
         me->slaveof[x] = p->slaveof[x];
         me->config_epoch[x] = (p->flags[x] & F_SLAVE) ? 0 : p->config_epoch[x];
         if (me->config_epoch[x] > max_epoch)
             max_epoch = me->config_epoch[x];
-        me->ping_sent[x] = p->pinged[x] ? now : 0;
-        me->pong_received[x] = p->ponged[x] ? now : 0;
-        me->data_received[x] = 0;
+        me->peer[x].ping_sent = p->pinged[x] ? now : 0;
+        me->peer[x].pong_received = p->ponged[x] ? now : 0;
+        me->peer[x].data_received = 0;
         me->fail_time[x] = (p->flags[x] & F_FAIL) ? now : 0;
         me->voted_time[x] = 0;
         me->orphaned_time[x] = 0;
@@ -132,7 +133,7 @@ static void load_image(node *me, const struct persisted *p)
     }
     /* Start from an empty table so the reload shows as OWNER events. */
     for (int x = 0; x < c->n; x++) {
-        me->numslots[x] = 0;
+        me->peer[x].numslots = 0;
         me->slots_hash[x] = 0;
     }
     for (int j = 0; j < SLOTS; j++)
@@ -140,6 +141,7 @@ static void load_image(node *me, const struct persisted *p)
     for (int j = 0; j < SLOTS; j++)
         cl_bind_slot(me, j, p->owner[j] == NO_OWNER ? -1 : p->owner[j]);
     memset(me->not_claiming, 0, sizeof me->not_claiming);
+    cl_recount(me);
     me->current_epoch = p->current_epoch > max_epoch ? p->current_epoch : max_epoch;
     me->last_vote_epoch = p->last_vote_epoch;
     me->offset = p->offset;
@@ -208,10 +210,10 @@ static void start_steady(node *me)
     for (int x = 0; x < c->n; x++) {
         if (x == me->id)
             continue;
-        me->link[x] = rc_net_connect_established(c->net, me->id, x, TAG_BUS, -RC_SEC(60));
-        me->pong_received[x] = now - (mstime_t)rc_rng_below(me->rng, (uint32_t)half + 1);
-        me->data_received[x] = me->pong_received[x];
-        me->ping_sent[x] = 0;
+        cl_set_link(me, x, rc_net_connect_established(c->net, me->id, x, TAG_BUS, -RC_SEC(60)));
+        me->peer[x].pong_received = now - (mstime_t)rc_rng_below(me->rng, (uint32_t)half + 1);
+        me->peer[x].data_received = me->peer[x].pong_received;
+        me->peer[x].ping_sent = 0;
     }
     me->iteration = rc_rng_below(me->rng, 10);
     int master = cl_my_master(me);
