@@ -338,6 +338,7 @@ void cl_set_flag(node *me, int x, uint16_t f);
 void cl_clear_flag(node *me, int x, uint16_t f);
 void cl_set_link(node *me, int x, rc_conn conn);
 void cl_recount(node *me);
+void cl_reset_process(node *me);
 void cl_set_own_config_epoch(node *me, uint64_t epoch);
 void cl_set_current_epoch(node *me, uint64_t epoch);
 int cl_report_count(node *me, int x);

@@ -616,7 +616,9 @@ static void init_view(node *me, mstime_t now)
     me->first_call_time = now - 60000;
 }
 
-static void node_reset_volatile(node *me)
+/* Resets the process-lifetime fields a fresh redis-server starts with
+ * (clusterState's election and manual-failover fields, stats, statics). */
+void cl_reset_process(node *me)
 {
     me->todo = 0;
     me->failover_auth_time = 0;
@@ -675,7 +677,7 @@ rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
         me->alive = true;
         me->repl_master = -1;
         node_alloc_views(me, c->n);
-        node_reset_volatile(me);
+        cl_reset_process(me);
     }
     mstime_t now = UNIX_BASE_MS + rc_engine_now(engine) / 1000;
     for (int i = 0; i < c->n; i++)

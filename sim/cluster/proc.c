@@ -151,32 +151,6 @@ static void load_image(node *me, const struct persisted *p)
     me->state_ok = false;
 }
 
-/* Resets the process-lifetime fields a fresh redis-server starts with. */
-static void reset_process(node *me)
-{
-    me->todo = 0;
-    me->failover_auth_time = 0;
-    me->failover_auth_count = 0;
-    me->failover_auth_sent = false;
-    me->failover_auth_rank = 0;
-    me->failover_auth_epoch = 0;
-    me->cant_failover_reason = CANT_NONE;
-    me->mf_end = 0;
-    me->mf_slave = -1;
-    me->mf_master_offset = -1;
-    me->mf_can_start = false;
-    me->write_pause_until = 0;
-    me->stats_pfail_nodes = 0;
-    memset(me->stats_sent, 0, sizeof me->stats_sent);
-    memset(me->stats_received, 0, sizeof me->stats_received);
-    me->iteration = 0;
-    me->gossip_packet_counter = 0;
-    me->among_minority_time = 0;
-    me->first_call_time = 0;
-    me->last_cant_log_s = 0;
-    me->cron_due = me->sleep_due = false;
-}
-
 void rc_cluster_restart(rc_cluster *c, int x)
 {
     node *me = &c->nodes[x];
@@ -186,7 +160,7 @@ void rc_cluster_restart(rc_cluster *c, int x)
     rc_net_restart(c->net, x);
     me->alive = true;
     me->stopped = false;
-    reset_process(me);
+    cl_reset_process(me);
     load_image(me, me->saved);
     if (was_ok)
         cl_emit(me, RC_EV_STATE, -1, 0, 0, 0, false, "fail");
