@@ -8,8 +8,11 @@
 #include "rcsim/scenario.h"
 
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Bounds of the inputs the run target simulates, so that each input runs in
@@ -131,6 +134,109 @@ static inline bool rc_fuzz_runnable(const rc_scenario *sc)
         if (executions > RC_FUZZ_MAX_EXECUTIONS)
             return false;
     }
+    return true;
+}
+
+/* Parses `data`; when that fails, drops every line an error names, adds a
+ * `cluster` or `end` line when one is missing, and tries again, up to four
+ * times. The run target uses it so that a mutation that breaks one line still
+ * runs the rest of the scenario. Returns NULL when no round parses. */
+static inline rc_scenario *rc_fuzz_parse_repaired(const uint8_t *data, size_t size)
+{
+    GString *text = g_string_new_len((const char *)data, (gssize)size);
+    rc_scenario *sc = NULL;
+    for (int round = 0; round < 5 && !sc; round++) {
+        GError *error = NULL;
+        sc = rc_scenario_parse_data("fuzz.scn", text->str, text->len, &error);
+        if (sc || round == 4 || error->code == RC_SCENARIO_ERROR_IO) {
+            g_clear_error(&error);
+            break;
+        }
+        /* Lines named by "fuzz.scn:LINE:COL: ..." errors. */
+        GHashTable *bad = g_hash_table_new(g_direct_hash, g_direct_equal);
+        bool no_cluster = strstr(error->message, "missing 'cluster' statement") != NULL;
+        bool no_end = strstr(error->message, "missing 'end' statement") != NULL;
+        char **msgs = g_strsplit(error->message, "\n", -1);
+        for (char **m = msgs; *m; m++) {
+            long line = 0;
+            if (g_str_has_prefix(*m, "fuzz.scn:") && (line = strtol(*m + 9, NULL, 10)) > 0 &&
+                !strstr(*m, "missing 'cluster'") && !strstr(*m, "missing 'end'"))
+                g_hash_table_add(bad, GINT_TO_POINTER((int)line));
+        }
+        g_strfreev(msgs);
+        g_clear_error(&error);
+        GString *next = g_string_new(no_cluster ? "cluster masters=3 replicas=1\n" : "");
+        int line = 1;
+        for (size_t i = 0; i < text->len;) {
+            size_t j = i;
+            while (j < text->len && text->str[j] != '\n')
+                j++;
+            if (!g_hash_table_contains(bad, GINT_TO_POINTER(line)))
+                g_string_append_len(next, text->str + i, (gssize)(j - i));
+            g_string_append_c(next, '\n');
+            i = j + 1;
+            line++;
+        }
+        if (no_end)
+            g_string_append(next, "end 20s\n");
+        g_hash_table_destroy(bad);
+        g_string_free(text, TRUE);
+        text = next;
+    }
+    g_string_free(text, TRUE);
+    return sc;
+}
+
+/* Removes the files and subdirectories of `dir` (not `dir` itself). */
+static inline void rc_fuzz_clear_dir(const char *dir)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    for (const char *e; d && (e = g_dir_read_name(d));) {
+        char *p = g_build_filename(dir, e, NULL);
+        if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK)) {
+            rc_fuzz_clear_dir(p);
+            g_rmdir(p);
+        } else {
+            g_unlink(p);
+        }
+        g_free(p);
+    }
+    if (d)
+        g_dir_close(d);
+}
+
+/* The run target's work on one input: parses it with
+ * rc_fuzz_parse_repaired() and, when it is small enough, runs it; one input
+ * in four (by its hash) writes its outputs into `scratch_dir` (then cleared),
+ * one in 64 with pictures. Aborts when the run breaks its contract. Returns
+ * whether the input ran. */
+static inline bool rc_fuzz_run_one(const uint8_t *data, size_t size, const char *scratch_dir)
+{
+    rc_scenario *sc = rc_fuzz_parse_repaired(data, size);
+    if (!sc)
+        return false;
+    if (!rc_fuzz_runnable(sc)) {
+        rc_scenario_free(sc);
+        return false;
+    }
+    uint64_t h = rc_fuzz_hash(data, size);
+    rc_run_options o = rc_run_options_default();
+    o.progress = false;
+    o.plots = (h & 63) == 0;
+    o.out_dir = (h & 3) == 0 ? scratch_dir : NULL;
+    o.formats = (h & 192) == 64 ? "svg" : "png";
+    rc_run_result r;
+    GError *error = NULL;
+    if (!rc_run_scenario(sc, &o, &r, &error)) {
+        fprintf(stderr, "rc_run_scenario failed: %s\n", error ? error->message : "?");
+        __builtin_trap();
+    }
+    if (!r.digest || r.end != sc->end || r.failed > r.expectations)
+        __builtin_trap();
+    rc_run_result_clear(&r);
+    if (o.out_dir)
+        rc_fuzz_clear_dir(scratch_dir);
+    rc_scenario_free(sc);
     return true;
 }
 

@@ -140,6 +140,11 @@ static int cmd_run(int argc, char **argv)
     };
     GOptionContext *ctx = g_option_context_new("FILE.scn - run one scenario");
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_description(
+        ctx, "Exit status: 0 every expectation held, 1 one failed, 2 bad input or a run too\n"
+             "large for the memory, 130 interrupted (Ctrl-C: the previous outputs are kept).\n"
+             "RCSIM_MEMORY_LIMIT (e.g. 4G) replaces the physical memory as the limit of the\n"
+             "memory a run may need.\n");
     GError *err = NULL;
     int code = EXIT_INPUT;
     rc_scenario *s = NULL;

@@ -191,32 +191,51 @@ static void test_interrupt_keeps_previous(void)
     g_free(out);
 }
 
-/* The library: a set interrupt flag stops the run at its next event; the
- * run fails with RC_RUN_ERROR_INTERRUPTED and writes nothing. */
+static volatile sig_atomic_t flag;
+
+/* An observer that raises the interrupt flag at the first event after 5 s. */
+static void raise_after_5s(void *user, const rc_event *ev)
+{
+    (void)user;
+    if (ev->t > RC_SEC(5))
+        flag = 1;
+}
+
+/* The library: a flag set before the run, or raised during it, stops the run
+ * (at the next event); the run fails with RC_RUN_ERROR_INTERRUPTED and writes
+ * nothing. Without the flag the same run completes. */
 static void test_interrupt_flag(void)
 {
     GError *error = NULL;
     rc_scenario *s = rc_scenario_parse_string("t.scn", small_text, &error);
     g_assert_no_error(error);
     char *out = g_build_filename(tmp_dir, "flag", NULL);
-    static volatile sig_atomic_t flag = 1;
     rc_run_options o = rc_run_options_default();
     o.out_dir = out;
     o.interrupt = &flag;
     rc_run_result r;
+    flag = 1;
     g_assert_false(rc_run_scenario(s, &o, &r, &error));
     g_assert_error(error, RC_RUN_ERROR, RC_RUN_ERROR_INTERRUPTED);
-    g_assert_nonnull(strstr(error->message, "t.scn: interrupted at t="));
+    g_assert_cmpstr(error->message, ==, "t.scn: interrupted before the start; no output written");
+    g_clear_error(&error);
+    flag = 0;
+    o.observer = raise_after_5s;
+    g_assert_false(rc_run_scenario(s, &o, &r, &error));
+    g_assert_error(error, RC_RUN_ERROR, RC_RUN_ERROR_INTERRUPTED);
+    g_assert_nonnull(strstr(error->message, "t.scn: interrupted at t=5."));
     g_clear_error(&error);
     g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
-    /* Not set: the same run completes. */
     flag = 0;
+    o.observer = NULL;
     o.plots = false;
     g_assert_true(rc_run_scenario(s, &o, &r, &error));
     g_assert_no_error(error);
+    g_assert_cmpint(r.end, ==, RC_SEC(12));
     rc_run_result_clear(&r);
     char *listing = tree_listing(out);
     g_assert_nonnull(strstr(listing, "summary.json\t"));
+    g_assert_nonnull(strstr(listing, "snapshots/6.000-M1.txt\t"));
     g_free(listing);
     g_free(out);
     rc_scenario_free(s);

@@ -169,7 +169,7 @@ static void test_deep_nesting(void)
 }
 
 /* A file of 100 MB is refused after reading 16 MiB of it, with exit status
- * 2; so is a file that is not regular text. */
+ * 2; so is an endless one, and an empty file or a directory get an error. */
 static void test_huge_file(void)
 {
     char *path = g_build_filename(tmp_dir, "huge.scn", NULL);
@@ -189,6 +189,9 @@ static void test_huge_file(void)
     g_unlink(path);
     g_free(path);
 
+    g_assert_cmpint(run_cli("/dev/zero", NULL, &err_text), ==, 2); /* endless */
+    g_assert_nonnull(strstr(err_text, "/dev/zero: the file is larger than 16 MiB"));
+    g_free(err_text);
     g_assert_cmpint(run_cli("/dev/null", NULL, &err_text), ==, 2);
     g_assert_nonnull(strstr(err_text, "missing 'cluster' statement"));
     g_free(err_text);
