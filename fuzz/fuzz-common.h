@@ -19,9 +19,9 @@
  * milliseconds: larger inputs are only parsed. */
 #define RC_FUZZ_MAX_NODES 30
 #define RC_FUZZ_MAX_END RC_SEC(60)
-#define RC_FUZZ_MAX_WRITES 20000       /* writers x rate x end */
-#define RC_FUZZ_MAX_EXECUTIONS 20000   /* action executions (every ... until) */
-#define RC_FUZZ_MIN_NODE_TIMEOUT RC_MS(10)
+#define RC_FUZZ_MAX_WRITES 3000        /* writers x rate x end */
+#define RC_FUZZ_MAX_EXECUTIONS 5000    /* action executions (every ... until) */
+#define RC_FUZZ_MAX_MESSAGES 60000     /* bus messages, roughly (rc_fuzz_runnable()) */
 
 /* A 64-bit FNV-1a hash of the input: fuzzing choices that must not depend on
  * anything but the input itself. */
@@ -100,35 +100,46 @@ static inline void rc_fuzz_eval_all(const rc_scenario *sc)
     rc_rng_free(rng);
 }
 
-/* True when a parsed scenario is small enough for the run target: at most
- * RC_FUZZ_MAX_NODES nodes, RC_FUZZ_MAX_END simulated, RC_FUZZ_MAX_WRITES
- * client writes, RC_FUZZ_MAX_EXECUTIONS action executions and no node
- * timeout below RC_FUZZ_MIN_NODE_TIMEOUT (a 1 ms timeout makes every node
- * ping every other one at every cron tick, which is legal but slow). */
-static inline bool rc_fuzz_runnable(const rc_scenario *sc)
+/* The smallest node timeout of the scenario (cluster line, `config` and
+ * `set`), in microseconds. */
+static inline rc_time rc_fuzz_min_node_timeout(const rc_scenario *sc)
 {
-    if (sc->layout->nodes > RC_FUZZ_MAX_NODES || sc->end > RC_FUZZ_MAX_END)
-        return false;
-    if (sc->cluster.config.node_timeout < RC_FUZZ_MIN_NODE_TIMEOUT)
-        return false;
+    rc_time t = sc->cluster.config.node_timeout;
     for (int i = 0; i < sc->n_overrides; i++)
         for (int j = 0; j < sc->overrides[i].n_settings; j++)
-            if (sc->overrides[i].settings[j].key == RC_CFG_NODE_TIMEOUT &&
-                sc->overrides[i].settings[j].value < RC_FUZZ_MIN_NODE_TIMEOUT)
-                return false;
+            if (sc->overrides[i].settings[j].key == RC_CFG_NODE_TIMEOUT)
+                t = MIN(t, sc->overrides[i].settings[j].value);
+    for (int i = 0; i < sc->n_actions; i++)
+        for (int j = 0; j < sc->actions[i].n_settings; j++)
+            if (sc->actions[i].settings[j].key == RC_CFG_NODE_TIMEOUT)
+                t = MIN(t, sc->actions[i].settings[j].value);
+    return t;
+}
+
+/* True when a parsed scenario is small enough for the run target: at most
+ * RC_FUZZ_MAX_NODES nodes, RC_FUZZ_MAX_END simulated, RC_FUZZ_MAX_WRITES
+ * client writes, RC_FUZZ_MAX_EXECUTIONS action executions, and at most
+ * RC_FUZZ_MAX_MESSAGES bus messages by a rough count: each node pings one
+ * node 10 times a second, and every node it has not heard from for half the
+ * node timeout (so a 1 ms timeout makes every node ping every other one at
+ * every cron tick, which is legal but slow). */
+static inline bool rc_fuzz_runnable(const rc_scenario *sc)
+{
+    double n = sc->layout->nodes, end_s = (double)sc->end / 1e6;
+    if (n > RC_FUZZ_MAX_NODES || sc->end > RC_FUZZ_MAX_END)
+        return false;
+    double timeout_ms = (double)rc_fuzz_min_node_timeout(sc) / 1000.0;
+    double messages = end_s * n * (10.0 + n * 2000.0 / MAX(timeout_ms, 1.0));
+    if (messages > RC_FUZZ_MAX_MESSAGES)
+        return false;
     double writes = 0;
     for (int i = 0; i < sc->n_workloads; i++)
-        writes += sc->workloads[i].writers * sc->workloads[i].rate * ((double)sc->end / 1e6);
+        writes += sc->workloads[i].writers * sc->workloads[i].rate * end_s;
     if (writes > RC_FUZZ_MAX_WRITES)
         return false;
     int64_t executions = 0;
     for (int i = 0; i < sc->n_actions; i++) {
         const rc_action *a = &sc->actions[i];
-        if (a->kind == RC_ACT_SET)
-            for (int j = 0; j < a->n_settings; j++)
-                if (a->settings[j].key == RC_CFG_NODE_TIMEOUT &&
-                    a->settings[j].value < RC_FUZZ_MIN_NODE_TIMEOUT)
-                    return false;
         rc_time last = MIN(a->until, sc->end);
         executions += a->period > 0 && last >= a->at ? (last - a->at) / a->period + 1 : 1;
         if (executions > RC_FUZZ_MAX_EXECUTIONS)
@@ -208,8 +219,9 @@ static inline void rc_fuzz_clear_dir(const char *dir)
 /* The run target's work on one input: parses it with
  * rc_fuzz_parse_repaired() and, when it is small enough, runs it; one input
  * in four (by its hash) writes its outputs into `scratch_dir` (then cleared),
- * one in 64 with pictures. Aborts when the run breaks its contract. Returns
- * whether the input ran. */
+ * one in 64 with pictures, and one in eight is run a second time to check
+ * that the event log is the same. Aborts when the run breaks its contract.
+ * Returns whether the input ran. */
 static inline bool rc_fuzz_run_one(const uint8_t *data, size_t size, const char *scratch_dir)
 {
     rc_scenario *sc = rc_fuzz_parse_repaired(data, size);
@@ -233,6 +245,18 @@ static inline bool rc_fuzz_run_one(const uint8_t *data, size_t size, const char 
     }
     if (!r.digest || r.end != sc->end || r.failed > r.expectations)
         __builtin_trap();
+    if ((h & 0x700) == 0) {
+        /* Determinism: a second run, without outputs, gives the same log. */
+        rc_run_options o2 = o;
+        o2.out_dir = NULL;
+        rc_run_result r2;
+        if (!rc_run_scenario(sc, &o2, &r2, NULL) || strcmp(r.digest, r2.digest) != 0) {
+            fprintf(stderr, "not deterministic: %s vs %s\n", r.digest,
+                    r2.digest ? r2.digest : "(none)");
+            __builtin_trap();
+        }
+        rc_run_result_clear(&r2);
+    }
     rc_run_result_clear(&r);
     if (o.out_dir)
         rc_fuzz_clear_dir(scratch_dir);

@@ -862,7 +862,9 @@ static bool stage_snapshots(run *r, const char *out_dir, GPtrArray *tmp, GPtrArr
     int err = ok ? 0 : errno;
     for (guint i = 0; ok && i < r->snap_names->len; i++) {
         const char *name = g_ptr_array_index(r->snap_names, i);
-        char *hidden = g_strdup_printf(".%s.tmp-%ld", name, (long)getpid());
+        /* The index keeps two snapshots of one node at one instant apart
+         * (the later one wins, as it would if written directly). */
+        char *hidden = g_strdup_printf(".%s.tmp-%ld-%u", name, (long)getpid(), i);
         g_ptr_array_add(tmp, g_build_filename(dir, hidden, NULL));
         g_ptr_array_add(final, g_build_filename(dir, name, NULL));
         g_free(hidden);
