@@ -79,6 +79,7 @@ static const uint32_t SPLIT_BRAIN_DEPS =
     (1u << RC_EV_STATE) | (1u << RC_EV_OWNER) | (1u << RC_EV_ROLE) | (1u << RC_EV_PROMOTED) |
     (1u << RC_EV_MF_PAUSE) | (1u << RC_EV_MF_END) | (1u << RC_EV_FAULT);
 
+/* The RC_RUN_ERROR domain (rcsim/run.h). */
 G_DEFINE_QUARK(rc-run-error-quark, rc_run_error)
 
 rc_run_options rc_run_options_default(void)
