@@ -9,6 +9,7 @@
  * Exit status: 0 every expectation held; 1 an expectation (or the determinism
  * check) failed; 2 bad input (or a run too large for the memory); 130 `run`
  * interrupted by SIGINT (the previous outputs are left as they were). */
+#include "cli_util.h"
 #include "demo.h"
 #include "rcsim/run.h"
 #include "rcsim/scenario.h"
@@ -62,19 +63,6 @@ static bool valid_formats(const char *formats)
                     !strcmp(parts[i], "pdf"));
     g_strfreev(parts);
     return ok;
-}
-
-static bool parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || !*s)
-        return false;
-    char *end;
-    guint64 v;
-    if (!g_ascii_string_to_unsigned(s, 10, 0, G_MAXUINT64, &v, NULL))
-        return false;
-    (void)end;
-    *out = v;
-    return true;
 }
 
 /* The default output directory: rcsim-out/<file name without .scn>. */
@@ -159,7 +147,7 @@ static int cmd_run(int argc, char **argv)
         goto done;
     }
     rc_run_options o = rc_run_options_default();
-    if (seed_s && !(o.has_seed = parse_u64(seed_s, &o.seed))) {
+    if (seed_s && !(o.has_seed = rc_cli_parse_u64(seed_s, &o.seed))) {
         code = usage_error("run", "--seed expects a non-negative integer");
         goto done;
     }

@@ -10,6 +10,7 @@
  *
  * Exit status: 0 every run's expectations held (sweep-run: the result was
  * written); 1 some run had failed expectations; 2 bad input. */
+#include "cli_util.h"
 #include "rcsim/sweep.h"
 
 #include <glib/gstdio.h>
@@ -33,8 +34,8 @@ static int input_error(const char *command, GError *err)
     return EXIT_INPUT;
 }
 
-/* Parses a non-negative integer. */
-static bool parse_u64(const char *s, uint64_t *out)
+/* Parses a non-negative decimal integer (command-line values). */
+bool rc_cli_parse_u64(const char *s, uint64_t *out)
 {
     guint64 v;
     if (!s || !g_ascii_string_to_unsigned(s, 10, 0, G_MAXUINT64, &v, NULL))
@@ -49,10 +50,10 @@ static bool parse_seeds(const char *s, uint64_t *first, uint64_t *last)
     const char *dots = strstr(s, "..");
     if (!dots) {
         *first = 1;
-        return parse_u64(s, last) && *last >= 1;
+        return rc_cli_parse_u64(s, last) && *last >= 1;
     }
     char *a = g_strndup(s, (gsize)(dots - s));
-    bool ok = parse_u64(a, first) && parse_u64(dots + 2, last) && *first <= *last;
+    bool ok = rc_cli_parse_u64(a, first) && rc_cli_parse_u64(dots + 2, last) && *first <= *last;
     g_free(a);
     return ok;
 }
@@ -465,7 +466,7 @@ int rc_sweep_run_cmd(int argc, char **argv)
         code = usage("sweep-run", argc < 2 ? "missing scenario file" : "too many arguments");
     } else if (!result) {
         code = usage("sweep-run", "--result FILE is required");
-    } else if ((seed_s && !parse_u64(seed_s, &seed)) || point < 0) {
+    } else if ((seed_s && !rc_cli_parse_u64(seed_s, &seed)) || point < 0) {
         code = usage("sweep-run", "--seed and --point expect non-negative integers");
     } else if ((msg = parse_sets(sets, &names, &values, &n))) {
         code = usage("sweep-run", msg);
