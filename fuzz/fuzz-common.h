@@ -16,7 +16,8 @@
 #include <string.h>
 
 /* Bounds of the inputs the run target simulates, so that each input runs in
- * milliseconds: larger inputs are only parsed. */
+ * milliseconds (tens of them under the sanitizers): larger inputs are only
+ * parsed. */
 #define RC_FUZZ_MAX_NODES 30
 #define RC_FUZZ_MAX_END RC_SEC(60)
 #define RC_FUZZ_MAX_WRITES 3000        /* writers x rate x end */
