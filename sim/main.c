@@ -53,17 +53,6 @@ static int usage_error(const char *command, const char *msg)
     return EXIT_INPUT;
 }
 
-/* Accepts a comma list drawn from png, svg, pdf. */
-static bool valid_formats(const char *formats)
-{
-    char **parts = g_strsplit(formats, ",", -1);
-    bool ok = parts[0] != NULL;
-    for (int i = 0; parts[i]; i++)
-        ok = ok && (!strcmp(parts[i], "png") || !strcmp(parts[i], "svg") ||
-                    !strcmp(parts[i], "pdf"));
-    g_strfreev(parts);
-    return ok;
-}
 
 /* The default output directory: rcsim-out/<file name without .scn>. */
 static char *default_out_dir(const char *path)
@@ -151,7 +140,7 @@ static int cmd_run(int argc, char **argv)
         code = usage_error("run", "--seed expects a non-negative integer");
         goto done;
     }
-    if (formats && !valid_formats(formats)) {
+    if (formats && !rc_cli_valid_formats(formats)) {
         code = usage_error("run", "--format expects a comma list of png, svg, pdf");
         goto done;
     }

@@ -59,7 +59,7 @@ static bool parse_seeds(const char *s, uint64_t *first, uint64_t *last)
 }
 
 /* Accepts a comma list drawn from png, svg, pdf. */
-static bool valid_formats(const char *formats)
+bool rc_cli_valid_formats(const char *formats)
 {
     char **parts = g_strsplit(formats, ",", -1);
     bool ok = parts[0] != NULL;
@@ -260,7 +260,7 @@ static int sweep_parse(int *argc, char ***argv, sweep_opts *o)
         code = usage("sweep", *argc < 2 ? "missing scenario file" : "too many arguments");
     } else if (o->jobs < 0) {
         code = usage("sweep", "--jobs expects a positive number");
-    } else if (o->formats && !valid_formats(o->formats)) {
+    } else if (o->formats && !rc_cli_valid_formats(o->formats)) {
         code = usage("sweep", "--format expects a comma list of png, svg, pdf");
     }
     g_option_context_free(ctx);
@@ -539,7 +539,7 @@ int rc_sweep_merge_cmd(int argc, char **argv)
         g_error_free(err);
     } else if (argc < 2) {
         code = usage("sweep-merge", "missing result directory or file");
-    } else if (formats && !valid_formats(formats)) {
+    } else if (formats && !rc_cli_valid_formats(formats)) {
         code = usage("sweep-merge", "--format expects a comma list of png, svg, pdf");
     } else if (plot && !(metrics = parse_metrics(plot, &n_metrics, &bad))) {
         code = usage("sweep-merge", bad);
