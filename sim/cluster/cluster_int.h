@@ -28,6 +28,10 @@
 #define SLOT_WORDS (SLOTS / 64)
 #define NO_OWNER 0xFFFFu
 #define CRON_PERIOD_MS 100
+/* How much later than 100 ms a cron tick fires: timer slack plus the event
+ * loop's millisecond round-up (see cl_cron_period). */
+#define CRON_OVERSHOOT_MIN_US 50
+#define CRON_OVERSHOOT_SPAN_US 1000
 #define FAIL_REPORT_VALIDITY_MULT 2
 #define FAIL_UNDO_TIME_MULT 2
 #define MF_TIMEOUT_MS 5000
@@ -369,6 +373,7 @@ void cl_msg_release(void *owner, void *msg);
 void cl_cron(node *me);
 void cl_before_sleep(node *me);
 void cl_schedule_cron(node *me, rc_time at);
+rc_time cl_cron_period(node *me);
 
 /* state.c: clusterUpdateState */
 void cl_update_state(node *me);

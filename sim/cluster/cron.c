@@ -19,7 +19,21 @@ static void cron_event(rc_engine *e, void *ctx, uint64_t incarnation)
     }
     cl_cron(me);
     cl_owner_flush(me);
-    cl_schedule_cron(me, rc_engine_now(e) + RC_MS(CRON_PERIOD_MS));
+    cl_schedule_cron(me, rc_engine_now(e) + cl_cron_period(me));
+}
+
+/* The wait until the next clusterCron. serverCron is an ae timer that asks
+ * to run again 1000/hz ms after it returns, and the event loop then sleeps
+ * in whole milliseconds rounded up, plus the kernel's timer slack; so a real
+ * period is a little over 100 ms and each node's cron slowly drifts against
+ * the wall clock and against the other nodes. The overshoot matters: with
+ * exact 100 ms periods the test "no pong for more than T" would fail on the
+ * tick exactly T after the ping and pass a whole tick later, making failure
+ * detection 100 ms later than in Redis. */
+rc_time cl_cron_period(node *me)
+{
+    return RC_MS(CRON_PERIOD_MS) + CRON_OVERSHOOT_MIN_US +
+           (rc_time)rc_rng_below(me->rng, CRON_OVERSHOOT_SPAN_US);
 }
 
 void cl_schedule_cron(node *me, rc_time at)

@@ -805,7 +805,7 @@ static void on_resumed(void *user, int self)
         me->cron_due = false;
         cl_cron(me);
         cl_owner_flush(me);
-        cl_schedule_cron(me, rc_engine_now(c->engine) + RC_MS(CRON_PERIOD_MS));
+        cl_schedule_cron(me, rc_engine_now(c->engine) + cl_cron_period(me));
     }
     if (me->sleep_due || me->todo) {
         me->sleep_due = false;
