@@ -254,6 +254,54 @@ static void run_job(gpointer data, gpointer user)
     }
 }
 
+/* A size in MiB or GiB with one decimal and an ASCII space ("19.4 MiB"), as
+ * a new string (g_format_size() puts a no-break space). */
+static char *format_mib(uint64_t bytes)
+{
+    double mib = (double)bytes / (1024.0 * 1024.0);
+    return mib >= 1024.0 ? g_strdup_printf("%.1f GiB", mib / 1024.0)
+                         : g_strdup_printf("%.1f MiB", mib);
+}
+
+/* Lowers `jobs` so that the runs executing at once fit in the memory limit
+ * together: at most limit / (the largest estimate of the scenarios) at a time,
+ * at least one. Scenarios above the limit on their own are not counted (they
+ * are refused before anything is allocated), nor is a malformed
+ * RCSIM_MEMORY_LIMIT (every run reports it). Says so on stderr when the
+ * reduction matters, that is when more than that many runs are to be done. */
+static int memory_capped_jobs(GPtrArray *scns, int jobs, int runs_per_file)
+{
+    uint64_t limit, largest = 0;
+    if (!rc_run_memory_limit(&limit, NULL))
+        return jobs;
+    int runs = 0;
+    for (guint i = 0; i < scns->len; i++) {
+        const rc_scenario *s = g_ptr_array_index(scns, i);
+        if (!s)
+            continue;
+        uint64_t need = rc_run_memory_estimate(s);
+        if (need <= limit) {
+            largest = MAX(largest, need);
+            runs += runs_per_file;
+        }
+    }
+    if (largest == 0 || limit / largest >= (uint64_t)jobs)
+        return jobs;
+    int capped = (int)MAX(limit / largest, 1);
+    if (runs > capped) {
+        char *need_s = format_mib(largest), *limit_s = format_mib(limit);
+        const char *env = g_getenv("RCSIM_MEMORY_LIMIT");
+        fprintf(stderr,
+                "rcsim check: --jobs reduced from %d to %d: a run may need about %s of "
+                "memory, and the limit is %s%s\n",
+                jobs, capped, need_s, limit_s,
+                env && *env ? " (RCSIM_MEMORY_LIMIT)" : " of physical memory");
+        g_free(need_s);
+        g_free(limit_s);
+    }
+    return capped;
+}
+
 static int cmd_check(int argc, char **argv)
 {
     gint seeds = 0, jobs = 0;
@@ -264,6 +312,9 @@ static int cmd_check(int argc, char **argv)
     };
     GOptionContext *ctx = g_option_context_new("PATH... - run every .scn under the paths");
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_description(
+        ctx, "Fewer runs than --jobs execute at once when their estimated memory would not\n"
+             "fit in the limit together (the physical memory, or RCSIM_MEMORY_LIMIT, e.g. 4G).\n");
     GError *err = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         int c = usage_error("check", err->message);
@@ -298,6 +349,7 @@ static int cmd_check(int argc, char **argv)
     }
     int per_file = seeds > 0 ? seeds : 1;
     int n_jobs = (int)files->len * per_file;
+    jobs = memory_capped_jobs(scns, jobs, per_file);
     check_job *js = g_new0(check_job, n_jobs > 0 ? n_jobs : 1);
     GThreadPool *pool = g_thread_pool_new(run_job, NULL, jobs, TRUE, NULL);
     for (int i = 0; i < n_jobs; i++) {

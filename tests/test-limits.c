@@ -360,6 +360,73 @@ static void test_refused_cli(void)
     g_free(big);
 }
 
+/* Runs `rcsim check DIR --seeds 3 --jobs J` with `env_limit` as
+ * RCSIM_MEMORY_LIMIT (NULL: unset); returns the exit status, the stdout and
+ * stderr texts. */
+static int run_check(const char *dir, const char *jobs, const char *env_limit, char **out_text,
+                     char **err_text)
+{
+    const char *rcsim = g_getenv("RCSIM");
+    g_assert_nonnull(rcsim);
+    const char *argv[] = { rcsim, "check", dir, "--seeds", "3", "--jobs", jobs, NULL };
+    char **envp = g_get_environ();
+    envp = env_limit ? g_environ_setenv(envp, "RCSIM_MEMORY_LIMIT", env_limit, TRUE)
+                     : g_environ_unsetenv(envp, "RCSIM_MEMORY_LIMIT");
+    int status = -1;
+    GError *error = NULL;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, envp, G_SPAWN_DEFAULT, NULL, NULL, out_text,
+                               err_text, &status, &error));
+    g_assert_no_error(error);
+    g_strfreev(envp);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* `check --jobs 8` under a limit that holds only two of the largest runs at
+ * once runs two at a time, says so on stderr, and prints exactly what one
+ * job or no limit print. */
+static void test_check_jobs(void)
+{
+    char *dir = g_build_filename(tmp_dir, "check", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+    const char *small = "cluster masters=3 replicas=1 node-timeout=1000ms\nend 5s\n"
+                        "at 1s kill M1\nexpect promoted R1 by 4s\n";
+    const char *large = "cluster masters=20 replicas=1 node-timeout=1000ms\nend 5s\n"
+                        "at 1s kill M1\nexpect promoted R1 by 4s\n";
+    char *small_path = g_build_filename(dir, "small.scn", NULL);
+    char *large_path = g_build_filename(dir, "large.scn", NULL);
+    g_assert_true(g_file_set_contents(small_path, small, -1, NULL));
+    g_assert_true(g_file_set_contents(large_path, large, -1, NULL));
+    rc_scenario *s = parse_ok(large);
+    uint64_t need = rc_run_memory_estimate(s);
+    rc_scenario_free(s);
+    char *limit = g_strdup_printf("%" G_GUINT64_FORMAT, need * 5 / 2);
+
+    char *out8 = NULL, *err8 = NULL, *out1 = NULL, *err1 = NULL, *out_free = NULL,
+         *err_free = NULL;
+    g_assert_cmpint(run_check(dir, "8", limit, &out8, &err8), ==, 0);
+    g_assert_nonnull(strstr(out8, "6 passed, 0 failed"));
+    if (!strstr(err8, "rcsim check: --jobs reduced from 8 to 2: a run may need about ") ||
+        !strstr(err8, "(RCSIM_MEMORY_LIMIT)"))
+        g_error("no note about the reduction: %s", err8);
+    g_assert_cmpint(run_check(dir, "1", limit, &out1, &err1), ==, 0);
+    g_assert_cmpstr(err1, ==, "");
+    g_assert_cmpstr(out8, ==, out1);
+    g_assert_cmpint(run_check(dir, "8", NULL, &out_free, &err_free), ==, 0);
+    g_assert_null(strstr(err_free, "reduced"));
+    g_assert_cmpstr(out8, ==, out_free);
+
+    g_free(out8);
+    g_free(err8);
+    g_free(out1);
+    g_free(err1);
+    g_free(out_free);
+    g_free(err_free);
+    g_free(limit);
+    g_free(small_path);
+    g_free(large_path);
+    g_free(dir);
+}
+
 /* Removes a directory tree made by the tests. */
 static void remove_tree(const char *dir)
 {
@@ -389,6 +456,7 @@ int main(int argc, char **argv)
     g_test_add_func("/limits/limit-value", test_limit_value);
     g_test_add_func("/limits/refused-run", test_refused_run);
     g_test_add_func("/limits/refused-cli", test_refused_cli);
+    g_test_add_func("/limits/check-jobs", test_check_jobs);
     int rc = g_test_run();
     remove_tree(tmp_dir);
     g_free(tmp_dir);
