@@ -141,14 +141,18 @@ static bool eval_sees(rc_expect_ctx *ctx, const rc_pred *p)
             if (observers[i] == subj[j])
                 continue;
             unsigned f = rc_cluster_flags(ctx->cluster, observers[i], subj[j]);
-            bool match = p->seen == RC_SEEN_FAIL    ? (f & RC_FLAG_FAIL)
+            bool known = rc_cluster_knows(ctx->cluster, observers[i], subj[j]);
+            bool match = p->seen == RC_SEEN_UNKNOWN ? !known
+                         : !known                   ? false
+                         : p->seen == RC_SEEN_FAIL  ? (f & RC_FLAG_FAIL)
                          : p->seen == RC_SEEN_PFAIL ? (f & RC_FLAG_PFAIL) && !(f & RC_FLAG_FAIL)
                                                     : f == 0;
             if (!match && ctx->detail) {
                 char a[RC_LABEL_MAX], b[RC_LABEL_MAX];
                 snprintf(ctx->detail, sizeof ctx->detail_buf, "%s sees %s %s",
                          rc_layout_label(ctx->layout, observers[i], a),
-                         rc_layout_label(ctx->layout, subj[j], b), flag_name(f));
+                         rc_layout_label(ctx->layout, subj[j], b),
+                         known ? flag_name(f) : "unknown");
             }
             ok = match;
         }
@@ -319,7 +323,7 @@ uint32_t rc_pred_dependencies(const rc_pred *p)
     case RC_PRED_ROLE:
         return deps | roles | fault;
     case RC_PRED_SEES:
-        return deps | flags | fault;
+        return deps | flags | fault | view;
     case RC_PRED_OWNER:
         return deps | owner | fault;
     case RC_PRED_PROMOTIONS:

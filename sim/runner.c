@@ -373,6 +373,13 @@ static void do_node_action(run *r, const rc_action *a)
         case RC_ACT_RESTART: rc_cluster_restart(r->cluster, x); break;
         case RC_ACT_LATENCY: rc_net_set_latency(r->net, x, a->dist); break;
         case RC_ACT_LOSS: rc_net_set_loss(r->net, x, a->loss); break;
+        case RC_ACT_MEET: command_result(r, a, rc_cluster_meet(r->cluster, x, a->target)); break;
+        case RC_ACT_FORGET:
+            command_result(r, a, rc_cluster_forget(r->cluster, x, a->target));
+            break;
+        case RC_ACT_RESET: command_result(r, a, rc_cluster_reset(r->cluster, x, a->arg)); break;
+        case RC_ACT_BUMPEPOCH: command_result(r, a, rc_cluster_bump_epoch(r->cluster, x)); break;
+        case RC_ACT_DROP: command_result(r, a, rc_cluster_drop_packets(r->cluster, x, a->arg)); break;
         default: break;
         }
     }

@@ -17,6 +17,7 @@
  * Checks that need the whole file (times after `end`, missing statements)
  * run at the end. All errors are sorted by position before being reported.
  */
+#include "rcsim/cluster.h"
 #include "rcsim/scenario.h"
 
 #include "params.h"
@@ -2073,7 +2074,9 @@ static const char *const action_names[] = {
     [RC_ACT_LATENCY] = "latency",     [RC_ACT_LOSS] = "loss",
     [RC_ACT_FAILOVER] = "failover",   [RC_ACT_REPLICATE] = "replicate",
     [RC_ACT_NOTE] = "note",           [RC_ACT_SET] = "set",
-    [RC_ACT_SNAPSHOT] = "snapshot",
+    [RC_ACT_SNAPSHOT] = "snapshot",   [RC_ACT_MEET] = "meet",
+    [RC_ACT_FORGET] = "forget",       [RC_ACT_RESET] = "reset",
+    [RC_ACT_BUMPEPOCH] = "bumpepoch", [RC_ACT_DROP] = "drop-packets",
 };
 
 const char *rc_action_kind_name(rc_action_kind kind)
@@ -2179,6 +2182,40 @@ static void parse_failover(parser *p, rc_action *a)
         fail(p, t, "expected 'force' or 'takeover', got %s", quote(p, t));
 }
 
+/* `reset <nodes> [soft|hard]` (CLUSTER RESET's default is soft). */
+static void parse_reset(parser *p, rc_action *a)
+{
+    a->nodes = parse_nodes(p, 0);
+    if (p->failed || peek(p)->kind == T_END)
+        return;
+    const token *t = advance(p);
+    if (tok_is(p, t, "hard"))
+        a->arg = 1;
+    else if (!tok_is(p, t, "soft"))
+        fail(p, t, "expected 'soft' or 'hard', got %s", quote(p, t));
+}
+
+/* `drop-packets <nodes> <type>|none`: the message type by its name in
+ * CLUSTER INFO (ping, pong, meet, fail, publish, auth-req, auth-ack, update,
+ * mfstart, module, publishshard). */
+static void parse_drop(parser *p, rc_action *a)
+{
+    a->nodes = parse_nodes(p, 0);
+    if (p->failed)
+        return;
+    const token *t = advance(p);
+    a->arg = -2;
+    if (tok_is(p, t, "none"))
+        a->arg = -1;
+    for (int type = 0; type < RC_MSG_TYPES && a->arg == -2; type++)
+        if (tok_is(p, t, rc_cluster_msg_type_name(type)))
+            a->arg = type;
+    if (a->arg == -2)
+        fail(p, t, "expected a message type (ping, pong, meet, fail, publish, auth-req, "
+             "auth-ack, update, mfstart, module, publishshard) or 'none', got %s",
+             quote(p, t));
+}
+
 /* `note <text...>`: the rest of the statement, as written. */
 static void parse_note(parser *p, rc_action *a, const token *kw)
 {
@@ -2226,6 +2263,20 @@ static void action_args(parser *p, rc_action *a, const token *kw)
     case RC_ACT_NOTE:
         parse_note(p, a, kw);
         break;
+    case RC_ACT_MEET: case RC_ACT_FORGET:
+        a->nodes = parse_nodes(p, 0);
+        if (!p->failed)
+            a->target = parse_node(p, NULL);
+        break;
+    case RC_ACT_RESET:
+        parse_reset(p, a);
+        break;
+    case RC_ACT_BUMPEPOCH:
+        a->nodes = parse_nodes(p, 0);
+        break;
+    case RC_ACT_DROP:
+        parse_drop(p, a);
+        break;
     case RC_ACT_SET:
         a->nodes = parse_nodes(p, 0);
         if (!p->failed)
@@ -2272,7 +2323,8 @@ static void parse_action_tail(parser *p, rc_action *a, const token *stmt_kw)
     if (kind < 0) {
         fail(p, kw, "unknown action %s (expected stop, cont, kill, restart, "
              "partition, cut, isolate, heal, latency, loss, failover, replicate, "
-             "note, set, snapshot or every)", quote(p, kw));
+             "note, set, snapshot, meet, forget, reset, bumpepoch, drop-packets or every)",
+             quote(p, kw));
         return;
     }
     a->kind = (rc_action_kind)kind;
@@ -2439,10 +2491,10 @@ static void parse_owner(parser *p, rc_pred *e)
         e->nodes = parse_nodes(p, NS_NO_RANDOM);
 }
 
-/* `<nodes> sees <nodes> fail|pfail|ok`. */
+/* `<nodes> sees <nodes> fail|pfail|ok|unknown`. */
 static void parse_sees(parser *p, rc_pred *e)
 {
-    static const char *const seen[] = {"fail", "pfail", "ok"};
+    static const char *const seen[] = {"fail", "pfail", "ok", "unknown"};
     e->nodes = parse_nodes(p, NS_NO_RANDOM);
     if (p->failed)
         return;
@@ -2453,7 +2505,7 @@ static void parse_sees(parser *p, rc_pred *e)
     }
     e->subjects = parse_nodes(p, NS_NO_RANDOM);
     if (!p->failed)
-        e->seen = (rc_seen_value)parse_choice(p, seen, 3, "'fail', 'pfail' or 'ok'");
+        e->seen = (rc_seen_value)parse_choice(p, seen, 4, "'fail', 'pfail', 'ok' or 'unknown'");
 }
 
 /* The arguments of predicate `kind` (keyword consumed). */

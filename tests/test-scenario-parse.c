@@ -300,6 +300,35 @@ static void test_good_actions(void)
     rc_scenario_free(sc);
 }
 
+/* The membership and debug actions (rcsim extensions). */
+static void test_good_membership_actions(void)
+{
+    rc_scenario *sc = parse_ok(BASE
+                               "at 1s meet {M2 M3} M1\n"
+                               "at 2s forget all R1\n"
+                               "at 3s reset R2\n"
+                               "at 3s reset R3 hard\n"
+                               "at 4s bumpepoch M1\n"
+                               "at 5s drop-packets M2 auth-req\n"
+                               "at 6s drop-packets M2 none\n");
+    g_assert_cmpint(sc->n_actions, ==, 7);
+    const rc_action *a = sc->actions;
+    g_assert_cmpint(a[0].kind, ==, RC_ACT_MEET);
+    g_assert_cmpint(a[0].target, ==, 0);
+    g_assert_nonnull(a[0].nodes);
+    g_assert_cmpint(a[1].kind, ==, RC_ACT_FORGET);
+    g_assert_cmpint(a[1].target, ==, 6);
+    g_assert_cmpint(a[2].kind, ==, RC_ACT_RESET);
+    g_assert_cmpint(a[2].arg, ==, 0);
+    g_assert_cmpint(a[3].arg, ==, 1);
+    g_assert_cmpint(a[4].kind, ==, RC_ACT_BUMPEPOCH);
+    g_assert_cmpint(a[5].kind, ==, RC_ACT_DROP);
+    g_assert_cmpint(a[5].arg, ==, 5); /* AUTH_REQUEST on the wire */
+    g_assert_cmpint(a[6].arg, ==, -1);
+    g_assert_cmpstr(rc_action_kind_name(a[6].kind), ==, "drop-packets");
+    rc_scenario_free(sc);
+}
+
 /* Checks the predicate of `expect state all ok and not (M1 sees R1 pfail or
  * converged) and role R1 master at 5s`. */
 static void check_pred_tree(const rc_pred *e)
@@ -437,7 +466,17 @@ static const bad_case bad_cases[] = {
     {"at 1s frob M1", false,
      "t.scn:3:7: unknown action 'frob' (expected stop, cont, kill, restart, "
      "partition, cut, isolate, heal, latency, loss, failover, replicate, note, "
-     "set, snapshot or every)"},
+     "set, snapshot, meet, forget, reset, bumpepoch, drop-packets or every)"},
+    {"at 1s reset M1 firm", false, "t.scn:3:16: expected 'soft' or 'hard', got 'firm'"},
+    {"at 1s drop-packets M1 pings", false,
+     "t.scn:3:23: expected a message type (ping, pong, meet, fail, publish, auth-req, "
+     "auth-ack, update, mfstart, module, publishshard) or 'none', got 'pings'"},
+    {"at 1s drop-packets M1", false,
+     "t.scn:3:22: expected a message type (ping, pong, meet, fail, publish, auth-req, "
+     "auth-ack, update, mfstart, module, publishshard) or 'none', got end of line"},
+    {"at 1s forget all", false, "t.scn:3:17: expected a node name like 'M1' or 'R2.1', got end of line"},
+    {"at 1s meet {M1 M2} masters", false,
+     "t.scn:3:20: expected a node name like 'M1' or 'R2.1', got 'masters'"},
     {"expect promotions == 0 by 5s", false,
      "t.scn:3:19: expected a comparison operator (= != < <= > >=), got '=='"},
     {"expect lost = x by 5s", false,
@@ -516,7 +555,7 @@ static const bad_case bad_cases[] = {
      "epoch, elections, acked, lost, split-brain, converged, <nodes> sees "
      "<nodes> ..., not, or '('), got 'stat'"},
     {"expect M1 sees R1 down by 5s", false,
-     "t.scn:3:19: expected 'fail', 'pfail' or 'ok', got 'down'"},
+     "t.scn:3:19: expected 'fail', 'pfail', 'ok' or 'unknown', got 'down'"},
     {"always converged during 20s..10s", false,
      "t.scn:3:25: bad window: the start must not be after the end"},
     {"always converged by 5s", false,
@@ -856,6 +895,7 @@ int main(int argc, char **argv)
     g_test_add_func("/scenario/good/cluster-config", test_good_cluster_config);
     g_test_add_func("/scenario/good/workloads", test_good_workloads);
     g_test_add_func("/scenario/good/actions", test_good_actions);
+    g_test_add_func("/scenario/good/membership-actions", test_good_membership_actions);
     g_test_add_func("/scenario/good/expectations", test_good_expectations);
     g_test_add_func("/scenario/good/lexical", test_good_lexical);
     g_test_add_func("/scenario/bad/cases", test_bad_cases);

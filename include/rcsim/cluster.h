@@ -95,6 +95,23 @@ typedef enum {
 const char *rc_cluster_failover(rc_cluster *cluster, int node, rc_failover_mode mode);
 /* CLUSTER REPLICATE <master>. Returns NULL or Redis's error text. */
 const char *rc_cluster_replicate(rc_cluster *cluster, int node, int master);
+
+/* Membership commands, run by `node` (each returns NULL or Redis's error
+ * text; a stopped or dead node returns "node not running"):
+ * CLUSTER MEET <target's address>: a HANDSHAKE entry and a MEET on connect;
+ * CLUSTER FORGET <target>: drop it from the dict, refuse it from gossip for
+ * 60 s; CLUSTER RESET SOFT|HARD; CLUSTER BUMPEPOCH; and
+ * DEBUG DROP-CLUSTER-PACKET-FILTER <type> (-1 = off): drop every received
+ * bus packet of that type. */
+const char *rc_cluster_meet(rc_cluster *cluster, int node, int target);
+const char *rc_cluster_forget(rc_cluster *cluster, int node, int target);
+const char *rc_cluster_reset(rc_cluster *cluster, int node, bool hard);
+const char *rc_cluster_bump_epoch(rc_cluster *cluster, int node);
+const char *rc_cluster_drop_packets(rc_cluster *cluster, int node, int type);
+
+/* True when `subject` is in `observer`'s nodes dict (HANDSHAKE entries
+ * included). */
+bool rc_cluster_knows(const rc_cluster *cluster, int observer, int subject);
 /* CONFIG SET on a running node. */
 rc_redis_config *rc_cluster_config(rc_cluster *cluster, int node);
 

@@ -274,6 +274,12 @@ typedef enum {
     RC_ACT_NOTE,      /* note */
     RC_ACT_SET,       /* nodes, settings */
     RC_ACT_SNAPSHOT,  /* nodes */
+    /* Extensions (docs/scenario-language.md): membership and debug commands. */
+    RC_ACT_MEET,      /* nodes, target */
+    RC_ACT_FORGET,    /* nodes, target */
+    RC_ACT_RESET,     /* nodes, arg: 1 = hard */
+    RC_ACT_BUMPEPOCH, /* nodes */
+    RC_ACT_DROP,      /* nodes, arg: message type dropped, -1 = none */
 } rc_action_kind;
 
 typedef enum {
@@ -294,7 +300,8 @@ typedef struct {
     double loss;         /* loss: probability 0..1 */
     rc_failover_option option;
     int node;            /* failover, replicate: the node (id); else -1 */
-    int target;          /* replicate: the new master (id); else -1 */
+    int target;          /* replicate: the new master; meet, forget: the other node (ids); else -1 */
+    int arg;             /* reset: 1 for hard; drop-packets: the message type or -1 */
     rc_setting *settings;/* set */
     int n_settings;
     char *note;          /* note: the text after `note` */
@@ -328,7 +335,8 @@ typedef enum {
 typedef enum { RC_OP_EQ, RC_OP_NE, RC_OP_LT, RC_OP_LE, RC_OP_GT, RC_OP_GE } rc_cmp_op;
 typedef enum { RC_STATE_OK, RC_STATE_FAIL } rc_state_value;
 typedef enum { RC_ROLE_MASTER, RC_ROLE_REPLICA } rc_role_value;
-typedef enum { RC_SEEN_FAIL, RC_SEEN_PFAIL, RC_SEEN_OK } rc_seen_value;
+/* RC_SEEN_UNKNOWN (extension): the subject is not in the observer's nodes dict. */
+typedef enum { RC_SEEN_FAIL, RC_SEEN_PFAIL, RC_SEEN_OK, RC_SEEN_UNKNOWN } rc_seen_value;
 typedef enum { RC_EPOCH_CURRENT, RC_EPOCH_CONFIG } rc_epoch_value;
 
 typedef struct rc_pred rc_pred;

@@ -114,11 +114,10 @@ static void gossip_append(node *me, bus_msg *m, int x)
  * slots skipped), at most 3*wanted draws. */
 static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes)
 {
-    int n = me->c->n;
     uint32_t stamp = ++me->gossip_packet_counter;
     int iterations_left = wanted * 3;
     while (freshnodes > 0 && m->count < wanted && iterations_left-- > 0) {
-        int x = (int)rc_rng_below(me->rng, (uint32_t)n);
+        int x = cl_random_known(me);
         if (x == me->id)
             continue;
         uint16_t f = me->peer[x].flags;
@@ -142,7 +141,7 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes)
  * majority within a node timeout, while keeping messages small. */
 void cl_send_ping(node *me, int to, int type, rc_conn conn)
 {
-    int d = me->c->n;
+    int d = cl_dict_size(me);
     int freshnodes = d - 2;
     int wanted = d / 10;
     if (wanted < 3)
@@ -154,7 +153,7 @@ void cl_send_ping(node *me, int to, int type, rc_conn conn)
         me->peer[to].ping_sent = cl_now(me);
     bus_msg *m = cl_msg_new(me, type);
     gossip_random_part(me, m, wanted, freshnodes);
-    for (int x = 0; x < d && pfail_wanted > 0; x++) {
+    for (int x = 0; x < me->c->n && pfail_wanted > 0; x++) {
         if (!(me->peer[x].flags & F_PFAIL) || (me->peer[x].flags & (F_HANDSHAKE | F_NOADDR)))
             continue;
         gossip_append(me, m, x);
@@ -264,16 +263,43 @@ static void clear_node_failure_if_needed(node *me, int x)
     cl_request(me, TODO_UPDATE_STATE | TODO_SAVE_CONFIG);
 }
 
-/* clusterProcessGossipSection: failure reports from master senders, and the
- * pong-time trust that defers my own pings while others hear from a node. */
+/* §4.5, an entry about a node that is not in my dict: a known sender
+ * introduces it, unless it has no address or I forgot it less than a minute
+ * ago. A HANDSHAKE entry of mine for it (Redis: a second, randomly named
+ * entry) simply becomes the real one; a MEET still pending on it is kept. */
+static void learn_node(node *me, int sender, int x, uint16_t flags)
+{
+    if (sender < 0 || (flags & F_NOADDR) || cl_blacklisted(me, x))
+        return;
+    if (me->peer[x].flags & F_HANDSHAKE) {
+        uint16_t meet = me->peer[x].flags & F_MEET;
+        me->handshakes--;
+        cl_clear_flag(me, x, me->peer[x].flags);
+        cl_set_flag(me, x, (uint16_t)((flags & ~(F_MYSELF | F_UNKNOWN | F_HANDSHAKE)) | meet));
+        cl_emit_view(me, x);
+        cl_request(me, TODO_SAVE_CONFIG);
+        return;
+    }
+    cl_add_node(me, x, flags);
+}
+
+/* clusterProcessGossipSection: failure reports from master senders, the
+ * pong-time trust that defers my own pings while others hear from a node,
+ * and nodes I learn about. `sender` is -1 for a MEET from an unknown node:
+ * then only the pong times of nodes I know are used. */
 static void process_gossip(node *me, int sender, const bus_msg *m)
 {
-    bool from_master = me->peer[sender].flags & F_MASTER;
+    bool from_master = sender >= 0 && (me->peer[sender].flags & F_MASTER);
     mstime_t now = cl_now(me);
     me->c->gossip_entries += m->count;
     for (int i = 0; i < m->count; i++) {
         const gossip_entry *e = &m->gossip[i];
         int x = e->node;
+        if ((me->unknown_count || me->handshakes) &&
+            (me->peer[x].flags & (F_UNKNOWN | F_HANDSHAKE))) {
+            learn_node(me, sender, x, e->flags);
+            continue;
+        }
         bool suspected = e->flags & (F_PFAIL | F_FAIL);
         if (from_master && x != me->id) {
             if (suspected) {
@@ -405,7 +431,7 @@ static void process_ping_pong(node *me, rc_conn conn, int sender, const bus_msg 
 static void process_fail(node *me, int sender, const bus_msg *m)
 {
     int x = m->about;
-    if (x < 0 || x == me->id || (me->peer[x].flags & F_FAIL))
+    if (x < 0 || x == me->id || (me->peer[x].flags & (F_FAIL | F_UNKNOWN | F_HANDSHAKE)))
         return;
     cl_log(me, '*', "FAIL message received from %s about %s", cl_node_name(me, sender),
            cl_node_name(me, x));
@@ -420,7 +446,8 @@ static void process_fail(node *me, int sender, const bus_msg *m)
 static void process_update(node *me, const bus_msg *m)
 {
     int x = m->about;
-    if (x < 0 || me->config_epoch[x] >= m->update_epoch)
+    if (x < 0 || (me->peer[x].flags & (F_UNKNOWN | F_HANDSHAKE)) ||
+        me->config_epoch[x] >= m->update_epoch)
         return;
     if (me->peer[x].flags & F_SLAVE)
         cl_set_node_as_master(me, x);
@@ -430,13 +457,44 @@ static void process_update(node *me, const bus_msg *m)
     cl_update_slots_config_with(me, x, m->update_epoch, m->update_slots);
 }
 
+/* A packet whose sender is not in my dict (or only as a HANDSHAKE entry,
+ * which Redis cannot match by name): a PING is answered and otherwise
+ * ignored; a MEET also creates a HANDSHAKE entry for the sender and lends its
+ * gossip the pong times; a PONG on my outbound link to a HANDSHAKE entry
+ * completes the handshake (§4.3 step 1) and counts as the awaited pong
+ * (step 4). Every other type is dropped. */
+static void process_from_unknown(node *me, rc_conn conn, int sender, const bus_msg *m)
+{
+    if (m->type == MSG_MEET || m->type == MSG_PING) {
+        if (m->type == MSG_MEET) {
+            if (!cl_knows(me, sender))
+                cl_handshake_start(me, sender, false);
+            process_gossip(me, -1, m);
+        }
+        cl_send_ping(me, sender, MSG_PONG, conn);
+    } else if (m->type == MSG_PONG && conn == me->peer[sender].link &&
+               (me->peer[sender].flags & F_HANDSHAKE)) {
+        cl_handshake_complete(me, sender, m);
+        me->peer[sender].pong_received = cl_now(me);
+        me->peer[sender].ping_sent = 0;
+    }
+}
+
 /* clusterProcessPacket for one bus message that arrived on `conn`. */
 void cl_on_bus_message(node *me, rc_conn conn, int from, bus_msg *m)
 {
     int sender = m->sender;
     me->stats_received[m->type]++;
+    if (m->type == me->drop_filter) {
+        cl_log(me, '#', "Dropping packet that matches debug drop filter");
+        return;
+    }
     if (sender < 0 || sender == me->id)
         return;
+    if (me->peer[sender].flags & (F_UNKNOWN | F_HANDSHAKE)) {
+        process_from_unknown(me, conn, sender, m);
+        return;
+    }
     process_header(me, sender, m);
     switch (m->type) {
     case MSG_PING:

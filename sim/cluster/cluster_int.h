@@ -9,9 +9,12 @@
  * 2 KB bitmap comparison. Failure reports live in one shared pool of linked
  * records, so a pair costs nothing while nobody suspects the subject.
  *
- * Simplifications that are documented in docs/protocol.md: every node knows
- * every other node from creation on (no CLUSTER MEET / FORGET, so HANDSHAKE
- * and NOADDR never occur), and addresses never change.
+ * Membership: every process has a dense id from creation on, and each view
+ * holds an entry for every id. An entry that is not in the observer's nodes
+ * dict (forgotten, reset away, or never met) carries the internal flag
+ * F_UNKNOWN and nothing else, so every walk over "my nodes" skips it through
+ * the role, link and ping tests it already makes. Addresses never change, and
+ * one process keeps one identity (see docs/protocol.md).
  */
 #ifndef RCSIM_CLUSTER_INT_H
 #define RCSIM_CLUSTER_INT_H
@@ -58,7 +61,14 @@ enum {
     F_MEET = 128,
     F_MIGRATE_TO = 256,
     F_NOFAILOVER = 512,
+    /* Not a Redis flag: the node is not in my nodes dict (rcsim's dense ids
+     * keep an entry for it anyway). Never sent in gossip. */
+    F_UNKNOWN = 0x8000,
 };
+
+/* How long a forgotten node may not be re-added from gossip
+ * (CLUSTER_BLACKLIST_TTL, seconds). */
+#define BLACKLIST_TTL_S 60
 
 /* Bus message types (ids as on the wire). */
 enum {
@@ -238,6 +248,9 @@ typedef struct node {
     int stats_pfail_nodes;
     int pfail_count;    /* peers with PFAIL now (kept by cl_set_flag/cl_clear_flag) */
     int links_missing;  /* peers without an outbound link (kept by cl_set_link) */
+    int unknown_count;  /* entries with F_UNKNOWN (kept by cl_recount and membership.c) */
+    int handshakes;     /* entries with F_HANDSHAKE */
+    int drop_filter;    /* DEBUG DROP-CLUSTER-PACKET-FILTER: message type, -1 = off */
     uint64_t stats_sent[RC_MSG_TYPES];
     uint64_t stats_received[RC_MSG_TYPES];
 
@@ -284,6 +297,12 @@ typedef struct node {
     int attached_replicas;   /* replicas with a completed sync (master side) */
     GArray *replica_conns;   /* rc_conn of attached replicas (master side) */
     GArray *stream;          /* stream_entry: my replication history (survives restarts: AOF) */
+
+    /* Membership (membership.c), allocated on first use: the blacklist of
+     * forgotten ids (Unix second until which each is refused, 0 = not
+     * listed; volatile) and when each HANDSHAKE entry was created. */
+    int64_t *blacklist_until_s;
+    mstime_t *handshake_ctime;
 
     /* Persisted nodes.conf image, taken when the node dies. */
     struct persisted *saved;
@@ -392,6 +411,22 @@ void cl_handle_slave_migration(node *me, int max_slaves);
 void cl_on_mfstart(node *me, int sender, rc_conn conn);
 void cl_update_slots_config_with(node *me, int sender, uint64_t epoch, const slotset *claimed);
 void cl_set_master(node *me, int master, const char *why);
+
+/* membership.c: nodes dict changes (MEET, FORGET, RESET, gossip learning) */
+static inline bool cl_knows(const node *me, int x)
+{
+    return !(me->peer[x].flags & F_UNKNOWN);
+}
+/* The dict size D of §3.4: known entries, myself and HANDSHAKE included. */
+static inline int cl_dict_size(const node *me) { return me->c->n - me->unknown_count; }
+/* A uniformly random entry of my nodes dict (dictGetRandomKey). */
+int cl_random_known(node *me);
+void cl_add_node(node *me, int x, uint16_t flags);
+void cl_del_node(node *me, int x);
+bool cl_blacklisted(node *me, int x);
+void cl_handshake_start(node *me, int x, bool meet);
+bool cl_handshake_expired(node *me, int x, mstime_t now);
+void cl_handshake_complete(node *me, int x, const bus_msg *m);
 
 /* proc.c: process faults */
 void cl_persisted_free(struct persisted *p);

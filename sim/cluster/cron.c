@@ -47,16 +47,23 @@ void cl_schedule_cron(node *me, rc_time at)
 /* clusterCron (§2.1)                                                     */
 /* ====================================================================== */
 
-/* Step 4: create missing outbound links. A synchronous connect failure (the
+/* Step 4: give up handshakes older than max(T, 1 s) and create missing
+ * outbound links to the nodes in my dict. A synchronous connect failure (the
  * peer is dead) starts the PFAIL clock if no ping was pending. */
 static void cron_links(node *me, mstime_t now)
 {
     rc_cluster *c = me->c;
     me->stats_pfail_nodes = me->pfail_count;
-    if (me->links_missing == 0)
+    if (me->links_missing == me->unknown_count && me->handshakes == 0)
         return;
     for (int x = 0; x < c->n; x++) {
-        if (x == me->id || me->peer[x].link)
+        if (x == me->id || !cl_knows(me, x))
+            continue;
+        if (cl_handshake_expired(me, x, now)) {
+            cl_del_node(me, x);
+            continue;
+        }
+        if (me->peer[x].link || (me->peer[x].flags & F_NOADDR))
             continue;
         rc_connect_result res;
         rc_conn conn = rc_net_connect(c->net, me->id, x, TAG_BUS, &res);
@@ -73,11 +80,10 @@ static void cron_links(node *me, mstime_t now)
  * draws (ignoring nodes without a link or with a ping pending). */
 static void cron_random_ping(node *me)
 {
-    int n = me->c->n;
     int best = -1;
     mstime_t best_pong = 0;
     for (int j = 0; j < 5; j++) {
-        int x = (int)rc_rng_below(me->rng, (uint32_t)n);
+        int x = cl_random_known(me);
         if (x == me->id || !me->peer[x].link || me->peer[x].ping_sent != 0 ||
             (me->peer[x].flags & F_HANDSHAKE))
             continue;
@@ -188,7 +194,7 @@ void cl_cron(node *me)
     mstime_t half = me->cfg.node_timeout_ms / 2;
     bool mf_master = cl_is_master(me) && me->mf_end;
     for (int x = 0; x < c->n; x++) {
-        if (x == me->id || (me->peer[x].flags & (F_NOADDR | F_HANDSHAKE)))
+        if (x == me->id || (me->peer[x].flags & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN)))
             continue;
         if (replica)
             cron_orphan_stats(me, x, &st, ok_replicas);

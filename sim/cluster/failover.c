@@ -577,6 +577,8 @@ const char *rc_cluster_replicate(rc_cluster *c, int x, int master)
     node *me = &c->nodes[x];
     if (!me->alive || me->stopped)
         return "node not running";
+    if (!cl_knows(me, master) || (me->peer[master].flags & F_HANDSHAKE))
+        return "ERR Unknown node";
     if (master == x)
         return "ERR Can't replicate myself";
     if (!(me->peer[master].flags & F_MASTER))

@@ -80,6 +80,8 @@ static bool agrees(const rc_cluster *c, const node *o, const node *r)
     for (int x = 0; x < c->n; x++) {
         const node *subject = &c->nodes[x];
         if (running(subject)) {
+            if (o->peer[x].flags & (F_UNKNOWN | F_HANDSHAKE))
+                return false;
             if (o->peer[x].flags & (F_PFAIL | F_FAIL))
                 return false;
             bool master = cl_is_master(subject);

@@ -153,16 +153,21 @@ void cl_set_link(node *me, int x, rc_conn conn)
     me->peer[x].link = conn;
 }
 
-/* Recomputes the PFAIL and missing-link counts after bulk changes. */
+/* Recomputes the PFAIL, missing-link, unknown and handshake counts after
+ * bulk changes. */
 void cl_recount(node *me)
 {
     me->pfail_count = 0;
     me->links_missing = 0;
+    me->unknown_count = 0;
+    me->handshakes = 0;
     for (int x = 0; x < me->c->n; x++) {
         if (x == me->id)
             continue;
         me->pfail_count += (me->peer[x].flags & F_PFAIL) != 0;
         me->links_missing += me->peer[x].link == 0;
+        me->unknown_count += (me->peer[x].flags & F_UNKNOWN) != 0;
+        me->handshakes += (me->peer[x].flags & F_HANDSHAKE) != 0;
     }
 }
 
@@ -564,6 +569,8 @@ static void node_free_views(node *me)
     g_array_free(me->replica_conns, TRUE);
     g_array_free(me->stream, TRUE);
     g_array_free(me->own_ranges, TRUE);
+    g_free(me->blacklist_until_s);
+    g_free(me->handshake_ctime);
 }
 
 static void make_node_id(node *me)
@@ -641,6 +648,10 @@ void cl_reset_process(node *me)
     me->first_call_time = 0;
     me->last_cant_log_s = 0;
     me->cron_due = me->sleep_due = false;
+    /* The blacklist and the debug packet filter live in memory only. */
+    me->drop_filter = -1;
+    g_free(me->blacklist_until_s);
+    me->blacklist_until_s = NULL;
 }
 
 static const rc_net_handlers *cluster_net_handlers(void);
@@ -746,8 +757,9 @@ static void on_deliver(void *user, int self, rc_conn conn, int from, void *msg)
         cl_request(me, 0);
 }
 
-/* The outbound bus link finished connecting: send PING (or MEET) at once,
- * keeping an older pending ping time (clusterLinkConnectHandler). */
+/* The outbound bus link finished connecting: send PING (or MEET, once, for a
+ * CLUSTER MEET handshake) at once, keeping an older pending ping time
+ * (clusterLinkConnectHandler). */
 static void on_connected(void *user, int self, rc_conn conn)
 {
     rc_cluster *c = user;
@@ -760,7 +772,9 @@ static void on_connected(void *user, int self, rc_conn conn)
     if (peer < 0 || me->peer[peer].link != conn)
         return;
     mstime_t old_ping_sent = me->peer[peer].ping_sent;
-    cl_send_ping(me, peer, MSG_PING, conn);
+    bool meet = me->peer[peer].flags & F_MEET;
+    cl_send_ping(me, peer, meet ? MSG_MEET : MSG_PING, conn);
+    cl_clear_flag(me, peer, F_MEET);
     if (old_ping_sent)
         me->peer[peer].ping_sent = old_ping_sent;
 }
@@ -847,6 +861,11 @@ bool rc_cluster_running(const rc_cluster *c, int x)
 bool rc_cluster_is_master(const rc_cluster *c, int x) { return cl_is_master(&c->nodes[x]); }
 int rc_cluster_master_of(const rc_cluster *c, int x) { return cl_my_master(&c->nodes[x]); }
 bool rc_cluster_state_ok(const rc_cluster *c, int x) { return c->nodes[x].state_ok; }
+
+bool rc_cluster_knows(const rc_cluster *c, int observer, int subject)
+{
+    return cl_knows(&c->nodes[observer], subject);
+}
 
 unsigned rc_cluster_flags(const rc_cluster *c, int observer, int subject)
 {

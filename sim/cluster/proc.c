@@ -118,7 +118,8 @@ static void load_image(node *me, const struct persisted *p)
     mstime_t now = cl_now(me);
     uint64_t max_epoch = 0;
     for (int x = 0; x < c->n; x++) {
-        me->peer[x].flags = p->flags[x];
+        /* nodes.conf does not list HANDSHAKE entries. */
+        me->peer[x].flags = (p->flags[x] & F_HANDSHAKE) ? F_UNKNOWN : p->flags[x];
         me->slaveof[x] = p->slaveof[x];
         me->config_epoch[x] = (p->flags[x] & F_SLAVE) ? 0 : p->config_epoch[x];
         if (me->config_epoch[x] > max_epoch)

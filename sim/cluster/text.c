@@ -71,7 +71,8 @@ char *rc_cluster_nodes_text(const rc_cluster *c, int x)
     const node *me = &c->nodes[x];
     GString *s = g_string_new(NULL);
     for (int y = 0; y < c->n; y++)
-        append_node_line(s, me, y);
+        if (cl_knows(me, y))
+            append_node_line(s, me, y);
     return g_string_free(s, FALSE);
 }
 
@@ -113,7 +114,7 @@ char *rc_cluster_info_text(const rc_cluster *c, int x)
     g_string_append_printf(s, "cluster_slots_ok:%d\r\n", ok);
     g_string_append_printf(s, "cluster_slots_pfail:%d\r\n", pfail);
     g_string_append_printf(s, "cluster_slots_fail:%d\r\n", fail);
-    g_string_append_printf(s, "cluster_known_nodes:%d\r\n", c->n);
+    g_string_append_printf(s, "cluster_known_nodes:%d\r\n", cl_dict_size(me));
     g_string_append_printf(s, "cluster_size:%d\r\n", me->size);
     g_string_append_printf(s, "cluster_current_epoch:%llu\r\n", (unsigned long long)me->current_epoch);
     g_string_append_printf(s, "cluster_my_epoch:%llu\r\n", (unsigned long long)my_epoch);
