@@ -271,6 +271,14 @@ static void list_unlink(rc_net *net, uint32_t idx, int role)
 
 /* Takes a connection slot from the free list or grows the array, and fills
  * it as a new CONNECTING connection from `from` to `to`. */
+void rc_net_reserve_conns(rc_net *net, uint32_t count)
+{
+    if (count > net->conns_cap) {
+        net->conns_cap = count;
+        net->conns = g_renew(net_conn, net->conns, net->conns_cap);
+    }
+}
+
 static uint32_t conn_alloc(rc_net *net, int from, int to, uint32_t tag)
 {
     uint32_t idx = net->conn_free;
@@ -278,8 +286,10 @@ static uint32_t conn_alloc(rc_net *net, int from, int to, uint32_t tag)
         net->conn_free = net->conns[idx].next[0];
     } else {
         if (net->conns_len == net->conns_cap) {
-            net->conns_cap = net->conns_cap ? net->conns_cap * 2 : 256;
-            net->conns = g_renew(net_conn, net->conns, net->conns_cap);
+            /* Grow by half: with millions of connections, doubling would
+             * hold the old and a twice larger table at once. */
+            uint32_t grow = net->conns_cap / 2 > 256 ? net->conns_cap / 2 : 256;
+            rc_net_reserve_conns(net, net->conns_cap + grow);
         }
         idx = net->conns_len++;
         net->conns[idx].gen = 1;

@@ -164,6 +164,11 @@ rc_conn rc_net_connect(rc_net *net, int from, int to, uint32_t tag,
 rc_conn rc_net_connect_established(rc_net *net, int from, int to, uint32_t tag,
                                    rc_time ctime);
 
+/* Makes room for `count` connection records at once (they are otherwise
+ * added as needed): a large cluster that opens n*(n-1) links at its start
+ * reserves them in one allocation instead of growing through copies. */
+void rc_net_reserve_conns(rc_net *net, uint32_t count);
+
 rc_conn_state rc_net_conn_state(const rc_net *net, rc_conn conn);
 uint32_t rc_net_conn_tag(const rc_net *net, rc_conn conn);
 /* The endpoint that initiated / accepted the connection, or -1. */

@@ -6,8 +6,9 @@
  * observer, and each (observer, subject) pair keeps the number of slots and a
  * 64-bit Zobrist hash of the slot set, so the "does the sender's claim differ
  * from my view" test of every PING/PONG is a hash comparison instead of a
- * 2 KB bitmap comparison. Failure reports live in one shared pool of linked
- * records, so a pair costs nothing while nobody suspects the subject.
+ * 2 KB bitmap comparison. Failure reports are one compact block per
+ * (observer, subject) that somebody suspects (reports.c), so a pair costs
+ * nothing while nobody suspects the subject.
  *
  * Membership: every process has a dense id from creation on, and each view
  * holds an entry for every id. An entry that is not in the observer's nodes
@@ -187,15 +188,8 @@ typedef struct repl_msg {
 
 /* ---- failure reports ----------------------------------------------------- */
 
-/* A failure report. The reports on one subject form a doubly linked list
- * ordered by the time of their last refresh (a refresh moves a report to the
- * tail), so expired reports are always at the head and cleanup is amortised
- * O(1); a hash index finds a reporter's report in O(1). */
-typedef struct {
-    int32_t reporter;
-    int32_t prev, next;
-    mstime_t time;
-} fail_report;
+/* The failure reports on one subject in one observer's view (reports.c). */
+typedef struct report_set report_set;
 
 /* ---- one node ------------------------------------------------------------ */
 
@@ -207,7 +201,7 @@ typedef struct {
     mstime_t pong_received;  /* last pong on my outbound link, or newer gossip */
     mstime_t data_received;  /* last packet of any kind from it */
     rc_conn link;            /* my outbound bus link, 0 = none */
-    int32_t report_head;     /* oldest failure report on it, -1 if none */
+    int32_t reports;         /* failure reports held on it (some may have expired) */
     int32_t numslots;        /* slots bound to it in my view */
     uint32_t gossip_stamp;   /* de-dup stamp of the gossip being built */
     uint16_t flags;
@@ -271,8 +265,7 @@ typedef struct node {
     uint64_t *config_epoch;
     int32_t *slaveof;
     uint64_t *slots_hash;
-    int32_t *report_tail;
-    int32_t *report_count;
+    report_set **reports;    /* NULL while nobody reports the subject */
     /* Slot table. */
     uint16_t *owner;
     uint64_t not_claiming[SLOT_WORDS];
@@ -322,9 +315,6 @@ struct rc_cluster {
     int *last_slot_of_master;
 
     /* Pools. */
-    fail_report *reports;
-    int32_t reports_len, reports_cap, reports_free;
-    GHashTable *report_index; /* (observer, subject, reporter) -> pool index + 1; lookups only */
     bus_msg *msg_free;
     repl_msg *repl_free;
 
@@ -364,6 +354,7 @@ void cl_recount(node *me);
 void cl_reset_process(node *me);
 void cl_set_own_config_epoch(node *me, uint64_t epoch);
 void cl_set_current_epoch(node *me, uint64_t epoch);
+/* reports.c: failure reports */
 int cl_report_count(node *me, int x);
 void cl_report_add(node *me, int x, int reporter);
 void cl_report_remove(node *me, int x, int reporter);

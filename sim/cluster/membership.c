@@ -38,9 +38,6 @@ void cl_add_node(node *me, int x, uint16_t flags)
         return;
     peer_view *p = &me->peer[x];
     memset(p, 0, sizeof *p);
-    p->report_head = -1;
-    me->report_tail[x] = -1;
-    me->report_count[x] = 0;
     me->unknown_count--;
     cl_set_flag(me, x, (uint16_t)(flags & ~(F_MYSELF | F_UNKNOWN)));
     if (flags & F_HANDSHAKE)
@@ -77,7 +74,7 @@ void cl_del_node(node *me, int x)
             if (me->owner[j] == x)
                 cl_bind_slot(me, j, -1);
     for (int y = 0; y < me->c->n; y++)
-        if (me->peer[y].report_head >= 0)
+        if (me->peer[y].reports)
             cl_report_remove(me, y, x);
     cl_reports_drop_all(me, x);
     for (int y = 0; y < me->c->n; y++)

@@ -1,4 +1,4 @@
-/* Cluster creation, per-node views, slot bookkeeping, failure reports and the
+/* Cluster creation, per-node views, slot bookkeeping and the
  * event/log helpers shared by the other cluster files. */
 #include "cluster/cluster_int.h"
 
@@ -378,135 +378,6 @@ slotset *cl_claim_of(node *me, int x)
 }
 
 /* ====================================================================== */
-/* Failure reports (§1.5)                                                 */
-/* ====================================================================== */
-
-static int32_t report_alloc(rc_cluster *c)
-{
-    if (c->reports_free >= 0) {
-        int32_t r = c->reports_free;
-        c->reports_free = c->reports[r].next;
-        return r;
-    }
-    if (c->reports_len == c->reports_cap) {
-        c->reports_cap = c->reports_cap ? c->reports_cap * 2 : 256;
-        c->reports = g_renew(fail_report, c->reports, c->reports_cap);
-    }
-    return c->reports_len++;
-}
-
-/* Hash of a report key: all 64 bits matter (g_direct_hash keeps only 32). */
-static guint report_key_hash(gconstpointer key)
-{
-    return (guint)rc_splitmix64((uint64_t)GPOINTER_TO_SIZE(key));
-}
-
-static gpointer report_key(const node *me, int x, int reporter)
-{
-    uint64_t k = ((uint64_t)me->id << 42) | ((uint64_t)x << 21) | (uint64_t)reporter;
-    return GSIZE_TO_POINTER((gsize)k);
-}
-
-static int32_t report_find(const node *me, int x, int reporter)
-{
-    gpointer v = g_hash_table_lookup(me->c->report_index, report_key(me, x, reporter));
-    return v ? (int32_t)GPOINTER_TO_SIZE(v) - 1 : -1;
-}
-
-static void report_unlink(node *me, int x, int32_t r)
-{
-    rc_cluster *c = me->c;
-    fail_report *f = &c->reports[r];
-    if (f->prev >= 0)
-        c->reports[f->prev].next = f->next;
-    else
-        me->peer[x].report_head = f->next;
-    if (f->next >= 0)
-        c->reports[f->next].prev = f->prev;
-    else
-        me->report_tail[x] = f->prev;
-    me->report_count[x]--;
-}
-
-static void report_append(node *me, int x, int32_t r)
-{
-    rc_cluster *c = me->c;
-    c->reports[r].prev = me->report_tail[x];
-    c->reports[r].next = -1;
-    if (me->report_tail[x] >= 0)
-        c->reports[me->report_tail[x]].next = r;
-    else
-        me->peer[x].report_head = r;
-    me->report_tail[x] = r;
-    me->report_count[x]++;
-}
-
-static void report_delete(node *me, int x, int32_t r)
-{
-    rc_cluster *c = me->c;
-    g_hash_table_remove(c->report_index, report_key(me, x, c->reports[r].reporter));
-    report_unlink(me, x, r);
-    c->reports[r].next = c->reports_free;
-    c->reports_free = r;
-}
-
-/* clusterNodeCleanupFailureReports: drops reports strictly older than 2T
- * (they are the oldest, at the head of the list). */
-static void reports_cleanup(node *me, int x)
-{
-    mstime_t maxtime = me->cfg.node_timeout_ms * FAIL_REPORT_VALIDITY_MULT;
-    mstime_t now = cl_now(me);
-    while (me->peer[x].report_head >= 0 && now - me->c->reports[me->peer[x].report_head].time > maxtime)
-        report_delete(me, x, me->peer[x].report_head);
-}
-
-/* clusterNodeFailureReportsCount: valid reports on x, after cleanup. */
-int cl_report_count(node *me, int x)
-{
-    if (me->peer[x].report_head < 0)
-        return 0;
-    reports_cleanup(me, x);
-    return me->report_count[x];
-}
-
-/* clusterNodeAddFailureReport: adds or refreshes reporter's report on x. */
-void cl_report_add(node *me, int x, int reporter)
-{
-    rc_cluster *c = me->c;
-    int32_t r = report_find(me, x, reporter);
-    if (r >= 0) {
-        report_unlink(me, x, r);
-    } else {
-        r = report_alloc(c);
-        c->reports[r].reporter = reporter;
-        g_hash_table_insert(c->report_index, report_key(me, x, reporter),
-                            GSIZE_TO_POINTER((gsize)r + 1));
-        cl_log(me, '-', "Node %s reported node %s as not reachable.", cl_node_name(me, reporter),
-               cl_node_name(me, x));
-    }
-    c->reports[r].time = cl_now(me);
-    report_append(me, x, r);
-}
-
-/* clusterNodeDelFailureReport: removes reporter's report on x, if any. */
-void cl_report_remove(node *me, int x, int reporter)
-{
-    int32_t r = report_find(me, x, reporter);
-    if (r < 0)
-        return;
-    report_delete(me, x, r);
-    reports_cleanup(me, x);
-    cl_log(me, '-', "Node %s reported node %s is back online.", cl_node_name(me, reporter),
-           cl_node_name(me, x));
-}
-
-void cl_reports_drop_all(node *me, int x)
-{
-    while (me->peer[x].report_head >= 0)
-        report_delete(me, x, me->peer[x].report_head);
-}
-
-/* ====================================================================== */
 /* Creation (§12.3)                                                       */
 /* ====================================================================== */
 
@@ -540,16 +411,13 @@ static void node_alloc_views(node *me, int n)
     me->config_epoch = g_new0(uint64_t, n);
     me->slaveof = g_new(int32_t, n);
     me->slots_hash = g_new0(uint64_t, n);
-    me->report_tail = g_new(int32_t, n);
-    me->report_count = g_new0(int32_t, n);
+    me->reports = g_new0(report_set *, n);
     me->owner = g_new(uint16_t, SLOTS);
     me->replica_conns = g_array_new(FALSE, FALSE, sizeof(rc_conn));
     me->stream = g_array_new(FALSE, FALSE, sizeof(stream_entry));
     me->own_ranges = g_array_new(FALSE, FALSE, sizeof(int) * 2);
     for (int i = 0; i < n; i++) {
         me->slaveof[i] = -1;
-        me->peer[i].report_head = -1;
-        me->report_tail[i] = -1;
     }
 }
 
@@ -563,8 +431,9 @@ static void node_free_views(node *me)
     g_free(me->config_epoch);
     g_free(me->slaveof);
     g_free(me->slots_hash);
-    g_free(me->report_tail);
-    g_free(me->report_count);
+    for (int x = 0; x < me->c->n; x++)
+        g_free(me->reports[x]);
+    g_free(me->reports);
     g_free(me->owner);
     g_array_free(me->replica_conns, TRUE);
     g_array_free(me->stream, TRUE);
@@ -667,8 +536,6 @@ rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
     c->layout = layout;
     c->n = layout->nodes;
     c->seed = seed;
-    c->reports_free = -1;
-    c->report_index = g_hash_table_new(report_key_hash, g_direct_equal);
     c->owner_changes = g_array_new(FALSE, FALSE, sizeof(owner_change));
     c->promoted = g_new0(uint8_t, c->n);
     c->first_slot_of_master = g_new0(int, layout->masters);
@@ -727,8 +594,6 @@ void rc_cluster_free(rc_cluster *c)
         g_free(m);
     }
     g_array_free(c->owner_changes, TRUE);
-    g_free(c->reports);
-    g_hash_table_destroy(c->report_index);
     g_free(c->promoted);
     g_free(c->first_slot_of_master);
     g_free(c->last_slot_of_master);

@@ -206,6 +206,12 @@ static void start_steady(node *me)
 
 void rc_cluster_start(rc_cluster *c)
 {
+    /* Every ordered pair has a bus link, each replica a replication link,
+     * plus room for the links that faults make nodes reopen. */
+    uint64_t links = (uint64_t)c->n * (uint64_t)(c->n - 1) + (uint64_t)c->n;
+    links += links / 16;
+    if (links < UINT32_MAX / 2)
+        rc_net_reserve_conns(c->net, (uint32_t)links);
     for (int x = 0; x < c->n; x++) {
         node *me = &c->nodes[x];
         start_steady(me);
