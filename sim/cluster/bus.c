@@ -109,6 +109,31 @@ static void gossip_append(node *me, bus_msg *m, int x)
     e->pong_received_s = (uint32_t)(me->peer[x].pong_received / 1000);
 }
 
+/* Starts loading my record of x into the cache (it may straddle two lines). */
+static inline void prefetch_peer(const node *me, int x)
+{
+    const char *p = (const char *)&me->peer[x];
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + sizeof(peer_view) - 1);
+}
+
+/* dictGetRandomKey for the gossip section, from the node's gossip stream:
+ * the draw returned was made GOSSIP_AHEAD draws ago and its record fetched
+ * then (with thousands of nodes nearly every drawn record is a cache miss).
+ * Entries not in my dict are drawn again. */
+static int gossip_draw(node *me)
+{
+    for (;;) {
+        int x = me->gossip_ahead[me->gossip_ahead_pos];
+        int next = (int)rc_rng_below(me->gossip_rng, (uint32_t)me->c->n);
+        me->gossip_ahead[me->gossip_ahead_pos] = next;
+        prefetch_peer(me, next);
+        me->gossip_ahead_pos = (me->gossip_ahead_pos + 1) % GOSSIP_AHEAD;
+        if (cl_knows(me, x))
+            return x;
+    }
+}
+
 /* The random part of the gossip section: up to `wanted` distinct non-PFAIL
  * nodes drawn uniformly (myself skipped; nodes without a link and without
  * slots skipped), at most 3*wanted draws. */
@@ -117,7 +142,7 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes)
     uint32_t stamp = ++me->gossip_packet_counter;
     int iterations_left = wanted * 3;
     while (freshnodes > 0 && m->count < wanted && iterations_left-- > 0) {
-        int x = cl_random_known(me);
+        int x = gossip_draw(me);
         if (x == me->id)
             continue;
         uint16_t f = me->peer[x].flags;
@@ -285,14 +310,6 @@ static void learn_node(node *me, int sender, int x, uint16_t flags)
 
 /* How many gossip entries ahead the peer records are prefetched. */
 #define GOSSIP_PREFETCH 6
-
-/* Starts loading my record of x into the cache (it may straddle two lines). */
-static inline void prefetch_peer(const node *me, int x)
-{
-    const char *p = (const char *)&me->peer[x];
-    __builtin_prefetch(p);
-    __builtin_prefetch(p + sizeof(peer_view) - 1);
-}
 
 /* clusterProcessGossipSection: failure reports from master senders, the
  * pong-time trust that defers my own pings while others hear from a node,

@@ -71,6 +71,9 @@ enum {
  * (CLUSTER_BLACKLIST_TTL, seconds). */
 #define BLACKLIST_TTL_S 60
 
+/* How many gossip draws a node makes ahead of their use (bus.c). */
+#define GOSSIP_AHEAD 8
+
 /* Bus message types (ids as on the wire). */
 enum {
     MSG_PING = 0,
@@ -213,6 +216,11 @@ typedef struct node {
     char name[41];
     rc_redis_config cfg;
     rc_rng *rng;
+    /* Gossip draws (RC_STREAM_GOSSIP), made GOSSIP_AHEAD in advance: the
+     * drawn node ids wait in a ring while their records are fetched. */
+    rc_rng *gossip_rng;
+    int32_t gossip_ahead[GOSSIP_AHEAD];
+    int gossip_ahead_pos;
 
     /* Process. */
     bool alive;

@@ -18,10 +18,12 @@
 /* ====================================================================== */
 
 /* dictGetRandomKey over my nodes dict: uniform over the known entries. With
- * every node known (the usual case) this is one draw, as it always was. */
+ * every node known (the usual case) this is one draw. */
 int cl_random_known(node *me)
 {
     uint32_t n = (uint32_t)me->c->n;
+    if (me->unknown_count == 0)
+        return (int)rc_rng_below(me->rng, n);
     for (;;) {
         int x = (int)rc_rng_below(me->rng, n);
         if (cl_knows(me, x))

@@ -550,6 +550,9 @@ rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
         me->c = c;
         me->cfg = configs[i];
         me->rng = rc_rng_new(seed, RC_STREAM_NODE(i));
+        me->gossip_rng = rc_rng_new(seed, RC_STREAM_GOSSIP(i));
+        for (int k = 0; k < GOSSIP_AHEAD; k++)
+            me->gossip_ahead[k] = (int32_t)rc_rng_below(me->gossip_rng, (uint32_t)c->n);
         make_node_id(me);
         me->replid = rc_splitmix64(seed ^ ((uint64_t)i << 20) ^ 0x7265706c);
         me->alive = true;
@@ -578,6 +581,7 @@ void rc_cluster_free(rc_cluster *c)
     for (int i = 0; i < c->n; i++) {
         node *me = &c->nodes[i];
         rc_rng_free(me->rng);
+        rc_rng_free(me->gossip_rng);
         cl_slotset_unref(c, me->claim_cache);
         node_free_views(me);
         cl_persisted_free(me->saved);
