@@ -422,11 +422,15 @@ static void execute_action(rc_engine *e, void *ctx, uint64_t arg)
         command_result(r, a, rc_cluster_failover(r->cluster, a->node, mode));
         break;
     }
-    case RC_ACT_REPLICATE: {
+    case RC_ACT_REPLICATE:
+    case RC_ACT_MOVE_SLOTS: {
         int both[2] = { a->node < a->target ? a->node : a->target,
                         a->node < a->target ? a->target : a->node };
         emit_fault(r, a, both, 2, 0, NULL);
-        command_result(r, a, rc_cluster_replicate(r->cluster, a->node, a->target));
+        command_result(r, a, a->kind == RC_ACT_REPLICATE
+                                 ? rc_cluster_replicate(r->cluster, a->node, a->target)
+                                 : rc_cluster_move_slots(r->cluster, a->slot_lo, a->slot_hi,
+                                                         a->node, a->target));
         break;
     }
     default:

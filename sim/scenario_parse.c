@@ -2077,6 +2077,7 @@ static const char *const action_names[] = {
     [RC_ACT_SNAPSHOT] = "snapshot",   [RC_ACT_MEET] = "meet",
     [RC_ACT_FORGET] = "forget",       [RC_ACT_RESET] = "reset",
     [RC_ACT_BUMPEPOCH] = "bumpepoch", [RC_ACT_DROP] = "drop-packets",
+    [RC_ACT_MOVE_SLOTS] = "move-slots",
 };
 
 const char *rc_action_kind_name(rc_action_kind kind)
@@ -2182,6 +2183,30 @@ static void parse_failover(parser *p, rc_action *a)
         fail(p, t, "expected 'force' or 'takeover', got %s", quote(p, t));
 }
 
+static void parse_slot_range(parser *p, int *lo, int *hi);
+
+/* `move-slots <slots> from <node> to <node>`. */
+static void parse_move_slots(parser *p, rc_action *a)
+{
+    parse_slot_range(p, &a->slot_lo, &a->slot_hi);
+    if (p->failed)
+        return;
+    if (!accept_word(p, "from")) {
+        fail(p, peek(p), "expected 'from <node>' after the slots, got %s", quote(p, peek(p)));
+        return;
+    }
+    a->node = parse_node(p, NULL);
+    if (p->failed)
+        return;
+    if (!accept_word(p, "to")) {
+        fail(p, peek(p), "expected 'to <node>', got %s", quote(p, peek(p)));
+        return;
+    }
+    a->target = parse_node(p, NULL);
+    if (!p->failed && a->node == a->target && a->node >= 0)
+        bad(p, previous(p), "the slots would move to the node they come from");
+}
+
 /* `reset <nodes> [soft|hard]` (CLUSTER RESET's default is soft). */
 static void parse_reset(parser *p, rc_action *a)
 {
@@ -2277,6 +2302,9 @@ static void action_args(parser *p, rc_action *a, const token *kw)
     case RC_ACT_DROP:
         parse_drop(p, a);
         break;
+    case RC_ACT_MOVE_SLOTS:
+        parse_move_slots(p, a);
+        break;
     case RC_ACT_SET:
         a->nodes = parse_nodes(p, 0);
         if (!p->failed)
@@ -2323,7 +2351,8 @@ static void parse_action_tail(parser *p, rc_action *a, const token *stmt_kw)
     if (kind < 0) {
         fail(p, kw, "unknown action %s (expected stop, cont, kill, restart, "
              "partition, cut, isolate, heal, latency, loss, failover, replicate, "
-             "note, set, snapshot, meet, forget, reset, bumpepoch, drop-packets or every)",
+             "note, set, snapshot, meet, forget, reset, bumpepoch, drop-packets, move-slots "
+             "or every)",
              quote(p, kw));
         return;
     }
@@ -2455,7 +2484,7 @@ static int slot_number(parser *p, const token *t, const char *s, int n)
 }
 
 /* `<slot>`, `<lo>-<hi>` or `<lo>..<hi>`. */
-static void parse_slots(parser *p, rc_pred *e)
+static void parse_slot_range(parser *p, int *lo, int *hi)
 {
     const token *t = advance(p);
     const char *s = tok_text(p, t);
@@ -2466,19 +2495,20 @@ static void parse_slots(parser *p, rc_pred *e)
         return;
     }
     int n1 = dash ? (int)(dash - s) : t->len;
-    e->slot_lo = e->slot_hi = slot_number(p, t, s, n1);
+    *lo = *hi = slot_number(p, t, s, n1);
     if (dash)
-        e->slot_hi = slot_number(p, t, dash + 1, t->len - n1 - 1);
+        *hi = slot_number(p, t, dash + 1, t->len - n1 - 1);
     else if (!p->failed && peek(p)->kind == T_DOTDOT) {
         advance(p);
         const token *t2 = advance(p);
-        e->slot_hi = t2->kind == T_WORD
-                         ? slot_number(p, t2, tok_text(p, t2), t2->len)
-                         : slot_number(p, t2, "", 0);
+        *hi = t2->kind == T_WORD ? slot_number(p, t2, tok_text(p, t2), t2->len)
+                                 : slot_number(p, t2, "", 0);
     }
-    if (!p->failed && e->slot_lo >= 0 && e->slot_hi >= 0 && e->slot_lo > e->slot_hi)
+    if (!p->failed && *lo >= 0 && *hi >= 0 && *lo > *hi)
         bad(p, t, "bad slot range: the first slot must not be after the last");
 }
+
+static void parse_slots(parser *p, rc_pred *e) { parse_slot_range(p, &e->slot_lo, &e->slot_hi); }
 
 /* `owner <slots> <node> [on <nodes>]`. */
 static void parse_owner(parser *p, rc_pred *e)

@@ -159,6 +159,13 @@ static void msg_release(void *ctx, void *p)
 
 static row *row_at(rc_workload *w, int i) { return &g_array_index(w->rows, row, i); }
 
+/* The slot of write `id` (its row), for slot moves. */
+static int write_slot(void *ctx, int32_t id)
+{
+    rc_workload *w = ctx;
+    return id >= 0 && (guint)id < w->rows->len ? row_at(w, id)->slot : -1;
+}
+
 /* ====================================================================== */
 /* The node side                                                          */
 /* ====================================================================== */
@@ -530,6 +537,7 @@ rc_workload *rc_workload_new(rc_engine *engine, rc_net *net, rc_cluster *cluster
         }
     }
     rc_cluster_set_client_hooks(cluster, on_node_request, msg_release, on_unpause, w);
+    rc_cluster_set_write_slot_hook(cluster, write_slot, w);
     return w;
 }
 

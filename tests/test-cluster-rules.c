@@ -3168,6 +3168,37 @@ static void test_membership_drop_filter(void)
     fx_free(f);
 }
 
+/* §10.4 CLUSTER SETSLOT NODE as redis-cli's slot move sends it: the target
+ * closing its import bumps its configEpoch without consensus and broadcasts
+ * a PONG; every master rebinds the slot; a source left without slots becomes
+ * the target's replica only when replica migration is allowed. */
+static void test_resharding_setslot_node(void)
+{
+    for (int allow = 0; allow <= 1; allow++) {
+        fx *f = fx_new(3, 0, 0, 1000);
+        N(f, 0)->cfg.replica_migration = allow;
+        tap_all(f, 1);
+        int first, last;
+        range_of(f, 0, &first, &last);
+        g_assert_null(rc_cluster_move_slots(f->c, first, first + 9, 0, 1));
+        g_assert_cmpint(N(f, 1)->config_epoch[1], ==, 4);
+        g_assert_cmpint(N(f, 1)->current_epoch, ==, 4);
+        g_assert_cmpint(wire_count(f, 1, -1, MSG_PONG), ==, 20); /* one per slot */
+        for (int o = 0; o < 3; o++)
+            g_assert_cmpint(owner_of(f, o, first + 9), ==, 1);
+        g_assert_true(cl_is_master(N(f, 0)));
+        g_assert_null(rc_cluster_move_slots(f->c, first + 10, last, 0, 1));
+        g_assert_cmpint(N(f, 1)->config_epoch[1], ==, 4); /* already the greatest */
+        g_assert_cmpint(cl_is_master(N(f, 0)), ==, !allow);
+        if (allow)
+            g_assert_cmpint(cl_my_master(N(f, 0)), ==, 1);
+        g_assert_cmpstr(rc_cluster_move_slots(f->c, first, first, 0, 2), ==,
+                        allow ? "ERR Please use SETSLOT only with masters."
+                              : "ERR the source does not own every slot of the range");
+        fx_free(f);
+    }
+}
+
 static void test_text_cluster_nodes_format(void)
 {
     fx *f = fx_new(3, 1, 1, 1000);
@@ -3422,6 +3453,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rules/membership/handshake-times-out", test_membership_handshake_times_out);
     g_test_add_func("/rules/membership/reset-soft-and-hard", test_membership_reset_soft_and_hard);
     g_test_add_func("/rules/membership/drop-filter", test_membership_drop_filter);
+    g_test_add_func("/rules/resharding/setslot-node", test_resharding_setslot_node);
     g_test_add_func("/rules/text/cluster-nodes-format", test_text_cluster_nodes_format);
     g_test_add_func("/rules/text/cluster-info-format", test_text_cluster_info_format);
     return g_test_run();

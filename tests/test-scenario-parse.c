@@ -310,8 +310,9 @@ static void test_good_membership_actions(void)
                                "at 3s reset R3 hard\n"
                                "at 4s bumpepoch M1\n"
                                "at 5s drop-packets M2 auth-req\n"
-                               "at 6s drop-packets M2 none\n");
-    g_assert_cmpint(sc->n_actions, ==, 7);
+                               "at 6s drop-packets M2 none\n"
+                               "at 7s move-slots 0..99 from M1 to M2\n");
+    g_assert_cmpint(sc->n_actions, ==, 8);
     const rc_action *a = sc->actions;
     g_assert_cmpint(a[0].kind, ==, RC_ACT_MEET);
     g_assert_cmpint(a[0].target, ==, 0);
@@ -325,6 +326,11 @@ static void test_good_membership_actions(void)
     g_assert_cmpint(a[5].kind, ==, RC_ACT_DROP);
     g_assert_cmpint(a[5].arg, ==, 5); /* AUTH_REQUEST on the wire */
     g_assert_cmpint(a[6].arg, ==, -1);
+    g_assert_cmpint(a[7].kind, ==, RC_ACT_MOVE_SLOTS);
+    g_assert_cmpint(a[7].slot_lo, ==, 0);
+    g_assert_cmpint(a[7].slot_hi, ==, 99);
+    g_assert_cmpint(a[7].node, ==, 0);
+    g_assert_cmpint(a[7].target, ==, 1);
     g_assert_cmpstr(rc_action_kind_name(a[6].kind), ==, "drop-packets");
     rc_scenario_free(sc);
 }
@@ -466,7 +472,12 @@ static const bad_case bad_cases[] = {
     {"at 1s frob M1", false,
      "t.scn:3:7: unknown action 'frob' (expected stop, cont, kill, restart, "
      "partition, cut, isolate, heal, latency, loss, failover, replicate, note, "
-     "set, snapshot, meet, forget, reset, bumpepoch, drop-packets or every)"},
+     "set, snapshot, meet, forget, reset, bumpepoch, drop-packets, move-slots or every)"},
+    {"at 1s move-slots 0-100 M1 M2", false, "t.scn:3:24: expected 'from <node>' after the slots, got 'M1'"},
+    {"at 1s move-slots 0-100 from M1 to M1", false,
+     "t.scn:3:35: the slots would move to the node they come from"},
+    {"at 1s move-slots 200-100 from M1 to M2", false,
+     "t.scn:3:18: bad slot range: the first slot must not be after the last"},
     {"at 1s reset M1 firm", false, "t.scn:3:16: expected 'soft' or 'hard', got 'firm'"},
     {"at 1s drop-packets M1 pings", false,
      "t.scn:3:23: expected a message type (ping, pong, meet, fail, publish, auth-req, "

@@ -109,6 +109,19 @@ const char *rc_cluster_reset(rc_cluster *cluster, int node, bool hard);
 const char *rc_cluster_bump_epoch(rc_cluster *cluster, int node);
 const char *rc_cluster_drop_packets(rc_cluster *cluster, int node, int type);
 
+/* Moves slots first..last from master `from` to master `to` as
+ * `redis-cli --cluster reshard` does, all at the current instant: the keys
+ * (writes) of each slot move, then CLUSTER SETSLOT NODE goes to the target
+ * (configEpoch bump, PONG broadcast), the source (which becomes the target's
+ * replica if that was its last slot and replica migration is allowed) and
+ * every other master. Returns NULL or an error text. */
+const char *rc_cluster_move_slots(rc_cluster *cluster, int first, int last, int from, int to);
+
+/* Tells the cluster the slot of each write id (the workload's keys), so
+ * that moved slots take their writes along. */
+void rc_cluster_set_write_slot_hook(rc_cluster *cluster,
+                                    int (*slot_of)(void *ctx, int32_t write_id), void *ctx);
+
 /* True when `subject` is in `observer`'s nodes dict (HANDSHAKE entries
  * included). */
 bool rc_cluster_knows(const rc_cluster *cluster, int observer, int subject);

@@ -280,6 +280,7 @@ typedef enum {
     RC_ACT_RESET,     /* nodes, arg: 1 = hard */
     RC_ACT_BUMPEPOCH, /* nodes */
     RC_ACT_DROP,      /* nodes, arg: message type dropped, -1 = none */
+    RC_ACT_MOVE_SLOTS,/* slot_lo..slot_hi from node to target */
 } rc_action_kind;
 
 typedef enum {
@@ -302,6 +303,7 @@ typedef struct {
     int node;            /* failover, replicate: the node (id); else -1 */
     int target;          /* replicate: the new master; meet, forget: the other node (ids); else -1 */
     int arg;             /* reset: 1 for hard; drop-packets: the message type or -1 */
+    int slot_lo, slot_hi;/* move-slots */
     rc_setting *settings;/* set */
     int n_settings;
     char *note;          /* note: the text after `note` */

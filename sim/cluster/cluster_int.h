@@ -331,6 +331,10 @@ struct rc_cluster {
     void (*client_release)(void *ctx, void *msg);
     rc_unpause_fn unpause;
     void *client_ctx;
+    /* The slot of a write's key (set by the workload; resharding.c moves
+     * the writes of a slot with it). */
+    int (*write_slot)(void *ctx, int32_t write_id);
+    void *write_slot_ctx;
 
     /* Totals. */
     uint64_t elections;
