@@ -422,6 +422,12 @@ static void execute_action(rc_engine *e, void *ctx, uint64_t arg)
         command_result(r, a, rc_cluster_failover(r->cluster, a->node, mode));
         break;
     }
+    case RC_ACT_ADDSLOTS:
+    case RC_ACT_DELSLOTS:
+        emit_fault(r, a, &a->node, 1, 0, NULL);
+        command_result(r, a, rc_cluster_assign_slots(r->cluster, a->node, a->slot_lo, a->slot_hi,
+                                                     a->kind == RC_ACT_ADDSLOTS));
+        break;
     case RC_ACT_REPLICATE:
     case RC_ACT_MOVE_SLOTS: {
         int both[2] = { a->node < a->target ? a->node : a->target,

@@ -2077,7 +2077,8 @@ static const char *const action_names[] = {
     [RC_ACT_SNAPSHOT] = "snapshot",   [RC_ACT_MEET] = "meet",
     [RC_ACT_FORGET] = "forget",       [RC_ACT_RESET] = "reset",
     [RC_ACT_BUMPEPOCH] = "bumpepoch", [RC_ACT_DROP] = "drop-packets",
-    [RC_ACT_MOVE_SLOTS] = "move-slots",
+    [RC_ACT_MOVE_SLOTS] = "move-slots", [RC_ACT_ADDSLOTS] = "addslots",
+    [RC_ACT_DELSLOTS] = "delslots",
 };
 
 const char *rc_action_kind_name(rc_action_kind kind)
@@ -2305,6 +2306,11 @@ static void action_args(parser *p, rc_action *a, const token *kw)
     case RC_ACT_MOVE_SLOTS:
         parse_move_slots(p, a);
         break;
+    case RC_ACT_ADDSLOTS: case RC_ACT_DELSLOTS:
+        a->node = parse_node(p, NULL);
+        if (!p->failed)
+            parse_slot_range(p, &a->slot_lo, &a->slot_hi);
+        break;
     case RC_ACT_SET:
         a->nodes = parse_nodes(p, 0);
         if (!p->failed)
@@ -2351,8 +2357,8 @@ static void parse_action_tail(parser *p, rc_action *a, const token *stmt_kw)
     if (kind < 0) {
         fail(p, kw, "unknown action %s (expected stop, cont, kill, restart, "
              "partition, cut, isolate, heal, latency, loss, failover, replicate, "
-             "note, set, snapshot, meet, forget, reset, bumpepoch, drop-packets, move-slots "
-             "or every)",
+             "note, set, snapshot, meet, forget, reset, bumpepoch, drop-packets, move-slots, "
+             "addslots, delslots or every)",
              quote(p, kw));
         return;
     }

@@ -311,8 +311,9 @@ static void test_good_membership_actions(void)
                                "at 4s bumpepoch M1\n"
                                "at 5s drop-packets M2 auth-req\n"
                                "at 6s drop-packets M2 none\n"
-                               "at 7s move-slots 0..99 from M1 to M2\n");
-    g_assert_cmpint(sc->n_actions, ==, 8);
+                               "at 7s move-slots 0..99 from M1 to M2\n"
+                               "at 8s delslots M1 100-200\n");
+    g_assert_cmpint(sc->n_actions, ==, 9);
     const rc_action *a = sc->actions;
     g_assert_cmpint(a[0].kind, ==, RC_ACT_MEET);
     g_assert_cmpint(a[0].target, ==, 0);
@@ -331,6 +332,9 @@ static void test_good_membership_actions(void)
     g_assert_cmpint(a[7].slot_hi, ==, 99);
     g_assert_cmpint(a[7].node, ==, 0);
     g_assert_cmpint(a[7].target, ==, 1);
+    g_assert_cmpint(a[8].kind, ==, RC_ACT_DELSLOTS);
+    g_assert_cmpint(a[8].node, ==, 0);
+    g_assert_cmpint(a[8].slot_hi, ==, 200);
     g_assert_cmpstr(rc_action_kind_name(a[6].kind), ==, "drop-packets");
     rc_scenario_free(sc);
 }
@@ -472,7 +476,10 @@ static const bad_case bad_cases[] = {
     {"at 1s frob M1", false,
      "t.scn:3:7: unknown action 'frob' (expected stop, cont, kill, restart, "
      "partition, cut, isolate, heal, latency, loss, failover, replicate, note, "
-     "set, snapshot, meet, forget, reset, bumpepoch, drop-packets, move-slots or every)"},
+     "set, snapshot, meet, forget, reset, bumpepoch, drop-packets, move-slots, addslots, "
+     "delslots or every)"},
+    {"at 1s addslots M1 x", false,
+     "t.scn:3:19: expected a slot (0..16383) or a slot range like '0-5460', got 'x'"},
     {"at 1s move-slots 0-100 M1 M2", false, "t.scn:3:24: expected 'from <node>' after the slots, got 'M1'"},
     {"at 1s move-slots 0-100 from M1 to M1", false,
      "t.scn:3:35: the slots would move to the node they come from"},

@@ -117,6 +117,10 @@ const char *rc_cluster_drop_packets(rc_cluster *cluster, int node, int type);
  * every other master. Returns NULL or an error text. */
 const char *rc_cluster_move_slots(rc_cluster *cluster, int first, int last, int from, int to);
 
+/* CLUSTER ADDSLOTS (add) or DELSLOTS first..last, run by `node`. Returns
+ * NULL or an error text. */
+const char *rc_cluster_assign_slots(rc_cluster *cluster, int node, int first, int last, bool add);
+
 /* Tells the cluster the slot of each write id (the workload's keys), so
  * that moved slots take their writes along. */
 void rc_cluster_set_write_slot_hook(rc_cluster *cluster,

@@ -281,6 +281,8 @@ typedef enum {
     RC_ACT_BUMPEPOCH, /* nodes */
     RC_ACT_DROP,      /* nodes, arg: message type dropped, -1 = none */
     RC_ACT_MOVE_SLOTS,/* slot_lo..slot_hi from node to target */
+    RC_ACT_ADDSLOTS,  /* node, slot_lo..slot_hi */
+    RC_ACT_DELSLOTS,  /* node, slot_lo..slot_hi */
 } rc_action_kind;
 
 typedef enum {
@@ -303,7 +305,7 @@ typedef struct {
     int node;            /* failover, replicate: the node (id); else -1 */
     int target;          /* replicate: the new master; meet, forget: the other node (ids); else -1 */
     int arg;             /* reset: 1 for hard; drop-packets: the message type or -1 */
-    int slot_lo, slot_hi;/* move-slots */
+    int slot_lo, slot_hi;/* move-slots, addslots, delslots */
     rc_setting *settings;/* set */
     int n_settings;
     char *note;          /* note: the text after `note` */

@@ -1,6 +1,7 @@
 /* Moving hash slots between masters the way `redis-cli --cluster reshard`
  * and `rebalance` do it (clusterManagerMoveSlot), with the CLUSTER SETSLOT
- * rules each step relies on (redis-cluster-model.md §10.4, §7.4).
+ * rules each step relies on (redis-cluster-model.md §10.4, §7.4), and
+ * CLUSTER ADDSLOTS / DELSLOTS.
  *
  * For each slot, in one instant: the target is set IMPORTING and the source
  * MIGRATING; the slot's keys move (MIGRATE: the target applies them to its
@@ -84,6 +85,28 @@ const char *rc_cluster_move_slots(rc_cluster *c, int first, int last, int from, 
     }
     for (int x = 0; x < c->n; x++)
         cl_owner_flush(&c->nodes[x]);
+    return NULL;
+}
+
+/* CLUSTER ADDSLOTS / DELSLOTS run by x on first..last: every slot must be
+ * unassigned (ADDSLOTS) or assigned (DELSLOTS) in x's view, else nothing
+ * changes. No epoch changes: a new cluster relies on the collision rule
+ * (§7.3) to make its config epochs distinct. */
+const char *rc_cluster_assign_slots(rc_cluster *c, int x, int first, int last, bool add)
+{
+    node *me = &c->nodes[x];
+    if (!running(me))
+        return "node not running";
+    for (int s = first; s <= last; s++) {
+        if (add && me->owner[s] != NO_OWNER)
+            return "ERR Slot is already busy";
+        if (!add && me->owner[s] == NO_OWNER)
+            return "ERR Slot is already unassigned";
+    }
+    for (int s = first; s <= last; s++)
+        cl_bind_slot(me, s, add ? x : -1);
+    cl_request(me, TODO_UPDATE_STATE | TODO_SAVE_CONFIG);
+    cl_owner_flush(me);
     return NULL;
 }
 
