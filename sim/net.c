@@ -59,9 +59,8 @@ typedef struct {
     uint8_t attempt;   /* SYN transmissions made so far, minus one */
     int32_t ep[2];     /* initiator and acceptor */
     uint32_t tag;
-    uint32_t next[2], prev[2]; /* endpoint list links by role; next[0] also
-                                * links the free list */
-    uint32_t buf_head, buf_tail; /* messages sent while connecting */
+    uint32_t buf_head, buf_tail; /* messages sent while connecting; buf_head
+                                  * links the free list while the slot is free */
     rc_time ctime;
     rc_time last[2];   /* last arrival time scheduled, by sender role */
     rc_event_id timer; /* SYN retransmission, timeout or answer */
@@ -75,7 +74,6 @@ typedef struct {
     bool own_latency, own_loss;
     uint8_t state; /* rc_proc_state */
     uint32_t incarnation;
-    uint32_t conn_head;      /* list node: slot * 2 + role, or NIL */
     uint32_t q_head, q_tail; /* stop queue of items */
 } net_endpoint;
 
@@ -243,32 +241,6 @@ static int role_of(const net_conn *c, int e)
     return c->ep[ROLE_ACC] == e ? ROLE_ACC : -1;
 }
 
-/* Inserts list node (idx, role) at the head of its endpoint's list. */
-static void list_link(rc_net *net, uint32_t idx, int role)
-{
-    net_conn *c = &net->conns[idx];
-    net_endpoint *ep = &net->eps[c->ep[role]];
-    uint32_t node = idx * 2 + (uint32_t)role;
-    c->prev[role] = NIL;
-    c->next[role] = ep->conn_head;
-    if (ep->conn_head != NIL)
-        net->conns[ep->conn_head / 2].prev[ep->conn_head % 2] = node;
-    ep->conn_head = node;
-}
-
-/* Removes list node (idx, role) from its endpoint's list. */
-static void list_unlink(rc_net *net, uint32_t idx, int role)
-{
-    net_conn *c = &net->conns[idx];
-    uint32_t p = c->prev[role], nx = c->next[role];
-    if (p == NIL)
-        net->eps[c->ep[role]].conn_head = nx;
-    else
-        net->conns[p / 2].next[p % 2] = nx;
-    if (nx != NIL)
-        net->conns[nx / 2].prev[nx % 2] = p;
-}
-
 /* Takes a connection slot from the free list or grows the array, and fills
  * it as a new CONNECTING connection from `from` to `to`. */
 void rc_net_reserve_conns(rc_net *net, uint32_t count)
@@ -283,7 +255,7 @@ static uint32_t conn_alloc(rc_net *net, int from, int to, uint32_t tag)
 {
     uint32_t idx = net->conn_free;
     if (idx != NIL) {
-        net->conn_free = net->conns[idx].next[0];
+        net->conn_free = net->conns[idx].buf_head;
     } else {
         if (net->conns_len == net->conns_cap) {
             /* Grow by half: with millions of connections, doubling would
@@ -299,23 +271,19 @@ static uint32_t conn_alloc(rc_net *net, int from, int to, uint32_t tag)
     *c = (net_conn){ .gen = gen, .state = RC_CONN_CONNECTING,
                      .ep = { from, to }, .tag = tag, .buf_head = NIL,
                      .buf_tail = NIL, .ctime = rc_engine_now(net->engine) };
-    list_link(net, idx, ROLE_INIT);
-    list_link(net, idx, ROLE_ACC);
     return idx;
 }
 
 /* Frees a connection slot; its handle becomes stale. */
 static void conn_release(rc_net *net, uint32_t idx)
 {
-    list_unlink(net, idx, ROLE_INIT);
-    list_unlink(net, idx, ROLE_ACC);
     net_conn *c = &net->conns[idx];
     if (c->timer)
         rc_engine_cancel(net->engine, c->timer);
     c->timer = 0;
     c->state = RC_CONN_NONE;
     c->gen = c->gen + 1 ? c->gen + 1 : 1;
-    c->next[0] = net->conn_free;
+    c->buf_head = net->conn_free;
     net->conn_free = idx;
 }
 
@@ -687,7 +655,7 @@ rc_net *rc_net_new(rc_engine *engine, int endpoints, uint64_t root_seed)
         net_endpoint *ep = &net->eps[i];
         ep->latency = net->default_latency;
         ep->state = RC_PROC_RUNNING;
-        ep->conn_head = ep->q_head = ep->q_tail = NIL;
+        ep->q_head = ep->q_tail = NIL;
     }
     return net;
 }
@@ -947,10 +915,19 @@ static void drop_stop_queue(rc_net *net, int endpoint)
  * connections still connecting (their SYN answer will find it dead). */
 static void close_all(rc_net *net, int endpoint)
 {
+    /* A scan of the whole table (a kill is rare; per-endpoint lists would
+     * cost 16 bytes on each of the n*(n-1) connections of a big cluster). */
     GArray *todo = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-    for (uint32_t node = net->eps[endpoint].conn_head; node != NIL;
-         node = net->conns[node / 2].next[node % 2])
-        g_array_append_val(todo, node);
+    for (uint32_t idx = 0; idx < net->conns_len; idx++) {
+        const net_conn *c = &net->conns[idx];
+        if (c->state == RC_CONN_NONE)
+            continue;
+        for (uint32_t role = 0; role < 2; role++)
+            if (c->ep[role] == endpoint) {
+                uint32_t node = idx * 2 + role;
+                g_array_append_val(todo, node);
+            }
+    }
     for (guint i = 0; i < todo->len; i++) {
         uint32_t node = g_array_index(todo, uint32_t, i);
         side_close(net, conn_handle(net, node / 2), (int)(node % 2));
