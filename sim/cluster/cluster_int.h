@@ -319,6 +319,7 @@ struct rc_cluster {
     node *nodes;
     uint64_t slot_key[SLOTS]; /* Zobrist keys */
     GArray *owner_changes; /* pending OWNER events of the running node */
+    int *cron_scratch; /* n ints for the cron's per-master replica counts */
     int *first_slot_of_master;
     int *last_slot_of_master;
 

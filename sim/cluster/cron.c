@@ -185,7 +185,7 @@ void cl_cron(node *me)
     bool replica = !cl_is_master(me);
     int *ok_replicas = NULL;
     if (replica) {
-        ok_replicas = g_new(int, c->n);
+        ok_replicas = c->cron_scratch; /* one cron runs at a time */
         count_ok_replicas(me, ok_replicas);
     }
     /* Simulated time does not move while the cron runs, so Redis's
@@ -205,7 +205,6 @@ void cl_cron(node *me)
             continue;
         cron_check_peer(me, x, now, &st);
     }
-    g_free(ok_replicas);
 
     /* Step 7: a replica whose replication is not configured starts it. */
     if (replica && me->repl_master < 0 && cl_my_master(me) >= 0)

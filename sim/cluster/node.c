@@ -538,6 +538,7 @@ rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
     c->seed = seed;
     c->owner_changes = g_array_new(FALSE, FALSE, sizeof(owner_change));
     c->promoted = g_new0(uint8_t, c->n);
+    c->cron_scratch = g_new0(int, c->n);
     c->first_slot_of_master = g_new0(int, layout->masters);
     c->last_slot_of_master = g_new0(int, layout->masters);
     for (int j = 0; j < SLOTS; j++)
@@ -599,6 +600,7 @@ void rc_cluster_free(rc_cluster *c)
     }
     g_array_free(c->owner_changes, TRUE);
     g_free(c->promoted);
+    g_free(c->cron_scratch);
     g_free(c->first_slot_of_master);
     g_free(c->last_slot_of_master);
     g_free(c->nodes);
