@@ -387,16 +387,25 @@ static void chart_size(const rc_plot_run *run, rc_plot_chart chart, double *w, d
         rc_plot_timeline_size(run, w, h);
 }
 
-/* Paints a white background and the chart onto a surface. */
-static cairo_status_t render(cairo_surface_t *s, const rc_plot_run *run, rc_plot_chart chart)
+/* Draws a run's chart onto a context (an rc_plot_draw_fn for
+ * rc_plot_render_file). */
+static void draw_chart(cairo_t *cr, const void *subject, int chart)
 {
-    cairo_t *cr = cairo_create(s);
-    cairo_set_source_rgb(cr, 1, 1, 1);
-    cairo_paint(cr);
+    const rc_plot_run *run = subject;
     if (chart == RC_PLOT_SLOTS)
         rc_plot_slots_draw(cr, run);
     else
         rc_plot_timeline_draw(cr, run);
+}
+
+/* Paints a white background and the chart onto a surface. */
+static cairo_status_t render(cairo_surface_t *s, rc_plot_draw_fn draw, const void *subject,
+                             int chart)
+{
+    cairo_t *cr = cairo_create(s);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    draw(cr, subject, chart);
     cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);
     return st;
@@ -418,6 +427,32 @@ static cairo_surface_t *vector_surface(const char *format, const char *path, dou
     return s;
 }
 
+/* Renders a chart of w x h points into a PNG, SVG or PDF file (see
+ * plot_internal.h). */
+gboolean rc_plot_render_file(const char *format, const char *path, double w, double h,
+                             rc_plot_draw_fn draw, const void *subject, int chart,
+                             cairo_status_t *status)
+{
+    if (g_str_equal(format, "png")) {
+        cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)ceil(w),
+                                                        (int)ceil(h));
+        *status = render(s, draw, subject, chart);
+        if (*status == CAIRO_STATUS_SUCCESS)
+            *status = cairo_surface_write_to_png(s, path);
+        cairo_surface_destroy(s);
+        return TRUE;
+    }
+    if (!g_str_equal(format, "svg") && !g_str_equal(format, "pdf"))
+        return FALSE;
+    cairo_surface_t *s = vector_surface(format, path, w, h);
+    *status = render(s, draw, subject, chart);
+    cairo_surface_finish(s);
+    if (*status == CAIRO_STATUS_SUCCESS)
+        *status = cairo_surface_status(s);
+    cairo_surface_destroy(s);
+    return TRUE;
+}
+
 /* Renders a chart into a PNG, SVG or PDF file (see plots/plot.h). */
 gboolean rc_plot_write(const rc_plot_run *run, rc_plot_chart chart, const char *format,
                        const char *path, GError **error)
@@ -425,21 +460,7 @@ gboolean rc_plot_write(const rc_plot_run *run, rc_plot_chart chart, const char *
     double w, h;
     chart_size(run, chart, &w, &h);
     cairo_status_t st;
-    if (g_str_equal(format, "png")) {
-        cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)ceil(w),
-                                                        (int)ceil(h));
-        st = render(s, run, chart);
-        if (st == CAIRO_STATUS_SUCCESS)
-            st = cairo_surface_write_to_png(s, path);
-        cairo_surface_destroy(s);
-    } else if (g_str_equal(format, "svg") || g_str_equal(format, "pdf")) {
-        cairo_surface_t *s = vector_surface(format, path, w, h);
-        st = render(s, run, chart);
-        cairo_surface_finish(s);
-        if (st == CAIRO_STATUS_SUCCESS)
-            st = cairo_surface_status(s);
-        cairo_surface_destroy(s);
-    } else {
+    if (!rc_plot_render_file(format, path, w, h, draw_chart, run, (int)chart, &st)) {
         g_set_error(error, REPORT_PLOT_ERROR, 1, "unknown picture format '%s'", format);
         return FALSE;
     }

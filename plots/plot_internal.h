@@ -58,4 +58,16 @@ void rc_plot_captions_draw(cairo_t *cr, const rc_plot_run *run, const rc_plot_xm
 void rc_plot_title(cairo_t *cr, const rc_plot_run *run, const char *chart, double x, double y);
 double rc_plot_legend_swatch(cairo_t *cr, double x, double y, rc_plot_rgb c, const char *text);
 
+/* Draws chart number `chart` of `subject` (a run, a sweep, ...) onto cr. */
+typedef void (*rc_plot_draw_fn)(cairo_t *cr, const void *subject, int chart);
+
+/* Paints a white background of w x h points and draw(cr, subject, chart) into
+ * the file `path` in `format`: "png", "svg" or "pdf" (vector files with fixed
+ * metadata, so that the same chart always gives the same bytes). Returns
+ * FALSE, writing nothing, for any other format; otherwise TRUE, with cairo's
+ * status of drawing and writing in *status. */
+gboolean rc_plot_render_file(const char *format, const char *path, double w, double h,
+                             rc_plot_draw_fn draw, const void *subject, int chart,
+                             cairo_status_t *status);
+
 #endif

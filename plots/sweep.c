@@ -5,8 +5,6 @@
 #include "plot_internal.h"
 #include "rcsim/sweep.h"
 
-#include <cairo-pdf.h>
-#include <cairo-svg.h>
 #include <math.h>
 #include <string.h>
 
@@ -579,35 +577,15 @@ static void chart_size(const rc_sweep_plot *p, rc_sweep_chart chart, double *w, 
     g_free(first);
 }
 
-/* Paints a white background and the chart. */
-static cairo_status_t render(cairo_surface_t *s, const rc_sweep_plot *p, rc_sweep_chart chart)
+/* Draws a sweep's chart onto a context (an rc_plot_draw_fn for
+ * rc_plot_render_file). */
+static void draw_chart(cairo_t *cr, const void *subject, int chart)
 {
-    cairo_t *cr = cairo_create(s);
-    cairo_set_source_rgb(cr, 1, 1, 1);
-    cairo_paint(cr);
+    const rc_sweep_plot *p = subject;
     if (chart == RC_SWEEP_CHART_HEATMAP)
         heat_draw(cr, p);
     else
         lines_draw(cr, p);
-    cairo_status_t st = cairo_status(cr);
-    cairo_destroy(cr);
-    return st;
-}
-
-/* A vector surface with reproducible metadata (as plot_common.c does). */
-static cairo_surface_t *vector_surface(const char *format, const char *path, double w, double h)
-{
-    if (g_str_equal(format, "svg")) {
-        cairo_surface_t *s = cairo_svg_surface_create(path, w, h);
-        cairo_svg_surface_restrict_to_version(s, CAIRO_SVG_VERSION_1_1);
-        return s;
-    }
-    cairo_surface_t *s = cairo_pdf_surface_create(path, w, h);
-    cairo_pdf_surface_restrict_to_version(s, CAIRO_PDF_VERSION_1_5);
-    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE, "2026-01-01T00:00:00Z");
-    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_MOD_DATE, "2026-01-01T00:00:00Z");
-    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "rcsim");
-    return s;
 }
 
 bool rc_sweep_plot_write(const rc_sweep_plot *p, rc_sweep_chart chart, const char *format,
@@ -622,21 +600,7 @@ bool rc_sweep_plot_write(const rc_sweep_plot *p, rc_sweep_chart chart, const cha
     double w, h;
     chart_size(p, chart, &w, &h);
     cairo_status_t st;
-    if (g_str_equal(format, "png")) {
-        cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)ceil(w),
-                                                        (int)ceil(h));
-        st = render(s, p, chart);
-        if (st == CAIRO_STATUS_SUCCESS)
-            st = cairo_surface_write_to_png(s, path);
-        cairo_surface_destroy(s);
-    } else if (g_str_equal(format, "svg") || g_str_equal(format, "pdf")) {
-        cairo_surface_t *s = vector_surface(format, path, w, h);
-        st = render(s, p, chart);
-        cairo_surface_finish(s);
-        if (st == CAIRO_STATUS_SUCCESS)
-            st = cairo_surface_status(s);
-        cairo_surface_destroy(s);
-    } else {
+    if (!rc_plot_render_file(format, path, w, h, draw_chart, p, (int)chart, &st)) {
         g_set_error(error, RC_SWEEP_ERROR, RC_SWEEP_ERROR_INPUT, "unknown picture format '%s'",
                     format);
         return false;

@@ -4,6 +4,7 @@
  * run leaves none either. Needs the rcsim binary in $RCSIM. */
 #include "rcsim/run.h"
 #include "rcsim/scenario.h"
+#include "test-util.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -241,23 +242,6 @@ static void test_interrupt_flag(void)
     rc_scenario_free(s);
 }
 
-/* Removes a directory tree made by the tests. */
-static void remove_tree(const char *dir)
-{
-    GDir *d = g_dir_open(dir, 0, NULL);
-    for (const char *e; d && (e = g_dir_read_name(d));) {
-        char *p = g_build_filename(dir, e, NULL);
-        if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
-            remove_tree(p);
-        else
-            g_unlink(p);
-        g_free(p);
-    }
-    if (d)
-        g_dir_close(d);
-    g_rmdir(dir);
-}
-
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -267,7 +251,7 @@ int main(int argc, char **argv)
     g_test_add_func("/interrupt/keeps-previous-results", test_interrupt_keeps_previous);
     g_test_add_func("/interrupt/flag", test_interrupt_flag);
     int rc = g_test_run();
-    remove_tree(tmp_dir);
+    test_remove_tree(tmp_dir);
     g_free(tmp_dir);
     return rc;
 }

@@ -2,6 +2,7 @@
  * and expected colours in known places (never byte comparisons of images).
  * Set RCSIM_PLOT_OUT=<dir> to keep the pictures for viewing. */
 #include "report-story.h"
+#include "test-util.h"
 
 #include "plots/plot.h"
 #include "plots/plot_internal.h"
@@ -25,22 +26,12 @@ static char *out_dir(const char *name)
     return g_dir_make_tmp("rcsim-plots-XXXXXX", NULL);
 }
 
+/* Removes a directory of pictures, unless RCSIM_PLOT_OUT asks to keep it. */
 static void remove_dir(const char *dir)
 {
     if (g_getenv("RCSIM_PLOT_OUT") && *g_getenv("RCSIM_PLOT_OUT"))
         return;
-    GDir *d = g_dir_open(dir, 0, NULL);
-    for (const char *e; d && (e = g_dir_read_name(d));) {
-        char *p = g_build_filename(dir, e, NULL);
-        if (g_file_test(p, G_FILE_TEST_IS_DIR))
-            remove_dir(p);
-        else
-            g_unlink(p);
-        g_free(p);
-    }
-    if (d)
-        g_dir_close(d);
-    g_rmdir(dir);
+    test_remove_tree(dir);
 }
 
 static cairo_surface_t *load_png(const char *dir, const char *name)

@@ -2,6 +2,7 @@
  * writes.csv, determinism and the stage-then-rename discipline, driven by a
  * synthetic event story (tests/report-story.h). */
 #include "report-story.h"
+#include "test-util.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -38,23 +39,6 @@ static char *write_story(const rc_report_extras *extras, const char *formats, gb
     g_assert_no_error(error);
     story_free(&s);
     return dir;
-}
-
-/* Removes a directory tree made by a test. */
-static void remove_tree(const char *dir)
-{
-    GDir *d = g_dir_open(dir, 0, NULL);
-    for (const char *e; d && (e = g_dir_read_name(d));) {
-        char *p = g_build_filename(dir, e, NULL);
-        if (g_file_test(p, G_FILE_TEST_IS_DIR))
-            remove_tree(p);
-        else
-            g_unlink(p);
-        g_free(p);
-    }
-    if (d)
-        g_dir_close(d);
-    g_rmdir(dir);
 }
 
 /* True when no entry of dir (recursively) starts with a dot. */
@@ -149,7 +133,7 @@ static void test_events_structure(void)
     g_regex_unref(t_re);
     g_strfreev(lines);
     g_free(text);
-    remove_tree(dir);
+    test_remove_tree(dir);
     g_free(dir);
 }
 
@@ -227,7 +211,7 @@ static void test_events_fields(void)
     g_assert_true(strstr(text, "{\"t\":26.010000,\"ev\":\"state\",\"node\":\"M2\",\"state\":\"fail\"}\n"));
     g_strfreev(lines);
     g_free(text);
-    remove_tree(dir);
+    test_remove_tree(dir);
     g_free(dir);
 }
 
@@ -257,8 +241,8 @@ static void test_determinism(void)
     g_free(digest);
     g_free(expected);
     g_free(text);
-    remove_tree(a);
-    remove_tree(b);
+    test_remove_tree(a);
+    test_remove_tree(b);
     g_free(a);
     g_free(b);
 }
@@ -334,7 +318,7 @@ static void test_summary(void)
     g_assert_cmpint(json_object_get_int_member(member(o, "expectations"), "failed"), ==, 1);
     json_node_unref(root);
     g_free(text);
-    remove_tree(dir);
+    test_remove_tree(dir);
     g_free(dir);
 }
 
@@ -373,7 +357,7 @@ static void test_trace(void)
     g_assert_cmpint(counts['b'], ==, counts['e']);
     json_node_unref(root);
     g_free(text);
-    remove_tree(dir);
+    test_remove_tree(dir);
     g_free(dir);
 }
 
@@ -395,7 +379,7 @@ static void test_logs(void)
     g_free(m1);
     g_free(m2);
     g_free(r1);
-    remove_tree(dir);
+    test_remove_tree(dir);
     g_free(dir);
 }
 
@@ -419,7 +403,7 @@ static void test_writes_csv(void)
                     "w1,w1:2,99,2.000000,2.002000,M2,ok,no,yes\n"
                     "w2,w2:1,7,3.000000,,,timeout,no,no\n");
     g_free(csv);
-    remove_tree(dir);
+    test_remove_tree(dir);
     g_free(dir);
 }
 
@@ -431,7 +415,7 @@ static void test_atomic_write(void)
     char *events_path = g_build_filename(dir, "events.jsonl", NULL);
     g_assert_true(g_file_set_contents(events_path, "previous\n", -1, NULL));
     char *logs = g_build_filename(dir, "logs", NULL);
-    remove_tree(logs);
+    test_remove_tree(logs);
     g_assert_true(g_file_set_contents(logs, "a file where a directory belongs", -1, NULL));
     story s;
     GError *error = NULL;
@@ -457,7 +441,7 @@ static void test_atomic_write(void)
     g_free(text);
     g_free(logs);
     g_free(events_path);
-    remove_tree(dir);
+    test_remove_tree(dir);
     g_free(dir);
 }
 
