@@ -123,7 +123,8 @@ static inline rc_time rc_fuzz_min_node_timeout(const rc_scenario *sc)
  * RC_FUZZ_MAX_MESSAGES bus messages by a rough count: each node pings one
  * node 10 times a second, and every node it has not heard from for half the
  * node timeout (so a 1 ms timeout makes every node ping every other one at
- * every cron tick, which is legal but slow). */
+ * every cron tick, which is legal but slow), plus a PONG to every node for
+ * each slot a `move-slots` moves. */
 static inline bool rc_fuzz_runnable(const rc_scenario *sc)
 {
     double n = sc->layout->nodes, end_s = (double)sc->end / 1e6;
@@ -131,6 +132,14 @@ static inline bool rc_fuzz_runnable(const rc_scenario *sc)
         return false;
     double timeout_ms = (double)rc_fuzz_min_node_timeout(sc) / 1000.0;
     double messages = end_s * n * (10.0 + n * 2000.0 / MAX(timeout_ms, 1.0));
+    for (int i = 0; i < sc->n_actions; i++) {
+        const rc_action *a = &sc->actions[i];
+        if (a->kind == RC_ACT_MOVE_SLOTS) {
+            rc_time last = MIN(a->until, sc->end);
+            double reps = a->period > 0 && last >= a->at ? (double)((last - a->at) / a->period + 1) : 1;
+            messages += reps * (a->slot_hi - a->slot_lo + 1) * n;
+        }
+    }
     if (messages > RC_FUZZ_MAX_MESSAGES)
         return false;
     double writes = 0;
