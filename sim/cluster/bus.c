@@ -82,12 +82,12 @@ void cl_send_on_link(node *me, int to, bus_msg *m)
         send_on_conn(me, me->peer[to].link, m);
 }
 
-/* clusterBroadcastMessage: every node with a link except myself. Consumes
- * the caller's reference. */
+/* clusterBroadcastMessage: every node with a link except myself and
+ * HANDSHAKE entries. Consumes the caller's reference. */
 void cl_broadcast(node *me, bus_msg *m)
 {
     for (int x = 0; x < me->c->n; x++)
-        if (x != me->id && me->peer[x].link)
+        if (x != me->id && me->peer[x].link && !(me->peer[x].flags & F_HANDSHAKE))
             send_on_conn(me, me->peer[x].link, m);
     cl_msg_unref(me->c, m);
 }
@@ -188,13 +188,13 @@ void cl_send_ping(node *me, int to, int type, rc_conn conn)
     cl_msg_unref(me->c, m);
 }
 
-/* clusterBroadcastPong: a PONG to every linked node, or only to the replicas
- * of my master (or of me) with `local_slaves_only`. */
+/* clusterBroadcastPong: a PONG to every linked node but HANDSHAKE entries,
+ * or only to the replicas of my master (or of me) with `local_slaves_only`. */
 void cl_broadcast_pong(node *me, bool local_slaves_only)
 {
     int mymaster = cl_my_master(me);
     for (int x = 0; x < me->c->n; x++) {
-        if (x == me->id || !me->peer[x].link)
+        if (x == me->id || !me->peer[x].link || (me->peer[x].flags & F_HANDSHAKE))
             continue;
         if (local_slaves_only) {
             int xm = me->slaveof[x];
