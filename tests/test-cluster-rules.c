@@ -3096,6 +3096,24 @@ static void test_membership_pong_completes_handshake(void)
     fx_free(f);
 }
 
+/* §3.2 (clusterBroadcastMessage, clusterBroadcastPong): broadcasts skip
+ * HANDSHAKE entries even when their link exists. */
+static void test_membership_broadcasts_skip_handshake(void)
+{
+    fx *f = fx_new(3, 0, 0, 1000);
+    g_assert_null(rc_cluster_forget(f->c, 1, 0));
+    g_assert_null(rc_cluster_meet(f->c, 1, 0));
+    tap_all(f, 1);
+    cl_broadcast_pong(N(f, 1), false);
+    bus_msg *m = cl_msg_new(N(f, 1), MSG_FAIL);
+    m->about = 2;
+    cl_broadcast(N(f, 1), m);
+    g_assert_cmpint(wire_count(f, 1, 0, -1), ==, 0);
+    g_assert_cmpint(wire_count(f, 1, 2, MSG_PONG), ==, 1);
+    g_assert_cmpint(wire_count(f, 1, 2, MSG_FAIL), ==, 1);
+    fx_free(f);
+}
+
 /* §2.1 step 4 (clusterNodeCronHandleReconnect): a HANDSHAKE entry that got
  * no PONG within max(T, 1 s) is deleted (and not blacklisted). */
 static void test_membership_handshake_times_out(void)
@@ -3451,6 +3469,8 @@ int main(int argc, char **argv)
     g_test_add_func("/rules/membership/pong-completes-handshake",
                     test_membership_pong_completes_handshake);
     g_test_add_func("/rules/membership/handshake-times-out", test_membership_handshake_times_out);
+    g_test_add_func("/rules/membership/broadcasts-skip-handshake",
+                    test_membership_broadcasts_skip_handshake);
     g_test_add_func("/rules/membership/reset-soft-and-hard", test_membership_reset_soft_and_hard);
     g_test_add_func("/rules/membership/drop-filter", test_membership_drop_filter);
     g_test_add_func("/rules/resharding/setslot-node", test_resharding_setslot_node);
