@@ -416,6 +416,10 @@ void cl_on_mfstart(node *me, int sender, rc_conn conn);
 void cl_update_slots_config_with(node *me, int sender, uint64_t epoch, const slotset *claimed);
 void cl_set_master(node *me, int master, const char *why);
 
+/* The process is alive and not frozen by SIGSTOP: it runs commands and
+ * takes part in the cluster. */
+static inline bool cl_running(const node *me) { return me->alive && !me->stopped; }
+
 /* membership.c: nodes dict changes (MEET, FORGET, RESET, gossip learning) */
 static inline bool cl_knows(const node *me, int x)
 {

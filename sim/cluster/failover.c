@@ -569,7 +569,7 @@ void cl_handle_slave_migration(node *me, int max_slaves)
 const char *rc_cluster_failover(rc_cluster *c, int x, rc_failover_mode mode)
 {
     node *me = &c->nodes[x];
-    if (!me->alive || me->stopped)
+    if (!cl_running(me))
         return "node not running";
     if (cl_is_master(me))
         return "ERR You should send CLUSTER FAILOVER to a replica";
@@ -600,7 +600,7 @@ const char *rc_cluster_failover(rc_cluster *c, int x, rc_failover_mode mode)
 const char *rc_cluster_replicate(rc_cluster *c, int x, int master)
 {
     node *me = &c->nodes[x];
-    if (!me->alive || me->stopped)
+    if (!cl_running(me))
         return "node not running";
     if (!cl_knows(me, master) || (me->peer[master].flags & F_HANDSHAKE))
         return "ERR Unknown node";

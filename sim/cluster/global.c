@@ -7,7 +7,7 @@
 
 static bool accepts_writes(const node *me)
 {
-    return me->alive && !me->stopped && cl_is_master(me) && me->state_ok &&
+    return cl_running(me) && cl_is_master(me) && me->state_ok &&
            !(me->write_pause_until && cl_now(me) < me->write_pause_until) &&
            me->peer[me->id].numslots > 0;
 }
@@ -70,8 +70,6 @@ bool rc_cluster_split_brain(const rc_cluster *c)
     return overlap;
 }
 
-static bool running(const node *me) { return me->alive && !me->stopped; }
-
 /* Observer o is clean, ok, and agrees with reference r. */
 static bool agrees(const rc_cluster *c, const node *o, const node *r)
 {
@@ -79,7 +77,7 @@ static bool agrees(const rc_cluster *c, const node *o, const node *r)
         return false;
     for (int x = 0; x < c->n; x++) {
         const node *subject = &c->nodes[x];
-        if (running(subject)) {
+        if (cl_running(subject)) {
             if (o->peer[x].flags & (F_UNKNOWN | F_HANDSHAKE))
                 return false;
             if (o->peer[x].flags & (F_PFAIL | F_FAIL))
@@ -103,7 +101,7 @@ bool rc_cluster_converged(const rc_cluster *c)
     const node *ref = NULL;
     for (int x = 0; x < c->n; x++) {
         const node *o = &c->nodes[x];
-        if (!running(o))
+        if (!cl_running(o))
             continue;
         if (!ref)
             ref = o;

@@ -160,7 +160,7 @@ void cl_handshake_complete(node *me, int x, const bus_msg *m)
 static node *running_node(rc_cluster *c, int x)
 {
     node *me = &c->nodes[x];
-    return me->alive && !me->stopped ? me : NULL;
+    return cl_running(me) ? me : NULL;
 }
 
 const char *rc_cluster_meet(rc_cluster *c, int x, int target)

@@ -58,7 +58,7 @@ static struct persisted *persist(const node *me)
 void rc_cluster_stop(rc_cluster *c, int x)
 {
     node *me = &c->nodes[x];
-    if (!me->alive || me->stopped)
+    if (!cl_running(me))
         return;
     me->stopped = true;
     rc_net_stop(c->net, x);

@@ -56,12 +56,10 @@ static void setslot_node(node *me, int slot, int target, bool importing)
     cl_request(me, TODO_UPDATE_STATE | TODO_SAVE_CONFIG);
 }
 
-static bool running(const node *me) { return me->alive && !me->stopped; }
-
 const char *rc_cluster_move_slots(rc_cluster *c, int first, int last, int from, int to)
 {
     node *src = &c->nodes[from], *dst = &c->nodes[to];
-    if (!running(src) || !running(dst))
+    if (!cl_running(src) || !cl_running(dst))
         return "node not running";
     if (from == to)
         return "ERR source and target are the same node";
@@ -79,7 +77,7 @@ const char *rc_cluster_move_slots(rc_cluster *c, int first, int last, int from, 
             setslot_node(src, s, to, false);
         for (int x = 0; x < c->n; x++) {
             node *o = &c->nodes[x];
-            if (x != from && x != to && running(o) && cl_is_master(o) && cl_knows(o, to))
+            if (x != from && x != to && cl_running(o) && cl_is_master(o) && cl_knows(o, to))
                 setslot_node(o, s, to, false);
         }
     }
@@ -95,7 +93,7 @@ const char *rc_cluster_move_slots(rc_cluster *c, int first, int last, int from, 
 const char *rc_cluster_assign_slots(rc_cluster *c, int x, int first, int last, bool add)
 {
     node *me = &c->nodes[x];
-    if (!running(me))
+    if (!cl_running(me))
         return "node not running";
     for (int s = first; s <= last; s++) {
         if (add && me->owner[s] != NO_OWNER)
