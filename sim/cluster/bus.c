@@ -309,7 +309,7 @@ static void learn_node(node *me, int sender, int x, uint16_t flags)
 }
 
 /* How many gossip entries ahead the peer records are prefetched. */
-#define GOSSIP_PREFETCH 6
+#define GOSSIP_PREFETCH 16
 
 /* clusterProcessGossipSection: failure reports from master senders, the
  * pong-time trust that defers my own pings while others hear from a node,

@@ -72,7 +72,7 @@ enum {
 #define BLACKLIST_TTL_S 60
 
 /* How many gossip draws a node makes ahead of their use (bus.c). */
-#define GOSSIP_AHEAD 8
+#define GOSSIP_AHEAD 24
 
 /* Bus message types (ids as on the wire). */
 enum {
