@@ -175,7 +175,7 @@ void cl_send_ping(node *me, int to, int type, rc_conn conn)
         wanted = freshnodes;
     int pfail_wanted = me->stats_pfail_nodes;
     if (type == MSG_PING && conn == me->peer[to].link)
-        me->peer[to].ping_sent = cl_now(me);
+        cl_set_ping_sent(me, to, cl_now(me));
     bus_msg *m = cl_msg_new(me, type);
     gossip_random_part(me, m, wanted, freshnodes);
     for (int x = 0; x < me->c->n && pfail_wanted > 0; x++) {
@@ -395,6 +395,7 @@ static void update_sender_role(node *me, int sender, const bus_msg *m)
     int old = me->slaveof[sender];
     if (old != m->slaveof) {
         me->slaveof[sender] = m->slaveof;
+        cl_orphan_stats_stale(me);
         if (old >= 0 && !cl_has_replicas(me, old))
             cl_clear_flag(me, old, F_MIGRATE_TO);
         cl_set_flag(me, m->slaveof, F_MIGRATE_TO);

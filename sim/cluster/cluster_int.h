@@ -299,6 +299,23 @@ typedef struct node {
     GArray *replica_conns;   /* rc_conn of attached replicas (master side) */
     GArray *stream;          /* stream_entry: my replication history (survives restarts: AOF) */
 
+    /* Schedule caches of the cron (cron.c), so that a tick costs what is
+     * due rather than a walk over every peer:
+     * - cron_block_due: per block of CRON_BLOCK peers, a time before which
+     *   no peer of the block needs steps 6b-6e. A change that can bring a
+     *   peer's step forward lowers its block's time (cl_cron_due_by);
+     *   changes that only postpone steps (a pong, newer gossip) leave it.
+     * - link_missing: bit x set when I have no outbound link to x.
+     * - the replica-migration statistics of step 6a, valid until a role,
+     *   FAIL, MIGRATE_TO, master or slot count in my view changes. */
+    mstime_t *cron_block_due;
+    mstime_t cron_block_timeout;  /* node timeout the block times assume */
+    uint64_t *link_missing;
+    bool orphan_stats_valid;
+    int orphaned_masters;
+    int max_slaves;
+    int this_slaves;
+
     /* Membership (membership.c), allocated on first use: the blacklist of
      * forgotten ids (Unix second until which each is refused, 0 = not
      * listed; volatile) and when each HANDSHAKE entry was created. */
@@ -419,6 +436,29 @@ void cl_set_master(node *me, int master, const char *why);
 /* The process is alive and not frozen by SIGSTOP: it runs commands and
  * takes part in the cluster. */
 static inline bool cl_running(const node *me) { return me->alive && !me->stopped; }
+
+/* cron.c: schedule caches (see node.cron_block_due). */
+#define CRON_BLOCK_SHIFT 3
+#define CRON_BLOCK (1 << CRON_BLOCK_SHIFT)
+/* Peer x may need a cron step from time t on. */
+static inline void cl_cron_due_by(node *me, int x, mstime_t t)
+{
+    mstime_t *due = &me->cron_block_due[x >> CRON_BLOCK_SHIFT];
+    if (t < *due)
+        *due = t;
+}
+/* A role, FAIL, MIGRATE_TO, master or slot count in my view changed. */
+static inline void cl_orphan_stats_stale(node *me) { me->orphan_stats_valid = false; }
+/* After bulk edits of a view (load, reset, tests): check every peer at the
+ * next tick and recompute everything. */
+void cl_cron_caches_reset(node *me);
+/* Records a new ping_sent for x (0 = none) and when it can fall due. */
+static inline void cl_set_ping_sent(node *me, int x, mstime_t t)
+{
+    me->peer[x].ping_sent = t;
+    if (t)
+        cl_cron_due_by(me, x, t + me->cfg.node_timeout_ms / 2);
+}
 
 /* membership.c: nodes dict changes (MEET, FORGET, RESET, gossip learning) */
 static inline bool cl_knows(const node *me, int x)

@@ -47,15 +47,39 @@ void cl_schedule_cron(node *me, rc_time at)
 /* clusterCron (§2.1)                                                     */
 /* ====================================================================== */
 
+/* Step 4 for one peer x with no outbound link: connect. A synchronous
+ * connect failure (the peer is dead) starts the PFAIL clock if no ping was
+ * pending. */
+static void cron_connect(node *me, int x, mstime_t now)
+{
+    rc_connect_result res;
+    rc_conn conn = rc_net_connect(me->c->net, me->id, x, TAG_BUS, &res);
+    if (!conn) {
+        if (me->peer[x].ping_sent == 0)
+            cl_set_ping_sent(me, x, now);
+        return;
+    }
+    cl_set_link(me, x, conn);
+}
+
 /* Step 4: give up handshakes older than max(T, 1 s) and create missing
- * outbound links to the nodes in my dict. A synchronous connect failure (the
- * peer is dead) starts the PFAIL clock if no ping was pending. */
+ * outbound links to the nodes in my dict, in dict (id) order. Without
+ * handshakes only the peers in the link_missing bitmap need a look. */
 static void cron_links(node *me, mstime_t now)
 {
     rc_cluster *c = me->c;
     me->stats_pfail_nodes = me->pfail_count;
     if (me->links_missing == me->unknown_count && me->handshakes == 0)
         return;
+    if (me->handshakes == 0) {
+        for (int w = 0; w < (c->n + 63) / 64; w++)
+            for (uint64_t bits = me->link_missing[w]; bits; bits &= bits - 1) {
+                int x = w * 64 + __builtin_ctzll(bits);
+                if (cl_knows(me, x) && !(me->peer[x].flags & F_NOADDR))
+                    cron_connect(me, x, now);
+            }
+        return;
+    }
     for (int x = 0; x < c->n; x++) {
         if (x == me->id || !cl_knows(me, x))
             continue;
@@ -65,14 +89,7 @@ static void cron_links(node *me, mstime_t now)
         }
         if (me->peer[x].link || (me->peer[x].flags & F_NOADDR))
             continue;
-        rc_connect_result res;
-        rc_conn conn = rc_net_connect(c->net, me->id, x, TAG_BUS, &res);
-        if (!conn) {
-            if (me->peer[x].ping_sent == 0)
-                me->peer[x].ping_sent = now;
-            continue;
-        }
-        cl_set_link(me, x, conn);
+        cron_connect(me, x, now);
     }
 }
 
@@ -96,30 +113,75 @@ static void cron_random_ping(node *me)
         cl_send_ping(me, best, MSG_PING, me->peer[best].link);
 }
 
+/* Step 6a: replica-migration statistics (only when I am a replica): how
+ * many masters are orphaned, the most ok replicas any master has, and how
+ * many my own master has. */
 typedef struct {
     int orphaned_masters;
     int max_slaves;
     int this_slaves;
-    bool update_state;
-} cron_stats;
+} orphan_stats;
 
-/* Step 6a: replica-migration statistics (only when I am a replica). */
-static void cron_orphan_stats(node *me, int x, cron_stats *st, const int *ok_replicas)
+/* Counts, per master, its replicas that are not FAIL in my view (PFAIL
+ * counts as ok). `out` has one entry per node. */
+static void count_ok_replicas(node *me, int *out)
 {
-    if (!(me->peer[x].flags & F_MASTER) || (me->peer[x].flags & F_FAIL))
-        return;
-    int ok = ok_replicas[x];
-    if (ok == 0 && me->peer[x].numslots > 0 && (me->peer[x].flags & F_MIGRATE_TO))
-        st->orphaned_masters++;
-    if (ok > st->max_slaves)
-        st->max_slaves = ok;
-    if (x == cl_my_master(me))
-        st->this_slaves = ok;
+    int n = me->c->n;
+    for (int x = 0; x < n; x++)
+        out[x] = 0;
+    for (int x = 0; x < n; x++) {
+        int m = me->slaveof[x];
+        if (m >= 0 && (me->peer[x].flags & F_SLAVE) && !(me->peer[x].flags & F_FAIL))
+            out[m]++;
+    }
+}
+
+/* The statistics from scratch: a walk over every peer. */
+static orphan_stats compute_orphan_stats(node *me)
+{
+    orphan_stats st = { 0, 0, 0 };
+    int *ok_replicas = me->c->cron_scratch; /* one cron runs at a time */
+    count_ok_replicas(me, ok_replicas);
+    int my_master = cl_my_master(me);
+    for (int x = 0; x < me->c->n; x++) {
+        uint16_t f = me->peer[x].flags;
+        if (x == me->id || (f & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN)) || !(f & F_MASTER) ||
+            (f & F_FAIL))
+            continue;
+        int ok = ok_replicas[x];
+        if (ok == 0 && me->peer[x].numslots > 0 && (f & F_MIGRATE_TO))
+            st.orphaned_masters++;
+        if (ok > st.max_slaves)
+            st.max_slaves = ok;
+        if (x == my_master)
+            st.this_slaves = ok;
+    }
+    return st;
+}
+
+/* The statistics, recomputed only when my view changed in a way they read
+ * (cl_orphan_stats_stale); in a steady cluster they never change. */
+static orphan_stats cron_orphan_stats(node *me)
+{
+    if (!me->orphan_stats_valid) {
+        orphan_stats st = compute_orphan_stats(me);
+        me->orphaned_masters = st.orphaned_masters;
+        me->max_slaves = st.max_slaves;
+        me->this_slaves = st.this_slaves;
+        me->orphan_stats_valid = true;
+    }
+#ifdef RCSIM_VERIFY_CACHES
+    orphan_stats fresh = compute_orphan_stats(me);
+    if (fresh.orphaned_masters != me->orphaned_masters || fresh.max_slaves != me->max_slaves ||
+        fresh.this_slaves != me->this_slaves)
+        g_error("node %d: cached replica-migration statistics are out of date", me->id);
+#endif
+    return (orphan_stats){ me->orphaned_masters, me->max_slaves, me->this_slaves };
 }
 
 /* Steps 6b-6e for one peer: the stale-link rule, half-timeout pings, manual
- * failover pings, and PFAIL marking. */
-static void cron_check_peer(node *me, int x, mstime_t now, cron_stats *st)
+ * failover pings, and PFAIL marking. Returns true when it marked PFAIL. */
+static bool cron_check_peer(node *me, int x, mstime_t now)
 {
     mstime_t timeout = me->cfg.node_timeout_ms;
     rc_conn link = me->peer[x].link;
@@ -133,14 +195,14 @@ static void cron_check_peer(node *me, int x, mstime_t now, cron_stats *st)
     }
     if (link && me->peer[x].ping_sent == 0 && now - me->peer[x].pong_received > timeout / 2) {
         cl_send_ping(me, x, MSG_PING, link);
-        return;
+        return false;
     }
     if (cl_is_master(me) && me->mf_end && me->mf_slave == x && link) {
         cl_send_ping(me, x, MSG_PING, link);
-        return;
+        return false;
     }
     if (me->peer[x].ping_sent == 0)
-        return;
+        return false;
     mstime_t ping_delay = now - me->peer[x].ping_sent;
     mstime_t data_delay = now - me->peer[x].data_received;
     mstime_t delay = ping_delay < data_delay ? ping_delay : data_delay;
@@ -148,29 +210,128 @@ static void cron_check_peer(node *me, int x, mstime_t now, cron_stats *st)
         cl_log(me, '.', "*** NODE %s possibly failing", cl_node_name(me, x));
         cl_set_flag(me, x, F_PFAIL);
         cl_emit(me, RC_EV_PFAIL, x, 0, 0, 0, false, NULL);
-        st->update_state = true;
+        return true;
     }
+    return false;
 }
 
-/* Counts, per master, its replicas that are not FAIL in my view (PFAIL
- * counts as ok), as step 6a needs. `out` has one entry per node. */
-static void count_ok_replicas(node *me, int *out)
+#define NEVER INT64_MAX
+
+/* The earliest time at which one of steps 6b, 6c or 6e could act on x, as
+ * x stands now (6d, the manual failover ping, is handled by its caller).
+ * Every test there is "more than D since t", so the answer is t + D + 1. */
+static mstime_t peer_next_check(node *me, int x)
 {
-    int n = me->c->n;
-    for (int x = 0; x < n; x++)
-        out[x] = 0;
-    for (int x = 0; x < n; x++) {
-        int m = me->slaveof[x];
-        if (m >= 0 && (me->peer[x].flags & F_SLAVE) && !(me->peer[x].flags & F_FAIL))
-            out[m]++;
+    const peer_view *p = &me->peer[x];
+    if (x == me->id || (p->flags & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN)))
+        return NEVER;
+    mstime_t timeout = me->cfg.node_timeout_ms;
+    mstime_t half = timeout / 2;
+    if (p->ping_sent == 0)
+        return p->link ? p->pong_received + half + 1 : NEVER;
+    mstime_t last = p->ping_sent > p->data_received ? p->ping_sent : p->data_received;
+    mstime_t due = NEVER;
+    if (!(p->flags & (F_PFAIL | F_FAIL)))
+        due = last + timeout + 1;
+    if (p->link) {
+        mstime_t ctime = UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, p->link) / 1000;
+        mstime_t stale = (last + half > ctime + timeout ? last + half : ctime + timeout) + 1;
+        if (stale < due)
+            due = stale;
     }
+    return due;
+}
+
+/* Steps 6b-6e for the peers of block b, in id order; stores when the block
+ * next needs a look. Returns true when a peer was marked PFAIL. */
+static bool cron_check_block(node *me, int b, mstime_t now, bool mf_master)
+{
+    int lo = b << CRON_BLOCK_SHIFT;
+    int hi = lo + CRON_BLOCK < me->c->n ? lo + CRON_BLOCK : me->c->n;
+    mstime_t half = me->cfg.node_timeout_ms / 2;
+    bool pfail = false;
+    /* Hooks run while the block is checked may lower this again. */
+    me->cron_block_due[b] = NEVER;
+    mstime_t due = NEVER;
+    for (int x = lo; x < hi; x++) {
+        if (x == me->id || (me->peer[x].flags & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN)))
+            continue;
+        /* Fast path: a linked peer with no ping pending and a recent pong
+         * needs none of steps 6b-6e. */
+        bool quiet = me->peer[x].link && me->peer[x].ping_sent == 0 &&
+                     now - me->peer[x].pong_received <= half && !(mf_master && me->mf_slave == x);
+        if (!quiet)
+            pfail |= cron_check_peer(me, x, now);
+        mstime_t next = peer_next_check(me, x);
+        if (next < due)
+            due = next;
+    }
+    if (due < me->cron_block_due[b])
+        me->cron_block_due[b] = due;
+    return pfail;
+}
+
+#ifdef RCSIM_VERIFY_CACHES
+/* True when cron_check_peer would act on x now (the manual failover ping
+ * aside): what a skipped block must never hold. */
+static bool peer_needs_step(node *me, int x, mstime_t now)
+{
+    const peer_view *p = &me->peer[x];
+    if (x == me->id || (p->flags & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN)))
+        return false;
+    mstime_t timeout = me->cfg.node_timeout_ms;
+    if (p->link && p->ping_sent &&
+        now - (UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, p->link) / 1000) > timeout &&
+        now - p->ping_sent > timeout / 2 && now - p->data_received > timeout / 2)
+        return true;
+    if (p->link && p->ping_sent == 0 && now - p->pong_received > timeout / 2)
+        return true;
+    if (p->ping_sent == 0)
+        return false;
+    mstime_t ping_delay = now - p->ping_sent, data_delay = now - p->data_received;
+    return (ping_delay < data_delay ? ping_delay : data_delay) > timeout &&
+           !(p->flags & (F_PFAIL | F_FAIL));
+}
+#endif
+
+/* Steps 6b-6e over every peer, looking only into the blocks that may have
+ * something due (and the manual failover replica's block on every tick).
+ * The order of the actions is the id order of a full walk. */
+static bool cron_check_peers(node *me, mstime_t now)
+{
+    if (me->cron_block_timeout != me->cfg.node_timeout_ms)
+        cl_cron_caches_reset(me);
+    me->cron_block_timeout = me->cfg.node_timeout_ms;
+    bool mf_master = cl_is_master(me) && me->mf_end;
+    int mf_block = mf_master && me->mf_slave >= 0 ? me->mf_slave >> CRON_BLOCK_SHIFT : -1;
+    int blocks = (me->c->n + CRON_BLOCK - 1) >> CRON_BLOCK_SHIFT;
+    bool pfail = false;
+    for (int b = 0; b < blocks; b++) {
+        if (me->cron_block_due[b] > now && b != mf_block) {
+#ifdef RCSIM_VERIFY_CACHES
+            int hi = (b + 1) << CRON_BLOCK_SHIFT;
+            for (int x = b << CRON_BLOCK_SHIFT; x < hi && x < me->c->n; x++)
+                if (peer_needs_step(me, x, now))
+                    g_error("node %d: cron skipped peer %d that is due", me->id, x);
+#endif
+            continue;
+        }
+        pfail |= cron_check_block(me, b, now, mf_master);
+    }
+    return pfail;
+}
+
+void cl_cron_caches_reset(node *me)
+{
+    int blocks = (me->c->n + CRON_BLOCK - 1) >> CRON_BLOCK_SHIFT;
+    for (int b = 0; b < blocks; b++)
+        me->cron_block_due[b] = 0;
+    me->orphan_stats_valid = false;
 }
 
 /* clusterCron: the steps of §2.1 in their exact order. */
 void cl_cron(node *me)
 {
-    rc_cluster *c = me->c;
-    cron_stats st = { 0, 0, 0, false };
     me->iteration++;
     me->stats_pfail_nodes = 0;
     if (me->cfg.replica_no_failover)
@@ -183,28 +344,12 @@ void cl_cron(node *me)
         cron_random_ping(me);
 
     bool replica = !cl_is_master(me);
-    int *ok_replicas = NULL;
-    if (replica) {
-        ok_replicas = c->cron_scratch; /* one cron runs at a time */
-        count_ok_replicas(me, ok_replicas);
-    }
+    orphan_stats st = { 0, 0, 0 };
+    if (replica)
+        st = cron_orphan_stats(me);
     /* Simulated time does not move while the cron runs, so Redis's
      * per-node re-read of the clock gives this same value. */
-    mstime_t now = cl_now(me);
-    mstime_t half = me->cfg.node_timeout_ms / 2;
-    bool mf_master = cl_is_master(me) && me->mf_end;
-    for (int x = 0; x < c->n; x++) {
-        if (x == me->id || (me->peer[x].flags & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN)))
-            continue;
-        if (replica)
-            cron_orphan_stats(me, x, &st, ok_replicas);
-        /* Fast path: a linked peer with no ping pending and a recent pong
-         * needs none of steps 6b-6e. */
-        if (me->peer[x].link && me->peer[x].ping_sent == 0 && now - me->peer[x].pong_received <= half &&
-            !(mf_master && me->mf_slave == x))
-            continue;
-        cron_check_peer(me, x, now, &st);
-    }
+    bool update_state = cron_check_peers(me, cl_now(me));
 
     /* Step 7: a replica whose replication is not configured starts it. */
     if (replica && me->repl_master < 0 && cl_my_master(me) >= 0)
@@ -221,7 +366,7 @@ void cl_cron(node *me)
             me->cfg.replica_migration)
             cl_handle_slave_migration(me, st.max_slaves);
     }
-    if (st.update_state || !me->state_ok)
+    if (update_state || !me->state_ok)
         cl_update_state(me);
 }
 

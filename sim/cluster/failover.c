@@ -31,6 +31,7 @@ void cl_set_master(node *me, int master, const char *why)
         cl_set_flag(me, id, F_SLAVE);
     }
     me->slaveof[id] = master;
+    cl_orphan_stats_stale(me);
     if (old >= 0 && old != master && !cl_has_replicas(me, old))
         cl_clear_flag(me, old, F_MIGRATE_TO); /* clusterNodeRemoveSlave */
     cl_set_flag(me, master, F_MIGRATE_TO);

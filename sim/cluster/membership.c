@@ -45,6 +45,9 @@ void cl_add_node(node *me, int x, uint16_t flags)
     if (flags & F_HANDSHAKE)
         me->handshakes++;
     me->slaveof[x] = -1;
+    /* The entry left F_UNKNOWN through the memset, not cl_clear_flag. */
+    cl_orphan_stats_stale(me);
+    cl_cron_due_by(me, x, 0);
     me->config_epoch[x] = 0;
     me->fail_time[x] = 0;
     me->voted_time[x] = 0;
@@ -84,6 +87,7 @@ void cl_del_node(node *me, int x)
             me->slaveof[y] = -1;
     int master = me->slaveof[x];
     me->slaveof[x] = -1;
+    cl_orphan_stats_stale(me);
     if (master >= 0 && !cl_has_replicas(me, master))
         cl_clear_flag(me, master, F_MIGRATE_TO);
     cl_link_free(me, x);

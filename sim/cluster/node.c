@@ -130,18 +130,31 @@ int cl_quorum(const node *me) { return me->size / 2 + 1; }
 
 /* Flag changes go through these two so that the number of PFAIL peers the
  * cron needs (stats_pfail_nodes) is kept without a scan. */
+/* Flags that the replica-migration statistics of the cron read. */
+#define ORPHAN_STAT_FLAGS (F_MASTER | F_SLAVE | F_FAIL | F_MIGRATE_TO | F_NOADDR | F_HANDSHAKE | F_UNKNOWN)
+/* Flags whose removal can make a cron step due for the peer at once. */
+#define CRON_SKIP_FLAGS (F_PFAIL | F_FAIL | F_NOADDR | F_HANDSHAKE | F_UNKNOWN)
+
 void cl_set_flag(node *me, int x, uint16_t f)
 {
-    if ((f & F_PFAIL) && !(me->peer[x].flags & F_PFAIL) && x != me->id)
+    uint16_t added = f & (uint16_t)~me->peer[x].flags;
+    if ((added & F_PFAIL) && x != me->id)
         me->pfail_count++;
     me->peer[x].flags |= f;
+    if (added & ORPHAN_STAT_FLAGS)
+        cl_orphan_stats_stale(me);
 }
 
 void cl_clear_flag(node *me, int x, uint16_t f)
 {
-    if ((f & F_PFAIL) && (me->peer[x].flags & F_PFAIL) && x != me->id)
+    uint16_t removed = f & me->peer[x].flags;
+    if ((removed & F_PFAIL) && x != me->id)
         me->pfail_count--;
     me->peer[x].flags &= (uint16_t)~f;
+    if (removed & ORPHAN_STAT_FLAGS)
+        cl_orphan_stats_stale(me);
+    if (removed & CRON_SKIP_FLAGS)
+        cl_cron_due_by(me, x, 0);
 }
 
 /* Sets or clears (conn 0) my outbound link to x, counting missing links. */
@@ -151,24 +164,35 @@ void cl_set_link(node *me, int x, rc_conn conn)
         return;
     me->links_missing += (me->peer[x].link != 0) - (conn != 0);
     me->peer[x].link = conn;
+    uint64_t bit = UINT64_C(1) << (x & 63);
+    if (conn) {
+        me->link_missing[x >> 6] &= ~bit;
+        cl_cron_due_by(me, x, 0);
+    } else {
+        me->link_missing[x >> 6] |= bit;
+    }
 }
 
 /* Recomputes the PFAIL, missing-link, unknown and handshake counts after
- * bulk changes. */
+ * bulk changes, and makes the cron recompute its schedule caches. */
 void cl_recount(node *me)
 {
     me->pfail_count = 0;
     me->links_missing = 0;
     me->unknown_count = 0;
     me->handshakes = 0;
+    memset(me->link_missing, 0, sizeof(uint64_t) * (size_t)((me->c->n + 63) / 64));
     for (int x = 0; x < me->c->n; x++) {
         if (x == me->id)
             continue;
         me->pfail_count += (me->peer[x].flags & F_PFAIL) != 0;
         me->links_missing += me->peer[x].link == 0;
+        if (me->peer[x].link == 0)
+            me->link_missing[x >> 6] |= UINT64_C(1) << (x & 63);
         me->unknown_count += (me->peer[x].flags & F_UNKNOWN) != 0;
         me->handshakes += (me->peer[x].flags & F_HANDSHAKE) != 0;
     }
+    cl_cron_caches_reset(me);
 }
 
 void cl_set_current_epoch(node *me, uint64_t epoch)
@@ -241,6 +265,7 @@ void cl_set_node_as_master(node *me, int x)
         return;
     int old = me->slaveof[x];
     me->slaveof[x] = -1;
+    cl_orphan_stats_stale(me);
     if (old >= 0) {
         if (!cl_has_replicas(me, old))
             cl_clear_flag(me, old, F_MIGRATE_TO);
@@ -272,6 +297,7 @@ static void bind_slot(node *me, int slot, int owner, bool first_slot_rule)
         return;
     if (old == me->id || owner == me->id)
         me->own_ranges_valid = false;
+    cl_orphan_stats_stale(me);
     if (old >= 0) {
         me->peer[old].numslots--;
         me->slots_hash[old] ^= c->slot_key[slot];
@@ -412,6 +438,8 @@ static void node_alloc_views(node *me, int n)
     me->slaveof = g_new(int32_t, n);
     me->slots_hash = g_new0(uint64_t, n);
     me->reports = g_new0(report_set *, n);
+    me->cron_block_due = g_new0(mstime_t, (n + CRON_BLOCK - 1) / CRON_BLOCK);
+    me->link_missing = g_new0(uint64_t, (n + 63) / 64);
     me->owner = g_new(uint16_t, SLOTS);
     me->replica_conns = g_array_new(FALSE, FALSE, sizeof(rc_conn));
     me->stream = g_array_new(FALSE, FALSE, sizeof(stream_entry));
@@ -424,6 +452,8 @@ static void node_alloc_views(node *me, int n)
 static void node_free_views(node *me)
 {
     g_free(me->peer);
+    g_free(me->cron_block_due);
+    g_free(me->link_missing);
     g_free(me->fail_time);
     g_free(me->voted_time);
     g_free(me->orphaned_time);
@@ -647,7 +677,7 @@ static void on_connected(void *user, int self, rc_conn conn)
     cl_send_ping(me, peer, meet ? MSG_MEET : MSG_PING, conn);
     cl_clear_flag(me, peer, F_MEET);
     if (old_ping_sent)
-        me->peer[peer].ping_sent = old_ping_sent;
+        cl_set_ping_sent(me, peer, old_ping_sent);
 }
 
 static void on_connect_failed(void *user, int self, rc_conn conn, rc_connect_result why)

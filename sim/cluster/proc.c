@@ -190,6 +190,7 @@ static void start_steady(node *me)
         me->peer[x].data_received = me->peer[x].pong_received;
         me->peer[x].ping_sent = 0;
     }
+    cl_cron_caches_reset(me);
     me->iteration = rc_rng_below(me->rng, 10);
     int master = cl_my_master(me);
     if (master >= 0) {
