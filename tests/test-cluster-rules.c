@@ -540,10 +540,10 @@ static void test_fail_promoted_on_gossip_never_in_cron(void)
     at_ms(f, 5000);
     for (int x = 0; x < f->n; x++) {
         o->peer[x].pong_received = now_ms(f);
-        o->peer[x].data_received = now_ms(f);
+        o->data_received[x] = now_ms(f);
     }
     o->peer[4].ping_sent = now_ms(f) - 1001;
-    o->peer[4].data_received = now_ms(f) - 1001;
+    o->data_received[4] = now_ms(f) - 1001;
     gossip(f, 1, 0, 4, F_PFAIL);
     gossip(f, 2, 0, 4, F_PFAIL);
     run_cron(o);
@@ -714,10 +714,10 @@ static void test_cron_pfail_needs_pending_ping_and_silence(void)
         tap_all(f, 0);
         for (int x = 0; x < f->n; x++) {
             o->peer[x].pong_received = now_ms(f);
-            o->peer[x].data_received = now_ms(f);
+            o->data_received[x] = now_ms(f);
         }
         o->peer[1].ping_sent = pc->ping_age < 0 ? 0 : now_ms(f) - pc->ping_age;
-        o->peer[1].data_received = now_ms(f) - pc->data_age;
+        o->data_received[1] = now_ms(f) - pc->data_age;
         if (pc->failed)
             cl_set_flag(o, 1, F_FAIL);
         run_cron(o);
@@ -773,10 +773,10 @@ static void test_cron_stale_link_rule(void)
         rc_conn conn = tap_at(f, 0, 1, rc_engine_now(f->engine) - RC_MS(sc->link_age));
         for (int x = 0; x < f->n; x++) {
             o->peer[x].pong_received = now_ms(f);
-            o->peer[x].data_received = now_ms(f);
+            o->data_received[x] = now_ms(f);
         }
         o->peer[1].ping_sent = sc->ping_age < 0 ? 0 : now_ms(f) - sc->ping_age;
-        o->peer[1].data_received = now_ms(f) - sc->data_age;
+        o->data_received[1] = now_ms(f) - sc->data_age;
         run_cron(o);
         g_assert_cmpint(o->peer[1].link == 0, ==, sc->freed);
         if (!sc->freed)
@@ -881,7 +881,7 @@ static void test_cron_mf_master_pings_replica_and_never_pfails_it(void)
             o->mf_slave = r;
         }
         o->peer[r].ping_sent = now_ms(f) - 2000;
-        o->peer[r].data_received = now_ms(f) - 2000;
+        o->data_received[r] = now_ms(f) - 2000;
         run_cron(o);
         g_assert_cmpint(has_flag(f, 0, r, F_PFAIL), ==, !with_mf);
         g_assert_cmpint(wire_count(f, 0, r, MSG_PING), ==, with_mf);
@@ -1072,7 +1072,7 @@ static void test_packet_header_side_effects_on_every_type(void)
         g_assert_cmpuint(o->current_epoch, ==, 50);
         g_assert_cmpuint(o->config_epoch[1], ==, 40);
         g_assert_cmpint(o->repl_offset[1], ==, 1234);
-        g_assert_cmpint(o->peer[1].data_received, ==, now_ms(f));
+        g_assert_cmpint(o->data_received[1], ==, now_ms(f));
         fx_free(f);
     }
 }

@@ -139,7 +139,11 @@ static int gossip_draw(node *me)
  * slots skipped), at most 3*wanted draws. */
 static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes)
 {
-    uint32_t stamp = ++me->gossip_packet_counter;
+    /* Entries already in the section, as bits of a small shared bitmap
+     * (cleared again below) rather than marks in the peer records: the
+     * records stay clean and need no write-back. */
+    uint64_t *seen = me->c->gossip_seen;
+    int first = m->count;
     int iterations_left = wanted * 3;
     while (freshnodes > 0 && m->count < wanted && iterations_left-- > 0) {
         int x = gossip_draw(me);
@@ -152,12 +156,15 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes)
             freshnodes--;
             continue;
         }
-        if (me->peer[x].gossip_stamp == stamp)
+        uint64_t bit = UINT64_C(1) << (x & 63);
+        if (seen[x >> 6] & bit)
             continue;
-        me->peer[x].gossip_stamp = stamp;
+        seen[x >> 6] |= bit;
         freshnodes--;
         gossip_append(me, m, x);
     }
+    for (int i = first; i < m->count; i++)
+        seen[m->gossip[i].node >> 6] = 0;
 }
 
 /* clusterSendPing: builds a PING, PONG or MEET for `to` with a fresh gossip
@@ -357,7 +364,7 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
 /* §4.1 header side effects, for every message type from a known sender. */
 static void process_header(node *me, int sender, const bus_msg *m)
 {
-    me->peer[sender].data_received = cl_now(me);
+    me->data_received[sender] = cl_now(me);
     if (m->current_epoch > me->current_epoch)
         cl_set_current_epoch(me, m->current_epoch);
     if (m->config_epoch > me->config_epoch[sender]) {

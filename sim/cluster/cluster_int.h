@@ -196,18 +196,19 @@ typedef struct report_set report_set;
 
 /* ---- one node ------------------------------------------------------------ */
 
-/* What a node knows about one other node that the gossip hot path and the
- * cron read on every message and tick, packed so that one or two cache lines
- * serve them (with 1000+ nodes these views do not fit in any cache). */
+/* What a node knows about one other node that the gossip hot path reads on
+ * every entry, packed in 32 bytes (two to a cache line, views aligned to
+ * them) because with 1000+ nodes each entry is a cache miss: building a
+ * gossip section reads flags, link, slot count and both times of a random
+ * peer, and applying one reads flags, report count and both times. */
 typedef struct {
     mstime_t ping_sent;      /* time of the ping awaiting a pong, 0 = none */
     mstime_t pong_received;  /* last pong on my outbound link, or newer gossip */
-    mstime_t data_received;  /* last packet of any kind from it */
     rc_conn link;            /* my outbound bus link, 0 = none */
-    int32_t reports;         /* failure reports held on it (some may have expired) */
-    int32_t numslots;        /* slots bound to it in my view */
-    uint32_t gossip_stamp;   /* de-dup stamp of the gossip being built */
+    int16_t reports;         /* failure reports held on it (some may have expired) */
+    int16_t numslots;        /* slots bound to it in my view */
     uint16_t flags;
+    uint16_t unused;
 } peer_view;
 
 typedef struct node {
@@ -258,7 +259,6 @@ typedef struct node {
 
     /* Process-lifetime statics (reset on restart). */
     uint64_t iteration;
-    uint32_t gossip_packet_counter;
     mstime_t among_minority_time;
     mstime_t first_call_time;
     time_t last_cant_log_s;
@@ -266,6 +266,7 @@ typedef struct node {
     /* Views, indexed by subject id (length n): the hot fields packed in
      * `peer`, the others in arrays of their own. */
     peer_view *peer;
+    mstime_t *data_received; /* last packet of any kind from it */
     mstime_t *fail_time;
     mstime_t *voted_time;
     mstime_t *orphaned_time;
@@ -337,6 +338,7 @@ struct rc_cluster {
     uint64_t slot_key[SLOTS]; /* Zobrist keys */
     GArray *owner_changes; /* pending OWNER events of the running node */
     int *cron_scratch; /* n ints for the cron's per-master replica counts */
+    uint64_t *gossip_seen; /* n bits: entries already in the section being built */
     int *first_slot_of_master;
     int *last_slot_of_master;
 

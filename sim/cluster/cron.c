@@ -188,7 +188,7 @@ static bool cron_check_peer(node *me, int x, mstime_t now)
 
     if (link && me->peer[x].ping_sent &&
         now - (UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, link) / 1000) > timeout &&
-        now - me->peer[x].ping_sent > timeout / 2 && now - me->peer[x].data_received > timeout / 2) {
+        now - me->peer[x].ping_sent > timeout / 2 && now - me->data_received[x] > timeout / 2) {
         /* The connection looks alive but nothing came back: recycle it. */
         cl_link_free(me, x);
         link = 0;
@@ -204,7 +204,7 @@ static bool cron_check_peer(node *me, int x, mstime_t now)
     if (me->peer[x].ping_sent == 0)
         return false;
     mstime_t ping_delay = now - me->peer[x].ping_sent;
-    mstime_t data_delay = now - me->peer[x].data_received;
+    mstime_t data_delay = now - me->data_received[x];
     mstime_t delay = ping_delay < data_delay ? ping_delay : data_delay;
     if (delay > timeout && !(me->peer[x].flags & (F_PFAIL | F_FAIL))) {
         cl_log(me, '.', "*** NODE %s possibly failing", cl_node_name(me, x));
@@ -229,7 +229,7 @@ static mstime_t peer_next_check(node *me, int x)
     mstime_t half = timeout / 2;
     if (p->ping_sent == 0)
         return p->link ? p->pong_received + half + 1 : NEVER;
-    mstime_t last = p->ping_sent > p->data_received ? p->ping_sent : p->data_received;
+    mstime_t last = p->ping_sent > me->data_received[x] ? p->ping_sent : me->data_received[x];
     mstime_t due = NEVER;
     if (!(p->flags & (F_PFAIL | F_FAIL)))
         due = last + timeout + 1;
@@ -282,13 +282,13 @@ static bool peer_needs_step(node *me, int x, mstime_t now)
     mstime_t timeout = me->cfg.node_timeout_ms;
     if (p->link && p->ping_sent &&
         now - (UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, p->link) / 1000) > timeout &&
-        now - p->ping_sent > timeout / 2 && now - p->data_received > timeout / 2)
+        now - p->ping_sent > timeout / 2 && now - me->data_received[x] > timeout / 2)
         return true;
     if (p->link && p->ping_sent == 0 && now - p->pong_received > timeout / 2)
         return true;
     if (p->ping_sent == 0)
         return false;
-    mstime_t ping_delay = now - p->ping_sent, data_delay = now - p->data_received;
+    mstime_t ping_delay = now - p->ping_sent, data_delay = now - me->data_received[x];
     return (ping_delay < data_delay ? ping_delay : data_delay) > timeout &&
            !(p->flags & (F_PFAIL | F_FAIL));
 }

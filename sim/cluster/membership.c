@@ -96,7 +96,7 @@ void cl_del_node(node *me, int x)
         me->handshakes--;
     cl_clear_flag(me, x, me->peer[x].flags);
     me->peer[x].flags = F_UNKNOWN;
-    me->peer[x].ping_sent = me->peer[x].pong_received = me->peer[x].data_received = 0;
+    me->peer[x].ping_sent = me->peer[x].pong_received = me->data_received[x] = 0;
     me->config_epoch[x] = 0;
     me->unknown_count++;
     cl_emit_view(me, x);

@@ -429,7 +429,9 @@ static void compute_ranges(rc_cluster *c, int masters)
 
 static void node_alloc_views(node *me, int n)
 {
-    me->peer = g_new0(peer_view, n);
+    /* Aligned so that no record straddles two cache lines. */
+    me->peer = g_aligned_alloc0((gsize)n, sizeof(peer_view), 64);
+    me->data_received = g_new0(mstime_t, n);
     me->fail_time = g_new0(mstime_t, n);
     me->voted_time = g_new0(mstime_t, n);
     me->orphaned_time = g_new0(mstime_t, n);
@@ -451,7 +453,8 @@ static void node_alloc_views(node *me, int n)
 
 static void node_free_views(node *me)
 {
-    g_free(me->peer);
+    g_aligned_free(me->peer);
+    g_free(me->data_received);
     g_free(me->cron_block_due);
     g_free(me->link_missing);
     g_free(me->fail_time);
@@ -497,7 +500,7 @@ static void init_view(node *me, mstime_t now)
             me->slaveof[x] = rc_layout_shard(l, x);
         me->config_epoch[x] = (uint64_t)x + 1;
         me->peer[x].pong_received = now;
-        me->peer[x].data_received = now;
+        me->data_received[x] = now;
         if (c->nodes[x].cfg.replica_no_failover)
             me->peer[x].flags |= F_NOFAILOVER;
     }
@@ -542,7 +545,6 @@ void cl_reset_process(node *me)
     memset(me->stats_sent, 0, sizeof me->stats_sent);
     memset(me->stats_received, 0, sizeof me->stats_received);
     me->iteration = 0;
-    me->gossip_packet_counter = 0;
     me->among_minority_time = 0;
     me->first_call_time = 0;
     me->last_cant_log_s = 0;
@@ -569,6 +571,7 @@ rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
     c->owner_changes = g_array_new(FALSE, FALSE, sizeof(owner_change));
     c->promoted = g_new0(uint8_t, c->n);
     c->cron_scratch = g_new0(int, c->n);
+    c->gossip_seen = g_new0(uint64_t, (c->n + 63) / 64);
     c->first_slot_of_master = g_new0(int, layout->masters);
     c->last_slot_of_master = g_new0(int, layout->masters);
     for (int j = 0; j < SLOTS; j++)
@@ -631,6 +634,7 @@ void rc_cluster_free(rc_cluster *c)
     g_array_free(c->owner_changes, TRUE);
     g_free(c->promoted);
     g_free(c->cron_scratch);
+    g_free(c->gossip_seen);
     g_free(c->first_slot_of_master);
     g_free(c->last_slot_of_master);
     g_free(c->nodes);

@@ -126,7 +126,7 @@ static void load_image(node *me, const struct persisted *p)
             max_epoch = me->config_epoch[x];
         me->peer[x].ping_sent = p->pinged[x] ? now : 0;
         me->peer[x].pong_received = p->ponged[x] ? now : 0;
-        me->peer[x].data_received = 0;
+        me->data_received[x] = 0;
         me->fail_time[x] = (p->flags[x] & F_FAIL) ? now : 0;
         me->voted_time[x] = 0;
         me->orphaned_time[x] = 0;
@@ -187,7 +187,7 @@ static void start_steady(node *me)
             continue;
         cl_set_link(me, x, rc_net_connect_established(c->net, me->id, x, TAG_BUS, -RC_SEC(60)));
         me->peer[x].pong_received = now - (mstime_t)rc_rng_below(me->rng, (uint32_t)half + 1);
-        me->peer[x].data_received = me->peer[x].pong_received;
+        me->data_received[x] = me->peer[x].pong_received;
         me->peer[x].ping_sent = 0;
     }
     cl_cron_caches_reset(me);

@@ -84,7 +84,7 @@ static void set_store(node *me, int x, report_set *s)
         s = NULL;
     }
     me->reports[x] = s;
-    me->peer[x].reports = s ? (int32_t)s->count : 0;
+    me->peer[x].reports = s ? (int16_t)s->count : 0;
 }
 
 /* clusterNodeCleanupFailureReports: drops the reports strictly older than
