@@ -41,9 +41,22 @@ void rc_rng_free(rc_rng *rng)
     free(rng);
 }
 
+/* gsl_rng_uniform_int's algorithm, bit for bit: draws from the generator,
+ * divided by floor(range / n), are rejected until one is below n. For
+ * 32-bit generators (taus2 is one) the divisions are done in 32 bits, which
+ * is what makes this faster than the library call; other generators take
+ * the library's path. */
 uint32_t rc_rng_below(rc_rng *rng, uint32_t n)
 {
-    return (uint32_t)gsl_rng_uniform_int(rng->g, n);
+    const gsl_rng_type *type = rng->g->type;
+    if (__builtin_expect(type->min != 0 || type->max != UINT32_MAX || n == 0, 0))
+        return (uint32_t)gsl_rng_uniform_int(rng->g, n);
+    uint32_t scale = UINT32_MAX / n;
+    uint32_t k;
+    do {
+        k = (uint32_t)type->get(rng->g->state) / scale;
+    } while (k >= n);
+    return k;
 }
 
 double rc_rng_uniform(rc_rng *rng) { return gsl_rng_uniform(rng->g); }
