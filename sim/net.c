@@ -53,18 +53,28 @@ typedef struct {
 
 typedef struct {
     uint32_t gen;
+    int32_t ep[2];     /* initiator and acceptor */
     uint8_t state;     /* rc_conn_state; RC_CONN_NONE while the slot is free */
     uint8_t closed[2]; /* side closed, by role */
     uint8_t failed;    /* the connect failed */
     uint8_t attempt;   /* SYN transmissions made so far, minus one */
-    int32_t ep[2];     /* initiator and acceptor */
-    uint32_t tag;
-    uint32_t buf_head, buf_tail; /* messages sent while connecting; buf_head
-                                  * links the free list while the slot is free */
+    uint8_t tag;
     rc_time ctime;
-    rc_time last[2];   /* last arrival time scheduled, by sender role */
-    rc_event_id timer; /* SYN retransmission, timeout or answer */
+    /* 48 bytes in all: with a link per ordered pair of nodes there are
+     * millions of these, so the state only a connecting connection needs
+     * shares its space with the arrival times only an open one needs. */
+    union {
+        rc_time last[2]; /* not CONNECTING: last arrival time scheduled, by sender role */
+        struct {
+            uint32_t buf_head, buf_tail; /* messages sent while connecting;
+                                          * buf_head links the free list
+                                          * while the slot is free */
+            rc_event_id timer;           /* SYN retransmission, timeout or answer */
+        } pend;                          /* CONNECTING (and free) */
+    } u;
 } net_conn;
+
+G_STATIC_ASSERT(sizeof(net_conn) == 48);
 
 typedef struct {
     rc_net_handlers h;
@@ -255,7 +265,7 @@ static uint32_t conn_alloc(rc_net *net, int from, int to, uint32_t tag)
 {
     uint32_t idx = net->conn_free;
     if (idx != NIL) {
-        net->conn_free = net->conns[idx].buf_head;
+        net->conn_free = net->conns[idx].u.pend.buf_head;
     } else {
         if (net->conns_len == net->conns_cap) {
             /* Grow by half: with millions of connections, doubling would
@@ -269,8 +279,9 @@ static uint32_t conn_alloc(rc_net *net, int from, int to, uint32_t tag)
     net_conn *c = &net->conns[idx];
     uint32_t gen = c->gen;
     *c = (net_conn){ .gen = gen, .state = RC_CONN_CONNECTING,
-                     .ep = { from, to }, .tag = tag, .buf_head = NIL,
-                     .buf_tail = NIL, .ctime = rc_engine_now(net->engine) };
+                     .ep = { from, to }, .tag = (uint8_t)tag,
+                     .ctime = rc_engine_now(net->engine),
+                     .u.pend = { .buf_head = NIL, .buf_tail = NIL } };
     return idx;
 }
 
@@ -278,12 +289,11 @@ static uint32_t conn_alloc(rc_net *net, int from, int to, uint32_t tag)
 static void conn_release(rc_net *net, uint32_t idx)
 {
     net_conn *c = &net->conns[idx];
-    if (c->timer)
-        rc_engine_cancel(net->engine, c->timer);
-    c->timer = 0;
+    if (c->state == RC_CONN_CONNECTING && c->u.pend.timer)
+        rc_engine_cancel(net->engine, c->u.pend.timer);
     c->state = RC_CONN_NONE;
     c->gen = c->gen + 1 ? c->gen + 1 : 1;
-    c->buf_head = net->conn_free;
+    c->u.pend.buf_head = net->conn_free;
     net->conn_free = idx;
 }
 
@@ -362,9 +372,9 @@ static void transmit(rc_net *net, uint32_t it)
     }
     net_conn *c = conn_get(net, m->conn);
     rc_time t = rc_engine_now(net->engine) + sample_latency(net, m->from);
-    if (t < c->last[m->role])
-        t = c->last[m->role];
-    c->last[m->role] = t;
+    if (t < c->u.last[m->role])
+        t = c->u.last[m->role];
+    c->u.last[m->role] = t;
     m->to_inc = net->eps[m->to].incarnation;
     m->ev = rc_engine_schedule(net->engine, t, ev_arrive, net, it);
 }
@@ -372,8 +382,8 @@ static void transmit(rc_net *net, uint32_t it)
 /* Releases the messages buffered on a connecting connection. */
 static void drop_buffer(rc_net *net, uint32_t idx)
 {
-    uint32_t it = net->conns[idx].buf_head;
-    net->conns[idx].buf_head = net->conns[idx].buf_tail = NIL;
+    uint32_t it = net->conns[idx].u.pend.buf_head;
+    net->conns[idx].u.pend.buf_head = net->conns[idx].u.pend.buf_tail = NIL;
     while (it != NIL) {
         uint32_t nx = net->items[it].next;
         vanish(net, it, &net->stats.vanished_closed);
@@ -558,7 +568,7 @@ static void conn_fail(rc_net *net, uint32_t idx, rc_connect_result why)
     c->state = RC_CONN_CLOSED;
     c->failed = 1;
     c->closed[ROLE_ACC] = 1;
-    c->timer = 0;
+    c->u.pend.timer = 0;
     drop_buffer(net, idx);
     if (why == RC_CONNECT_REFUSED)
         net->stats.refused++;
@@ -572,10 +582,9 @@ static void conn_fail(rc_net *net, uint32_t idx, rc_connect_result why)
 static void conn_establish(rc_net *net, uint32_t idx)
 {
     net_conn *c = &net->conns[idx];
-    uint32_t it = c->buf_head;
+    uint32_t it = c->u.pend.buf_head;
     c->state = RC_CONN_CONNECTED;
-    c->timer = 0;
-    c->buf_head = c->buf_tail = NIL;
+    c->u.last[0] = c->u.last[1] = 0;
     net->stats.connects++;
     while (it != NIL) {
         uint32_t nx = net->items[it].next;
@@ -612,13 +621,13 @@ static void syn_attempt(rc_net *net, uint32_t idx)
     rc_conn h = conn_handle(net, idx);
     if (both_open(net, a, b)) {
         rc_time rtt = sample_latency(net, a) + sample_latency(net, b);
-        c->timer = rc_engine_after(net->engine, rtt, ev_answer, net, h);
+        c->u.pend.timer = rc_engine_after(net->engine, rtt, ev_answer, net, h);
         return;
     }
     rc_time at = c->ctime + (c->attempt < N_RETRANS ? syn_retrans[c->attempt]
                                                     : SYN_TIMEOUT);
     c->attempt++;
-    c->timer = rc_engine_schedule(net->engine, at, ev_syn, net, h);
+    c->u.pend.timer = rc_engine_schedule(net->engine, at, ev_syn, net, h);
 }
 
 /* A SYN retransmission is due, or the connect timed out. */
@@ -628,7 +637,7 @@ static void ev_syn(rc_engine *engine, void *ctx, uint64_t arg)
     net_conn *c = conn_get(net, arg);
     if (!c || c->state != RC_CONN_CONNECTING)
         return;
-    c->timer = 0;
+    c->u.pend.timer = 0;
     if (c->attempt > N_RETRANS)
         conn_fail(net, (uint32_t)arg, RC_CONNECT_TIMEOUT);
     else
@@ -674,8 +683,8 @@ void rc_net_free(rc_net *net)
             release_msg(net, m->msg);
     }
     for (uint32_t i = 0; i < net->conns_len; i++)
-        if (net->conns[i].state != RC_CONN_NONE && net->conns[i].timer)
-            rc_engine_cancel(net->engine, net->conns[i].timer);
+        if (net->conns[i].state == RC_CONN_CONNECTING && net->conns[i].u.pend.timer)
+            rc_engine_cancel(net->engine, net->conns[i].u.pend.timer);
     rc_rng_free(net->rng);
     g_free(net->eps);
     g_free(net->cut);
@@ -772,7 +781,7 @@ void rc_net_heal_all(rc_net *net)
 rc_conn rc_net_connect(rc_net *net, int from, int to, uint32_t tag,
                        rc_connect_result *result)
 {
-    g_return_val_if_fail(valid_ep(net, from) && valid_ep(net, to), 0);
+    g_return_val_if_fail(valid_ep(net, from) && valid_ep(net, to) && tag <= UINT8_MAX, 0);
     if (from == to || net->eps[from].state == RC_PROC_DEAD ||
         (net->eps[to].state == RC_PROC_DEAD && both_open(net, from, to))) {
         net->stats.refused++;
@@ -792,10 +801,11 @@ rc_conn rc_net_connect(rc_net *net, int from, int to, uint32_t tag,
 rc_conn rc_net_connect_established(rc_net *net, int from, int to, uint32_t tag,
                                    rc_time ctime)
 {
-    g_return_val_if_fail(valid_ep(net, from) && valid_ep(net, to) && from != to, 0);
+    g_return_val_if_fail(valid_ep(net, from) && valid_ep(net, to) && from != to && tag <= UINT8_MAX, 0);
     uint32_t idx = conn_alloc(net, from, to, tag);
     net->conns[idx].state = RC_CONN_CONNECTED;
     net->conns[idx].ctime = ctime;
+    net->conns[idx].u.last[0] = net->conns[idx].u.last[1] = 0;
     net->stats.connects++;
     return conn_handle(net, idx);
 }
@@ -861,7 +871,7 @@ bool rc_net_send(rc_net *net, rc_conn conn, int from, void *msg)
     net->items[it].role = (uint8_t)role;
     net->stats.sent++;
     if (c->state == RC_CONN_CONNECTING)
-        list_append(net, &c->buf_head, &c->buf_tail, it);
+        list_append(net, &c->u.pend.buf_head, &c->u.pend.buf_tail, it);
     else
         transmit(net, it);
     return true;

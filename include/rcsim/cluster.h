@@ -58,7 +58,8 @@ typedef struct rc_cluster rc_cluster;
  * come from each node's RNG stream. `configs` has one entry per node. Nothing
  * runs until rc_cluster_start(). The layout, engine, net and bus must outlive
  * the cluster; the cluster installs itself as the net handler of endpoints
- * 0..nodes-1. */
+ * 0..nodes-1. Returns NULL for more than 65535 nodes (gossip entries carry
+ * 16-bit node ids). */
 rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
                            const rc_layout *layout, const rc_redis_config *configs,
                            uint64_t seed);

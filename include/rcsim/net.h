@@ -152,7 +152,7 @@ void rc_net_heal_all(rc_net *net);
 /* Opens a connection. Returns 0 and sets *result to RC_CONNECT_REFUSED when
  * the connect fails synchronously; otherwise returns the new handle (state
  * CONNECTING) and sets *result to RC_CONNECT_OK. `tag` is the caller's label
- * for the connection (e.g. bus or replication). Connecting to oneself or from
+ * for the connection (e.g. bus or replication), 0-255. Connecting to oneself or from
  * a dead endpoint is also refused synchronously. */
 rc_conn rc_net_connect(rc_net *net, int from, int to, uint32_t tag,
                        rc_connect_result *result);

@@ -103,7 +103,7 @@ static void gossip_append(node *me, bus_msg *m, int x)
         m->gossip = g_renew(gossip_entry, m->gossip, m->cap);
     }
     gossip_entry *e = &m->gossip[m->count++];
-    e->node = x;
+    e->node = (uint16_t)x;
     e->flags = me->peer[x].flags;
     e->ping_sent_s = (uint32_t)(me->peer[x].ping_sent / 1000);
     e->pong_received_s = (uint32_t)(me->peer[x].pong_received / 1000);

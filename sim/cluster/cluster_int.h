@@ -130,12 +130,17 @@ static inline bool slotset_has(const slotset *s, int slot)
 
 /* ---- messages ------------------------------------------------------------ */
 
+/* One gossip entry, 12 bytes: node ids are dense and below 65536 (the
+ * cluster refuses more nodes), so 16 bits carry them. */
 typedef struct {
-    int32_t node;
+    uint16_t node;
     uint16_t flags;
     uint32_t ping_sent_s;
     uint32_t pong_received_s;
 } gossip_entry;
+
+/* The most nodes a cluster may have: gossip entries carry 16-bit ids. */
+#define CLUSTER_MAX_NODES 65535
 
 enum { MSGK_BUS = 1, MSGK_REPL = 2, MSGK_CLIENT = RC_MSGK_CLIENT };
 

@@ -561,6 +561,7 @@ rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
                            const rc_layout *layout, const rc_redis_config *configs,
                            uint64_t seed)
 {
+    g_return_val_if_fail(layout->nodes <= CLUSTER_MAX_NODES, NULL);
     rc_cluster *c = g_new0(rc_cluster, 1);
     c->engine = engine;
     c->net = net;
