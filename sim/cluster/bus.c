@@ -96,12 +96,21 @@ void cl_broadcast(node *me, bus_msg *m)
 /* PING / PONG / MEET with gossip (§3.4)                                  */
 /* ====================================================================== */
 
-static void gossip_append(node *me, bus_msg *m, int x)
+/* Makes room for `n` gossip entries in m. Sections are sized exactly: a
+ * node that comes back connects to every peer at once and thousands of
+ * messages are in flight together, each holding its section. */
+static void gossip_reserve(bus_msg *m, int n)
 {
-    if (m->count == m->cap) {
-        m->cap = m->cap ? (uint16_t)(m->cap * 2) : 8;
+    if (n > m->cap) {
+        m->cap = n;
         m->gossip = g_renew(gossip_entry, m->gossip, m->cap);
     }
+}
+
+static void gossip_append(node *me, bus_msg *m, int x)
+{
+    if (m->count == m->cap)
+        gossip_reserve(m, m->cap ? m->cap * 2 : 8);
     gossip_entry *e = &m->gossip[m->count++];
     e->node = (uint16_t)x;
     e->flags = me->peer[x].flags;
@@ -184,6 +193,7 @@ void cl_send_ping(node *me, int to, int type, rc_conn conn)
     if (type == MSG_PING && conn == me->peer[to].link)
         cl_set_ping_sent(me, to, cl_now(me));
     bus_msg *m = cl_msg_new(me, type);
+    gossip_reserve(m, (wanted > 0 ? wanted : 0) + pfail_wanted);
     gossip_random_part(me, m, wanted, freshnodes);
     for (int x = 0; x < me->c->n && pfail_wanted > 0; x++) {
         if (!(me->peer[x].flags & F_PFAIL) || (me->peer[x].flags & (F_HANDSHAKE | F_NOADDR)))

@@ -160,8 +160,8 @@ typedef struct bus_msg {
     int32_t about;
     uint64_t update_epoch;
     slotset *update_slots;
-    uint16_t count;
-    uint16_t cap;
+    int32_t count;
+    int32_t cap;
     gossip_entry *gossip;
     struct bus_msg *next_free;
 } bus_msg;
