@@ -153,6 +153,10 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes)
      * records stay clean and need no write-back. */
     uint64_t *seen = me->c->gossip_seen;
     int first = m->count;
+    /* The waiting draws were fetched when my last section was built, and
+     * are long out of the cache by now. */
+    for (int k = 0; k < GOSSIP_AHEAD; k++)
+        prefetch_peer(me, me->gossip_ahead[k]);
     int iterations_left = wanted * 3;
     while (freshnodes > 0 && m->count < wanted && iterations_left-- > 0) {
         int x = gossip_draw(me);
@@ -337,6 +341,9 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
     bool from_master = sender >= 0 && (me->peer[sender].flags & F_MASTER);
     mstime_t now = cl_now(me);
     me->c->gossip_entries += m->count;
+    /* The first entries have nobody ahead of them to ask for their records. */
+    for (int i = 0; i < GOSSIP_PREFETCH && i < m->count; i++)
+        prefetch_peer(me, m->gossip[i].node);
     for (int i = 0; i < m->count; i++) {
         const gossip_entry *e = &m->gossip[i];
         int x = e->node;
