@@ -134,7 +134,7 @@ static int gossip_draw(node *me)
 {
     for (;;) {
         int x = me->gossip_ahead[me->gossip_ahead_pos];
-        int next = (int)rc_rng_below(me->gossip_rng, (uint32_t)me->c->n);
+        int next = cl_gossip_random_id(me);
         me->gossip_ahead[me->gossip_ahead_pos] = next;
         prefetch_peer(me, next);
         me->gossip_ahead_pos = (me->gossip_ahead_pos + 1) % GOSSIP_AHEAD;

@@ -587,7 +587,7 @@ rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
         me->rng = rc_rng_new(seed, RC_STREAM_NODE(i));
         me->gossip_rng = rc_rng_new(seed, RC_STREAM_GOSSIP(i));
         for (int k = 0; k < GOSSIP_AHEAD; k++)
-            me->gossip_ahead[k] = (int32_t)rc_rng_below(me->gossip_rng, (uint32_t)c->n);
+            me->gossip_ahead[k] = cl_gossip_random_id(me);
         make_node_id(me);
         me->replid = rc_splitmix64(seed ^ ((uint64_t)i << 20) ^ 0x7265706c);
         me->alive = true;
