@@ -12,6 +12,7 @@
 #include "cluster/cluster_int.h"
 
 #include <glib.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -725,6 +726,91 @@ static void test_cron_pfail_needs_pending_ping_and_silence(void)
         g_assert_cmpint(ev_count(f, RC_EV_PFAIL, 0, 1), ==, pc->pfail);
         fx_free(f);
     }
+}
+
+/* Gossip draws (cl_gossip_random_id): every id below n and all equally
+ * often (chi-square within 6 standard deviations of its mean), for sizes
+ * that are and are not powers of two; and two draws per generator output,
+ * low half first (checked with n = 2, where nothing is rejected). */
+static void test_gossip_random_ids_uniform(void)
+{
+    static const int sizes[] = { 1, 2, 6, 2000, 3000, 4096, 65535 };
+    for (size_t s = 0; s < G_N_ELEMENTS(sizes); s++) {
+        int n = sizes[s];
+        rc_cluster c = { .n = n };
+        node me = { .c = &c, .gossip_rng = rc_rng_new(3, RC_STREAM_GOSSIP(s)) };
+        rc_rng *twin = rc_rng_new(3, RC_STREAM_GOSSIP(s));
+        int *counts = g_new0(int, n);
+        int draws = n * 50 > 20000 ? n * 50 : 20000;
+        for (int i = 0; i < draws; i++) {
+            int k = cl_gossip_random_id(&me);
+            g_assert_cmpint(k, >=, 0);
+            g_assert_cmpint(k, <, n);
+            counts[k]++;
+            if (n == 2 && i % 2 == 0) {
+                uint32_t v = rc_rng_bits32(twin);
+                g_assert_cmpint(k, ==, (int)((v & 0xFFFF) >> 15));
+                g_assert_cmpint(cl_gossip_random_id(&me), ==, (int)(v >> 31));
+                counts[v >> 31]++;
+                i++;
+            }
+        }
+        if (n > 1) {
+            double expected = (double)draws / n, chi2 = 0;
+            for (int k = 0; k < n; k++)
+                chi2 += (counts[k] - expected) * (counts[k] - expected) / expected;
+            double dof = n - 1;
+            g_assert_cmpfloat(fabs(chi2 - dof), <, 6 * sqrt(2 * dof));
+        }
+        g_free(counts);
+        rc_rng_free(me.gossip_rng);
+        rc_rng_free(twin);
+    }
+}
+
+/* The cron's schedule caches (cron.c) let quiet ticks skip whole blocks of
+ * peers, and changes made through the node's own paths keep them exact. Here
+ * the caches are never reset between ticks: a PING sent outside the cron's
+ * walk (as the random PING is) times out into PFAIL on the first tick more
+ * than T after it, and a new link to a peer whose pong is old gets its PING
+ * on the next tick. Direct edits below only postpone steps, which the caches
+ * allow. */
+static void test_cron_caches_follow_changes(void)
+{
+    fx *f = fx_new(12, 0, 0, 1000);
+    node *o = N(f, 0);
+    at_ms(f, 10000);
+    tap_all(f, 0);
+    for (int x = 0; x < f->n; x++) {
+        o->peer[x].pong_received = now_ms(f);
+        o->data_received[x] = now_ms(f);
+    }
+    run_cron(o); /* the last reset */
+    g_assert_cmpint(o->cron_block_due[11 >> CRON_BLOCK_SHIFT], >, now_ms(f));
+    cl_send_ping(o, 11, MSG_PING, o->peer[11].link);
+    mstime_t ping_sent = now_ms(f);
+    for (int t = 10100; t <= 11100; t += 100) {
+        at_ms(f, t);
+        for (int x = 1; x < 11; x++) {
+            o->peer[x].pong_received = now_ms(f);
+            o->data_received[x] = now_ms(f);
+        }
+        cl_cron(o);
+        /* PFAIL exactly from the first tick more than T after the PING. */
+        g_assert_cmpint(has_flag(f, 0, 11, F_PFAIL), ==, now_ms(f) - ping_sent > 1000);
+    }
+
+    /* Peer 3 loses its link, its pong ages, and the link comes back. */
+    cl_link_free(o, 3);
+    o->peer[3].pong_received = now_ms(f) - 600;
+    int pings_before = wire_count(f, 0, 3, MSG_PING);
+    tap(f, 0, 3);
+    /* The new link brought peer 3's block forward to "now". */
+    g_assert_cmpint(o->cron_block_due[3 >> CRON_BLOCK_SHIFT], <=, now_ms(f));
+    advance_ms(f, 100);
+    cl_cron(o);
+    g_assert_cmpint(wire_count(f, 0, 3, MSG_PING), ==, pings_before + 1);
+    fx_free(f);
 }
 
 /* §2.1 step 6c: a linked node with no ping pending and a PONG older than
@@ -3345,6 +3431,8 @@ int main(int argc, char **argv)
 
     g_test_add_func("/rules/cron/pfail-needs-pending-ping-and-silence",
                     test_cron_pfail_needs_pending_ping_and_silence);
+    g_test_add_func("/rules/cron/caches-follow-changes", test_cron_caches_follow_changes);
+    g_test_add_func("/gossip/random-ids-uniform", test_gossip_random_ids_uniform);
     g_test_add_func("/rules/cron/half-timeout-ping", test_cron_half_timeout_ping);
     g_test_add_func("/rules/cron/stale-link-rule", test_cron_stale_link_rule);
     g_test_add_func("/rules/cron/random-ping-once-per-second", test_cron_random_ping_once_per_second);

@@ -2,6 +2,7 @@
 #include "rcsim/rng.h"
 
 #include <glib.h>
+#include <gsl/gsl_rng.h>
 #include <math.h>
 
 static void test_same_seed_same_sequence(void)
@@ -59,6 +60,41 @@ static void test_uniform_range_and_mean(void)
     rc_rng_free(r);
 }
 
+/* GSL's taus2 generator seeded as rcsim seeds the stream. */
+static gsl_rng *gsl_twin(uint64_t root, uint64_t stream)
+{
+    gsl_rng *g = gsl_rng_alloc(gsl_rng_taus2);
+    gsl_rng_set(g, rc_rng_stream_seed(root, stream));
+    return g;
+}
+
+/* rc_rng_below computes gsl_rng_uniform_int in 32-bit arithmetic: the draws
+ * must be the library's, bit for bit, for every kind of bound. */
+static void test_below_matches_gsl(void)
+{
+    static const uint32_t bounds[] = { 1, 2, 3, 7, 1000, 2000, 3001, 65535, 65536,
+                                       UINT32_C(1) << 31, (UINT32_C(1) << 31) + 1, UINT32_MAX };
+    for (size_t b = 0; b < G_N_ELEMENTS(bounds); b++) {
+        rc_rng *r = rc_rng_new(11, RC_STREAM_NODE(b));
+        gsl_rng *g = gsl_twin(11, RC_STREAM_NODE(b));
+        for (int i = 0; i < 2000; i++)
+            g_assert_cmpuint(rc_rng_below(r, bounds[b]), ==, gsl_rng_uniform_int(g, bounds[b]));
+        rc_rng_free(r);
+        gsl_rng_free(g);
+    }
+}
+
+/* rc_rng_bits32 is one generator output, unchanged. */
+static void test_bits32_is_one_output(void)
+{
+    rc_rng *r = rc_rng_new(5, RC_STREAM_GOSSIP(9));
+    gsl_rng *g = gsl_twin(5, RC_STREAM_GOSSIP(9));
+    for (int i = 0; i < 1000; i++)
+        g_assert_cmpuint(rc_rng_bits32(r), ==, gsl_rng_get(g));
+    rc_rng_free(r);
+    gsl_rng_free(g);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -66,5 +102,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rng/streams-differ", test_streams_differ);
     g_test_add_func("/rng/seed-never-zero", test_seed_never_zero);
     g_test_add_func("/rng/uniform-range-and-mean", test_uniform_range_and_mean);
+    g_test_add_func("/rng/below-matches-gsl", test_below_matches_gsl);
+    g_test_add_func("/rng/bits32-is-one-output", test_bits32_is_one_output);
     return g_test_run();
 }
