@@ -1995,6 +1995,10 @@ static void parse_end(parser *p, const token *kw)
         bad(p, t, "the run length must be greater than 0");
         return;
     }
+    if (d > RC_SCENARIO_MAX_END) {
+        bad(p, t, "the run length is at most 20 days (1728000s)");
+        return;
+    }
     p->sc->end = d;
     p->end_text = g_strndup(tok_text(p, t), (gsize)t->len);
 }

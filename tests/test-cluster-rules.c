@@ -357,7 +357,7 @@ static void deliver(fx *f, int to, rc_conn conn, bus_msg *m)
 static void gossip(fx *f, int sender, int to, int about, uint16_t flags)
 {
     bus_msg *m = msg_new(f, sender, MSG_PONG);
-    msg_gossip(m, about, flags, N(f, sender)->peer[about].pong_received);
+    msg_gossip(m, about, flags, cl_pong_received(N(f, sender), about));
     deliver(f, to, FAKE_CONN, m);
 }
 
@@ -540,10 +540,10 @@ static void test_fail_promoted_on_gossip_never_in_cron(void)
     g_assert_false(has_flag(f, 0, 4, F_FAIL | F_PFAIL));
     at_ms(f, 5000);
     for (int x = 0; x < f->n; x++) {
-        o->peer[x].pong_received = now_ms(f);
+        cl_set_pong_received(o, x, now_ms(f));
         o->data_received[x] = now_ms(f);
     }
-    o->peer[4].ping_sent = now_ms(f) - 1001;
+    cl_set_ping_sent(o, 4, now_ms(f) - 1001);
     o->data_received[4] = now_ms(f) - 1001;
     gossip(f, 1, 0, 4, F_PFAIL);
     gossip(f, 2, 0, 4, F_PFAIL);
@@ -645,7 +645,7 @@ static void test_fail_clear_on_pong(void)
         node *o = N(f, 0);
         cl_set_flag(o, x, F_FAIL);
         o->fail_time[x] = now_ms(f) - cc->since_ms;
-        o->peer[x].ping_sent = now_ms(f) - 10;
+        cl_set_ping_sent(o, x, now_ms(f) - 10);
         rc_conn conn = cc->outbound ? tap(f, 0, x) : inbound(f, 0, x);
         deliver(f, 0, conn, msg_new(f, x, MSG_PONG));
         g_assert_cmpint(!has_flag(f, 0, x, F_FAIL), ==, cc->cleared);
@@ -675,7 +675,7 @@ static void test_fail_not_cleared_by_gossip_or_time(void)
     }
     settle(f);
     g_assert_true(has_flag(f, 0, 1, F_FAIL));
-    deliver(f, 0, o->peer[1].link, msg_new(f, 1, MSG_PONG));
+    deliver(f, 0, o->link[1], msg_new(f, 1, MSG_PONG));
     g_assert_false(has_flag(f, 0, 1, F_FAIL));
     fx_free(f);
 }
@@ -714,10 +714,10 @@ static void test_cron_pfail_needs_pending_ping_and_silence(void)
         at_ms(f, 10000);
         tap_all(f, 0);
         for (int x = 0; x < f->n; x++) {
-            o->peer[x].pong_received = now_ms(f);
+            cl_set_pong_received(o, x, now_ms(f));
             o->data_received[x] = now_ms(f);
         }
-        o->peer[1].ping_sent = pc->ping_age < 0 ? 0 : now_ms(f) - pc->ping_age;
+        cl_set_ping_sent(o, 1, pc->ping_age < 0 ? 0 : now_ms(f) - pc->ping_age);
         o->data_received[1] = now_ms(f) - pc->data_age;
         if (pc->failed)
             cl_set_flag(o, 1, F_FAIL);
@@ -782,17 +782,17 @@ static void test_cron_caches_follow_changes(void)
     at_ms(f, 10000);
     tap_all(f, 0);
     for (int x = 0; x < f->n; x++) {
-        o->peer[x].pong_received = now_ms(f);
+        cl_set_pong_received(o, x, now_ms(f));
         o->data_received[x] = now_ms(f);
     }
     run_cron(o); /* the last reset */
     g_assert_cmpint(o->cron_block_due[11 >> CRON_BLOCK_SHIFT], >, now_ms(f));
-    cl_send_ping(o, 11, MSG_PING, o->peer[11].link);
+    cl_send_ping(o, 11, MSG_PING, o->link[11]);
     mstime_t ping_sent = now_ms(f);
     for (int t = 10100; t <= 11100; t += 100) {
         at_ms(f, t);
         for (int x = 1; x < 11; x++) {
-            o->peer[x].pong_received = now_ms(f);
+            cl_set_pong_received(o, x, now_ms(f));
             o->data_received[x] = now_ms(f);
         }
         cl_cron(o);
@@ -802,7 +802,7 @@ static void test_cron_caches_follow_changes(void)
 
     /* Peer 3 loses its link, its pong ages, and the link comes back. */
     cl_link_free(o, 3);
-    o->peer[3].pong_received = now_ms(f) - 600;
+    cl_set_pong_received(o, 3, now_ms(f) - 600);
     int pings_before = wire_count(f, 0, 3, MSG_PING);
     tap(f, 0, 3);
     /* The new link brought peer 3's block forward to "now". */
@@ -821,13 +821,13 @@ static void test_cron_half_timeout_ping(void)
     node *o = N(f, 0);
     at_ms(f, 10000);
     tap_all(f, 0);
-    o->peer[1].pong_received = now_ms(f) - 500;
-    o->peer[2].pong_received = now_ms(f) - 501;
+    cl_set_pong_received(o, 1, now_ms(f) - 500);
+    cl_set_pong_received(o, 2, now_ms(f) - 501);
     run_cron(o);
     g_assert_cmpint(wire_count(f, 0, 1, MSG_PING), ==, 0);
     g_assert_cmpint(wire_count(f, 0, 2, MSG_PING), ==, 1);
-    g_assert_cmpint(o->peer[1].ping_sent, ==, 0);
-    g_assert_cmpint(o->peer[2].ping_sent, ==, now_ms(f));
+    g_assert_cmpint(cl_ping_sent(o, 1), ==, 0);
+    g_assert_cmpint(cl_ping_sent(o, 2), ==, now_ms(f));
     fx_free(f);
 }
 
@@ -858,15 +858,15 @@ static void test_cron_stale_link_rule(void)
         tap(f, 0, 2);
         rc_conn conn = tap_at(f, 0, 1, rc_engine_now(f->engine) - RC_MS(sc->link_age));
         for (int x = 0; x < f->n; x++) {
-            o->peer[x].pong_received = now_ms(f);
+            cl_set_pong_received(o, x, now_ms(f));
             o->data_received[x] = now_ms(f);
         }
-        o->peer[1].ping_sent = sc->ping_age < 0 ? 0 : now_ms(f) - sc->ping_age;
+        cl_set_ping_sent(o, 1, sc->ping_age < 0 ? 0 : now_ms(f) - sc->ping_age);
         o->data_received[1] = now_ms(f) - sc->data_age;
         run_cron(o);
-        g_assert_cmpint(o->peer[1].link == 0, ==, sc->freed);
+        g_assert_cmpint(o->link[1] == 0, ==, sc->freed);
         if (!sc->freed)
-            g_assert_cmpuint(o->peer[1].link, ==, conn);
+            g_assert_cmpuint(o->link[1], ==, conn);
         fx_free(f);
     }
 }
@@ -886,18 +886,18 @@ static void test_cron_random_ping_once_per_second(void)
         g_assert_cmpuint(o->iteration, ==, (uint64_t)it);
         g_assert_cmpint(sent, ==, it % 10 == 0 ? 1 : 0);
         for (int x = 0; x < f->n; x++)
-            o->peer[x].ping_sent = 0;
+            cl_set_ping_sent(o, x, 0);
     }
 
     /* Only nodes 7 and 8 can be chosen; 8 is staler, so it wins whenever it
      * is drawn. */
     int total_before = wire_count(f, 0, -1, MSG_PING);
     int to7 = -wire_count(f, 0, 7, MSG_PING), to8 = -wire_count(f, 0, 8, MSG_PING);
-    o->peer[8].pong_received = now_ms(f) - 5000;
+    cl_set_pong_received(o, 8, now_ms(f) - 5000);
     const int rounds = 1000;
     for (int round = 0; round < rounds; round++) {
         for (int x = 1; x < f->n; x++)
-            o->peer[x].ping_sent = (x == 7 || x == 8) ? 0 : now_ms(f);
+            cl_set_ping_sent(o, x, (x == 7 || x == 8) ? 0 : now_ms(f));
         for (int k = 0; k < 10; k++)
             run_cron(o);
     }
@@ -920,12 +920,12 @@ static void test_cron_refused_connect_starts_ping_clock(void)
     tap(f, 0, 2);
     rc_net_kill(f->net, 1);
     run_cron(o);
-    g_assert_cmpuint(o->peer[1].link, ==, 0);
-    g_assert_cmpint(o->peer[1].ping_sent, ==, now_ms(f));
+    g_assert_cmpuint(o->link[1], ==, 0);
+    g_assert_cmpint(cl_ping_sent(o, 1), ==, now_ms(f));
     mstime_t first = now_ms(f);
     advance_ms(f, 300);
     run_cron(o);
-    g_assert_cmpint(o->peer[1].ping_sent, ==, first);
+    g_assert_cmpint(cl_ping_sent(o, 1), ==, first);
     fx_free(f);
 }
 
@@ -966,13 +966,13 @@ static void test_cron_mf_master_pings_replica_and_never_pfails_it(void)
             o->mf_end = now_ms(f) + 5000;
             o->mf_slave = r;
         }
-        o->peer[r].ping_sent = now_ms(f) - 2000;
+        cl_set_ping_sent(o, r, now_ms(f) - 2000);
         o->data_received[r] = now_ms(f) - 2000;
         run_cron(o);
         g_assert_cmpint(has_flag(f, 0, r, F_PFAIL), ==, !with_mf);
         g_assert_cmpint(wire_count(f, 0, r, MSG_PING), ==, with_mf);
         if (with_mf)
-            g_assert_cmpint(o->peer[r].ping_sent, ==, now_ms(f));
+            g_assert_cmpint(cl_ping_sent(o, r), ==, now_ms(f));
         fx_free(f);
     }
 }
@@ -993,7 +993,7 @@ static void test_gossip_section_size(void)
         node *o = N(f, 0);
         tap_all(f, 0);
         for (int k = 0; k < 40; k++)
-            cl_send_ping(o, 1, MSG_PING, o->peer[1].link);
+            cl_send_ping(o, 1, MSG_PING, o->link[1]);
         settle(f);
         int max = 0;
         g_assert_cmpint(f->wire->len, ==, 40);
@@ -1026,7 +1026,7 @@ static void test_gossip_all_pfail_nodes_appended(void)
     g_assert_cmpint(o->stats_pfail_nodes, ==, 3);
     int before = (int)f->wire->len;
     for (int k = 0; k < 30; k++)
-        cl_send_ping(o, 1, MSG_PONG, o->peer[1].link);
+        cl_send_ping(o, 1, MSG_PONG, o->link[1]);
     settle(f);
     for (guint w = (guint)before; w < f->wire->len; w++) {
         const wire_msg *m = &g_array_index(f->wire, wire_msg, w);
@@ -1054,7 +1054,7 @@ static void test_gossip_skips_linkless_slotless_nodes(void)
     tap(f, 0, e0);
     int seen[16] = { 0 };
     for (int k = 0; k < 60; k++)
-        cl_send_ping(o, 1, MSG_PING, o->peer[1].link);
+        cl_send_ping(o, 1, MSG_PING, o->link[1]);
     settle(f);
     for (guint w = 0; w < f->wire->len; w++) {
         const wire_msg *m = &g_array_index(f->wire, wire_msg, w);
@@ -1078,11 +1078,11 @@ static void test_gossip_ping_sets_ping_sent_only_on_outbound_link(void)
     rc_conn out = tap(f, 0, 1);
     rc_conn in = inbound(f, 0, 1);
     cl_send_ping(o, 1, MSG_PING, in);
-    g_assert_cmpint(o->peer[1].ping_sent, ==, 0);
+    g_assert_cmpint(cl_ping_sent(o, 1), ==, 0);
     cl_send_ping(o, 1, MSG_PONG, out);
-    g_assert_cmpint(o->peer[1].ping_sent, ==, 0);
+    g_assert_cmpint(cl_ping_sent(o, 1), ==, 0);
     cl_send_ping(o, 1, MSG_PING, out);
-    g_assert_cmpint(o->peer[1].ping_sent, ==, now_ms(f));
+    g_assert_cmpint(cl_ping_sent(o, 1), ==, now_ms(f));
     fx_free(f);
 }
 
@@ -1124,13 +1124,13 @@ static void test_gossip_pong_time_trust(void)
         at_ms(f, tc->at);
         if (tc->report == 1)
             cl_report_add(o, tc->subject, 3);
-        o->peer[tc->subject].pong_received = UNIX_BASE_MS + tc->old_pong;
+        cl_set_pong_received(o, tc->subject, UNIX_BASE_MS + tc->old_pong);
         if (tc->ping_pending)
-            o->peer[tc->subject].ping_sent = now_ms(f) - 100;
+            cl_set_ping_sent(o, tc->subject, now_ms(f) - 100);
         bus_msg *m = msg_new(f, 1, MSG_PONG);
         msg_gossip(m, tc->subject, tc->flags, UNIX_BASE_MS + tc->entry_pong);
         deliver(f, 0, FAKE_CONN, m);
-        g_assert_cmpint(o->peer[tc->subject].pong_received, ==, UNIX_BASE_MS + tc->expect_pong);
+        g_assert_cmpint(cl_pong_received(o, tc->subject), ==, UNIX_BASE_MS + tc->expect_pong);
         fx_free(f);
     }
 }
@@ -1191,12 +1191,12 @@ static void test_packet_ping_answered_with_pong_on_same_link(void)
     at_ms(f, 1000);
     tap(f, 0, 1);
     rc_conn in = inbound(f, 0, 1);
-    mstime_t pong = o->peer[1].pong_received;
+    mstime_t pong = cl_pong_received(o, 1);
     deliver(f, 0, in, msg_new(f, 1, MSG_PING));
     g_assert_cmpint(wire_count(f, 0, 1, MSG_PONG), ==, 1);
     g_assert_cmpuint(wire_last(f, 0, 1, MSG_PONG)->conn, ==, in);
-    g_assert_cmpint(o->peer[1].ping_sent, ==, 0);
-    g_assert_cmpint(o->peer[1].pong_received, ==, pong);
+    g_assert_cmpint(cl_ping_sent(o, 1), ==, 0);
+    g_assert_cmpint(cl_pong_received(o, 1), ==, pong);
     fx_free(f);
 }
 
@@ -1209,11 +1209,11 @@ static void test_packet_pong_on_outbound_link_clears_pfail(void)
     at_ms(f, 6000);
     rc_conn out = tap(f, 0, 1);
     cl_set_flag(o, 1, F_PFAIL);
-    o->peer[1].ping_sent = now_ms(f) - 5000;
+    cl_set_ping_sent(o, 1, now_ms(f) - 5000);
     deliver(f, 0, out, msg_new(f, 1, MSG_PONG));
     g_assert_false(has_flag(f, 0, 1, F_PFAIL));
-    g_assert_cmpint(o->peer[1].ping_sent, ==, 0);
-    g_assert_cmpint(o->peer[1].pong_received, ==, now_ms(f));
+    g_assert_cmpint(cl_ping_sent(o, 1), ==, 0);
+    g_assert_cmpint(cl_pong_received(o, 1), ==, now_ms(f));
     g_assert_cmpint(ev_count(f, RC_EV_PFAIL_CLEAR, 0, 1), ==, 1);
     fx_free(f);
 }
@@ -1227,13 +1227,13 @@ static void test_packet_pong_on_inbound_link_is_config_only(void)
     at_ms(f, 6000);
     tap(f, 0, 1);
     cl_set_flag(o, 1, F_PFAIL);
-    o->peer[1].ping_sent = now_ms(f) - 5000;
-    mstime_t pong = o->peer[1].pong_received;
+    cl_set_ping_sent(o, 1, now_ms(f) - 5000);
+    mstime_t pong = cl_pong_received(o, 1);
     N(f, 1)->current_epoch = 20;
     deliver(f, 0, inbound(f, 0, 1), msg_new(f, 1, MSG_PONG));
     g_assert_true(has_flag(f, 0, 1, F_PFAIL));
-    g_assert_cmpint(o->peer[1].ping_sent, ==, now_ms(f) - 5000);
-    g_assert_cmpint(o->peer[1].pong_received, ==, pong);
+    g_assert_cmpint(cl_ping_sent(o, 1), ==, now_ms(f) - 5000);
+    g_assert_cmpint(cl_pong_received(o, 1), ==, pong);
     g_assert_cmpuint(o->current_epoch, ==, 20);
     fx_free(f);
 }
@@ -2719,7 +2719,7 @@ static void test_mf_mfstart_pauses_writes_and_pings(void)
     g_assert_cmpint(wire_count(f, 0, r0, MSG_PING), ==, 1);
     g_assert_cmpuint(wire_last(f, 0, r0, MSG_PING)->conn, ==, in);
     g_assert_true(wire_last(f, 0, r0, MSG_PING)->mflags & MF_PAUSED);
-    g_assert_cmpint(o->peer[r0].ping_sent, ==, 0);
+    g_assert_cmpint(cl_ping_sent(o, r0), ==, 0);
     bus_msg *m = msg_new(f, 0, MSG_PONG);
     g_assert_true(m->mflags & MF_PAUSED);
     cl_msg_unref(f->c, m);
@@ -3114,7 +3114,7 @@ static void test_membership_blacklist_then_gossip_readds(void)
     g_assert_cmpint(o->pfail_count, ==, 1);
     g_assert_cmpint(o->peer[0].numslots, ==, 0);
     g_assert_cmpint(o->config_epoch[0], ==, 0);
-    g_assert_cmpint(o->peer[0].link, ==, 0);
+    g_assert_cmpint(o->link[0], ==, 0);
     /* A node learnt this way reports nothing: gossip cannot introduce it
      * as a failure reporter before it talks to me itself. */
     fx_free(f);
@@ -3175,13 +3175,13 @@ static void test_membership_pong_completes_handshake(void)
     deliver(f, 1, FAKE_CONN, msg_new(f, 0, MSG_PONG));
     g_assert_true(o->peer[0].flags & F_HANDSHAKE);
     rc_conn link = tap(f, 1, 0);
-    o->peer[0].ping_sent = now_ms(f);
+    cl_set_ping_sent(o, 0, now_ms(f));
     advance_ms(f, 10);
     deliver(f, 1, link, msg_new(f, 0, MSG_PONG));
     g_assert_false(o->peer[0].flags & F_HANDSHAKE);
     g_assert_true(o->peer[0].flags & F_MASTER);
-    g_assert_cmpint(o->peer[0].ping_sent, ==, 0);
-    g_assert_cmpint(o->peer[0].pong_received, ==, now_ms(f));
+    g_assert_cmpint(cl_ping_sent(o, 0), ==, 0);
+    g_assert_cmpint(cl_pong_received(o, 0), ==, now_ms(f));
     /* Its slots and epoch come with its next packet. */
     g_assert_cmpint(o->peer[0].numslots, ==, 0);
     deliver(f, 1, link, msg_new(f, 0, MSG_PONG));
@@ -3322,8 +3322,8 @@ static void test_text_cluster_nodes_format(void)
     cl_set_flag(o, 2, F_FAIL);
     cl_set_flag(o, r2, F_NOFAILOVER);
     bind_range(f, 0, 7000, 7000, e0);
-    o->peer[1].ping_sent = now_ms(f) - 5;
-    o->peer[1].pong_received = now_ms(f) - 1000;
+    cl_set_ping_sent(o, 1, now_ms(f) - 5);
+    cl_set_pong_received(o, 1, now_ms(f) - 1000);
     static const struct {
         const char *flags;
         const char *master; /* "-" or "M1".."M3" */
@@ -3352,8 +3352,8 @@ static void test_text_cluster_nodes_format(void)
         if (strlen(lines[x]) > 41)
             g_assert_cmpint(sscanf(lines[x] + 41, "127.0.0.1:%d@", &port), ==, 1);
         g_snprintf(line, sizeof line, "%s 127.0.0.1:%d@%d %s %s %lld %lld %llu %s%s", N(f, x)->name,
-                   port, port + 10000, expect[x].flags, master, (long long)o->peer[x].ping_sent,
-                   (long long)o->peer[x].pong_received, (unsigned long long)expect[x].epoch,
+                   port, port + 10000, expect[x].flags, master, (long long)cl_ping_sent(o, x),
+                   (long long)cl_pong_received(o, x), (unsigned long long)expect[x].epoch,
                    expect[x].link, expect[x].slots);
         g_assert_cmpstr(lines[x], ==, line);
     }

@@ -78,8 +78,8 @@ static void send_on_conn(node *me, rc_conn conn, bus_msg *m)
 /* Sends m on my outbound link to `to`, if I have one. */
 void cl_send_on_link(node *me, int to, bus_msg *m)
 {
-    if (me->peer[to].link)
-        send_on_conn(me, me->peer[to].link, m);
+    if (me->link[to])
+        send_on_conn(me, me->link[to], m);
 }
 
 /* clusterBroadcastMessage: every node with a link except myself and
@@ -87,8 +87,8 @@ void cl_send_on_link(node *me, int to, bus_msg *m)
 void cl_broadcast(node *me, bus_msg *m)
 {
     for (int x = 0; x < me->c->n; x++)
-        if (x != me->id && me->peer[x].link && !(me->peer[x].flags & F_HANDSHAKE))
-            send_on_conn(me, me->peer[x].link, m);
+        if (x != me->id && me->link[x] && !(me->peer[x].flags & F_HANDSHAKE))
+            send_on_conn(me, me->link[x], m);
     cl_msg_unref(me->c, m);
 }
 
@@ -114,8 +114,8 @@ static void gossip_append(node *me, bus_msg *m, int x)
     gossip_entry *e = &m->gossip[m->count++];
     e->node = (uint16_t)x;
     e->flags = me->peer[x].flags;
-    e->ping_sent_s = (uint32_t)(me->peer[x].ping_sent / 1000);
-    e->pong_received_s = (uint32_t)(me->peer[x].pong_received / 1000);
+    e->ping_sent_s = (uint32_t)(cl_ping_sent(me, x) / 1000);
+    e->pong_received_s = (uint32_t)(cl_pong_received(me, x) / 1000);
 }
 
 /* Starts loading my record of x into the cache (it may straddle two lines). */
@@ -165,7 +165,7 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes)
         uint16_t f = me->peer[x].flags;
         if (f & F_PFAIL)
             continue;
-        if ((f & (F_HANDSHAKE | F_NOADDR)) || (!me->peer[x].link && me->peer[x].numslots == 0)) {
+        if ((f & (F_HANDSHAKE | F_NOADDR)) || (!me->peer[x].linked && me->peer[x].numslots == 0)) {
             freshnodes--;
             continue;
         }
@@ -194,7 +194,7 @@ void cl_send_ping(node *me, int to, int type, rc_conn conn)
     if (wanted > freshnodes)
         wanted = freshnodes;
     int pfail_wanted = me->stats_pfail_nodes;
-    if (type == MSG_PING && conn == me->peer[to].link)
+    if (type == MSG_PING && conn == me->link[to])
         cl_set_ping_sent(me, to, cl_now(me));
     bus_msg *m = cl_msg_new(me, type);
     gossip_reserve(m, (wanted > 0 ? wanted : 0) + pfail_wanted);
@@ -215,7 +215,7 @@ void cl_broadcast_pong(node *me, bool local_slaves_only)
 {
     int mymaster = cl_my_master(me);
     for (int x = 0; x < me->c->n; x++) {
-        if (x == me->id || !me->peer[x].link || (me->peer[x].flags & F_HANDSHAKE))
+        if (x == me->id || !me->link[x] || (me->peer[x].flags & F_HANDSHAKE))
             continue;
         if (local_slaves_only) {
             int xm = me->slaveof[x];
@@ -224,7 +224,7 @@ void cl_broadcast_pong(node *me, bool local_slaves_only)
             if (!sibling)
                 continue;
         }
-        cl_send_ping(me, x, MSG_PONG, me->peer[x].link);
+        cl_send_ping(me, x, MSG_PONG, me->link[x]);
     }
 }
 
@@ -232,7 +232,7 @@ void cl_broadcast_pong(node *me, bool local_slaves_only)
  * configEpoch; slots bound to `about` but not claimed by it are left out. */
 void cl_send_update(node *me, int to, int about)
 {
-    if (!me->peer[to].link)
+    if (!me->link[to])
         return;
     bus_msg *m = cl_msg_new(me, MSG_UPDATE);
     m->about = about;
@@ -248,16 +248,16 @@ void cl_send_update(node *me, int to, int about)
         }
     }
     m->update_slots = s;
-    send_on_conn(me, me->peer[to].link, m);
+    send_on_conn(me, me->link[to], m);
     cl_msg_unref(me->c, m);
 }
 
 /* freeClusterLink for my outbound link to x; cron recreates it. */
 void cl_link_free(node *me, int x)
 {
-    if (!me->peer[x].link)
+    if (!me->link[x])
         return;
-    rc_net_close(me->c->net, me->peer[x].link, me->id);
+    rc_net_close(me->c->net, me->link[x], me->id);
     cl_set_link(me, x, 0);
 }
 
@@ -365,11 +365,11 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
                 cl_report_remove(me, x, sender);
             }
         }
-        if (!suspected && me->peer[x].ping_sent == 0 &&
+        if (!suspected && cl_ping_sent(me, x) == 0 &&
             (me->peer[x].reports == 0 || cl_report_count(me, x) == 0)) {
             mstime_t t = (mstime_t)e->pong_received_s * 1000;
-            if (t <= now + 500 && t > me->peer[x].pong_received)
-                me->peer[x].pong_received = t;
+            if (t <= now + 500 && t > cl_pong_received(me, x))
+                cl_set_pong_received(me, x, t);
         }
     }
 }
@@ -454,9 +454,9 @@ static void process_ping_pong(node *me, rc_conn conn, int sender, const bus_msg 
     else
         cl_clear_flag(me, sender, F_NOFAILOVER);
 
-    if (m->type == MSG_PONG && conn == me->peer[sender].link) {
-        me->peer[sender].pong_received = cl_now(me);
-        me->peer[sender].ping_sent = 0;
+    if (m->type == MSG_PONG && conn == me->link[sender]) {
+        cl_set_pong_received(me, sender, cl_now(me));
+        cl_set_ping_sent(me, sender, 0);
         if (me->peer[sender].flags & F_PFAIL) {
             cl_clear_flag(me, sender, F_PFAIL);
             cl_emit(me, RC_EV_PFAIL_CLEAR, sender, 0, 0, 0, false, NULL);
@@ -529,11 +529,11 @@ static void process_from_unknown(node *me, rc_conn conn, int sender, const bus_m
             process_gossip(me, -1, m);
         }
         cl_send_ping(me, sender, MSG_PONG, conn);
-    } else if (m->type == MSG_PONG && conn == me->peer[sender].link &&
+    } else if (m->type == MSG_PONG && conn == me->link[sender] &&
                (me->peer[sender].flags & F_HANDSHAKE)) {
         cl_handshake_complete(me, sender, m);
-        me->peer[sender].pong_received = cl_now(me);
-        me->peer[sender].ping_sent = 0;
+        cl_set_pong_received(me, sender, cl_now(me));
+        cl_set_ping_sent(me, sender, 0);
     }
 }
 

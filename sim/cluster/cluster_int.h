@@ -201,19 +201,27 @@ typedef struct report_set report_set;
 
 /* ---- one node ------------------------------------------------------------ */
 
+/* Node clock times in the hot per-peer records are kept in 32 bits: the
+ * milliseconds since MS32_BASE, 2^31 ms (24.8 days) before the clock's base,
+ * with 0 kept for "none". So they cover 24.8 days either side of the start
+ * of a run; runs are limited to RC_SCENARIO_MAX_END (20 days). */
+#define MS32_BASE (UNIX_BASE_MS - (INT64_C(1) << 31))
+static inline uint32_t ms32_pack(mstime_t t) { return t ? (uint32_t)(t - MS32_BASE) : 0; }
+static inline mstime_t ms32_unpack(uint32_t v) { return v ? MS32_BASE + (mstime_t)v : 0; }
+
 /* What a node knows about one other node that the gossip hot path reads on
- * every entry, packed in 32 bytes (two to a cache line, views aligned to
+ * every entry, packed in 16 bytes (four to a cache line, views aligned to
  * them) because with 1000+ nodes each entry is a cache miss: building a
- * gossip section reads flags, link, slot count and both times of a random
- * peer, and applying one reads flags, report count and both times. */
+ * gossip section reads flags, link presence, slot count and both times of a
+ * random peer, and applying one reads flags, report count and both times.
+ * Read and write the times with cl_ping_sent() and friends. */
 typedef struct {
-    mstime_t ping_sent;      /* time of the ping awaiting a pong, 0 = none */
-    mstime_t pong_received;  /* last pong on my outbound link, or newer gossip */
-    rc_conn link;            /* my outbound bus link, 0 = none */
+    uint32_t ping_sent;      /* ms32: the ping awaiting a pong, 0 = none */
+    uint32_t pong_received;  /* ms32: last pong on my outbound link, or newer gossip */
+    uint16_t flags;
     int16_t reports;         /* failure reports held on it (some may have expired) */
     int16_t numslots;        /* slots bound to it in my view */
-    uint16_t flags;
-    uint16_t unused;
+    uint16_t linked;         /* 1 while I have an outbound link to it (link[x]) */
 } peer_view;
 
 typedef struct node {
@@ -273,6 +281,7 @@ typedef struct node {
     /* Views, indexed by subject id (length n): the hot fields packed in
      * `peer`, the others in arrays of their own. */
     peer_view *peer;
+    rc_conn *link;           /* my outbound bus link, 0 = none (cl_set_link) */
     mstime_t *data_received; /* last packet of any kind from it */
     mstime_t *fail_time;
     mstime_t *voted_time;
@@ -488,12 +497,23 @@ static inline void cl_orphan_stats_stale(node *me) { me->orphan_stats_valid = fa
 /* After bulk edits of a view (load, reset, tests): check every peer at the
  * next tick and recompute everything. */
 void cl_cron_caches_reset(node *me);
+static inline mstime_t cl_ping_sent(const node *me, int x) { return ms32_unpack(me->peer[x].ping_sent); }
+static inline mstime_t cl_pong_received(const node *me, int x)
+{
+    return ms32_unpack(me->peer[x].pong_received);
+}
 /* Records a new ping_sent for x (0 = none) and when it can fall due. */
 static inline void cl_set_ping_sent(node *me, int x, mstime_t t)
 {
-    me->peer[x].ping_sent = t;
+    me->peer[x].ping_sent = ms32_pack(t);
     if (t)
         cl_cron_due_by(me, x, t + me->cfg.node_timeout_ms / 2);
+}
+/* A later pong only postpones the cron's steps; an earlier one is set only
+ * by bulk edits, which reset the cron's caches. */
+static inline void cl_set_pong_received(node *me, int x, mstime_t t)
+{
+    me->peer[x].pong_received = ms32_pack(t);
 }
 
 /* membership.c: nodes dict changes (MEET, FORGET, RESET, gossip learning) */

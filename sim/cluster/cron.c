@@ -55,7 +55,7 @@ static void cron_connect(node *me, int x, mstime_t now)
     rc_connect_result res;
     rc_conn conn = rc_net_connect(me->c->net, me->id, x, TAG_BUS, &res);
     if (!conn) {
-        if (me->peer[x].ping_sent == 0)
+        if (cl_ping_sent(me, x) == 0)
             cl_set_ping_sent(me, x, now);
         return;
     }
@@ -87,7 +87,7 @@ static void cron_links(node *me, mstime_t now)
             cl_del_node(me, x);
             continue;
         }
-        if (me->peer[x].link || (me->peer[x].flags & F_NOADDR))
+        if (me->link[x] || (me->peer[x].flags & F_NOADDR))
             continue;
         cron_connect(me, x, now);
     }
@@ -101,16 +101,16 @@ static void cron_random_ping(node *me)
     mstime_t best_pong = 0;
     for (int j = 0; j < 5; j++) {
         int x = cl_random_known(me);
-        if (x == me->id || !me->peer[x].link || me->peer[x].ping_sent != 0 ||
+        if (x == me->id || !me->link[x] || cl_ping_sent(me, x) != 0 ||
             (me->peer[x].flags & F_HANDSHAKE))
             continue;
-        if (best < 0 || me->peer[x].pong_received < best_pong) {
+        if (best < 0 || cl_pong_received(me, x) < best_pong) {
             best = x;
-            best_pong = me->peer[x].pong_received;
+            best_pong = cl_pong_received(me, x);
         }
     }
     if (best >= 0)
-        cl_send_ping(me, best, MSG_PING, me->peer[best].link);
+        cl_send_ping(me, best, MSG_PING, me->link[best]);
 }
 
 /* Step 6a: replica-migration statistics (only when I am a replica): how
@@ -184,16 +184,16 @@ static orphan_stats cron_orphan_stats(node *me)
 static bool cron_check_peer(node *me, int x, mstime_t now)
 {
     mstime_t timeout = me->cfg.node_timeout_ms;
-    rc_conn link = me->peer[x].link;
+    rc_conn link = me->link[x];
 
-    if (link && me->peer[x].ping_sent &&
+    if (link && cl_ping_sent(me, x) &&
         now - (UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, link) / 1000) > timeout &&
-        now - me->peer[x].ping_sent > timeout / 2 && now - me->data_received[x] > timeout / 2) {
+        now - cl_ping_sent(me, x) > timeout / 2 && now - me->data_received[x] > timeout / 2) {
         /* The connection looks alive but nothing came back: recycle it. */
         cl_link_free(me, x);
         link = 0;
     }
-    if (link && me->peer[x].ping_sent == 0 && now - me->peer[x].pong_received > timeout / 2) {
+    if (link && cl_ping_sent(me, x) == 0 && now - cl_pong_received(me, x) > timeout / 2) {
         cl_send_ping(me, x, MSG_PING, link);
         return false;
     }
@@ -201,9 +201,9 @@ static bool cron_check_peer(node *me, int x, mstime_t now)
         cl_send_ping(me, x, MSG_PING, link);
         return false;
     }
-    if (me->peer[x].ping_sent == 0)
+    if (cl_ping_sent(me, x) == 0)
         return false;
-    mstime_t ping_delay = now - me->peer[x].ping_sent;
+    mstime_t ping_delay = now - cl_ping_sent(me, x);
     mstime_t data_delay = now - me->data_received[x];
     mstime_t delay = ping_delay < data_delay ? ping_delay : data_delay;
     if (delay > timeout && !(me->peer[x].flags & (F_PFAIL | F_FAIL))) {
@@ -227,14 +227,14 @@ static mstime_t peer_next_check(node *me, int x)
         return NEVER;
     mstime_t timeout = me->cfg.node_timeout_ms;
     mstime_t half = timeout / 2;
-    if (p->ping_sent == 0)
-        return p->link ? p->pong_received + half + 1 : NEVER;
-    mstime_t last = p->ping_sent > me->data_received[x] ? p->ping_sent : me->data_received[x];
+    if (cl_ping_sent(me, x) == 0)
+        return me->link[x] ? cl_pong_received(me, x) + half + 1 : NEVER;
+    mstime_t last = cl_ping_sent(me, x) > me->data_received[x] ? cl_ping_sent(me, x) : me->data_received[x];
     mstime_t due = NEVER;
     if (!(p->flags & (F_PFAIL | F_FAIL)))
         due = last + timeout + 1;
-    if (p->link) {
-        mstime_t ctime = UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, p->link) / 1000;
+    if (me->link[x]) {
+        mstime_t ctime = UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, me->link[x]) / 1000;
         mstime_t stale = (last + half > ctime + timeout ? last + half : ctime + timeout) + 1;
         if (stale < due)
             due = stale;
@@ -258,8 +258,8 @@ static bool cron_check_block(node *me, int b, mstime_t now, bool mf_master)
             continue;
         /* Fast path: a linked peer with no ping pending and a recent pong
          * needs none of steps 6b-6e. */
-        bool quiet = me->peer[x].link && me->peer[x].ping_sent == 0 &&
-                     now - me->peer[x].pong_received <= half && !(mf_master && me->mf_slave == x);
+        bool quiet = me->link[x] && cl_ping_sent(me, x) == 0 &&
+                     now - cl_pong_received(me, x) <= half && !(mf_master && me->mf_slave == x);
         if (!quiet)
             pfail |= cron_check_peer(me, x, now);
         mstime_t next = peer_next_check(me, x);
@@ -280,15 +280,15 @@ static bool peer_needs_step(node *me, int x, mstime_t now)
     if (x == me->id || (p->flags & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN)))
         return false;
     mstime_t timeout = me->cfg.node_timeout_ms;
-    if (p->link && p->ping_sent &&
-        now - (UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, p->link) / 1000) > timeout &&
-        now - p->ping_sent > timeout / 2 && now - me->data_received[x] > timeout / 2)
+    if (me->link[x] && cl_ping_sent(me, x) &&
+        now - (UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, me->link[x]) / 1000) > timeout &&
+        now - cl_ping_sent(me, x) > timeout / 2 && now - me->data_received[x] > timeout / 2)
         return true;
-    if (p->link && p->ping_sent == 0 && now - p->pong_received > timeout / 2)
+    if (me->link[x] && cl_ping_sent(me, x) == 0 && now - cl_pong_received(me, x) > timeout / 2)
         return true;
-    if (p->ping_sent == 0)
+    if (cl_ping_sent(me, x) == 0)
         return false;
-    mstime_t ping_delay = now - p->ping_sent, data_delay = now - me->data_received[x];
+    mstime_t ping_delay = now - cl_ping_sent(me, x), data_delay = now - me->data_received[x];
     return (ping_delay < data_delay ? ping_delay : data_delay) > timeout &&
            !(p->flags & (F_PFAIL | F_FAIL));
 }

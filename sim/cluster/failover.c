@@ -577,7 +577,7 @@ const char *rc_cluster_failover(rc_cluster *c, int x, rc_failover_mode mode)
     int master = cl_my_master(me);
     if (master < 0)
         return "ERR I'm a replica but my master is unknown to me";
-    if (mode == RC_FAILOVER_MODE_DEFAULT && ((me->peer[master].flags & F_FAIL) || !me->peer[master].link))
+    if (mode == RC_FAILOVER_MODE_DEFAULT && ((me->peer[master].flags & F_FAIL) || !me->link[master]))
         return "ERR Master is down or failed, please use CLUSTER FAILOVER FORCE";
     cl_reset_manual_failover(me, "aborted");
     me->mf_end = cl_now(me) + MF_TIMEOUT_MS;

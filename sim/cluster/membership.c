@@ -62,7 +62,7 @@ void cl_add_node(node *me, int x, uint16_t flags)
  * freeClusterNode does; x notices and reconnects from its next cron. */
 static void close_inbound_link(node *me, int x)
 {
-    rc_conn in = me->c->nodes[x].peer[me->id].link;
+    rc_conn in = me->c->nodes[x].link[me->id];
     if (in && rc_net_conn_acceptor(me->c->net, in) == me->id)
         rc_net_close(me->c->net, in, me->id);
 }
@@ -96,7 +96,9 @@ void cl_del_node(node *me, int x)
         me->handshakes--;
     cl_clear_flag(me, x, me->peer[x].flags);
     me->peer[x].flags = F_UNKNOWN;
-    me->peer[x].ping_sent = me->peer[x].pong_received = me->data_received[x] = 0;
+    cl_set_ping_sent(me, x, 0);
+    cl_set_pong_received(me, x, 0);
+    me->data_received[x] = 0;
     me->config_epoch[x] = 0;
     me->unknown_count++;
     cl_emit_view(me, x);

@@ -162,8 +162,9 @@ void cl_set_link(node *me, int x, rc_conn conn)
 {
     if (x == me->id)
         return;
-    me->links_missing += (me->peer[x].link != 0) - (conn != 0);
-    me->peer[x].link = conn;
+    me->links_missing += (me->link[x] != 0) - (conn != 0);
+    me->link[x] = conn;
+    me->peer[x].linked = conn != 0;
     uint64_t bit = UINT64_C(1) << (x & 63);
     if (conn) {
         me->link_missing[x >> 6] &= ~bit;
@@ -186,8 +187,8 @@ void cl_recount(node *me)
         if (x == me->id)
             continue;
         me->pfail_count += (me->peer[x].flags & F_PFAIL) != 0;
-        me->links_missing += me->peer[x].link == 0;
-        if (me->peer[x].link == 0)
+        me->links_missing += me->link[x] == 0;
+        if (me->link[x] == 0)
             me->link_missing[x >> 6] |= UINT64_C(1) << (x & 63);
         me->unknown_count += (me->peer[x].flags & F_UNKNOWN) != 0;
         me->handshakes += (me->peer[x].flags & F_HANDSHAKE) != 0;
@@ -432,6 +433,7 @@ static void node_alloc_views(node *me, int n)
     /* Aligned so that no record straddles two cache lines. */
     me->peer = g_aligned_alloc0((gsize)n, sizeof(peer_view), 64);
     me->data_received = g_new0(mstime_t, n);
+    me->link = g_new0(rc_conn, n);
     me->fail_time = g_new0(mstime_t, n);
     me->voted_time = g_new0(mstime_t, n);
     me->orphaned_time = g_new0(mstime_t, n);
@@ -455,6 +457,7 @@ static void node_free_views(node *me)
 {
     g_aligned_free(me->peer);
     g_free(me->data_received);
+    g_free(me->link);
     g_free(me->cron_block_due);
     g_free(me->link_missing);
     g_free(me->fail_time);
@@ -499,7 +502,7 @@ static void init_view(node *me, mstime_t now)
         if (k == RC_KIND_REPLICA)
             me->slaveof[x] = rc_layout_shard(l, x);
         me->config_epoch[x] = (uint64_t)x + 1;
-        me->peer[x].pong_received = now;
+        cl_set_pong_received(me, x, now);
         me->data_received[x] = now;
         if (c->nodes[x].cfg.replica_no_failover)
             me->peer[x].flags |= F_NOFAILOVER;
@@ -675,9 +678,9 @@ static void on_connected(void *user, int self, rc_conn conn)
         return;
     }
     int peer = rc_net_conn_acceptor(c->net, conn);
-    if (peer < 0 || me->peer[peer].link != conn)
+    if (peer < 0 || me->link[peer] != conn)
         return;
-    mstime_t old_ping_sent = me->peer[peer].ping_sent;
+    mstime_t old_ping_sent = cl_ping_sent(me, peer);
     bool meet = me->peer[peer].flags & F_MEET;
     cl_send_ping(me, peer, meet ? MSG_MEET : MSG_PING, conn);
     cl_clear_flag(me, peer, F_MEET);
@@ -694,7 +697,7 @@ static void on_connect_failed(void *user, int self, rc_conn conn, rc_connect_res
         return;
     }
     int peer = rc_net_conn_acceptor(c->net, conn);
-    if (peer >= 0 && me->peer[peer].link == conn)
+    if (peer >= 0 && me->link[peer] == conn)
         cl_link_free(me, peer);
 }
 
@@ -711,7 +714,7 @@ static void on_closed(void *user, int self, rc_conn conn)
         return;
     }
     int peer = rc_net_conn_acceptor(c->net, conn);
-    if (peer >= 0 && peer != self && me->peer[peer].link == conn)
+    if (peer >= 0 && peer != self && me->link[peer] == conn)
         cl_link_free(me, peer);
 }
 

@@ -49,8 +49,8 @@ static struct persisted *persist(const node *me)
     p->ponged = g_new0(uint8_t, n);
     for (int x = 0; x < n; x++) {
         p->flags[x] = me->peer[x].flags;
-        p->pinged[x] = me->peer[x].ping_sent != 0;
-        p->ponged[x] = me->peer[x].pong_received != 0;
+        p->pinged[x] = cl_ping_sent(me, x) != 0;
+        p->ponged[x] = cl_pong_received(me, x) != 0;
     }
     return p;
 }
@@ -124,8 +124,8 @@ static void load_image(node *me, const struct persisted *p)
         me->config_epoch[x] = (p->flags[x] & F_SLAVE) ? 0 : p->config_epoch[x];
         if (me->config_epoch[x] > max_epoch)
             max_epoch = me->config_epoch[x];
-        me->peer[x].ping_sent = p->pinged[x] ? now : 0;
-        me->peer[x].pong_received = p->ponged[x] ? now : 0;
+        cl_set_ping_sent(me, x, p->pinged[x] ? now : 0);
+        cl_set_pong_received(me, x, p->ponged[x] ? now : 0);
         me->data_received[x] = 0;
         me->fail_time[x] = (p->flags[x] & F_FAIL) ? now : 0;
         me->voted_time[x] = 0;
@@ -186,9 +186,9 @@ static void start_steady(node *me)
         if (x == me->id)
             continue;
         cl_set_link(me, x, rc_net_connect_established(c->net, me->id, x, TAG_BUS, -RC_SEC(60)));
-        me->peer[x].pong_received = now - (mstime_t)rc_rng_below(me->rng, (uint32_t)half + 1);
-        me->data_received[x] = me->peer[x].pong_received;
-        me->peer[x].ping_sent = 0;
+        cl_set_pong_received(me, x, now - (mstime_t)rc_rng_below(me->rng, (uint32_t)half + 1));
+        me->data_received[x] = cl_pong_received(me, x);
+        cl_set_ping_sent(me, x, 0);
     }
     cl_cron_caches_reset(me);
     me->iteration = rc_rng_below(me->rng, 10);

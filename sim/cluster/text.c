@@ -55,11 +55,11 @@ static void append_node_line(GString *s, const node *me, int x)
     int master = me->slaveof[x];
     bool replica_with_master = (me->peer[x].flags & F_SLAVE) && master >= 0;
     uint64_t epoch = replica_with_master ? me->config_epoch[master] : me->config_epoch[x];
-    bool connected = x == me->id || me->peer[x].link;
+    bool connected = x == me->id || me->link[x];
     g_string_append_printf(s, "%s 127.0.0.1:%d@%d ", c->nodes[x].name, port, port + 10000);
     append_flags(s, me, x);
     g_string_append_printf(s, " %s %lld %lld %llu %s", master >= 0 ? c->nodes[master].name : "-",
-                           (long long)me->peer[x].ping_sent, (long long)me->peer[x].pong_received,
+                           (long long)cl_ping_sent(me, x), (long long)cl_pong_received(me, x),
                            (unsigned long long)epoch, connected ? "connected" : "disconnected");
     if (me->peer[x].flags & F_MASTER)
         append_slots(s, me, x);
