@@ -402,7 +402,7 @@ static void ready_replica(fx *f, int r, bool master_fail)
     me->repl_lastinteraction_s = cl_unixtime_s(me);
     if (master_fail) {
         cl_set_flag(me, m, F_FAIL);
-        me->fail_time[m] = now_ms(f);
+        me->fail_time[m] = ms32_pack(now_ms(f));
     }
 }
 
@@ -541,10 +541,10 @@ static void test_fail_promoted_on_gossip_never_in_cron(void)
     at_ms(f, 5000);
     for (int x = 0; x < f->n; x++) {
         cl_set_pong_received(o, x, now_ms(f));
-        o->data_received[x] = now_ms(f);
+        o->data_received[x] = ms32_pack(now_ms(f));
     }
     cl_set_ping_sent(o, 4, now_ms(f) - 1001);
-    o->data_received[4] = now_ms(f) - 1001;
+    o->data_received[4] = ms32_pack(now_ms(f) - 1001);
     gossip(f, 1, 0, 4, F_PFAIL);
     gossip(f, 2, 0, 4, F_PFAIL);
     run_cron(o);
@@ -570,7 +570,7 @@ static void test_fail_promotion_broadcasts_fail(void)
     gossip(f, 2, 0, 4, F_PFAIL);
     g_assert_true(has_flag(f, 0, 4, F_FAIL));
     g_assert_false(has_flag(f, 0, 4, F_PFAIL));
-    g_assert_cmpint(N(f, 0)->fail_time[4], ==, now_ms(f));
+    g_assert_cmpint(ms32_unpack(N(f, 0)->fail_time[4]), ==, now_ms(f));
     g_assert_cmpint(wire_count(f, 0, -1, MSG_FAIL), ==, f->n - 1);
     for (int x = 1; x < f->n; x++) {
         g_assert_cmpint(wire_count(f, 0, x, MSG_FAIL), ==, 1);
@@ -591,13 +591,13 @@ static void test_fail_message_sets_fail_without_quorum(void)
     m->about = 2;
     deliver(f, 0, FAKE_CONN, m);
     g_assert_true(has_flag(f, 0, 2, F_FAIL));
-    g_assert_cmpint(N(f, 0)->fail_time[2], ==, now_ms(f));
+    g_assert_cmpint(ms32_unpack(N(f, 0)->fail_time[2]), ==, now_ms(f));
     mstime_t first = now_ms(f);
     at_ms(f, 500);
     m = msg_new(f, r1, MSG_FAIL);
     m->about = 2;
     deliver(f, 0, FAKE_CONN, m);
-    g_assert_cmpint(N(f, 0)->fail_time[2], ==, first);
+    g_assert_cmpint(ms32_unpack(N(f, 0)->fail_time[2]), ==, first);
 
     m = msg_new(f, r1, MSG_FAIL);
     m->about = 0;
@@ -644,7 +644,7 @@ static void test_fail_clear_on_pong(void)
         at_ms(f, 20000);
         node *o = N(f, 0);
         cl_set_flag(o, x, F_FAIL);
-        o->fail_time[x] = now_ms(f) - cc->since_ms;
+        o->fail_time[x] = ms32_pack(now_ms(f) - cc->since_ms);
         cl_set_ping_sent(o, x, now_ms(f) - 10);
         rc_conn conn = cc->outbound ? tap(f, 0, x) : inbound(f, 0, x);
         deliver(f, 0, conn, msg_new(f, x, MSG_PONG));
@@ -664,7 +664,7 @@ static void test_fail_not_cleared_by_gossip_or_time(void)
     tap_all(f, 0);
     at_ms(f, 20000);
     cl_set_flag(o, 1, F_FAIL);
-    o->fail_time[1] = now_ms(f) - 10000;
+    o->fail_time[1] = ms32_pack(now_ms(f) - 10000);
     gossip(f, 2, 0, 1, 0);
     g_assert_true(has_flag(f, 0, 1, F_FAIL));
     deliver(f, 0, inbound(f, 0, 1), msg_new(f, 1, MSG_PONG));
@@ -715,10 +715,10 @@ static void test_cron_pfail_needs_pending_ping_and_silence(void)
         tap_all(f, 0);
         for (int x = 0; x < f->n; x++) {
             cl_set_pong_received(o, x, now_ms(f));
-            o->data_received[x] = now_ms(f);
+            o->data_received[x] = ms32_pack(now_ms(f));
         }
         cl_set_ping_sent(o, 1, pc->ping_age < 0 ? 0 : now_ms(f) - pc->ping_age);
-        o->data_received[1] = now_ms(f) - pc->data_age;
+        o->data_received[1] = ms32_pack(now_ms(f) - pc->data_age);
         if (pc->failed)
             cl_set_flag(o, 1, F_FAIL);
         run_cron(o);
@@ -783,7 +783,7 @@ static void test_cron_caches_follow_changes(void)
     tap_all(f, 0);
     for (int x = 0; x < f->n; x++) {
         cl_set_pong_received(o, x, now_ms(f));
-        o->data_received[x] = now_ms(f);
+        o->data_received[x] = ms32_pack(now_ms(f));
     }
     run_cron(o); /* the last reset */
     g_assert_cmpint(o->cron_block_due[11 >> CRON_BLOCK_SHIFT], >, now_ms(f));
@@ -793,7 +793,7 @@ static void test_cron_caches_follow_changes(void)
         at_ms(f, t);
         for (int x = 1; x < 11; x++) {
             cl_set_pong_received(o, x, now_ms(f));
-            o->data_received[x] = now_ms(f);
+            o->data_received[x] = ms32_pack(now_ms(f));
         }
         cl_cron(o);
         /* PFAIL exactly from the first tick more than T after the PING. */
@@ -859,10 +859,10 @@ static void test_cron_stale_link_rule(void)
         rc_conn conn = tap_at(f, 0, 1, rc_engine_now(f->engine) - RC_MS(sc->link_age));
         for (int x = 0; x < f->n; x++) {
             cl_set_pong_received(o, x, now_ms(f));
-            o->data_received[x] = now_ms(f);
+            o->data_received[x] = ms32_pack(now_ms(f));
         }
         cl_set_ping_sent(o, 1, sc->ping_age < 0 ? 0 : now_ms(f) - sc->ping_age);
-        o->data_received[1] = now_ms(f) - sc->data_age;
+        o->data_received[1] = ms32_pack(now_ms(f) - sc->data_age);
         run_cron(o);
         g_assert_cmpint(o->link[1] == 0, ==, sc->freed);
         if (!sc->freed)
@@ -967,7 +967,7 @@ static void test_cron_mf_master_pings_replica_and_never_pfails_it(void)
             o->mf_slave = r;
         }
         cl_set_ping_sent(o, r, now_ms(f) - 2000);
-        o->data_received[r] = now_ms(f) - 2000;
+        o->data_received[r] = ms32_pack(now_ms(f) - 2000);
         run_cron(o);
         g_assert_cmpint(has_flag(f, 0, r, F_PFAIL), ==, !with_mf);
         g_assert_cmpint(wire_count(f, 0, r, MSG_PING), ==, with_mf);
@@ -1158,7 +1158,7 @@ static void test_packet_header_side_effects_on_every_type(void)
         g_assert_cmpuint(o->current_epoch, ==, 50);
         g_assert_cmpuint(o->config_epoch[1], ==, 40);
         g_assert_cmpint(o->repl_offset[1], ==, 1234);
-        g_assert_cmpint(o->data_received[1], ==, now_ms(f));
+        g_assert_cmpint(ms32_unpack(o->data_received[1]), ==, now_ms(f));
         fx_free(f);
     }
 }
@@ -2081,10 +2081,10 @@ static void test_vote_rules(void)
             cl_clear_flag(o, 0, F_FAIL);
             break;
         case V_VOTED_RECENTLY:
-            o->voted_time[0] = now_ms(f) - 2000 + 1;
+            o->voted_time[0] = ms32_pack(now_ms(f) - 2000 + 1);
             break;
         case V_VOTED_2T_AGO:
-            o->voted_time[0] = now_ms(f) - 2000;
+            o->voted_time[0] = ms32_pack(now_ms(f) - 2000);
             break;
         case V_SLOT_NEWER:
             bind_range(f, v, 0, 0, 2);
@@ -2119,7 +2119,7 @@ static void test_vote_rules(void)
             g_assert_cmpint(acks, ==, 1);
             g_assert_cmpuint(wire_last(f, v, r0, MSG_AUTH_ACK)->current_epoch, ==, 7);
             g_assert_cmpuint(o->last_vote_epoch, ==, 7);
-            g_assert_cmpint(o->voted_time[0], ==, now_ms(f));
+            g_assert_cmpint(ms32_unpack(o->voted_time[0]), ==, now_ms(f));
             g_assert_true(logged(f, v, "Failover auth granted to"));
         } else {
             g_assert_cmpint(acks, ==, 0);
@@ -2485,7 +2485,7 @@ static void test_migration_waits_5s_after_orphaned(void)
     fx *f = migration_fx();
     node *me = N(f, 3);
     cl_handle_slave_migration(me, 3);
-    g_assert_cmpint(me->orphaned_time[2], ==, now_ms(f));
+    g_assert_cmpint(ms32_unpack(me->orphaned_time[2]), ==, now_ms(f));
     g_assert_false(migrated(f, 3));
     at_ms(f, 15000);
     cl_handle_slave_migration(me, 3);
@@ -2573,7 +2573,7 @@ static void test_migration_needs_state_ok(void)
     at_ms(f, 15001);
     cl_handle_slave_migration(me, 3);
     g_assert_false(migrated(f, 3));
-    g_assert_cmpint(me->orphaned_time[2], ==, 0);
+    g_assert_cmpint(ms32_unpack(me->orphaned_time[2]), ==, 0);
     fx_free(f);
 }
 
@@ -2629,7 +2629,7 @@ static void test_migration_cron_trigger(void)
         if (cases[i].setup == 3)
             cl_set_flag(me, 5, F_PFAIL);
         run_cron(me);
-        g_assert_cmpint(me->orphaned_time[2] != 0, ==, cases[i].called);
+        g_assert_cmpint(ms32_unpack(me->orphaned_time[2]) != 0, ==, cases[i].called);
         fx_free(f);
     }
 }
@@ -2659,11 +2659,11 @@ static void test_migration_orphaned_time_reset_when_not_orphaned(void)
     fx *f = migration_fx();
     node *me = N(f, 3);
     cl_handle_slave_migration(me, 3);
-    g_assert_cmpint(me->orphaned_time[2], ==, now_ms(f));
+    g_assert_cmpint(ms32_unpack(me->orphaned_time[2]), ==, now_ms(f));
     at_ms(f, 11000);
     cl_set_flag(me, 2, F_FAIL);
     cl_handle_slave_migration(me, 3);
-    g_assert_cmpint(me->orphaned_time[2], ==, 0);
+    g_assert_cmpint(ms32_unpack(me->orphaned_time[2]), ==, 0);
     cl_clear_flag(me, 2, F_FAIL);
     at_ms(f, 15500);
     cl_handle_slave_migration(me, 3);

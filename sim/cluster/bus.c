@@ -279,7 +279,7 @@ static void mark_node_as_failing_if_needed(node *me, int x)
     cl_log(me, '*', "Marking node %s as failing (quorum reached).", cl_node_name(me, x));
     cl_clear_flag(me, x, F_PFAIL);
     cl_set_flag(me, x, F_FAIL);
-    me->fail_time[x] = cl_now(me);
+    me->fail_time[x] = ms32_pack(cl_now(me));
     cl_emit(me, RC_EV_FAIL, x, failures, 0, 0, false, "quorum");
     bus_msg *m = cl_msg_new(me, MSG_FAIL);
     m->about = x;
@@ -296,7 +296,7 @@ static void clear_node_failure_if_needed(node *me, int x)
         cl_log(me, '*', "Clear FAIL state for node %s: %s is reachable again.",
                cl_node_name(me, x), replica ? "replica" : "master without slots");
         reason = replica ? "replica_reachable" : "no_slots";
-    } else if (cl_now(me) - me->fail_time[x] >
+    } else if (cl_now(me) - ms32_unpack(me->fail_time[x]) >
                me->cfg.node_timeout_ms * FAIL_UNDO_TIME_MULT) {
         cl_log(me, '*', "Clear FAIL state for node %s: is reachable again and nobody "
                "is serving its slots after some time.", cl_node_name(me, x));
@@ -381,7 +381,7 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
 /* §4.1 header side effects, for every message type from a known sender. */
 static void process_header(node *me, int sender, const bus_msg *m)
 {
-    me->data_received[sender] = cl_now(me);
+    me->data_received[sender] = ms32_pack(cl_now(me));
     if (m->current_epoch > me->current_epoch)
         cl_set_current_epoch(me, m->current_epoch);
     if (m->config_epoch > me->config_epoch[sender]) {
@@ -493,7 +493,7 @@ static void process_fail(node *me, int sender, const bus_msg *m)
     cl_log(me, '*', "FAIL message received from %s about %s", cl_node_name(me, sender),
            cl_node_name(me, x));
     cl_set_flag(me, x, F_FAIL);
-    me->fail_time[x] = cl_now(me);
+    me->fail_time[x] = ms32_pack(cl_now(me));
     cl_clear_flag(me, x, F_PFAIL);
     cl_emit(me, RC_EV_FAIL, x, -1, 0, 0, false, "message");
     cl_request(me, TODO_UPDATE_STATE | TODO_SAVE_CONFIG);

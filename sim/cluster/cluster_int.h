@@ -279,13 +279,15 @@ typedef struct node {
     time_t last_cant_log_s;
 
     /* Views, indexed by subject id (length n): the hot fields packed in
-     * `peer`, the others in arrays of their own. */
+     * `peer`, the others in arrays of their own. With n nodes there are n^2
+     * entries (9 million at 3000 nodes), so times are ms32 values
+     * (ms32_pack/ms32_unpack) here too. */
     peer_view *peer;
     rc_conn *link;           /* my outbound bus link, 0 = none (cl_set_link) */
-    mstime_t *data_received; /* last packet of any kind from it */
-    mstime_t *fail_time;
-    mstime_t *voted_time;
-    mstime_t *orphaned_time;
+    uint32_t *data_received; /* ms32: last packet of any kind from it */
+    uint32_t *fail_time;     /* ms32: when I flagged it FAIL */
+    uint32_t *voted_time;    /* ms32: when I last voted for one of its replicas */
+    uint32_t *orphaned_time; /* ms32: since when it is an orphaned master */
     int64_t *repl_offset;
     uint64_t *config_epoch;
     int32_t *slaveof;

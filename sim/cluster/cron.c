@@ -188,7 +188,7 @@ static bool cron_check_peer(node *me, int x, mstime_t now)
 
     if (link && cl_ping_sent(me, x) &&
         now - (UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, link) / 1000) > timeout &&
-        now - cl_ping_sent(me, x) > timeout / 2 && now - me->data_received[x] > timeout / 2) {
+        now - cl_ping_sent(me, x) > timeout / 2 && now - ms32_unpack(me->data_received[x]) > timeout / 2) {
         /* The connection looks alive but nothing came back: recycle it. */
         cl_link_free(me, x);
         link = 0;
@@ -204,7 +204,7 @@ static bool cron_check_peer(node *me, int x, mstime_t now)
     if (cl_ping_sent(me, x) == 0)
         return false;
     mstime_t ping_delay = now - cl_ping_sent(me, x);
-    mstime_t data_delay = now - me->data_received[x];
+    mstime_t data_delay = now - ms32_unpack(me->data_received[x]);
     mstime_t delay = ping_delay < data_delay ? ping_delay : data_delay;
     if (delay > timeout && !(me->peer[x].flags & (F_PFAIL | F_FAIL))) {
         cl_log(me, '.', "*** NODE %s possibly failing", cl_node_name(me, x));
@@ -229,7 +229,7 @@ static mstime_t peer_next_check(node *me, int x)
     mstime_t half = timeout / 2;
     if (cl_ping_sent(me, x) == 0)
         return me->link[x] ? cl_pong_received(me, x) + half + 1 : NEVER;
-    mstime_t last = cl_ping_sent(me, x) > me->data_received[x] ? cl_ping_sent(me, x) : me->data_received[x];
+    mstime_t last = cl_ping_sent(me, x) > ms32_unpack(me->data_received[x]) ? cl_ping_sent(me, x) : ms32_unpack(me->data_received[x]);
     mstime_t due = NEVER;
     if (!(p->flags & (F_PFAIL | F_FAIL)))
         due = last + timeout + 1;
@@ -282,13 +282,13 @@ static bool peer_needs_step(node *me, int x, mstime_t now)
     mstime_t timeout = me->cfg.node_timeout_ms;
     if (me->link[x] && cl_ping_sent(me, x) &&
         now - (UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, me->link[x]) / 1000) > timeout &&
-        now - cl_ping_sent(me, x) > timeout / 2 && now - me->data_received[x] > timeout / 2)
+        now - cl_ping_sent(me, x) > timeout / 2 && now - ms32_unpack(me->data_received[x]) > timeout / 2)
         return true;
     if (me->link[x] && cl_ping_sent(me, x) == 0 && now - cl_pong_received(me, x) > timeout / 2)
         return true;
     if (cl_ping_sent(me, x) == 0)
         return false;
-    mstime_t ping_delay = now - cl_ping_sent(me, x), data_delay = now - me->data_received[x];
+    mstime_t ping_delay = now - cl_ping_sent(me, x), data_delay = now - ms32_unpack(me->data_received[x]);
     return (ping_delay < data_delay ? ping_delay : data_delay) > timeout &&
            !(p->flags & (F_PFAIL | F_FAIL));
 }

@@ -240,7 +240,7 @@ static void log_cant_failover(node *me, int reason)
     me->cant_failover_reason = reason;
     int master = cl_my_master(me);
     if (master >= 0 && (me->peer[master].flags & F_FAIL) &&
-        cl_now(me) - me->fail_time[master] < me->cfg.node_timeout_ms + 5000)
+        cl_now(me) - ms32_unpack(me->fail_time[master]) < me->cfg.node_timeout_ms + 5000)
         return;
     me->last_cant_log_s = now_s;
     cl_log(me, '#', "Currently unable to failover: %s", cant_reason_text[reason]);
@@ -481,9 +481,9 @@ void cl_send_failover_auth_if_needed(node *me, int requester, const bus_msg *req
     }
     mstime_t now = cl_now(me);
     mstime_t spacing = me->cfg.node_timeout_ms * 2;
-    if (now - me->voted_time[master] < spacing) {
+    if (now - ms32_unpack(me->voted_time[master]) < spacing) {
         snprintf(why, sizeof why, "can't vote about this master before %lld milliseconds",
-                 (long long)(spacing - (now - me->voted_time[master])));
+                 (long long)(spacing - (now - ms32_unpack(me->voted_time[master]))));
         deny_vote(me, requester, "voted_recently", why);
         return;
     }
@@ -496,7 +496,7 @@ void cl_send_failover_auth_if_needed(node *me, int requester, const bus_msg *req
         return;
     }
     me->last_vote_epoch = me->current_epoch;
-    me->voted_time[master] = now;
+    me->voted_time[master] = ms32_pack(now);
     cl_request(me, TODO_SAVE_CONFIG | TODO_FSYNC_CONFIG);
     bus_msg *ack = cl_msg_new(me, MSG_AUTH_ACK);
     cl_send_on_link(me, requester, ack);
@@ -541,10 +541,10 @@ void cl_handle_slave_migration(node *me, int max_slaves)
         if (orphaned) {
             if (target < 0 && me->peer[x].numslots > 0)
                 target = x;
-            if (!me->orphaned_time[x])
-                me->orphaned_time[x] = now;
+            if (!ms32_unpack(me->orphaned_time[x]))
+                me->orphaned_time[x] = ms32_pack(now);
         } else {
-            me->orphaned_time[x] = 0;
+            me->orphaned_time[x] = ms32_pack(0);
         }
     }
     /* The candidate: the smallest ID among the replicas (FAIL ones too) of
@@ -557,7 +557,7 @@ void cl_handle_slave_migration(node *me, int max_slaves)
             candidate = y;
     }
     g_free(ok);
-    if (target >= 0 && candidate == me->id && now - me->orphaned_time[target] > SLAVE_MIGRATION_DELAY_MS) {
+    if (target >= 0 && candidate == me->id && now - ms32_unpack(me->orphaned_time[target]) > SLAVE_MIGRATION_DELAY_MS) {
         cl_log(me, '#', "Migrating to orphaned master %s", cl_node_name(me, target));
         cl_set_master(me, target, "migration");
     }

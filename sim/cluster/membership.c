@@ -49,9 +49,9 @@ void cl_add_node(node *me, int x, uint16_t flags)
     cl_orphan_stats_stale(me);
     cl_cron_due_by(me, x, 0);
     me->config_epoch[x] = 0;
-    me->fail_time[x] = 0;
-    me->voted_time[x] = 0;
-    me->orphaned_time[x] = 0;
+    me->fail_time[x] = ms32_pack(0);
+    me->voted_time[x] = ms32_pack(0);
+    me->orphaned_time[x] = ms32_pack(0);
     me->repl_offset[x] = 0;
     me->slots_hash[x] = 0;
     cl_emit_view(me, x);
@@ -98,7 +98,7 @@ void cl_del_node(node *me, int x)
     me->peer[x].flags = F_UNKNOWN;
     cl_set_ping_sent(me, x, 0);
     cl_set_pong_received(me, x, 0);
-    me->data_received[x] = 0;
+    me->data_received[x] = ms32_pack(0);
     me->config_epoch[x] = 0;
     me->unknown_count++;
     cl_emit_view(me, x);

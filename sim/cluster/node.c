@@ -432,11 +432,11 @@ static void node_alloc_views(node *me, int n)
 {
     /* Aligned so that no record straddles two cache lines. */
     me->peer = g_aligned_alloc0((gsize)n, sizeof(peer_view), 64);
-    me->data_received = g_new0(mstime_t, n);
+    me->data_received = g_new0(uint32_t, n);
     me->link = g_new0(rc_conn, n);
-    me->fail_time = g_new0(mstime_t, n);
-    me->voted_time = g_new0(mstime_t, n);
-    me->orphaned_time = g_new0(mstime_t, n);
+    me->fail_time = g_new0(uint32_t, n);
+    me->voted_time = g_new0(uint32_t, n);
+    me->orphaned_time = g_new0(uint32_t, n);
     me->repl_offset = g_new0(int64_t, n);
     me->config_epoch = g_new0(uint64_t, n);
     me->slaveof = g_new(int32_t, n);
@@ -503,7 +503,7 @@ static void init_view(node *me, mstime_t now)
             me->slaveof[x] = rc_layout_shard(l, x);
         me->config_epoch[x] = (uint64_t)x + 1;
         cl_set_pong_received(me, x, now);
-        me->data_received[x] = now;
+        me->data_received[x] = ms32_pack(now);
         if (c->nodes[x].cfg.replica_no_failover)
             me->peer[x].flags |= F_NOFAILOVER;
     }

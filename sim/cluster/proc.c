@@ -126,10 +126,10 @@ static void load_image(node *me, const struct persisted *p)
             max_epoch = me->config_epoch[x];
         cl_set_ping_sent(me, x, p->pinged[x] ? now : 0);
         cl_set_pong_received(me, x, p->ponged[x] ? now : 0);
-        me->data_received[x] = 0;
-        me->fail_time[x] = (p->flags[x] & F_FAIL) ? now : 0;
-        me->voted_time[x] = 0;
-        me->orphaned_time[x] = 0;
+        me->data_received[x] = ms32_pack(0);
+        me->fail_time[x] = ms32_pack((p->flags[x] & F_FAIL) ? now : 0);
+        me->voted_time[x] = ms32_pack(0);
+        me->orphaned_time[x] = ms32_pack(0);
         me->repl_offset[x] = 0;
     }
     /* Start from an empty table so the reload shows as OWNER events. */
@@ -187,7 +187,7 @@ static void start_steady(node *me)
             continue;
         cl_set_link(me, x, rc_net_connect_established(c->net, me->id, x, TAG_BUS, -RC_SEC(60)));
         cl_set_pong_received(me, x, now - (mstime_t)rc_rng_below(me->rng, (uint32_t)half + 1));
-        me->data_received[x] = cl_pong_received(me, x);
+        me->data_received[x] = ms32_pack(cl_pong_received(me, x));
         cl_set_ping_sent(me, x, 0);
     }
     cl_cron_caches_reset(me);
