@@ -176,6 +176,15 @@ static void run_cron(node *me)
     cl_cron(me);
 }
 
+/* Observer o had a pong and a packet from peers lo..hi-1 just now. */
+static void heard_now(fx *f, node *o, int lo, int hi)
+{
+    for (int x = lo; x < hi; x++) {
+        cl_set_pong_received(o, x, now_ms(f));
+        o->data_received[x] = ms32_pack(now_ms(f));
+    }
+}
+
 /* Moves the clock to `ms` after the start, running whatever is due. */
 static void at_ms(fx *f, int64_t ms)
 {
@@ -539,10 +548,7 @@ static void test_fail_promoted_on_gossip_never_in_cron(void)
     gossip(f, 2, 0, 4, F_PFAIL);
     g_assert_false(has_flag(f, 0, 4, F_FAIL | F_PFAIL));
     at_ms(f, 5000);
-    for (int x = 0; x < f->n; x++) {
-        cl_set_pong_received(o, x, now_ms(f));
-        o->data_received[x] = ms32_pack(now_ms(f));
-    }
+    heard_now(f, o, 0, f->n);
     cl_set_ping_sent(o, 4, now_ms(f) - 1001);
     o->data_received[4] = ms32_pack(now_ms(f) - 1001);
     gossip(f, 1, 0, 4, F_PFAIL);
@@ -713,10 +719,7 @@ static void test_cron_pfail_needs_pending_ping_and_silence(void)
         g_test_message("case: %s", pc->name);
         at_ms(f, 10000);
         tap_all(f, 0);
-        for (int x = 0; x < f->n; x++) {
-            cl_set_pong_received(o, x, now_ms(f));
-            o->data_received[x] = ms32_pack(now_ms(f));
-        }
+        heard_now(f, o, 0, f->n);
         cl_set_ping_sent(o, 1, pc->ping_age < 0 ? 0 : now_ms(f) - pc->ping_age);
         o->data_received[1] = ms32_pack(now_ms(f) - pc->data_age);
         if (pc->failed)
@@ -781,20 +784,14 @@ static void test_cron_caches_follow_changes(void)
     node *o = N(f, 0);
     at_ms(f, 10000);
     tap_all(f, 0);
-    for (int x = 0; x < f->n; x++) {
-        cl_set_pong_received(o, x, now_ms(f));
-        o->data_received[x] = ms32_pack(now_ms(f));
-    }
+    heard_now(f, o, 0, f->n);
     run_cron(o); /* the last reset */
     g_assert_cmpint(o->cron_block_due[11 >> CRON_BLOCK_SHIFT], >, now_ms(f));
     cl_send_ping(o, 11, MSG_PING, o->link[11]);
     mstime_t ping_sent = now_ms(f);
     for (int t = 10100; t <= 11100; t += 100) {
         at_ms(f, t);
-        for (int x = 1; x < 11; x++) {
-            cl_set_pong_received(o, x, now_ms(f));
-            o->data_received[x] = ms32_pack(now_ms(f));
-        }
+        heard_now(f, o, 1, 11);
         cl_cron(o);
         /* PFAIL exactly from the first tick more than T after the PING. */
         g_assert_cmpint(has_flag(f, 0, 11, F_PFAIL), ==, now_ms(f) - ping_sent > 1000);
@@ -857,10 +854,7 @@ static void test_cron_stale_link_rule(void)
         at_ms(f, 10000);
         tap(f, 0, 2);
         rc_conn conn = tap_at(f, 0, 1, rc_engine_now(f->engine) - RC_MS(sc->link_age));
-        for (int x = 0; x < f->n; x++) {
-            cl_set_pong_received(o, x, now_ms(f));
-            o->data_received[x] = ms32_pack(now_ms(f));
-        }
+        heard_now(f, o, 0, f->n);
         cl_set_ping_sent(o, 1, sc->ping_age < 0 ? 0 : now_ms(f) - sc->ping_age);
         o->data_received[1] = ms32_pack(now_ms(f) - sc->data_age);
         run_cron(o);
