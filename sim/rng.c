@@ -59,11 +59,6 @@ uint32_t rc_rng_below(rc_rng *rng, uint32_t n)
     return k;
 }
 
-uint32_t rc_rng_bits32(rc_rng *rng)
-{
-    return (uint32_t)rng->g->type->get(rng->g->state);
-}
-
 double rc_rng_uniform(rc_rng *rng) { return gsl_rng_uniform(rng->g); }
 
 double rc_rng_gaussian(rc_rng *rng, double mean, double sd)

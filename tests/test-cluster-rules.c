@@ -733,8 +733,9 @@ static void test_cron_pfail_needs_pending_ping_and_silence(void)
 
 /* Gossip draws (cl_gossip_random_id): every id below n and all equally
  * often (chi-square within 6 standard deviations of its mean), for sizes
- * that are and are not powers of two; and two draws per generator output,
- * low half first (checked with n = 2, where nothing is rejected). */
+ * that are and are not powers of two, and consecutive pairs of draws too
+ * (a chi-square over the n*n pairs for small n): sections are built from
+ * consecutive draws. */
 static void test_gossip_random_ids_uniform(void)
 {
     static const int sizes[] = { 1, 2, 6, 2000, 3000, 4096, 65535 };
@@ -742,22 +743,27 @@ static void test_gossip_random_ids_uniform(void)
         int n = sizes[s];
         rc_cluster c = { .n = n };
         node me = { .c = &c, .gossip_rng = rc_rng_new(3, RC_STREAM_GOSSIP(s)) };
-        rc_rng *twin = rc_rng_new(3, RC_STREAM_GOSSIP(s));
         int *counts = g_new0(int, n);
+        int *pairs = n <= 64 ? g_new0(int, n * n) : NULL;
         int draws = n * 50 > 20000 ? n * 50 : 20000;
+        int prev = -1;
         for (int i = 0; i < draws; i++) {
             int k = cl_gossip_random_id(&me);
             g_assert_cmpint(k, >=, 0);
             g_assert_cmpint(k, <, n);
             counts[k]++;
-            if (n == 2 && i % 2 == 0) {
-                uint32_t v = rc_rng_bits32(twin);
-                g_assert_cmpint(k, ==, (int)((v & 0xFFFF) >> 15));
-                g_assert_cmpint(cl_gossip_random_id(&me), ==, (int)(v >> 31));
-                counts[v >> 31]++;
-                i++;
-            }
+            if (pairs && i % 2 == 1)
+                pairs[prev * n + k]++;
+            prev = k;
         }
+        if (pairs && n > 1) {
+            double expected = (double)(draws / 2) / (n * n), chi2 = 0;
+            for (int k = 0; k < n * n; k++)
+                chi2 += (pairs[k] - expected) * (pairs[k] - expected) / expected;
+            double dof = n * n - 1;
+            g_assert_cmpfloat(fabs(chi2 - dof), <, 6 * sqrt(2 * dof));
+        }
+        g_free(pairs);
         if (n > 1) {
             double expected = (double)draws / n, chi2 = 0;
             for (int k = 0; k < n; k++)
@@ -767,7 +773,6 @@ static void test_gossip_random_ids_uniform(void)
         }
         g_free(counts);
         rc_rng_free(me.gossip_rng);
-        rc_rng_free(twin);
     }
 }
 

@@ -84,17 +84,6 @@ static void test_below_matches_gsl(void)
     }
 }
 
-/* rc_rng_bits32 is one generator output, unchanged. */
-static void test_bits32_is_one_output(void)
-{
-    rc_rng *r = rc_rng_new(5, RC_STREAM_GOSSIP(9));
-    gsl_rng *g = gsl_twin(5, RC_STREAM_GOSSIP(9));
-    for (int i = 0; i < 1000; i++)
-        g_assert_cmpuint(rc_rng_bits32(r), ==, gsl_rng_get(g));
-    rc_rng_free(r);
-    gsl_rng_free(g);
-}
-
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -103,6 +92,5 @@ int main(int argc, char **argv)
     g_test_add_func("/rng/seed-never-zero", test_seed_never_zero);
     g_test_add_func("/rng/uniform-range-and-mean", test_uniform_range_and_mean);
     g_test_add_func("/rng/below-matches-gsl", test_below_matches_gsl);
-    g_test_add_func("/rng/bits32-is-one-output", test_bits32_is_one_output);
     return g_test_run();
 }

