@@ -227,9 +227,11 @@ static mstime_t peer_next_check(node *me, int x)
         return NEVER;
     mstime_t timeout = me->cfg.node_timeout_ms;
     mstime_t half = timeout / 2;
-    if (cl_ping_sent(me, x) == 0)
+    mstime_t ping = cl_ping_sent(me, x);
+    if (ping == 0)
         return me->link[x] ? cl_pong_received(me, x) + half + 1 : NEVER;
-    mstime_t last = cl_ping_sent(me, x) > ms32_unpack(me->data_received[x]) ? cl_ping_sent(me, x) : ms32_unpack(me->data_received[x]);
+    mstime_t data = ms32_unpack(me->data_received[x]);
+    mstime_t last = ping > data ? ping : data;
     mstime_t due = NEVER;
     if (!(p->flags & (F_PFAIL | F_FAIL)))
         due = last + timeout + 1;
@@ -288,7 +290,8 @@ static bool peer_needs_step(node *me, int x, mstime_t now)
         return true;
     if (cl_ping_sent(me, x) == 0)
         return false;
-    mstime_t ping_delay = now - cl_ping_sent(me, x), data_delay = now - ms32_unpack(me->data_received[x]);
+    mstime_t ping_delay = now - cl_ping_sent(me, x);
+    mstime_t data_delay = now - ms32_unpack(me->data_received[x]);
     return (ping_delay < data_delay ? ping_delay : data_delay) > timeout &&
            !(p->flags & (F_PFAIL | F_FAIL));
 }
