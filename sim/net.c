@@ -801,7 +801,8 @@ rc_conn rc_net_connect(rc_net *net, int from, int to, uint32_t tag,
 rc_conn rc_net_connect_established(rc_net *net, int from, int to, uint32_t tag,
                                    rc_time ctime)
 {
-    g_return_val_if_fail(valid_ep(net, from) && valid_ep(net, to) && from != to && tag <= UINT8_MAX, 0);
+    g_return_val_if_fail(valid_ep(net, from) && valid_ep(net, to) && from != to &&
+                         tag <= UINT8_MAX, 0);
     uint32_t idx = conn_alloc(net, from, to, tag);
     net->conns[idx].state = RC_CONN_CONNECTED;
     net->conns[idx].ctime = ctime;

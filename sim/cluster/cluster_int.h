@@ -480,7 +480,10 @@ static inline void cl_orphan_stats_stale(node *me) { me->orphan_stats_valid = fa
 /* After bulk edits of a view (load, reset, tests): check every peer at the
  * next tick and recompute everything. */
 void cl_cron_caches_reset(node *me);
-static inline mstime_t cl_ping_sent(const node *me, int x) { return ms32_unpack(me->peer[x].ping_sent); }
+static inline mstime_t cl_ping_sent(const node *me, int x)
+{
+    return ms32_unpack(me->peer[x].ping_sent);
+}
 static inline mstime_t cl_pong_received(const node *me, int x)
 {
     return ms32_unpack(me->peer[x].pong_received);

@@ -188,7 +188,8 @@ static bool cron_check_peer(node *me, int x, mstime_t now)
 
     if (link && cl_ping_sent(me, x) &&
         now - (UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, link) / 1000) > timeout &&
-        now - cl_ping_sent(me, x) > timeout / 2 && now - ms32_unpack(me->data_received[x]) > timeout / 2) {
+        now - cl_ping_sent(me, x) > timeout / 2 &&
+        now - ms32_unpack(me->data_received[x]) > timeout / 2) {
         /* The connection looks alive but nothing came back: recycle it. */
         cl_link_free(me, x);
         link = 0;
@@ -284,7 +285,8 @@ static bool peer_needs_step(node *me, int x, mstime_t now)
     mstime_t timeout = me->cfg.node_timeout_ms;
     if (me->link[x] && cl_ping_sent(me, x) &&
         now - (UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, me->link[x]) / 1000) > timeout &&
-        now - cl_ping_sent(me, x) > timeout / 2 && now - ms32_unpack(me->data_received[x]) > timeout / 2)
+        now - cl_ping_sent(me, x) > timeout / 2 &&
+        now - ms32_unpack(me->data_received[x]) > timeout / 2)
         return true;
     if (me->link[x] && cl_ping_sent(me, x) == 0 && now - cl_pong_received(me, x) > timeout / 2)
         return true;

@@ -557,7 +557,8 @@ void cl_handle_slave_migration(node *me, int max_slaves)
             candidate = y;
     }
     g_free(ok);
-    if (target >= 0 && candidate == me->id && now - ms32_unpack(me->orphaned_time[target]) > SLAVE_MIGRATION_DELAY_MS) {
+    if (target >= 0 && candidate == me->id &&
+        now - ms32_unpack(me->orphaned_time[target]) > SLAVE_MIGRATION_DELAY_MS) {
         cl_log(me, '#', "Migrating to orphaned master %s", cl_node_name(me, target));
         cl_set_master(me, target, "migration");
     }

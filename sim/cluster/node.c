@@ -131,7 +131,8 @@ int cl_quorum(const node *me) { return me->size / 2 + 1; }
 /* Flag changes go through these two so that the number of PFAIL peers the
  * cron needs (stats_pfail_nodes) is kept without a scan. */
 /* Flags that the replica-migration statistics of the cron read. */
-#define ORPHAN_STAT_FLAGS (F_MASTER | F_SLAVE | F_FAIL | F_MIGRATE_TO | F_NOADDR | F_HANDSHAKE | F_UNKNOWN)
+#define ORPHAN_STAT_FLAGS \
+    (F_MASTER | F_SLAVE | F_FAIL | F_MIGRATE_TO | F_NOADDR | F_HANDSHAKE | F_UNKNOWN)
 /* Flags whose removal can make a cron step due for the peer at once. */
 #define CRON_SKIP_FLAGS (F_PFAIL | F_FAIL | F_NOADDR | F_HANDSHAKE | F_UNKNOWN)
 
