@@ -1609,6 +1609,12 @@ static bool parse_duration_multiple(parser *p, const char *key, rc_time unit,
             quote(p, t));
         return false;
     }
+    /* Times before the start reach back by up to a node timeout, and the
+     * nodes keep times in 32 bits (RC_SCENARIO_MAX_END). */
+    if (d > RC_SCENARIO_MAX_END) {
+        bad(p, t, "'%s' is at most 20 days (1728000s), got %s", key, quote(p, t));
+        return false;
+    }
     *out = d;
     return true;
 }

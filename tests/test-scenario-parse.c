@@ -505,6 +505,8 @@ static const bad_case bad_cases[] = {
      "t.scn:3:1: duplicate 'end' statement (the first is on line 2)"},
     {"cluster masters=3 replicas=1\nend 1728001s\n", true,
      "t.scn:2:5: the run length is at most 20 days (1728000s)"},
+    {"at 1s set all node-timeout=1728001s", false,
+     "t.scn:3:28: 'node-timeout' is at most 20 days (1728000s), got '1728001s'"},
     {"seed 1\nseed 2", false,
      "t.scn:4:1: duplicate 'seed' statement (the first is on line 3)"},
     {"seed -1", false, "t.scn:3:6: expected a seed (a whole number), got '-1'"},
