@@ -995,16 +995,17 @@ static double split_brain_seconds(const run *r)
 /* ====================================================================== */
 
 /* Calibration of rc_run_memory_estimate(), from the peak RSS of release
- * builds (/usr/bin/time -v, 100 ms runs): 200 nodes 22 MB, 400 nodes 52 MB,
- * 800 nodes 155 MB, 1600 nodes 534 MB (whatever the mix of masters, replicas
- * and empty masters), 2400 nodes 1148 MB, 3200 nodes 1.9 GB; 10 000 writers
- * on 20 nodes 334 MB, 2000 writers on 1600 nodes +89 MB; 10^6 client writes
- * +285 MB; 60 000 executions of an `every` action +18 MB (note) to +32 MB
- * (heal). The fit is about 8 MB + 37 KB per node + 182 bytes per node pair;
- * the constants below round it up (3200 nodes: 2.1 GB estimated). */
+ * builds (/usr/bin/time, 100 ms runs, third session's compact views): 200
+ * nodes 19 MiB, 800 nodes 113 MiB, 1600 nodes 373 MiB (whatever the mix of
+ * masters, replicas and empty masters), 2400 nodes 780 MiB, 3200 nodes
+ * 1346 MiB; 10 000 writers on 20 nodes 334 MB, 2000 writers on 1600 nodes
+ * +89 MB; 10^6 client writes +285 MB; 60 000 executions of an `every` action
+ * +18 MB (note) to +32 MB (heal). The fit is about 8 MiB + 26 KiB per node +
+ * 133 bytes per node pair; the constants below round it up (3200 nodes:
+ * 1.6 GiB estimated). */
 #define MEM_BASE (16.0 * 1024 * 1024)
 #define MEM_PER_NODE (40.0 * 1024)
-#define MEM_PER_NODE_PAIR 200.0
+#define MEM_PER_NODE_PAIR 150.0
 #define MEM_PER_WRITER (40.0 * 1024)
 #define MEM_PER_WRITER_NODE 16.0
 #define MEM_PER_WRITE 320.0
