@@ -210,8 +210,8 @@ static inline uint32_t ms32_pack(mstime_t t) { return t ? (uint32_t)(t - MS32_BA
 static inline mstime_t ms32_unpack(uint32_t v) { return v ? MS32_BASE + (mstime_t)v : 0; }
 
 /* What a node knows about one other node that the gossip hot path reads on
- * every entry, packed in 16 bytes (four to a cache line, views aligned to
- * them) because with 1000+ nodes each entry is a cache miss: building a
+ * every entry, packed in 16 bytes (four to a cache line, never straddling
+ * two) because with 1000+ nodes each entry is a cache miss: building a
  * gossip section reads flags, link presence, slot count and both times of a
  * random peer, and applying one reads flags, report count and both times.
  * Read and write the times with cl_ping_sent() and friends. */
@@ -223,6 +223,8 @@ typedef struct {
     int16_t numslots;        /* slots bound to it in my view */
     uint16_t linked;         /* 1 while I have an outbound link to it (link[x]) */
 } peer_view;
+
+G_STATIC_ASSERT(sizeof(peer_view) == 16);
 
 typedef struct node {
     int id;

@@ -179,41 +179,58 @@ static orphan_stats cron_orphan_stats(node *me)
     return (orphan_stats){ me->orphaned_masters, me->max_slaves, me->this_slaves };
 }
 
+/* Step 6b: a linked peer that owes a pong for more than T/2, sent nothing
+ * for as long, on a connection older than T. */
+static bool link_looks_stale(node *me, int x, mstime_t now)
+{
+    mstime_t timeout = me->cfg.node_timeout_ms;
+    rc_conn link = me->link[x];
+    return link && cl_ping_sent(me, x) &&
+           now - (UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, link) / 1000) > timeout &&
+           now - cl_ping_sent(me, x) > timeout / 2 &&
+           now - ms32_unpack(me->data_received[x]) > timeout / 2;
+}
+
+/* Step 6c: a linked peer with no ping pending and a pong older than T/2. */
+static bool half_timeout_ping_due(node *me, int x, mstime_t now)
+{
+    return me->link[x] && cl_ping_sent(me, x) == 0 &&
+           now - cl_pong_received(me, x) > me->cfg.node_timeout_ms / 2;
+}
+
+/* Step 6e: a ping pending and nothing heard for more than T, not yet
+ * flagged. */
+static bool pfail_due(node *me, int x, mstime_t now)
+{
+    if (cl_ping_sent(me, x) == 0 || (me->peer[x].flags & (F_PFAIL | F_FAIL)))
+        return false;
+    mstime_t ping_delay = now - cl_ping_sent(me, x);
+    mstime_t data_delay = now - ms32_unpack(me->data_received[x]);
+    return (ping_delay < data_delay ? ping_delay : data_delay) > me->cfg.node_timeout_ms;
+}
+
 /* Steps 6b-6e for one peer: the stale-link rule, half-timeout pings, manual
  * failover pings, and PFAIL marking. Returns true when it marked PFAIL. */
 static bool cron_check_peer(node *me, int x, mstime_t now)
 {
-    mstime_t timeout = me->cfg.node_timeout_ms;
-    rc_conn link = me->link[x];
-
-    if (link && cl_ping_sent(me, x) &&
-        now - (UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, link) / 1000) > timeout &&
-        now - cl_ping_sent(me, x) > timeout / 2 &&
-        now - ms32_unpack(me->data_received[x]) > timeout / 2) {
+    if (link_looks_stale(me, x, now)) {
         /* The connection looks alive but nothing came back: recycle it. */
         cl_link_free(me, x);
-        link = 0;
     }
-    if (link && cl_ping_sent(me, x) == 0 && now - cl_pong_received(me, x) > timeout / 2) {
-        cl_send_ping(me, x, MSG_PING, link);
+    if (half_timeout_ping_due(me, x, now)) {
+        cl_send_ping(me, x, MSG_PING, me->link[x]);
         return false;
     }
-    if (cl_is_master(me) && me->mf_end && me->mf_slave == x && link) {
-        cl_send_ping(me, x, MSG_PING, link);
+    if (cl_is_master(me) && me->mf_end && me->mf_slave == x && me->link[x]) {
+        cl_send_ping(me, x, MSG_PING, me->link[x]);
         return false;
     }
-    if (cl_ping_sent(me, x) == 0)
+    if (!pfail_due(me, x, now))
         return false;
-    mstime_t ping_delay = now - cl_ping_sent(me, x);
-    mstime_t data_delay = now - ms32_unpack(me->data_received[x]);
-    mstime_t delay = ping_delay < data_delay ? ping_delay : data_delay;
-    if (delay > timeout && !(me->peer[x].flags & (F_PFAIL | F_FAIL))) {
-        cl_log(me, '.', "*** NODE %s possibly failing", cl_node_name(me, x));
-        cl_set_flag(me, x, F_PFAIL);
-        cl_emit(me, RC_EV_PFAIL, x, 0, 0, 0, false, NULL);
-        return true;
-    }
-    return false;
+    cl_log(me, '.', "*** NODE %s possibly failing", cl_node_name(me, x));
+    cl_set_flag(me, x, F_PFAIL);
+    cl_emit(me, RC_EV_PFAIL, x, 0, 0, 0, false, NULL);
+    return true;
 }
 
 #define NEVER INT64_MAX
@@ -279,23 +296,10 @@ static bool cron_check_block(node *me, int b, mstime_t now, bool mf_master)
  * aside): what a skipped block must never hold. */
 static bool peer_needs_step(node *me, int x, mstime_t now)
 {
-    const peer_view *p = &me->peer[x];
-    if (x == me->id || (p->flags & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN)))
+    if (x == me->id || (me->peer[x].flags & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN)))
         return false;
-    mstime_t timeout = me->cfg.node_timeout_ms;
-    if (me->link[x] && cl_ping_sent(me, x) &&
-        now - (UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, me->link[x]) / 1000) > timeout &&
-        now - cl_ping_sent(me, x) > timeout / 2 &&
-        now - ms32_unpack(me->data_received[x]) > timeout / 2)
-        return true;
-    if (me->link[x] && cl_ping_sent(me, x) == 0 && now - cl_pong_received(me, x) > timeout / 2)
-        return true;
-    if (cl_ping_sent(me, x) == 0)
-        return false;
-    mstime_t ping_delay = now - cl_ping_sent(me, x);
-    mstime_t data_delay = now - ms32_unpack(me->data_received[x]);
-    return (ping_delay < data_delay ? ping_delay : data_delay) > timeout &&
-           !(p->flags & (F_PFAIL | F_FAIL));
+    return link_looks_stale(me, x, now) || half_timeout_ping_due(me, x, now) ||
+           pfail_due(me, x, now);
 }
 #endif
 

@@ -128,14 +128,15 @@ int cl_my_master(const node *me) { return me->slaveof[me->id]; }
 /* quorum = size/2 + 1 with size as last computed by clusterUpdateState. */
 int cl_quorum(const node *me) { return me->size / 2 + 1; }
 
-/* Flag changes go through these two so that the number of PFAIL peers the
- * cron needs (stats_pfail_nodes) is kept without a scan. */
 /* Flags that the replica-migration statistics of the cron read. */
 #define ORPHAN_STAT_FLAGS \
     (F_MASTER | F_SLAVE | F_FAIL | F_MIGRATE_TO | F_NOADDR | F_HANDSHAKE | F_UNKNOWN)
 /* Flags whose removal can make a cron step due for the peer at once. */
 #define CRON_SKIP_FLAGS (F_PFAIL | F_FAIL | F_NOADDR | F_HANDSHAKE | F_UNKNOWN)
 
+/* Flag changes go through these two so that the number of PFAIL peers the
+ * cron needs (stats_pfail_nodes) and the cron's schedule caches are kept
+ * without a scan. */
 void cl_set_flag(node *me, int x, uint16_t f)
 {
     uint16_t added = f & (uint16_t)~me->peer[x].flags;
@@ -431,8 +432,8 @@ static void compute_ranges(rc_cluster *c, int masters)
 
 static void node_alloc_views(node *me, int n)
 {
-    /* Aligned so that no record straddles two cache lines. */
-    me->peer = g_aligned_alloc0((gsize)n, sizeof(peer_view), 64);
+    /* malloc's 16-byte alignment keeps each 16-byte record in one line. */
+    me->peer = g_new0(peer_view, n);
     me->data_received = g_new0(uint32_t, n);
     me->link = g_new0(rc_conn, n);
     me->fail_time = g_new0(uint32_t, n);
@@ -456,7 +457,7 @@ static void node_alloc_views(node *me, int n)
 
 static void node_free_views(node *me)
 {
-    g_aligned_free(me->peer);
+    g_free(me->peer);
     g_free(me->data_received);
     g_free(me->link);
     g_free(me->cron_block_due);
