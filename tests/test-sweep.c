@@ -4,9 +4,10 @@
  * threads, merging result files byte for byte, the CSV structure, the job
  * list run by GNU parallel, the Slurm script's syntax, and what the shipped
  * odd-even sweep shows. */
-#include "params.h"
+#include "rcsim/params.h"
 #include "rcsim/scenario.h"
 #include "rcsim/sweep.h"
+#include "cli/cli.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>

@@ -220,14 +220,6 @@ typedef enum {
 bool rc_sweep_plot_write(const rc_sweep_plot *plot, rc_sweep_chart chart,
                          const char *format, const char *path, GError **error);
 
-/* ---- the command line ------------------------------------------------------ */
-
-/* `rcsim sweep`, `rcsim sweep-run` and `rcsim sweep-merge` (argv[0] is the
- * command name); return the exit status (0, 1 or 2). */
-int rc_sweep_cmd(int argc, char **argv);
-int rc_sweep_run_cmd(int argc, char **argv);
-int rc_sweep_merge_cmd(int argc, char **argv);
-
 #ifdef __cplusplus
 }
 #endif

@@ -3,7 +3,7 @@
  * writing the job list for running it elsewhere. */
 #include "rcsim/sweep.h"
 
-#include "params.h"
+#include "rcsim/params.h"
 #include "rcsim/run.h"
 #include "rcsim/scenario.h"
 

@@ -1,6 +1,6 @@
 /* events.jsonl: the header line and one line per protocol event, rendered as
  * the events arrive and hashed on the fly. */
-#include "report_internal.h"
+#include "report_int.h"
 
 #include <inttypes.h>
 

@@ -4,7 +4,7 @@
  * node for its role intervals and marks, and per node further threads for the
  * majority PFAIL/FAIL flags, its cluster_state and its process state, so
  * that the complete ("X") events of a thread always nest. */
-#include "report_internal.h"
+#include "report_int.h"
 
 #include <inttypes.h>
 

@@ -20,7 +20,7 @@
 #include "rcsim/cluster.h"
 #include "rcsim/scenario.h"
 
-#include "params.h"
+#include "rcsim/params.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* writes.csv: one row per client write. */
-#include "report_internal.h"
+#include "report_int.h"
 
 #include <string.h>
 

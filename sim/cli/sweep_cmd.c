@@ -10,14 +10,13 @@
  *
  * Exit status: 0 every run's expectations held (sweep-run: the result was
  * written); 1 some run had failed expectations; 2 bad input. */
-#include "cli_util.h"
+#include "cli.h"
 #include "rcsim/sweep.h"
 
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
 
-enum { EXIT_OK = 0, EXIT_EXPECT = 1, EXIT_INPUT = 2 };
 
 /* Prints a usage error for `command` and returns exit status 2. */
 static int usage(const char *command, const char *msg)

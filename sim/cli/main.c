@@ -9,8 +9,7 @@
  * Exit status: 0 every expectation held; 1 an expectation (or the determinism
  * check) failed; 2 bad input (or a run too large for the memory); 130 `run`
  * interrupted by SIGINT (the previous outputs are left as they were). */
-#include "cli_util.h"
-#include "demo.h"
+#include "cli.h"
 #include "rcsim/run.h"
 #include "rcsim/scenario.h"
 #include "rcsim/sweep.h"
@@ -22,7 +21,6 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { EXIT_OK = 0, EXIT_EXPECT = 1, EXIT_INPUT = 2, EXIT_INTERRUPTED = 130 };
 
 /* Set by the SIGINT handler of `rcsim run`, polled by the runner. */
 static volatile sig_atomic_t interrupted;

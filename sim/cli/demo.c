@@ -1,8 +1,8 @@
 /* The built-in demo: the same 20-second partition on a 5-master and on a
  * 6-master cluster, so a newcomer sees the odd-vs-even lesson in one command.
  * The scenarios are compiled in; no files are needed. */
-#include "demo.h"
 
+#include "cli.h"
 #include "rcsim/run.h"
 #include "rcsim/scenario.h"
 

@@ -1,5 +1,5 @@
 /* JSON fragments for the report: strings, times, labels. Locale-free. */
-#include "report_internal.h"
+#include "report_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>

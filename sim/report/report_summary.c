@@ -1,6 +1,6 @@
 /* summary.json: the run's key numbers, in a fixed key order. Only wall_s and
  * sim_speed depend on the machine. */
-#include "report_internal.h"
+#include "report_int.h"
 
 #include <inttypes.h>
 

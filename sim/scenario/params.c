@@ -1,7 +1,7 @@
 /* Integer expressions of scenario parameters (see params.h): a small
  * recursive-descent evaluator that reports the byte offset of the first
  * error. */
-#include "params.h"
+#include "rcsim/params.h"
 
 #include <glib.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /* The records behind the summary, the trace and the pictures: per-node role,
  * state and flag intervals, marks, fault bands, promotions, epochs and logs,
  * all derived from the event stream alone. */
-#include "report_internal.h"
+#include "report_int.h"
 
 #include <string.h>
 

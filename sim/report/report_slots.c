@@ -6,7 +6,7 @@
  * observers bind it to each owner and how many live nodes claim it for
  * themselves, so the majority owner, disagreement and double claims of a row
  * of slots are known after every event without scanning the views. */
-#include "report_internal.h"
+#include "report_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* The report: creation, the observer, and writing every output file with a
  * stage-then-rename discipline (see rcsim/report.h). */
-#include "report_internal.h"
+#include "report_int.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
