@@ -263,7 +263,7 @@ static const wire_msg *wire_last(fx *f, int from, int to, int type)
             (type < 0 || w->type == type))
             return w;
     }
-    g_test_message("no %s message from %d to %d", rc_cluster_msg_type_name(type), from, to);
+    g_test_message("no %s message from %d to %d", rc_msg_type_name(type), from, to);
     g_test_fail();
     return &none;
 }
@@ -1148,7 +1148,7 @@ static void test_packet_header_side_effects_on_every_type(void)
     for (size_t i = 0; i < G_N_ELEMENTS(types); i++) {
         fx *f = fx_new(3, 1, 0, 1000);
         node *s = N(f, 1), *o = N(f, 0);
-        g_test_message("type %s", rc_cluster_msg_type_name(types[i]));
+        g_test_message("type %s", rc_msg_type_name(types[i]));
         at_ms(f, 1000);
         s->current_epoch = 50;
         s->config_epoch[1] = 40;

@@ -205,12 +205,9 @@ uint64_t rc_cluster_elections(const rc_cluster *cluster);
 uint64_t rc_cluster_promotions(const rc_cluster *cluster);
 bool rc_cluster_was_promoted(const rc_cluster *cluster, int node);
 
-/* Messages sent, by type (the CLUSTER INFO stats names in type-id order:
- * ping pong meet fail publish auth-req auth-ack update mfstart module
- * publishshard), summed over all nodes and process lifetimes. */
-#define RC_MSG_TYPES 11
+/* Messages sent, by type (RC_MSG_TYPES and rc_msg_type_name in
+ * rcsim/events.h), summed over all nodes and process lifetimes. */
 void rc_cluster_message_totals(const rc_cluster *cluster, uint64_t out[RC_MSG_TYPES]);
-const char *rc_cluster_msg_type_name(int type);
 /* Gossip entries processed by all receivers so far. */
 uint64_t rc_cluster_gossip_entries(const rc_cluster *cluster);
 

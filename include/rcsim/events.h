@@ -79,6 +79,15 @@ typedef enum {
 /* The JSON name of a kind ("pfail", "fail_clear", ...). */
 const char *rc_event_kind_name(rc_event_kind kind);
 
+/* Cluster bus message types, by their type id on the wire; their names are
+ * CLUSTER INFO's stats names: ping pong meet fail publish auth-req auth-ack
+ * update mfstart module publishshard. Events and the scenario language's
+ * drop-packets action name messages this way. */
+#define RC_MSG_TYPES 11
+
+/* The name of message type `type`, or "unknown" outside 0..RC_MSG_TYPES-1. */
+const char *rc_msg_type_name(int type);
+
 /* A sorted list of slots (for OWNER events). */
 typedef struct {
     int count;

@@ -23,6 +23,7 @@
 #include "rcsim/engine.h"
 #include "rcsim/events.h"
 #include "rcsim/layout.h"
+#include "rcsim/workload.h"
 
 #include <glib.h>
 #include <stdint.h>
@@ -53,18 +54,6 @@ typedef struct {
     const rc_layout *layout;
     const rc_node_info *nodes; /* layout->nodes entries, by node id */
 } rc_run_info;
-
-/* One client write, as the workload judged it at the end. */
-typedef struct {
-    const char *writer;  /* "w1" */
-    const char *key;     /* "w1:17" */
-    int slot;
-    rc_time t_sent;
-    rc_time t_done;      /* -1: never completed */
-    int node;            /* node that answered last, -1 if none */
-    const char *status;  /* ok, moved, clusterdown, timeout, refused, unreachable */
-    gboolean applied;    /* key present in its slot owner's dataset at the end */
-} rc_write_row;
 
 /* Message counters by type, summed over the run. */
 typedef struct {

@@ -18,14 +18,26 @@
 #include "rcsim/engine.h"
 #include "rcsim/events.h"
 #include "rcsim/net.h"
-#include "rcsim/report.h"
 
+#include <glib.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* One client write, as the workload judged it at the end. */
+typedef struct {
+    const char *writer;  /* "w1" */
+    const char *key;     /* "w1:17" */
+    int slot;
+    rc_time t_sent;
+    rc_time t_done;      /* -1: never completed */
+    int node;            /* node that answered last, -1 if none */
+    const char *status;  /* ok, moved, clusterdown, timeout, refused, unreachable */
+    gboolean applied;    /* key present in its slot owner's dataset at the end */
+} rc_write_row;
 
 /* CRC-16/XMODEM (poly 0x1021, init 0, no reflection), as Redis's crc16. */
 uint16_t rc_crc16(const char *buf, size_t len);

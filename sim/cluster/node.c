@@ -836,12 +836,3 @@ void rc_cluster_message_totals(const rc_cluster *c, uint64_t out[RC_MSG_TYPES])
 }
 
 uint64_t rc_cluster_gossip_entries(const rc_cluster *c) { return c->gossip_entries; }
-
-const char *rc_cluster_msg_type_name(int type)
-{
-    static const char *const names[RC_MSG_TYPES] = {
-        "ping", "pong", "meet", "fail", "publish", "auth-req",
-        "auth-ack", "update", "mfstart", "module", "publishshard",
-    };
-    return type >= 0 && type < RC_MSG_TYPES ? names[type] : "unknown";
-}

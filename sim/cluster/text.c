@@ -83,7 +83,7 @@ static void append_stats(GString *s, const uint64_t *stats, const char *dir)
         if (!stats[t])
             continue;
         g_string_append_printf(s, "cluster_stats_messages_%s_%s:%llu\r\n",
-                               rc_cluster_msg_type_name(t), dir, (unsigned long long)stats[t]);
+                               rc_msg_type_name(t), dir, (unsigned long long)stats[t]);
         total += stats[t];
     }
     g_string_append_printf(s, "cluster_stats_messages_%s:%llu\r\n", dir, (unsigned long long)total);

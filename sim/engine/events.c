@@ -75,3 +75,12 @@ void rc_eventbus_emit(rc_eventbus *bus, const rc_event *ev)
 }
 
 uint64_t rc_eventbus_count(const rc_eventbus *bus) { return bus->count; }
+
+const char *rc_msg_type_name(int type)
+{
+    static const char *const names[RC_MSG_TYPES] = {
+        "ping", "pong", "meet", "fail", "publish", "auth-req",
+        "auth-ack", "update", "mfstart", "module", "publishshard",
+    };
+    return type >= 0 && type < RC_MSG_TYPES ? names[type] : "unknown";
+}

@@ -17,7 +17,7 @@
  * Checks that need the whole file (times after `end`, missing statements)
  * run at the end. All errors are sorted by position before being reported.
  */
-#include "rcsim/cluster.h"
+#include "rcsim/events.h"
 #include "rcsim/scenario.h"
 
 #include "rcsim/params.h"
@@ -2244,7 +2244,7 @@ static void parse_drop(parser *p, rc_action *a)
     if (tok_is(p, t, "none"))
         a->arg = -1;
     for (int type = 0; type < RC_MSG_TYPES && a->arg == -2; type++)
-        if (tok_is(p, t, rc_cluster_msg_type_name(type)))
+        if (tok_is(p, t, rc_msg_type_name(type)))
             a->arg = type;
     if (a->arg == -2)
         fail(p, t, "expected a message type (ping, pong, meet, fail, publish, auth-req, "
