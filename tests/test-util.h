@@ -26,4 +26,15 @@ static inline void test_remove_tree(const char *dir)
     g_rmdir(dir);
 }
 
+/* The output of `rcsim check` without its time column ("  0.12 s" at the end
+ * of each file's line), the only part that differs between two identical
+ * checks. A new string. */
+static inline char *test_check_without_times(const char *text)
+{
+    GRegex *re = g_regex_new("  [0-9]+\\.[0-9]+ s$", G_REGEX_MULTILINE, 0, NULL);
+    char *out = g_regex_replace_literal(re, text, -1, 0, "", 0, NULL);
+    g_regex_unref(re);
+    return out;
+}
+
 #endif

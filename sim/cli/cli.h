@@ -4,6 +4,8 @@
 #ifndef RCSIM_CLI_H
 #define RCSIM_CLI_H
 
+#include "rcsim/scenario.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -15,11 +17,39 @@ enum {
     EXIT_INTERRUPTED = 130, /* interrupted by SIGINT/SIGTERM */
 };
 
+/* Prints "rcsim COMMAND: MSG" and a pointer to --help; returns EXIT_INPUT. */
+int rc_cli_usage_error(const char *command, const char *msg);
+
 /* Parses a non-negative decimal integer; false for anything else. */
 bool rc_cli_parse_u64(const char *s, uint64_t *out);
 
+/* Parses a seed range: `N` means seeds 1..N (N >= 1), `A..B` seeds A..B. */
+bool rc_cli_parse_seeds(const char *s, uint64_t *first, uint64_t *last);
+
 /* Accepts a comma list drawn from png, svg, pdf. */
 bool rc_cli_valid_formats(const char *formats);
+
+/* The scenario search path, in order: the directories of RCSIM_SCENARIO_PATH
+ * (colon-separated), the library installed beside the executable
+ * (<bin>/../share/rcsim/scenarios), and the library of the configured
+ * prefix (<datadir>/rcsim/scenarios), and last the scenarios/ folder of the
+ * source tree the binary was built from (for uninstalled builds). A
+ * NULL-terminated array (g_strfreev). */
+char **rc_cli_scenario_path(void);
+
+/* Finds a scenario file or directory given on the command line: `name` as
+ * typed when it exists, else `name`.scn, else the first directory of the
+ * search path holding `name` or `name`.scn (relative names only), so that
+ * `rcsim run teaching/split-5-masters` works from any directory. Returns a
+ * new path, or NULL when nothing matches. */
+char *rc_cli_find_scenario(const char *name);
+
+/* Parses the scenario at `path`; on error prints every parse error
+ * (file:line:column: message) on stderr and returns NULL. */
+rc_scenario *rc_cli_load(const char *path);
+
+/* `rcsim check` (argv[0] is the command name); returns the exit status. */
+int rc_check_cmd(int argc, char **argv);
 
 /* `rcsim sweep`, `rcsim sweep-run` and `rcsim sweep-merge` (argv[0] is the
  * command name); return the exit status (EXIT_OK, EXIT_EXPECT or EXIT_INPUT). */

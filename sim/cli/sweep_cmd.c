@@ -33,42 +33,6 @@ static int input_error(const char *command, GError *err)
     return EXIT_INPUT;
 }
 
-/* Parses a non-negative decimal integer (command-line values). */
-bool rc_cli_parse_u64(const char *s, uint64_t *out)
-{
-    guint64 v;
-    if (!s || !g_ascii_string_to_unsigned(s, 10, 0, G_MAXUINT64, &v, NULL))
-        return false;
-    *out = v;
-    return true;
-}
-
-/* Parses `--seeds N` (seeds 1..N) or `--seeds A..B`. */
-static bool parse_seeds(const char *s, uint64_t *first, uint64_t *last)
-{
-    const char *dots = strstr(s, "..");
-    if (!dots) {
-        *first = 1;
-        return rc_cli_parse_u64(s, last) && *last >= 1;
-    }
-    char *a = g_strndup(s, (gsize)(dots - s));
-    bool ok = rc_cli_parse_u64(a, first) && rc_cli_parse_u64(dots + 2, last) && *first <= *last;
-    g_free(a);
-    return ok;
-}
-
-/* Accepts a comma list drawn from png, svg, pdf. */
-bool rc_cli_valid_formats(const char *formats)
-{
-    char **parts = g_strsplit(formats, ",", -1);
-    bool ok = parts[0] != NULL;
-    for (int i = 0; parts[i]; i++)
-        ok = ok && (!strcmp(parts[i], "png") || !strcmp(parts[i], "svg") ||
-                    !strcmp(parts[i], "pdf"));
-    g_strfreev(parts);
-    return ok;
-}
-
 /* Parses `--plot m1,m2,...` into metric ids (a new array); NULL with a
  * message in *bad when a name is unknown. */
 static int *parse_metrics(const char *list, int *n, char **bad)
@@ -360,7 +324,7 @@ int rc_sweep_cmd(int argc, char **argv)
     int code = sweep_parse(&argc, &argv, &o);
     if (code < 0)
         code = sweep_axes(&o, &axes, &n_axes);
-    if (code < 0 && !parse_seeds(o.seeds ? o.seeds : "10", &spec.seed_first, &spec.seed_last))
+    if (code < 0 && !rc_cli_parse_seeds(o.seeds ? o.seeds : "10", &spec.seed_first, &spec.seed_last))
         code = usage("sweep", "--seeds expects N (seeds 1..N, N >= 1) or A..B");
     if (code < 0 && o.plot && !(metrics = parse_metrics(o.plot, &n_metrics, &bad)))
         code = usage("sweep", bad);
