@@ -319,7 +319,7 @@ int rc_sweep_cmd(int argc, char **argv)
     sweep_opts o = { 0 };
     rc_sweep_axis *axes = NULL;
     int n_axes = 0, n_metrics = 0, *metrics = NULL;
-    char *out = NULL, *bad = NULL;
+    char *out = NULL, *bad = NULL, *found = NULL;
     rc_sweep_spec spec = { 0 };
     int code = sweep_parse(&argc, &argv, &o);
     if (code < 0)
@@ -329,7 +329,9 @@ int rc_sweep_cmd(int argc, char **argv)
     if (code < 0 && o.plot && !(metrics = parse_metrics(o.plot, &n_metrics, &bad)))
         code = usage("sweep", bad);
     if (code < 0) {
-        spec.scenario = argv[1];
+        /* A name of the scenario library works as in `rcsim run`. */
+        found = rc_cli_find_scenario(argv[1]);
+        spec.scenario = found ? found : argv[1];
         spec.axes = axes;
         spec.n_axes = n_axes;
         spec.jobs = o.jobs ? o.jobs : (int)g_get_num_processors();
@@ -343,6 +345,7 @@ int rc_sweep_cmd(int argc, char **argv)
     g_free(axes);
     g_free(metrics);
     g_free(bad);
+    g_free(found);
     g_free(out);
     sweep_opts_clear(&o);
     return code;
