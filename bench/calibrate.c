@@ -5,7 +5,7 @@
  * lag here (see polled()); the election delay comes from logs and does not.
  *
  * Usage: bench-calibrate [seeds]   (default 50) */
-#include "../tests/cluster-harness.h"
+#include "cluster-harness.h"
 
 #include <math.h>
 #include <stdio.h>
