@@ -1,5 +1,8 @@
 /* A small harness for whole-cluster tests through the C API: an engine, a
- * network, an event bus and a cluster, plus a recorder of the event stream. */
+ * network, an event bus and a cluster, plus a recorder of the event stream.
+ * It is the cluster-harness library of tests/meson.build; its users (the
+ * whole-cluster tests and bench/calibrate.c) link cluster_harness_dep, which
+ * also brings this header's directory. */
 #ifndef RCSIM_TEST_CLUSTER_HARNESS_H
 #define RCSIM_TEST_CLUSTER_HARNESS_H
 

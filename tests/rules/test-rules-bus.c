@@ -1,10 +1,11 @@
 /* Rule tests: The gossip section and packet processing (docs/model.md §3.4, §4.1-§4.3):
- * what a ping carries, and what a node learns from every packet's
- * header, its role and its slot claims.
+ * what the gossip section carries and how far it is trusted, and what a node
+ * does with every packet: the header's epochs, role and slot claims, the
+ * answers it owes (PONG, UPDATE) and the votes it counts.
  *
- * One test per rule, each on a small hand-made cluster (rules-fixture.h);
- * every test names the rule it checks by its § in docs/model.md and by the
- * Redis function that implements it. */
+ * One test per rule, each on a small hand-made cluster (rules-fixture.h).
+ * The comment above a test names its rule by the § in docs/model.md and by
+ * the Redis function that implements it. */
 
 #include "rules-fixture.h"
 

@@ -2,9 +2,11 @@
  * when a node pings, when it marks PFAIL, when it drops a link, and
  * the schedule caches that let quiet ticks skip work.
  *
- * One test per rule, each on a small hand-made cluster (rules-fixture.h);
- * every test names the rule it checks by its § in docs/model.md and by the
- * Redis function that implements it. */
+ * One test per rule, each on a small hand-made cluster (rules-fixture.h).
+ * The comment above a test names its rule by the § in docs/model.md and by
+ * the Redis function that implements it. Two tests pin choices of the
+ * simulator itself (the gossip draws and the cron's schedule caches) and say
+ * why instead. */
 
 #include "rules-fixture.h"
 

@@ -2,9 +2,9 @@
  * reports a node gives and withdraws in gossip, their 2T validity, the
  * quorum that promotes PFAIL to FAIL, and what clears a FAIL.
  *
- * One test per rule, each on a small hand-made cluster (rules-fixture.h);
- * every test names the rule it checks by its § in docs/model.md and by the
- * Redis function that implements it. */
+ * One test per rule, each on a small hand-made cluster (rules-fixture.h).
+ * The comment above a test names its rule by the § in docs/model.md and by
+ * the Redis function that implements it. */
 
 #include "rules-fixture.h"
 

@@ -1,9 +1,9 @@
 /* Rule tests: Membership (docs/model.md §10.4):
  * FORGET, MEET and the handshake, RESET, and the debug packet filter.
  *
- * One test per rule, each on a small hand-made cluster (rules-fixture.h);
- * every test names the rule it checks by its § in docs/model.md and by the
- * Redis function that implements it. */
+ * One test per rule, each on a small hand-made cluster (rules-fixture.h).
+ * The comment above a test names its rule by the § in docs/model.md and by
+ * the Redis function that implements it. */
 
 #include "rules-fixture.h"
 

@@ -1,9 +1,9 @@
 /* Rule tests: Output formats (docs/model.md §13):
  * the text of CLUSTER NODES and CLUSTER INFO.
  *
- * One test per rule, each on a small hand-made cluster (rules-fixture.h);
- * every test names the rule it checks by its § in docs/model.md and by the
- * Redis function that implements it. */
+ * One test per rule, each on a small hand-made cluster (rules-fixture.h).
+ * The comment above a test names its rule by the § in docs/model.md and by
+ * the Redis function that implements it. */
 
 #include "rules-fixture.h"
 
