@@ -324,7 +324,8 @@ int main(int argc, char **argv)
     g_test_add_func("/gossip/random-ids-uniform", test_gossip_random_ids_uniform);
     g_test_add_func("/rules/cron/half-timeout-ping", test_cron_half_timeout_ping);
     g_test_add_func("/rules/cron/stale-link-rule", test_cron_stale_link_rule);
-    g_test_add_func("/rules/cron/random-ping-once-per-second", test_cron_random_ping_once_per_second);
+    g_test_add_func("/rules/cron/random-ping-once-per-second",
+                    test_cron_random_ping_once_per_second);
     g_test_add_func("/rules/cron/refused-connect-starts-ping-clock",
                     test_cron_refused_connect_starts_ping_clock);
     g_test_add_func("/rules/cron/state-update-only-when-flagged-or-fail",

@@ -274,12 +274,16 @@ static void test_fail_not_cleared_by_gossip_or_time(void)
 int main(int argc, char **argv)
 {
     rules_test_init(&argc, &argv);
-    g_test_add_func("/rules/reports/expire-strictly-after-2t", test_reports_expire_strictly_after_2t);
-    g_test_add_func("/rules/reports/only-from-master-senders", test_reports_only_from_master_senders);
-    g_test_add_func("/rules/reports/removed-by-healthy-gossip", test_reports_removed_by_healthy_gossip);
+    g_test_add_func("/rules/reports/expire-strictly-after-2t",
+                    test_reports_expire_strictly_after_2t);
+    g_test_add_func("/rules/reports/only-from-master-senders",
+                    test_reports_only_from_master_senders);
+    g_test_add_func("/rules/reports/removed-by-healthy-gossip",
+                    test_reports_removed_by_healthy_gossip);
 
     g_test_add_func("/rules/fail/needs-quorum-of-slot-owning-masters", test_fail_needs_quorum);
-    g_test_add_func("/rules/fail/expired-reports-do-not-count", test_fail_expired_reports_do_not_count);
+    g_test_add_func("/rules/fail/expired-reports-do-not-count",
+                    test_fail_expired_reports_do_not_count);
     g_test_add_func("/rules/fail/promoted-on-gossip-never-in-cron",
                     test_fail_promoted_on_gossip_never_in_cron);
     g_test_add_func("/rules/fail/promotion-broadcasts-fail", test_fail_promotion_broadcasts_fail);

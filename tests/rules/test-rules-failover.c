@@ -703,7 +703,8 @@ int main(int argc, char **argv)
                     test_election_request_bumps_epoch_and_broadcasts);
     g_test_add_func("/rules/election/auth-timeout-max-2t-2000-and-retry-twice",
                     test_election_auth_timeout_and_retry);
-    g_test_add_func("/rules/election/won-with-quorum-of-acks", test_election_won_with_quorum_of_acks);
+    g_test_add_func("/rules/election/won-with-quorum-of-acks",
+                    test_election_won_with_quorum_of_acks);
     g_test_add_func("/rules/election/cant-failover-log-throttled",
                     test_election_cant_failover_log_throttled);
 
@@ -712,7 +713,8 @@ int main(int argc, char **argv)
                     test_vote_once_per_epoch_and_per_master_within_2t);
     g_test_add_func("/rules/vote/recorded-without-link", test_vote_recorded_without_link);
 
-    g_test_add_func("/rules/epoch/collision-smaller-id-bumps", test_epoch_collision_smaller_id_bumps);
+    g_test_add_func("/rules/epoch/collision-smaller-id-bumps",
+                    test_epoch_collision_smaller_id_bumps);
     g_test_add_func("/rules/epoch/collision-makes-epochs-distinct",
                     test_epoch_collision_makes_epochs_distinct);
     g_test_add_func("/rules/epoch/bump-without-consensus", test_epoch_bump_without_consensus);

@@ -278,11 +278,13 @@ static void test_mf_recent_election_makes_mf_expire(void)
 int main(int argc, char **argv)
 {
     rules_test_init(&argc, &argv);
-    g_test_add_func("/rules/mf/mfstart-pauses-writes-and-pings", test_mf_mfstart_pauses_writes_and_pings);
+    g_test_add_func("/rules/mf/mfstart-pauses-writes-and-pings",
+                    test_mf_mfstart_pauses_writes_and_pings);
     g_test_add_func("/rules/mf/timeout-resets-and-unpauses", test_mf_timeout_resets_and_unpauses);
     g_test_add_func("/rules/mf/paused-flag-gives-master-offset-once",
                     test_mf_paused_flag_gives_master_offset_once);
-    g_test_add_func("/rules/mf/can-start-when-offset-reached", test_mf_can_start_when_offset_reached);
+    g_test_add_func("/rules/mf/can-start-when-offset-reached",
+                    test_mf_can_start_when_offset_reached);
     g_test_add_func("/rules/mf/election-without-delay-and-forceack",
                     test_mf_election_without_delay_and_forceack);
     g_test_add_func("/rules/mf/pending-mf-removes-automatic-delay",
@@ -291,8 +293,10 @@ int main(int argc, char **argv)
                     test_mf_force_ignores_master_state_and_data_age);
     g_test_add_func("/rules/mf/takeover-bumps-epoch-without-votes",
                     test_mf_takeover_bumps_epoch_without_votes);
-    g_test_add_func("/rules/mf/default-refused-when-master-down", test_mf_default_refused_when_master_down);
+    g_test_add_func("/rules/mf/default-refused-when-master-down",
+                    test_mf_default_refused_when_master_down);
     g_test_add_func("/rules/mf/demotion-unpauses-master", test_mf_demotion_unpauses_master);
-    g_test_add_func("/rules/mf/recent-election-makes-mf-expire", test_mf_recent_election_makes_mf_expire);
+    g_test_add_func("/rules/mf/recent-election-makes-mf-expire",
+                    test_mf_recent_election_makes_mf_expire);
     return g_test_run();
 }

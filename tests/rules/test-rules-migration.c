@@ -258,7 +258,8 @@ static void test_migration_migrate_to_cleared_when_last_replica_leaves(void)
 int main(int argc, char **argv)
 {
     rules_test_init(&argc, &argv);
-    g_test_add_func("/rules/migration/waits-5s-after-orphaned", test_migration_waits_5s_after_orphaned);
+    g_test_add_func("/rules/migration/waits-5s-after-orphaned",
+                    test_migration_waits_5s_after_orphaned);
     g_test_add_func("/rules/migration/barrier", test_migration_barrier);
     g_test_add_func("/rules/migration/smallest-id-candidate", test_migration_smallest_id_candidate);
     g_test_add_func("/rules/migration/needs-state-ok", test_migration_needs_state_ok);

@@ -210,16 +210,19 @@ static void test_resharding_setslot_node(void)
 int main(int argc, char **argv)
 {
     rules_test_init(&argc, &argv);
-    g_test_add_func("/rules/slots/rebind-only-on-greater-epoch", test_slots_rebind_only_on_greater_epoch);
+    g_test_add_func("/rules/slots/rebind-only-on-greater-epoch",
+                    test_slots_rebind_only_on_greater_epoch);
     g_test_add_func("/rules/slots/old-master-demoted-when-last-slot-lost",
                     test_slots_old_master_demoted_when_last_slot_lost);
-    g_test_add_func("/rules/slots/replicas-follow-new-master", test_slots_replicas_follow_new_master);
+    g_test_add_func("/rules/slots/replicas-follow-new-master",
+                    test_slots_replicas_follow_new_master);
     g_test_add_func("/rules/slots/following-with-replica-migration-off",
                     test_slots_following_with_replica_migration_off);
     g_test_add_func("/rules/slots/sub-replica-follows-grandmaster",
                     test_slots_sub_replica_follows_grandmaster);
 
-    g_test_add_func("/rules/update/ignored-unless-newer-epoch", test_update_ignored_unless_newer_epoch);
+    g_test_add_func("/rules/update/ignored-unless-newer-epoch",
+                    test_update_ignored_unless_newer_epoch);
     g_test_add_func("/rules/update/demotes-stale-master-and-replicas-follow",
                     test_update_demotes_stale_master_and_replicas_follow);
 

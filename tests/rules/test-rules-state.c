@@ -168,7 +168,8 @@ int main(int argc, char **argv)
     rules_test_init(&argc, &argv);
     g_test_add_func("/rules/state/minority-rule", test_state_minority_rule);
     g_test_add_func("/rules/state/full-coverage", test_state_full_coverage);
-    g_test_add_func("/rules/state/writable-delay-after-restart", test_state_writable_delay_after_restart);
+    g_test_add_func("/rules/state/writable-delay-after-restart",
+                    test_state_writable_delay_after_restart);
     g_test_add_func("/rules/state/rejoin-delay-clamped", test_state_rejoin_delay_clamped);
     return g_test_run();
 }
