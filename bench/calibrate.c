@@ -1,5 +1,5 @@
 /* bench/calibrate — runs the calibration scenarios of
- * ../shared/calibration/real-redis-7.0.15.md over many seeds and prints the
+ * docs/calibration.md over many seeds and prints the
  * distribution of each metric next to the range measured on real Redis 7.0.15.
  * Times that the real measurements took from 50 ms polls get the same poll
  * lag here (see polled()); the election delay comes from logs and does not.

@@ -4,7 +4,7 @@
  * seconds per wall second, engine events/s, simulated messages/s, gossip
  * entries processed per wall second, peak RSS (VmHWM), and messages per node
  * per simulated second next to the heartbeat volume expected from
- * redis-cluster-model.md §16.2.
+ * docs/model.md §16.2.
  *
  * Usage: bench-scale [--sizes 3x1,30x1,100x1,500x1,1000x1,1000x2] [--results FILE]
  * Each size runs in a child process so that its peak RSS is its own. */

@@ -1,5 +1,5 @@
 /* Whole-cluster behaviour through the C API: the calibration stories of
- * ../shared/calibration/real-redis-7.0.15.md and determinism. */
+ * docs/calibration.md and determinism. */
 #include "cluster-harness.h"
 
 #include <stdio.h>

@@ -15,7 +15,7 @@ static void test_crc16_check_value(void)
     g_assert_cmphex(rc_crc16("", 0), ==, 0);
 }
 
-/* Key -> slot pairs from redis-cluster-model.md §11. */
+/* Key -> slot pairs from docs/model.md §11. */
 static void test_key_slots(void)
 {
     static const struct {

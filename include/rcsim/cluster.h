@@ -52,7 +52,7 @@ bool rc_redis_config_set(rc_redis_config *cfg, const char *key, int64_t value);
 typedef struct rc_cluster rc_cluster;
 
 /* Creates the cluster exactly as `redis-cli --cluster create` leaves it
- * (redis-cluster-model.md §12.3): contiguous slot ranges with redis-cli's
+ * (docs/model.md §12.3): contiguous slot ranges with redis-cli's
  * single-precision rounding, config epochs 1..N in layout order, current epoch
  * N everywhere, everyone knows everyone, replicas attached and synced. Node IDs
  * come from each node's RNG stream. `configs` has one entry per node. Nothing

@@ -8,7 +8,7 @@
  *
  * Node references are layout ids (see rcsim/layout.h); -1 means "none/null".
  * The meaning of the generic fields per kind is listed below; the JSON names
- * are those of outputs-and-cli.md.
+ * are those of docs/outputs.md.
  *
  *  kind               node      about           i1          i2         i3      flag     str / str2 / data
  *  FAULT              -1        -1              line        -          -       -        action / statement text / rc_fault_info*

@@ -4,7 +4,7 @@
  * scenario describes, schedules its `at`/`every` actions (same-time actions
  * in file order, before any protocol event of that instant), runs to `end`,
  * evaluates every expectation on the state after each event, and optionally
- * writes the output directory of outputs-and-cli.md. The run never stops at
+ * writes the output directory of docs/outputs.md. The run never stops at
  * the first failed expectation.
  */
 #ifndef RCSIM_RUN_H

@@ -38,7 +38,7 @@
  * `file: message`. At most RC_SCENARIO_MAX_ERRORS errors are listed; a last
  * line `file: N more errors` counts the rest.
  *
- * Language extensions beyond the contract (docs: ../shared/scenario-language.md):
+ * Language extensions beyond the contract (docs/scenario-language.md):
  *   - `every <period> until <time> <action>` may also stand alone (without a
  *     leading `at <time>`); it then first executes at <period>.
  *   - `rest` may also be one side of `cut`; `heal` accepts more than two groups.

@@ -1,4 +1,4 @@
-/* rcsim — the command line (outputs-and-cli.md).
+/* rcsim — the command line (docs/outputs.md).
  *
  *   rcsim                         the built-in odd-vs-even demo
  *   rcsim run FILE.scn [...]      one run, outputs under rcsim-out/<name>

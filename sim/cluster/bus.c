@@ -1,5 +1,5 @@
 /* The cluster bus: building, sending and processing messages
- * (redis-cluster-model.md §3 and §4; clusterSendPing, clusterProcessPacket,
+ * (docs/model.md §3 and §4; clusterSendPing, clusterProcessPacket,
  * clusterProcessGossipSection, markNodeAsFailingIfNeeded,
  * clearNodeFailureIfNeeded). */
 #include "cluster/cluster_int.h"

@@ -26,7 +26,7 @@
 #include <glib.h>
 #include <stdint.h>
 
-/* ---- constants (redis-cluster-model.md, "Constants at a glance") -------- */
+/* ---- constants (docs/model.md, "Constants") ------------------------------ */
 
 #define SLOTS RC_CLUSTER_SLOTS
 #define SLOT_WORDS (SLOTS / 64)

@@ -1,5 +1,5 @@
 /* Timers of a node: clusterCron every 100 ms at the node's own phase, and
- * clusterBeforeSleep's deferred work (redis-cluster-model.md §2). */
+ * clusterBeforeSleep's deferred work (docs/model.md §2). */
 #include "cluster/cluster_int.h"
 
 /* ====================================================================== */

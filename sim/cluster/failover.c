@@ -1,5 +1,5 @@
 /* Replica failover, voting, epochs, slot-configuration updates, manual
- * failover and replica migration (redis-cluster-model.md §4.4, §5-§7, §9,
+ * failover and replica migration (docs/model.md §4.4, §5-§7, §9,
  * §10). */
 #include "cluster/cluster_int.h"
 

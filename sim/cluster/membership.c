@@ -1,4 +1,4 @@
-/* Membership of a node's nodes dict (redis-cluster-model.md §4.2, §4.3 step
+/* Membership of a node's nodes dict (docs/model.md §4.2, §4.3 step
  * 1, §4.5 and §10.4): CLUSTER MEET and the handshake it starts, learning
  * nodes from gossip, CLUSTER FORGET with its blacklist, CLUSTER RESET, and two
  * commands that need no dict change but belong with the operator commands:

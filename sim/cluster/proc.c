@@ -1,5 +1,5 @@
 /* Process faults of a node: SIGSTOP / SIGCONT, SIGKILL, and restart from the
- * persisted nodes.conf image (redis-cluster-model.md §13.3). */
+ * persisted nodes.conf image (docs/model.md §13.3). */
 #include "cluster/cluster_int.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Replication links and offsets (redis-cluster-model.md §1.6 and §12.2).
+/* Replication links and offsets (docs/model.md §1.6 and §12.2).
  *
  * A replica keeps one connection to its master. After connecting it sends a
  * PSYNC with its replication ID and offset; the master answers CONTINUE when

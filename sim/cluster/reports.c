@@ -1,4 +1,4 @@
-/* Failure reports (redis-cluster-model.md §1.5): what one observer keeps
+/* Failure reports (docs/model.md §1.5): what one observer keeps
  * about who said a subject is unreachable, and when.
  *
  * The store is sized for big incidents. In a 500|500 split of 1000 masters

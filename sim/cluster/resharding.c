@@ -1,6 +1,6 @@
 /* Moving hash slots between masters the way `redis-cli --cluster reshard`
  * and `rebalance` do it (clusterManagerMoveSlot), with the CLUSTER SETSLOT
- * rules each step relies on (redis-cluster-model.md §10.4, §7.4), and
+ * rules each step relies on (docs/model.md §10.4, §7.4), and
  * CLUSTER ADDSLOTS / DELSLOTS.
  *
  * For each slot, in one instant: the target is set IMPORTING and the source

@@ -1,4 +1,4 @@
-/* Cluster state and query serving (redis-cluster-model.md §8:
+/* Cluster state and query serving (docs/model.md §8:
  * clusterUpdateState, getNodeByQuery). */
 #include "cluster/cluster_int.h"
 

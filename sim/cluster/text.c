@@ -1,5 +1,5 @@
 /* CLUSTER NODES and CLUSTER INFO of one node's view, in Redis 7.0.15's text
- * formats (redis-cluster-model.md §13.1-§13.2). Simulated nodes listen on
+ * formats (docs/model.md §13.1-§13.2). Simulated nodes listen on
  * 127.0.0.1, client port 30001 + id, bus port client port + 10000. */
 #include "cluster/cluster_int.h"
 
