@@ -96,9 +96,12 @@ extern "C" {
 
 /* ---- errors ------------------------------------------------------------ */
 
+/* The GError domain of every parse error (the message format is described at
+ * the top of this file), with the codes of rc_scenario_error_code. */
 #define RC_SCENARIO_ERROR (rc_scenario_error_quark())
 GQuark rc_scenario_error_quark(void);
 
+/* The code of an RC_SCENARIO_ERROR: which kind of problem the parse met. */
 typedef enum {
     RC_SCENARIO_ERROR_IO,       /* unreadable, or larger than RC_SCENARIO_MAX_BYTES */
     RC_SCENARIO_ERROR_SYNTAX,   /* at least one lexical or syntax error */

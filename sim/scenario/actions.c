@@ -23,6 +23,7 @@ static const char *const action_names[] = {
     [RC_ACT_DELSLOTS] = "delslots",
 };
 
+/* The action's keyword as written in scenarios, or "?" for an unknown kind. */
 const char *rc_action_kind_name(rc_action_kind kind)
 {
     return (unsigned)kind < G_N_ELEMENTS(action_names) ? action_names[kind] : "?";
@@ -133,7 +134,8 @@ static void parse_move_slots(parser *p, rc_action *a)
     if (p->failed)
         return;
     if (!scn_accept_word(p, "from")) {
-        scn_fail(p, scn_peek(p), "expected 'from <node>' after the slots, got %s", scn_quote(p, scn_peek(p)));
+        scn_fail(p, scn_peek(p), "expected 'from <node>' after the slots, got %s",
+                 scn_quote(p, scn_peek(p)));
         return;
     }
     a->node = scn_parse_node(p, NULL);

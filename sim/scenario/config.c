@@ -81,6 +81,7 @@ static const struct {
     "full-coverage, reads-when-down, replica-migration, repl-ping-period, "    \
     "repl-timeout"
 
+/* The key's name as written in scenarios, or "?" for an unknown key. */
 const char *rc_config_key_name(rc_config_key key)
 {
     return (unsigned)key < RC_CFG_N_KEYS ? config_keys[key].name : "?";
@@ -174,6 +175,8 @@ rc_setting *scn_parse_settings(parser *p, const char *stmt, int *n_out)
     return (rc_setting *)g_array_free(arr, FALSE);
 }
 
+/* Fills `c` with Redis 7.0.15's defaults, which a plan starts from before its
+ * `cluster` line and `config` statements change them. */
 void rc_node_config_defaults(rc_node_config *c)
 {
     c->replica_no_failover = false;
@@ -187,6 +190,7 @@ void rc_node_config_defaults(rc_node_config *c)
     c->repl_timeout = RC_SEC(60);
 }
 
+/* Stores the value of setting `s` in `c` (the parser has checked its range). */
 void rc_node_config_apply(rc_node_config *c, const rc_setting *s)
 {
     switch (s->key) {

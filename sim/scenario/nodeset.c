@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-/* ==== node sets ========================================================== */
+/* ==== node sets: parsing ================================================= */
 
 /* Enters one level of nesting; reports and returns false beyond the limit. */
 bool scn_enter(parser *p, const token *t)
@@ -191,7 +191,8 @@ static rc_nodeset *parse_random(parser *p, unsigned flags)
     if (p->failed)
         return ns_done(p, s, kw);
     if (!scn_accept_word(p, "of")) {
-        scn_fail(p, scn_peek(p), "expected 'of' after 'random N', got %s", scn_quote(p, scn_peek(p)));
+        scn_fail(p, scn_peek(p), "expected 'of' after 'random N', got %s",
+                 scn_quote(p, scn_peek(p)));
         return ns_done(p, s, kw);
     }
     if (!scn_enter(p, kw))
@@ -418,6 +419,10 @@ rc_nodeset *scn_parse_nodes(parser *p, unsigned flags)
 
 /* ==== node sets: evaluation ============================================== */
 
+/* A set is evaluated by marking its members in a byte map indexed by node id
+ * and collecting the marks in ascending order, which gives the documented
+ * order and removes duplicates for free. */
+
 /* Marks ids lo..hi (inclusive) in `mark`. */
 static void mark_span(uint8_t *mark, int lo, int hi)
 {
@@ -470,6 +475,7 @@ static int collect(const uint8_t *mark, int nodes, int *out)
     return n;
 }
 
+/* Marks the members of `s` (defined below; `random` recurses into it). */
 static int mark_set(const rc_nodeset *s, const rc_nodeset_ctx *ctx,
                     uint8_t *mark);
 
@@ -552,6 +558,8 @@ static int mark_set(const rc_nodeset *s, const rc_nodeset_ctx *ctx,
     return -1;
 }
 
+/* Evaluates `set` into `out` in ascending id order (see rcsim/scenario.h);
+ * returns the number of ids, or -1 when the set cannot be evaluated. */
 int rc_nodeset_eval(const rc_nodeset *set, const rc_nodeset_ctx *ctx, int *out)
 {
     int nodes = ctx->layout->nodes;
@@ -563,6 +571,9 @@ int rc_nodeset_eval(const rc_nodeset *set, const rc_nodeset_ctx *ctx, int *out)
     return n;
 }
 
+/* Evaluates the groups of a partition, heal or cut: the named groups first,
+ * then `rest` as every node in no other group. Returns 0, or -1 when a group
+ * cannot be evaluated. */
 int rc_nodeset_eval_groups(rc_nodeset *const *groups, int n_groups,
                            const rc_nodeset_ctx *ctx, int *const *out,
                            int *counts)
@@ -591,6 +602,8 @@ int rc_nodeset_eval_groups(rc_nodeset *const *groups, int n_groups,
     return rc;
 }
 
+/* True when the set's value never changes: no masters-now, replicas-now,
+ * random or rest anywhere in it. */
 bool rc_nodeset_is_static(const rc_nodeset *set)
 {
     switch (set->kind) {

@@ -12,6 +12,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+/* ==== integer expressions ================================================ */
+
 #define MAX_NAME 64
 #define MAX_DEPTH 64
 
@@ -262,6 +264,8 @@ static bool parse_sum(expr *e, int64_t *out)
     }
 }
 
+/* Evaluates the expression s[0..n) (see rcsim/params.h): the whole text must
+ * be one expression. On an error, the first one found is returned. */
 bool rc_expr_eval(const char *s, size_t n, rc_param_lookup_fn lookup, void *user,
                   int64_t *value, size_t *err_off, char **err_msg)
 {
@@ -283,7 +287,7 @@ bool rc_expr_eval(const char *s, size_t n, rc_param_lookup_fn lookup, void *user
     return true;
 }
 
-/* ==== parameters: `param` and `${...}` =================================== */
+/* ==== the expansion pass: `param` and `${...}` =========================== */
 
 /* Finds a declared parameter by name (`len` bytes); NULL when undeclared. */
 static rc_param *find_param(const parser *p, const char *name, size_t len)
@@ -345,7 +349,7 @@ static void push_segment(GArray *segs, int off, int line, int col)
 /* Replaces every `${expr}` of the statement (before offset `stop`) by the
  * decimal value of expr. The new text keeps its mapping to the file: text
  * copied from the source keeps its positions, and a substituted value maps to
- * its `${`. On an error the statement is marked scn_bad (and not parsed). */
+ * its `${`. On an error the statement is marked bad (and not parsed). */
 static void expand_statement(parser *p, statement *st, int stop)
 {
     if (!strstr(st->text, "${"))
@@ -418,7 +422,8 @@ static void param_pair(parser *p, const statement *st, int off, int n)
     scn_position_of(st, off, &line, &col);
     if (!eq || eq == w) {
         scn_add_diag(p, line, col, true,
-                     g_strdup_printf("expected NAME=VALUE after 'param', got '%.*s'", MIN(n, 40), w));
+                     g_strdup_printf("expected NAME=VALUE after 'param', got '%.*s'",
+                                     MIN(n, 40), w));
         return;
     }
     int name_len = (int)(eq - w);

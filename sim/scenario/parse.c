@@ -16,6 +16,9 @@
  *      on, so that one run reports as many errors as possible.
  * Checks that need the whole file (times after `end`, missing statements)
  * run at the end. All errors are sorted by position before being reported.
+ *
+ * The steps live in the files listed in scenario_int.h; this file holds the
+ * entry points, the dispatch of statements and the whole-file checks.
  */
 #include "scenario_int.h"
 
@@ -23,7 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* ==== statements ========================================================= */
+/* ==== statements and the whole file ===================================== */
 
 /* Parses the current statement (lexed into p->toks). `first_cluster` tells
  * whether it is the `cluster` statement already parsed in the first pass. */
@@ -160,16 +163,23 @@ static void parser_deliver(parser *p)
     sc->params = steal_array(p->params, &sc->n_params);
 }
 
+/* ==== entry points ====================================================== */
+
 /* The error domain of the parser, RC_SCENARIO_ERROR, with the codes of
  * rc_scenario_error_code (rcsim/scenario.h). */
 G_DEFINE_QUARK(rc-scenario-error-quark, rc_scenario_error)
 
+/* Parses `len` bytes of scenario text without parameter overrides. */
 rc_scenario *rc_scenario_parse_data(const char *name, const char *data,
                                     size_t len, GError **error)
 {
     return rc_scenario_parse_data_params(name, data, len, NULL, 0, error);
 }
 
+/* Parses `len` bytes of scenario text with `n` parameter overrides: splits
+ * the text, expands the parameters, parses every statement, and either hands
+ * the plan over or, when any error was found, frees it and reports every
+ * error in one GError (see rcsim/scenario.h). Nothing is half-returned. */
 rc_scenario *rc_scenario_parse_data_params(const char *name, const char *data,
                                            size_t len,
                                            const rc_param_override *overrides,
@@ -215,6 +225,7 @@ rc_scenario *rc_scenario_parse_data_params(const char *name, const char *data,
     return sc;
 }
 
+/* Parses NUL-terminated scenario text. */
 rc_scenario *rc_scenario_parse_string(const char *name, const char *text,
                                       GError **error)
 {
@@ -257,11 +268,14 @@ static char *read_limited(const char *path, size_t *len, GError **error)
     return buf;
 }
 
+/* Parses the file at `path` without parameter overrides. */
 rc_scenario *rc_scenario_parse_file(const char *path, GError **error)
 {
     return rc_scenario_parse_file_params(path, NULL, 0, error);
 }
 
+/* Reads the file at `path` (at most RC_SCENARIO_MAX_BYTES) and parses it with
+ * `n` parameter overrides; errors are named after `path`. */
 rc_scenario *rc_scenario_parse_file_params(const char *path,
                                            const rc_param_override *overrides,
                                            int n, GError **error)

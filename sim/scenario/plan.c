@@ -26,6 +26,7 @@ void scn_action_clear(rc_action *a)
     g_free(a->text);
 }
 
+/* Frees a plan and everything it owns; NULL is allowed. */
 void rc_scenario_free(rc_scenario *sc)
 {
     if (!sc)
@@ -57,6 +58,7 @@ void rc_scenario_free(rc_scenario *sc)
     g_free(sc);
 }
 
+/* Frees a predicate tree with its node sets; NULL is allowed. */
 void rc_pred_free(rc_pred *e)
 {
     if (!e)
@@ -69,6 +71,7 @@ void rc_pred_free(rc_pred *e)
     g_free(e);
 }
 
+/* Frees a node-set tree; NULL is allowed. */
 void rc_nodeset_free(rc_nodeset *set)
 {
     if (!set)

@@ -59,7 +59,11 @@ static int parse_choice(parser *p, const char *const *words, int n,
     return 0;
 }
 
-static void parse_slots(parser *p, rc_pred *e) { scn_parse_slot_range(p, &e->slot_lo, &e->slot_hi); }
+/* `<slots>` of a predicate (see scn_parse_slot_range()). */
+static void parse_slots(parser *p, rc_pred *e)
+{
+    scn_parse_slot_range(p, &e->slot_lo, &e->slot_hi);
+}
 
 /* `owner <slots> <node> [on <nodes>]`. */
 static void parse_owner(parser *p, rc_pred *e)
@@ -219,16 +223,19 @@ static rc_pred *parse_chain(parser *p, const char *op, rc_pred_kind kind,
     return pred_done(p, e);
 }
 
+/* `x and y and ...`: binds tighter than `or`. */
 static rc_pred *parse_and(parser *p)
 {
     return parse_chain(p, "and", RC_PRED_AND, parse_unary);
 }
 
+/* `x or y or ...`: a whole predicate. */
 static rc_pred *parse_or(parser *p)
 {
     return parse_chain(p, "or", RC_PRED_OR, parse_and);
 }
 
+/* Compares `value op n` (the `<op> <n>` of a predicate, at run time). */
 bool rc_cmp(rc_cmp_op op, int64_t value, int64_t n)
 {
     switch (op) {
@@ -242,6 +249,7 @@ bool rc_cmp(rc_cmp_op op, int64_t value, int64_t n)
     return false;
 }
 
+/* The operator as written in scenarios ("<="), or "?". */
 const char *rc_cmp_op_name(rc_cmp_op op)
 {
     static const char *const names[] = {"=", "!=", "<", "<=", ">", ">="};

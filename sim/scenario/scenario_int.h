@@ -57,6 +57,8 @@ typedef struct {
 
 /* ==== tokens ============================================================= */
 
+/* The kinds of token. Words are cut at the delimiters below, and at `..` and
+ * `->` inside them, so that `M1..M3` and `A->B` lex as three tokens. */
 typedef enum {
     T_END,    /* end of the statement */
     T_WORD,   /* anything else without spaces: names, numbers, durations */
@@ -71,6 +73,8 @@ typedef enum {
     T_DOTDOT, /* .. */
 } tok_kind;
 
+/* A token of the statement being parsed: its place in the statement's text
+ * and in the file. */
 typedef struct {
     tok_kind kind;
     int off, len;      /* in the statement's text */
@@ -80,6 +84,8 @@ typedef struct {
 
 /* ==== the parser state =================================================== */
 
+/* One error: its file position (line 0 for an error without a position),
+ * whether it is a syntax error, the order it was found in, and its text. */
 typedef struct {
     int line, col;
     bool syntax;
@@ -94,6 +100,8 @@ typedef struct {
     char *text;
 } time_ref;
 
+/* The state of one parse: the errors, the plan being built, the statement
+ * being parsed and the bookkeeping of whole-file checks. */
 typedef struct {
     const char *name;
     GArray *errors;   /* of diag */
@@ -129,6 +137,9 @@ typedef struct {
     bool *ovr_used;
 } parser;
 
+/* ==== values ============================================================= */
+
+/* The outcome of reading a number from text. */
 typedef enum {
     NUM_OK,
     NUM_BAD,     /* not of the expected form */
@@ -143,6 +154,9 @@ typedef struct {
     bool has_j;
 } label;
 
+/* ==== node sets ========================================================== */
+
+/* Flags of node-set parsing (scn_parse_nodes()). */
 enum {
     NS_REST = 1,      /* `rest` is allowed (a whole group) */
     NS_NO_RANDOM = 2, /* `random` is not allowed (expectations) */
@@ -152,12 +166,12 @@ enum {
 
 /* source.c: errors, token access, the lexer, logical statements */
 void scn_add_diag(parser *p, int line, int col, bool syntax, char *msg);
-void scn_fail(parser *p, const token *t, const char *fmt, ...) G_GNUC_PRINTF(3,
-              4);
-void scn_bad_form(parser *p, const token *t, const char *fmt,
-                  ...) G_GNUC_PRINTF(3, 4);
-void scn_bad(parser *p, const token *t, const char *fmt, ...) G_GNUC_PRINTF(3,
-             4);
+void scn_fail(parser *p, const token *t, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+void scn_bad_form(parser *p, const token *t, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+void scn_bad(parser *p, const token *t, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
 char *scn_errors_message(parser *p);
 const token *scn_peek(const parser *p);
 const token *scn_peek2(const parser *p);

@@ -99,217 +99,6 @@ char *scn_errors_message(parser *p)
     return g_string_free(s, FALSE);
 }
 
-/* ==== tokens: access and description ===================================== */
-
-/* The token at the current position (T_END at the end). */
-const token *scn_peek(const parser *p)
-{
-    return &g_array_index(p->toks, token, p->pos);
-}
-
-/* The token after the current one (T_END at the end). */
-const token *scn_peek2(const parser *p)
-{
-    guint i = MIN((guint)p->pos + 1, p->toks->len - 1);
-    return &g_array_index(p->toks, token, i);
-}
-
-/* Returns the current token and moves past it (never past T_END). */
-const token *scn_advance(parser *p)
-{
-    const token *t = scn_peek(p);
-    if (t->kind != T_END)
-        p->pos++;
-    return t;
-}
-
-/* The token consumed last. */
-const token *scn_previous(const parser *p)
-{
-    return &g_array_index(p->toks, token, p->pos > 0 ? p->pos - 1 : 0);
-}
-
-const char *scn_tok_text(const parser *p, const token *t)
-{
-    return p->st->text + t->off;
-}
-
-/* True when token `t` is not the end and its text is exactly `s`. */
-bool scn_tok_is(const parser *p, const token *t, const char *s)
-{
-    size_t n = strlen(s);
-    return t->kind != T_END && (size_t)t->len == n &&
-           memcmp(scn_tok_text(p, t), s, n) == 0;
-}
-
-/* Consumes the current token when it is the word `s`. */
-bool scn_accept_word(parser *p, const char *s)
-{
-    if (scn_peek(p)->kind == T_WORD && scn_tok_is(p, scn_peek(p), s)) {
-        scn_advance(p);
-        return true;
-    }
-    return false;
-}
-
-/* A quoted, length-limited copy of the token's text for messages, or
- * "end of line". The result lives until four more quotes were made. */
-const char *scn_quote(parser *p, const token *t)
-{
-    if (t->kind == T_END)
-        return "end of line";
-    char *buf = p->qbuf[p->qnext++ % 4];
-    int n = t->len;
-    const char *s = scn_tok_text(p, t);
-    if (n > 40) {
-        n = 40;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--; /* do not cut a UTF-8 sequence */
-    }
-    g_snprintf(buf, sizeof p->qbuf[0], "'%.*s%s'", n, s,
-               n < t->len ? "..." : "");
-    return buf;
-}
-
-/* The source text from token `a` to token `b` inclusive. */
-char *scn_span_text(const parser *p, const token *a, const token *b)
-{
-    int end = b->off + b->len;
-    return g_strndup(p->st->text + a->off, (gsize)(end > a->off ? end - a->off : 0));
-}
-
-/* Expects a token of `kind` (described as `what`). */
-bool scn_expect_tok(parser *p, tok_kind kind, const char *what)
-{
-    if (scn_peek(p)->kind == kind) {
-        scn_advance(p);
-        return true;
-    }
-    scn_fail(p, scn_peek(p), "expected %s, got %s", what, scn_quote(p, scn_peek(p)));
-    return false;
-}
-
-/* Reports tokens left over at the end of a statement. */
-void scn_expect_end(parser *p)
-{
-    if (!p->failed && scn_peek(p)->kind != T_END)
-        scn_fail(p, scn_peek(p), "unexpected %s", scn_quote(p, scn_peek(p)));
-}
-
-/* Skips the rest of the statement (after an error that makes it moot). */
-void scn_skip_rest(parser *p)
-{
-    p->pos = (int)p->toks->len - 1;
-}
-
-/* ==== lexer ============================================================== */
-
-/* True for bytes that end a word. */
-static bool is_delim(char c)
-{
-    return c == ' ' || c == '\t' || strchr("(){},|<>!=", c) != NULL;
-}
-
-/* Maps offset `off` of the statement text to a file position; `seg` is a
- * cursor that only moves forward, as tokens are lexed in order. */
-static void locate(const statement *st, int off, int *seg, int *line, int *col)
-{
-    while (*seg + 1 < st->n_segs && st->segs[*seg + 1].off <= off)
-        (*seg)++;
-    *line = st->segs[*seg].line;
-    *col = st->segs[*seg].col + (off - st->segs[*seg].off);
-}
-
-/* Length of the token starting at `s` (n bytes left), and its kind. */
-static int scan_token(const char *s, int n, tok_kind *kind)
-{
-    static const char singles[] = "(){},|";
-    static const tok_kind single_kinds[] = {T_LPAREN, T_RPAREN, T_LBRACE,
-                                            T_RBRACE, T_COMMA, T_PIPE};
-    const char *hit = strchr(singles, s[0]);
-    if (hit) {
-        *kind = single_kinds[hit - singles];
-        return 1;
-    }
-    int i = 0;
-    if (strchr("<>!=", s[0])) {
-        while (i < n && strchr("<>!=", s[i]))
-            i++;
-        *kind = T_OP;
-        return i;
-    }
-    if (n >= 2 && s[0] == '-' && s[1] == '>') {
-        *kind = T_ARROW;
-        return 2;
-    }
-    if (n >= 2 && s[0] == '.' && s[1] == '.') {
-        *kind = T_DOTDOT;
-        return 2;
-    }
-    *kind = T_WORD;
-    while (i < n && !is_delim(s[i])) {
-        if (i > 0 && i + 1 < n && ((s[i] == '.' && s[i + 1] == '.') ||
-                                   (s[i] == '-' && s[i + 1] == '>')))
-            break;
-        i++;
-    }
-    return i;
-}
-
-/* Splits the statement into tokens (p->toks), ending with T_END. Lexing never
- * fails: unexpected text becomes words that the parser rejects. */
-static void lex(parser *p, const statement *st)
-{
-    g_array_set_size(p->toks, 0);
-    int i = 0, seg = 0;
-    bool space = true;
-    while (i < st->len) {
-        char c = st->text[i];
-        if (c == ' ' || c == '\t') {
-            space = true;
-            i++;
-            continue;
-        }
-        token t = {0};
-        t.off = i;
-        t.len = scan_token(st->text + i, st->len - i, &t.kind);
-        t.space_before = space;
-        locate(st, i, &seg, &t.line, &t.col);
-        g_array_append_val(p->toks, t);
-        i += t.len;
-        space = false;
-    }
-    token end = {T_END, st->len, 0, 0, 0, true};
-    locate(st, st->len, &seg, &end.line, &end.col);
-    g_array_append_val(p->toks, end);
-    p->pos = 0;
-}
-
-/* The file position of byte `off` of a statement's text. */
-void scn_position_of(const statement *st, int off, int *line, int *col)
-{
-    int seg = 0;
-    locate(st, off, &seg, line, col);
-}
-
-/* Lexes statement `st` and makes it current. */
-void scn_begin_statement(parser *p, const statement *st)
-{
-    p->st = st;
-    p->failed = false;
-    p->depth = 0;
-    lex(p, st);
-}
-
-/* True when the statement's first token is the word `word`. */
-bool scn_starts_with(const statement *st, const char *word)
-{
-    tok_kind kind;
-    int n = scan_token(st->text, st->len, &kind);
-    return kind == T_WORD && (size_t)n == strlen(word) &&
-           memcmp(st->text, word, (size_t)n) == 0;
-}
-
 /* ==== splitting the source into statements =============================== */
 
 /* The byte offset of the first byte of `s` (n bytes) that is not allowed in
@@ -443,4 +232,216 @@ void scn_statements_free(GArray *stmts)
         g_free(st->segs);
     }
     g_array_free(stmts, TRUE);
+}
+
+/* ==== lexer ============================================================== */
+
+/* True for bytes that end a word. */
+static bool is_delim(char c)
+{
+    return c == ' ' || c == '\t' || strchr("(){},|<>!=", c) != NULL;
+}
+
+/* Maps offset `off` of the statement text to a file position; `seg` is a
+ * cursor that only moves forward, as tokens are lexed in order. */
+static void locate(const statement *st, int off, int *seg, int *line, int *col)
+{
+    while (*seg + 1 < st->n_segs && st->segs[*seg + 1].off <= off)
+        (*seg)++;
+    *line = st->segs[*seg].line;
+    *col = st->segs[*seg].col + (off - st->segs[*seg].off);
+}
+
+/* Length of the token starting at `s` (n bytes left), and its kind. */
+static int scan_token(const char *s, int n, tok_kind *kind)
+{
+    static const char singles[] = "(){},|";
+    static const tok_kind single_kinds[] = {T_LPAREN, T_RPAREN, T_LBRACE,
+                                            T_RBRACE, T_COMMA, T_PIPE};
+    const char *hit = strchr(singles, s[0]);
+    if (hit) {
+        *kind = single_kinds[hit - singles];
+        return 1;
+    }
+    int i = 0;
+    if (strchr("<>!=", s[0])) {
+        while (i < n && strchr("<>!=", s[i]))
+            i++;
+        *kind = T_OP;
+        return i;
+    }
+    if (n >= 2 && s[0] == '-' && s[1] == '>') {
+        *kind = T_ARROW;
+        return 2;
+    }
+    if (n >= 2 && s[0] == '.' && s[1] == '.') {
+        *kind = T_DOTDOT;
+        return 2;
+    }
+    *kind = T_WORD;
+    while (i < n && !is_delim(s[i])) {
+        if (i > 0 && i + 1 < n && ((s[i] == '.' && s[i + 1] == '.') ||
+                                   (s[i] == '-' && s[i + 1] == '>')))
+            break;
+        i++;
+    }
+    return i;
+}
+
+/* Splits the statement into tokens (p->toks), ending with T_END. Lexing never
+ * fails: unexpected text becomes words that the parser rejects. */
+static void lex(parser *p, const statement *st)
+{
+    g_array_set_size(p->toks, 0);
+    int i = 0, seg = 0;
+    bool space = true;
+    while (i < st->len) {
+        char c = st->text[i];
+        if (c == ' ' || c == '\t') {
+            space = true;
+            i++;
+            continue;
+        }
+        token t = {0};
+        t.off = i;
+        t.len = scan_token(st->text + i, st->len - i, &t.kind);
+        t.space_before = space;
+        locate(st, i, &seg, &t.line, &t.col);
+        g_array_append_val(p->toks, t);
+        i += t.len;
+        space = false;
+    }
+    token end = {T_END, st->len, 0, 0, 0, true};
+    locate(st, st->len, &seg, &end.line, &end.col);
+    g_array_append_val(p->toks, end);
+    p->pos = 0;
+}
+
+/* The file position of byte `off` of a statement's text. */
+void scn_position_of(const statement *st, int off, int *line, int *col)
+{
+    int seg = 0;
+    locate(st, off, &seg, line, col);
+}
+
+/* Lexes statement `st` and makes it current. */
+void scn_begin_statement(parser *p, const statement *st)
+{
+    p->st = st;
+    p->failed = false;
+    p->depth = 0;
+    lex(p, st);
+}
+
+/* True when the statement's first token is the word `word`. */
+bool scn_starts_with(const statement *st, const char *word)
+{
+    tok_kind kind;
+    int n = scan_token(st->text, st->len, &kind);
+    return kind == T_WORD && (size_t)n == strlen(word) &&
+           memcmp(st->text, word, (size_t)n) == 0;
+}
+
+/* ==== tokens: access and description ===================================== */
+
+/* The token at the current position (T_END at the end). */
+const token *scn_peek(const parser *p)
+{
+    return &g_array_index(p->toks, token, p->pos);
+}
+
+/* The token after the current one (T_END at the end). */
+const token *scn_peek2(const parser *p)
+{
+    guint i = MIN((guint)p->pos + 1, p->toks->len - 1);
+    return &g_array_index(p->toks, token, i);
+}
+
+/* Returns the current token and moves past it (never past T_END). */
+const token *scn_advance(parser *p)
+{
+    const token *t = scn_peek(p);
+    if (t->kind != T_END)
+        p->pos++;
+    return t;
+}
+
+/* The token consumed last. */
+const token *scn_previous(const parser *p)
+{
+    return &g_array_index(p->toks, token, p->pos > 0 ? p->pos - 1 : 0);
+}
+
+/* The text of token `t` in the statement (t->len bytes, not NUL-terminated). */
+const char *scn_tok_text(const parser *p, const token *t)
+{
+    return p->st->text + t->off;
+}
+
+/* True when token `t` is not the end and its text is exactly `s`. */
+bool scn_tok_is(const parser *p, const token *t, const char *s)
+{
+    size_t n = strlen(s);
+    return t->kind != T_END && (size_t)t->len == n &&
+           memcmp(scn_tok_text(p, t), s, n) == 0;
+}
+
+/* Consumes the current token when it is the word `s`. */
+bool scn_accept_word(parser *p, const char *s)
+{
+    if (scn_peek(p)->kind == T_WORD && scn_tok_is(p, scn_peek(p), s)) {
+        scn_advance(p);
+        return true;
+    }
+    return false;
+}
+
+/* A quoted, length-limited copy of the token's text for messages, or
+ * "end of line". The result lives until four more quotes were made. */
+const char *scn_quote(parser *p, const token *t)
+{
+    if (t->kind == T_END)
+        return "end of line";
+    char *buf = p->qbuf[p->qnext++ % 4];
+    int n = t->len;
+    const char *s = scn_tok_text(p, t);
+    if (n > 40) {
+        n = 40;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--; /* do not cut a UTF-8 sequence */
+    }
+    g_snprintf(buf, sizeof p->qbuf[0], "'%.*s%s'", n, s,
+               n < t->len ? "..." : "");
+    return buf;
+}
+
+/* The source text from token `a` to token `b` inclusive. */
+char *scn_span_text(const parser *p, const token *a, const token *b)
+{
+    int end = b->off + b->len;
+    return g_strndup(p->st->text + a->off, (gsize)(end > a->off ? end - a->off : 0));
+}
+
+/* Expects a token of `kind` (described as `what`). */
+bool scn_expect_tok(parser *p, tok_kind kind, const char *what)
+{
+    if (scn_peek(p)->kind == kind) {
+        scn_advance(p);
+        return true;
+    }
+    scn_fail(p, scn_peek(p), "expected %s, got %s", what, scn_quote(p, scn_peek(p)));
+    return false;
+}
+
+/* Reports tokens left over at the end of a statement. */
+void scn_expect_end(parser *p)
+{
+    if (!p->failed && scn_peek(p)->kind != T_END)
+        scn_fail(p, scn_peek(p), "unexpected %s", scn_quote(p, scn_peek(p)));
+}
+
+/* Skips the rest of the statement (after an error that makes it moot). */
+void scn_skip_rest(parser *p)
+{
+    p->pos = (int)p->toks->len - 1;
 }

@@ -392,6 +392,8 @@ int scn_parse_node(parser *p, label *lb_out)
     return scn_resolve(p, t, &lb);
 }
 
+/* ==== slots ============================================================== */
+
 /* A slot number 0..16383 from text (n bytes); reports through `t`. */
 static int slot_number(parser *p, const token *t, const char *s, int n)
 {
