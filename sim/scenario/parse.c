@@ -1,5 +1,5 @@
 /* Parser of `.scn` scenario files (see rcsim/scenario.h and the language
- * contract, scenario-language.md).
+ * contract, docs/scenario-language.md).
  *
  * The parser works in three steps:
  *   1. The source is split into logical statements: comments are cut, lines
