@@ -407,6 +407,53 @@ static void test_writes_csv(void)
     g_free(dir);
 }
 
+/* Snapshots handed over in the extras are written with the other files: a
+ * name given twice holds the later text, and a snapshot that cannot be
+ * written leaves no file of the run behind. */
+static void test_snapshots(void)
+{
+    rc_report_extras x = rc_report_extras_init();
+    const char *names[] = { "8.000-M1.txt", "8.000-M2.txt", "8.000-M1.txt" };
+    const char *texts[] = { "first M1\n", "M2\n", "second M1\n" };
+    x.snapshot_count = 3;
+    x.snapshot_names = names;
+    x.snapshot_texts = texts;
+    char *dir = write_story(&x, "png", FALSE);
+    char *m1 = read_text(dir, "snapshots/8.000-M1.txt");
+    char *m2 = read_text(dir, "snapshots/8.000-M2.txt");
+    g_assert_cmpstr(m1, ==, "second M1\n");
+    g_assert_cmpstr(m2, ==, "M2\n");
+    g_assert_true(no_hidden_files(dir));
+    /* A file where the snapshots directory belongs makes the write fail as
+     * a whole, before anything is renamed. */
+    char *events_path = g_build_filename(dir, "events.jsonl", NULL);
+    g_assert_true(g_file_set_contents(events_path, "previous\n", -1, NULL));
+    char *snaps = g_build_filename(dir, "snapshots", NULL);
+    test_remove_tree(snaps);
+    g_assert_true(g_file_set_contents(snaps, "a file where a directory belongs", -1, NULL));
+    const char *names2[] = { "9.000-M1.txt" };
+    x.snapshot_count = 1;
+    x.snapshot_names = names2;
+    story s;
+    GError *error = NULL;
+    story_init(&s);
+    story_run(&s);
+    g_assert_false(rc_report_write(s.report, dir, &x, "png", FALSE, &error));
+    g_assert_nonnull(error);
+    g_clear_error(&error);
+    char *text = read_text(dir, "events.jsonl");
+    g_assert_cmpstr(text, ==, "previous\n");
+    g_assert_true(no_hidden_files(dir));
+    story_free(&s);
+    g_free(text);
+    g_free(snaps);
+    g_free(events_path);
+    g_free(m1);
+    g_free(m2);
+    test_remove_tree(dir);
+    g_free(dir);
+}
+
 /* A failing write leaves the previous files intact and no temporary files;
  * an output path that is a file is refused. */
 static void test_atomic_write(void)
@@ -431,7 +478,7 @@ static void test_atomic_write(void)
     g_assert_nonnull(error);
     g_clear_error(&error);
     g_assert_false(rc_report_write(s.report, dir, NULL, "png,gif", FALSE, &error));
-    g_assert_error(error, g_quark_from_static_string("rc-report-error"), 1);
+    g_assert_error(error, RC_REPORT_ERROR, RC_REPORT_ERROR_FORMAT);
     g_clear_error(&error);
     g_unlink(logs);
     g_assert_true(rc_report_write(s.report, dir, NULL, "png", FALSE, &error));
@@ -457,5 +504,6 @@ int main(int argc, char **argv)
     g_test_add_func("/report/logs", test_logs);
     g_test_add_func("/report/writes-csv", test_writes_csv);
     g_test_add_func("/report/atomic-write", test_atomic_write);
+    g_test_add_func("/report/snapshots", test_snapshots);
     return g_test_run();
 }

@@ -11,8 +11,9 @@
  *
  * Files written by rc_report_write() into the output directory:
  *   events.jsonl, summary.json, trace.json, logs/<label>.log (nodes with LOG
- *   events), writes.csv (with a workload), timeline.<fmt> and slots.<fmt> for
- *   each requested format (unless plots are off).
+ *   events), writes.csv (with a workload), snapshots/<name> (the texts given
+ *   in rc_report_extras), timeline.<fmt> and slots.<fmt> for each requested
+ *   format (unless plots are off).
  * Every file is first written under a temporary name in its final directory
  * and all are renamed only once every one was written, so a failed write
  * leaves the previous files untouched and no temporary file behind.
@@ -80,7 +81,21 @@ typedef struct {
     const gboolean *final_alive;        /* per node, or NULL */
     int expect_total;              /* -1: count the EXPECT events */
     int expect_failed;
+    /* Files written as snapshots/<name>, staged and renamed with every other
+     * file; when two share a name, the later one is what the file holds. */
+    int snapshot_count;
+    const char *const *snapshot_names; /* e.g. "12.000-M1.txt" */
+    const char *const *snapshot_texts;
 } rc_report_extras;
+
+/* Errors of rc_report_write() that are not about the file system (those
+ * are G_FILE_ERROR). */
+#define RC_REPORT_ERROR (rc_report_error_quark())
+GQuark rc_report_error_quark(void);
+
+typedef enum {
+    RC_REPORT_ERROR_FORMAT, /* a picture format other than png, svg, pdf */
+} rc_report_error_code;
 
 /* Returns extras with every count zero, every pointer NULL and the
  * "derive from the stream" markers set. */

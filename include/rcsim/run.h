@@ -53,7 +53,7 @@ typedef enum {
  * of it is allocated: per-node views of every other node and the network's
  * connections grow with nodes^2, writers keep a slot map each, and each client
  * write and action execution is recorded. Calibrated with /usr/bin/time -v on
- * release builds (see rc_run_memory_estimate() in sim/runner.c); the events
+ * release builds (see rc_run_memory_estimate() in sim/run/runner.c); the events
  * the run will log are not counted. */
 uint64_t rc_run_memory_estimate(const rc_scenario *scenario);
 

@@ -12,7 +12,8 @@
 #define RCSIM_VERSION "unknown"
 #endif
 
-#define REPORT_ERROR (g_quark_from_static_string("rc-report-error"))
+/* The RC_REPORT_ERROR domain (rcsim/report.h). */
+G_DEFINE_QUARK(rc-report-error-quark, rc_report_error)
 
 /* Extras meaning "nothing given": see rcsim/report.h. */
 rc_report_extras rc_report_extras_init(void)
@@ -126,11 +127,13 @@ typedef struct {
     GPtrArray *final; /* their final paths */
 } staging;
 
-/* Reserves a temporary path next to `final` and records the pair. */
+/* Reserves a temporary path next to `final` and records the pair. The
+ * index keeps two files staged under one final name apart (the later one is
+ * renamed last, so it wins). */
 static const char *stage_path(staging *st, const char *final)
 {
     char *dir = g_path_get_dirname(final), *base = g_path_get_basename(final);
-    char *name = g_strdup_printf(".%s.tmp-%ld", base, (long)getpid());
+    char *name = g_strdup_printf(".%s.tmp-%ld-%u", base, (long)getpid(), st->tmp->len);
     char *tmp = g_build_filename(dir, name, NULL);
     g_free(dir);
     g_free(base);
@@ -264,6 +267,31 @@ static gboolean stage_logs(rc_report *r, staging *st, const char *dir, GError **
     return ok;
 }
 
+/* Stages snapshots/<name> for every snapshot text in the extras. */
+static gboolean stage_snapshots(staging *st, const char *dir, const rc_report_extras *x,
+                                GError **error)
+{
+    if (x->snapshot_count <= 0)
+        return TRUE;
+    char *snaps = g_build_filename(dir, "snapshots", NULL);
+    gboolean ok = TRUE;
+    if (g_mkdir_with_parents(snaps, 0777) != 0) {
+        int e = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot create %s: %s",
+                    snaps, g_strerror(e));
+        ok = FALSE;
+    }
+    for (int i = 0; i < x->snapshot_count && ok; i++) {
+        GString *text = g_string_new(x->snapshot_texts[i]);
+        char *final = g_build_filename(snaps, x->snapshot_names[i], NULL);
+        ok = stage_strings(st, final, &text, 1, error);
+        g_free(final);
+        g_string_free(text, TRUE);
+    }
+    g_free(snaps);
+    return ok;
+}
+
 /* Parses "png,svg" into flags; FALSE with an error on an unknown format. */
 static gboolean parse_formats(const char *formats, gboolean want[3], GError **error)
 {
@@ -279,7 +307,8 @@ static gboolean parse_formats(const char *formats, gboolean want[3], GError **er
         if (k < 3)
             want[k] = TRUE;
         else if (*f) {
-            g_set_error(error, REPORT_ERROR, 1, "unknown picture format '%s' (png, svg, pdf)", f);
+            g_set_error(error, RC_REPORT_ERROR, RC_REPORT_ERROR_FORMAT,
+                        "unknown picture format '%s' (png, svg, pdf)", f);
             ok = FALSE;
         }
     }
@@ -401,6 +430,7 @@ static gboolean stage_all(rc_report *r, staging *st, const char *dir, const rc_r
     if (ok && (x->workload || x->writes || r->writes->len))
         ok = stage_doc(st, dir, "writes.csv", rpt_writes_csv(r, x), error);
     ok = ok && stage_logs(r, st, dir, error);
+    ok = ok && stage_snapshots(st, dir, x, error);
     if (ok && plots)
         ok = stage_plots(r, st, dir, x, want, error);
     return ok;

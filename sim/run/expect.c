@@ -1,8 +1,6 @@
 /* Evaluation of scenario predicates on the simulated state
  * (scenario-language.md, "Predicates"). */
-#include "expect.h"
-
-#include "rcsim/cluster.h"
+#include "run_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +9,8 @@
 /* Node sets                                                              */
 /* ====================================================================== */
 
+/* True when the set (or any set inside it) depends on the roles of the
+ * moment (masters-now, replicas-now), so it cannot be evaluated once. */
 static bool contains_now(const rc_nodeset *s)
 {
     if (s->kind == RC_NS_MASTERS_NOW || s->kind == RC_NS_REPLICAS_NOW)
@@ -21,6 +21,7 @@ static bool contains_now(const rc_nodeset *s)
     return false;
 }
 
+/* The masters-now test of node sets: the role the cluster gives the node now. */
 static bool is_master_now(void *user, int id) { return rc_cluster_is_master(user, id); }
 
 typedef struct {
@@ -54,6 +55,7 @@ static const int *eval_set(rc_expect_ctx *ctx, const rc_nodeset *set, int *count
     return cs->ids;
 }
 
+/* Frees one cached node set (the hash table's value destructor). */
 static void cached_set_free(gpointer p)
 {
     cached_set *cs = p;
@@ -61,6 +63,7 @@ static void cached_set_free(gpointer p)
     g_free(cs);
 }
 
+/* Prepares an evaluation context; the sets it caches live as long as it. */
 void rc_expect_ctx_init(rc_expect_ctx *ctx, rc_cluster *cluster, const rc_layout *layout,
                         rc_rng *rng)
 {
@@ -72,6 +75,7 @@ void rc_expect_ctx_init(rc_expect_ctx *ctx, rc_cluster *cluster, const rc_layout
     ctx->set_cache = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, cached_set_free);
 }
 
+/* Frees what rc_expect_ctx_init() allocated. */
 void rc_expect_ctx_clear(rc_expect_ctx *ctx)
 {
     g_free(ctx->scratch);
@@ -92,6 +96,8 @@ static void note(rc_expect_ctx *ctx, int node, const char *what)
     snprintf(ctx->detail, sizeof ctx->detail_buf, "%s %s", label, what);
 }
 
+/* `state S is ok|fail`: every live node of S has that cluster_state (a dead
+ * node has no state and does not count). */
 static bool eval_state(rc_expect_ctx *ctx, const rc_pred *p)
 {
     int n;
@@ -108,6 +114,7 @@ static bool eval_state(rc_expect_ctx *ctx, const rc_pred *p)
     return true;
 }
 
+/* `role S master|replica`: every node of S has that role now. */
 static bool eval_role(rc_expect_ctx *ctx, const rc_pred *p)
 {
     int n;
@@ -122,11 +129,14 @@ static bool eval_role(rc_expect_ctx *ctx, const rc_pred *p)
     return true;
 }
 
+/* The word for the flags one node has about another. */
 static const char *flag_name(unsigned f)
 {
     return (f & RC_FLAG_FAIL) ? "fail" : (f & RC_FLAG_PFAIL) ? "pfail" : "ok";
 }
 
+/* `S sees T fail|pfail|ok|unknown`: every live observer of S sees every
+ * other node of T so; a node does not judge itself. */
 static bool eval_sees(rc_expect_ctx *ctx, const rc_pred *p)
 {
     int no, ns;
@@ -161,6 +171,8 @@ static bool eval_sees(rc_expect_ctx *ctx, const rc_pred *p)
     return ok;
 }
 
+/* `owner SLOTS is N [by S]`: every node of S (default: every live node) binds
+ * every slot of the range to N. */
 static bool eval_owner(rc_expect_ctx *ctx, const rc_pred *p)
 {
     int n;
@@ -191,6 +203,7 @@ static bool eval_owner(rc_expect_ctx *ctx, const rc_pred *p)
     return true;
 }
 
+/* A counter compared with the predicate's number (`promotions >= 1`). */
 static bool eval_count(rc_expect_ctx *ctx, const rc_pred *p, const char *what, int64_t value)
 {
     bool ok = rc_cmp(p->op, value, p->n);
@@ -199,6 +212,7 @@ static bool eval_count(rc_expect_ctx *ctx, const rc_pred *p, const char *what, i
     return ok;
 }
 
+/* `promoted S`: every node of S won a promotion at some time in the run. */
 static bool eval_promoted(rc_expect_ctx *ctx, const rc_pred *p)
 {
     int n;
@@ -212,6 +226,7 @@ static bool eval_promoted(rc_expect_ctx *ctx, const rc_pred *p)
     return true;
 }
 
+/* `epoch current|config S OP N`: every node of S has that epoch compare so. */
 static bool eval_epoch(rc_expect_ctx *ctx, const rc_pred *p)
 {
     int n;
@@ -233,6 +248,8 @@ static bool eval_epoch(rc_expect_ctx *ctx, const rc_pred *p)
     return true;
 }
 
+/* A whole-cluster condition (split-brain, converged) with its explanation
+ * when false. */
 static bool eval_flag(rc_expect_ctx *ctx, bool value, const char *what_false)
 {
     if (!value && ctx->detail)
@@ -244,6 +261,8 @@ static bool eval_flag(rc_expect_ctx *ctx, bool value, const char *what_false)
 /* The tree                                                               */
 /* ====================================================================== */
 
+/* See run_int.h: the predicate's value now; `not` hides the explanations of
+ * its operand and gives its own. */
 bool rc_pred_eval(rc_expect_ctx *ctx, const rc_pred *p)
 {
     switch (p->kind) {
@@ -342,4 +361,193 @@ uint32_t rc_pred_dependencies(const rc_pred *p)
         return deps | state | owner | roles | flags | epoch | fault | view;
     }
     return ~0u;
+}
+
+/* ====================================================================== */
+/* Judging expectations in time                                           */
+/* ====================================================================== */
+
+/* True when time t is inside the window where the expectation is watched
+ * after every event: (after, by] for `by`, [from, to] for always/never. */
+static bool in_window(const expect_state *x, rc_time t)
+{
+    const rc_expectation *e = x->e;
+    switch (e->kind) {
+    case RC_EXPECT_BY:
+        return t > e->after && t <= e->by;
+    case RC_EXPECT_ALWAYS:
+    case RC_EXPECT_NEVER:
+        return t >= e->from && t <= e->to;
+    default:
+        return false;
+    }
+}
+
+/* Judges an expectation once and for all; a failure, with `explain`, keeps
+ * the reason the predicate gives now. */
+static void settle(run *r, expect_state *x, bool ok, rc_time at, bool explain)
+{
+    x->done = true;
+    x->ok = ok;
+    x->at = at;
+    if (!ok && explain) {
+        r->ectx.detail = r->ectx.detail_buf;
+        r->ectx.detail_buf[0] = '\0';
+        bool v = rc_pred_eval(&r->ectx, x->e->pred);
+        r->ectx.detail = NULL;
+        if (x->e->kind == RC_EXPECT_NEVER && v)
+            x->detail = g_strdup("the condition held");
+        else if (r->ectx.detail_buf[0])
+            x->detail = g_strdup(r->ectx.detail_buf);
+    }
+}
+
+/* Re-evaluates one expectation at time t (an event or a checkpoint). */
+static void check_expectation(run *r, expect_state *x, rc_time t)
+{
+    if (x->done || !in_window(x, t))
+        return;
+    bool v = rc_pred_eval(&r->ectx, x->e->pred);
+    switch (x->e->kind) {
+    case RC_EXPECT_BY:
+        if (v)
+            settle(r, x, true, t, false);
+        break;
+    case RC_EXPECT_ALWAYS:
+        if (!v)
+            settle(r, x, false, t, true);
+        break;
+    case RC_EXPECT_NEVER:
+        if (v)
+            settle(r, x, false, t, true);
+        break;
+    default:
+        break;
+    }
+}
+
+/* The time-bound checks at checkpoint t, after every event <= t ran. */
+void run_checkpoint(run *r, rc_time t)
+{
+    for (int i = 0; i < r->scn->n_expectations; i++) {
+        expect_state *x = &r->exps[i];
+        const rc_expectation *e = x->e;
+        if (x->done)
+            continue;
+        if (e->kind == RC_EXPECT_AT && e->at == t) {
+            bool v = rc_pred_eval(&r->ectx, e->pred);
+            settle(r, x, v, t, !v);
+        } else if (e->kind == RC_EXPECT_BY && e->after == t && e->after < e->by) {
+            /* The state just after `after` holds until the next event. */
+            if (rc_pred_eval(&r->ectx, e->pred))
+                settle(r, x, true, t, false);
+        } else if ((e->kind == RC_EXPECT_ALWAYS || e->kind == RC_EXPECT_NEVER) && e->from == t) {
+            check_expectation(r, x, t);
+        }
+        if (!x->done && e->kind == RC_EXPECT_BY && e->by == t) {
+            check_expectation(r, x, t);
+            if (!x->done)
+                settle(r, x, false, -1, true);
+        }
+    }
+}
+
+/* Orders times, for sorting the checkpoints. */
+static gint cmp_time(gconstpointer a, gconstpointer b)
+{
+    rc_time x = *(const rc_time *)a, y = *(const rc_time *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorted, distinct checkpoint times within [0, end]. */
+GArray *run_checkpoint_times(const rc_scenario *s)
+{
+    GArray *t = g_array_new(FALSE, FALSE, sizeof(rc_time));
+    for (int i = 0; i < s->n_expectations; i++) {
+        const rc_expectation *e = &s->expectations[i];
+        rc_time v[2] = { -1, -1 };
+        if (e->kind == RC_EXPECT_AT)
+            v[0] = e->at;
+        else if (e->kind == RC_EXPECT_BY)
+            v[0] = e->after, v[1] = e->by;
+        else
+            v[0] = e->from;
+        for (int k = 0; k < 2; k++)
+            if (v[k] >= 0 && v[k] <= s->end)
+                g_array_append_val(t, v[k]);
+    }
+    g_array_append_val(t, s->end);
+    g_array_sort(t, cmp_time);
+    guint w = 0;
+    for (guint i = 0; i < t->len; i++)
+        if (w == 0 || g_array_index(t, rc_time, w - 1) != g_array_index(t, rc_time, i))
+            g_array_index(t, rc_time, w++) = g_array_index(t, rc_time, i);
+    g_array_set_size(t, w);
+    return t;
+}
+
+/* Emits one EXPECT event per expectation and collects the failures. */
+void run_finish_expectations(run *r, rc_run_result *res)
+{
+    GString *fails = g_string_new(NULL);
+    for (int i = 0; i < r->scn->n_expectations; i++) {
+        expect_state *x = &r->exps[i];
+        const rc_expectation *e = x->e;
+        if (!x->done) {
+            /* always/never that were never violated; a BY beyond the end. */
+            bool ok = e->kind == RC_EXPECT_ALWAYS || e->kind == RC_EXPECT_NEVER;
+            settle(r, x, ok, -1, !ok);
+        }
+        rc_event ev = { .t = rc_engine_now(r->engine), .kind = RC_EV_EXPECT, .node = -1,
+                        .about = -1, .i1 = e->line, .i2 = x->at, .flag = x->ok,
+                        .str = e->text };
+        rc_eventbus_emit(r->bus, &ev);
+        if (x->ok)
+            continue;
+        res->failed++;
+        char when[64];
+        if (x->at >= 0)
+            snprintf(when, sizeof when, "first broken at t=%.6fs", (double)x->at / 1e6);
+        else if (e->kind == RC_EXPECT_BY)
+            snprintf(when, sizeof when, "not satisfied by t=%.6fs", (double)e->by / 1e6);
+        else
+            snprintf(when, sizeof when, "not satisfied");
+        g_string_append_printf(fails, "%s:%d: expectation failed: %s — %s%s%s\n",
+                               r->scn->name, e->line, e->text, when, x->detail ? ": " : "",
+                               x->detail ? x->detail : "");
+    }
+    res->expectations = r->scn->n_expectations;
+    res->failures = fails->len ? g_string_free(fails, FALSE) : (g_string_free(fails, TRUE), NULL);
+}
+
+/* See run_int.h: one state per expectation, none judged yet. */
+void run_expectations_init(run *r)
+{
+    const rc_scenario *s = r->scn;
+    rc_expect_ctx_init(&r->ectx, r->cluster, s->layout, r->expect_rng);
+    r->exps = g_new0(expect_state, s->n_expectations);
+    for (int i = 0; i < s->n_expectations; i++) {
+        r->exps[i].e = &s->expectations[i];
+        r->exps[i].deps = rc_pred_dependencies(s->expectations[i].pred);
+        r->exps[i].at = -1;
+    }
+}
+
+/* See run_int.h; safe on a run whose expectations were never created. */
+void run_expectations_free(run *r)
+{
+    if (r->ectx.set_cache)
+        rc_expect_ctx_clear(&r->ectx);
+    for (int i = 0; r->exps && i < r->scn->n_expectations; i++)
+        g_free(r->exps[i].detail);
+    g_free(r->exps);
+    r->exps = NULL;
+}
+
+/* See run_int.h. */
+void run_expectations_recheck(run *r, uint32_t dirty, rc_time t)
+{
+    for (int i = 0; i < r->scn->n_expectations; i++)
+        if (r->exps[i].deps & dirty)
+            check_expectation(r, &r->exps[i], t);
 }

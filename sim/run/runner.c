@@ -1,4 +1,6 @@
-/* The scenario runner (see rcsim/run.h).
+/* The scenario runner (see rcsim/run.h): setup, the event loop, the
+ * outputs and the memory check. Actions are scheduled and executed in
+ * actions.c, expectations evaluated and judged in expect.c (run_int.h).
  *
  * Order of things at one instant: every `at` action (and every repetition of
  * an `every` action) is scheduled before the cluster starts, so its sequence
@@ -10,12 +12,7 @@
  * at or before that time has run. */
 #include "rcsim/run.h"
 
-#include "expect.h"
-#include "rcsim/cluster.h"
-#include "rcsim/events.h"
-#include "rcsim/net.h"
-#include "rcsim/report.h"
-#include "rcsim/workload.h"
+#include "run_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -24,56 +21,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#define MAX_REPETITIONS 1000000
-
-typedef struct {
-    const rc_expectation *e;
-    uint32_t deps;
-    bool done;
-    bool ok;
-    rc_time at; /* -1: null */
-    char *detail;
-} expect_state;
-
-/* A pair of times: an interval, or (time, action index) of an execution. */
-typedef struct {
-    rc_time a, b;
-} time_pair;
-
-typedef struct run {
-    const rc_scenario *scn;
-    uint64_t seed;
-    int n;
-    rc_engine *engine;
-    rc_net *net;
-    rc_eventbus *bus;
-    rc_cluster *cluster;
-    rc_workload *workload;
-    int **sides;
-    rc_report *report;
-    rc_rng *fault_rng;
-    rc_rng *expect_rng;
-    rc_expect_ctx ectx;
-    expect_state *exps;
-    uint32_t dirty;
-    /* split-brain intervals */
-    bool sb_now;
-    rc_time sb_since;
-    GArray *sb_intervals; /* time_pair [t0, t1) */
-    /* snapshots, written at the end */
-    GPtrArray *snap_names, *snap_texts;
-    /* scratch */
-    int *buf;
-    int **groups;
-    int *group_counts;
-    int max_groups;
-    GString *story;
-    rc_time *fail_since;  /* per node: start of the current fail state, or -1 */
-    rc_time *fail_total;
-    /* interruption (rc_run_options.interrupt) */
-    const volatile sig_atomic_t *interrupt;
-    bool interrupted;
-} run;
 
 static const uint32_t SPLIT_BRAIN_DEPS =
     (1u << RC_EV_STATE) | (1u << RC_EV_OWNER) | (1u << RC_EV_ROLE) | (1u << RC_EV_PROMOTED) |
@@ -82,11 +29,14 @@ static const uint32_t SPLIT_BRAIN_DEPS =
 /* The RC_RUN_ERROR domain (rcsim/run.h). */
 G_DEFINE_QUARK(rc-run-error-quark, rc_run_error)
 
+/* Default options (see rcsim/run.h): no seed override, no output, pictures
+ * on in png. */
 rc_run_options rc_run_options_default(void)
 {
     return (rc_run_options){ .plots = true, .formats = "png" };
 }
 
+/* Frees what a result owns and zeroes it, so it can be cleared twice. */
 void rc_run_result_clear(rc_run_result *r)
 {
     g_free(r->failures);
@@ -102,6 +52,8 @@ void rc_run_result_clear(rc_run_result *r)
 /* Setup                                                                  */
 /* ====================================================================== */
 
+/* A node's Redis configuration from its scenario settings; the scenario
+ * counts in microseconds, Redis in milliseconds. */
 static rc_redis_config redis_config_of(const rc_node_config *s)
 {
     rc_redis_config c = rc_redis_config_default();
@@ -117,9 +69,11 @@ static rc_redis_config redis_config_of(const rc_node_config *s)
     return c;
 }
 
+/* The masters-now test of node sets: the role the cluster gives the node now. */
 static bool is_master_now_cb(void *user, int id) { return rc_cluster_is_master(user, id); }
 
-static rc_nodeset_ctx nodeset_ctx(run *r)
+/* See run_int.h. */
+rc_nodeset_ctx run_nodeset_ctx(run *r)
 {
     return (rc_nodeset_ctx){ r->scn->layout, r->cluster ? is_master_now_cb : NULL, r->cluster,
                              r->fault_rng };
@@ -132,7 +86,7 @@ static rc_redis_config *node_configs(run *r)
     rc_node_config *plan = g_new(rc_node_config, r->n);
     for (int i = 0; i < r->n; i++)
         plan[i] = s->cluster.config;
-    rc_nodeset_ctx ctx = nodeset_ctx(r);
+    rc_nodeset_ctx ctx = run_nodeset_ctx(r);
     for (int o = 0; o < s->n_overrides; o++) {
         int k = rc_nodeset_eval(s->overrides[o].nodes, &ctx, r->buf);
         for (int i = 0; i < k; i++)
@@ -150,6 +104,8 @@ static rc_redis_config *node_configs(run *r)
 /* Run info for the outputs                                               */
 /* ====================================================================== */
 
+/* The initial slot range of a master as "first-last" (or one slot), as a
+ * new string. */
 static char *slot_ranges_of(const rc_cluster *c, int master_index)
 {
     int first, last;
@@ -157,6 +113,8 @@ static char *slot_ranges_of(const rc_cluster *c, int master_index)
     return first == last ? g_strdup_printf("%d", first) : g_strdup_printf("%d-%d", first, last);
 }
 
+/* The scenario's cluster configuration as the JSON object of the
+ * events.jsonl header, as a new string. */
 static char *config_json(const rc_scenario *s)
 {
     const rc_node_config *c = &s->cluster.config;
@@ -182,6 +140,8 @@ static char *config_json(const rc_scenario *s)
     return g_string_free(j, FALSE);
 }
 
+/* Creates the report with the run's description: node ids, initial roles,
+ * slots and epochs as the cluster was created, configuration and title. */
 static rc_report *make_report(run *r)
 {
     const rc_scenario *s = r->scn;
@@ -221,331 +181,6 @@ static rc_report *make_report(run *r)
     return rep;
 }
 
-/* ====================================================================== */
-/* Actions                                                                */
-/* ====================================================================== */
-
-/* Emits the FAULT event of an action. */
-static void emit_fault(run *r, const rc_action *a, const int *nodes, int n_nodes, int n_groups,
-                       const char *option)
-{
-    int sizes[64];
-    const int *groups[64];
-    if (n_groups > 64)
-        n_groups = 64;
-    for (int g = 0; g < n_groups; g++) {
-        sizes[g] = r->group_counts[g];
-        groups[g] = r->groups[g];
-    }
-    rc_fault_info info = { n_nodes, nodes, n_groups, sizes, groups, option };
-    rc_event ev = {
-        .t = rc_engine_now(r->engine),
-        .kind = RC_EV_FAULT,
-        .node = -1,
-        .about = -1,
-        .i1 = a->line,
-        .str = rc_action_kind_name(a->kind),
-        .str2 = a->text,
-        .data = &info,
-    };
-    rc_eventbus_emit(r->bus, &ev);
-}
-
-/* Evaluates the action's groups into r->groups and returns the union of
- * their members in r->buf (ascending). */
-static int eval_groups(run *r, const rc_action *a)
-{
-    rc_nodeset_ctx ctx = nodeset_ctx(r);
-    if (rc_nodeset_eval_groups(a->groups, a->n_groups, &ctx, r->groups, r->group_counts) < 0)
-        return 0;
-    bool *in = g_new0(bool, r->n);
-    for (int g = 0; g < a->n_groups; g++)
-        for (int i = 0; i < r->group_counts[g]; i++)
-            in[r->groups[g][i]] = true;
-    int n = 0;
-    for (int x = 0; x < r->n; x++)
-        if (in[x])
-            r->buf[n++] = x;
-    g_free(in);
-    return n;
-}
-
-static void set_cuts_between(run *r, int ga, int gb, bool both_ways, bool cut)
-{
-    for (int i = 0; i < r->group_counts[ga]; i++)
-        for (int j = 0; j < r->group_counts[gb]; j++) {
-            int a = r->groups[ga][i], b = r->groups[gb][j];
-            if (a == b)
-                continue;
-            rc_net_set_cut(r->net, a, b, cut);
-            if (both_ways)
-                rc_net_set_cut(r->net, b, a, cut);
-        }
-}
-
-static void do_group_action(run *r, const rc_action *a)
-{
-    int n = eval_groups(r, a);
-    emit_fault(r, a, r->buf, n, a->n_groups, NULL);
-    if (a->kind == RC_ACT_CUT) {
-        set_cuts_between(r, 0, 1, false, true);
-        return;
-    }
-    bool cut = a->kind == RC_ACT_PARTITION;
-    for (int g = 0; g < a->n_groups; g++)
-        for (int h = g + 1; h < a->n_groups; h++)
-            set_cuts_between(r, g, h, true, cut);
-}
-
-static void isolate(run *r, const int *ids, int n)
-{
-    for (int i = 0; i < n; i++)
-        for (int y = 0; y < r->n; y++)
-            if (y != ids[i]) {
-                rc_net_set_cut(r->net, ids[i], y, true);
-                rc_net_set_cut(r->net, y, ids[i], true);
-            }
-}
-
-static void snapshot(run *r, const int *ids, int n)
-{
-    rc_time t = rc_engine_now(r->engine);
-    for (int i = 0; i < n; i++) {
-        char label[RC_LABEL_MAX];
-        rc_layout_label(r->scn->layout, ids[i], label);
-        char *nodes = rc_cluster_nodes_text(r->cluster, ids[i]);
-        char *info = rc_cluster_info_text(r->cluster, ids[i]);
-        g_ptr_array_add(r->snap_names, g_strdup_printf("%lld.%03lld-%s.txt",
-                                                       (long long)(t / 1000000),
-                                                       (long long)(t / 1000 % 1000), label));
-        g_ptr_array_add(r->snap_texts, g_strconcat(nodes, "\n", info, NULL));
-        g_free(nodes);
-        g_free(info);
-    }
-}
-
-static const char *failover_option_name(rc_failover_option o)
-{
-    return o == RC_FAILOVER_FORCE ? "force" : o == RC_FAILOVER_TAKEOVER ? "takeover" : "default";
-}
-
-/* Runs a command on one node and records Redis's error reply, if any, as a
- * note on the timeline. */
-static void command_result(run *r, const rc_action *a, const char *err)
-{
-    if (!err)
-        return;
-    char *text = g_strdup_printf("%s: %s", a->text, err);
-    rc_event ev = { .t = rc_engine_now(r->engine), .kind = RC_EV_NOTE, .node = -1,
-                    .about = -1, .i1 = a->line, .str = text };
-    rc_eventbus_emit(r->bus, &ev);
-    g_free(text);
-}
-
-static void apply_settings(run *r, const rc_action *a, const int *ids, int n)
-{
-    for (int i = 0; i < n; i++) {
-        rc_redis_config *cfg = rc_cluster_config(r->cluster, ids[i]);
-        for (int j = 0; j < a->n_settings; j++) {
-            const rc_setting *s = &a->settings[j];
-            int64_t v = s->value;
-            if (s->key == RC_CFG_NODE_TIMEOUT || s->key == RC_CFG_REPL_PING_PERIOD ||
-                s->key == RC_CFG_REPL_TIMEOUT)
-                v /= 1000;
-            rc_redis_config_set(cfg, rc_config_key_name(s->key), v);
-        }
-    }
-}
-
-static void do_node_action(run *r, const rc_action *a)
-{
-    rc_nodeset_ctx ctx = nodeset_ctx(r);
-    int n = a->nodes ? rc_nodeset_eval(a->nodes, &ctx, r->buf) : 0;
-    if (n < 0)
-        n = 0;
-    emit_fault(r, a, r->buf, n, 0, NULL);
-    for (int i = 0; i < n; i++) {
-        int x = r->buf[i];
-        switch (a->kind) {
-        case RC_ACT_STOP: rc_cluster_stop(r->cluster, x); break;
-        case RC_ACT_CONT: rc_cluster_cont(r->cluster, x); break;
-        case RC_ACT_KILL: rc_cluster_kill(r->cluster, x); break;
-        case RC_ACT_RESTART: rc_cluster_restart(r->cluster, x); break;
-        case RC_ACT_LATENCY: rc_net_set_latency(r->net, x, a->dist); break;
-        case RC_ACT_LOSS: rc_net_set_loss(r->net, x, a->loss); break;
-        case RC_ACT_MEET: command_result(r, a, rc_cluster_meet(r->cluster, x, a->target)); break;
-        case RC_ACT_FORGET:
-            command_result(r, a, rc_cluster_forget(r->cluster, x, a->target));
-            break;
-        case RC_ACT_RESET: command_result(r, a, rc_cluster_reset(r->cluster, x, a->arg)); break;
-        case RC_ACT_BUMPEPOCH: command_result(r, a, rc_cluster_bump_epoch(r->cluster, x)); break;
-        case RC_ACT_DROP: command_result(r, a, rc_cluster_drop_packets(r->cluster, x, a->arg)); break;
-        default: break;
-        }
-    }
-    if (a->kind == RC_ACT_ISOLATE)
-        isolate(r, r->buf, n);
-    else if (a->kind == RC_ACT_SET)
-        apply_settings(r, a, r->buf, n);
-    else if (a->kind == RC_ACT_SNAPSHOT)
-        snapshot(r, r->buf, n);
-}
-
-static void execute_action(rc_engine *e, void *ctx, uint64_t arg)
-{
-    run *r = ctx;
-    const rc_action *a = &r->scn->actions[arg];
-    switch (a->kind) {
-    case RC_ACT_PARTITION:
-    case RC_ACT_CUT:
-        do_group_action(r, a);
-        break;
-    case RC_ACT_HEAL:
-        if (a->n_groups == 0) {
-            emit_fault(r, a, r->buf, 0, 0, NULL);
-            rc_net_heal_all(r->net);
-        } else {
-            do_group_action(r, a);
-        }
-        break;
-    case RC_ACT_NOTE: {
-        rc_event ev = { .t = rc_engine_now(e), .kind = RC_EV_NOTE, .node = -1, .about = -1,
-                        .i1 = a->line, .str = a->note };
-        rc_eventbus_emit(r->bus, &ev);
-        break;
-    }
-    case RC_ACT_FAILOVER: {
-        emit_fault(r, a, &a->node, 1, 0, failover_option_name(a->option));
-        rc_failover_mode mode = a->option == RC_FAILOVER_FORCE      ? RC_FAILOVER_MODE_FORCE
-                                : a->option == RC_FAILOVER_TAKEOVER ? RC_FAILOVER_MODE_TAKEOVER
-                                                                    : RC_FAILOVER_MODE_DEFAULT;
-        command_result(r, a, rc_cluster_failover(r->cluster, a->node, mode));
-        break;
-    }
-    case RC_ACT_ADDSLOTS:
-    case RC_ACT_DELSLOTS:
-        emit_fault(r, a, &a->node, 1, 0, NULL);
-        command_result(r, a, rc_cluster_assign_slots(r->cluster, a->node, a->slot_lo, a->slot_hi,
-                                                     a->kind == RC_ACT_ADDSLOTS));
-        break;
-    case RC_ACT_REPLICATE:
-    case RC_ACT_MOVE_SLOTS: {
-        int both[2] = { a->node < a->target ? a->node : a->target,
-                        a->node < a->target ? a->target : a->node };
-        emit_fault(r, a, both, 2, 0, NULL);
-        command_result(r, a, a->kind == RC_ACT_REPLICATE
-                                 ? rc_cluster_replicate(r->cluster, a->node, a->target)
-                                 : rc_cluster_move_slots(r->cluster, a->slot_lo, a->slot_hi,
-                                                         a->node, a->target));
-        break;
-    }
-    default:
-        do_node_action(r, a);
-    }
-}
-
-/* Orders executions by time, then by file order. */
-static gint cmp_execution(gconstpointer pa, gconstpointer pb)
-{
-    const time_pair *a = pa, *b = pb;
-    if (a->a != b->a)
-        return a->a < b->a ? -1 : 1;
-    return (a->b > b->b) - (a->b < b->b);
-}
-
-/* Schedules every execution of every action, in file order per instant. */
-static void schedule_actions(run *r)
-{
-    const rc_scenario *s = r->scn;
-    int max_groups = 2;
-    for (int i = 0; i < s->n_actions; i++)
-        if (s->actions[i].n_groups > max_groups)
-            max_groups = s->actions[i].n_groups;
-    r->max_groups = max_groups;
-    r->groups = g_new(int *, max_groups);
-    r->group_counts = g_new0(int, max_groups);
-    for (int g = 0; g < max_groups; g++)
-        r->groups[g] = g_new(int, r->n);
-    /* Sort executions by time, stably (file order within an instant). */
-    GArray *when = g_array_new(FALSE, FALSE, sizeof(time_pair));
-    for (int i = 0; i < s->n_actions; i++) {
-        const rc_action *a = &s->actions[i];
-        int reps = 0;
-        for (rc_time t = a->at; t <= a->until && t <= s->end && reps < MAX_REPETITIONS; reps++) {
-            time_pair item = { t, i };
-            g_array_append_val(when, item);
-            if (a->period <= 0)
-                break;
-            t += a->period;
-        }
-    }
-    g_array_sort(when, cmp_execution);
-    for (guint i = 0; i < when->len; i++) {
-        const time_pair *x = &g_array_index(when, time_pair, i);
-        rc_engine_schedule(r->engine, x->a, execute_action, r, (uint64_t)x->b);
-    }
-    g_array_free(when, TRUE);
-}
-
-/* ====================================================================== */
-/* Expectations                                                           */
-/* ====================================================================== */
-
-static bool in_window(const expect_state *x, rc_time t)
-{
-    const rc_expectation *e = x->e;
-    switch (e->kind) {
-    case RC_EXPECT_BY:
-        return t > e->after && t <= e->by;
-    case RC_EXPECT_ALWAYS:
-    case RC_EXPECT_NEVER:
-        return t >= e->from && t <= e->to;
-    default:
-        return false;
-    }
-}
-
-static void settle(run *r, expect_state *x, bool ok, rc_time at, bool explain)
-{
-    x->done = true;
-    x->ok = ok;
-    x->at = at;
-    if (!ok && explain) {
-        r->ectx.detail = r->ectx.detail_buf;
-        r->ectx.detail_buf[0] = '\0';
-        bool v = rc_pred_eval(&r->ectx, x->e->pred);
-        r->ectx.detail = NULL;
-        if (x->e->kind == RC_EXPECT_NEVER && v)
-            x->detail = g_strdup("the condition held");
-        else if (r->ectx.detail_buf[0])
-            x->detail = g_strdup(r->ectx.detail_buf);
-    }
-}
-
-/* Re-evaluates one expectation at time t (an event or a checkpoint). */
-static void check_expectation(run *r, expect_state *x, rc_time t)
-{
-    if (x->done || !in_window(x, t))
-        return;
-    bool v = rc_pred_eval(&r->ectx, x->e->pred);
-    switch (x->e->kind) {
-    case RC_EXPECT_BY:
-        if (v)
-            settle(r, x, true, t, false);
-        break;
-    case RC_EXPECT_ALWAYS:
-        if (!v)
-            settle(r, x, false, t, true);
-        break;
-    case RC_EXPECT_NEVER:
-        if (v)
-            settle(r, x, false, t, true);
-        break;
-    default:
-        break;
-    }
-}
-
 /* Split-brain intervals for the summary, tracked like an expectation. */
 static void track_split_brain(run *r, rc_time t)
 {
@@ -561,6 +196,9 @@ static void track_split_brain(run *r, rc_time t)
     r->sb_now = v;
 }
 
+/* The run's own observer: records which event kinds happened since the last
+ * check (LOG lines change nothing a predicate reads) and counts acknowledged
+ * writes for `acked`. */
 static void observe(void *user, const rc_event *ev)
 {
     run *r = user;
@@ -584,104 +222,9 @@ static void after_event(rc_engine *e, void *ctx)
         return;
     r->dirty = 0;
     rc_time t = rc_engine_now(e);
-    for (int i = 0; i < r->scn->n_expectations; i++)
-        if (r->exps[i].deps & dirty)
-            check_expectation(r, &r->exps[i], t);
+    run_expectations_recheck(r, dirty, t);
     if (dirty & SPLIT_BRAIN_DEPS)
         track_split_brain(r, t);
-}
-
-/* The time-bound checks at checkpoint t, after every event <= t ran. */
-static void checkpoint(run *r, rc_time t)
-{
-    for (int i = 0; i < r->scn->n_expectations; i++) {
-        expect_state *x = &r->exps[i];
-        const rc_expectation *e = x->e;
-        if (x->done)
-            continue;
-        if (e->kind == RC_EXPECT_AT && e->at == t) {
-            bool v = rc_pred_eval(&r->ectx, e->pred);
-            settle(r, x, v, t, !v);
-        } else if (e->kind == RC_EXPECT_BY && e->after == t && e->after < e->by) {
-            /* The state just after `after` holds until the next event. */
-            if (rc_pred_eval(&r->ectx, e->pred))
-                settle(r, x, true, t, false);
-        } else if ((e->kind == RC_EXPECT_ALWAYS || e->kind == RC_EXPECT_NEVER) && e->from == t) {
-            check_expectation(r, x, t);
-        }
-        if (!x->done && e->kind == RC_EXPECT_BY && e->by == t) {
-            check_expectation(r, x, t);
-            if (!x->done)
-                settle(r, x, false, -1, true);
-        }
-    }
-}
-
-static gint cmp_time(gconstpointer a, gconstpointer b)
-{
-    rc_time x = *(const rc_time *)a, y = *(const rc_time *)b;
-    return (x > y) - (x < y);
-}
-
-/* Sorted, distinct checkpoint times within [0, end]. */
-static GArray *checkpoint_times(const rc_scenario *s)
-{
-    GArray *t = g_array_new(FALSE, FALSE, sizeof(rc_time));
-    for (int i = 0; i < s->n_expectations; i++) {
-        const rc_expectation *e = &s->expectations[i];
-        rc_time v[2] = { -1, -1 };
-        if (e->kind == RC_EXPECT_AT)
-            v[0] = e->at;
-        else if (e->kind == RC_EXPECT_BY)
-            v[0] = e->after, v[1] = e->by;
-        else
-            v[0] = e->from;
-        for (int k = 0; k < 2; k++)
-            if (v[k] >= 0 && v[k] <= s->end)
-                g_array_append_val(t, v[k]);
-    }
-    g_array_append_val(t, s->end);
-    g_array_sort(t, cmp_time);
-    guint w = 0;
-    for (guint i = 0; i < t->len; i++)
-        if (w == 0 || g_array_index(t, rc_time, w - 1) != g_array_index(t, rc_time, i))
-            g_array_index(t, rc_time, w++) = g_array_index(t, rc_time, i);
-    g_array_set_size(t, w);
-    return t;
-}
-
-/* Emits one EXPECT event per expectation and collects the failures. */
-static void finish_expectations(run *r, rc_run_result *res)
-{
-    GString *fails = g_string_new(NULL);
-    for (int i = 0; i < r->scn->n_expectations; i++) {
-        expect_state *x = &r->exps[i];
-        const rc_expectation *e = x->e;
-        if (!x->done) {
-            /* always/never that were never violated; a BY beyond the end. */
-            bool ok = e->kind == RC_EXPECT_ALWAYS || e->kind == RC_EXPECT_NEVER;
-            settle(r, x, ok, -1, !ok);
-        }
-        rc_event ev = { .t = rc_engine_now(r->engine), .kind = RC_EV_EXPECT, .node = -1,
-                        .about = -1, .i1 = e->line, .i2 = x->at, .flag = x->ok,
-                        .str = e->text };
-        rc_eventbus_emit(r->bus, &ev);
-        if (x->ok)
-            continue;
-        res->failed++;
-        char when[64];
-        if (x->at >= 0)
-            snprintf(when, sizeof when, "first broken at t=%.6fs", (double)x->at / 1e6);
-        else if (e->kind == RC_EXPECT_BY)
-            snprintf(when, sizeof when, "not satisfied by t=%.6fs", (double)e->by / 1e6);
-        else
-            snprintf(when, sizeof when, "not satisfied");
-        g_string_append_printf(fails, "%s:%d: expectation failed: %s — %s%s%s\n",
-                               r->scn->name, e->line, e->text, when, x->detail ? ": " : "",
-                               x->detail ? x->detail : "");
-    }
-    res->expectations = r->scn->n_expectations;
-    res->failures = fails->len ? g_string_free(fails, FALSE) : (g_string_free(fails, TRUE), NULL);
 }
 
 /* ====================================================================== */
@@ -709,6 +252,8 @@ static void story_observe(void *user, const rc_event *ev)
                            (long long)ev->i1, ev->flag ? ", manual" : "");
 }
 
+/* Rewrites the progress line on stderr: simulated time and events per
+ * second of wall-clock time. */
 static void progress(run *r, rc_time t, gint64 wall0)
 {
     double wall = (double)(g_get_monotonic_time() - wall0) / 1e6;
@@ -721,7 +266,7 @@ static void progress(run *r, rc_time t, gint64 wall0)
  * (with r->interrupted set) when the run is interrupted. */
 static void run_loop(run *r, bool show_progress, gint64 wall0)
 {
-    GArray *cps = checkpoint_times(r->scn);
+    GArray *cps = run_checkpoint_times(r->scn);
     rc_time step = RC_SEC(1);
     for (guint i = 0; i < cps->len && !r->interrupted; i++) {
         rc_time cp = g_array_index(cps, rc_time, i);
@@ -742,13 +287,15 @@ static void run_loop(run *r, bool show_progress, gint64 wall0)
             r->dirty |= 1u << RC_EV_WRITE;
             after_event(r->engine, r);
         }
-        checkpoint(r, cp);
+        run_checkpoint(r, cp);
     }
     if (show_progress && g_get_monotonic_time() - wall0 > 2000000)
         fputc('\n', stderr);
     g_array_free(cps, TRUE);
 }
 
+/* Frees everything setup() made; safe on a partly made run (NULL members
+ * are skipped). */
 static void run_free(run *r)
 {
     if (r->report)
@@ -766,11 +313,7 @@ static void run_free(run *r)
     rc_engine_free(r->engine);
     rc_rng_free(r->fault_rng);
     rc_rng_free(r->expect_rng);
-    if (r->ectx.set_cache)
-        rc_expect_ctx_clear(&r->ectx);
-    for (int i = 0; r->exps && i < r->scn->n_expectations; i++)
-        g_free(r->exps[i].detail);
-    g_free(r->exps);
+    run_expectations_free(r);
     g_array_free(r->sb_intervals, TRUE);
     g_ptr_array_free(r->snap_names, TRUE);
     g_ptr_array_free(r->snap_texts, TRUE);
@@ -790,7 +333,7 @@ static void setup_workload(run *r)
     const rc_scenario *s = r->scn;
     rc_writer_group *groups = g_new0(rc_writer_group, s->n_workloads);
     r->sides = g_new0(int *, s->n_workloads);
-    rc_nodeset_ctx ctx = nodeset_ctx(r);
+    rc_nodeset_ctx ctx = run_nodeset_ctx(r);
     for (int i = 0; i < s->n_workloads; i++) {
         const rc_workload_plan *p = &s->workloads[i];
         groups[i] = (rc_writer_group){ p->writers, p->rate, NULL, 0, p->until, p->timeout };
@@ -808,6 +351,9 @@ static void setup_workload(run *r)
     rc_workload_start(r->workload);
 }
 
+/* Builds the run: engine, network, cluster, report and observers, the
+ * expectations, the scheduled actions, then the workload (whose writers come
+ * after the nodes on the network, so the nodes keep their endpoint numbers). */
 static void setup(run *r, const rc_scenario *s, const rc_run_options *o)
 {
     memset(r, 0, sizeof *r);
@@ -840,20 +386,15 @@ static void setup(run *r, const rc_scenario *s, const rc_run_options *o)
     rc_eventbus_subscribe(r->bus, story_observe, r);
     if (o->observer)
         rc_eventbus_subscribe(r->bus, o->observer, o->observer_user);
-    rc_expect_ctx_init(&r->ectx, r->cluster, s->layout, r->expect_rng);
-    r->exps = g_new0(expect_state, s->n_expectations);
-    for (int i = 0; i < s->n_expectations; i++) {
-        r->exps[i].e = &s->expectations[i];
-        r->exps[i].deps = rc_pred_dependencies(s->expectations[i].pred);
-        r->exps[i].at = -1;
-    }
+    run_expectations_init(r);
     rc_engine_set_post_hook(r->engine, after_event, r);
-    schedule_actions(r);
+    run_schedule_actions(r);
     rc_cluster_start(r->cluster);
     if (s->n_workloads > 0)
         setup_workload(r);
 }
 
+/* The cluster's bus message totals by type, for the summary. */
 static rc_message_counts message_counts(const rc_cluster *c)
 {
     uint64_t t[RC_MSG_TYPES];
@@ -866,58 +407,10 @@ static rc_message_counts message_counts(const rc_cluster *c)
     return m;
 }
 
-/* Writes each snapshot into a temporary file next to its final name in
- * out_dir/snapshots, adding the temporary and final paths to `tmp` and
- * `final` (renamed by commit_snapshots() once every other output is in
- * place, removed by abort_snapshots() on failure). */
-static bool stage_snapshots(run *r, const char *out_dir, GPtrArray *tmp, GPtrArray *final,
-                            GError **error)
-{
-    if (r->snap_names->len == 0)
-        return true;
-    char *dir = g_build_filename(out_dir, "snapshots", NULL);
-    bool ok = g_mkdir_with_parents(dir, 0755) == 0;
-    int err = ok ? 0 : errno;
-    for (guint i = 0; ok && i < r->snap_names->len; i++) {
-        const char *name = g_ptr_array_index(r->snap_names, i);
-        /* The index keeps two snapshots of one node at one instant apart
-         * (the later one wins, as it would if written directly). */
-        char *hidden = g_strdup_printf(".%s.tmp-%ld-%u", name, (long)getpid(), i);
-        g_ptr_array_add(tmp, g_build_filename(dir, hidden, NULL));
-        g_ptr_array_add(final, g_build_filename(dir, name, NULL));
-        g_free(hidden);
-        const char *text = g_ptr_array_index(r->snap_texts, i);
-        FILE *f = fopen(g_ptr_array_index(tmp, tmp->len - 1), "wb");
-        ok = f && fwrite(text, 1, strlen(text), f) == strlen(text);
-        ok = (f && fclose(f) == 0) && ok;
-        err = ok ? 0 : errno;
-    }
-    if (!ok && error && !*error)
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
-                    "cannot write the snapshots in %s: %s", dir, g_strerror(err));
-    g_free(dir);
-    return ok;
-}
-
-/* Renames the staged snapshots to their final names. */
-static bool commit_snapshots(GPtrArray *tmp, GPtrArray *final, GError **error)
-{
-    for (guint i = 0; i < tmp->len; i++)
-        if (rename(g_ptr_array_index(tmp, i), g_ptr_array_index(final, i)) != 0) {
-            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot rename %s",
-                        (const char *)g_ptr_array_index(final, i));
-            return false;
-        }
-    return true;
-}
-
-/* Removes the staged snapshots that are still under their temporary names. */
-static void abort_snapshots(GPtrArray *tmp)
-{
-    for (guint i = 0; i < tmp->len; i++)
-        unlink(g_ptr_array_index(tmp, i));
-}
-
+/* Writes the output directory: gathers what the event stream does not carry
+ * (final epochs, roles, liveness, write rows, split-brain intervals,
+ * snapshots) and hands it to the report, which stages and renames every file
+ * at once. False with `error` when a file cannot be written. */
 static bool write_outputs(run *r, const rc_run_options *o, double wall_s, GError **error)
 {
     size_t n = (size_t)r->scn->layout->nodes;
@@ -947,17 +440,12 @@ static bool write_outputs(run *r, const rc_run_options *o, double wall_s, GError
         ex.writes_failed = rc_workload_failed(r->workload);
         ex.writes = rc_workload_rows(r->workload, &ex.write_count);
     }
-    /* Snapshots are staged first and renamed after the report's files, so
-     * that a failure leaves none of this run's files behind. */
-    GPtrArray *snap_tmp = g_ptr_array_new_with_free_func(g_free);
-    GPtrArray *snap_final = g_ptr_array_new_with_free_func(g_free);
-    bool ok = stage_snapshots(r, o->out_dir, snap_tmp, snap_final, error);
-    ok = ok && rc_report_write(r->report, o->out_dir, &ex, o->formats, o->plots, error);
-    ok = ok && commit_snapshots(snap_tmp, snap_final, error);
-    if (!ok)
-        abort_snapshots(snap_tmp);
-    g_ptr_array_free(snap_tmp, TRUE);
-    g_ptr_array_free(snap_final, TRUE);
+    /* The report stages the snapshots with its own files, so a failure
+     * leaves none of this run's files behind. */
+    ex.snapshot_count = (int)r->snap_names->len;
+    ex.snapshot_names = (const char *const *)r->snap_names->pdata;
+    ex.snapshot_texts = (const char *const *)r->snap_texts->pdata;
+    bool ok = rc_report_write(r->report, o->out_dir, &ex, o->formats, o->plots, error);
     g_free(cur);
     g_free(cfg);
     g_free(master);
@@ -980,6 +468,7 @@ static void writes_by_node(const run *r, rc_run_result *res)
     }
 }
 
+/* Total split-brain time in seconds (the intervals are disjoint). */
 static double split_brain_seconds(const run *r)
 {
     rc_time total = 0;
@@ -1135,6 +624,9 @@ static bool check_memory(const rc_scenario *s, GError **error)
     return false;
 }
 
+/* Runs one scenario (see rcsim/run.h): refuses it first if it would not fit
+ * in memory, then runs to the end, judges the expectations, emits the end
+ * event, fills the result and writes the outputs. */
 bool rc_run_scenario(const rc_scenario *s, const rc_run_options *o, rc_run_result *res,
                      GError **error)
 {
@@ -1161,7 +653,7 @@ bool rc_run_scenario(const rc_scenario *s, const rc_run_options *o, rc_run_resul
         time_pair iv = { r.sb_since, s->end };
         g_array_append_val(r.sb_intervals, iv);
     }
-    finish_expectations(&r, res);
+    run_finish_expectations(&r, res);
     uint64_t totals[RC_MSG_TYPES];
     rc_cluster_message_totals(r.cluster, totals);
     for (int i = 0; i < RC_MSG_TYPES; i++)

@@ -28,6 +28,8 @@ static void crc_table_init(void)
     g_once_init_leave(&crc_table_ready, 1);
 }
 
+/* CRC-16/XMODEM of `len` bytes (see rcsim/workload.h), one table look-up a
+ * byte. */
 uint16_t rc_crc16(const char *buf, size_t len)
 {
     crc_table_init();
@@ -37,6 +39,9 @@ uint16_t rc_crc16(const char *buf, size_t len)
     return crc;
 }
 
+/* The slot of a key (see rcsim/workload.h): the CRC of the text between the
+ * first `{` and the next `}` when that is not empty, else of the whole key,
+ * modulo 16384. */
 int rc_key_hash_slot(const char *key, size_t len)
 {
     size_t open = 0;
@@ -134,6 +139,8 @@ struct rc_workload {
     char **writer_names;
 };
 
+/* A zeroed client message of `type`, from the free list when it has one
+ * (writers send many small messages; reusing them keeps the run fast). */
 static client_msg *msg_new(rc_workload *w, int type)
 {
     client_msg *m = w->free_msgs;
@@ -147,6 +154,8 @@ static client_msg *msg_new(rc_workload *w, int type)
     return m;
 }
 
+/* The network's release callback: a delivered or dropped message goes back
+ * to the free list, its slot map freed. */
 static void msg_release(void *ctx, void *p)
 {
     rc_workload *w = ctx;
@@ -157,6 +166,7 @@ static void msg_release(void *ctx, void *p)
     w->free_msgs = m;
 }
 
+/* The write whose id (row index) is i. */
 static row *row_at(rc_workload *w, int i) { return &g_array_index(w->rows, row, i); }
 
 /* The slot of write `id` (its row), for slot moves. */
@@ -170,6 +180,8 @@ static int write_slot(void *ctx, int32_t id)
 /* The node side                                                          */
 /* ====================================================================== */
 
+/* Sends a reply of `type` to the request `req`, on the connection it came
+ * from. */
 static void reply(rc_workload *w, int node, rc_conn conn, const client_msg *req, int type,
                   int moved_to)
 {
@@ -208,6 +220,7 @@ static bool serve_set(rc_workload *w, int node, rc_conn conn, int from, client_m
     return false;
 }
 
+/* CLUSTER SLOTS: `node` answers with the owner of every slot as it sees it. */
 static void serve_slots(rc_workload *w, int node, rc_conn conn, const client_msg *m)
 {
     client_msg *r = msg_new(w, REP_SLOTS);
@@ -220,6 +233,8 @@ static void serve_slots(rc_workload *w, int node, rc_conn conn, const client_msg
     rc_net_send(w->net, conn, node, r);
 }
 
+/* The cluster's hook for a client message delivered to `node`: SET or
+ * CLUSTER SLOTS. */
 static void on_node_request(void *ctx, int node, rc_conn conn, int from, void *p)
 {
     rc_workload *w = ctx;
@@ -254,6 +269,8 @@ static void on_unpause(void *ctx, int node)
 /* The client side                                                        */
 /* ====================================================================== */
 
+/* True when the writer may reach `node`: a writer confined to a side reaches
+ * only that side, until the side's `until` time. */
 static bool reachable(const writer *wr, int node)
 {
     const rc_writer_group *g = wr->g;
@@ -265,6 +282,7 @@ static bool reachable(const writer *wr, int node)
     return false;
 }
 
+/* A node the writer may reach, drawn from its own stream. */
 static int random_reachable(writer *wr)
 {
     const rc_writer_group *g = wr->g;
@@ -295,6 +313,7 @@ static bool client_send(writer *wr, int node, client_msg *m)
     return rc_net_send(w->net, c, wr->ep, m);
 }
 
+/* Emits the WRITE event of a finished write (flag: acknowledged). */
 static void emit_write(writer *wr, const row *r)
 {
     rc_event ev = { .t = rc_engine_now(wr->w->engine), .kind = RC_EV_WRITE, .node = -1,
@@ -325,6 +344,9 @@ static void complete(writer *wr, status st)
     schedule_next(wr);
 }
 
+/* The writer's timer: a map refresh that got no answer is given up (the next
+ * write goes on with the old map); a write that got no answer ends as timeout.
+ * A timer of an older request does nothing. */
 static void on_timeout(rc_engine *e, void *ctx, uint64_t req)
 {
     writer *wr = ctx;
@@ -341,6 +363,7 @@ static void on_timeout(rc_engine *e, void *ctx, uint64_t req)
         complete(wr, ST_TIMEOUT);
 }
 
+/* Starts the timeout of the current request, replacing any earlier timer. */
 static void arm_timer(writer *wr)
 {
     if (wr->timer)
@@ -364,6 +387,7 @@ static void refresh_map(writer *wr)
     arm_timer(wr);
 }
 
+/* The size in bytes of `SET key x` in RESP, for replication offsets. */
 static int64_t set_bytes(const char *key)
 {
     /* *3 $3 SET $<klen> key $1 x, in RESP. */
@@ -373,6 +397,8 @@ static int64_t set_bytes(const char *key)
     return (int64_t)(4 + 4 + 5 + (1 + kd + 2) + (klen + 2) + 4 + 3);
 }
 
+/* Sends the current write to its target; a refused connection ends it at
+ * once as refused. */
 static void send_current(writer *wr)
 {
     rc_workload *w = wr->w;
@@ -390,6 +416,10 @@ static void send_current(writer *wr)
     arm_timer(wr);
 }
 
+/* The next write of a writer: a map refresh first when one is wanted, else
+ * a new key "w<k>:<seq>" sent to the owner of its slot as the writer's map
+ * says (or to a random reachable node when the owner is unknown or out of
+ * reach). */
 static void start_write(rc_engine *e, void *ctx, uint64_t arg)
 {
     writer *wr = ctx;
@@ -423,6 +453,9 @@ static void schedule_next(writer *wr)
     rc_engine_schedule(wr->w->engine, at, start_write, wr, 0);
 }
 
+/* A reply to the writer: a new slot map, or the outcome of the current write.
+ * MOVED is followed once (to a reachable node); a second MOVED ends the write
+ * as moved. Replies to older requests are ignored. */
 static void on_reply(writer *wr, client_msg *m)
 {
     if (m->req != wr->req)
@@ -455,6 +488,7 @@ static void on_reply(writer *wr, client_msg *m)
     }
 }
 
+/* The network's delivery to a writer endpoint. */
 static void client_deliver(void *user, int self, rc_conn conn, int from, void *msg)
 {
     rc_workload *w = user;
@@ -480,11 +514,13 @@ static void client_conn_lost(rc_workload *w, int self, rc_conn conn)
     }
 }
 
+/* The network's connect failure on a writer endpoint. */
 static void client_failed(void *user, int self, rc_conn conn, rc_connect_result why)
 {
     client_conn_lost(user, self, conn);
 }
 
+/* The network's reset of a writer's connection. */
 static void client_closed(void *user, int self, rc_conn conn)
 {
     client_conn_lost(user, self, conn);
@@ -500,6 +536,9 @@ static const rc_net_handlers client_handlers = {
 /* Life cycle and accounting                                              */
 /* ====================================================================== */
 
+/* Creates the writers of every group (see rcsim/workload.h): one network
+ * endpoint and one random stream each, named w1, w2… in group order, and
+ * installs the cluster hooks that serve their requests. */
 rc_workload *rc_workload_new(rc_engine *engine, rc_net *net, rc_cluster *cluster,
                              rc_eventbus *bus, uint64_t seed, int first_endpoint,
                              const rc_writer_group *groups, int n_groups)
@@ -541,6 +580,8 @@ rc_workload *rc_workload_new(rc_engine *engine, rc_net *net, rc_cluster *cluster
     return w;
 }
 
+/* Starts every writer with the slot map of the cluster as created, at a
+ * random phase within its first period (so writers do not send in lockstep). */
 void rc_workload_start(rc_workload *w)
 {
     for (int k = 0; k < w->n_writers; k++) {
@@ -574,6 +615,9 @@ static void consensus_owners(rc_workload *w, int *owner)
     g_free(votes);
 }
 
+/* Decides which writes survived (see rcsim/workload.h): a write is applied
+ * when it is in the dataset of the node most live nodes name as its slot's
+ * owner; an acknowledged write that is not applied is lost. */
 void rc_workload_finish(rc_workload *w)
 {
     int *owner = g_new(int, RC_CLUSTER_SLOTS);
@@ -607,11 +651,14 @@ void rc_workload_finish(rc_workload *w)
     g_free(owner);
 }
 
+/* Counters of the writes (see rcsim/workload.h). */
 uint64_t rc_workload_sent(const rc_workload *w) { return w->sent; }
 uint64_t rc_workload_acked(const rc_workload *w) { return w->acked; }
 uint64_t rc_workload_failed(const rc_workload *w) { return w->failed; }
 uint64_t rc_workload_lost(const rc_workload *w) { return w->lost; }
 
+/* The writes as rows (see rcsim/workload.h); the array is rebuilt at each
+ * call and stays valid until the next call or rc_workload_free(). */
 const rc_write_row *rc_workload_rows(const rc_workload *w, int *count)
 {
     guint n = w->rows->len;
@@ -628,6 +675,7 @@ const rc_write_row *rc_workload_rows(const rc_workload *w, int *count)
     return out;
 }
 
+/* Frees the workload: writers, held requests, keys and the message free list. */
 void rc_workload_free(rc_workload *w)
 {
     if (!w)

@@ -1,0 +1,286 @@
+/* Scenario actions: every `at`/`every` line is put on the engine's heap
+ * before the cluster starts (so it runs before any protocol event of its
+ * instant, in file order), and executed there: network faults, process
+ * faults, operator commands, notes and snapshots. Each execution first emits
+ * a FAULT event naming the nodes it touches. */
+#include "run_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Emits the FAULT event of an action. */
+static void emit_fault(run *r, const rc_action *a, const int *nodes, int n_nodes, int n_groups,
+                       const char *option)
+{
+    int sizes[64];
+    const int *groups[64];
+    if (n_groups > 64)
+        n_groups = 64;
+    for (int g = 0; g < n_groups; g++) {
+        sizes[g] = r->group_counts[g];
+        groups[g] = r->groups[g];
+    }
+    rc_fault_info info = { n_nodes, nodes, n_groups, sizes, groups, option };
+    rc_event ev = {
+        .t = rc_engine_now(r->engine),
+        .kind = RC_EV_FAULT,
+        .node = -1,
+        .about = -1,
+        .i1 = a->line,
+        .str = rc_action_kind_name(a->kind),
+        .str2 = a->text,
+        .data = &info,
+    };
+    rc_eventbus_emit(r->bus, &ev);
+}
+
+/* Evaluates the action's groups into r->groups and returns the union of
+ * their members in r->buf (ascending). */
+static int eval_groups(run *r, const rc_action *a)
+{
+    rc_nodeset_ctx ctx = run_nodeset_ctx(r);
+    if (rc_nodeset_eval_groups(a->groups, a->n_groups, &ctx, r->groups, r->group_counts) < 0)
+        return 0;
+    bool *in = g_new0(bool, r->n);
+    for (int g = 0; g < a->n_groups; g++)
+        for (int i = 0; i < r->group_counts[g]; i++)
+            in[r->groups[g][i]] = true;
+    int n = 0;
+    for (int x = 0; x < r->n; x++)
+        if (in[x])
+            r->buf[n++] = x;
+    g_free(in);
+    return n;
+}
+
+/* Cuts (or restores) the links from every member of group `ga` to every
+ * member of group `gb`, and back when `both_ways`; a node in both groups keeps
+ * its link to itself. */
+static void set_cuts_between(run *r, int ga, int gb, bool both_ways, bool cut)
+{
+    for (int i = 0; i < r->group_counts[ga]; i++)
+        for (int j = 0; j < r->group_counts[gb]; j++) {
+            int a = r->groups[ga][i], b = r->groups[gb][j];
+            if (a == b)
+                continue;
+            rc_net_set_cut(r->net, a, b, cut);
+            if (both_ways)
+                rc_net_set_cut(r->net, b, a, cut);
+        }
+}
+
+/* partition, cut and heal with groups: every pair of groups is cut (or
+ * healed) both ways; `cut A | B` is one way only, from A to B. */
+static void do_group_action(run *r, const rc_action *a)
+{
+    int n = eval_groups(r, a);
+    emit_fault(r, a, r->buf, n, a->n_groups, NULL);
+    if (a->kind == RC_ACT_CUT) {
+        set_cuts_between(r, 0, 1, false, true);
+        return;
+    }
+    bool cut = a->kind == RC_ACT_PARTITION;
+    for (int g = 0; g < a->n_groups; g++)
+        for (int h = g + 1; h < a->n_groups; h++)
+            set_cuts_between(r, g, h, true, cut);
+}
+
+/* Cuts every link of each node in `ids`, both ways. */
+static void isolate(run *r, const int *ids, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int y = 0; y < r->n; y++)
+            if (y != ids[i]) {
+                rc_net_set_cut(r->net, ids[i], y, true);
+                rc_net_set_cut(r->net, y, ids[i], true);
+            }
+}
+
+/* Records CLUSTER NODES and CLUSTER INFO of each node in `ids` as it is now,
+ * named "<seconds>.<ms>-<label>.txt"; the report writes them at the end. */
+static void snapshot(run *r, const int *ids, int n)
+{
+    rc_time t = rc_engine_now(r->engine);
+    for (int i = 0; i < n; i++) {
+        char label[RC_LABEL_MAX];
+        rc_layout_label(r->scn->layout, ids[i], label);
+        char *nodes = rc_cluster_nodes_text(r->cluster, ids[i]);
+        char *info = rc_cluster_info_text(r->cluster, ids[i]);
+        g_ptr_array_add(r->snap_names, g_strdup_printf("%lld.%03lld-%s.txt",
+                                                       (long long)(t / 1000000),
+                                                       (long long)(t / 1000 % 1000), label));
+        g_ptr_array_add(r->snap_texts, g_strconcat(nodes, "\n", info, NULL));
+        g_free(nodes);
+        g_free(info);
+    }
+}
+
+/* The option word of CLUSTER FAILOVER as written in the FAULT event. */
+static const char *failover_option_name(rc_failover_option o)
+{
+    return o == RC_FAILOVER_FORCE ? "force" : o == RC_FAILOVER_TAKEOVER ? "takeover" : "default";
+}
+
+/* Runs a command on one node and records Redis's error reply, if any, as a
+ * note on the timeline. */
+static void command_result(run *r, const rc_action *a, const char *err)
+{
+    if (!err)
+        return;
+    char *text = g_strdup_printf("%s: %s", a->text, err);
+    rc_event ev = { .t = rc_engine_now(r->engine), .kind = RC_EV_NOTE, .node = -1,
+                    .about = -1, .i1 = a->line, .str = text };
+    rc_eventbus_emit(r->bus, &ev);
+    g_free(text);
+}
+
+/* CONFIG SET on each node of `ids`: durations go from the scenario's
+ * microseconds to Redis's milliseconds. */
+static void apply_settings(run *r, const rc_action *a, const int *ids, int n)
+{
+    for (int i = 0; i < n; i++) {
+        rc_redis_config *cfg = rc_cluster_config(r->cluster, ids[i]);
+        for (int j = 0; j < a->n_settings; j++) {
+            const rc_setting *s = &a->settings[j];
+            int64_t v = s->value;
+            if (s->key == RC_CFG_NODE_TIMEOUT || s->key == RC_CFG_REPL_PING_PERIOD ||
+                s->key == RC_CFG_REPL_TIMEOUT)
+                v /= 1000;
+            rc_redis_config_set(cfg, rc_config_key_name(s->key), v);
+        }
+    }
+}
+
+/* Actions on a node set: process faults, link faults and the commands each
+ * node runs on its own; the FAULT event comes first, with the nodes chosen. */
+static void do_node_action(run *r, const rc_action *a)
+{
+    rc_nodeset_ctx ctx = run_nodeset_ctx(r);
+    int n = a->nodes ? rc_nodeset_eval(a->nodes, &ctx, r->buf) : 0;
+    if (n < 0)
+        n = 0;
+    emit_fault(r, a, r->buf, n, 0, NULL);
+    for (int i = 0; i < n; i++) {
+        int x = r->buf[i];
+        switch (a->kind) {
+        case RC_ACT_STOP: rc_cluster_stop(r->cluster, x); break;
+        case RC_ACT_CONT: rc_cluster_cont(r->cluster, x); break;
+        case RC_ACT_KILL: rc_cluster_kill(r->cluster, x); break;
+        case RC_ACT_RESTART: rc_cluster_restart(r->cluster, x); break;
+        case RC_ACT_LATENCY: rc_net_set_latency(r->net, x, a->dist); break;
+        case RC_ACT_LOSS: rc_net_set_loss(r->net, x, a->loss); break;
+        case RC_ACT_MEET: command_result(r, a, rc_cluster_meet(r->cluster, x, a->target)); break;
+        case RC_ACT_FORGET:
+            command_result(r, a, rc_cluster_forget(r->cluster, x, a->target));
+            break;
+        case RC_ACT_RESET: command_result(r, a, rc_cluster_reset(r->cluster, x, a->arg)); break;
+        case RC_ACT_BUMPEPOCH: command_result(r, a, rc_cluster_bump_epoch(r->cluster, x)); break;
+        case RC_ACT_DROP: command_result(r, a, rc_cluster_drop_packets(r->cluster, x, a->arg)); break;
+        default: break;
+        }
+    }
+    if (a->kind == RC_ACT_ISOLATE)
+        isolate(r, r->buf, n);
+    else if (a->kind == RC_ACT_SET)
+        apply_settings(r, a, r->buf, n);
+    else if (a->kind == RC_ACT_SNAPSHOT)
+        snapshot(r, r->buf, n);
+}
+
+/* The engine callback of one execution: `arg` is the action's index in the
+ * scenario. */
+static void execute_action(rc_engine *e, void *ctx, uint64_t arg)
+{
+    run *r = ctx;
+    const rc_action *a = &r->scn->actions[arg];
+    switch (a->kind) {
+    case RC_ACT_PARTITION:
+    case RC_ACT_CUT:
+        do_group_action(r, a);
+        break;
+    case RC_ACT_HEAL:
+        if (a->n_groups == 0) {
+            emit_fault(r, a, r->buf, 0, 0, NULL);
+            rc_net_heal_all(r->net);
+        } else {
+            do_group_action(r, a);
+        }
+        break;
+    case RC_ACT_NOTE: {
+        rc_event ev = { .t = rc_engine_now(e), .kind = RC_EV_NOTE, .node = -1, .about = -1,
+                        .i1 = a->line, .str = a->note };
+        rc_eventbus_emit(r->bus, &ev);
+        break;
+    }
+    case RC_ACT_FAILOVER: {
+        emit_fault(r, a, &a->node, 1, 0, failover_option_name(a->option));
+        rc_failover_mode mode = a->option == RC_FAILOVER_FORCE      ? RC_FAILOVER_MODE_FORCE
+                                : a->option == RC_FAILOVER_TAKEOVER ? RC_FAILOVER_MODE_TAKEOVER
+                                                                    : RC_FAILOVER_MODE_DEFAULT;
+        command_result(r, a, rc_cluster_failover(r->cluster, a->node, mode));
+        break;
+    }
+    case RC_ACT_ADDSLOTS:
+    case RC_ACT_DELSLOTS:
+        emit_fault(r, a, &a->node, 1, 0, NULL);
+        command_result(r, a, rc_cluster_assign_slots(r->cluster, a->node, a->slot_lo, a->slot_hi,
+                                                     a->kind == RC_ACT_ADDSLOTS));
+        break;
+    case RC_ACT_REPLICATE:
+    case RC_ACT_MOVE_SLOTS: {
+        int both[2] = { a->node < a->target ? a->node : a->target,
+                        a->node < a->target ? a->target : a->node };
+        emit_fault(r, a, both, 2, 0, NULL);
+        command_result(r, a, a->kind == RC_ACT_REPLICATE
+                                 ? rc_cluster_replicate(r->cluster, a->node, a->target)
+                                 : rc_cluster_move_slots(r->cluster, a->slot_lo, a->slot_hi,
+                                                         a->node, a->target));
+        break;
+    }
+    default:
+        do_node_action(r, a);
+    }
+}
+
+/* Orders executions by time, then by file order. */
+static gint cmp_execution(gconstpointer pa, gconstpointer pb)
+{
+    const time_pair *a = pa, *b = pb;
+    if (a->a != b->a)
+        return a->a < b->a ? -1 : 1;
+    return (a->b > b->b) - (a->b < b->b);
+}
+
+/* Schedules every execution of every action, in file order per instant. */
+void run_schedule_actions(run *r)
+{
+    const rc_scenario *s = r->scn;
+    int max_groups = 2;
+    for (int i = 0; i < s->n_actions; i++)
+        if (s->actions[i].n_groups > max_groups)
+            max_groups = s->actions[i].n_groups;
+    r->max_groups = max_groups;
+    r->groups = g_new(int *, max_groups);
+    r->group_counts = g_new0(int, max_groups);
+    for (int g = 0; g < max_groups; g++)
+        r->groups[g] = g_new(int, r->n);
+    /* Sort executions by time, stably (file order within an instant). */
+    GArray *when = g_array_new(FALSE, FALSE, sizeof(time_pair));
+    for (int i = 0; i < s->n_actions; i++) {
+        const rc_action *a = &s->actions[i];
+        int reps = 0;
+        for (rc_time t = a->at; t <= a->until && t <= s->end && reps < MAX_REPETITIONS; reps++) {
+            time_pair item = { t, i };
+            g_array_append_val(when, item);
+            if (a->period <= 0)
+                break;
+            t += a->period;
+        }
+    }
+    g_array_sort(when, cmp_execution);
+    for (guint i = 0; i < when->len; i++) {
+        const time_pair *x = &g_array_index(when, time_pair, i);
+        rc_engine_schedule(r->engine, x->a, execute_action, r, (uint64_t)x->b);
+    }
+    g_array_free(when, TRUE);
+}

@@ -1,0 +1,127 @@
+/* Internals of the run layer (the files of sim/run), not a public API.
+ *
+ * The run family has three files around one `run` struct:
+ *   runner.c   setup, the event loop, outputs, the memory check (the entry
+ *              point rc_run_scenario() of rcsim/run.h);
+ *   actions.c  scheduling and executing the scenario's `at`/`every` actions;
+ *   expect.c   evaluating predicates and judging expectations in time.
+ */
+#ifndef RCSIM_RUN_INT_H
+#define RCSIM_RUN_INT_H
+
+#include "rcsim/cluster.h"
+#include "rcsim/engine.h"
+#include "rcsim/events.h"
+#include "rcsim/net.h"
+#include "rcsim/report.h"
+#include "rcsim/run.h"
+#include "rcsim/scenario.h"
+#include "rcsim/workload.h"
+
+#include <glib.h>
+
+/* An `every` action runs at most this many times (a bound on memory). */
+#define MAX_REPETITIONS 1000000
+
+/* ---- predicates (expect.c) ------------------------------------------- */
+
+/* What a predicate is evaluated against. */
+typedef struct {
+    rc_cluster *cluster;
+    const rc_layout *layout;
+    rc_rng *rng;            /* for `random N of` inside predicates */
+    int *scratch;           /* one node list */
+    GHashTable *set_cache;  /* rc_nodeset* -> evaluated static set (lookups only) */
+    uint64_t acked, lost;   /* workload counters */
+    char *detail;           /* when non-NULL, filled with why a leaf is false */
+    char detail_buf[200];
+} rc_expect_ctx;
+
+void rc_expect_ctx_init(rc_expect_ctx *ctx, rc_cluster *cluster, const rc_layout *layout,
+                        rc_rng *rng);
+void rc_expect_ctx_clear(rc_expect_ctx *ctx);
+
+/* The predicate's value now. With ctx->detail set, a false leaf explains
+ * itself there ("M1 has cluster_state fail"). */
+bool rc_pred_eval(rc_expect_ctx *ctx, const rc_pred *pred);
+
+/* Bit mask (1 << rc_event_kind) of the events that can change the value. */
+uint32_t rc_pred_dependencies(const rc_pred *pred);
+
+/* ---- the run ---------------------------------------------------------- */
+
+/* One expectation while the run goes. */
+typedef struct {
+    const rc_expectation *e;
+    uint32_t deps;   /* rc_pred_dependencies() of its predicate */
+    bool done;       /* judged: `ok` is final */
+    bool ok;
+    rc_time at;      /* when it was judged; -1: no moment (never met, or held) */
+    char *detail;    /* why it failed, or NULL */
+} expect_state;
+
+/* A pair of times: an interval, or (time, action index) of an execution. */
+typedef struct {
+    rc_time a, b;
+} time_pair;
+
+typedef struct run {
+    const rc_scenario *scn;
+    uint64_t seed;
+    int n;
+    rc_engine *engine;
+    rc_net *net;
+    rc_eventbus *bus;
+    rc_cluster *cluster;
+    rc_workload *workload;
+    int **sides;
+    rc_report *report;
+    rc_rng *fault_rng;
+    rc_rng *expect_rng;
+    rc_expect_ctx ectx;
+    expect_state *exps;
+    uint32_t dirty;
+    /* split-brain intervals */
+    bool sb_now;
+    rc_time sb_since;
+    GArray *sb_intervals; /* time_pair [t0, t1) */
+    /* snapshots, handed to the report at the end */
+    GPtrArray *snap_names, *snap_texts;
+    /* scratch */
+    int *buf;
+    int **groups;
+    int *group_counts;
+    int max_groups;
+    GString *story;
+    rc_time *fail_since;  /* per node: start of the current fail state, or -1 */
+    rc_time *fail_total;
+    /* interruption (rc_run_options.interrupt) */
+    const volatile sig_atomic_t *interrupt;
+    bool interrupted;
+} run;
+
+/* runner.c: the node-set context of the run (masters-now from the cluster,
+ * random draws from the fault stream). */
+rc_nodeset_ctx run_nodeset_ctx(run *r);
+
+/* actions.c: puts every execution of every action on the engine's heap, in
+ * file order within an instant; allocates the group scratch freed by
+ * run_free(). */
+void run_schedule_actions(run *r);
+
+/* expect.c: the expectations' states, created before the first event. */
+void run_expectations_init(run *r);
+void run_expectations_free(run *r);
+/* expect.c: re-evaluates, at time t, the expectations whose inputs are among
+ * the `dirty` event kinds. */
+void run_expectations_recheck(run *r, uint32_t dirty, rc_time t);
+/* expect.c: sorted, distinct times at which some expectation must be judged
+ * after every event up to it ran (the end included). */
+GArray *run_checkpoint_times(const rc_scenario *s);
+/* expect.c: the time-bound checks of checkpoint t. */
+void run_checkpoint(run *r, rc_time t);
+/* expect.c: settles what is still open, emits one EXPECT event per
+ * expectation and fills res->expectations, res->failed and res->failures. */
+void run_finish_expectations(run *r, rc_run_result *res);
+
+#endif
