@@ -1,6 +1,6 @@
 /* Determinism guarantees (issue #10): the same scenario and seed give the
- * same event log, whatever the number of threads, the output directory, or an
- * unrelated action added to the file. */
+ * same event log, whatever the number of threads, the output directory, the
+ * way the file's path is written, or an unrelated action added to the file. */
 #include "rcsim/run.h"
 #include "rcsim/scenario.h"
 
@@ -154,6 +154,72 @@ static void test_unrelated_action_changes_nothing_else(void)
     rc_scenario_free(s2);
 }
 
+/* The digest `rcsim run PATH` prints, run from `cwd`, with no files written
+ * (NULL when the run printed none). */
+static char *cli_digest(const char *rcsim, const char *cwd, const char *path)
+{
+    char *out_dir = g_dir_make_tmp("rcsim-det-XXXXXX", NULL);
+    const char *argv[] = { rcsim, "run", path, "--quiet", "--no-plots", "--seed", "4",
+                           "--out", out_dir, NULL };
+    char *out = NULL;
+    int status = 0;
+    g_assert_true(g_spawn_sync(cwd, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                               &out, NULL, &status, NULL));
+    const char *d = out ? strstr(out, "digest: ") : NULL;
+    char *digest = d ? g_strndup(d + 8, strcspn(d + 8, "\n")) : NULL;
+    char *cmd = g_strdup_printf("rm -rf '%s'", out_dir);
+    g_assert_cmpint(system(cmd), ==, 0);
+    g_free(cmd);
+    g_free(out_dir);
+    g_free(out);
+    return digest;
+}
+
+/* The digest does not depend on how the scenario's path was typed (x.scn,
+ * ./x.scn, dir/x.scn, absolute) nor on the directory the file lives in. */
+static void test_path_does_not_matter(void)
+{
+    const char *rcsim = g_getenv("RCSIM");
+    if (!rcsim) {
+        g_test_skip("RCSIM (path of the rcsim binary) is not set");
+        return;
+    }
+    char *abs_rcsim = g_canonicalize_filename(rcsim, NULL);
+    char *here = g_get_current_dir();
+    char *teaching = g_build_filename(here, "scenarios", "teaching", NULL);
+    char *abs_path = g_build_filename(teaching, "split-3-masters.scn", NULL);
+    char *copy_dir = g_dir_make_tmp("rcsim-det-XXXXXX", NULL);
+    char *copy = g_build_filename(copy_dir, "split-3-masters.scn", NULL);
+    char *text = NULL;
+    g_assert_true(g_file_get_contents(abs_path, &text, NULL, NULL));
+    g_assert_true(g_file_set_contents(copy, text, -1, NULL));
+    char *typed[][2] = {
+        { teaching, "split-3-masters.scn" },
+        { teaching, "./split-3-masters.scn" },
+        { here, "scenarios/teaching/split-3-masters.scn" },
+        { here, "./scenarios/teaching/../teaching/split-3-masters.scn" },
+        { here, abs_path },
+        { here, copy },
+    };
+    char *first = cli_digest(abs_rcsim, typed[0][0], typed[0][1]);
+    g_assert_nonnull(first);
+    for (gsize i = 1; i < G_N_ELEMENTS(typed); i++) {
+        char *d = cli_digest(abs_rcsim, typed[i][0], typed[i][1]);
+        g_assert_cmpstr(d, ==, first);
+        g_free(d);
+    }
+    g_unlink(copy);
+    g_rmdir(copy_dir);
+    g_free(first);
+    g_free(text);
+    g_free(copy);
+    g_free(copy_dir);
+    g_free(abs_path);
+    g_free(teaching);
+    g_free(here);
+    g_free(abs_rcsim);
+}
+
 /* rcsim check prints the same report with 1 thread and with 8 (apart from
  * the time each file's runs took), one line per file. */
 static void test_check_independent_of_jobs(void)
@@ -190,5 +256,6 @@ int main(int argc, char **argv)
     g_test_add_func("/determinism/unrelated-action-changes-nothing-else",
                     test_unrelated_action_changes_nothing_else);
     g_test_add_func("/determinism/check-independent-of-jobs", test_check_independent_of_jobs);
+    g_test_add_func("/determinism/path-does-not-matter", test_path_does_not_matter);
     return g_test_run();
 }

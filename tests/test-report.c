@@ -105,7 +105,7 @@ static void test_events_structure(void)
     JsonNode *keep;
     JsonObject *h = line_object(&keep, lines[0]);
     g_assert_cmpstr(obj_str(h, "ev"), ==, "run");
-    g_assert_cmpstr(obj_str(h, "scenario"), ==, "tests/story.scn");
+    g_assert_cmpstr(obj_str(h, "scenario"), ==, "story.scn");
     g_assert_cmpint(json_object_get_int_member(h, "seed"), ==, 7);
     g_assert_cmpint(json_object_get_int_member(json_object_get_object_member(h, "config"),
                                                "node_timeout_ms"), ==, 15000);

@@ -47,7 +47,9 @@ typedef struct {
  * everything it needs; the caller keeps ownership of the struct. */
 typedef struct {
     const char *version;     /* NULL: RCSIM_VERSION */
-    const char *scenario;    /* path of the scenario file as given */
+    const char *scenario;    /* path of the scenario file as given (summary.json);
+                              * events.jsonl's header keeps only its base name,
+                              * so the digest does not depend on the path */
     uint64_t seed;
     rc_time end;             /* simulated length */
     const char *config_json; /* a JSON object, pre-rendered: "{...}" (NULL: {}) */

@@ -70,14 +70,19 @@ static void header_node(rc_report *r, GString *o, int id)
     g_string_append_c(o, '}');
 }
 
-/* Renders line 1 of events.jsonl from the run description. */
+/* Renders line 1 of events.jsonl from the run description. The scenario is
+ * named by its base name: the line is hashed into the run's digest, which
+ * must not depend on how the path was typed (x.scn, ./x.scn, /abs/x.scn) nor
+ * on where the checkout lives. */
 void rpt_render_header(rc_report *r)
 {
     GString *o = r->line;
     g_string_assign(o, "{");
     put_str(o, "ev", "run");
     put_str(o, "rcsim", r->version);
-    put_str(o, "scenario", r->scenario);
+    char *base = g_path_get_basename(*r->scenario ? r->scenario : "scenario");
+    put_str(o, "scenario", base);
+    g_free(base);
     rpt_json_key(o, "seed");
     g_string_append_printf(o, "%" PRIu64, r->seed);
     put_time(o, "end", r->end);
