@@ -83,7 +83,15 @@ typedef struct {
     uint64_t elections;
     double split_brain_s;
     uint64_t writes_acked, writes_lost;
-    char *story;              /* a few lines: what happened (for `rcsim run`) */
+    char *story;              /* one line per promotion: who failed over and when */
+    /* The run told for a reader, as `rcsim run` prints it: failovers,
+     * partitions with each side's members and time in cluster_state fail,
+     * writes per writer and per side, split-brain, and when nobody failed
+     * over, why. */
+    char *account;
+    /* "file:line: warning: ..." lines (actions that did nothing, refused
+     * operator commands, expectations judged at the end), or NULL. */
+    char *warnings;
     int nodes;
     double *state_fail_s;     /* per node: seconds with cluster_state fail */
     int64_t max_current_epoch;/* the largest final currentEpoch of any node */

@@ -60,17 +60,13 @@ static char *default_out_dir(const char *path)
 static void print_run(const rc_scenario *s, const rc_run_result *r, const char *out_dir,
                       bool quiet)
 {
+    if (r->warnings)
+        fputs(r->warnings, stderr);
     if (!quiet) {
         printf("%s, seed %llu: %.1f s simulated in %.3f s wall, %llu events, %llu messages\n",
                s->name, (unsigned long long)r->seed, (double)r->end / 1e6, r->wall_s,
                (unsigned long long)r->events, (unsigned long long)r->messages);
-        if (r->promotions)
-            printf("%s", r->story);
-        else
-            printf("  no failover\n");
-        printf("  elections: %llu, promotions: %llu, split-brain: %.3f s\n",
-               (unsigned long long)r->elections, (unsigned long long)r->promotions,
-               r->split_brain_s);
+        printf("%s", r->account);
         printf("  expectations: %d, failed: %d\n", r->expectations, r->failed);
         if (out_dir)
             printf("  outputs: %s/\n", out_dir);

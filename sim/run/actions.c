@@ -5,6 +5,7 @@
  * a FAULT event naming the nodes it touches. */
 #include "run_int.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -121,8 +122,27 @@ static const char *failover_option_name(rc_failover_option o)
     return o == RC_FAILOVER_FORCE ? "force" : o == RC_FAILOVER_TAKEOVER ? "takeover" : "default";
 }
 
-/* Runs a command on one node and records Redis's error reply, if any, as a
- * note on the timeline. */
+/* A warning about an action that did nothing: the first of each action line
+ * is printed in full, the others are counted (see run_actions_finish()). */
+G_GNUC_PRINTF(3, 4)
+static void action_warn(run *r, const rc_action *a, const char *fmt, ...)
+{
+    if (r->action_warnings[a - r->scn->actions]++ > 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (a->period > 0)
+        run_warn(r, a->line, "`%s` %s (at %.3fs)", a->text, text,
+                 (double)rc_engine_now(r->engine) / 1e6);
+    else
+        run_warn(r, a->line, "`%s` %s", a->text, text);
+    g_free(text);
+}
+
+/* Records Redis's error reply to an operator command, if any: a note on the
+ * timeline, a warning, and a line of the account. */
 static void command_result(run *r, const rc_action *a, const char *err)
 {
     if (!err)
@@ -132,6 +152,61 @@ static void command_result(run *r, const rc_action *a, const char *err)
                     .about = -1, .i1 = a->line, .str = text };
     rc_eventbus_emit(r->bus, &ev);
     g_free(text);
+    action_warn(r, a, "was refused: %s", err);
+    run_story_refused(r, a, err);
+}
+
+/* Warns when a process action finds node x where it has nothing to do:
+ * stop of a node not running, cont of a node not stopped, kill of a killed
+ * node, restart of a node that was not killed. Returns true when the action
+ * changes the node. */
+static bool process_action_applies(run *r, const rc_action *a, int x)
+{
+    bool alive = rc_cluster_alive(r->cluster, x), stopped = r->stopped[x];
+    const char *why = NULL;
+    switch (a->kind) {
+    case RC_ACT_STOP: why = !alive ? "it is killed" : stopped ? "it is already stopped" : NULL; break;
+    case RC_ACT_CONT: why = !alive ? "it is killed" : !stopped ? "it is not stopped" : NULL; break;
+    case RC_ACT_KILL: why = !alive ? "it is already killed" : NULL; break;
+    case RC_ACT_RESTART:
+        why = !alive    ? NULL
+              : stopped ? "it is stopped, not killed (restart starts a killed node; cont resumes a "
+                          "stopped one)"
+                        : "it is running (restart starts a killed node)";
+        break;
+    default: return true;
+    }
+    if (why) {
+        char label[RC_LABEL_MAX];
+        action_warn(r, a, "does nothing to %s: %s", rc_layout_label(r->scn->layout, x, label),
+                    why);
+    }
+    return why == NULL;
+}
+
+/* Runs a process action on node x and keeps the run's record of stopped
+ * nodes in step with the cluster. */
+static void process_action(run *r, const rc_action *a, int x)
+{
+    if (!process_action_applies(r, a, x))
+        return;
+    switch (a->kind) {
+    case RC_ACT_STOP: rc_cluster_stop(r->cluster, x); break;
+    case RC_ACT_CONT: rc_cluster_cont(r->cluster, x); break;
+    case RC_ACT_KILL: rc_cluster_kill(r->cluster, x); break;
+    case RC_ACT_RESTART: rc_cluster_restart(r->cluster, x); break;
+    default: break;
+    }
+    r->stopped[x] = a->kind == RC_ACT_STOP;
+}
+
+/* See run_int.h. */
+void run_actions_finish(run *r)
+{
+    for (int i = 0; i < r->scn->n_actions; i++)
+        if (r->action_warnings[i] > 1)
+            run_warn(r, r->scn->actions[i].line, "`%s`: the same %d more times",
+                     r->scn->actions[i].text, r->action_warnings[i] - 1);
 }
 
 /* CONFIG SET on each node of `ids`: durations go from the scenario's
@@ -163,10 +238,10 @@ static void do_node_action(run *r, const rc_action *a)
     for (int i = 0; i < n; i++) {
         int x = r->buf[i];
         switch (a->kind) {
-        case RC_ACT_STOP: rc_cluster_stop(r->cluster, x); break;
-        case RC_ACT_CONT: rc_cluster_cont(r->cluster, x); break;
-        case RC_ACT_KILL: rc_cluster_kill(r->cluster, x); break;
-        case RC_ACT_RESTART: rc_cluster_restart(r->cluster, x); break;
+        case RC_ACT_STOP:
+        case RC_ACT_CONT:
+        case RC_ACT_KILL:
+        case RC_ACT_RESTART: process_action(r, a, x); break;
         case RC_ACT_LATENCY: rc_net_set_latency(r->net, x, a->dist); break;
         case RC_ACT_LOSS: rc_net_set_loss(r->net, x, a->loss); break;
         case RC_ACT_MEET: command_result(r, a, rc_cluster_meet(r->cluster, x, a->target)); break;

@@ -257,6 +257,76 @@ static bool eval_flag(rc_expect_ctx *ctx, bool value, const char *what_false)
     return value;
 }
 
+/* True when node x runs: not killed, not stopped. */
+static bool running(const rc_expect_ctx *ctx, int x)
+{
+    return rc_cluster_alive(ctx->cluster, x) && !(ctx->stopped && ctx->stopped[x]);
+}
+
+/* Names the first disagreement that keeps the cluster from converging, in
+ * the order of the definition (rcsim/cluster.h): a running node in
+ * cluster_state fail, a running node that does not know or flags another,
+ * two running nodes that bind a slot differently. What the public queries
+ * cannot show (views of roles, masters and config epochs) is named as such. */
+static void explain_converged(rc_expect_ctx *ctx)
+{
+    const rc_layout *l = ctx->layout;
+    char a[RC_LABEL_MAX], b[RC_LABEL_MAX], c[RC_LABEL_MAX], d[RC_LABEL_MAX];
+    int ref = -1;
+    for (int o = 0; o < l->nodes; o++) {
+        if (!running(ctx, o))
+            continue;
+        if (ref < 0)
+            ref = o;
+        if (!rc_cluster_state_ok(ctx->cluster, o)) {
+            snprintf(ctx->detail, sizeof ctx->detail_buf, "not converged: %s has cluster_state fail",
+                     rc_layout_label(l, o, a));
+            return;
+        }
+        for (int x = 0; x < l->nodes; x++) {
+            if (x == o || !running(ctx, x))
+                continue;
+            unsigned f = rc_cluster_flags(ctx->cluster, o, x);
+            const char *what = !rc_cluster_knows(ctx->cluster, o, x) ? "does not know"
+                               : (f & RC_FLAG_FAIL)                  ? "flags FAIL on"
+                               : (f & RC_FLAG_PFAIL)                 ? "flags PFAIL on"
+                                                                     : NULL;
+            if (what) {
+                snprintf(ctx->detail, sizeof ctx->detail_buf, "not converged: %s %s %s",
+                         rc_layout_label(l, o, a), what, rc_layout_label(l, x, b));
+                return;
+            }
+        }
+    }
+    for (int o = ref + 1; ref >= 0 && o < l->nodes; o++) {
+        if (!running(ctx, o))
+            continue;
+        for (int slot = 0; slot < RC_CLUSTER_SLOTS; slot++) {
+            int mine = rc_cluster_slot_owner(ctx->cluster, o, slot);
+            int theirs = rc_cluster_slot_owner(ctx->cluster, ref, slot);
+            if (mine == theirs)
+                continue;
+            snprintf(ctx->detail, sizeof ctx->detail_buf,
+                     "not converged: %s binds slot %d to %s, %s binds it to %s",
+                     rc_layout_label(l, o, a), slot, mine < 0 ? "nobody" : rc_layout_label(l, mine, b),
+                     rc_layout_label(l, ref, c), theirs < 0 ? "nobody" : rc_layout_label(l, theirs, d));
+            return;
+        }
+    }
+    snprintf(ctx->detail, sizeof ctx->detail_buf,
+             "not converged: the running nodes are ok, flag nobody and bind every slot alike, "
+             "but their views of roles, masters or config epochs differ");
+}
+
+/* `converged`, explained when false. */
+static bool eval_converged(rc_expect_ctx *ctx)
+{
+    bool v = rc_cluster_converged(ctx->cluster);
+    if (!v && ctx->detail)
+        explain_converged(ctx);
+    return v;
+}
+
 /* ====================================================================== */
 /* The tree                                                               */
 /* ====================================================================== */
@@ -308,9 +378,35 @@ bool rc_pred_eval(rc_expect_ctx *ctx, const rc_pred *p)
     case RC_PRED_SPLIT_BRAIN:
         return eval_flag(ctx, rc_cluster_split_brain(ctx->cluster), "no split-brain");
     case RC_PRED_CONVERGED:
-        return eval_flag(ctx, rc_cluster_converged(ctx->cluster), "not converged");
+        return eval_converged(ctx);
     }
     return false;
+}
+
+/* See run_int.h: `lost` is the one leaf whose value is unknown until the
+ * workload's final accounting. */
+bool rc_pred_reads_outcomes(const rc_pred *p)
+{
+    if (p->kind == RC_PRED_LOST)
+        return true;
+    for (int i = 0; (p->kind == RC_PRED_NOT || p->kind == RC_PRED_AND ||
+                     p->kind == RC_PRED_OR) && i < p->n_args; i++)
+        if (rc_pred_reads_outcomes(p->args[i]))
+            return true;
+    return false;
+}
+
+/* True when the predicate has a leaf other than the write counters, whose
+ * value at the end may differ from its value at the statement's times. */
+static bool reads_moment(const rc_pred *p)
+{
+    if (p->kind == RC_PRED_NOT || p->kind == RC_PRED_AND || p->kind == RC_PRED_OR) {
+        for (int i = 0; i < p->n_args; i++)
+            if (reads_moment(p->args[i]))
+                return true;
+        return false;
+    }
+    return p->kind != RC_PRED_LOST && p->kind != RC_PRED_ACKED;
 }
 
 /* Event kinds after which a predicate's value may have changed. */
@@ -432,7 +528,7 @@ void run_checkpoint(run *r, rc_time t)
     for (int i = 0; i < r->scn->n_expectations; i++) {
         expect_state *x = &r->exps[i];
         const rc_expectation *e = x->e;
-        if (x->done)
+        if (x->done || x->at_end)
             continue;
         if (e->kind == RC_EXPECT_AT && e->at == t) {
             bool v = rc_pred_eval(&r->ectx, e->pred);
@@ -459,13 +555,16 @@ static gint cmp_time(gconstpointer a, gconstpointer b)
     return (x > y) - (x < y);
 }
 
-/* Sorted, distinct checkpoint times within [0, end]. */
+/* Sorted, distinct checkpoint times within [0, end]; expectations judged at
+ * the end add none. */
 GArray *run_checkpoint_times(const rc_scenario *s)
 {
     GArray *t = g_array_new(FALSE, FALSE, sizeof(rc_time));
     for (int i = 0; i < s->n_expectations; i++) {
         const rc_expectation *e = &s->expectations[i];
         rc_time v[2] = { -1, -1 };
+        if (rc_pred_reads_outcomes(e->pred))
+            continue;
         if (e->kind == RC_EXPECT_AT)
             v[0] = e->at;
         else if (e->kind == RC_EXPECT_BY)
@@ -505,8 +604,11 @@ void run_finish_expectations(run *r, rc_run_result *res)
         if (x->ok)
             continue;
         res->failed++;
-        char when[64];
-        if (x->at >= 0)
+        char when[96];
+        if (x->at_end)
+            snprintf(when, sizeof when, "judged at the end (t=%.6fs), when write outcomes are known",
+                     (double)x->at / 1e6);
+        else if (x->at >= 0)
             snprintf(when, sizeof when, "first broken at t=%.6fs", (double)x->at / 1e6);
         else if (e->kind == RC_EXPECT_BY)
             snprintf(when, sizeof when, "not satisfied by t=%.6fs", (double)e->by / 1e6);
@@ -520,16 +622,48 @@ void run_finish_expectations(run *r, rc_run_result *res)
     res->failures = fails->len ? g_string_free(fails, FALSE) : (g_string_free(fails, TRUE), NULL);
 }
 
-/* See run_int.h: one state per expectation, none judged yet. */
+/* See run_int.h: one state per expectation, none judged yet. An expectation
+ * on write outcomes is never re-evaluated while the run goes (deps 0): it
+ * waits for run_judge_outcomes(). When it also reads the cluster's state, a
+ * warning says that this state too is the one at the end. */
 void run_expectations_init(run *r)
 {
     const rc_scenario *s = r->scn;
     rc_expect_ctx_init(&r->ectx, r->cluster, s->layout, r->expect_rng);
+    r->ectx.stopped = r->stopped;
     r->exps = g_new0(expect_state, s->n_expectations);
     for (int i = 0; i < s->n_expectations; i++) {
-        r->exps[i].e = &s->expectations[i];
-        r->exps[i].deps = rc_pred_dependencies(s->expectations[i].pred);
-        r->exps[i].at = -1;
+        const rc_expectation *e = &s->expectations[i];
+        expect_state *x = &r->exps[i];
+        x->e = e;
+        x->at_end = rc_pred_reads_outcomes(e->pred);
+        x->deps = x->at_end ? 0 : rc_pred_dependencies(e->pred);
+        x->at = -1;
+        if (x->at_end && reads_moment(e->pred))
+            run_warn(r, e->line, "'%s' reads `lost`, known only at the end: the whole "
+                     "condition is judged on the state at the end of the run", e->text);
+    }
+}
+
+/* See run_int.h. `by`, `at` and `always` hold when the predicate holds at
+ * the end, `never` when it does not; the explanation gives the counts. */
+void run_judge_outcomes(run *r, rc_time t)
+{
+    for (int i = 0; i < r->scn->n_expectations; i++) {
+        expect_state *x = &r->exps[i];
+        if (!x->at_end || x->done)
+            continue;
+        bool v = rc_pred_eval(&r->ectx, x->e->pred);
+        bool ok = x->e->kind == RC_EXPECT_NEVER ? !v : v;
+        x->done = true;
+        x->ok = ok;
+        /* `at`: when it was satisfied or broken; an always/never that held
+         * has no such moment. */
+        x->at = ok && (x->e->kind == RC_EXPECT_ALWAYS || x->e->kind == RC_EXPECT_NEVER) ? -1 : t;
+        if (!ok)
+            x->detail = g_strdup_printf("%llu of %llu acknowledged writes lost",
+                                        (unsigned long long)r->ectx.lost,
+                                        (unsigned long long)r->ectx.acked);
     }
 }
 

@@ -35,6 +35,7 @@ typedef struct {
     uint64_t acked, lost;   /* workload counters */
     char *detail;           /* when non-NULL, filled with why a leaf is false */
     char detail_buf[200];
+    const bool *stopped;    /* per node: SIGSTOPped (a stopped node is not running) */
 } rc_expect_ctx;
 
 void rc_expect_ctx_init(rc_expect_ctx *ctx, rc_cluster *cluster, const rc_layout *layout,
@@ -48,12 +49,17 @@ bool rc_pred_eval(rc_expect_ctx *ctx, const rc_pred *pred);
 /* Bit mask (1 << rc_event_kind) of the events that can change the value. */
 uint32_t rc_pred_dependencies(const rc_pred *pred);
 
+/* True when the predicate reads write outcomes (`lost`), which are known
+ * only once the run is over. */
+bool rc_pred_reads_outcomes(const rc_pred *pred);
+
 /* ---- the run ---------------------------------------------------------- */
 
 /* One expectation while the run goes. */
 typedef struct {
     const rc_expectation *e;
     uint32_t deps;   /* rc_pred_dependencies() of its predicate */
+    bool at_end;     /* reads write outcomes (`lost`): judged once, at the end */
     bool done;       /* judged: `ok` is final */
     bool ok;
     rc_time at;      /* when it was judged; -1: no moment (never met, or held) */
@@ -65,6 +71,8 @@ typedef struct {
     rc_time a, b;
 } time_pair;
 
+typedef struct run_story run_story;
+
 typedef struct run {
     const rc_scenario *scn;
     uint64_t seed;
@@ -74,7 +82,8 @@ typedef struct run {
     rc_eventbus *bus;
     rc_cluster *cluster;
     rc_workload *workload;
-    int **sides;
+    int **sides;          /* per writer group: its side= nodes, or NULL */
+    int *side_counts;     /* per writer group: the number of side nodes */
     rc_report *report;
     rc_rng *fault_rng;
     rc_rng *expect_rng;
@@ -92,13 +101,20 @@ typedef struct run {
     int **groups;
     int *group_counts;
     int max_groups;
-    GString *story;
+    GString *story;       /* one line per promotion (rc_run_result.story) */
+    run_story *tale;      /* what the account needs (story.c) */
     rc_time *fail_since;  /* per node: start of the current fail state, or -1 */
     rc_time *fail_total;
+    bool *stopped;        /* per node: SIGSTOPped by a `stop` action, not yet continued */
+    GString *warnings;    /* "file:line: warning: ..." lines */
+    int *action_warnings; /* per action: warnings it gave (the first is printed) */
     /* interruption (rc_run_options.interrupt) */
     const volatile sig_atomic_t *interrupt;
     bool interrupted;
 } run;
+
+/* runner.c: appends "file:line: warning: <text>" to the run's warnings. */
+void run_warn(run *r, int line, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
 /* runner.c: the node-set context of the run (masters-now from the cluster,
  * random draws from the fault stream). */
@@ -108,6 +124,21 @@ rc_nodeset_ctx run_nodeset_ctx(run *r);
  * file order within an instant; allocates the group scratch freed by
  * run_free(). */
 void run_schedule_actions(run *r);
+
+/* story.c: the records behind rc_run_result.account. */
+run_story *run_story_new(int nodes);
+void run_story_free(run_story *story, int nodes);
+/* story.c: the observer that keeps them (user: the run). */
+void run_story_observe(void *user, const rc_event *ev);
+/* story.c: records an operator command the node refused, with its error. */
+void run_story_refused(run *r, const rc_action *a, const char *err);
+/* story.c: renders the account once the run is over and `res` holds its
+ * counts; a new string. */
+char *run_story_account(const run *r, const rc_run_result *res);
+
+/* actions.c: the count of repeated warnings of each action line, appended
+ * to the warnings once the run is over. */
+void run_actions_finish(run *r);
 
 /* expect.c: the expectations' states, created before the first event. */
 void run_expectations_init(run *r);
@@ -120,6 +151,9 @@ void run_expectations_recheck(run *r, uint32_t dirty, rc_time t);
 GArray *run_checkpoint_times(const rc_scenario *s);
 /* expect.c: the time-bound checks of checkpoint t. */
 void run_checkpoint(run *r, rc_time t);
+/* expect.c: judges, at the end `t` and once the workload has decided which
+ * writes survived, every expectation that reads write outcomes. */
+void run_judge_outcomes(run *r, rc_time t);
 /* expect.c: settles what is still open, emits one EXPECT event per
  * expectation and fills res->expectations, res->failed and res->failures. */
 void run_finish_expectations(run *r, rc_run_result *res);

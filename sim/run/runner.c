@@ -15,6 +15,7 @@
 #include "run_int.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,8 @@ void rc_run_result_clear(rc_run_result *r)
     g_free(r->failures);
     g_free(r->digest);
     g_free(r->story);
+    g_free(r->account);
+    g_free(r->warnings);
     g_free(r->state_fail_s);
     g_free(r->acked_by);
     g_free(r->lost_by);
@@ -71,6 +74,17 @@ static rc_redis_config redis_config_of(const rc_node_config *s)
 
 /* The masters-now test of node sets: the role the cluster gives the node now. */
 static bool is_master_now_cb(void *user, int id) { return rc_cluster_is_master(user, id); }
+
+/* See run_int.h. */
+void run_warn(run *r, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_string_append_printf(r->warnings, "%s:%d: warning: ", r->scn->name, line);
+    g_string_append_vprintf(r->warnings, fmt, ap);
+    g_string_append_c(r->warnings, '\n');
+    va_end(ap);
+}
 
 /* See run_int.h. */
 rc_nodeset_ctx run_nodeset_ctx(run *r)
@@ -231,27 +245,6 @@ static void after_event(rc_engine *e, void *ctx)
 /* The run                                                                */
 /* ====================================================================== */
 
-/* Records the promotions for the human summary. */
-static void story_observe(void *user, const rc_event *ev)
-{
-    run *r = user;
-    if (ev->kind == RC_EV_STATE) {
-        if (!ev->flag && r->fail_since[ev->node] < 0)
-            r->fail_since[ev->node] = ev->t;
-        if (ev->flag && r->fail_since[ev->node] >= 0) {
-            r->fail_total[ev->node] += ev->t - r->fail_since[ev->node];
-            r->fail_since[ev->node] = -1;
-        }
-    }
-    if (ev->kind != RC_EV_PROMOTED)
-        return;
-    char a[RC_LABEL_MAX], b[RC_LABEL_MAX];
-    g_string_append_printf(r->story, "  %.3fs  %s promoted (replaces %s, configEpoch %lld%s)\n",
-                           (double)ev->t / 1e6, rc_layout_label(r->scn->layout, ev->node, a),
-                           ev->about >= 0 ? rc_layout_label(r->scn->layout, ev->about, b) : "-",
-                           (long long)ev->i1, ev->flag ? ", manual" : "");
-}
-
 /* Rewrites the progress line on stderr: simulated time and events per
  * second of wall-clock time. */
 static void progress(run *r, rc_time t, gint64 wall0)
@@ -287,6 +280,8 @@ static void run_loop(run *r, bool show_progress, gint64 wall0)
             r->dirty |= 1u << RC_EV_WRITE;
             after_event(r->engine, r);
         }
+        if (cp == r->scn->end)
+            run_judge_outcomes(r, cp);
         run_checkpoint(r, cp);
     }
     if (show_progress && g_get_monotonic_time() - wall0 > 2000000)
@@ -323,6 +318,11 @@ static void run_free(run *r)
     g_free(r->group_counts);
     g_free(r->buf);
     g_string_free(r->story, TRUE);
+    run_story_free(r->tale, r->n);
+    g_string_free(r->warnings, TRUE);
+    g_free(r->stopped);
+    g_free(r->action_warnings);
+    g_free(r->side_counts);
     g_free(r->fail_since);
     g_free(r->fail_total);
 }
@@ -333,6 +333,7 @@ static void setup_workload(run *r)
     const rc_scenario *s = r->scn;
     rc_writer_group *groups = g_new0(rc_writer_group, s->n_workloads);
     r->sides = g_new0(int *, s->n_workloads);
+    r->side_counts = g_new0(int, s->n_workloads);
     rc_nodeset_ctx ctx = run_nodeset_ctx(r);
     for (int i = 0; i < s->n_workloads; i++) {
         const rc_workload_plan *p = &s->workloads[i];
@@ -340,6 +341,7 @@ static void setup_workload(run *r)
         if (p->side) {
             r->sides[i] = g_new(int, r->n);
             groups[i].side_count = rc_nodeset_eval(p->side, &ctx, r->sides[i]);
+            r->side_counts[i] = groups[i].side_count;
             groups[i].side = r->sides[i];
             if (groups[i].side_count <= 0)
                 groups[i].side = NULL;
@@ -370,6 +372,10 @@ static void setup(run *r, const rc_scenario *s, const rc_run_options *o)
     r->snap_names = g_ptr_array_new_with_free_func(g_free);
     r->snap_texts = g_ptr_array_new_with_free_func(g_free);
     r->story = g_string_new(NULL);
+    r->tale = run_story_new(r->n);
+    r->warnings = g_string_new(NULL);
+    r->stopped = g_new0(bool, r->n);
+    r->action_warnings = g_new0(int, s->n_actions ? s->n_actions : 1);
     r->fail_since = g_new(rc_time, r->n);
     r->fail_total = g_new0(rc_time, r->n);
     for (int x = 0; x < r->n; x++)
@@ -383,7 +389,7 @@ static void setup(run *r, const rc_scenario *s, const rc_run_options *o)
     r->report = make_report(r);
     rc_eventbus_subscribe(r->bus, rc_report_observe, r->report);
     rc_eventbus_subscribe(r->bus, observe, r);
-    rc_eventbus_subscribe(r->bus, story_observe, r);
+    rc_eventbus_subscribe(r->bus, run_story_observe, r);
     if (o->observer)
         rc_eventbus_subscribe(r->bus, o->observer, o->observer_user);
     run_expectations_init(r);
@@ -682,6 +688,9 @@ bool rc_run_scenario(const rc_scenario *s, const rc_run_options *o, rc_run_resul
         res->max_current_epoch = MAX(res->max_current_epoch,
                                      (int64_t)rc_cluster_current_epoch(r.cluster, x));
     res->story = g_strdup(r.story->str);
+    res->account = run_story_account(&r, res);
+    run_actions_finish(&r);
+    res->warnings = r.warnings->len ? g_strdup(r.warnings->str) : NULL;
     res->nodes = r.n;
     res->state_fail_s = g_new(double, r.n);
     for (int x = 0; x < r.n; x++) {

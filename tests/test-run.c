@@ -1,0 +1,284 @@
+/* Tests of the run layer as a user meets it: expectations on write outcomes
+ * judged when the outcomes are known, warnings for actions that do nothing,
+ * the account `rcsim run` prints, and failed `converged` explained. Each runs
+ * a real scenario. */
+#include "rcsim/run.h"
+#include "rcsim/scenario.h"
+
+#include <glib.h>
+#include <string.h>
+
+/* Parses `text` as the file `name` and runs it with `seed`, writing nothing. */
+static void run_text(const char *name, const char *text, uint64_t seed, rc_run_result *res)
+{
+    GError *err = NULL;
+    rc_scenario *s = rc_scenario_parse_string(name, text, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(s);
+    rc_run_options o = rc_run_options_default();
+    o.has_seed = true;
+    o.seed = seed;
+    g_assert_true(rc_run_scenario(s, &o, res, &err));
+    g_assert_no_error(err);
+    rc_scenario_free(s);
+}
+
+/* True when `text` (may be NULL) contains `needle`; prints the text when not,
+ * so a failing assertion shows what was there. */
+static gboolean has(const char *text, const char *needle)
+{
+    gboolean found = text && strstr(text, needle);
+    if (!found)
+        g_test_message("'%s' not found in:\n%s", needle, text ? text : "(null)");
+    return found;
+}
+
+/* True when `text` (may be NULL) does not contain `needle`. */
+static gboolean lacks(const char *text, const char *needle)
+{
+    return !text || !strstr(text, needle);
+}
+
+/* Five masters split 2|3 with the writer on the minority side: the minority's
+ * acknowledged writes are lost when the majority fails over. */
+static const char minority_writer[] =
+    "cluster masters=5 replicas=1 node-timeout=5000ms\n"
+    "workload writers=1 rate=50/s side={M1 M2 R3 R4 R5} until=40s\n"
+    "end 60s\n"
+    "at 10s partition {M1 M2 R3 R4 R5} | rest\n"
+    "at 40s heal\n";
+
+/* `expect lost = 0 by T`, `never lost > 0` and `always lost = 0` (and their
+ * windowed forms, and `at` before the end) fail on a run that lost writes:
+ * they are judged at the end, on the final count. */
+static void test_lost_forms_fail(void)
+{
+    char *text = g_strconcat(minority_writer,
+                             "expect lost = 0 by 40s\n"            /* line 6 */
+                             "never lost > 0\n"                    /* line 7 */
+                             "always lost = 0\n"                   /* line 8 */
+                             "never lost > 0 during 0s..20s\n"     /* line 9 */
+                             "expect lost = 0 at 30s\n"            /* line 10 */
+                             "expect lost > 0 by 20s\n"            /* line 11: holds */
+                             "expect acked > 0 by 12s\n",          /* line 12: holds */
+                             NULL);
+    rc_run_result r;
+    run_text("lost.scn", text, 1, &r);
+    g_assert_cmpuint(r.writes_lost, >, 0);
+    g_assert_cmpint(r.expectations, ==, 7);
+    g_assert_cmpint(r.failed, ==, 5);
+    for (int line = 6; line <= 10; line++) {
+        char *prefix = g_strdup_printf("lost.scn:%d: expectation failed:", line);
+        g_assert_true(has(r.failures, prefix));
+        g_free(prefix);
+    }
+    char *count = g_strdup_printf("%llu of %llu acknowledged writes lost",
+                                  (unsigned long long)r.writes_lost,
+                                  (unsigned long long)r.writes_acked);
+    g_assert_true(has(r.failures, count));
+    g_assert_true(has(r.failures, "judged at the end (t=60.000000s)"));
+    g_assert_true(lacks(r.failures, "lost.scn:11:"));
+    g_assert_true(lacks(r.failures, "lost.scn:12:"));
+    g_assert_null(r.warnings);
+    g_free(count);
+    rc_run_result_clear(&r);
+    g_free(text);
+}
+
+/* The same forms hold when nothing was lost: the writer on the majority side. */
+static void test_lost_forms_hold(void)
+{
+    rc_run_result r;
+    run_text("kept.scn",
+             "cluster masters=5 replicas=1 node-timeout=5000ms\n"
+             "workload writers=1 rate=50/s side={M3 M4 M5 R1 R2} until=40s\n"
+             "end 60s\n"
+             "at 10s partition {M1 M2 R3 R4 R5} | rest\n"
+             "at 40s heal\n"
+             "expect lost = 0 by 40s\n"
+             "never lost > 0\n"
+             "always lost = 0\n",
+             1, &r);
+    g_assert_cmpuint(r.writes_acked, >, 0);
+    g_assert_cmpuint(r.writes_lost, ==, 0);
+    g_assert_cmpint(r.failed, ==, 0);
+    rc_run_result_clear(&r);
+}
+
+/* A predicate that mixes `lost` with the cluster's state is judged on the
+ * state at the end too, and the run says so. */
+static void test_lost_mixed_warns(void)
+{
+    char *text = g_strconcat(minority_writer, "expect lost = 0 or promotions > 5 by 30s\n", NULL);
+    rc_run_result r;
+    run_text("mixed.scn", text, 1, &r);
+    g_assert_true(has(r.warnings, "mixed.scn:6: warning: 'expect lost = 0 or promotions > 5 by "
+                                  "30s' reads `lost`"));
+    g_assert_cmpint(r.failed, ==, 1);
+    rc_run_result_clear(&r);
+    g_free(text);
+}
+
+/* Actions that do nothing warn with file:line; refused commands warn and are
+ * listed in the account; effective actions do not warn; nothing fails. */
+static void test_warnings(void)
+{
+    rc_run_result r;
+    run_text("warn.scn",
+             "cluster masters=3 replicas=1 node-timeout=2000ms\n"
+             "end 20s\n"
+             "at 1s restart M1\n"                  /* 3: running */
+             "at 2s cont M2\n"                     /* 4: not stopped */
+             "at 3s kill M3\n"                     /* 5: fine */
+             "at 4s kill M3\n"                     /* 6: already killed */
+             "at 5s failover M1\n"                 /* 7: refused: a master */
+             "at 6s stop R1\n"                     /* 8: fine */
+             "at 7s restart R1\n"                  /* 9: stopped, not killed */
+             "every 1s until 12s cont R2\n"        /* 10: 12 times not stopped */
+             "at 8s cont R1\n"                     /* 11: fine */
+             "at 9s restart M3\n",                 /* 12: fine */
+             1, &r);
+    const char *expected[] = {
+        "warn.scn:3: warning: `at 1s restart M1` does nothing to M1: it is running",
+        "warn.scn:4: warning: `at 2s cont M2` does nothing to M2: it is not stopped",
+        "warn.scn:6: warning: `at 4s kill M3` does nothing to M3: it is already killed",
+        "warn.scn:7: warning: `at 5s failover M1` was refused: ERR You should send CLUSTER "
+        "FAILOVER to a replica",
+        "warn.scn:9: warning: `at 7s restart R1` does nothing to R1: it is stopped, not killed",
+        "warn.scn:10: warning: `every 1s until 12s cont R2` does nothing to R2: it is not "
+        "stopped (at 1.000s)",
+        "warn.scn:10: warning: `every 1s until 12s cont R2`: the same 11 more times",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(expected); i++)
+        g_assert_true(has(r.warnings, expected[i]));
+    g_assert_true(lacks(r.warnings, "warn.scn:5:"));
+    g_assert_true(lacks(r.warnings, "warn.scn:8:"));
+    g_assert_true(lacks(r.warnings, "warn.scn:11:"));
+    g_assert_true(lacks(r.warnings, "warn.scn:12:"));
+    g_assert_cmpint(r.failed, ==, 0);
+    g_assert_true(has(r.account, "refused operator commands:\n    5.000s  `at 5s failover M1`: "
+                                 "ERR You should send CLUSTER FAILOVER to a replica\n"));
+    rc_run_result_clear(&r);
+}
+
+/* Reads a shipped scenario. */
+static char *shipped(const char *name)
+{
+    char *path = g_build_filename("scenarios", "teaching", name, NULL), *text = NULL;
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_free(path);
+    return text;
+}
+
+/* The account of an odd split: who failed over, each side with its members,
+ * masters, time down and writes, each writer, and the totals. */
+static void test_account_odd_split(void)
+{
+    char *text = shipped("split-5-masters.scn");
+    rc_run_result r;
+    run_text("split-5-masters.scn", text, 1, &r);
+    g_assert_cmpint(r.failed, ==, 0);
+    g_assert_true(has(r.account, "  failovers:\n    "));
+    g_assert_true(has(r.account, "R4 promoted (replaces M4"));
+    g_assert_true(has(r.account, "R5 promoted (replaces M5"));
+    g_assert_true(has(r.account, "  partition at 10.000s (line 33), healed at 45.000s:\n"));
+    g_assert_true(has(r.account, "    side 1 {M1 M2 M3 R4 R5}, 3 of 5 masters: cluster_state "));
+    g_assert_true(has(r.account, "    side 2 {M4 M5 R1 R2 R3}, 2 of 5 masters: cluster_state "
+                                 "fail "));
+    char *side2_lost = g_strdup_printf("lost %llu\n", (unsigned long long)r.writes_lost);
+    g_assert_true(has(strstr(r.account, "side 2"), side2_lost));
+    char *totals = g_strdup_printf("acked, %llu lost\n", (unsigned long long)r.writes_lost);
+    g_assert_true(has(r.account, totals));
+    g_assert_true(has(r.account, "    w1 on {M1 M2 M3 R4 R5} until 45.000s: "));
+    g_assert_true(has(r.account, "    w2 on {M4 M5 R1 R2 R3} until 45.000s: "));
+    g_assert_true(has(r.account, "elections: 2, promotions: 2, split-brain: 0.000 s\n"));
+    g_assert_true(lacks(r.account, "no failover"));
+    g_free(side2_lost);
+    g_free(totals);
+    rc_run_result_clear(&r);
+    g_free(text);
+}
+
+/* The account of an even split says why nobody failed over, and that both
+ * sides went down without losing a write. */
+static void test_account_even_split(void)
+{
+    char *text = shipped("split-4-masters.scn");
+    rc_run_result r;
+    run_text("split-4-masters.scn", text, 1, &r);
+    g_assert_cmpint(r.failed, ==, 0);
+    g_assert_true(has(r.account, "  no failover. Why:\n    no node was ever flagged FAIL: that "
+                                 "takes the PFAIL reports of 3 masters (a majority)\n"));
+    g_assert_true(has(r.account, "side 1 {M1 M2 R3 R4}, 2 of 4 masters: cluster_state fail "));
+    g_assert_true(has(r.account, "side 2 {M3 M4 R1 R2}, 2 of 4 masters: cluster_state fail "));
+    g_assert_true(has(r.account, "(4 of 4 nodes); writes acked while cut off "));
+    g_assert_true(has(r.account, " acked, 0 lost\n"));
+    rc_run_result_clear(&r);
+    g_free(text);
+}
+
+/* Elections that cannot gather a majority: the votes per epoch and the
+ * cant_failover reasons. */
+static void test_account_split_votes(void)
+{
+    rc_run_result r;
+    run_text("votes.scn",
+             "cluster masters=4 replicas=1 node-timeout=2000ms\n"
+             "end 30s\n"
+             "at 5s kill M1\n"
+             "at 5s cut {M3 M4} -> {R1}\n",
+             1, &r);
+    g_assert_cmpuint(r.elections, >, 0);
+    g_assert_cmpuint(r.promotions, ==, 0);
+    g_assert_true(has(r.account, "  no failover. Why:\n"));
+    g_assert_true(has(r.account, ": R1 1 vote (3 needed)\n"));
+    g_assert_true(has(r.account, "    election epoch "));
+    g_assert_true(has(r.account, "    cant_failover: "));
+    g_assert_true(has(r.account, "(replicas {R1})\n"));
+    rc_run_result_clear(&r);
+}
+
+/* A run where nothing went wrong says so in one line. */
+static void test_account_quiet_run(void)
+{
+    rc_run_result r;
+    run_text("quiet.scn", "cluster masters=3 replicas=1\nend 10s\n", 1, &r);
+    g_assert_cmpstr(r.account, ==,
+                    "  no failover: no node was ever suspected (no PFAIL flag)\n"
+                    "  elections: 0, promotions: 0, split-brain: 0.000 s\n");
+    rc_run_result_clear(&r);
+}
+
+/* A failed `converged` names the node and what keeps it from converging. */
+static void test_converged_explained(void)
+{
+    rc_run_result r;
+    run_text("conv.scn",
+             "cluster masters=3 replicas=1 node-timeout=2000ms\n"
+             "end 20s\n"
+             "at 5s partition {M1 M2 M3 R1 R2} | {R3}\n"
+             "expect converged at 12s\n",
+             1, &r);
+    g_assert_cmpint(r.failed, ==, 1);
+    g_assert_true(has(r.failures, "conv.scn:4: expectation failed: expect converged at 12s — "
+                                  "first broken at t=12.000000s: not converged: "));
+    /* Every explanation names R3, the node cut away. */
+    const char *why = strstr(r.failures, "not converged: ");
+    g_assert_true(has(why, "R3"));
+    rc_run_result_clear(&r);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/run/lost/forms-fail", test_lost_forms_fail);
+    g_test_add_func("/run/lost/forms-hold", test_lost_forms_hold);
+    g_test_add_func("/run/lost/mixed-warns", test_lost_mixed_warns);
+    g_test_add_func("/run/warnings", test_warnings);
+    g_test_add_func("/run/account/odd-split", test_account_odd_split);
+    g_test_add_func("/run/account/even-split", test_account_even_split);
+    g_test_add_func("/run/account/split-votes", test_account_split_votes);
+    g_test_add_func("/run/account/quiet-run", test_account_quiet_run);
+    g_test_add_func("/run/converged-explained", test_converged_explained);
+    return g_test_run();
+}
