@@ -161,6 +161,24 @@ static void test_warnings(void)
     rc_run_result_clear(&r);
 }
 
+/* A process action on a set warns only when it changed none of its nodes:
+ * `restart all` after one kill restarts the killed node and says nothing. */
+static void test_warnings_for_sets(void)
+{
+    rc_run_result r;
+    run_text("sets.scn",
+             "cluster masters=3 replicas=1 node-timeout=2000ms\n"
+             "end 10s\n"
+             "at 1s kill R2\n"
+             "at 2s restart all\n"                /* 4: restarts R2 */
+             "at 3s restart all\n",               /* 5: nothing is killed */
+             1, &r);
+    g_assert_true(lacks(r.warnings, "sets.scn:4:"));
+    g_assert_true(has(r.warnings, "sets.scn:5: warning: `at 3s restart all` does nothing to any "
+                                  "of its 6 nodes (M1: it is running"));
+    rc_run_result_clear(&r);
+}
+
 /* Reads a shipped scenario. */
 static char *shipped(const char *name)
 {
@@ -275,6 +293,7 @@ int main(int argc, char **argv)
     g_test_add_func("/run/lost/forms-hold", test_lost_forms_hold);
     g_test_add_func("/run/lost/mixed-warns", test_lost_mixed_warns);
     g_test_add_func("/run/warnings", test_warnings);
+    g_test_add_func("/run/warnings-for-sets", test_warnings_for_sets);
     g_test_add_func("/run/account/odd-split", test_account_odd_split);
     g_test_add_func("/run/account/even-split", test_account_even_split);
     g_test_add_func("/run/account/split-votes", test_account_split_votes);

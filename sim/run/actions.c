@@ -156,48 +156,58 @@ static void command_result(run *r, const rc_action *a, const char *err)
     run_story_refused(r, a, err);
 }
 
-/* Warns when a process action finds node x where it has nothing to do:
+/* Why process action `a` has nothing to do on node x, or NULL when it has:
  * stop of a node not running, cont of a node not stopped, kill of a killed
- * node, restart of a node that was not killed. Returns true when the action
- * changes the node. */
-static bool process_action_applies(run *r, const rc_action *a, int x)
+ * node, restart of a node that was not killed. */
+static const char *process_noop_reason(const run *r, const rc_action *a, int x)
 {
     bool alive = rc_cluster_alive(r->cluster, x), stopped = r->stopped[x];
-    const char *why = NULL;
     switch (a->kind) {
-    case RC_ACT_STOP: why = !alive ? "it is killed" : stopped ? "it is already stopped" : NULL; break;
-    case RC_ACT_CONT: why = !alive ? "it is killed" : !stopped ? "it is not stopped" : NULL; break;
-    case RC_ACT_KILL: why = !alive ? "it is already killed" : NULL; break;
+    case RC_ACT_STOP: return !alive ? "it is killed" : stopped ? "it is already stopped" : NULL;
+    case RC_ACT_CONT: return !alive ? "it is killed" : !stopped ? "it is not stopped" : NULL;
+    case RC_ACT_KILL: return !alive ? "it is already killed" : NULL;
     case RC_ACT_RESTART:
-        why = !alive    ? NULL
-              : stopped ? "it is stopped, not killed (restart starts a killed node; cont resumes a "
-                          "stopped one)"
-                        : "it is running (restart starts a killed node)";
-        break;
-    default: return true;
+        return !alive    ? NULL
+               : stopped ? "it is stopped, not killed (restart starts a killed node; cont "
+                           "resumes a stopped one)"
+                         : "it is running (restart starts a killed node)";
+    default: return NULL;
     }
-    if (why) {
-        char label[RC_LABEL_MAX];
-        action_warn(r, a, "does nothing to %s: %s", rc_layout_label(r->scn->layout, x, label),
-                    why);
-    }
-    return why == NULL;
 }
 
-/* Runs a process action on node x and keeps the run's record of stopped
- * nodes in step with the cluster. */
-static void process_action(run *r, const rc_action *a, int x)
+/* Runs a process action on every node of `ids`, keeping the run's record of
+ * stopped nodes in step with the cluster. Warns when it changed none of
+ * them: `restart all` after one kill is meant for the killed node only. */
+static void process_action(run *r, const rc_action *a, const int *ids, int n)
 {
-    if (!process_action_applies(r, a, x))
-        return;
-    switch (a->kind) {
-    case RC_ACT_STOP: rc_cluster_stop(r->cluster, x); break;
-    case RC_ACT_CONT: rc_cluster_cont(r->cluster, x); break;
-    case RC_ACT_KILL: rc_cluster_kill(r->cluster, x); break;
-    case RC_ACT_RESTART: rc_cluster_restart(r->cluster, x); break;
-    default: break;
+    int idle = -1, applied = 0;
+    const char *why = NULL;
+    for (int i = 0; i < n; i++) {
+        int x = ids[i];
+        const char *reason = process_noop_reason(r, a, x);
+        if (reason) {
+            if (idle < 0)
+                idle = x, why = reason;
+            continue;
+        }
+        switch (a->kind) {
+        case RC_ACT_STOP: rc_cluster_stop(r->cluster, x); break;
+        case RC_ACT_CONT: rc_cluster_cont(r->cluster, x); break;
+        case RC_ACT_KILL: rc_cluster_kill(r->cluster, x); break;
+        case RC_ACT_RESTART: rc_cluster_restart(r->cluster, x); break;
+        default: break;
+        }
+        r->stopped[x] = a->kind == RC_ACT_STOP;
+        applied++;
     }
-    r->stopped[x] = a->kind == RC_ACT_STOP;
+    if (applied > 0 || idle < 0)
+        return;
+    char label[RC_LABEL_MAX];
+    rc_layout_label(r->scn->layout, idle, label);
+    if (n == 1)
+        action_warn(r, a, "does nothing to %s: %s", label, why);
+    else
+        action_warn(r, a, "does nothing to any of its %d nodes (%s: %s)", n, label, why);
 }
 
 /* See run_int.h. */
@@ -235,13 +245,14 @@ static void do_node_action(run *r, const rc_action *a)
     if (n < 0)
         n = 0;
     emit_fault(r, a, r->buf, n, 0, NULL);
+    if (a->kind == RC_ACT_STOP || a->kind == RC_ACT_CONT || a->kind == RC_ACT_KILL ||
+        a->kind == RC_ACT_RESTART) {
+        process_action(r, a, r->buf, n);
+        return;
+    }
     for (int i = 0; i < n; i++) {
         int x = r->buf[i];
         switch (a->kind) {
-        case RC_ACT_STOP:
-        case RC_ACT_CONT:
-        case RC_ACT_KILL:
-        case RC_ACT_RESTART: process_action(r, a, x); break;
         case RC_ACT_LATENCY: rc_net_set_latency(r->net, x, a->dist); break;
         case RC_ACT_LOSS: rc_net_set_loss(r->net, x, a->loss); break;
         case RC_ACT_MEET: command_result(r, a, rc_cluster_meet(r->cluster, x, a->target)); break;

@@ -473,6 +473,13 @@ static void render_why(GString *o, const run *r)
                                "reports of %d masters (a majority)\n", needed);
     else if (r->tale->candidacies->len == 0)
         g_string_append(o, "    nodes were flagged FAIL, but no replica started an election\n");
+    int barred = 0;
+    for (int x = 0; x < r->n; x++)
+        barred += !rc_cluster_is_master(r->cluster, x) &&
+                  rc_cluster_config(r->cluster, x)->replica_no_failover;
+    if (barred)
+        g_string_append_printf(o, "    %d replica%s cluster-replica-no-failover yes (no automatic "
+                               "failover)\n", barred, barred == 1 ? " has" : "s have");
     render_elections(o, r, needed);
     render_cant(o, r);
     if (r->tale->refused_total)

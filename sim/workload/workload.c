@@ -651,10 +651,14 @@ void rc_workload_finish(rc_workload *w)
     g_free(owner);
 }
 
-/* Counters of the writes (see rcsim/workload.h). */
+/* Writes started so far. */
 uint64_t rc_workload_sent(const rc_workload *w) { return w->sent; }
+/* Writes that got their OK so far. */
 uint64_t rc_workload_acked(const rc_workload *w) { return w->acked; }
+/* Writes that ended otherwise (moved, clusterdown, timeout, refused,
+ * unreachable). */
 uint64_t rc_workload_failed(const rc_workload *w) { return w->failed; }
+/* Acknowledged writes lost: 0 until rc_workload_finish() decided. */
 uint64_t rc_workload_lost(const rc_workload *w) { return w->lost; }
 
 /* The writes as rows (see rcsim/workload.h); the array is rebuilt at each
