@@ -203,7 +203,9 @@ static void test_account_odd_split(void)
     g_assert_true(has(r.account, "    side 1 {M1 M2 M3 R4 R5}, 3 of 5 masters: cluster_state "));
     g_assert_true(has(r.account, "    side 2 {M4 M5 R1 R2 R3}, 2 of 5 masters: cluster_state "
                                  "fail "));
-    char *side2_lost = g_strdup_printf("lost %llu\n", (unsigned long long)r.writes_lost);
+    char *side2_lost = g_strdup_printf("writes acked while cut off: %llu, lost %llu\n",
+                                       (unsigned long long)r.writes_lost,
+                                       (unsigned long long)r.writes_lost);
     g_assert_true(has(strstr(r.account, "side 2"), side2_lost));
     char *totals = g_strdup_printf("acked, %llu lost\n", (unsigned long long)r.writes_lost);
     g_assert_true(has(r.account, totals));
@@ -229,7 +231,7 @@ static void test_account_even_split(void)
                                  "takes the PFAIL reports of 3 masters (a majority)\n"));
     g_assert_true(has(r.account, "side 1 {M1 M2 R3 R4}, 2 of 4 masters: cluster_state fail "));
     g_assert_true(has(r.account, "side 2 {M3 M4 R1 R2}, 2 of 4 masters: cluster_state fail "));
-    g_assert_true(has(r.account, "(4 of 4 nodes); writes acked while cut off "));
+    g_assert_true(has(r.account, "(4 of 4 nodes)\n      writes acked while cut off: "));
     g_assert_true(has(r.account, " acked, 0 lost\n"));
     rc_run_result_clear(&r);
     g_free(text);

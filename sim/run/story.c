@@ -307,7 +307,7 @@ static void render_partition(GString *o, const run *r, const partition *p, rc_ti
         if (r->workload) {
             uint64_t acked, lost;
             side_writes(r, p->groups[g], p->sizes[g], p->t0, healed, &acked, &lost);
-            g_string_append_printf(o, "; writes acked while cut off %llu, lost %llu",
+            g_string_append_printf(o, "\n      writes acked while cut off: %llu, lost %llu",
                                    (unsigned long long)acked, (unsigned long long)lost);
         }
         g_string_append_c(o, '\n');
