@@ -258,6 +258,25 @@ static void test_account_split_votes(void)
     rc_run_result_clear(&r);
 }
 
+/* FAIL without an election: the majority flags masters whose replicas are
+ * cut off with them, and the account names those masters. */
+static void test_account_unseen_fail(void)
+{
+    rc_run_result r;
+    run_text("unseen.scn",
+             "cluster masters=5 replicas=1 node-timeout=2000ms\n"
+             "end 20s\n"
+             "at 5s partition {M1 M2 M3} | rest\n",
+             1, &r);
+    g_assert_cmpuint(r.elections, ==, 0);
+    g_assert_true(has(r.account, "    nodes were flagged FAIL, but no replica started an election:\n"
+                                 "    no replica of the failed masters {M4 M5} saw its master "
+                                 "flagged FAIL"));
+    g_assert_true(has(r.account, "  partition at 5.000s (line 3), never healed:\n"));
+    g_assert_true(has(r.account, "    side 2 {M4 M5 R1 R2 R3 R4 R5}, 2 of 5 masters: "));
+    rc_run_result_clear(&r);
+}
+
 /* A run where nothing went wrong says so in one line. */
 static void test_account_quiet_run(void)
 {
@@ -299,6 +318,7 @@ int main(int argc, char **argv)
     g_test_add_func("/run/account/odd-split", test_account_odd_split);
     g_test_add_func("/run/account/even-split", test_account_even_split);
     g_test_add_func("/run/account/split-votes", test_account_split_votes);
+    g_test_add_func("/run/account/unseen-fail", test_account_unseen_fail);
     g_test_add_func("/run/account/quiet-run", test_account_quiet_run);
     g_test_add_func("/run/converged-explained", test_converged_explained);
     return g_test_run();

@@ -48,6 +48,8 @@ struct run_story {
     bool *cant_nodes;      /* per node: logged cant_failover */
     uint64_t pfail_flags;  /* PFAIL flags set, on anyone, by anyone */
     uint64_t fail_flags;   /* FAIL flags set, on anyone, by anyone */
+    bool *failed;          /* per node: flagged FAIL by some node while a master */
+    bool *seen_by_replica; /* per node: one of its replicas flagged it FAIL */
     GPtrArray *refused;    /* "12.000s  `failover M1`: ERR ..." */
     int refused_total;
 };
@@ -65,6 +67,8 @@ run_story *run_story_new(int nodes)
     st->candidacies = g_array_new(FALSE, FALSE, sizeof(candidacy));
     st->cant = g_hash_table_new(g_str_hash, g_str_equal);
     st->cant_nodes = g_new0(bool, nodes);
+    st->failed = g_new0(bool, nodes);
+    st->seen_by_replica = g_new0(bool, nodes);
     st->refused = g_ptr_array_new_with_free_func(g_free);
     return st;
 }
@@ -89,6 +93,8 @@ void run_story_free(run_story *st, int nodes)
     g_array_free(st->candidacies, TRUE);
     g_hash_table_destroy(st->cant);
     g_free(st->cant_nodes);
+    g_free(st->failed);
+    g_free(st->seen_by_replica);
     g_ptr_array_free(st->refused, TRUE);
     g_free(st);
 }
@@ -185,7 +191,12 @@ void run_story_observe(void *user, const rc_event *ev)
     case RC_EV_PROMOTED: record_promotion(r, ev); break;
     case RC_EV_FAULT: record_fault(r, st, ev); break;
     case RC_EV_PFAIL: st->pfail_flags++; break;
-    case RC_EV_FAIL: st->fail_flags++; break;
+    case RC_EV_FAIL:
+        st->fail_flags++;
+        st->failed[ev->about] |= rc_cluster_is_master(r->cluster, ev->about);
+        if (rc_cluster_master_of(r->cluster, ev->node) == ev->about)
+            st->seen_by_replica[ev->about] = true;
+        break;
     case RC_EV_ELECTION: candidacy_of(st, ev->i1, ev->node); break;
     case RC_EV_VOTE:
         if (ev->flag && ev->about >= 0)
@@ -458,6 +469,25 @@ static void render_cant(GString *o, const run *r)
     g_free(keys);
 }
 
+/* FAIL flags without an election: names the failed nodes whose replicas
+ * never saw the FAIL (cut off together with their master, or none). */
+static void render_unseen_fails(GString *o, const run *r)
+{
+    const run_story *st = r->tale;
+    int *ids = g_new(int, r->n), n = 0;
+    for (int x = 0; x < r->n; x++)
+        if (st->failed[x] && !st->seen_by_replica[x])
+            ids[n++] = x;
+    g_string_append(o, "    nodes were flagged FAIL, but no replica started an election");
+    if (n > 0) {
+        g_string_append(o, ":\n    no replica of the failed masters ");
+        append_nodes(o, r->scn->layout, ids, n);
+        g_string_append(o, " saw its master flagged FAIL (none left, or cut off with it)");
+    }
+    g_string_append_c(o, '\n');
+    g_free(ids);
+}
+
 /* Why nobody failed over: no FAIL flag (no majority of masters agreed), or
  * the elections and what stopped them. */
 static void render_why(GString *o, const run *r)
@@ -472,7 +502,7 @@ static void render_why(GString *o, const run *r)
         g_string_append_printf(o, "    no node was ever flagged FAIL: that takes the PFAIL "
                                "reports of %d masters (a majority)\n", needed);
     else if (r->tale->candidacies->len == 0)
-        g_string_append(o, "    nodes were flagged FAIL, but no replica started an election\n");
+        render_unseen_fails(o, r);
     int barred = 0;
     for (int x = 0; x < r->n; x++)
         barred += !rc_cluster_is_master(r->cluster, x) &&
