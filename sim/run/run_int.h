@@ -1,10 +1,12 @@
 /* Internals of the run layer (the files of sim/run), not a public API.
  *
- * The run family has three files around one `run` struct:
+ * The run family has four files around one `run` struct:
  *   runner.c   setup, the event loop, outputs, the memory check (the entry
  *              point rc_run_scenario() of rcsim/run.h);
- *   actions.c  scheduling and executing the scenario's `at`/`every` actions;
- *   expect.c   evaluating predicates and judging expectations in time.
+ *   actions.c  scheduling and executing the scenario's `at`/`every` actions,
+ *              and the warnings for actions that do nothing;
+ *   expect.c   evaluating predicates and judging expectations in time;
+ *   story.c    the account of the run printed by `rcsim run`.
  */
 #ifndef RCSIM_RUN_INT_H
 #define RCSIM_RUN_INT_H

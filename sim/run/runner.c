@@ -1,6 +1,7 @@
 /* The scenario runner (see rcsim/run.h): setup, the event loop, the
  * outputs and the memory check. Actions are scheduled and executed in
- * actions.c, expectations evaluated and judged in expect.c (run_int.h).
+ * actions.c, expectations evaluated and judged in expect.c, the account of
+ * the run told in story.c (run_int.h).
  *
  * Order of things at one instant: every `at` action (and every repetition of
  * an `every` action) is scheduled before the cluster starts, so its sequence
