@@ -6,7 +6,9 @@
 #include "rcsim/scenario.h"
 
 #include <glib.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 /* Parses `text` as the file `name` and runs it with `seed`, writing nothing. */
 static void run_text(const char *name, const char *text, uint64_t seed, rc_run_result *res)
@@ -179,6 +181,54 @@ static void test_warnings_for_sets(void)
     rc_run_result_clear(&r);
 }
 
+/* Runs `rcsim run` on `text` saved as NAME in a temporary directory; returns
+ * the exit status and the standard error. */
+static int cli_run(const char *rcsim, const char *name, const char *text, char **err)
+{
+    char *dir = g_dir_make_tmp("rcsim-run-XXXXXX", NULL);
+    char *path = g_build_filename(dir, name, NULL), *out = g_build_filename(dir, "out", NULL);
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
+    const char *argv[] = { rcsim, "run", path, "--quiet", "--no-plots", "--out", out, NULL };
+    int status = 0;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                               NULL, err, &status, NULL));
+    char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+    g_assert_cmpint(system(cmd), ==, 0);
+    g_free(cmd);
+    g_free(out);
+    g_free(path);
+    g_free(dir);
+    return g_spawn_check_wait_status(status, NULL) ? 0 : WEXITSTATUS(status);
+}
+
+/* `rcsim run` prints the warnings on stderr as file:line: warning: ..., and
+ * they do not change the exit status (0 when every expectation held, 1 when
+ * one failed). */
+static void test_cli_warnings(void)
+{
+    const char *rcsim = g_getenv("RCSIM");
+    if (!rcsim) {
+        g_test_skip("RCSIM (path of the rcsim binary) is not set");
+        return;
+    }
+    const char *base = "cluster masters=3 replicas=1 node-timeout=2000ms\n"
+                       "end 10s\n"
+                       "at 1s restart M1\n";
+    char *err = NULL;
+    char *holds = g_strconcat(base, "never promotions > 0\n", NULL);
+    g_assert_cmpint(cli_run(rcsim, "w.scn", holds, &err), ==, 0);
+    g_assert_true(has(err, "w.scn:3: warning: `at 1s restart M1` does nothing to M1: it is "
+                           "running"));
+    g_free(err);
+    char *fails = g_strconcat(base, "expect promotions > 0 by 10s\n", NULL);
+    g_assert_cmpint(cli_run(rcsim, "w.scn", fails, &err), ==, 1);
+    g_assert_true(has(err, "w.scn:3: warning: "));
+    g_assert_true(has(err, "w.scn:4: expectation failed: "));
+    g_free(err);
+    g_free(holds);
+    g_free(fails);
+}
+
 /* Reads a shipped scenario. */
 static char *shipped(const char *name)
 {
@@ -315,6 +365,7 @@ int main(int argc, char **argv)
     g_test_add_func("/run/lost/mixed-warns", test_lost_mixed_warns);
     g_test_add_func("/run/warnings", test_warnings);
     g_test_add_func("/run/warnings-for-sets", test_warnings_for_sets);
+    g_test_add_func("/run/cli-warnings", test_cli_warnings);
     g_test_add_func("/run/account/odd-split", test_account_odd_split);
     g_test_add_func("/run/account/even-split", test_account_even_split);
     g_test_add_func("/run/account/split-votes", test_account_split_votes);
