@@ -43,6 +43,7 @@ struct run_story {
     GArray **fails;        /* per node: time_pair [t0, t1) of cluster_state fail */
     GArray *partitions;    /* partition */
     int partitions_total;
+    rc_time unrecorded;    /* start of the first partition not recorded, or -1 */
     GArray *candidacies;   /* candidacy, in the order of the first vote or election */
     GHashTable *cant;      /* reason (interned) -> count */
     bool *cant_nodes;      /* per node: logged cant_failover */
@@ -64,6 +65,7 @@ run_story *run_story_new(int nodes)
     for (int x = 0; x < nodes; x++)
         st->fails[x] = g_array_new(FALSE, FALSE, sizeof(time_pair));
     st->partitions = g_array_new(FALSE, FALSE, sizeof(partition));
+    st->unrecorded = -1;
     st->candidacies = g_array_new(FALSE, FALSE, sizeof(candidacy));
     st->cant = g_hash_table_new(g_str_hash, g_str_equal);
     st->cant_nodes = g_new0(bool, nodes);
@@ -127,8 +129,11 @@ static void record_fault(run *r, run_story *st, const rc_event *ev)
     end_partition(st, ev->t);
     if (!is_partition || !info || info->group_count < 2)
         return;
-    if (st->partitions_total++ >= MAX_PARTITIONS)
+    if (st->partitions_total++ >= MAX_PARTITIONS) {
+        if (st->unrecorded < 0)
+            st->unrecorded = ev->t;
         return;
+    }
     partition p = { ev->t, -1, (int)ev->i1, info->group_count, NULL, NULL };
     p.sizes = g_memdup2(info->group_sizes, sizeof(int) * (size_t)p.n_groups);
     p.groups = g_new(int *, p.n_groups);
@@ -258,71 +263,84 @@ static double fail_within(const run *r, int x, rc_time t0, rc_time t1)
     return (double)total / 1e6;
 }
 
-/* Writes acknowledged by the nodes of a group within [t0, t1), and lost. */
-static void side_writes(const run *r, const int *ids, int n, rc_time t0, rc_time t1,
+/* Writes acknowledged within [t0, t1) by the nodes of each group of the
+ * partition, and of those the ones lost; one pass over the writes. */
+static void side_writes(const run *r, const partition *p, rc_time t0, rc_time t1,
                         uint64_t *acked, uint64_t *lost)
 {
-    *acked = *lost = 0;
-    if (!r->workload)
-        return;
-    bool *in = g_new0(bool, r->n);
-    for (int i = 0; i < n; i++)
-        in[ids[i]] = true;
+    int *group_of = g_new(int, r->n);
+    for (int x = 0; x < r->n; x++)
+        group_of[x] = -1;
+    for (int g = p->n_groups; g-- > 0;)
+        for (int i = 0; i < p->sizes[g]; i++)
+            group_of[p->groups[g][i]] = g;
     int count = 0;
     const rc_write_row *rows = rc_workload_rows(r->workload, &count);
     for (int i = 0; i < count; i++) {
         const rc_write_row *w = &rows[i];
-        if (strcmp(w->status, "ok") != 0 || w->node < 0 || !in[w->node] || w->t_done < t0 ||
-            w->t_done >= t1)
+        if (strcmp(w->status, "ok") != 0 || w->node < 0 || group_of[w->node] < 0 ||
+            w->t_done < t0 || w->t_done >= t1)
             continue;
-        (*acked)++;
-        *lost += !w->applied;
+        acked[group_of[w->node]]++;
+        lost[group_of[w->node]] += !w->applied;
     }
-    g_free(in);
+    g_free(group_of);
 }
 
-/* One line per side of one partition: members, masters, cluster_state fail
- * time from the cut to the next partition (the rejoin after the heal
- * included), and the writes its nodes acknowledged while it was cut off. */
+/* "cluster_state ok throughout", or the fail time of the side's nodes
+ * within [t0, t1): one figure when every node spent the same, else the
+ * range and how many nodes went down. */
+static void render_side_state(GString *o, const run *r, const int *ids, int n, rc_time t0,
+                              rc_time t1)
+{
+    double lo = -1, hi = 0;
+    int down = 0;
+    for (int i = 0; i < n; i++) {
+        double s = fail_within(r, ids[i], t0, t1);
+        down += s > 0;
+        lo = lo < 0 || s < lo ? s : lo;
+        hi = MAX(hi, s);
+    }
+    char a[32], b[32];
+    g_snprintf(a, sizeof a, "%.1f", lo);
+    g_snprintf(b, sizeof b, "%.1f", hi);
+    if (down == 0)
+        g_string_append(o, "cluster_state ok throughout");
+    else if (down == n && strcmp(a, b) == 0)
+        g_string_append_printf(o, "cluster_state fail %s s (every node)", b);
+    else
+        g_string_append_printf(o, "cluster_state fail %s–%s s (%d of %d nodes)", a, b, down, n);
+}
+
+/* One line per side of one partition (at most MAX_LISTED sides): members,
+ * masters, cluster_state fail time from the cut to the next partition (the
+ * rejoin after the heal included), then the writes its nodes acknowledged
+ * while it was cut off. */
 static void render_partition(GString *o, const run *r, const partition *p, rc_time next)
 {
-    const rc_layout *l = r->scn->layout;
     rc_time healed = p->t1 >= 0 ? p->t1 : next;
     g_string_append_printf(o, "  partition at %.3fs (line %d), ", (double)p->t0 / 1e6, p->line);
     if (p->t1 >= 0)
         g_string_append_printf(o, "healed at %.3fs:\n", (double)p->t1 / 1e6);
     else
         g_string_append(o, "never healed:\n");
-    for (int g = 0; g < p->n_groups; g++) {
-        double lo = -1, hi = 0;
-        int down = 0;
-        for (int i = 0; i < p->sizes[g]; i++) {
-            double s = fail_within(r, p->groups[g][i], p->t0, next);
-            down += s > 0;
-            lo = lo < 0 || s < lo ? s : lo;
-            hi = MAX(hi, s);
-        }
+    uint64_t *acked = g_new0(uint64_t, p->n_groups), *lost = g_new0(uint64_t, p->n_groups);
+    if (r->workload)
+        side_writes(r, p, p->t0, healed, acked, lost);
+    for (int g = 0; g < p->n_groups && g < MAX_LISTED; g++) {
         g_string_append_printf(o, "    side %d ", g + 1);
-        append_nodes(o, l, p->groups[g], p->sizes[g]);
+        append_nodes(o, r->scn->layout, p->groups[g], p->sizes[g]);
         g_string_append_printf(o, ", %d of %d masters: ", p->masters[g], p->masters_total);
-        char a[32], b[32];
-        g_snprintf(a, sizeof a, "%.1f", lo);
-        g_snprintf(b, sizeof b, "%.1f", hi);
-        if (down == 0)
-            g_string_append(o, "cluster_state ok throughout");
-        else if (down == p->sizes[g] && strcmp(a, b) == 0)
-            g_string_append_printf(o, "cluster_state fail %s s (every node)", b);
-        else
-            g_string_append_printf(o, "cluster_state fail %s–%s s (%d of %d nodes)",
-                                   down == p->sizes[g] ? a : "0.0", b, down, p->sizes[g]);
-        if (r->workload) {
-            uint64_t acked, lost;
-            side_writes(r, p->groups[g], p->sizes[g], p->t0, healed, &acked, &lost);
+        render_side_state(o, r, p->groups[g], p->sizes[g], p->t0, next);
+        if (r->workload)
             g_string_append_printf(o, "\n      writes acked while cut off: %llu, lost %llu",
-                                   (unsigned long long)acked, (unsigned long long)lost);
-        }
+                                   (unsigned long long)acked[g], (unsigned long long)lost[g]);
         g_string_append_c(o, '\n');
     }
+    if (p->n_groups > MAX_LISTED)
+        g_string_append_printf(o, "    … and %d more sides\n", p->n_groups - MAX_LISTED);
+    g_free(acked);
+    g_free(lost);
 }
 
 /* Every recorded partition; the window of each runs to the next one. */
@@ -331,7 +349,9 @@ static void render_partitions(GString *o, const run *r)
     const GArray *ps = r->tale->partitions;
     for (guint i = 0; i < ps->len; i++) {
         const partition *p = &g_array_index(ps, partition, i);
-        rc_time next = i + 1 < ps->len ? g_array_index(ps, partition, i + 1).t0 : r->scn->end;
+        rc_time next = i + 1 < ps->len          ? g_array_index(ps, partition, i + 1).t0
+                       : r->tale->unrecorded >= 0 ? r->tale->unrecorded
+                                                  : r->scn->end;
         render_partition(o, r, p, next);
     }
     if (r->tale->partitions_total > (int)ps->len)
