@@ -69,7 +69,6 @@ void rc_cluster_free(rc_cluster *cluster);
 void rc_cluster_start(rc_cluster *cluster);
 
 int rc_cluster_size(const rc_cluster *cluster); /* number of nodes */
-const rc_layout *rc_cluster_layout(const rc_cluster *cluster);
 /* The node's 40-hex ID (NUL-terminated). */
 const char *rc_cluster_node_id(const rc_cluster *cluster, int node);
 /* First and last slot of master `i` (0-based) at creation. */
@@ -136,7 +135,6 @@ rc_redis_config *rc_cluster_config(rc_cluster *cluster, int node);
 /* ---- each node's own view ------------------------------------------- */
 
 bool rc_cluster_alive(const rc_cluster *cluster, int node);    /* not killed */
-bool rc_cluster_running(const rc_cluster *cluster, int node);  /* alive and not stopped */
 bool rc_cluster_is_master(const rc_cluster *cluster, int node);
 int rc_cluster_master_of(const rc_cluster *cluster, int node);  /* -1 if none */
 bool rc_cluster_state_ok(const rc_cluster *cluster, int node);
@@ -148,12 +146,7 @@ int rc_cluster_slot_owner(const rc_cluster *cluster, int observer, int slot);
 uint64_t rc_cluster_current_epoch(const rc_cluster *cluster, int node);
 /* The node's own configEpoch (for a replica, its own stored value). */
 uint64_t rc_cluster_config_epoch(const rc_cluster *cluster, int node);
-/* Observer's view of subject's configEpoch. */
-uint64_t rc_cluster_view_config_epoch(const rc_cluster *cluster, int observer, int subject);
-/* Number of slots the observer binds to subject. */
-int rc_cluster_view_numslots(const rc_cluster *cluster, int observer, int subject);
 bool rc_cluster_write_paused(const rc_cluster *cluster, int node);
-int64_t rc_cluster_repl_offset(const rc_cluster *cluster, int node);
 
 /* What a node answers to a keyed command for `slot` (§8.2). */
 typedef enum {

@@ -409,7 +409,6 @@ int cl_report_count(node *me, int x);
 void cl_report_add(node *me, int x, int reporter);
 void cl_report_remove(node *me, int x, int reporter);
 void cl_reports_drop_all(node *me, int x);
-const char *cl_label(const node *me, int x, char *buf);
 const char *cl_node_name(const node *me, int x);
 slotset *cl_claim_of(node *me, int x);
 void cl_slotset_unref(rc_cluster *c, slotset *s);
@@ -525,7 +524,6 @@ void cl_persisted_free(struct persisted *p);
 
 /* repl.c: replication links and offsets */
 void cl_repl_start(node *me, int master);
-void cl_repl_stop(node *me);
 void cl_repl_cron(node *me);
 void cl_repl_on_message(node *me, rc_conn conn, int from, repl_msg *m);
 void cl_repl_on_closed(node *me, rc_conn conn);

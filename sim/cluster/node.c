@@ -64,11 +64,6 @@ mstime_t cl_now(const node *me)
 /* The node's server.unixtime in whole seconds. */
 int64_t cl_unixtime_s(const node *me) { return cl_now(me) / 1000; }
 
-const char *cl_label(const node *me, int x, char *buf)
-{
-    return rc_layout_label(me->c->layout, x, buf);
-}
-
 const char *cl_node_name(const node *me, int x) { return me->c->nodes[x].name; }
 
 /* Emits one event about this node on the bus. */
@@ -753,7 +748,6 @@ static const rc_net_handlers *cluster_net_handlers(void) { return &handlers; }
 /* ====================================================================== */
 
 int rc_cluster_size(const rc_cluster *c) { return c->n; }
-const rc_layout *rc_cluster_layout(const rc_cluster *c) { return c->layout; }
 const char *rc_cluster_node_id(const rc_cluster *c, int x) { return c->nodes[x].name; }
 
 void rc_cluster_initial_range(const rc_cluster *c, int m, int *first, int *last)
@@ -763,11 +757,6 @@ void rc_cluster_initial_range(const rc_cluster *c, int m, int *first, int *last)
 }
 
 bool rc_cluster_alive(const rc_cluster *c, int x) { return c->nodes[x].alive; }
-
-bool rc_cluster_running(const rc_cluster *c, int x)
-{
-    return c->nodes[x].alive && !c->nodes[x].stopped;
-}
 
 bool rc_cluster_is_master(const rc_cluster *c, int x) { return cl_is_master(&c->nodes[x]); }
 int rc_cluster_master_of(const rc_cluster *c, int x) { return cl_my_master(&c->nodes[x]); }
@@ -796,23 +785,11 @@ uint64_t rc_cluster_config_epoch(const rc_cluster *c, int x)
     return c->nodes[x].config_epoch[x];
 }
 
-uint64_t rc_cluster_view_config_epoch(const rc_cluster *c, int observer, int subject)
-{
-    return c->nodes[observer].config_epoch[subject];
-}
-
-int rc_cluster_view_numslots(const rc_cluster *c, int observer, int subject)
-{
-    return c->nodes[observer].peer[subject].numslots;
-}
-
 bool rc_cluster_write_paused(const rc_cluster *c, int x)
 {
     const node *me = &c->nodes[x];
     return me->write_pause_until && cl_now(me) < me->write_pause_until;
 }
-
-int64_t rc_cluster_repl_offset(const rc_cluster *c, int x) { return c->nodes[x].offset; }
 
 rc_redis_config *rc_cluster_config(rc_cluster *c, int x) { return &c->nodes[x].cfg; }
 

@@ -89,12 +89,6 @@ void cl_repl_start(node *me, int master)
     connect_master(me);
 }
 
-void cl_repl_stop(node *me)
-{
-    drop_master_link(me, true);
-    me->repl_master = -1;
-}
-
 /* replicationUnsetMaster on promotion: the old replication ID stays valid up
  * to my offset so that my former siblings can continue partially. */
 void cl_repl_become_master(node *me)
