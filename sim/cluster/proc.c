@@ -152,6 +152,36 @@ static void load_image(node *me, const struct persisted *p)
     me->state_ok = false;
 }
 
+/* Resets the process-lifetime fields a fresh redis-server starts with
+ * (clusterState's election and manual-failover fields, stats, statics). */
+void cl_reset_process(node *me)
+{
+    me->todo = 0;
+    me->failover_auth_time = 0;
+    me->failover_auth_count = 0;
+    me->failover_auth_sent = false;
+    me->failover_auth_rank = 0;
+    me->failover_auth_epoch = 0;
+    me->cant_failover_reason = CANT_NONE;
+    me->mf_end = 0;
+    me->mf_slave = -1;
+    me->mf_master_offset = -1;
+    me->mf_can_start = false;
+    me->write_pause_until = 0;
+    me->stats_pfail_nodes = 0;
+    memset(me->stats_sent, 0, sizeof me->stats_sent);
+    memset(me->stats_received, 0, sizeof me->stats_received);
+    me->iteration = 0;
+    me->among_minority_time = 0;
+    me->first_call_time = 0;
+    me->last_cant_log_s = 0;
+    me->cron_due = me->sleep_due = false;
+    /* The blacklist and the debug packet filter live in memory only. */
+    me->drop_filter = -1;
+    g_free(me->blacklist_until_s);
+    me->blacklist_until_s = NULL;
+}
+
 void rc_cluster_restart(rc_cluster *c, int x)
 {
     node *me = &c->nodes[x];
