@@ -42,11 +42,12 @@ typedef struct {
 /* Redis 7.0.15's defaults. */
 rc_redis_config rc_redis_config_default(void);
 
-/* Sets one key (scenario spelling, e.g. "node-timeout", value "5000ms" already
- * converted by the caller into `value_ms` or `value_int`/`value_bool`). Returns
- * false for an unknown key. Keys: node-timeout, validity-factor,
- * migration-barrier, full-coverage, reads-when-down, replica-migration,
- * replica-no-failover, repl-ping-period, repl-timeout. */
+/* Sets one key, spelled as in the scenario language (e.g. "node-timeout"),
+ * to `value`, which the caller has already converted: times in milliseconds
+ * ("5s" is 5000), counts as they are, yes/no switches as non-zero/0. Returns
+ * false, changing nothing, for an unknown key. Keys: node-timeout,
+ * validity-factor, migration-barrier, full-coverage, reads-when-down,
+ * replica-migration, replica-no-failover, repl-ping-period, repl-timeout. */
 bool rc_redis_config_set(rc_redis_config *cfg, const char *key, int64_t value);
 
 typedef struct rc_cluster rc_cluster;

@@ -54,7 +54,7 @@ bool rc_redis_config_set(rc_redis_config *cfg, const char *key, int64_t value)
 }
 
 /* ====================================================================== */
-/* Creation (§12.3)                                                       */
+/* Views at creation (§12.3)                                              */
 /* ====================================================================== */
 
 /* redis-cli's allocation of contiguous slot ranges, in single precision. */
