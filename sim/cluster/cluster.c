@@ -13,6 +13,7 @@
 /* Configuration                                                          */
 /* ====================================================================== */
 
+/* Redis 7.0.15's defaults for the settings rcsim models. */
 rc_redis_config rc_redis_config_default(void)
 {
     return (rc_redis_config){
@@ -28,6 +29,8 @@ rc_redis_config rc_redis_config_default(void)
     };
 }
 
+/* Sets one setting by its scenario name; `value` is already in the field's
+ * unit (milliseconds, a count, 0 or non-zero). False for an unknown key. */
 bool rc_redis_config_set(rc_redis_config *cfg, const char *key, int64_t value)
 {
     if (!strcmp(key, "node-timeout"))
@@ -391,59 +394,89 @@ void rc_cluster_free(rc_cluster *c)
 /* Public queries                                                         */
 /* ====================================================================== */
 
-/* Each reads one node's own view, or a whole-run total; their contracts are
- * in rcsim/cluster.h. */
+/* Each reads one node's own view, or a whole-run total, and changes
+ * nothing; the full contracts are in rcsim/cluster.h. */
 
+/* The number of nodes, fixed at creation. */
 int rc_cluster_size(const rc_cluster *c) { return c->n; }
+
+/* Node `x`'s 40-hex ID, drawn at creation (make_node_id). */
 const char *rc_cluster_node_id(const rc_cluster *c, int x) { return c->nodes[x].name; }
 
+/* The slot range compute_ranges gave master `m` at creation; later moves do
+ * not change it. */
 void rc_cluster_initial_range(const rc_cluster *c, int m, int *first, int *last)
 {
     *first = c->first_slot_of_master[m];
     *last = c->last_slot_of_master[m];
 }
 
+/* True unless node `x` was killed and not restarted (a stopped node is
+ * alive). */
 bool rc_cluster_alive(const rc_cluster *c, int x) { return c->nodes[x].alive; }
 
+/* Node `x`'s role in its own view. */
 bool rc_cluster_is_master(const rc_cluster *c, int x) { return cl_is_master(&c->nodes[x]); }
+
+/* The master node `x` replicates in its own view, or -1. */
 int rc_cluster_master_of(const rc_cluster *c, int x) { return cl_my_master(&c->nodes[x]); }
+
+/* Node `x`'s cluster state as its last clusterUpdateState left it. */
 bool rc_cluster_state_ok(const rc_cluster *c, int x) { return c->nodes[x].state_ok; }
 
+/* True when `subject` is in `observer`'s nodes dict (see cl_knows). */
 bool rc_cluster_knows(const rc_cluster *c, int observer, int subject)
 {
     return cl_knows(&c->nodes[observer], subject);
 }
 
+/* The PFAIL and FAIL bits `observer` holds on `subject`; the other flags are
+ * internal. */
 unsigned rc_cluster_flags(const rc_cluster *c, int observer, int subject)
 {
     return c->nodes[observer].peer[subject].flags & (F_PFAIL | F_FAIL);
 }
 
+/* The owner of `slot` in `observer`'s slot table, or -1 when unbound. */
 int rc_cluster_slot_owner(const rc_cluster *c, int observer, int slot)
 {
     uint16_t o = c->nodes[observer].owner[slot];
     return o == NO_OWNER ? -1 : o;
 }
 
+/* Node `x`'s currentEpoch. */
 uint64_t rc_cluster_current_epoch(const rc_cluster *c, int x) { return c->nodes[x].current_epoch; }
 
+/* Node `x`'s own configEpoch, as it stores it (a replica's own value too). */
 uint64_t rc_cluster_config_epoch(const rc_cluster *c, int x)
 {
     return c->nodes[x].config_epoch[x];
 }
 
+/* True while node `x`, a master one of whose replicas asked for a manual
+ * failover, holds its clients' writes: until the failover ends or the pause
+ * times out. */
 bool rc_cluster_write_paused(const rc_cluster *c, int x)
 {
     const node *me = &c->nodes[x];
     return me->write_pause_until && cl_now(me) < me->write_pause_until;
 }
 
+/* Node `x`'s settings, for CONFIG SET: the rules read them at each use, so a
+ * change applies from the next event on. */
 rc_redis_config *rc_cluster_config(rc_cluster *c, int x) { return &c->nodes[x].cfg; }
 
+/* Elections started over the run, by all nodes. */
 uint64_t rc_cluster_elections(const rc_cluster *c) { return c->elections; }
+
+/* Promotions over the run (a replica replacing its master). */
 uint64_t rc_cluster_promotions(const rc_cluster *c) { return c->promotions; }
+
+/* True once node `x` has been promoted during the run. */
 bool rc_cluster_was_promoted(const rc_cluster *c, int x) { return c->promoted[x]; }
 
+/* Installs the workload's hooks: client requests delivered to a node, the
+ * release of client messages, and the end of a write pause. */
 void rc_cluster_set_client_hooks(rc_cluster *c, rc_client_request_fn on_request,
                                  void (*release)(void *ctx, void *msg),
                                  rc_unpause_fn on_unpause, void *ctx)
@@ -454,10 +487,12 @@ void rc_cluster_set_client_hooks(rc_cluster *c, rc_client_request_fn on_request,
     c->client_ctx = ctx;
 }
 
+/* Copies the bus messages sent so far, by type, over all nodes. */
 void rc_cluster_message_totals(const rc_cluster *c, uint64_t out[RC_MSG_TYPES])
 {
     memcpy(out, c->msg_totals, sizeof c->msg_totals);
 }
 
+/* Gossip entries processed by all receivers so far. */
 uint64_t rc_cluster_gossip_entries(const rc_cluster *c) { return c->gossip_entries; }
 

@@ -23,6 +23,7 @@ mstime_t cl_now(const node *me)
 /* The node's server.unixtime in whole seconds. */
 int64_t cl_unixtime_s(const node *me) { return cl_now(me) / 1000; }
 
+/* Node x's 40-hex ID (the same in every view: one process, one identity). */
 const char *cl_node_name(const node *me, int x) { return me->c->nodes[x].name; }
 
 /* Emits one event about this node on the bus. */
@@ -75,8 +76,10 @@ void cl_emit_role(node *me, const char *why)
 /* Roles, epochs, flags                                                   */
 /* ====================================================================== */
 
+/* My role in my own view (nodeIsMaster(myself)). */
 bool cl_is_master(const node *me) { return me->peer[me->id].flags & F_MASTER; }
 
+/* The master I replicate in my own view (myself->slaveof), or -1. */
 int cl_my_master(const node *me) { return me->slaveof[me->id]; }
 
 /* quorum = size/2 + 1 with size as last computed by clusterUpdateState. */
@@ -101,6 +104,8 @@ void cl_set_flag(node *me, int x, uint16_t f)
         cl_orphan_stats_stale(me);
 }
 
+/* Clears flags `f` on x in my view; a removed PFAIL, FAIL, NOADDR, HANDSHAKE
+ * or UNKNOWN can make the cron's steps due for x at once. */
 void cl_clear_flag(node *me, int x, uint16_t f)
 {
     uint16_t removed = f & me->peer[x].flags;
@@ -152,6 +157,7 @@ void cl_recount(node *me)
     cl_cron_caches_reset(me);
 }
 
+/* Sets my currentEpoch, emitting an EPOCH event when it changes. */
 void cl_set_current_epoch(node *me, uint64_t epoch)
 {
     if (epoch == me->current_epoch)
@@ -161,6 +167,7 @@ void cl_set_current_epoch(node *me, uint64_t epoch)
             (int64_t)me->config_epoch[me->id], 0, false, NULL);
 }
 
+/* Sets my own configEpoch, emitting an EPOCH event when it changes. */
 void cl_set_own_config_epoch(node *me, uint64_t epoch)
 {
     if (epoch == me->config_epoch[me->id])
@@ -260,6 +267,7 @@ void cl_bind_slot(node *me, int slot, int owner) { bind_slot(me, slot, owner, tr
  * the layout afterwards. */
 void cl_bind_slot_at_create(node *me, int slot, int owner) { bind_slot(me, slot, owner, false); }
 
+/* Orders queued OWNER changes by new owner, then by slot. */
 static int cmp_owner_change(const void *a, const void *b)
 {
     const owner_change *x = a, *y = b;
@@ -308,6 +316,7 @@ void cl_owner_flush(node *me)
     g_array_set_size(a, 0);
 }
 
+/* Drops one reference to `s` (NULL allowed), freeing it with the last. */
 void cl_slotset_unref(rc_cluster *c, slotset *s)
 {
     if (s && --s->refs == 0)

@@ -284,11 +284,12 @@ void rc_cluster_apply_write(rc_cluster *c, int x, int32_t write_id, int64_t byte
     cl_repl_propagate(&c->nodes[x], bytes, write_id);
 }
 
-/* Node `x`'s dataset, read by the workload when it counts lost writes:
- * the number of entries in its stream, and the write of entry `i` (-1 for an
- * entry that holds no write: a PING, or a key moved or flushed away). */
+/* The number of entries in node `x`'s stream, its dataset: read by the
+ * workload when it counts lost writes. */
 int rc_cluster_stream_length(const rc_cluster *c, int x) { return (int)c->nodes[x].stream->len; }
 
+/* The write of entry `i` of node `x`'s stream, or -1 for an entry that holds
+ * no write (a PING, or a key moved or flushed away). */
 int32_t rc_cluster_stream_write(const rc_cluster *c, int x, int i)
 {
     return g_array_index(c->nodes[x].stream, stream_entry, i).write_id;
