@@ -479,9 +479,9 @@ static inline int cl_gossip_random_id(node *me)
     return (int)rc_rng_below(me->gossip_rng, (uint32_t)me->c->n);
 }
 
-/* The cron's schedule caches (see node.cron_block_due): cron.c reads them;
- * node.c's flag and link setters and the bulk edits below keep them current,
- * so these helpers stay here, beneath every file that calls them. */
+/* The cron's schedule caches (see node.cron_block_due): cron.c reads them,
+ * node.c's flag and link setters keep them current, and bulk edits reset
+ * them. The helpers live here, beneath every file that calls them. */
 #define CRON_BLOCK_SHIFT 3
 #define CRON_BLOCK (1 << CRON_BLOCK_SHIFT)
 /* Peer x may need a cron step from time t on. */
