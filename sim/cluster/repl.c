@@ -96,7 +96,7 @@ static void disconnect_replicas(node *me)
 /* Opens the replication connection to repl_master and notes when, for the
  * connect timeout of cl_repl_cron. PSYNC goes out once it is established
  * (cl_repl_on_connected). A connect refused at once leaves no connection,
- * and cl_repl_cron tries again a second later, as replicationCron does. */
+ * and cl_repl_cron tries again within a second, as replicationCron does. */
 static void connect_master(node *me)
 {
     rc_connect_result res;
