@@ -42,11 +42,12 @@ typedef struct {
 /* Redis 7.0.15's defaults. */
 rc_redis_config rc_redis_config_default(void);
 
-/* Sets one key (scenario spelling, e.g. "node-timeout", value "5000ms" already
- * converted by the caller into `value_ms` or `value_int`/`value_bool`). Returns
- * false for an unknown key. Keys: node-timeout, validity-factor,
- * migration-barrier, full-coverage, reads-when-down, replica-migration,
- * replica-no-failover, repl-ping-period, repl-timeout. */
+/* Sets one key, spelled as in the scenario language (e.g. "node-timeout"),
+ * to `value`, which the caller has already converted: times in milliseconds
+ * ("5s" is 5000), counts as they are, yes/no switches as non-zero/0. Returns
+ * false, changing nothing, for an unknown key. Keys: node-timeout,
+ * validity-factor, migration-barrier, full-coverage, reads-when-down,
+ * replica-migration, replica-no-failover, repl-ping-period, repl-timeout. */
 bool rc_redis_config_set(rc_redis_config *cfg, const char *key, int64_t value);
 
 typedef struct rc_cluster rc_cluster;
@@ -69,7 +70,6 @@ void rc_cluster_free(rc_cluster *cluster);
 void rc_cluster_start(rc_cluster *cluster);
 
 int rc_cluster_size(const rc_cluster *cluster); /* number of nodes */
-const rc_layout *rc_cluster_layout(const rc_cluster *cluster);
 /* The node's 40-hex ID (NUL-terminated). */
 const char *rc_cluster_node_id(const rc_cluster *cluster, int node);
 /* First and last slot of master `i` (0-based) at creation. */
@@ -136,7 +136,6 @@ rc_redis_config *rc_cluster_config(rc_cluster *cluster, int node);
 /* ---- each node's own view ------------------------------------------- */
 
 bool rc_cluster_alive(const rc_cluster *cluster, int node);    /* not killed */
-bool rc_cluster_running(const rc_cluster *cluster, int node);  /* alive and not stopped */
 bool rc_cluster_is_master(const rc_cluster *cluster, int node);
 int rc_cluster_master_of(const rc_cluster *cluster, int node);  /* -1 if none */
 bool rc_cluster_state_ok(const rc_cluster *cluster, int node);
@@ -148,12 +147,7 @@ int rc_cluster_slot_owner(const rc_cluster *cluster, int observer, int slot);
 uint64_t rc_cluster_current_epoch(const rc_cluster *cluster, int node);
 /* The node's own configEpoch (for a replica, its own stored value). */
 uint64_t rc_cluster_config_epoch(const rc_cluster *cluster, int node);
-/* Observer's view of subject's configEpoch. */
-uint64_t rc_cluster_view_config_epoch(const rc_cluster *cluster, int observer, int subject);
-/* Number of slots the observer binds to subject. */
-int rc_cluster_view_numslots(const rc_cluster *cluster, int observer, int subject);
 bool rc_cluster_write_paused(const rc_cluster *cluster, int node);
-int64_t rc_cluster_repl_offset(const rc_cluster *cluster, int node);
 
 /* What a node answers to a keyed command for `slot` (§8.2). */
 typedef enum {

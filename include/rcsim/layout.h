@@ -46,8 +46,6 @@ rc_node_kind rc_layout_kind(const rc_layout *layout, int id);
 /* For a replica: index (0-based) of its master at creation; for a master: its
  * own index; for an empty master: -1. */
 int rc_layout_shard(const rc_layout *layout, int id);
-/* For a replica: j-1 in "Ri.j"; otherwise 0. */
-int rc_layout_replica_index(const rc_layout *layout, int id);
 /* Writes the canonical label of node `id` into buf (RC_LABEL_MAX bytes) and
  * returns buf. */
 const char *rc_layout_label(const rc_layout *layout, int id, char *buf);

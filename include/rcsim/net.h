@@ -133,7 +133,6 @@ rc_net *rc_net_new(rc_engine *engine, int endpoints, uint64_t root_seed);
  * engine) and releases every message not yet delivered. */
 void rc_net_free(rc_net *net);
 
-int rc_net_endpoints(const rc_net *net);
 void rc_net_set_handlers(rc_net *net, int endpoint,
                          const rc_net_handlers *handlers, void *user);
 void rc_net_set_release(rc_net *net, rc_msg_release_fn release, void *owner);

@@ -57,8 +57,6 @@ double rc_rng_gaussian(rc_rng *rng, double mean, double sd);
 double rc_rng_lognormal(rc_rng *rng, double median, double sigma);
 /* Exponential with the given mean. */
 double rc_rng_exponential(rc_rng *rng, double mean);
-/* Fills `out` with `n` bytes. */
-void rc_rng_bytes(rc_rng *rng, uint8_t *out, int n);
 
 #ifdef __cplusplus
 }

@@ -345,6 +345,13 @@ typedef struct node {
     struct persisted *saved;
 } node;
 
+/* One pending OWNER event: a slot and its new owner (-1 = unbound), queued
+ * by cl_bind_slot and flushed by cl_owner_flush (node.c). */
+typedef struct {
+    uint16_t slot;
+    int32_t owner;
+} owner_change;
+
 struct rc_cluster {
     rc_engine *engine;
     rc_net *net;
@@ -384,38 +391,42 @@ struct rc_cluster {
 
 /* ---- cross-file internal API (prefix cl_) -------------------------------- */
 
-/* node.c: clocks, views, slots, roles, reports, events */
+/* cluster.c, the top of the layer (creation and freeing, the network
+ * callbacks, the public rc_cluster_* queries), declares nothing here: it
+ * calls the files below, and none of them calls it back. */
+
+/* node.c, the base of the layer: clocks, names, events and logs; roles,
+ * epochs and flags; links; slots and claims. It calls nothing above it. */
 mstime_t cl_now(const node *me);
 int64_t cl_unixtime_s(const node *me);
+const char *cl_node_name(const node *me, int x);
 void cl_emit(node *me, rc_event_kind kind, int about, int64_t i1, int64_t i2,
              int64_t i3, bool flag, const char *str);
 void cl_log(node *me, char level, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+void cl_emit_view(node *me, int x);
+void cl_emit_role(node *me, const char *why);
 bool cl_is_master(const node *me);
 int cl_my_master(const node *me);
 int cl_quorum(const node *me);
-void cl_request(node *me, int todo_flags);
-void cl_bind_slot(node *me, int slot, int owner);
-void cl_set_node_as_master(node *me, int x);
-bool cl_has_replicas(const node *me, int x);
 void cl_set_flag(node *me, int x, uint16_t f);
 void cl_clear_flag(node *me, int x, uint16_t f);
 void cl_set_link(node *me, int x, rc_conn conn);
 void cl_recount(node *me);
-void cl_reset_process(node *me);
-void cl_set_own_config_epoch(node *me, uint64_t epoch);
 void cl_set_current_epoch(node *me, uint64_t epoch);
+void cl_set_own_config_epoch(node *me, uint64_t epoch);
+bool cl_has_replicas(const node *me, int x);
+void cl_set_node_as_master(node *me, int x);
+void cl_bind_slot(node *me, int slot, int owner);
+void cl_bind_slot_at_create(node *me, int slot, int owner);
+void cl_owner_flush(node *me);
+void cl_slotset_unref(rc_cluster *c, slotset *s);
+slotset *cl_claim_of(node *me, int x);
+
 /* reports.c: failure reports */
 int cl_report_count(node *me, int x);
 void cl_report_add(node *me, int x, int reporter);
 void cl_report_remove(node *me, int x, int reporter);
 void cl_reports_drop_all(node *me, int x);
-const char *cl_label(const node *me, int x, char *buf);
-const char *cl_node_name(const node *me, int x);
-slotset *cl_claim_of(node *me, int x);
-void cl_slotset_unref(rc_cluster *c, slotset *s);
-void cl_emit_role(node *me, const char *why);
-void cl_emit_view(node *me, int x);
-void cl_owner_flush(node *me);
 
 /* bus.c: messages */
 bus_msg *cl_msg_new(node *me, int type);
@@ -432,6 +443,7 @@ void cl_msg_release(void *owner, void *msg);
 /* cron.c: clusterCron and clusterBeforeSleep */
 void cl_cron(node *me);
 void cl_before_sleep(node *me);
+void cl_request(node *me, int todo_flags);
 void cl_schedule_cron(node *me, rc_time at);
 rc_time cl_cron_period(node *me);
 
@@ -467,7 +479,9 @@ static inline int cl_gossip_random_id(node *me)
     return (int)rc_rng_below(me->gossip_rng, (uint32_t)me->c->n);
 }
 
-/* cron.c: schedule caches (see node.cron_block_due). */
+/* The cron's schedule caches (see node.cron_block_due): cron.c reads them,
+ * node.c's flag and link setters keep them current, and bulk edits reset
+ * them. The helpers live here, beneath every file that calls them. */
 #define CRON_BLOCK_SHIFT 3
 #define CRON_BLOCK (1 << CRON_BLOCK_SHIFT)
 /* Peer x may need a cron step from time t on. */
@@ -481,7 +495,13 @@ static inline void cl_cron_due_by(node *me, int x, mstime_t t)
 static inline void cl_orphan_stats_stale(node *me) { me->orphan_stats_valid = false; }
 /* After bulk edits of a view (load, reset, tests): check every peer at the
  * next tick and recompute everything. */
-void cl_cron_caches_reset(node *me);
+static inline void cl_cron_caches_reset(node *me)
+{
+    int blocks = (me->c->n + CRON_BLOCK - 1) >> CRON_BLOCK_SHIFT;
+    for (int b = 0; b < blocks; b++)
+        me->cron_block_due[b] = 0;
+    me->orphan_stats_valid = false;
+}
 static inline mstime_t cl_ping_sent(const node *me, int x)
 {
     return ms32_unpack(me->peer[x].ping_sent);
@@ -521,11 +541,11 @@ bool cl_handshake_expired(node *me, int x, mstime_t now);
 void cl_handshake_complete(node *me, int x, const bus_msg *m);
 
 /* proc.c: process faults */
+void cl_reset_process(node *me);
 void cl_persisted_free(struct persisted *p);
 
 /* repl.c: replication links and offsets */
 void cl_repl_start(node *me, int master);
-void cl_repl_stop(node *me);
 void cl_repl_cron(node *me);
 void cl_repl_on_message(node *me, rc_conn conn, int from, repl_msg *m);
 void cl_repl_on_closed(node *me, rc_conn conn);

@@ -330,14 +330,6 @@ static bool cron_check_peers(node *me, mstime_t now)
     return pfail;
 }
 
-void cl_cron_caches_reset(node *me)
-{
-    int blocks = (me->c->n + CRON_BLOCK - 1) >> CRON_BLOCK_SHIFT;
-    for (int b = 0; b < blocks; b++)
-        me->cron_block_due[b] = 0;
-    me->orphan_stats_valid = false;
-}
-
 /* clusterCron: the steps of §2.1 in their exact order. */
 void cl_cron(node *me)
 {
@@ -399,4 +391,32 @@ void cl_before_sleep(node *me)
         cl_update_state(me);
     /* SAVE_CONFIG: the persisted image is taken when the process dies. */
     cl_owner_flush(me);
+}
+
+/* The before-sleep step of a node, scheduled by cl_request: runs the
+ * deferred work. A stopped process keeps the request until SIGCONT
+ * (on_resumed); a dead one drops it. */
+static void before_sleep_event(rc_engine *e, void *ctx, uint64_t arg)
+{
+    node *me = ctx;
+    me->sleep_ev = 0;
+    if (!me->alive)
+        return;
+    if (me->stopped) {
+        me->sleep_due = true;
+        return;
+    }
+    cl_before_sleep(me);
+}
+
+/* Asks for deferred work in clusterBeforeSleep (clusterDoBeforeSleep):
+ * adds `todo_flags` (0 only makes sure pending work runs) and schedules the
+ * before-sleep step once. It runs at the current instant, after the events
+ * already queued for it: the end of this event-loop iteration. */
+void cl_request(node *me, int todo_flags)
+{
+    me->todo |= todo_flags;
+    if (!me->sleep_ev && me->alive)
+        me->sleep_ev = rc_engine_schedule(me->c->engine, rc_engine_now(me->c->engine),
+                                          before_sleep_event, me, 0);
 }

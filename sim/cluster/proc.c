@@ -20,6 +20,7 @@ struct persisted {
     uint16_t *owner;
 };
 
+/* Frees an image; NULL is allowed (a node that never died has none). */
 static void persisted_free(struct persisted *p)
 {
     if (!p)
@@ -33,6 +34,11 @@ static void persisted_free(struct persisted *p)
     g_free(p);
 }
 
+/* Takes node `me`'s image at the moment of its death: its epochs, its
+ * replication ID and offset, and for every entry of its view the flags, the
+ * master, the config epoch, whether the ping and pong times were set, and its
+ * slot table. Failure reports, links and the blacklist are not in
+ * nodes.conf and are not kept. Called by rc_cluster_kill. */
 static struct persisted *persist(const node *me)
 {
     int n = me->c->n;
@@ -55,6 +61,10 @@ static struct persisted *persist(const node *me)
     return p;
 }
 
+/* SIGSTOP: the process stops running but keeps everything. The net queues
+ * the traffic it receives, and its cron and before-sleep events, when they
+ * come due, only mark themselves due for SIGCONT (cron_due, sleep_due), as a
+ * frozen process runs no timer. Nothing happens to a stopped or dead node. */
 void rc_cluster_stop(rc_cluster *c, int x)
 {
     node *me = &c->nodes[x];
@@ -64,6 +74,8 @@ void rc_cluster_stop(rc_cluster *c, int x)
     rc_net_stop(c->net, x);
 }
 
+/* SIGCONT: a stopped process runs again. Nothing happens to a running or
+ * dead node. */
 void rc_cluster_cont(rc_cluster *c, int x)
 {
     node *me = &c->nodes[x];
@@ -74,7 +86,11 @@ void rc_cluster_cont(rc_cluster *c, int x)
     rc_net_cont(c->net, x);
 }
 
-/* Forgets everything a process keeps in memory only. */
+/* Forgets everything a process keeps in memory only: its pending timers,
+ * its links (the net closes the connections themselves), the failure
+ * reports it holds, its replication links and its cached claim. Called by
+ * rc_cluster_kill after the image is taken; the rest of the view stays in
+ * memory until rc_cluster_restart reloads it from the image. */
 static void drop_volatile(node *me)
 {
     rc_cluster *c = me->c;
@@ -96,6 +112,11 @@ static void drop_volatile(node *me)
     me->claim_cache = NULL;
 }
 
+/* SIGKILL: the node dies at once. Its image is taken first, since Redis
+ * saves nodes.conf before sleeping after nearly every change, so the file
+ * holds the state at the moment of death. Then its memory-only state goes
+ * and the net closes every connection (the peers see a reset one latency
+ * later). Nothing happens to a dead node. */
 void rc_cluster_kill(rc_cluster *c, int x)
 {
     node *me = &c->nodes[x];
@@ -111,7 +132,10 @@ void rc_cluster_kill(rc_cluster *c, int x)
 
 /* Loads the image like clusterLoadConfig: FAIL times and non-zero ping/pong
  * times become "now", replicas' config epochs 0, currentEpoch at least the
- * largest config epoch. */
+ * largest config epoch. The slot table is rebuilt from empty so that the
+ * reload shows as OWNER events, and the node starts with state fail and
+ * size 1 until its first clusterUpdateState. Called by rc_cluster_restart
+ * after cl_reset_process. */
 static void load_image(node *me, const struct persisted *p)
 {
     rc_cluster *c = me->c;
@@ -152,6 +176,44 @@ static void load_image(node *me, const struct persisted *p)
     me->state_ok = false;
 }
 
+/* Resets the process-lifetime fields a fresh redis-server starts with
+ * (clusterState's election and manual-failover fields, stats, statics).
+ * Called for every node by rc_cluster_new and for a restarted one by
+ * rc_cluster_restart, before its view is filled. */
+void cl_reset_process(node *me)
+{
+    me->todo = 0;
+    me->failover_auth_time = 0;
+    me->failover_auth_count = 0;
+    me->failover_auth_sent = false;
+    me->failover_auth_rank = 0;
+    me->failover_auth_epoch = 0;
+    me->cant_failover_reason = CANT_NONE;
+    me->mf_end = 0;
+    me->mf_slave = -1;
+    me->mf_master_offset = -1;
+    me->mf_can_start = false;
+    me->write_pause_until = 0;
+    me->stats_pfail_nodes = 0;
+    memset(me->stats_sent, 0, sizeof me->stats_sent);
+    memset(me->stats_received, 0, sizeof me->stats_received);
+    me->iteration = 0;
+    me->among_minority_time = 0;
+    me->first_call_time = 0;
+    me->last_cant_log_s = 0;
+    me->cron_due = me->sleep_due = false;
+    /* The blacklist and the debug packet filter live in memory only. */
+    me->drop_filter = -1;
+    g_free(me->blacklist_until_s);
+    me->blacklist_until_s = NULL;
+}
+
+/* Starts a killed node again from its image: a new incarnation in the net,
+ * fresh process fields, the image loaded. Observers learn of the restart
+ * through a STATE event (when it died with state ok; it restarts with state
+ * fail), a ROLE, an EPOCH and the OWNER events of the reload. Its cron
+ * starts at a random phase, and replication resumes at the cron's step 7.
+ * Nothing happens to a node that is alive or never died. */
 void rc_cluster_restart(rc_cluster *c, int x)
 {
     node *me = &c->nodes[x];
@@ -176,7 +238,10 @@ void rc_cluster_restart(rc_cluster *c, int x)
 /* Puts node `me` in the steady state of a cluster that has been running for
  * a while: bus links to everybody established long ago, last pongs spread
  * over the past T/2 (the half-timeout ping rule keeps them there), the cron's
- * iteration counter at a random phase, and a synced replication link. */
+ * iteration counter at a random phase, and a synced replication link. A
+ * scenario then starts in the state it means to study instead of in the
+ * handshakes of a new cluster. Called by rc_cluster_start for every node,
+ * before any event runs; the draws come from the node's own stream. */
 static void start_steady(node *me)
 {
     rc_cluster *c = me->c;
@@ -205,6 +270,10 @@ static void start_steady(node *me)
     }
 }
 
+/* Starts the cluster created by rc_cluster_new (once, before the engine
+ * runs): the net's connection records reserved in one allocation, every
+ * node in the steady state of start_steady, and its cron at a random phase
+ * in [0, 100 ms) so that the nodes' ticks do not line up. */
 void rc_cluster_start(rc_cluster *c)
 {
     /* Every ordered pair has a bus link, each replica a replication link,
@@ -221,4 +290,6 @@ void rc_cluster_start(rc_cluster *c)
     }
 }
 
+/* Frees an image for rc_cluster_free; the image's layout is private to this
+ * file. */
 void cl_persisted_free(struct persisted *p) { persisted_free(p); }

@@ -14,6 +14,10 @@
 
 #define REPL_PING_BYTES 14
 
+/* Takes a replication message of `type` from the cluster's pool (or
+ * allocates one) with every field reset. The message belongs to the net once
+ * repl_send hands it over, and comes back to the pool through
+ * cl_repl_release; pooling keeps a steady write load from allocating. */
 static repl_msg *repl_msg_new(rc_cluster *c, int type)
 {
     repl_msg *m = c->repl_free;
@@ -30,6 +34,9 @@ static repl_msg *repl_msg_new(rc_cluster *c, int type)
     return m;
 }
 
+/* Returns `m` to the cluster's pool, freeing the dataset copy a FULLRESYNC
+ * carries. Called only through cl_msg_release, which the net calls exactly
+ * once per message, after delivery or when the message vanished. */
 void cl_repl_release(rc_cluster *c, repl_msg *m)
 {
     if (m->snapshot)
@@ -39,12 +46,20 @@ void cl_repl_release(rc_cluster *c, repl_msg *m)
     c->repl_free = m;
 }
 
+/* Sends `m` from me on the replication connection `conn`. The net owns the
+ * message from here on; on a closed connection it releases it at once, which
+ * is what a write to a dead socket amounts to. */
 static void repl_send(node *me, rc_conn conn, repl_msg *m)
 {
     rc_net_send(me->c->net, conn, me->id, m);
 }
 
-/* replicationGetSlaveOffset, and master_repl_offset for a master. */
+/* The replication offset my bus headers and my election rank use:
+ * master_repl_offset for a master; for a replica replicationGetSlaveOffset,
+ * the offset processed from the master I am configured to follow, even while
+ * the link is down (Redis keeps it in the cached master), and 0 when no
+ * master is configured. Called by bus.c for every header it builds and by
+ * failover.c for the rank and the manual failover's offset check. */
 int64_t cl_repl_processed_offset(const node *me)
 {
     if (cl_is_master(me))
@@ -52,8 +67,11 @@ int64_t cl_repl_processed_offset(const node *me)
     return me->repl_master >= 0 ? me->offset : 0;
 }
 
-/* Drops the link to my master. `lost` says whether a live link was lost (it
- * then sets repl_down_since). */
+/* Closes and forgets my connection to my master, keeping repl_master so that
+ * cl_repl_cron reconnects. `lost` says whether losing a live link means
+ * losing my master: then repl_down_since starts, the data age the failover
+ * checks. A promotion closes the link on purpose and passes false. Safe to
+ * call without a link. */
 static void drop_master_link(node *me, bool lost)
 {
     if (me->repl_conn)
@@ -65,7 +83,9 @@ static void drop_master_link(node *me, bool lost)
     me->repl_sync_pending = false;
 }
 
-/* Closes the links of the replicas attached to me (disconnectSlaves). */
+/* Closes the links of the replicas attached to me (disconnectSlaves), so
+ * that they reconnect and PSYNC again: called when my replication history
+ * changes hands (I become a replica, or I am promoted and take a new ID). */
 static void disconnect_replicas(node *me)
 {
     for (guint i = 0; i < me->replica_conns->len; i++)
@@ -73,6 +93,10 @@ static void disconnect_replicas(node *me)
     g_array_set_size(me->replica_conns, 0);
 }
 
+/* Opens the replication connection to repl_master and notes when, for the
+ * connect timeout of cl_repl_cron. PSYNC goes out once it is established
+ * (cl_repl_on_connected). A connect refused at once leaves no connection,
+ * and cl_repl_cron tries again within a second, as replicationCron does. */
 static void connect_master(node *me)
 {
     rc_connect_result res;
@@ -80,7 +104,12 @@ static void connect_master(node *me)
     me->repl_link_ctime = cl_now(me);
 }
 
-/* replicationSetMaster: replicate `master` from now on. */
+/* replicationSetMaster: replicate `master` from now on. Drops the link to
+ * my previous master (a live link counts as lost) and my own replicas, then
+ * connects at once. My offset and stream stay: the PSYNC decides whether
+ * they continue or are replaced. Called by cl_set_master (failover.c) when
+ * my view makes me a replica, and by the cron's step 7 for a replica that
+ * has a master but no replication (after a restart). */
 void cl_repl_start(node *me, int master)
 {
     drop_master_link(me, true);
@@ -89,14 +118,13 @@ void cl_repl_start(node *me, int master)
     connect_master(me);
 }
 
-void cl_repl_stop(node *me)
-{
-    drop_master_link(me, true);
-    me->repl_master = -1;
-}
-
-/* replicationUnsetMaster on promotion: the old replication ID stays valid up
- * to my offset so that my former siblings can continue partially. */
+/* replicationUnsetMaster (shiftReplicationId): I stop replicating and start
+ * a history of my own. The old ID becomes my second ID, valid up to my
+ * offset, so that my former siblings continue partially from me; the new ID
+ * is derived from the old one, the time and my id, so runs stay
+ * reproducible. My replicas are disconnected so that they learn the new ID.
+ * Called on promotion (cl_failover_replace_master) and by CLUSTER RESET of
+ * a replica; the link to my master is closed, not lost, so no data age. */
 void cl_repl_become_master(node *me)
 {
     drop_master_link(me, false);
@@ -109,6 +137,10 @@ void cl_repl_become_master(node *me)
     disconnect_replicas(me);
 }
 
+/* The replication connection `conn` finished connecting: send PSYNC with my
+ * replication ID and offset and wait for the answer. A connection that is no
+ * longer my current one (the master changed meanwhile) is ignored. Called by
+ * cluster.c's on_connected for connections tagged TAG_REPL. */
 void cl_repl_on_connected(node *me, rc_conn conn)
 {
     if (conn != me->repl_conn)
@@ -120,6 +152,8 @@ void cl_repl_on_connected(node *me, rc_conn conn)
     repl_send(me, conn, m);
 }
 
+/* Sends one entry of my stream (a write, or a PING) to the replica on
+ * `conn` as a DATA message carrying my offset after it. */
 static void send_entry(node *me, rc_conn conn, const stream_entry *e)
 {
     repl_msg *m = repl_msg_new(me->c, REPL_DATA);
@@ -131,7 +165,9 @@ static void send_entry(node *me, rc_conn conn, const stream_entry *e)
 /* Master side of PSYNC: continue when my history contains the offset (and
  * send the part of the stream the replica misses, from the backlog), else a
  * full resynchronisation with a copy of my dataset. The backlog is assumed
- * large enough to cover the gap (Redis's default is 1 MB). */
+ * large enough to cover the gap (Redis's default is 1 MB). The replica is
+ * attached at once: the answer and the entries that follow it travel on the
+ * same connection, in order. */
 static void serve_psync(node *me, rc_conn conn, const repl_msg *req)
 {
     bool partial = (req->replid == me->replid && req->offset <= me->offset) ||
@@ -152,7 +188,10 @@ static void serve_psync(node *me, rc_conn conn, const repl_msg *req)
     g_array_append_val(me->replica_conns, conn);
 }
 
-/* Replica side: the sync completed (partially or fully). */
+/* Replica side: my master answered my PSYNC on my current link, and the sync
+ * completed. A full resync replaces my dataset and offset with the master's
+ * copy; a partial one keeps them (the missing entries follow as DATA). Both
+ * adopt the master's ID, mark the link connected and end the data age. */
 static void sync_done(node *me, const repl_msg *m)
 {
     if (m->type == REPL_FULLRESYNC) {
@@ -171,6 +210,11 @@ static void sync_done(node *me, const repl_msg *m)
     me->repl_lastinteraction_s = cl_unixtime_s(me);
 }
 
+/* Handles a replication message the net delivered to me on `conn` (the net
+ * releases it afterwards). A PSYNC is answered at once; a replica takes
+ * answers and DATA only on its current link, so traffic from a link it has dropped
+ * is ignored. DATA past my offset joins my stream, and any byte, PING
+ * included, refreshes lastinteraction. Called by cluster.c's on_deliver. */
 void cl_repl_on_message(node *me, rc_conn conn, int from, repl_msg *m)
 {
     switch (m->type) {
@@ -199,6 +243,11 @@ void cl_repl_on_message(node *me, rc_conn conn, int from, repl_msg *m)
         cl_request(me, 0);
 }
 
+/* The replication connection `conn` was closed by its peer, or could not be
+ * established. My link to my master is dropped as lost (cl_repl_cron
+ * reconnects within a second); a replica's link is detached from the ones I
+ * stream to. Called by cluster.c's on_closed and on_connect_failed for
+ * connections tagged TAG_REPL. */
 void cl_repl_on_closed(node *me, rc_conn conn)
 {
     if (conn == me->repl_conn) {
@@ -216,7 +265,9 @@ void cl_repl_on_closed(node *me, rc_conn conn)
 }
 
 /* Appends `bytes` (a write, or a PING with write_id -1) to my replication
- * stream and sends it to every attached replica. */
+ * stream, advancing my offset, and sends it to every attached replica. `me`
+ * is a master: called for the workload's writes (rc_cluster_apply_write),
+ * for replicationCron's PING and for keys that resharding moves into me. */
 void cl_repl_propagate(node *me, int64_t bytes, int32_t write_id)
 {
     me->offset += bytes;
@@ -226,20 +277,31 @@ void cl_repl_propagate(node *me, int64_t bytes, int32_t write_id)
         send_entry(me, g_array_index(me->replica_conns, rc_conn, i), &e);
 }
 
+/* The workload's entry for a write that master `x` accepted (contract in
+ * rcsim/cluster.h). */
 void rc_cluster_apply_write(rc_cluster *c, int x, int32_t write_id, int64_t bytes)
 {
     cl_repl_propagate(&c->nodes[x], bytes, write_id);
 }
 
+/* The number of entries in node `x`'s stream, its dataset: read by the
+ * workload when it counts lost writes. */
 int rc_cluster_stream_length(const rc_cluster *c, int x) { return (int)c->nodes[x].stream->len; }
 
+/* The write of entry `i` of node `x`'s stream, or -1 for an entry that holds
+ * no write (a PING, or a key moved or flushed away). */
 int32_t rc_cluster_stream_write(const rc_cluster *c, int x, int i)
 {
     return g_array_index(c->nodes[x].stream, stream_entry, i).write_id;
 }
 
-/* replicationCron, once per second: master pings, replica timeouts and
- * reconnects. */
+/* replicationCron, once per second (every tenth cron tick). A master with
+ * attached replicas appends a PING to its stream every
+ * repl-ping-replica-period, except while a manual failover pauses it: the
+ * PING would move its offset past the one the replica waits to reach, and
+ * the failover could never start. A replica drops a link silent for longer
+ * than repl-timeout (lost) or still connecting after repl-timeout (not
+ * lost: it never carried data), and reconnects when it has no link. */
 void cl_repl_cron(node *me)
 {
     int64_t loops = (int64_t)(me->iteration / 10);

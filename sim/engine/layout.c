@@ -77,13 +77,6 @@ int rc_layout_shard(const rc_layout *l, int id)
     }
 }
 
-int rc_layout_replica_index(const rc_layout *l, int id)
-{
-    if (rc_layout_kind(l, id) != RC_KIND_REPLICA)
-        return 0;
-    return id - l->first_replica[master_of_replica(l, id)];
-}
-
 const char *rc_layout_label(const rc_layout *l, int id, char *buf)
 {
     switch (rc_layout_kind(l, id)) {

@@ -75,9 +75,3 @@ double rc_rng_exponential(rc_rng *rng, double mean)
 {
     return gsl_ran_exponential(rng->g, mean);
 }
-
-void rc_rng_bytes(rc_rng *rng, uint8_t *out, int n)
-{
-    for (int i = 0; i < n; i++)
-        out[i] = (uint8_t)gsl_rng_uniform_int(rng->g, 256);
-}

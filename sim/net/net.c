@@ -693,9 +693,6 @@ void rc_net_free(rc_net *net)
     g_free(net);
 }
 
-/* The number of endpoints. */
-int rc_net_endpoints(const rc_net *net) { return net->n; }
-
 /* Installs the callbacks of `endpoint` (NULL clears them). */
 void rc_net_set_handlers(rc_net *net, int endpoint,
                          const rc_net_handlers *handlers, void *user)

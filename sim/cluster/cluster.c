@@ -1,0 +1,498 @@
+/* The top of the cluster layer: creating a cluster as `redis-cli --cluster
+ * create` leaves it (§12.3) and freeing it; the network callbacks through
+ * which the net hands each node its messages and connection events; and the
+ * public rc_cluster_* queries and rc_redis_config_* settings of
+ * rcsim/cluster.h. This file calls down into the rule files, and none of
+ * them calls it back. */
+#include "cluster/cluster_int.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ====================================================================== */
+/* Configuration                                                          */
+/* ====================================================================== */
+
+/* Redis 7.0.15's defaults for the settings rcsim models. */
+rc_redis_config rc_redis_config_default(void)
+{
+    return (rc_redis_config){
+        .node_timeout_ms = 15000,
+        .validity_factor = 10,
+        .migration_barrier = 1,
+        .full_coverage = true,
+        .reads_when_down = false,
+        .replica_migration = true,
+        .replica_no_failover = false,
+        .repl_ping_period_ms = 10000,
+        .repl_timeout_ms = 60000,
+    };
+}
+
+/* Sets one setting by its scenario name; `value` is already in the field's
+ * unit (milliseconds, a count, 0 or non-zero). False for an unknown key. */
+bool rc_redis_config_set(rc_redis_config *cfg, const char *key, int64_t value)
+{
+    if (!strcmp(key, "node-timeout"))
+        cfg->node_timeout_ms = value;
+    else if (!strcmp(key, "validity-factor"))
+        cfg->validity_factor = (int)value;
+    else if (!strcmp(key, "migration-barrier"))
+        cfg->migration_barrier = (int)value;
+    else if (!strcmp(key, "full-coverage"))
+        cfg->full_coverage = value != 0;
+    else if (!strcmp(key, "reads-when-down"))
+        cfg->reads_when_down = value != 0;
+    else if (!strcmp(key, "replica-migration"))
+        cfg->replica_migration = value != 0;
+    else if (!strcmp(key, "replica-no-failover"))
+        cfg->replica_no_failover = value != 0;
+    else if (!strcmp(key, "repl-ping-period"))
+        cfg->repl_ping_period_ms = value;
+    else if (!strcmp(key, "repl-timeout"))
+        cfg->repl_timeout_ms = value;
+    else
+        return false;
+    return true;
+}
+
+/* ====================================================================== */
+/* Views at creation (§12.3)                                              */
+/* ====================================================================== */
+
+/* redis-cli's allocation of contiguous slot ranges, in single precision. */
+static void compute_ranges(rc_cluster *c, int masters)
+{
+    float per = (float)SLOTS / (float)masters;
+    float cursor = 0.0f;
+    long first = 0;
+    for (int i = 0; i < masters; i++) {
+        float f = cursor + per - 1.0f;
+        long last = lround(f);
+        if (last > SLOTS || i == masters - 1)
+            last = SLOTS - 1;
+        if (last < first)
+            last = first;
+        c->first_slot_of_master[i] = (int)first;
+        c->last_slot_of_master[i] = (int)last;
+        first = last + 1;
+        cursor += per;
+    }
+}
+
+/* Allocates node `me`'s views of the `n` nodes of its cluster (every entry
+ * zero except slaveof, -1) and its replication and claim arrays. Called once
+ * per node by rc_cluster_new, before init_view fills the views. */
+static void node_alloc_views(node *me, int n)
+{
+    /* malloc's 16-byte alignment keeps each 16-byte record in one line. */
+    me->peer = g_new0(peer_view, n);
+    me->data_received = g_new0(uint32_t, n);
+    me->link = g_new0(rc_conn, n);
+    me->fail_time = g_new0(uint32_t, n);
+    me->voted_time = g_new0(uint32_t, n);
+    me->orphaned_time = g_new0(uint32_t, n);
+    me->repl_offset = g_new0(int64_t, n);
+    me->config_epoch = g_new0(uint64_t, n);
+    me->slaveof = g_new(int32_t, n);
+    me->slots_hash = g_new0(uint64_t, n);
+    me->reports = g_new0(report_set *, n);
+    me->cron_block_due = g_new0(mstime_t, (n + CRON_BLOCK - 1) / CRON_BLOCK);
+    me->link_missing = g_new0(uint64_t, (n + 63) / 64);
+    me->owner = g_new(uint16_t, SLOTS);
+    me->replica_conns = g_array_new(FALSE, FALSE, sizeof(rc_conn));
+    me->stream = g_array_new(FALSE, FALSE, sizeof(stream_entry));
+    me->own_ranges = g_array_new(FALSE, FALSE, sizeof(int) * 2);
+    for (int i = 0; i < n; i++) {
+        me->slaveof[i] = -1;
+    }
+}
+
+/* Frees what node_alloc_views allocated, plus the failure reports and the
+ * membership arrays that the rules allocated on first use. */
+static void node_free_views(node *me)
+{
+    g_free(me->peer);
+    g_free(me->data_received);
+    g_free(me->link);
+    g_free(me->cron_block_due);
+    g_free(me->link_missing);
+    g_free(me->fail_time);
+    g_free(me->voted_time);
+    g_free(me->orphaned_time);
+    g_free(me->repl_offset);
+    g_free(me->config_epoch);
+    g_free(me->slaveof);
+    g_free(me->slots_hash);
+    for (int x = 0; x < me->c->n; x++)
+        g_free(me->reports[x]);
+    g_free(me->reports);
+    g_free(me->owner);
+    g_array_free(me->replica_conns, TRUE);
+    g_array_free(me->stream, TRUE);
+    g_array_free(me->own_ranges, TRUE);
+    g_free(me->blacklist_until_s);
+    g_free(me->handshake_ctime);
+}
+
+/* Draws the node's 40-hex-digit ID from its own RNG stream, as Redis draws
+ * it at first start (the stream makes IDs differ between seeds but repeat
+ * for the same seed). */
+static void make_node_id(node *me)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 40; i++)
+        me->name[i] = hex[rc_rng_below(me->rng, 16)];
+    me->name[40] = '\0';
+}
+
+/* Fills observer `me`'s view with the freshly created cluster: roles,
+ * masters, slots, config epochs 1..N, current epoch N. */
+static void init_view(node *me, mstime_t now)
+{
+    rc_cluster *c = me->c;
+    const rc_layout *l = c->layout;
+    for (int x = 0; x < SLOTS; x++)
+        me->owner[x] = NO_OWNER;
+    for (int x = 0; x < c->n; x++) {
+        rc_node_kind k = rc_layout_kind(l, x);
+        me->peer[x].flags = k == RC_KIND_REPLICA ? F_SLAVE : F_MASTER;
+        if (k == RC_KIND_MASTER && l->replicas[x] > 0)
+            me->peer[x].flags |= F_MIGRATE_TO;
+        if (k == RC_KIND_REPLICA)
+            me->slaveof[x] = rc_layout_shard(l, x);
+        me->config_epoch[x] = (uint64_t)x + 1;
+        cl_set_pong_received(me, x, now);
+        me->data_received[x] = ms32_pack(now);
+        if (c->nodes[x].cfg.replica_no_failover)
+            me->peer[x].flags |= F_NOFAILOVER;
+    }
+    me->peer[me->id].flags |= F_MYSELF;
+    cl_recount(me);
+    for (int m = 0; m < l->masters; m++)
+        for (int s = c->first_slot_of_master[m]; s <= c->last_slot_of_master[m]; s++)
+            cl_bind_slot_at_create(me, s, m);
+    /* redis-cli assigns slots before it attaches replicas, so only masters
+     * that got replicas carry MIGRATE_TO (clusterNodeAddSlave). */
+    for (int m = 0; m < l->masters; m++) {
+        if (l->replicas[m] > 0)
+            me->peer[m].flags |= F_MIGRATE_TO;
+        else
+            me->peer[m].flags &= (uint16_t)~F_MIGRATE_TO;
+    }
+    g_array_set_size(c->owner_changes, 0);
+    me->current_epoch = (uint64_t)c->n;
+    /* A formed cluster: state ok, size known, past the writable delay. */
+    me->size = l->masters;
+    me->state_ok = true;
+    me->first_call_time = now - 60000;
+}
+
+/* ====================================================================== */
+/* Network handlers                                                       */
+/* ====================================================================== */
+
+/* The net hands node `self` a message: bus messages go to the bus rules,
+ * replication messages to repl.c, client requests to the workload's hook.
+ * Afterwards the node flushes its OWNER events and, as at the end of every
+ * event-loop iteration, asks for clusterBeforeSleep when work is pending. */
+static void on_deliver(void *user, int self, rc_conn conn, int from, void *msg)
+{
+    rc_cluster *c = user;
+    node *me = &c->nodes[self];
+    uint8_t kind = *(uint8_t *)msg;
+    if (kind == MSGK_BUS)
+        cl_on_bus_message(me, conn, from, msg);
+    else if (kind == MSGK_REPL)
+        cl_repl_on_message(me, conn, from, msg);
+    else if (c->client_request)
+        c->client_request(c->client_ctx, self, conn, from, msg);
+    cl_owner_flush(me);
+    /* clusterBeforeSleep runs after every event-loop iteration. */
+    if (me->todo)
+        cl_request(me, 0);
+}
+
+/* The outbound bus link finished connecting: send PING (or MEET, once, for a
+ * CLUSTER MEET handshake) at once, keeping an older pending ping time
+ * (clusterLinkConnectHandler). */
+static void on_connected(void *user, int self, rc_conn conn)
+{
+    rc_cluster *c = user;
+    node *me = &c->nodes[self];
+    if (rc_net_conn_tag(c->net, conn) == TAG_REPL) {
+        cl_repl_on_connected(me, conn);
+        return;
+    }
+    int peer = rc_net_conn_acceptor(c->net, conn);
+    if (peer < 0 || me->link[peer] != conn)
+        return;
+    mstime_t old_ping_sent = cl_ping_sent(me, peer);
+    bool meet = me->peer[peer].flags & F_MEET;
+    cl_send_ping(me, peer, meet ? MSG_MEET : MSG_PING, conn);
+    cl_clear_flag(me, peer, F_MEET);
+    if (old_ping_sent)
+        cl_set_ping_sent(me, peer, old_ping_sent);
+}
+
+/* A connect failed (refused or timed out): a replication link is dropped
+ * like a closed one; a bus link is freed so that the cron reconnects. */
+static void on_connect_failed(void *user, int self, rc_conn conn, rc_connect_result why)
+{
+    rc_cluster *c = user;
+    node *me = &c->nodes[self];
+    if (rc_net_conn_tag(c->net, conn) == TAG_REPL) {
+        cl_repl_on_closed(me, conn);
+        return;
+    }
+    int peer = rc_net_conn_acceptor(c->net, conn);
+    if (peer >= 0 && me->link[peer] == conn)
+        cl_link_free(me, peer);
+}
+
+/* The peer closed or reset a connection: a read error frees my outbound
+ * link; an inbound link needs no bookkeeping here. */
+static void on_closed(void *user, int self, rc_conn conn)
+{
+    rc_cluster *c = user;
+    node *me = &c->nodes[self];
+    if (rc_net_conn_tag(c->net, conn) == TAG_CLIENT)
+        return;
+    if (rc_net_conn_tag(c->net, conn) == TAG_REPL) {
+        cl_repl_on_closed(me, conn);
+        return;
+    }
+    int peer = rc_net_conn_acceptor(c->net, conn);
+    if (peer >= 0 && peer != self && me->link[peer] == conn)
+        cl_link_free(me, peer);
+}
+
+/* SIGCONT: queued traffic was processed; now the timers that came due. */
+static void on_resumed(void *user, int self)
+{
+    rc_cluster *c = user;
+    node *me = &c->nodes[self];
+    me->stopped = false;
+    if (me->cron_due) {
+        me->cron_due = false;
+        cl_cron(me);
+        cl_owner_flush(me);
+        cl_schedule_cron(me, rc_engine_now(c->engine) + cl_cron_period(me));
+    }
+    if (me->sleep_due || me->todo) {
+        me->sleep_due = false;
+        cl_request(me, 0);
+    }
+}
+
+/* The callbacks the cluster installs on each of its nodes' endpoints. */
+static const rc_net_handlers handlers = {
+    .deliver = on_deliver,
+    .connected = on_connected,
+    .connect_failed = on_connect_failed,
+    .closed = on_closed,
+    .resumed = on_resumed,
+};
+
+/* ====================================================================== */
+/* Creation and freeing                                                   */
+/* ====================================================================== */
+
+/* Builds the cluster of rcsim/cluster.h's contract: per-node state and
+ * streams first, then every view (init_view needs every node's config),
+ * then the net handlers, and replicas take their master's replication ID
+ * last, once every node has drawn its own. */
+rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
+                           const rc_layout *layout, const rc_redis_config *configs,
+                           uint64_t seed)
+{
+    g_return_val_if_fail(layout->nodes <= CLUSTER_MAX_NODES, NULL);
+    rc_cluster *c = g_new0(rc_cluster, 1);
+    c->engine = engine;
+    c->net = net;
+    c->bus = bus;
+    c->layout = layout;
+    c->n = layout->nodes;
+    c->seed = seed;
+    c->owner_changes = g_array_new(FALSE, FALSE, sizeof(owner_change));
+    c->promoted = g_new0(uint8_t, c->n);
+    c->cron_scratch = g_new0(int, c->n);
+    c->gossip_seen = g_new0(uint64_t, (c->n + 63) / 64);
+    c->first_slot_of_master = g_new0(int, layout->masters);
+    c->last_slot_of_master = g_new0(int, layout->masters);
+    for (int j = 0; j < SLOTS; j++)
+        c->slot_key[j] = rc_splitmix64(UINT64_C(0x5107) + (uint64_t)j);
+    compute_ranges(c, layout->masters);
+    c->nodes = g_new0(node, c->n);
+    for (int i = 0; i < c->n; i++) {
+        node *me = &c->nodes[i];
+        me->id = i;
+        me->c = c;
+        me->cfg = configs[i];
+        me->rng = rc_rng_new(seed, RC_STREAM_NODE(i));
+        me->gossip_rng = rc_rng_new(seed, RC_STREAM_GOSSIP(i));
+        for (int k = 0; k < GOSSIP_AHEAD; k++)
+            me->gossip_ahead[k] = cl_gossip_random_id(me);
+        make_node_id(me);
+        me->replid = rc_splitmix64(seed ^ ((uint64_t)i << 20) ^ 0x7265706c);
+        me->alive = true;
+        me->repl_master = -1;
+        node_alloc_views(me, c->n);
+        cl_reset_process(me);
+    }
+    mstime_t now = UNIX_BASE_MS + rc_engine_now(engine) / 1000;
+    for (int i = 0; i < c->n; i++)
+        init_view(&c->nodes[i], now);
+    for (int i = 0; i < c->n; i++) {
+        rc_net_set_handlers(net, i, &handlers, c);
+        /* Replicas share their master's replication ID and offset: synced. */
+        node *me = &c->nodes[i];
+        if (me->slaveof[i] >= 0)
+            me->replid = c->nodes[me->slaveof[i]].replid;
+    }
+    rc_net_set_release(net, cl_msg_release, c);
+    return c;
+}
+
+/* Frees the cluster, its nodes and the message pools. A net that is freed
+ * hands its undelivered messages back through cl_msg_release, into these
+ * pools, so free the net first. */
+void rc_cluster_free(rc_cluster *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < c->n; i++) {
+        node *me = &c->nodes[i];
+        rc_rng_free(me->rng);
+        rc_rng_free(me->gossip_rng);
+        cl_slotset_unref(c, me->claim_cache);
+        node_free_views(me);
+        cl_persisted_free(me->saved);
+    }
+    while (c->msg_free) {
+        bus_msg *m = c->msg_free;
+        c->msg_free = m->next_free;
+        g_free(m->gossip);
+        g_free(m);
+    }
+    while (c->repl_free) {
+        repl_msg *m = c->repl_free;
+        c->repl_free = m->next_free;
+        g_free(m);
+    }
+    g_array_free(c->owner_changes, TRUE);
+    g_free(c->promoted);
+    g_free(c->cron_scratch);
+    g_free(c->gossip_seen);
+    g_free(c->first_slot_of_master);
+    g_free(c->last_slot_of_master);
+    g_free(c->nodes);
+    g_free(c);
+}
+
+/* ====================================================================== */
+/* Public queries                                                         */
+/* ====================================================================== */
+
+/* Each reads one node's own view, or a whole-run total, and changes
+ * nothing; the full contracts are in rcsim/cluster.h. */
+
+/* The number of nodes, fixed at creation. */
+int rc_cluster_size(const rc_cluster *c) { return c->n; }
+
+/* Node `x`'s 40-hex ID, drawn at creation (make_node_id). */
+const char *rc_cluster_node_id(const rc_cluster *c, int x) { return c->nodes[x].name; }
+
+/* The slot range compute_ranges gave master `m` at creation; later moves do
+ * not change it. */
+void rc_cluster_initial_range(const rc_cluster *c, int m, int *first, int *last)
+{
+    *first = c->first_slot_of_master[m];
+    *last = c->last_slot_of_master[m];
+}
+
+/* True unless node `x` was killed and not restarted (a stopped node is
+ * alive). */
+bool rc_cluster_alive(const rc_cluster *c, int x) { return c->nodes[x].alive; }
+
+/* Node `x`'s role in its own view. */
+bool rc_cluster_is_master(const rc_cluster *c, int x) { return cl_is_master(&c->nodes[x]); }
+
+/* The master node `x` replicates in its own view, or -1. */
+int rc_cluster_master_of(const rc_cluster *c, int x) { return cl_my_master(&c->nodes[x]); }
+
+/* Node `x`'s cluster state as its last clusterUpdateState left it. */
+bool rc_cluster_state_ok(const rc_cluster *c, int x) { return c->nodes[x].state_ok; }
+
+/* True when `subject` is in `observer`'s nodes dict (see cl_knows). */
+bool rc_cluster_knows(const rc_cluster *c, int observer, int subject)
+{
+    return cl_knows(&c->nodes[observer], subject);
+}
+
+/* The PFAIL and FAIL bits `observer` holds on `subject`; the other flags are
+ * internal. */
+unsigned rc_cluster_flags(const rc_cluster *c, int observer, int subject)
+{
+    return c->nodes[observer].peer[subject].flags & (F_PFAIL | F_FAIL);
+}
+
+/* The owner of `slot` in `observer`'s slot table, or -1 when unbound. */
+int rc_cluster_slot_owner(const rc_cluster *c, int observer, int slot)
+{
+    uint16_t o = c->nodes[observer].owner[slot];
+    return o == NO_OWNER ? -1 : o;
+}
+
+/* Node `x`'s currentEpoch. */
+uint64_t rc_cluster_current_epoch(const rc_cluster *c, int x) { return c->nodes[x].current_epoch; }
+
+/* Node `x`'s own configEpoch, as it stores it (a replica's own value too). */
+uint64_t rc_cluster_config_epoch(const rc_cluster *c, int x)
+{
+    return c->nodes[x].config_epoch[x];
+}
+
+/* True while node `x`, a master one of whose replicas asked for a manual
+ * failover, holds its clients' writes: until the failover ends or the pause
+ * times out. */
+bool rc_cluster_write_paused(const rc_cluster *c, int x)
+{
+    const node *me = &c->nodes[x];
+    return me->write_pause_until && cl_now(me) < me->write_pause_until;
+}
+
+/* Node `x`'s settings, for CONFIG SET: the rules read them at each use, so a
+ * change applies from the next event on. */
+rc_redis_config *rc_cluster_config(rc_cluster *c, int x) { return &c->nodes[x].cfg; }
+
+/* Elections started over the run, by all nodes. */
+uint64_t rc_cluster_elections(const rc_cluster *c) { return c->elections; }
+
+/* Promotions over the run (a replica replacing its master). */
+uint64_t rc_cluster_promotions(const rc_cluster *c) { return c->promotions; }
+
+/* True once node `x` has been promoted during the run. */
+bool rc_cluster_was_promoted(const rc_cluster *c, int x) { return c->promoted[x]; }
+
+/* Installs the workload's hooks: client requests delivered to a node, the
+ * release of client messages, and the end of a write pause. */
+void rc_cluster_set_client_hooks(rc_cluster *c, rc_client_request_fn on_request,
+                                 void (*release)(void *ctx, void *msg),
+                                 rc_unpause_fn on_unpause, void *ctx)
+{
+    c->client_request = on_request;
+    c->client_release = release;
+    c->unpause = on_unpause;
+    c->client_ctx = ctx;
+}
+
+/* Copies the bus messages sent so far, by type, over all nodes. */
+void rc_cluster_message_totals(const rc_cluster *c, uint64_t out[RC_MSG_TYPES])
+{
+    memcpy(out, c->msg_totals, sizeof c->msg_totals);
+}
+
+/* Gossip entries processed by all receivers so far. */
+uint64_t rc_cluster_gossip_entries(const rc_cluster *c) { return c->gossip_entries; }
+
