@@ -49,8 +49,10 @@ harness *harness_new(int masters, int replicas_each, int64_t node_timeout_ms, ui
 
 void harness_free(harness *h)
 {
-    rc_cluster_free(h->cluster);
+    /* The network hands undelivered messages back to the cluster's release
+     * hook, so it goes first (as in the runner). */
     rc_net_free(h->net);
+    rc_cluster_free(h->cluster);
     rc_eventbus_free(h->bus);
     rc_engine_free(h->engine);
     rc_layout_free(h->layout);
