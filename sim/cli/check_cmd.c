@@ -300,13 +300,15 @@ static int check_files(GPtrArray *files, bool use_seeds, uint64_t first, int per
     return bad_input ? EXIT_INPUT : failed ? EXIT_EXPECT : EXIT_OK;
 }
 
-static const char check_description[] =
+static const char check_summary[] =
     "Runs every .scn file under the paths once with its own seed, or with each seed\n"
-    "of --seeds, in parallel, and prints one line per file: ok or FAIL, the seeds\n"
+    "of --seeds, in parallel, and prints one line per file: ok or failed, the seeds\n"
     "that passed, and the time the runs took. Each failed run is followed by the\n"
     "broken expectations and the command that reproduces it. A path that does not\n"
     "exist is looked up in the scenario path (RCSIM_SCENARIO_PATH, then the\n"
-    "installed library), so `rcsim check teaching` works from any directory.\n"
+    "installed library), so `rcsim check teaching` works from any directory.";
+
+static const char check_description[] =
     "Fewer runs than --jobs execute at once when their estimated memory would not\n"
     "fit in the limit together (the physical memory, or RCSIM_MEMORY_LIMIT, e.g. 4G).\n"
     "\n"
@@ -330,6 +332,7 @@ int rc_check_cmd(int argc, char **argv)
     };
     GOptionContext *ctx = g_option_context_new("PATH... - run every .scn under the paths");
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_summary(ctx, check_summary);
     g_option_context_set_description(ctx, check_description);
     GError *err = NULL;
     bool parsed = g_option_context_parse(ctx, &argc, &argv, &err);

@@ -92,8 +92,19 @@ static int cmd_run(int argc, char **argv)
     };
     GOptionContext *ctx = g_option_context_new("FILE.scn - run one scenario");
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_summary(
+        ctx, "Runs the scenario once and writes events.jsonl, summary.json, writes.csv,\n"
+             "timeline.png, slots.png, trace.json, logs/ and snapshots/ into\n"
+             "rcsim-out/<name>/ (or --out), all together or not at all. Prints what\n"
+             "happened and, last, the digest of events.jsonl. FILE may be a name of the\n"
+             "scenario library, e.g. teaching/split-5-masters (see `man rcsim`).");
     g_option_context_set_description(
-        ctx, "Exit status: 0 every expectation held, 1 one failed, 2 bad input or a run too\n"
+        ctx, "Examples:\n"
+             "  rcsim run teaching/split-5-masters\n"
+             "  rcsim run my-cluster.scn --seed 7 --out /tmp/run --format png,svg\n"
+             "  rcsim run my-cluster.scn --quiet --no-plots --check-determinism\n"
+             "\n"
+             "Exit status: 0 every expectation held, 1 one failed, 2 bad input or a run too\n"
              "large for the memory, 130 interrupted (Ctrl-C: the previous outputs are kept).\n"
              "RCSIM_MEMORY_LIMIT (e.g. 4G) replaces the physical memory as the limit of the\n"
              "memory a run may need.\n");

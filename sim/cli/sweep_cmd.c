@@ -214,6 +214,19 @@ static int sweep_parse(int *argc, char ***argv, sweep_opts *o)
     GOptionContext *ctx = g_option_context_new(
         "FILE.scn - run a parameterised scenario over a grid of values and seeds");
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_summary(
+        ctx, "Runs the scenario for every combination of the --vary values (parameters\n"
+             "declared with `param` in the file) and every seed, in parallel, and writes\n"
+             "sweep.csv (one row per run), sweep-summary.csv (min/median/max per point)\n"
+             "and a chart (docs/sweeps.md).");
+    g_option_context_set_description(
+        ctx, "Examples:\n"
+             "  rcsim sweep teaching/odd-even-sweep --vary masters=3..9 --seeds 20\n"
+             "  rcsim sweep teaching/minority-window-sweep --vary timeout=1000,2000,5000\n"
+             "  rcsim sweep big.scn --vary masters=3..101 --seeds 1000 --emit-jobs jobs.txt\n"
+             "\n"
+             "Exit status: 0 every run's expectations held, 1 some run failed one,\n"
+             "2 bad input.\n");
     GError *err = NULL;
     int code = -1;
     if (!g_option_context_parse(ctx, argc, argv, &err)) {
@@ -420,6 +433,14 @@ int rc_sweep_run_cmd(int argc, char **argv)
     GOptionContext *ctx =
         g_option_context_new("FILE.scn - one run of a sweep, written as a result file");
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_summary(
+        ctx, "One grid point and seed of a sweep, as a line of a job list made by\n"
+             "`rcsim sweep --emit-jobs` (for GNU parallel or Slurm); writes its result\n"
+             "row to --result for `rcsim sweep-merge`.");
+    g_option_context_set_description(
+        ctx, "Example:\n"
+             "  rcsim sweep-run big.scn --set masters=7 --seed 3 --point 4 \\\n"
+             "      --result runs/p4-s3.csv\n");
     GError *err = NULL;
     char **names = NULL, *msg = NULL;
     int64_t *values = NULL;
@@ -497,6 +518,12 @@ int rc_sweep_merge_cmd(int argc, char **argv)
     GOptionContext *ctx = g_option_context_new(
         "DIR|FILE... - merge sweep result files (p<point>-s<seed>.csv) into sweep.csv");
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_summary(
+        ctx, "Merges the result files written by `rcsim sweep-run` jobs into the same\n"
+             "sweep.csv, sweep-summary.csv and chart a local `rcsim sweep` writes.");
+    g_option_context_set_description(
+        ctx, "Example:\n"
+             "  rcsim sweep-merge /nfs/big/runs --out /nfs/big\n");
     GError *err = NULL;
     int code = -1, n_metrics = 0, *metrics = NULL;
     char *bad = NULL, *dir = NULL;

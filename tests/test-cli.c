@@ -1,0 +1,99 @@
+/* The command line as a user meets it: every command's --help has a summary
+ * and examples, and scenarios are found by name through the search path. */
+#include "test-util.h"
+
+#include <glib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* Runs `rcsim` with `args` (NULL-terminated) in `cwd` with `envp`; returns
+ * the exit status and the standard output (free with g_free). */
+static int run_rcsim(const char *cwd, char **envp, const char *const *args, char **out)
+{
+    GPtrArray *argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (gpointer)g_getenv("RCSIM"));
+    for (int i = 0; args[i]; i++)
+        g_ptr_array_add(argv, (gpointer)args[i]);
+    g_ptr_array_add(argv, NULL);
+    int status = -1;
+    g_assert_true(g_spawn_sync(cwd, (char **)argv->pdata, envp, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                               NULL, out, NULL, &status, NULL));
+    g_ptr_array_free(argv, TRUE);
+    g_assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/* Each command's --help says what the command does (a summary line before
+ * the options) and shows at least one example command line. */
+static void test_help_has_summary_and_examples(void)
+{
+    const char *commands[] = { "run", "check", "sweep", "sweep-run", "sweep-merge" };
+    for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
+        const char *args[] = { commands[i], "--help", NULL };
+        char *out = NULL;
+        g_assert_cmpint(run_rcsim(NULL, NULL, args, &out), ==, 0);
+        char *example = g_strdup_printf("  rcsim %s ", commands[i]);
+        if (!strstr(out, "Example") || !strstr(out, example))
+            g_error("rcsim %s --help shows no example:\n%s", commands[i], out);
+        /* The summary is the paragraph between the usage line and the options. */
+        const char *usage_end = strstr(out, "\n\n");
+        const char *options = strstr(out, "Help Options:");
+        g_assert_nonnull(usage_end);
+        g_assert_nonnull(options);
+        if (options - usage_end < 40)
+            g_error("rcsim %s --help has no summary:\n%s", commands[i], out);
+        g_free(example);
+        g_free(out);
+    }
+}
+
+/* A scenario name (without folder of the library and without .scn) is found
+ * through RCSIM_SCENARIO_PATH from any working directory, by run and check;
+ * a name found nowhere is bad input (exit 2). */
+static void test_scenario_found_by_name(void)
+{
+    char *tmp = g_dir_make_tmp("rcsim-cli-XXXXXX", NULL);
+    char *lib = g_build_filename(tmp, "lib", "mine", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(lib, 0755), ==, 0);
+    char *file = g_build_filename(lib, "crash.scn", NULL);
+    g_assert_true(g_file_set_contents(file,
+                                      "cluster masters=3 replicas=1 node-timeout=1000ms\n"
+                                      "end 10s\n"
+                                      "at 2s kill M1\n"
+                                      "expect promoted R1 by 8s\n",
+                                      -1, NULL));
+    char *path = g_build_filename(tmp, "lib", NULL);
+    char **envp = g_environ_setenv(g_get_environ(), "RCSIM_SCENARIO_PATH", path, TRUE);
+    char *out_dir = g_build_filename(tmp, "out", NULL);
+    const char *run[] = { "run", "mine/crash", "--quiet", "--no-plots", "--out", out_dir, NULL };
+    char *out = NULL;
+    g_assert_cmpint(run_rcsim(tmp, envp, run, &out), ==, 0);
+    g_assert_nonnull(strstr(out, "digest: "));
+    g_free(out);
+    const char *check[] = { "check", "mine", "--seeds", "2", NULL };
+    g_assert_cmpint(run_rcsim(tmp, envp, check, &out), ==, 0);
+    g_assert_nonnull(strstr(out, "2 passed, 0 failed"));
+    g_free(out);
+    const char *missing[] = { "run", "mine/no-such-file", NULL };
+    g_assert_cmpint(run_rcsim(tmp, envp, missing, &out), ==, 2);
+    g_free(out);
+    g_strfreev(envp);
+    test_remove_tree(tmp);
+    g_free(out_dir);
+    g_free(path);
+    g_free(file);
+    g_free(lib);
+    g_free(tmp);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    if (!g_getenv("RCSIM")) {
+        g_printerr("RCSIM (path of the rcsim binary) is not set\n");
+        return 77;
+    }
+    g_test_add_func("/cli/help-has-summary-and-examples", test_help_has_summary_and_examples);
+    g_test_add_func("/cli/scenario-found-by-name", test_scenario_found_by_name);
+    return g_test_run();
+}
