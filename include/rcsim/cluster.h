@@ -69,6 +69,27 @@ void rc_cluster_free(rc_cluster *cluster);
 /* Schedules every node's 100 ms cron at its own random phase in [0, 100 ms). */
 void rc_cluster_start(rc_cluster *cluster);
 
+/* The other way to start (`cluster ... start=create`): processes started
+ * together, then joined by `redis-cli --cluster create` (docs/model.md
+ * §12.3). rc_cluster_new_fresh creates the nodes with the same IDs, streams
+ * and settings as rc_cluster_new, but each as a redis-server that has just
+ * started without nodes.conf: alone, a master without slots, epochs 0,
+ * state fail. rc_cluster_start_create then starts each node's cron at a
+ * random phase in [0, 100 ms) and queues, at the current instant, redis-cli's
+ * commands: ADDSLOTS of each master's range, SET-CONFIG-EPOCH 1..N in layout
+ * order, CLUSTER MEET of every node with the first; 1 s later and then every
+ * second redis-cli checks whether the running nodes agree on every slot's
+ * owner, and once they do sends CLUSTER REPLICATE to each replica. The rest
+ * (handshakes, gossip, epochs, replication) follows from the rules. NOTE
+ * events mark the two steps. */
+rc_cluster *rc_cluster_new_fresh(rc_engine *engine, rc_net *net, rc_eventbus *bus,
+                                 const rc_layout *layout, const rc_redis_config *configs,
+                                 uint64_t seed);
+void rc_cluster_start_create(rc_cluster *cluster);
+/* When redis-cli attached the replicas (the end of `--cluster create`): -1
+ * while it waits for the join, 0 for a cluster made by rc_cluster_new. */
+rc_time rc_cluster_created_at(const rc_cluster *cluster);
+
 int rc_cluster_size(const rc_cluster *cluster); /* number of nodes */
 /* The node's 40-hex ID (NUL-terminated). */
 const char *rc_cluster_node_id(const rc_cluster *cluster, int node);

@@ -124,6 +124,9 @@ typedef enum {
     RC_NS_REPLICAS_NOW,  /* nodes that are replicas when evaluated */
     RC_NS_REST,          /* every node in no other group (partition/heal/cut) */
     RC_NS_RANDOM,        /* `random N of <set>` */
+    /* Extensions for actions (docs/scenario-language.md, "Triggers"): */
+    RC_NS_WINNER,        /* `winner`: the replica promoted last (see rc_nodeset_ctx) */
+    RC_NS_NEW_MASTER_OF, /* `new-master-of M2`: shard's node promoted last, else M2 */
 } rc_nodeset_kind;
 
 typedef struct rc_nodeset rc_nodeset;
@@ -134,7 +137,7 @@ struct rc_nodeset {
     rc_node_kind range_kind; /* RC_NS_RANGE: masters, replicas or empty masters */
     int lo, hi;              /* RC_NS_RANGE: 1-based numbers i of Mi / Ri.j / Ei */
     int sub_lo, sub_hi;      /* RC_NS_RANGE of replicas: 1-based numbers j */
-    int shard;               /* RC_NS_SHARD, RC_NS_REPLICAS_OF: 0-based master index */
+    int shard;               /* RC_NS_SHARD, RC_NS_REPLICAS_OF, RC_NS_NEW_MASTER_OF: 0-based master index */
     int count;               /* RC_NS_RANDOM: N (>= 1) */
     rc_nodeset **members;    /* RC_NS_SET: members; RC_NS_RANDOM: members[0] */
     int n_members;
@@ -145,12 +148,16 @@ struct rc_nodeset {
 /* What an evaluation may look at. `is_master_now` answers for masters-now and
  * replicas-now (a node is a replica now when it is not a master now); when it
  * is NULL the roles at creation are used (M and E nodes are masters). `rng`
- * draws `random N of`; when it is NULL such a set cannot be evaluated. */
+ * draws `random N of`; when it is NULL such a set cannot be evaluated.
+ * `promoted_last` answers for `winner` (shard -1) and `new-master-of`
+ * (shard >= 0): the node id promoted last (in that shard), or -1 when none
+ * was; when it is NULL such a set cannot be evaluated. */
 typedef struct {
     const rc_layout *layout;
     bool (*is_master_now)(void *user, int id);
     void *user;
     rc_rng *rng;
+    int (*promoted_last)(void *user, int shard);
 } rc_nodeset_ctx;
 
 /* Evaluates `set` and writes its node ids to `out` (capacity: the layout's
@@ -173,7 +180,7 @@ int rc_nodeset_eval_groups(rc_nodeset *const *groups, int n_groups,
                            int *counts);
 
 /* True when the set's value never changes: it contains neither masters-now,
- * replicas-now, random nor rest. */
+ * replicas-now, random, rest, winner nor new-master-of. */
 bool rc_nodeset_is_static(const rc_nodeset *set);
 
 void rc_nodeset_free(rc_nodeset *set);
@@ -227,11 +234,18 @@ typedef enum {
     RC_PROFILE_REDIS_7_0, /* profile=redis-7.0 (the default) */
 } rc_profile;
 
+/* How the cluster starts (`cluster ... start=`). */
+typedef enum {
+    RC_START_STEADY, /* start=steady (the default): formed and converged long ago */
+    RC_START_CREATE, /* start=create: processes start at 0 and redis-cli creates the cluster */
+} rc_start_mode;
+
 typedef struct {
     int masters;             /* m, 1..RC_SCENARIO_MAX_MASTERS */
     int *replicas;           /* replicas of each master (length m), 0..16 each */
     int empty_masters;       /* e */
     rc_profile profile;
+    rc_start_mode start;
     rc_node_config config;   /* every node's configuration at start */
     int line;                /* of the `cluster` statement */
 } rc_cluster_plan;
@@ -321,6 +335,25 @@ typedef struct {
 /* The action's keyword ("partition", ...). */
 const char *rc_action_kind_name(rc_action_kind kind);
 
+/* ---- triggers ------------------------------------------------------------------ */
+
+typedef struct rc_pred rc_pred;
+
+/* `when <predicate> [+ <delay>] <action>` and `whenever ...`: the action
+ * runs `delay` after the predicate becomes true, judged like an expectation
+ * on the state after each event (and on the state at 0). `when` fires once,
+ * the first time; `whenever` fires each time the predicate goes from false to
+ * true. `winner` in the action means the node promoted last at the instant
+ * the trigger fired (rc_trigger_state, rcsim/run.h). */
+typedef struct {
+    rc_pred *when;
+    rc_time delay;      /* >= 0 */
+    bool repeat;        /* `whenever` */
+    rc_action action;   /* at, period and until are 0: the trigger decides */
+    int line, column;   /* of `when` / `whenever` */
+    char *text;         /* the statement */
+} rc_trigger;
+
 /* ---- predicates and expectations ---------------------------------------------- */
 
 typedef enum {
@@ -347,8 +380,6 @@ typedef enum { RC_ROLE_MASTER, RC_ROLE_REPLICA } rc_role_value;
 /* RC_SEEN_UNKNOWN (extension): the subject is not in the observer's nodes dict. */
 typedef enum { RC_SEEN_FAIL, RC_SEEN_PFAIL, RC_SEEN_OK, RC_SEEN_UNKNOWN } rc_seen_value;
 typedef enum { RC_EPOCH_CURRENT, RC_EPOCH_CONFIG } rc_epoch_value;
-
-typedef struct rc_pred rc_pred;
 
 struct rc_pred {
     rc_pred_kind kind;
@@ -431,6 +462,8 @@ typedef struct {
     int n_expectations;
     rc_param *params;             /* `param` declarations, file order */
     int n_params;
+    rc_trigger *triggers;         /* `when` / `whenever`, file order */
+    int n_triggers;
 } rc_scenario;
 
 /* Parses the file at `path`. Returns NULL and sets `error` (see the top of

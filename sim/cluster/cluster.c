@@ -496,3 +496,188 @@ void rc_cluster_message_totals(const rc_cluster *c, uint64_t out[RC_MSG_TYPES])
 /* Gossip entries processed by all receivers so far. */
 uint64_t rc_cluster_gossip_entries(const rc_cluster *c) { return c->gossip_entries; }
 
+
+/* ====================================================================== */
+/* Starting as fresh processes and `redis-cli --cluster create` (§12.3)   */
+/* ====================================================================== */
+
+/* redis-cli sleeps this long after its MEETs, then checks every second
+ * whether the nodes agree on the configuration (clusterManagerCommandCreate
+ * and clusterManagerWaitForClusterJoin). */
+#define CREATE_JOIN_FIRST_CHECK_MS 1000
+#define CREATE_JOIN_POLL_MS 1000
+
+/* Returns observer `me`'s view to that of a redis-server just started with
+ * cluster-enabled and no nodes.conf: it knows only itself, a master without
+ * slots, config and current epoch 0, state fail with size 1 and the
+ * writable delay still ahead, and its own replication ID. Nothing is emitted:
+ * nobody observes the cluster yet. */
+static void fresh_view(node *me)
+{
+    rc_cluster *c = me->c;
+    for (int s = 0; s < SLOTS; s++)
+        cl_bind_slot_at_create(me, s, -1);
+    g_array_set_size(c->owner_changes, 0);
+    for (int x = 0; x < c->n; x++) {
+        memset(&me->peer[x], 0, sizeof me->peer[x]);
+        me->peer[x].flags = x == me->id ? (uint16_t)(F_MYSELF | F_MASTER) : (uint16_t)F_UNKNOWN;
+        me->slaveof[x] = -1;
+        me->config_epoch[x] = 0;
+        me->data_received[x] = ms32_pack(0);
+        me->repl_offset[x] = 0;
+        me->slots_hash[x] = 0;
+    }
+    if (me->cfg.replica_no_failover)
+        me->peer[me->id].flags |= F_NOFAILOVER;
+    me->current_epoch = 0;
+    me->size = 1;
+    me->state_ok = false;
+    me->first_call_time = 0;
+    me->replid = rc_splitmix64(c->seed ^ ((uint64_t)me->id << 20) ^ 0x7265706c);
+    cl_orphan_stats_stale(me);
+    cl_recount(me);
+}
+
+/* Creates the processes of `layout` as they are right after they were
+ * started and before anything joined them (rcsim/cluster.h): the same node
+ * IDs, streams and settings as rc_cluster_new, each node alone in its own
+ * cluster. */
+rc_cluster *rc_cluster_new_fresh(rc_engine *engine, rc_net *net, rc_eventbus *bus,
+                                 const rc_layout *layout, const rc_redis_config *configs,
+                                 uint64_t seed)
+{
+    rc_cluster *c = rc_cluster_new(engine, net, bus, layout, configs, seed);
+    if (!c)
+        return NULL;
+    for (int i = 0; i < c->n; i++)
+        fresh_view(&c->nodes[i]);
+    return c;
+}
+
+/* CLUSTER SET-CONFIG-EPOCH on `me`: allowed only on a node that knows
+ * nobody and has epoch 0, because an operator may pick epochs only before
+ * the nodes can collide on them; the current epoch follows upwards. */
+static const char *set_config_epoch(node *me, uint64_t epoch)
+{
+    if (!cl_running(me))
+        return "node not running";
+    if (me->config_epoch[me->id] != 0)
+        return "ERR Node config epoch is already non-zero";
+    if (cl_dict_size(me) > 1)
+        return "ERR The user can assign a config epoch only when the node does not know any "
+               "other node.";
+    cl_set_own_config_epoch(me, epoch);
+    cl_log(me, '#', "configEpoch set to %llu via CLUSTER SET-CONFIG-EPOCH",
+           (unsigned long long)epoch);
+    if (me->current_epoch < epoch)
+        cl_set_current_epoch(me, epoch);
+    cl_request(me, TODO_UPDATE_STATE | TODO_SAVE_CONFIG | TODO_FSYNC_CONFIG);
+    return NULL;
+}
+
+/* Emits a NOTE event on the cluster's behalf (line 0: no scenario line). */
+static void create_note(rc_cluster *c, const char *text)
+{
+    rc_event ev = { .t = rc_engine_now(c->engine), .kind = RC_EV_NOTE, .node = -1,
+                    .about = -1, .i1 = 0, .str = text };
+    rc_eventbus_emit(c->bus, &ev);
+}
+
+/* clusterManagerIsConfigConsistent: every running node binds every slot to
+ * the same node as the first running node does, and no binding goes to an
+ * entry still in HANDSHAKE (whose name redis-cli would not recognise). A
+ * node that does not run cannot answer CLUSTER NODES; redis-cli would stop
+ * on it, rcsim leaves it out. */
+static bool create_joined(const rc_cluster *c)
+{
+    int first = -1;
+    for (int x = 0; x < c->n && first < 0; x++)
+        if (cl_running(&c->nodes[x]))
+            first = x;
+    if (first < 0)
+        return true;
+    const node *ref = &c->nodes[first];
+    for (int x = first + 1; x < c->n; x++) {
+        const node *me = &c->nodes[x];
+        if (!cl_running(me))
+            continue;
+        if (memcmp(me->owner, ref->owner, sizeof(uint16_t) * SLOTS) != 0)
+            return false;
+        for (int s = 0; s < SLOTS; s++)
+            if (me->owner[s] != NO_OWNER && (me->peer[me->owner[s]].flags & F_HANDSHAKE))
+                return false;
+    }
+    return true;
+}
+
+/* redis-cli's wait for the join, one check per second; once the nodes agree
+ * it flushes the replicas' configuration: CLUSTER REPLICATE <master> on each
+ * replica, in layout order (the first attempt, before the MEETs, failed with
+ * "Unknown node" and left them dirty). */
+static void create_join_check(rc_engine *e, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    rc_cluster *c = ctx;
+    if (!create_joined(c)) {
+        rc_engine_schedule(e, rc_engine_now(e) + RC_MS(CREATE_JOIN_POLL_MS), create_join_check,
+                           c, 0);
+        return;
+    }
+    const rc_layout *l = c->layout;
+    for (int x = 0; x < c->n; x++) {
+        if (rc_layout_kind(l, x) != RC_KIND_REPLICA)
+            continue;
+        node *me = &c->nodes[x];
+        if (rc_cluster_replicate(c, x, rc_layout_shard(l, x)) == NULL)
+            cl_owner_flush(me);
+    }
+    c->created_at = rc_engine_now(e);
+    create_note(c, "redis-cli --cluster create: the nodes agree on the slots; "
+                   "CLUSTER REPLICATE sent to the replicas");
+}
+
+/* The redis-cli --cluster create sequence at the current instant (§12.3):
+ * ADDSLOTS of each master's range, SET-CONFIG-EPOCH 1..N in layout order,
+ * CLUSTER MEET of every other node with the first one, then the join wait.
+ * The commands travel over loopback in a fraction of a millisecond each, so
+ * they all run at one instant. */
+static void create_commands(rc_engine *e, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    rc_cluster *c = ctx;
+    const rc_layout *l = c->layout;
+    for (int m = 0; m < l->masters; m++) {
+        rc_cluster_assign_slots(c, m, c->first_slot_of_master[m], c->last_slot_of_master[m],
+                                true);
+        cl_owner_flush(&c->nodes[m]);
+    }
+    for (int x = 0; x < c->n; x++)
+        set_config_epoch(&c->nodes[x], (uint64_t)x + 1);
+    for (int x = 1; x < c->n; x++)
+        rc_cluster_meet(c, x, 0);
+    create_note(c, "redis-cli --cluster create: ADDSLOTS, SET-CONFIG-EPOCH and MEET sent");
+    rc_engine_schedule(e, rc_engine_now(e) + RC_MS(CREATE_JOIN_FIRST_CHECK_MS),
+                       create_join_check, c, 0);
+}
+
+/* Starts the processes made by rc_cluster_new_fresh (rcsim/cluster.h): each
+ * node's cron at a random phase in [0, 100 ms), no links yet, and the
+ * redis-cli sequence queued at the current instant, after whatever the
+ * caller queued before. */
+void rc_cluster_start_create(rc_cluster *c)
+{
+    uint64_t links = (uint64_t)c->n * (uint64_t)(c->n - 1) + (uint64_t)c->n;
+    links += links / 16;
+    if (links < UINT32_MAX / 2)
+        rc_net_reserve_conns(c->net, (uint32_t)links);
+    c->created_at = -1;
+    for (int x = 0; x < c->n; x++) {
+        node *me = &c->nodes[x];
+        rc_time phase = (rc_time)rc_rng_below(me->rng, CRON_PERIOD_MS * 1000);
+        cl_schedule_cron(me, rc_engine_now(c->engine) + phase);
+    }
+    rc_engine_schedule(c->engine, rc_engine_now(c->engine), create_commands, c, 0);
+}
+
+/* When redis-cli found the nodes joined and attached the replicas, or -1. */
+rc_time rc_cluster_created_at(const rc_cluster *c) { return c->created_at; }

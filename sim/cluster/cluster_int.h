@@ -360,6 +360,9 @@ struct rc_cluster {
     int n;
     uint64_t seed;
     node *nodes;
+    /* start=create: when redis-cli attached the replicas; -1 until then, 0
+     * for a cluster formed by rc_cluster_new. */
+    rc_time created_at;
     uint64_t slot_key[SLOTS]; /* Zobrist keys */
     GArray *owner_changes; /* pending OWNER events of the running node */
     int *cron_scratch; /* n ints for the cron's per-master replica counts */

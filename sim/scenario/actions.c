@@ -315,11 +315,13 @@ static void action_init(parser *p, rc_action *a, const token *kw)
     a->column = kw->col;
     if (!p->first_at_line)
         p->first_at_line = kw->line;
+    p->in_action = true;
 }
 
 /* Stores a parsed action, or frees it after a syntax error. */
 static void action_finish(parser *p, rc_action *a)
 {
+    p->in_action = false;
     if (p->failed) {
         scn_action_clear(a);
         return;
@@ -353,4 +355,52 @@ void scn_parse_every_stmt(parser *p, const token *kw)
     if (!p->failed)
         parse_action_tail(p, &a, kw);
     action_finish(p, &a);
+}
+
+/* The first `lost` leaf of a predicate, or NULL: write losses are known only
+ * once the run is over, too late to act on. */
+static const rc_pred *find_lost(const rc_pred *e)
+{
+    if (!e || e->kind == RC_PRED_LOST)
+        return e;
+    for (int i = 0; i < e->n_args; i++) {
+        const rc_pred *x = find_lost(e->args[i]);
+        if (x)
+            return x;
+    }
+    return NULL;
+}
+
+/* `when <predicate> [+ <delay>] <action>` (`repeat`: `whenever`). The
+ * predicate comes first, so that `winner` is allowed only in the action. */
+void scn_parse_when(parser *p, const token *kw, bool repeat)
+{
+    rc_trigger tr;
+    memset(&tr, 0, sizeof tr);
+    tr.repeat = repeat;
+    tr.line = kw->line;
+    tr.column = kw->col;
+    tr.when = scn_parse_predicate(p);
+    const rc_pred *lost = p->failed ? NULL : find_lost(tr.when);
+    if (lost) {
+        token t = {.line = lost->line, .col = lost->column};
+        scn_bad(p, &t, "'lost' cannot start an action: lost writes are known only at the end "
+                "of the run");
+    }
+    if (!p->failed)
+        scn_parse_delay(p, &tr.delay);
+    action_init(p, &tr.action, kw);
+    if (!p->failed && scn_peek(p)->kind == T_END)
+        scn_fail(p, scn_peek(p), "expected an action after the condition of %s, got end "
+                 "of line", scn_quote(p, kw));
+    if (!p->failed)
+        parse_action_tail(p, &tr.action, kw);
+    p->in_action = false;
+    if (p->failed) {
+        scn_trigger_clear(&tr);
+        return;
+    }
+    tr.text = g_strndup(p->st->text, (gsize)p->st->len);
+    tr.action.text = g_strdup(tr.text);
+    g_array_append_val(p->triggers, tr);
 }

@@ -162,7 +162,9 @@ static rc_nodeset *parse_shard(parser *p, rc_nodeset_kind kind)
     } else if (scn_parse_label(p, t, &lb)) {
         scn_advance(p);
         scn_bad(p, t, "'%s' needs a master name like 'M2', got %s",
-                kind == RC_NS_SHARD ? "shard" : "replicas-of", scn_quote(p, t));
+                kind == RC_NS_SHARD ? "shard" : kind == RC_NS_NEW_MASTER_OF ? "new-master-of"
+                                                                           : "replicas-of",
+                scn_quote(p, t));
     } else {
         scn_fail(p, t, "expected %s after %s, got %s",
                  kind == RC_NS_SHARD ? "a shard number or a master name"
@@ -359,7 +361,7 @@ static const struct {
     {"masters", RC_NS_MASTERS},          {"replicas", RC_NS_REPLICAS},
     {"all", RC_NS_ALL},                  {"empty-masters", RC_NS_EMPTY_MASTERS},
     {"masters-now", RC_NS_MASTERS_NOW},  {"replicas-now", RC_NS_REPLICAS_NOW},
-    {"rest", RC_NS_REST},
+    {"rest", RC_NS_REST},                {"winner", RC_NS_WINNER},
 };
 
 /* True when the token can start a node set. */
@@ -368,12 +370,23 @@ bool scn_starts_nodeset(const parser *p, const token *t)
     label lb;
     if (t->kind == T_LBRACE || scn_parse_label(p, t, &lb) || scn_tok_is(p, t, "shard") ||
         scn_tok_is(p, t, "replicas-of") || scn_tok_is(p, t, "random") ||
+        scn_tok_is(p, t, "new-master-of") ||
         scn_tok_is(p, t, "first") || scn_tok_is(p, t, "last"))
         return true;
     for (size_t i = 0; i < G_N_ELEMENTS(simple_sets); i++)
         if (scn_tok_is(p, t, simple_sets[i].word))
             return true;
     return false;
+}
+
+/* `winner` and `new-master-of` name what promotions made of the cluster, so
+ * they belong to actions, which run at a known moment (an expectation would
+ * need them at every event, a `config` line before the start). */
+static void check_in_action(parser *p, const token *t)
+{
+    if (!p->in_action)
+        scn_bad(p, t, "%s may be used only in the action of 'at', 'every', 'when' or "
+                "'whenever'", scn_quote(p, t));
 }
 
 /* Parses one node-set expression. */
@@ -393,6 +406,10 @@ static rc_nodeset *parse_nodeset(parser *p, unsigned flags)
         return parse_shard(p, RC_NS_SHARD);
     if (scn_tok_is(p, t, "replicas-of"))
         return parse_shard(p, RC_NS_REPLICAS_OF);
+    if (scn_tok_is(p, t, "new-master-of")) {
+        check_in_action(p, t);
+        return parse_shard(p, RC_NS_NEW_MASTER_OF);
+    }
     if (scn_tok_is(p, t, "random"))
         return parse_random(p, flags);
     if (scn_tok_is(p, t, "first") || scn_tok_is(p, t, "last"))
@@ -403,6 +420,8 @@ static rc_nodeset *parse_nodeset(parser *p, unsigned flags)
         if (simple_sets[i].kind == RC_NS_REST && !(flags & NS_REST))
             scn_bad(p, t, "'rest' is only allowed as a whole group of partition, "
                     "heal or cut");
+        if (simple_sets[i].kind == RC_NS_WINNER)
+            check_in_action(p, t);
         scn_advance(p);
         return ns_done(p, ns_new(p, simple_sets[i].kind, t), t);
     }
@@ -506,8 +525,24 @@ static int mark_random(const rc_nodeset *s, const rc_nodeset_ctx *ctx,
     return rc;
 }
 
+/* Marks `winner` (the node promoted last, none when nobody was) or
+ * `new-master-of Mi` (the node of shard i promoted last, else Mi). Returns -1
+ * when the context cannot tell promotions. */
+static int mark_promoted(const rc_nodeset *s, const rc_nodeset_ctx *ctx, uint8_t *mark)
+{
+    if (!ctx->promoted_last)
+        return -1;
+    int shard = s->kind == RC_NS_WINNER ? -1 : s->shard;
+    int id = ctx->promoted_last(ctx->user, shard);
+    if (id < 0 && shard >= 0)
+        id = shard;
+    if (id >= 0)
+        mark[id] = 1;
+    return 0;
+}
+
 /* Marks every member of `s` in `mark` (length: node count). Returns 0, or -1
- * when the set contains `rest` or needs a missing RNG. */
+ * when the set contains `rest` or needs a missing RNG or promotion record. */
 static int mark_set(const rc_nodeset *s, const rc_nodeset_ctx *ctx,
                     uint8_t *mark)
 {
@@ -554,6 +589,9 @@ static int mark_set(const rc_nodeset *s, const rc_nodeset_ctx *ctx,
         return mark_random(s, ctx, mark);
     case RC_NS_REST:
         return -1;
+    case RC_NS_WINNER:
+    case RC_NS_NEW_MASTER_OF:
+        return mark_promoted(s, ctx, mark);
     }
     return -1;
 }
@@ -611,6 +649,8 @@ bool rc_nodeset_is_static(const rc_nodeset *set)
     case RC_NS_REPLICAS_NOW:
     case RC_NS_RANDOM:
     case RC_NS_REST:
+    case RC_NS_WINNER:
+    case RC_NS_NEW_MASTER_OF:
         return false;
     case RC_NS_SET:
         for (int i = 0; i < set->n_members; i++)

@@ -49,12 +49,15 @@ static void parse_statement(parser *p, bool first_cluster)
     else if (scn_tok_is(p, kw, "end")) scn_parse_end(p, kw);
     else if (scn_tok_is(p, kw, "at")) scn_parse_at(p, kw);
     else if (scn_tok_is(p, kw, "every")) scn_parse_every_stmt(p, kw);
+    else if (scn_tok_is(p, kw, "when")) scn_parse_when(p, kw, false);
+    else if (scn_tok_is(p, kw, "whenever")) scn_parse_when(p, kw, true);
     else if (scn_tok_is(p, kw, "expect")) scn_parse_expectation(p, kw, RC_EXPECT_BY);
     else if (scn_tok_is(p, kw, "always")) scn_parse_expectation(p, kw, RC_EXPECT_ALWAYS);
     else if (scn_tok_is(p, kw, "never")) scn_parse_expectation(p, kw, RC_EXPECT_NEVER);
     else {
         scn_fail(p, kw, "unknown statement %s (expected cluster, config, network, "
-                 "workload, seed, end, at, every, expect, always or never)",
+                 "workload, seed, end, at, every, when, whenever, expect, always or "
+                 "never)",
                  scn_quote(p, kw));
     }
     scn_expect_end(p);
@@ -160,6 +163,7 @@ static void parser_deliver(parser *p)
     sc->workloads = steal_array(p->workloads, &sc->n_workloads);
     sc->actions = steal_array(p->actions, &sc->n_actions);
     sc->expectations = steal_array(p->expectations, &sc->n_expectations);
+    sc->triggers = steal_array(p->triggers, &sc->n_triggers);
     sc->params = steal_array(p->params, &sc->n_params);
 }
 
@@ -201,6 +205,7 @@ rc_scenario *rc_scenario_parse_data_params(const char *name, const char *data,
     p.workloads = g_array_new(FALSE, FALSE, sizeof(rc_workload_plan));
     p.actions = g_array_new(FALSE, FALSE, sizeof(rc_action));
     p.expectations = g_array_new(FALSE, FALSE, sizeof(rc_expectation));
+    p.triggers = g_array_new(FALSE, FALSE, sizeof(rc_trigger));
     p.params = g_array_new(FALSE, FALSE, sizeof(rc_param));
     p.ovr = overrides;
     p.n_ovr = overrides ? n : 0;

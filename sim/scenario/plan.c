@@ -26,6 +26,14 @@ void scn_action_clear(rc_action *a)
     g_free(a->text);
 }
 
+/* Frees the contents of a trigger (not the struct). */
+void scn_trigger_clear(rc_trigger *t)
+{
+    rc_pred_free(t->when);
+    scn_action_clear(&t->action);
+    g_free(t->text);
+}
+
 /* Frees a plan and everything it owns; NULL is allowed. */
 void rc_scenario_free(rc_scenario *sc)
 {
@@ -51,6 +59,9 @@ void rc_scenario_free(rc_scenario *sc)
         g_free(sc->expectations[i].text);
     }
     g_free(sc->expectations);
+    for (int i = 0; i < sc->n_triggers; i++)
+        scn_trigger_clear(&sc->triggers[i]);
+    g_free(sc->triggers);
     for (int i = 0; i < sc->n_params; i++)
         g_free(sc->params[i].name);
     g_free(sc->params);

@@ -120,6 +120,15 @@ static void pred_args(parser *p, rc_pred *e)
             parse_comparison(p, e);
         break;
     case RC_PRED_PROMOTED:
+        /* `promoted any` (extension): some node was promoted, which is
+         * `promotions >= 1`. */
+        if (scn_peek(p)->kind == T_WORD && scn_tok_is(p, scn_peek(p), "any")) {
+            scn_advance(p);
+            e->kind = RC_PRED_PROMOTIONS;
+            e->op = RC_OP_GE;
+            e->n = 1;
+            break;
+        }
         e->nodes = scn_parse_nodes(p, NS_NO_RANDOM);
         break;
     case RC_PRED_OWNER:
@@ -311,6 +320,9 @@ static void during_clause(parser *p, rc_expectation *x)
 }
 
 /* `expect ...`, `always ...`, `never ...`. */
+/* A whole predicate (`or` of `and` chains), for the trigger statements. */
+rc_pred *scn_parse_predicate(parser *p) { return parse_or(p); }
+
 void scn_parse_expectation(parser *p, const token *kw, rc_expect_kind kind)
 {
     rc_expectation x = {0};

@@ -129,6 +129,8 @@ typedef struct {
     GArray *workloads;    /* of rc_workload_plan */
     GArray *actions;      /* of rc_action */
     GArray *expectations; /* of rc_expectation */
+    GArray *triggers;     /* of rc_trigger */
+    bool in_action;       /* parsing an action: `winner` and `new-master-of` allowed */
 
     /* Parameters: `param` declarations and the caller's overrides. */
     GArray *params;                /* of rc_param */
@@ -200,6 +202,7 @@ bool scn_parse_count(parser *p, const char *what, int64_t lo, int64_t hi,
                      int64_t *out);
 bool scn_parse_duration(parser *p, rc_time *out);
 bool scn_parse_time(parser *p, rc_time *out);
+bool scn_parse_delay(parser *p, rc_time *out);
 bool scn_parse_percent(parser *p, double *out);
 bool scn_parse_bool(parser *p, bool *out);
 bool scn_parse_rate(parser *p, double *out);
@@ -237,12 +240,15 @@ void scn_parse_end(parser *p, const token *kw);
 /* actions.c: `at` and `every` (keyword consumed) */
 void scn_parse_at(parser *p, const token *kw);
 void scn_parse_every_stmt(parser *p, const token *kw);
+void scn_parse_when(parser *p, const token *kw, bool repeat);
 
 /* predicates.c: `expect`, `always`, `never` (keyword consumed) */
 void scn_parse_expectation(parser *p, const token *kw, rc_expect_kind kind);
+rc_pred *scn_parse_predicate(parser *p);
 
 /* plan.c: the plan's lifetime */
 rc_scenario *scn_scenario_new(const char *name);
 void scn_action_clear(rc_action *a);
+void scn_trigger_clear(rc_trigger *t);
 
 #endif

@@ -8,9 +8,9 @@
 #define CLUSTER_KNOWN                                                          \
     "masters, replicas, empty-masters, node-timeout, validity-factor, "        \
     "migration-barrier, full-coverage, reads-when-down, replica-migration, "   \
-    "repl-ping-period, repl-timeout, profile"
+    "repl-ping-period, repl-timeout, profile, start"
 
-enum { K_MASTERS = RC_CFG_N_KEYS, K_REPLICAS, K_EMPTY, K_PROFILE };
+enum { K_MASTERS = RC_CFG_N_KEYS, K_REPLICAS, K_EMPTY, K_PROFILE, K_START };
 
 /* Parses `replicas=` as one count or a comma list into `counts`. */
 static void parse_replica_list(parser *p, GArray *counts)
@@ -34,6 +34,19 @@ static void parse_profile(parser *p, rc_profile *out)
         scn_bad(p, t, "unknown profile %s (known: redis-7.0)", scn_quote(p, t));
 }
 
+/* Parses `start=`: `steady` (formed long ago, the default) or `create`
+ * (processes started together, joined by redis-cli --cluster create). */
+static void parse_start(parser *p, rc_start_mode *out)
+{
+    const token *t = scn_advance(p);
+    if (scn_tok_is(p, t, "steady"))
+        *out = RC_START_STEADY;
+    else if (scn_tok_is(p, t, "create"))
+        *out = RC_START_CREATE;
+    else
+        scn_bad(p, t, "unknown start %s (known: steady, create)", scn_quote(p, t));
+}
+
 /* Parses one `cluster` key=value; returns false when its value was bad. */
 static bool cluster_pair(parser *p, const token *k, int64_t *masters,
                          GArray *counts, int64_t *empty, uint32_t *seen)
@@ -47,7 +60,8 @@ static bool cluster_pair(parser *p, const token *k, int64_t *masters,
         key = scn_tok_is(p, k, "masters")         ? K_MASTERS
               : scn_tok_is(p, k, "replicas")      ? K_REPLICAS
               : scn_tok_is(p, k, "empty-masters") ? K_EMPTY
-              : scn_tok_is(p, k, "profile")       ? K_PROFILE : -1;
+              : scn_tok_is(p, k, "profile")       ? K_PROFILE
+              : scn_tok_is(p, k, "start")         ? K_START : -1;
     }
     if (key < 0) {
         scn_unknown_key(p, k, "cluster", CLUSTER_KNOWN);
@@ -66,6 +80,9 @@ static bool cluster_pair(parser *p, const token *k, int64_t *masters,
         return scn_parse_count(p, "'empty-masters'", 0, RC_SCENARIO_MAX_MASTERS, empty);
     case K_PROFILE:
         parse_profile(p, &c->profile);
+        return true;
+    case K_START:
+        parse_start(p, &c->start);
         return true;
     default:
         if (scn_parse_config_value(p, (rc_config_key)key, &v)) {

@@ -177,6 +177,31 @@ bool scn_parse_time(parser *p, rc_time *out)
     return true;
 }
 
+/* An optional delay `+ <duration>` or `+<duration>` (0 when the next token
+ * is not one). Returns false after reporting a bad duration. */
+bool scn_parse_delay(parser *p, rc_time *out)
+{
+    *out = 0;
+    const token *t = scn_peek(p);
+    if (t->kind != T_WORD || scn_tok_text(p, t)[0] != '+')
+        return true;
+    if (t->len == 1) {
+        scn_advance(p);
+        return scn_parse_duration(p, out);
+    }
+    scn_advance(p);
+    num_status st = duration_value(scn_tok_text(p, t) + 1, t->len - 1, out);
+    if (st == NUM_OK)
+        return true;
+    if (st == NUM_RANGE)
+        scn_bad(p, t, "delay %s is too large (the limit is 1000000000s)", scn_quote(p, t));
+    else if (st == NUM_INEXACT)
+        scn_bad(p, t, "delay %s is not a whole number of microseconds", scn_quote(p, t));
+    else
+        scn_bad_form(p, t, "expected a delay like '+3s' or '+ 250ms', got %s", scn_quote(p, t));
+    return false;
+}
+
 /* A percentage `5%` / `0.5%` from 0 to 100, returned as a probability. */
 bool scn_parse_percent(parser *p, double *out)
 {
