@@ -22,6 +22,42 @@
 extern "C" {
 #endif
 
+/* ---- triggers (`when` / `whenever`) from an event stream ---------------
+ *
+ * The trigger state decides when the scenario's triggers fire, from nothing
+ * but the event stream and a predicate evaluator, so that a runner of real
+ * processes can honour them as the simulator does:
+ *
+ *   rc_trigger_state *ts = rc_trigger_state_new(scenario);
+ *   for each event ev, in order:    rc_trigger_state_observe(ts, &ev);
+ *   after the events of an instant: rc_trigger_state_poll(ts, now, eval, fire, user);
+ *
+ * Call rc_trigger_state_poll once before the first event too (the state at
+ * 0). It re-evaluates, with `eval`, only the pending triggers whose predicate
+ * can have changed (the event kinds seen since the last poll), and calls
+ * `fire` for each trigger that fires: a `when` the first time its predicate
+ * is true, a `whenever` each time it goes from false to true. `due` is the
+ * time its action must run (now + delay) and `winner` the node promoted last
+ * so far (-1 when none was), the meaning of `winner` in that action. The
+ * caller runs the action (the simulator schedules it at `due`). */
+typedef struct rc_trigger_state rc_trigger_state;
+
+/* Evaluates a predicate on the caller's current state. */
+typedef bool (*rc_trigger_eval_fn)(void *user, const rc_pred *pred);
+/* Receives a firing: the index in scenario->triggers, when its action runs,
+ * and the node `winner` names in it (-1: none). */
+typedef void (*rc_trigger_fire_fn)(void *user, int trigger, rc_time due, int winner);
+
+rc_trigger_state *rc_trigger_state_new(const rc_scenario *scenario);
+void rc_trigger_state_free(rc_trigger_state *ts);
+/* An rc_observer_fn: pass `ts` as the observer's user pointer. */
+void rc_trigger_state_observe(void *ts, const rc_event *ev);
+void rc_trigger_state_poll(rc_trigger_state *ts, rc_time now, rc_trigger_eval_fn eval,
+                           rc_trigger_fire_fn fire, void *user);
+/* The node promoted last in the run (shard -1) or among shard `shard`'s
+ * nodes at creation (its master and replicas), or -1 when none was. */
+int rc_trigger_state_promoted_last(const rc_trigger_state *ts, int shard);
+
 typedef struct {
     bool has_seed;        /* override the scenario's seed */
     uint64_t seed;

@@ -122,12 +122,25 @@ static const char *failover_option_name(rc_failover_option o)
     return o == RC_FAILOVER_FORCE ? "force" : o == RC_FAILOVER_TAKEOVER ? "takeover" : "default";
 }
 
+/* The index of an action's warning counter: `at`/`every` lines first, then
+ * the triggers' actions. */
+static int warning_slot(const run *r, const rc_action *a)
+{
+    const rc_scenario *s = r->scn;
+    if (s->n_actions > 0 && a >= s->actions && a < s->actions + s->n_actions)
+        return (int)(a - s->actions);
+    for (int i = 0; i < s->n_triggers; i++)
+        if (a == &s->triggers[i].action)
+            return s->n_actions + i;
+    return 0;
+}
+
 /* A warning about an action that did nothing: the first of each action line
  * is printed in full, the others are counted (see run_actions_finish()). */
 G_GNUC_PRINTF(3, 4)
 static void action_warn(run *r, const rc_action *a, const char *fmt, ...)
 {
-    if (r->action_warnings[a - r->scn->actions]++ > 0)
+    if (r->action_warnings[warning_slot(r, a)]++ > 0)
         return;
     va_list ap;
     va_start(ap, fmt);
@@ -217,6 +230,12 @@ void run_actions_finish(run *r)
         if (r->action_warnings[i] > 1)
             run_warn(r, r->scn->actions[i].line, "`%s`: the same %d more times",
                      r->scn->actions[i].text, r->action_warnings[i] - 1);
+    for (int i = 0; i < r->scn->n_triggers; i++) {
+        int k = r->action_warnings[r->scn->n_actions + i];
+        if (k > 1)
+            run_warn(r, r->scn->triggers[i].line, "`%s`: the same %d more times",
+                     r->scn->triggers[i].text, k - 1);
+    }
 }
 
 /* CONFIG SET on each node of `ids`: durations go from the scenario's
@@ -273,12 +292,10 @@ static void do_node_action(run *r, const rc_action *a)
         snapshot(r, r->buf, n);
 }
 
-/* The engine callback of one execution: `arg` is the action's index in the
- * scenario. */
-static void execute_action(rc_engine *e, void *ctx, uint64_t arg)
+/* See run_int.h. */
+void run_execute_action(run *r, const rc_action *a)
 {
-    run *r = ctx;
-    const rc_action *a = &r->scn->actions[arg];
+    rc_engine *e = r->engine;
     switch (a->kind) {
     case RC_ACT_PARTITION:
     case RC_ACT_CUT:
@@ -326,6 +343,15 @@ static void execute_action(rc_engine *e, void *ctx, uint64_t arg)
     default:
         do_node_action(r, a);
     }
+}
+
+/* The engine callback of one execution: `arg` is the action's index in the
+ * scenario. */
+static void execute_action(rc_engine *e, void *ctx, uint64_t arg)
+{
+    (void)e;
+    run *r = ctx;
+    run_execute_action(r, &r->scn->actions[arg]);
 }
 
 /* Orders executions by time, then by file order. */

@@ -378,7 +378,9 @@ bool rc_pred_eval(rc_expect_ctx *ctx, const rc_pred *p)
     case RC_PRED_SPLIT_BRAIN:
         return eval_flag(ctx, rc_cluster_split_brain(ctx->cluster), "no split-brain");
     case RC_PRED_CONVERGED:
-        return eval_converged(ctx);
+        /* A created cluster converges only once redis-cli attached the
+         * replicas: before that its masters can agree on everything. */
+        return rc_cluster_created_at(ctx->cluster) >= 0 && eval_converged(ctx);
     }
     return false;
 }

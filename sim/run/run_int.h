@@ -6,7 +6,8 @@
  *   actions.c  scheduling and executing the scenario's `at`/`every` actions,
  *              and the warnings for actions that do nothing;
  *   expect.c   evaluating predicates and judging expectations in time;
- *   story.c    the account of the run printed by `rcsim run`.
+ *   story.c    the account of the run printed by `rcsim run`;
+ *   triggers.c `when` / `whenever`: when they fire, and their actions.
  */
 #ifndef RCSIM_RUN_INT_H
 #define RCSIM_RUN_INT_H
@@ -21,6 +22,10 @@
 #include "rcsim/workload.h"
 
 #include <glib.h>
+
+/* run.winner_now outside a trigger's action: `winner` is the node promoted
+ * last so far. */
+#define RUN_NO_CAPTURE (-2)
 
 /* An `every` action runs at most this many times (a bound on memory). */
 #define MAX_REPETITIONS 1000000
@@ -110,6 +115,9 @@ typedef struct run {
     bool *stopped;        /* per node: SIGSTOPped by a `stop` action, not yet continued */
     GString *warnings;    /* "file:line: warning: ..." lines */
     int *action_warnings; /* per action: warnings it gave (the first is printed) */
+    /* triggers */
+    rc_trigger_state *triggers;
+    int winner_now;       /* `winner` captured by the trigger whose action runs, or RUN_NO_CAPTURE */
     /* interruption (rc_run_options.interrupt) */
     const volatile sig_atomic_t *interrupt;
     bool interrupted;
@@ -137,6 +145,16 @@ void run_story_refused(run *r, const rc_action *a, const char *err);
 /* story.c: renders the account once the run is over and `res` holds its
  * counts; a new string. */
 char *run_story_account(const run *r, const rc_run_result *res);
+
+/* actions.c: executes one action now (an `at`/`every` line's or a
+ * trigger's), FAULT event first. */
+void run_execute_action(run *r, const rc_action *a);
+
+/* triggers.c: the trigger state, subscribed to the run's events (before the
+ * first event), and the check of the triggers after each event and at 0,
+ * which schedules the actions of those that fire. */
+void run_triggers_init(run *r);
+void run_triggers_check(run *r, rc_time t);
 
 /* actions.c: the count of repeated warnings of each action line, appended
  * to the warnings once the run is over. */

@@ -74,7 +74,21 @@ static rc_redis_config redis_config_of(const rc_node_config *s)
 }
 
 /* The masters-now test of node sets: the role the cluster gives the node now. */
-static bool is_master_now_cb(void *user, int id) { return rc_cluster_is_master(user, id); }
+static bool is_master_now_cb(void *user, int id)
+{
+    const run *r = user;
+    return rc_cluster_is_master(r->cluster, id);
+}
+
+/* `winner` and `new-master-of` of node sets: the winner a trigger captured
+ * while its action runs, else the promotions seen so far. */
+static int promoted_last_cb(void *user, int shard)
+{
+    const run *r = user;
+    if (shard < 0 && r->winner_now != RUN_NO_CAPTURE)
+        return r->winner_now;
+    return r->triggers ? rc_trigger_state_promoted_last(r->triggers, shard) : -1;
+}
 
 /* See run_int.h. */
 void run_warn(run *r, int line, const char *fmt, ...)
@@ -90,8 +104,8 @@ void run_warn(run *r, int line, const char *fmt, ...)
 /* See run_int.h. */
 rc_nodeset_ctx run_nodeset_ctx(run *r)
 {
-    return (rc_nodeset_ctx){ r->scn->layout, r->cluster ? is_master_now_cb : NULL, r->cluster,
-                             r->fault_rng };
+    return (rc_nodeset_ctx){ r->scn->layout, r->cluster ? is_master_now_cb : NULL, r,
+                             r->fault_rng, promoted_last_cb };
 }
 
 /* Per-node configurations: the cluster line, then each `config` line. */
@@ -152,6 +166,12 @@ static char *config_json(const rc_scenario *s)
                            (long long)(c->repl_ping_period / 1000),
                            (long long)(c->repl_timeout / 1000), s->network.loss,
                            (long long)s->end, s->writers_total);
+    /* Only a created cluster says how it started, so that the header of a
+     * steady-state run stays as it was. */
+    if (s->cluster.start == RC_START_CREATE) {
+        g_string_truncate(j, j->len - 1);
+        g_string_append(j, ",\"start\":\"create\"}");
+    }
     return g_string_free(j, FALSE);
 }
 
@@ -163,12 +183,14 @@ static rc_report *make_report(run *r)
     const rc_layout *l = s->layout;
     rc_node_info *nodes = g_new0(rc_node_info, r->n);
     char **slots = g_new0(char *, r->n);
+    /* A created cluster starts as lone masters without slots. */
+    bool formed = s->cluster.start != RC_START_CREATE;
     for (int x = 0; x < r->n; x++) {
         rc_node_kind k = rc_layout_kind(l, x);
         g_strlcpy(nodes[x].id, rc_cluster_node_id(r->cluster, x), sizeof nodes[x].id);
-        nodes[x].master = k != RC_KIND_REPLICA;
-        nodes[x].master_of = k == RC_KIND_REPLICA ? rc_layout_shard(l, x) : -1;
-        slots[x] = k == RC_KIND_MASTER ? slot_ranges_of(r->cluster, x) : g_strdup("");
+        nodes[x].master = !formed || k != RC_KIND_REPLICA;
+        nodes[x].master_of = formed && k == RC_KIND_REPLICA ? rc_layout_shard(l, x) : -1;
+        slots[x] = formed && k == RC_KIND_MASTER ? slot_ranges_of(r->cluster, x) : g_strdup("");
         nodes[x].slots = slots[x];
         nodes[x].current_epoch = (int64_t)rc_cluster_current_epoch(r->cluster, x);
         nodes[x].config_epoch = (int64_t)rc_cluster_config_epoch(r->cluster, x);
@@ -240,6 +262,7 @@ static void after_event(rc_engine *e, void *ctx)
     run_expectations_recheck(r, dirty, t);
     if (dirty & SPLIT_BRAIN_DEPS)
         track_split_brain(r, t);
+    run_triggers_check(r, t);
 }
 
 /* ====================================================================== */
@@ -310,6 +333,7 @@ static void run_free(run *r)
     rc_rng_free(r->fault_rng);
     rc_rng_free(r->expect_rng);
     run_expectations_free(r);
+    rc_trigger_state_free(r->triggers);
     g_array_free(r->sb_intervals, TRUE);
     g_ptr_array_free(r->snap_names, TRUE);
     g_ptr_array_free(r->snap_texts, TRUE);
@@ -376,7 +400,7 @@ static void setup(run *r, const rc_scenario *s, const rc_run_options *o)
     r->tale = run_story_new(r->n);
     r->warnings = g_string_new(NULL);
     r->stopped = g_new0(bool, r->n);
-    r->action_warnings = g_new0(int, s->n_actions ? s->n_actions : 1);
+    r->action_warnings = g_new0(int, s->n_actions + s->n_triggers + 1);
     r->fail_since = g_new(rc_time, r->n);
     r->fail_total = g_new0(rc_time, r->n);
     for (int x = 0; x < r->n; x++)
@@ -385,7 +409,9 @@ static void setup(run *r, const rc_scenario *s, const rc_run_options *o)
     rc_net_set_default_latency(r->net, s->network.latency);
     rc_net_set_default_loss(r->net, s->network.loss);
     rc_redis_config *cfg = node_configs(r);
-    r->cluster = rc_cluster_new(r->engine, r->net, r->bus, s->layout, cfg, r->seed);
+    bool create = s->cluster.start == RC_START_CREATE;
+    r->cluster = (create ? rc_cluster_new_fresh : rc_cluster_new)(r->engine, r->net, r->bus,
+                                                                 s->layout, cfg, r->seed);
     g_free(cfg);
     r->report = make_report(r);
     rc_eventbus_subscribe(r->bus, rc_report_observe, r->report);
@@ -394,11 +420,17 @@ static void setup(run *r, const rc_scenario *s, const rc_run_options *o)
     if (o->observer)
         rc_eventbus_subscribe(r->bus, o->observer, o->observer_user);
     run_expectations_init(r);
+    run_triggers_init(r);
     rc_engine_set_post_hook(r->engine, after_event, r);
     run_schedule_actions(r);
-    rc_cluster_start(r->cluster);
+    if (create)
+        rc_cluster_start_create(r->cluster);
+    else
+        rc_cluster_start(r->cluster);
     if (s->n_workloads > 0)
         setup_workload(r);
+    /* Triggers whose predicate holds at the start fire at 0. */
+    run_triggers_check(r, 0);
 }
 
 /* The cluster's bus message totals by type, for the summary. */
