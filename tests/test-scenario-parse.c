@@ -299,6 +299,52 @@ static void test_good_actions(void)
     rc_scenario_free(sc);
 }
 
+/* Triggers: `when`/`whenever`, the delay, the predicate and the action, and
+ * `start=create` on the cluster line (rcsim extensions). */
+static void test_good_triggers(void)
+{
+    rc_scenario *sc = parse_ok("cluster masters=3 replicas=1 start=create\n"
+                               "end 60s\n"
+                               "at 1s note before\n"
+                               "when converged + 3s stop M1\n"
+                               "when promoted R1 stop R1\n"
+                               "whenever promoted any +250ms note promoted\n"
+                               "when state all fail and not converged kill {winner M2}\n"
+                               "at 30s restart new-master-of M1\n");
+    g_assert_cmpint(sc->cluster.start, ==, RC_START_CREATE);
+    g_assert_cmpint(sc->n_actions, ==, 2);
+    g_assert_cmpint(sc->n_triggers, ==, 4);
+    const rc_trigger *t = sc->triggers;
+    g_assert_cmpint(t[0].when->kind, ==, RC_PRED_CONVERGED);
+    g_assert_cmpint(t[0].delay, ==, RC_SEC(3));
+    g_assert_false(t[0].repeat);
+    g_assert_cmpint(t[0].action.kind, ==, RC_ACT_STOP);
+    g_assert_cmpint(t[0].action.nodes->id, ==, 0);
+    g_assert_cmpint(t[0].line, ==, 4);
+    g_assert_cmpstr(t[0].text, ==, "when converged + 3s stop M1");
+    g_assert_cmpint(t[1].when->kind, ==, RC_PRED_PROMOTED);
+    g_assert_cmpint(t[1].delay, ==, 0);
+    g_assert_cmpint(t[1].action.nodes->id, ==, 3);
+    /* `promoted any` is `promotions >= 1`. */
+    g_assert_true(t[2].repeat);
+    g_assert_cmpint(t[2].when->kind, ==, RC_PRED_PROMOTIONS);
+    g_assert_cmpint(t[2].when->op, ==, RC_OP_GE);
+    g_assert_cmpint(t[2].when->n, ==, 1);
+    g_assert_cmpint(t[2].delay, ==, RC_MS(250));
+    g_assert_cmpstr(t[2].action.note, ==, "promoted");
+    g_assert_cmpint(t[3].when->kind, ==, RC_PRED_AND);
+    g_assert_cmpint(t[3].action.nodes->kind, ==, RC_NS_SET);
+    g_assert_cmpint(t[3].action.nodes->members[0]->kind, ==, RC_NS_WINNER);
+    g_assert_false(rc_nodeset_is_static(t[3].action.nodes));
+    g_assert_cmpint(sc->actions[1].nodes->kind, ==, RC_NS_NEW_MASTER_OF);
+    g_assert_cmpint(sc->actions[1].nodes->shard, ==, 0);
+    rc_scenario_free(sc);
+    sc = parse_ok(BASE);
+    g_assert_cmpint(sc->cluster.start, ==, RC_START_STEADY);
+    g_assert_cmpint(sc->n_triggers, ==, 0);
+    rc_scenario_free(sc);
+}
+
 /* The membership and debug actions (rcsim extensions). */
 static void test_good_membership_actions(void)
 {
@@ -441,6 +487,30 @@ typedef struct {
 } bad_case;
 
 static const bad_case bad_cases[] = {
+    /* Triggers and start=create (rcsim extensions). */
+    {"when converged", false,
+     "t.scn:3:15: expected an action after the condition of 'when', got end of line"},
+    {"when converged +3x stop M1", false,
+     "t.scn:3:16: expected a delay like '+3s' or '+ 250ms', got '+3x'"},
+    {"when converged + stop M1", false,
+     "t.scn:3:18: expected a duration like '250ms' or '2s', got 'stop'"},
+    {"whenever lost > 0 stop M1", false,
+     "t.scn:3:10: 'lost' cannot start an action: lost writes are known only at the end "
+     "of the run"},
+    {"when promoted winner stop M1", false,
+     "t.scn:3:15: 'winner' may be used only in the action of 'at', 'every', 'when' or "
+     "'whenever'"},
+    {"expect role new-master-of M1 master by 10s", false,
+     "t.scn:3:13: 'new-master-of' may be used only in the action of 'at', 'every', 'when' "
+     "or 'whenever'"},
+    {"at 1s stop new-master-of R1", false,
+     "t.scn:3:26: 'new-master-of' needs a master name like 'M2', got 'R1'"},
+    {"when converged launch M1", false,
+     "t.scn:3:16: unknown action 'launch' (expected stop, cont, kill, restart, partition, "
+     "cut, isolate, heal, latency, loss, failover, replicate, note, set, snapshot, meet, "
+     "forget, reset, bumpepoch, drop-packets, move-slots, addslots, delslots or every)"},
+    {"cluster masters=3 replicas=1 start=later\nend 10s\n", true,
+     "t.scn:1:36: unknown start 'later' (known: steady, create)"},
     {"at 10s stop M7", false,
      "t.scn:3:13: unknown node 'M7' (the cluster has 6 masters)"},
     {"expect state all fail by 250", false,
@@ -471,7 +541,8 @@ static const bad_case bad_cases[] = {
      "t.scn:3:22: 'until' must not be before the first execution"},
     {"frobnicate M1", false,
      "t.scn:3:1: unknown statement 'frobnicate' (expected cluster, config, "
-     "network, workload, seed, end, at, every, expect, always or never)"},
+     "network, workload, seed, end, at, every, when, whenever, expect, always or "
+     "never)"},
     {"at 1s frob M1", false,
      "t.scn:3:7: unknown action 'frob' (expected stop, cont, kill, restart, "
      "partition, cut, isolate, heal, latency, loss, failover, replicate, note, "
@@ -534,7 +605,7 @@ static const bad_case bad_cases[] = {
      "t.scn:1:30: unknown key 'replica-no-failover' for 'cluster' (known: "
      "masters, replicas, empty-masters, node-timeout, validity-factor, "
      "migration-barrier, full-coverage, reads-when-down, replica-migration, "
-     "repl-ping-period, repl-timeout, profile)"},
+     "repl-ping-period, repl-timeout, profile, start)"},
     {"config M1 foo=1", false,
      "t.scn:3:11: unknown key 'foo' for 'config' (known: replica-no-failover, "
      "node-timeout, validity-factor, migration-barrier, full-coverage, "
@@ -631,7 +702,7 @@ static const bad_case bad_cases[] = {
      "t.scn:1:30: unknown key 'foo' for 'cluster' (known: masters, replicas, "
      "empty-masters, node-timeout, validity-factor, migration-barrier, "
      "full-coverage, reads-when-down, replica-migration, repl-ping-period, "
-     "repl-timeout, profile)\n"
+     "repl-timeout, profile, start)\n"
      "t.scn:2:4: time '90s' is after the end of the run ('end 60s' on line 4)\n"
      "t.scn:2:13: unknown node 'M4' (the cluster has 3 masters)\n"
      "t.scn:3:8: expected a predicate (state, role, owner, promotions, promoted, "
@@ -789,6 +860,35 @@ static void check_eval(const char *expr, const char *expected)
     g_free(got);
 }
 
+/* `winner` and `new-master-of` ask the context for the promotions; without
+ * that answer they cannot be evaluated. */
+static int promoted_r1_2(void *user, int shard)
+{
+    (void)user;
+    return shard < 0 || shard == 0 ? 5 : -1; /* R1.2 */
+}
+
+static void test_eval_promoted(void)
+{
+    rc_scenario *sc = parse_ok(EVAL_CLUSTER "at 1s stop {winner new-master-of M1}\n"
+                                            "at 2s stop new-master-of M2\n");
+    rc_nodeset_ctx ctx = {sc->layout, NULL, NULL, NULL, promoted_r1_2};
+    int *out = g_new(int, sc->layout->nodes);
+    int n = rc_nodeset_eval(sc->actions[0].nodes, &ctx, out);
+    char *got = labels(sc->layout, out, n);
+    g_assert_cmpstr(got, ==, "R1.2");
+    g_free(got);
+    /* Nobody in shard 2 was promoted: its master at creation. */
+    n = rc_nodeset_eval(sc->actions[1].nodes, &ctx, out);
+    got = labels(sc->layout, out, n);
+    g_assert_cmpstr(got, ==, "M2");
+    g_free(got);
+    ctx.promoted_last = NULL;
+    g_assert_cmpint(rc_nodeset_eval(sc->actions[1].nodes, &ctx, out), ==, -1);
+    g_free(out);
+    rc_scenario_free(sc);
+}
+
 static void test_eval_static(void)
 {
     check_eval("M3", "M3");
@@ -916,6 +1016,8 @@ int main(int argc, char **argv)
     g_test_add_func("/scenario/good/cluster-config", test_good_cluster_config);
     g_test_add_func("/scenario/good/workloads", test_good_workloads);
     g_test_add_func("/scenario/good/actions", test_good_actions);
+    g_test_add_func("/scenario/good/triggers", test_good_triggers);
+    g_test_add_func("/scenario/eval/promoted", test_eval_promoted);
     g_test_add_func("/scenario/good/membership-actions", test_good_membership_actions);
     g_test_add_func("/scenario/good/expectations", test_good_expectations);
     g_test_add_func("/scenario/good/lexical", test_good_lexical);

@@ -387,8 +387,12 @@ void scn_parse_when(parser *p, const token *kw, bool repeat)
         scn_bad(p, &t, "'lost' cannot start an action: lost writes are known only at the end "
                 "of the run");
     }
-    if (!p->failed)
-        scn_parse_delay(p, &tr.delay);
+    if (!p->failed && !scn_parse_delay(p, &tr.delay)) {
+        /* The action's words would only add confusing errors. */
+        scn_skip_rest(p);
+        scn_trigger_clear(&tr);
+        return;
+    }
     action_init(p, &tr.action, kw);
     if (!p->failed && scn_peek(p)->kind == T_END)
         scn_fail(p, scn_peek(p), "expected an action after the condition of %s, got end "
