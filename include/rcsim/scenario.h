@@ -60,6 +60,11 @@
  *     lowest / highest ids (masters M1..Mm, then replicas R1.1.., then E1..).
  *     They are resolved at parse time into an RC_NS_SET of RC_NS_NODE
  *     members whose text is the source text.
+ *   - `cluster ... start=create`: processes started at 0 and joined by
+ *     redis-cli --cluster create (rc_cluster_plan.start).
+ *   - triggers: `when <predicate> [+ <delay>] <action>` and `whenever ...`
+ *     (rc_scenario.triggers), `promoted any`, and the node sets `winner` and
+ *     `new-master-of Mi`, allowed in actions only.
  * Stricter than Redis' own config where the simulator needs it: node-timeout
  * must be whole milliseconds, repl-ping-period and repl-timeout whole seconds.
  */

@@ -321,6 +321,15 @@ static void explain_converged(rc_expect_ctx *ctx)
 /* `converged`, explained when false. */
 static bool eval_converged(rc_expect_ctx *ctx)
 {
+    /* A created cluster converges only once redis-cli attached the
+     * replicas: before that its masters can agree on everything. */
+    if (rc_cluster_created_at(ctx->cluster) < 0) {
+        if (ctx->detail)
+            snprintf(ctx->detail, sizeof ctx->detail_buf,
+                     "not converged: redis-cli --cluster create has not attached the "
+                     "replicas yet");
+        return false;
+    }
     bool v = rc_cluster_converged(ctx->cluster);
     if (!v && ctx->detail)
         explain_converged(ctx);
@@ -378,9 +387,7 @@ bool rc_pred_eval(rc_expect_ctx *ctx, const rc_pred *p)
     case RC_PRED_SPLIT_BRAIN:
         return eval_flag(ctx, rc_cluster_split_brain(ctx->cluster), "no split-brain");
     case RC_PRED_CONVERGED:
-        /* A created cluster converges only once redis-cli attached the
-         * replicas: before that its masters can agree on everything. */
-        return rc_cluster_created_at(ctx->cluster) >= 0 && eval_converged(ctx);
+        return eval_converged(ctx);
     }
     return false;
 }
