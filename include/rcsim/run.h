@@ -2,7 +2,8 @@
  *
  * rc_run_scenario() builds the engine, network, cluster (and workload) a
  * scenario describes, schedules its `at`/`every` actions (same-time actions
- * in file order, before any protocol event of that instant), runs to `end`,
+ * in file order, before any protocol event of that instant), fires its
+ * `when`/`whenever` triggers as their predicates become true, runs to `end`,
  * evaluates every expectation on the state after each event, and optionally
  * writes the output directory of docs/outputs.md. The run never stops at
  * the first failed expectation.

@@ -551,6 +551,7 @@ rc_cluster *rc_cluster_new_fresh(rc_engine *engine, rc_net *net, rc_eventbus *bu
         return NULL;
     for (int i = 0; i < c->n; i++)
         fresh_view(&c->nodes[i]);
+    c->created_at = -1;
     return c;
 }
 
@@ -670,7 +671,6 @@ void rc_cluster_start_create(rc_cluster *c)
     links += links / 16;
     if (links < UINT32_MAX / 2)
         rc_net_reserve_conns(c->net, (uint32_t)links);
-    c->created_at = -1;
     for (int x = 0; x < c->n; x++) {
         node *me = &c->nodes[x];
         rc_time phase = (rc_time)rc_rng_below(me->rng, CRON_PERIOD_MS * 1000);

@@ -140,13 +140,15 @@ static int warning_slot(const run *r, const rc_action *a)
 G_GNUC_PRINTF(3, 4)
 static void action_warn(run *r, const rc_action *a, const char *fmt, ...)
 {
-    if (r->action_warnings[warning_slot(r, a)]++ > 0)
+    int slot = warning_slot(r, a);
+    if (r->action_warnings[slot]++ > 0)
         return;
     va_list ap;
     va_start(ap, fmt);
     char *text = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    if (a->period > 0)
+    /* Repeated and triggered actions run at times the file does not show. */
+    if (a->period > 0 || slot >= r->scn->n_actions)
         run_warn(r, a->line, "`%s` %s (at %.3fs)", a->text, text,
                  (double)rc_engine_now(r->engine) / 1e6);
     else

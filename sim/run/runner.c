@@ -563,6 +563,7 @@ uint64_t rc_run_memory_estimate(const rc_scenario *s)
                   end_s;
     for (int i = 0; i < s->n_actions; i++)
         executions += executions_of(s, &s->actions[i]);
+    executions += s->n_triggers; /* a `whenever` may fire more often: rarely much */
     double bytes = MEM_BASE + n * MEM_PER_NODE + n * n * MEM_PER_NODE_PAIR +
                    w * MEM_PER_WRITER + w * n * MEM_PER_WRITER_NODE + writes * MEM_PER_WRITE +
                    executions * MEM_PER_EXECUTION;
