@@ -140,6 +140,28 @@ static void test_whenever_each_rise(void)
     rc_scenario_free(s);
 }
 
+/* A triggered action that does nothing warns with the time it ran, and a
+ * firing whose action would come after the end is dropped with a warning. */
+static void test_warnings(void)
+{
+    rc_scenario *s;
+    rc_run_result res;
+    GArray *log = run_text("cluster masters=3 replicas=1\n"
+                           "end 20s\n"
+                           "when converged + 1.5s cont M1\n"
+                           "when converged + 30s stop M1\n",
+                           1, &s, &res);
+    g_assert_nonnull(res.warnings);
+    g_assert_nonnull(strstr(res.warnings, "t.scn:3: warning: `when converged + 1.5s cont M1` "
+                                          "does nothing to M1: it is not stopped (at 1.500s)"));
+    g_assert_nonnull(strstr(res.warnings, "t.scn:4: warning: `when converged + 30s stop M1` "
+                                          "fired at 0.000s; its action would run after the end"));
+    g_assert_null(find(log, RC_EV_FAULT, 4, 0));
+    g_array_free(log, TRUE);
+    rc_run_result_clear(&res);
+    rc_scenario_free(s);
+}
+
 /* The time from the kill of M1 to R1's promotion, in a run that kills M1
  * 3 s after the cluster converged; also returns when the kill came. */
 static rc_time kill_to_promotion(const char *start, uint64_t seed, rc_time *kill_at)
@@ -293,6 +315,7 @@ int main(int argc, char **argv)
     g_test_add_func("/triggers/fires-on-time-and-node", test_fires_on_time_and_node);
     g_test_add_func("/triggers/whenever-each-rise", test_whenever_each_rise);
     g_test_add_func("/triggers/state-from-stream", test_state_from_stream);
+    g_test_add_func("/triggers/warnings", test_warnings);
     g_test_add_func("/create/sequence", test_create_sequence);
     g_test_add_func("/create/then-failover", test_create_then_failover);
     return g_test_run();
