@@ -23,6 +23,8 @@
  *                 stably by time.
  *   expectations  rc_expectation[]: `expect`, `always` and `never` lines in
  *                 file order, each with a predicate tree (rc_pred).
+ *   triggers      rc_trigger[]: `when` and `whenever` lines in file order,
+ *                 each a predicate, a delay and an action.
  *
  * Node sets stay expression trees (rc_nodeset), because `masters-now`,
  * `replicas-now` and `random N of` depend on the moment they are evaluated.

@@ -1,5 +1,6 @@
 /* The top of the cluster layer: creating a cluster as `redis-cli --cluster
- * create` leaves it (§12.3) and freeing it; the network callbacks through
+ * create` leaves it (§12.3), or as fresh processes that redis-cli's commands
+ * then join (start=create, at the end of this file), and freeing it; the network callbacks through
  * which the net hands each node its messages and connection events; and the
  * public rc_cluster_* queries and rc_redis_config_* settings of
  * rcsim/cluster.h. This file calls down into the rule files, and none of
