@@ -662,10 +662,11 @@ static void create_commands(rc_engine *e, void *ctx, uint64_t arg)
                        create_join_check, c, 0);
 }
 
-/* Starts the processes made by rc_cluster_new_fresh (rcsim/cluster.h): each
- * node's cron at a random phase in [0, 100 ms), no links yet, and the
- * redis-cli sequence queued at the current instant, after whatever the
- * caller queued before. */
+/* Starts the processes made by rc_cluster_new_fresh (rcsim/cluster.h): a
+ * STATE event per node, whose cluster_state is fail (observers otherwise take
+ * a node to start ok), each node's cron at a random phase in [0, 100 ms), no
+ * links yet, and the redis-cli sequence queued at the current instant, after
+ * whatever the caller queued before. */
 void rc_cluster_start_create(rc_cluster *c)
 {
     uint64_t links = (uint64_t)c->n * (uint64_t)(c->n - 1) + (uint64_t)c->n;
@@ -674,6 +675,7 @@ void rc_cluster_start_create(rc_cluster *c)
         rc_net_reserve_conns(c->net, (uint32_t)links);
     for (int x = 0; x < c->n; x++) {
         node *me = &c->nodes[x];
+        cl_emit(me, RC_EV_STATE, -1, 0, 0, 0, false, "fail");
         rc_time phase = (rc_time)rc_rng_below(me->rng, CRON_PERIOD_MS * 1000);
         cl_schedule_cron(me, rc_engine_now(c->engine) + phase);
     }
