@@ -57,6 +57,9 @@ int rc_sweep_cmd(int argc, char **argv);
 int rc_sweep_run_cmd(int argc, char **argv);
 int rc_sweep_merge_cmd(int argc, char **argv);
 
+/* `rcsim explore` (argv[0] is the command name); returns the exit status. */
+int rc_explore_cmd(int argc, char **argv);
+
 /* Runs the embedded odd-vs-even demo of `rcsim` without arguments, writes its
  * outputs under `out_root`, prints what happened, and returns the exit status. */
 int rc_demo_run(const char *out_root);

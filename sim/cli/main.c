@@ -203,6 +203,7 @@ static void print_help(void)
            "                                 one run of a sweep (as emitted by --emit-jobs)\n"
            "  rcsim sweep-merge DIR... [--out DIR]\n"
            "                                 merge result files into the sweep's CSVs and charts\n"
+           "  rcsim explore BASE.scn [OPTIONS] search fault schedules for broken invariants\n"
            "  rcsim --version                print the version\n\n"
            "rcsim simulates Redis Cluster 7.0.15's failure detection and failover.\n"
            "Outputs go to rcsim-out/<scenario name>/ (events.jsonl, summary.json,\n"
@@ -232,6 +233,8 @@ int main(int argc, char **argv)
         return rc_sweep_run_cmd(argc - 1, argv + 1);
     if (!strcmp(cmd, "sweep-merge"))
         return rc_sweep_merge_cmd(argc - 1, argv + 1);
+    if (!strcmp(cmd, "explore"))
+        return rc_explore_cmd(argc - 1, argv + 1);
     if (!strcmp(cmd, "demo"))
         return rc_demo_run("rcsim-out/demo");
     char *msg = g_strdup_printf("unknown command '%s'", cmd);

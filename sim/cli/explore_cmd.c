@@ -1,0 +1,281 @@
+/* `rcsim explore`: random fault schedules on a base scenario, invariants
+ * judged, each violation shrunk to a minimal scenario file
+ * (docs/explore.md).
+ *
+ *   rcsim explore BASE.scn [--runs N | --time D] [--jobs J] [--seed S]
+ *                 [--faults LIST] [--intensity X] [--invariants LIST]
+ *                 [--settle D] [--split-brain-max D] [--out DIR]
+ *
+ * Exit status: 0 nothing found, 1 an invariant was broken (the shrunk files
+ * are in DIR/found/), 2 bad input, 130 interrupted before anything was
+ * found. */
+#include "cli.h"
+#include "rcsim/explore.h"
+
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Set by SIGINT: no new run starts, the finished ones are reported. */
+static volatile sig_atomic_t explore_interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    explore_interrupted = 1;
+}
+
+/* Parses a duration of the command line: a number with a unit (ms, s, m, h),
+ * e.g. `30s`, `2.5m`. False for anything else or a negative value. */
+static bool parse_duration(const char *s, double *seconds)
+{
+    char *end = NULL;
+    double v = g_ascii_strtod(s, &end);
+    if (end == s || !(v >= 0))
+        return false;
+    static const struct { const char *unit; double scale; } units[] = {
+        { "ms", 1e-3 }, { "s", 1.0 }, { "m", 60.0 }, { "h", 3600.0 },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(units); i++)
+        if (!strcmp(end, units[i].unit)) {
+            *seconds = v * units[i].scale;
+            return true;
+        }
+    return false;
+}
+
+/* Parses a positive duration into simulated microseconds. */
+static bool parse_sim_duration(const char *s, rc_time *out)
+{
+    double v;
+    if (!parse_duration(s, &v) || !(v > 0) || v > 1728000.0)
+        return false;
+    *out = (rc_time)(v * 1e6 + 0.5);
+    return true;
+}
+
+/* The default output directory: rcsim-out/explore-<file name without .scn>. */
+static char *default_out_dir(const char *path)
+{
+    char *base = g_path_get_basename(path);
+    if (g_str_has_suffix(base, ".scn"))
+        base[strlen(base) - 4] = '\0';
+    char *leaf = g_strdup_printf("explore-%s", base);
+    char *dir = g_build_filename("rcsim-out", leaf, NULL);
+    g_free(leaf);
+    g_free(base);
+    return dir;
+}
+
+/* Prints the summary: runs and speed, violations per invariant, the files. */
+static void print_summary(const char *name, const rc_explore_options *o,
+                          const rc_explore_result *r, int jobs)
+{
+    printf("%s: %d runs (seed %llu) in %.1f s on %d thread%s: %.0f schedules/s, "
+           "%.0f schedules per core-minute of search%s\n",
+           name, r->runs, (unsigned long long)o->seed, r->wall_s, jobs, jobs == 1 ? "" : "s",
+           r->wall_s > 0 ? r->runs / r->wall_s : 0.0,
+           r->search_s > 0 ? r->runs / r->search_s * 60.0 : 0.0,
+           r->interrupted ? " (interrupted)" : "");
+    printf("  %-22s %14s %8s\n", "invariant", "violating runs", "finds");
+    for (int inv = 0; inv < RC_INV__COUNT; inv++) {
+        if (!(o->invariants & 1u << inv))
+            continue;
+        int finds = 0;
+        for (int i = 0; i < r->n_finds; i++)
+            finds += r->finds[i].invariant == (rc_invariant)inv;
+        printf("  %-22s %14d %8d\n", rc_invariant_name(inv), r->violations[inv], finds);
+    }
+    if (r->shrink_trials)
+        printf("  shrinking: %llu trial runs\n", (unsigned long long)r->shrink_trials);
+    for (int i = 0; i < r->n_finds; i++) {
+        const rc_explore_find *f = &r->finds[i];
+        printf("  found %s: %d actions (shrunk from %d), run %d", f->path, f->final_actions,
+               f->original_actions, f->run);
+        if (f->duplicates)
+            printf(", found again by %d later run%s", f->duplicates, f->duplicates == 1 ? "" : "s");
+        printf("\n");
+    }
+    if (o->out_dir)
+        printf("  runs: %s/explore.csv\n", o->out_dir);
+}
+
+static const char explore_description[] =
+    "Runs the base scenario many times, each with a random fault schedule appended\n"
+    "(kill/restart, stop/cont, partitions, one-way cuts, isolate, heal, latency and\n"
+    "loss spikes, manual failovers, replicate, slot moves), judges the invariants,\n"
+    "and shrinks every violation to a minimal scenario file, DIR/found/<inv>-<n>.scn,\n"
+    "that `rcsim run` fails with exit status 1. The same file, seed and options give\n"
+    "the same runs whatever --jobs is. Faults stop at the recovery time, end - 2 x\n"
+    "settle, where an epilogue undoes what is still in force.\n"
+    "\n"
+    "Fault families (--faults, each with an optional weight, e.g. kill=3,partition):\n"
+    "  kill stop partition cut isolate latency loss failover replicate move-slots\n"
+    "Invariants (--invariants; default expectations,converged,served,split-brain):\n"
+    "  expectations          the base file's own expect/always/never lines\n"
+    "  converged             converged within the settle time after the recovery\n"
+    "  served                every node cluster_state ok from recovery + settle\n"
+    "  split-brain           no split-brain later than --split-brain-max after an action\n"
+    "  one-master-per-shard  no two masters in a creation shard from recovery + settle\n"
+    "  no-lost-writes        no acknowledged write lost (Redis loses some legitimately)\n"
+    "\n"
+    "Examples:\n"
+    "  rcsim explore base.scn --runs 2000 --jobs 4\n"
+    "  rcsim explore base.scn --time 5m --faults kill,partition=2 --invariants converged\n"
+    "\n"
+    "Exit status: 0 nothing found, 1 an invariant was broken, 2 bad input.\n";
+
+/* The parsed command line. */
+typedef struct {
+    gint runs, jobs, budget;
+    gchar *seed, *time, *faults, *intensity, *invariants, *settle, *sb_max, *out;
+    gboolean quiet;
+} explore_args;
+
+static void args_clear(explore_args *a)
+{
+    g_free(a->seed);
+    g_free(a->time);
+    g_free(a->faults);
+    g_free(a->intensity);
+    g_free(a->invariants);
+    g_free(a->settle);
+    g_free(a->sb_max);
+    g_free(a->out);
+}
+
+/* Turns the arguments into options; prints the usage error and returns
+ * false on a bad value. */
+static bool make_options(const explore_args *a, rc_explore_options *o)
+{
+    GError *err = NULL;
+    const char *bad = NULL;
+    if (a->runs < 0)
+        bad = "--runs expects a positive number";
+    else if (a->jobs < 0)
+        bad = "--jobs expects a positive number";
+    else if (a->seed && !rc_cli_parse_u64(a->seed, &o->seed))
+        bad = "--seed expects a non-negative integer";
+    else if (a->time && !(parse_duration(a->time, &o->time_limit) && o->time_limit > 0))
+        bad = "--time expects a duration (e.g. 30s, 5m, 1h)";
+    else if (a->intensity && !((o->intensity = g_ascii_strtod(a->intensity, NULL)) > 0))
+        bad = "--intensity expects a positive number (faults per 10 simulated seconds)";
+    else if (a->settle && !parse_sim_duration(a->settle, &o->settle))
+        bad = "--settle expects a duration (e.g. 15s)";
+    else if (a->sb_max && !parse_sim_duration(a->sb_max, &o->split_brain_max))
+        bad = "--split-brain-max expects a duration (e.g. 2s)";
+    else if (a->budget < 0)
+        bad = "--shrink-budget expects a non-negative number";
+    if (!bad && a->faults && !rc_explore_parse_faults(a->faults, o->weights, &err))
+        bad = err->message;
+    if (!bad && a->invariants && !rc_explore_parse_invariants(a->invariants, &o->invariants, &err))
+        bad = err->message;
+    if (bad)
+        rc_cli_usage_error("explore", bad);
+    if (err)
+        g_error_free(err);
+    if (a->runs > 0)
+        o->runs = a->runs;
+    else if (a->time)
+        o->runs = G_MAXINT;
+    if (a->budget > 0)
+        o->shrink_budget = a->budget;
+    o->jobs = a->jobs;
+    return bad == NULL;
+}
+
+/* Reads the base file (found by name like `rcsim run` does), checks that it
+ * parses, and explores it. */
+static int explore_file(const char *arg, rc_explore_options *o, bool quiet)
+{
+    char *path = rc_cli_find_scenario(arg);
+    char *text = NULL;
+    GError *err = NULL;
+    rc_scenario *check = rc_cli_load(path ? path : arg);
+    if (!check) {
+        g_free(path);
+        return EXIT_INPUT;
+    }
+    rc_scenario_free(check);
+    if (!g_file_get_contents(path ? path : arg, &text, NULL, &err)) {
+        fprintf(stderr, "rcsim explore: %s\n", err->message);
+        g_error_free(err);
+        g_free(path);
+        return EXIT_INPUT;
+    }
+    char *out = o->out_dir ? NULL : default_out_dir(arg);
+    if (out)
+        o->out_dir = out;
+    o->progress = !quiet;
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, &old);
+    o->interrupt = &explore_interrupted;
+    rc_explore_result r;
+    int code;
+    if (!rc_explore_run(path ? path : arg, text, o, &r, &err)) {
+        fprintf(stderr, "rcsim explore: %s\n", err->message);
+        g_error_free(err);
+        code = EXIT_INPUT;
+    } else {
+        int jobs = o->jobs > 0 ? o->jobs : (int)g_get_num_processors();
+        print_summary(path ? path : arg, o, &r, jobs);
+        code = r.n_finds ? EXIT_EXPECT : r.interrupted ? EXIT_INTERRUPTED : EXIT_OK;
+        rc_explore_result_clear(&r);
+    }
+    sigaction(SIGINT, &old, NULL);
+    g_free(out);
+    g_free(text);
+    g_free(path);
+    return code;
+}
+
+int rc_explore_cmd(int argc, char **argv)
+{
+    explore_args a;
+    memset(&a, 0, sizeof a);
+    GOptionEntry entries[] = {
+        { "runs", 'n', 0, G_OPTION_ARG_INT, &a.runs, "Schedules to run (default 200)", "N" },
+        { "time", 0, 0, G_OPTION_ARG_STRING, &a.time, "Run schedules for this long", "D" },
+        { "jobs", 'j', 0, G_OPTION_ARG_INT, &a.jobs, "Parallel runs (default: cores)", "J" },
+        { "seed", 0, 0, G_OPTION_ARG_STRING, &a.seed, "Search seed (default 1)", "S" },
+        { "faults", 0, 0, G_OPTION_ARG_STRING, &a.faults, "Fault families and weights", "LIST" },
+        { "intensity", 0, 0, G_OPTION_ARG_STRING, &a.intensity,
+          "Mean faults per 10 simulated seconds (default 1)", "X" },
+        { "invariants", 0, 0, G_OPTION_ARG_STRING, &a.invariants, "Invariants judged", "LIST" },
+        { "settle", 0, 0, G_OPTION_ARG_STRING, &a.settle,
+          "Recovery to judgement (default 4 node timeouts + 5s)", "D" },
+        { "split-brain-max", 0, 0, G_OPTION_ARG_STRING, &a.sb_max,
+          "Longest split-brain allowed after an action (default: node timeout)", "D" },
+        { "shrink-budget", 0, 0, G_OPTION_ARG_INT, &a.budget,
+          "Most trial runs to shrink one violation (default 400)", "N" },
+        { "out", 0, 0, G_OPTION_ARG_FILENAME, &a.out,
+          "Output directory (default rcsim-out/explore-<name>)", "DIR" },
+        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &a.quiet, "No progress bar", NULL },
+        { NULL },
+    };
+    GOptionContext *ctx = g_option_context_new("BASE.scn - search fault schedules for "
+                                               "broken invariants");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_description(ctx, explore_description);
+    GError *err = NULL;
+    int code = EXIT_INPUT;
+    rc_explore_options o = rc_explore_options_default();
+    if (!g_option_context_parse(ctx, &argc, &argv, &err))
+        rc_cli_usage_error("explore", err->message);
+    else if (argc != 2)
+        rc_cli_usage_error("explore", argc < 2 ? "missing base scenario" : "too many arguments");
+    else if (make_options(&a, &o)) {
+        o.out_dir = a.out;
+        code = explore_file(argv[1], &o, a.quiet);
+    }
+    if (err)
+        g_error_free(err);
+    g_option_context_free(ctx);
+    args_clear(&a);
+    return code;
+}
