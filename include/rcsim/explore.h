@@ -149,6 +149,13 @@ bool rc_explore_run(const char *base_name, const char *base_text,
                     const rc_explore_options *options, rc_explore_result *result,
                     GError **error);
 
+/* The scenario text run `run` of a search with these options runs: the
+ * base, its seed and end, the schedule with its epilogue, and the
+ * expectations of every invariant of options->invariants. A new string, or
+ * NULL with `error` when the base cannot be explored. */
+char *rc_explore_scenario_text(const char *base_name, const char *base_text,
+                               const rc_explore_options *options, int run, GError **error);
+
 #ifdef __cplusplus
 }
 #endif

@@ -130,12 +130,13 @@ static const char explore_description[] =
 /* The parsed command line. */
 typedef struct {
     gint runs, jobs, budget;
-    gchar *seed, *time, *faults, *intensity, *invariants, *settle, *sb_max, *out;
+    gchar *show, *seed, *time, *faults, *intensity, *invariants, *settle, *sb_max, *out;
     gboolean quiet;
 } explore_args;
 
 static void args_clear(explore_args *a)
 {
+    g_free(a->show);
     g_free(a->seed);
     g_free(a->time);
     g_free(a->faults);
@@ -186,9 +187,28 @@ static bool make_options(const explore_args *a, rc_explore_options *o)
     return bad == NULL;
 }
 
+/* Prints the scenario of one run (--show). */
+static int show_run(const char *name, const char *text, const rc_explore_options *o,
+                    const char *run_s)
+{
+    uint64_t run;
+    if (!rc_cli_parse_u64(run_s, &run) || run >= (uint64_t)G_MAXINT)
+        return rc_cli_usage_error("explore", "--show expects a run number (0, 1, ...)");
+    GError *err = NULL;
+    char *scn = rc_explore_scenario_text(name, text, o, (int)run, &err);
+    if (!scn) {
+        fprintf(stderr, "rcsim explore: %s\n", err->message);
+        g_error_free(err);
+        return EXIT_INPUT;
+    }
+    fputs(scn, stdout);
+    g_free(scn);
+    return EXIT_OK;
+}
+
 /* Reads the base file (found by name like `rcsim run` does), checks that it
- * parses, and explores it. */
-static int explore_file(const char *arg, rc_explore_options *o, bool quiet)
+ * parses, and explores it (or, with `show`, prints one run's scenario). */
+static int explore_file(const char *arg, rc_explore_options *o, bool quiet, const char *show)
 {
     char *path = rc_cli_find_scenario(arg);
     char *text = NULL;
@@ -204,6 +224,12 @@ static int explore_file(const char *arg, rc_explore_options *o, bool quiet)
         g_error_free(err);
         g_free(path);
         return EXIT_INPUT;
+    }
+    if (show) {
+        int code = show_run(path ? path : arg, text, o, show);
+        g_free(text);
+        g_free(path);
+        return code;
     }
     char *out = o->out_dir ? NULL : default_out_dir(arg);
     if (out)
@@ -255,6 +281,8 @@ int rc_explore_cmd(int argc, char **argv)
           "Most trial runs to shrink one violation (default 400)", "N" },
         { "out", 0, 0, G_OPTION_ARG_FILENAME, &a.out,
           "Output directory (default rcsim-out/explore-<name>)", "DIR" },
+        { "show", 0, 0, G_OPTION_ARG_STRING, &a.show,
+          "Print the scenario of run N (explore.csv's `run` column) and exit", "N" },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &a.quiet, "No progress bar", NULL },
         { NULL },
     };
@@ -271,7 +299,7 @@ int rc_explore_cmd(int argc, char **argv)
         rc_cli_usage_error("explore", argc < 2 ? "missing base scenario" : "too many arguments");
     else if (make_options(&a, &o)) {
         o.out_dir = a.out;
-        code = explore_file(argv[1], &o, a.quiet);
+        code = explore_file(argv[1], &o, a.quiet, a.show);
     }
     if (err)
         g_error_free(err);

@@ -409,6 +409,20 @@ bool rc_explore_run(const char *base_name, const char *base_text, const rc_explo
     return ok;
 }
 
+char *rc_explore_scenario_text(const char *base_name, const char *base_text,
+                               const rc_explore_options *o, int run, GError **error)
+{
+    ex_base b;
+    char *text = NULL;
+    if (ex_base_init(&b, base_name, base_text, o, error)) {
+        ex_schedule s;
+        ex_schedule_generate(&b, run, &s);
+        text = ex_scenario_text(&b, &s, run_seed(o->seed, run), o->invariants);
+    }
+    ex_base_clear(&b);
+    return text;
+}
+
 void rc_explore_result_clear(rc_explore_result *res)
 {
     for (int i = 0; i < res->n_finds; i++) {

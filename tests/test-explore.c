@@ -1,0 +1,238 @@
+/* rcsim explore (docs/explore.md): the same search gives the same runs and
+ * finds whatever the number of threads; a planted flaw is found and shrunk
+ * to a file of at most two actions that `rcsim run` fails with exit status
+ * 1; identical finds are reported once; the option lists are checked.
+ * Needs the rcsim binary in $RCSIM. */
+#include "rcsim/explore.h"
+#include "rcsim/run.h"
+#include "rcsim/scenario.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "test-util.h"
+
+/* A base with a planted flaw: its expectation says a kill never causes a
+ * promotion, which a kill of a master for longer than the node timeout
+ * disproves. */
+static const char planted_base[] =
+    "# planted flaw: no promotion, ever\n"
+    "cluster masters=3 replicas=1 node-timeout=2000ms\n"
+    "end 60s\n"
+    "never promotions > 0\n";
+
+/* Options of a small search with kills only and the base's expectations. */
+static rc_explore_options small_search(int runs, int jobs, const char *out_dir)
+{
+    rc_explore_options o = rc_explore_options_default();
+    o.runs = runs;
+    o.jobs = jobs;
+    o.seed = 7;
+    g_assert_true(rc_explore_parse_faults("kill", o.weights, NULL));
+    o.invariants = 1u << RC_INV_EXPECTATIONS;
+    o.out_dir = out_dir;
+    return o;
+}
+
+/* Runs a search that must succeed. */
+static void explore_ok(const char *text, const rc_explore_options *o, rc_explore_result *r)
+{
+    GError *err = NULL;
+    g_assert_true(rc_explore_run("planted.scn", text, o, r, &err));
+    g_assert_no_error(err);
+}
+
+/* Reads a file that must exist. */
+static char *read_text(const char *dir, const char *leaf)
+{
+    char *path = g_build_filename(dir, leaf, NULL), *text = NULL;
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_free(path);
+    return text;
+}
+
+/* The same search on one and on three threads writes the same explore.csv
+ * and the same found files. */
+static void test_determinism_across_jobs(void)
+{
+    char *d1 = g_dir_make_tmp("explore-j1-XXXXXX", NULL);
+    char *d3 = g_dir_make_tmp("explore-j3-XXXXXX", NULL);
+    rc_explore_options o1 = small_search(12, 1, d1), o3 = small_search(12, 3, d3);
+    rc_explore_result r1, r3;
+    explore_ok(planted_base, &o1, &r1);
+    explore_ok(planted_base, &o3, &r3);
+    g_assert_cmpint(r1.runs, ==, 12);
+    g_assert_cmpint(r3.runs, ==, 12);
+    g_assert_cmpint(r1.n_finds, >, 0);
+    g_assert_cmpint(r1.n_finds, ==, r3.n_finds);
+    for (int i = 0; i < r1.n_finds; i++) {
+        g_assert_cmpint(r1.finds[i].run, ==, r3.finds[i].run);
+        /* The texts differ only in the directory named in the rerun line. */
+        const char *a = strstr(r1.finds[i].text, "\n#\n"), *b = strstr(r3.finds[i].text, "\n#\n");
+        g_assert_nonnull(a);
+        g_assert_nonnull(b);
+        g_assert_cmpstr(a, ==, b);
+    }
+    char *c1 = read_text(d1, "explore.csv"), *c3 = read_text(d3, "explore.csv");
+    char *p1 = g_strconcat(d1, "/", NULL), *p3 = g_strconcat(d3, "/", NULL);
+    char **s1 = g_strsplit(c1, p1, -1), **s3 = g_strsplit(c3, p3, -1);
+    char *j1 = g_strjoinv("", s1), *j3 = g_strjoinv("", s3);
+    g_assert_cmpstr(j1, ==, j3);
+    g_assert_cmpuint(g_strv_length(s1), >, 1); /* the csv names found files */
+    g_strfreev(s1);
+    g_strfreev(s3);
+    g_free(j1);
+    g_free(j3);
+    g_free(p1);
+    g_free(p3);
+    g_free(c1);
+    g_free(c3);
+    rc_explore_result_clear(&r1);
+    rc_explore_result_clear(&r3);
+    test_remove_tree(d1);
+    test_remove_tree(d3);
+    g_free(d1);
+    g_free(d3);
+}
+
+/* Runs `rcsim run path` and returns its exit status. */
+static int rcsim_run(const char *path, const char *out)
+{
+    const char *argv[] = { g_getenv("RCSIM"), "run", path, "--out", out, "--quiet",
+                           "--no-plots", NULL };
+    int status = -1;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                               G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                               NULL, NULL, NULL, &status, NULL));
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The planted flaw is found; its shrunk file has at most two actions, kills
+ * a master, and fails under `rcsim run` with exit status 1 by itself. */
+static void test_planted_flaw_found_and_shrunk(void)
+{
+    char *dir = g_dir_make_tmp("explore-flaw-XXXXXX", NULL);
+    rc_explore_options o = small_search(12, 2, dir);
+    rc_explore_result r;
+    explore_ok(planted_base, &o, &r);
+    g_assert_cmpint(r.violations[RC_INV_EXPECTATIONS], >, 0);
+    g_assert_cmpint(r.n_finds, >, 0);
+    for (int i = 0; i < r.n_finds; i++) {
+        const rc_explore_find *f = &r.finds[i];
+        g_assert_cmpint(f->invariant, ==, RC_INV_EXPECTATIONS);
+        g_assert_cmpint(f->final_actions, <=, 2);
+        g_assert_cmpint(f->final_actions, <=, f->original_actions);
+        g_assert_true(g_file_test(f->path, G_FILE_TEST_EXISTS));
+        g_assert_nonnull(strstr(f->text, " kill M"));
+        g_assert_nonnull(strstr(f->text, "\nnever promotions > 0\n"));
+        GError *err = NULL;
+        rc_scenario *s = rc_scenario_parse_string(f->path, f->text, &err);
+        g_assert_no_error(err);
+        g_assert_cmpint(s->n_actions, ==, f->final_actions);
+        rc_scenario_free(s);
+        char *out = g_build_filename(dir, "rerun", NULL);
+        g_assert_cmpint(rcsim_run(f->path, out), ==, 1);
+        g_free(out);
+    }
+    rc_explore_result_clear(&r);
+    test_remove_tree(dir);
+    g_free(dir);
+}
+
+/* Many runs that break the planted expectation shrink to a few distinct
+ * schedules (a kill of M1, M2 or M3 at the earliest time): each is reported
+ * once, and every violating run is counted as a find or a repeat of one. */
+static void test_identical_finds_reported_once(void)
+{
+    rc_explore_options o = small_search(20, 2, NULL);
+    rc_explore_result r;
+    explore_ok(planted_base, &o, &r);
+    int repeats = 0;
+    for (int i = 0; i < r.n_finds; i++) {
+        repeats += r.finds[i].duplicates;
+        for (int j = 0; j < i; j++)
+            g_assert_cmpstr(r.finds[i].text, !=, r.finds[j].text);
+    }
+    g_assert_cmpint(r.n_finds + repeats, ==, r.violations[RC_INV_EXPECTATIONS]);
+    g_assert_cmpint(repeats, >, 0);
+    g_assert_cmpint(r.n_finds, <=, 3);
+    rc_explore_result_clear(&r);
+}
+
+/* A base whose only expectation holds under every schedule gives no find;
+ * a different search seed gives different schedules. */
+static void test_no_flaw_no_find(void)
+{
+    static const char sound[] = "cluster masters=3 replicas=1 node-timeout=2000ms\n"
+                                "end 40s\n"
+                                "always epoch all current >= 0\n";
+    char *d1 = g_dir_make_tmp("explore-s1-XXXXXX", NULL);
+    char *d2 = g_dir_make_tmp("explore-s2-XXXXXX", NULL);
+    rc_explore_options o = small_search(4, 2, d1);
+    g_assert_true(rc_explore_parse_faults("kill,partition,failover", o.weights, NULL));
+    rc_explore_result r;
+    explore_ok(sound, &o, &r);
+    g_assert_cmpint(r.n_finds, ==, 0);
+    rc_explore_result_clear(&r);
+    o.seed = 8;
+    o.out_dir = d2;
+    explore_ok(sound, &o, &r);
+    rc_explore_result_clear(&r);
+    char *c1 = read_text(d1, "explore.csv"), *c2 = read_text(d2, "explore.csv");
+    g_assert_cmpstr(c1, !=, c2);
+    g_free(c1);
+    g_free(c2);
+    test_remove_tree(d1);
+    test_remove_tree(d2);
+    g_free(d1);
+    g_free(d2);
+}
+
+/* Bad option lists and bases are refused with RC_EXPLORE_ERROR_INPUT. */
+static void test_bad_input(void)
+{
+    double w[RC_FAULT__COUNT];
+    uint32_t mask;
+    GError *err = NULL;
+    g_assert_false(rc_explore_parse_faults("kill,fire", w, &err));
+    g_assert_error(err, RC_EXPLORE_ERROR, RC_EXPLORE_ERROR_INPUT);
+    g_clear_error(&err);
+    g_assert_false(rc_explore_parse_faults("kill=0", w, &err));
+    g_assert_error(err, RC_EXPLORE_ERROR, RC_EXPLORE_ERROR_INPUT);
+    g_clear_error(&err);
+    g_assert_false(rc_explore_parse_faults("kill=x", w, &err));
+    g_clear_error(&err);
+    g_assert_true(rc_explore_parse_faults("kill=3,move-slots", w, &err));
+    g_assert_cmpfloat(w[RC_FAULT_KILL], ==, 3.0);
+    g_assert_cmpfloat(w[RC_FAULT_MOVE_SLOTS], ==, 1.0);
+    g_assert_cmpfloat(w[RC_FAULT_STOP], ==, 0.0);
+    g_assert_false(rc_explore_parse_invariants("converged,nonsense", &mask, &err));
+    g_assert_error(err, RC_EXPLORE_ERROR, RC_EXPLORE_ERROR_INPUT);
+    g_clear_error(&err);
+    g_assert_true(rc_explore_parse_invariants("converged,split-brain", &mask, &err));
+    g_assert_cmpuint(mask, ==, 1u << RC_INV_CONVERGED | 1u << RC_INV_SPLIT_BRAIN);
+    rc_explore_options o = small_search(1, 1, NULL);
+    rc_explore_result r;
+    g_assert_false(rc_explore_run("short.scn", "cluster masters=3 replicas=1\nend 20s\n", &o,
+                                  &r, &err));
+    g_assert_error(err, RC_EXPLORE_ERROR, RC_EXPLORE_ERROR_INPUT);
+    g_assert_nonnull(strstr(err->message, "too short"));
+    g_clear_error(&err);
+    g_assert_false(rc_explore_run("bad.scn", "cluster masters=3\n", &o, &r, &err));
+    g_assert_error(err, RC_SCENARIO_ERROR, RC_SCENARIO_ERROR_SEMANTIC);
+    g_clear_error(&err);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_assert_nonnull(g_getenv("RCSIM"));
+    g_test_add_func("/explore/determinism-across-jobs", test_determinism_across_jobs);
+    g_test_add_func("/explore/planted-flaw-found-and-shrunk", test_planted_flaw_found_and_shrunk);
+    g_test_add_func("/explore/identical-finds-reported-once", test_identical_finds_reported_once);
+    g_test_add_func("/explore/no-flaw-no-find", test_no_flaw_no_find);
+    g_test_add_func("/explore/bad-input", test_bad_input);
+    return g_test_run();
+}
