@@ -101,8 +101,9 @@ typedef struct {
     const volatile sig_atomic_t *interrupt;
 } rc_explore_options;
 
-/* Defaults: seed 1, 200 runs, every family with weight 1, intensity 1, the
- * invariants expectations, converged, served and split-brain. */
+/* Defaults: seed 1, 200 runs, every family with weight 1 but move-slots
+ * with 0.25, intensity 1, the invariants expectations, converged, served
+ * and split-brain. */
 rc_explore_options rc_explore_options_default(void);
 
 /* Parses `--faults`: a comma list of family names, each optionally with a

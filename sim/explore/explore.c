@@ -28,6 +28,8 @@ rc_explore_options rc_explore_options_default(void)
     o.runs = 200;
     for (int f = 0; f < RC_FAULT__COUNT; f++)
         o.weights[f] = 1.0;
+    /* Slot moves are slow to simulate (a broadcast per slot): fewer of them. */
+    o.weights[RC_FAULT_MOVE_SLOTS] = 0.25;
     o.intensity = 1.0;
     o.invariants = 1u << RC_INV_EXPECTATIONS | 1u << RC_INV_CONVERGED | 1u << RC_INV_SERVED |
                    1u << RC_INV_SPLIT_BRAIN;
@@ -329,7 +331,7 @@ static void collect_finds(const ex_base *b, GPtrArray *slots, rc_explore_result 
 /* explore.csv: one row per run. */
 static char *csv_text(GPtrArray *slots, GPtrArray *cells)
 {
-    GString *t = g_string_new("run,seed,actions,broken,find\n");
+    GString *t = g_string_new("run,seed,actions,cpu_s,broken,find\n");
     for (guint i = 0; i < slots->len; i++) {
         const run_slot *r = g_ptr_array_index(slots, i);
         GString *broken = g_string_new(NULL);
@@ -339,8 +341,8 @@ static char *csv_text(GPtrArray *slots, GPtrArray *cells)
                                        rc_invariant_name(inv));
         if (r->verdict.run_error)
             g_string_append_printf(broken, "%srun-error", broken->len ? ";" : "");
-        g_string_append_printf(t, "%d,%llu,%d,%s,%s\n", r->index, (unsigned long long)r->seed,
-                               r->actions, broken->str,
+        g_string_append_printf(t, "%d,%llu,%d,%.4f,%s,%s\n", r->index,
+                               (unsigned long long)r->seed, r->actions, r->cpu_s, broken->str,
                                (const char *)g_ptr_array_index(cells, i));
         g_string_free(broken, TRUE);
     }
