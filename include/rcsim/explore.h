@@ -73,7 +73,7 @@ typedef enum {
     RC_INV_EXPECTATIONS,  /* the base file's own expect/always/never lines */
     RC_INV_CONVERGED,     /* converged within `settle` after the recovery */
     RC_INV_SERVED,        /* every node cluster_state ok from recovery + settle */
-    RC_INV_SPLIT_BRAIN,   /* no split-brain later than `split_brain_max` after an action */
+    RC_INV_SPLIT_BRAIN,   /* no split-brain longer than `split_brain_max` (see the docs) */
     RC_INV_ONE_MASTER,    /* at most one master per shard from recovery + settle */
     RC_INV_NO_LOST_WRITES,/* no acknowledged write lost (strict) */
     RC_INV__COUNT
@@ -102,8 +102,7 @@ typedef struct {
 } rc_explore_options;
 
 /* Defaults: seed 1, 200 runs, every family with weight 1 but move-slots
- * with 0.25, intensity 1, the invariants expectations, converged, served
- * and split-brain. */
+ * with 0.25, intensity 1, the invariants expectations and split-brain. */
 rc_explore_options rc_explore_options_default(void);
 
 /* Parses `--faults`: a comma list of family names, each optionally with a

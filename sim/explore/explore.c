@@ -31,8 +31,10 @@ rc_explore_options rc_explore_options_default(void)
     /* Slot moves are slow to simulate (a broadcast per slot): fewer of them. */
     o.weights[RC_FAULT_MOVE_SLOTS] = 0.25;
     o.intensity = 1.0;
-    o.invariants = 1u << RC_INV_EXPECTATIONS | 1u << RC_INV_CONVERGED | 1u << RC_INV_SERVED |
-                   1u << RC_INV_SPLIT_BRAIN;
+    /* Only the invariants that Redis 7.0.15 keeps under every schedule:
+     * after packet loss a reconnect may wait for TCP's SYN backoff, so
+     * convergence can take a minute (docs/explore.md). */
+    o.invariants = 1u << RC_INV_EXPECTATIONS | 1u << RC_INV_SPLIT_BRAIN;
     o.shrink_budget = 400;
     return o;
 }

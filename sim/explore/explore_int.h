@@ -15,6 +15,7 @@
 
 #define EX_MAX_ACTIONS 64 /* actions of one schedule, epilogue excluded */
 #define EX_MAX_GROUPS 3   /* named groups of a partition (a `rest` may follow) */
+#define EX_MAX_PROMOTIONS 64 /* promotion times kept from a run */
 
 /* One action of a schedule. Node sets are bit masks of node ids. */
 typedef struct {
@@ -31,11 +32,15 @@ typedef struct {
 } ex_action;
 
 /* A schedule: its actions in time order (same-time actions keep their
- * order), the recovery time (the epilogue runs then) and the end. */
+ * order), the recovery time (the epilogue runs then) and the end. The
+ * promotion times are those of its last run (ex_judge() fills them): the
+ * split-brain invariant gives each promotion the same grace as an action. */
 typedef struct {
     ex_action a[EX_MAX_ACTIONS];
     int n;
     rc_time recover, end;
+    rc_time promotions[EX_MAX_PROMOTIONS];
+    int n_promotions;
 } ex_schedule;
 
 /* The base scenario, parsed once, and what explore needs from it. */
@@ -92,8 +97,11 @@ char *ex_scenario_text(const ex_base *base, const ex_schedule *s, uint64_t seed,
                        uint32_t mask);
 
 /* Runs a schedule with the invariants of `mask` and judges them (the base
- * expectations are in the text only when `mask` has RC_INV_EXPECTATIONS). */
-ex_verdict ex_judge(const ex_base *base, const ex_schedule *s, uint64_t seed, uint32_t mask);
+ * expectations are in the text only when `mask` has RC_INV_EXPECTATIONS).
+ * Records the run's promotion times in `s`; when the split-brain windows
+ * written without them fail, runs again with them (the simulation is the
+ * same: expectations do not change it) and judges split-brain on that. */
+ex_verdict ex_judge(const ex_base *base, ex_schedule *s, uint64_t seed, uint32_t mask);
 
 /* ---- shrink.c ---------------------------------------------------------------- */
 

@@ -20,7 +20,7 @@ typedef struct {
 } shrinker;
 
 /* Runs the candidate; true when it breaks the invariant being shrunk. */
-static bool still_fails(shrinker *k, const ex_schedule *s)
+static bool still_fails(shrinker *k, ex_schedule *s)
 {
     if (k->spent >= k->budget)
         return false;
