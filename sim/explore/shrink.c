@@ -4,8 +4,8 @@
  * (for the base's expectations: the same expectation) with the same seed.
  * The passes, repeated until none changes anything or the budget of trial
  * runs is spent: drop actions (halves, quarters, ... then single ones),
- * make node sets smaller, move actions earlier, and cut the run short after
- * the last action. Each pass only makes the schedule smaller or earlier, so
+ * make node sets smaller, move actions earlier, and move the recovery (and
+ * with it the end) as early as it still fails. Each pass only makes the schedule smaller or earlier, so
  * the loop ends. */
 #include "explore_int.h"
 
@@ -54,8 +54,6 @@ static bool drop_actions(shrinker *k, ex_schedule *s)
                 from += chunk;
             }
         }
-        if (chunk == 1)
-            break;
     }
     return changed;
 }
@@ -134,22 +132,46 @@ static rc_time base_latest(const ex_base *b)
     return t;
 }
 
-/* Moves the recovery to the whole second after the last action and the
- * end to two settle times after it. */
-static bool cut_end(shrinker *k, ex_schedule *s)
+/* The schedule with its recovery at `recover` and its end two settle times
+ * later, if that is not before what the base mentions; false otherwise. */
+static bool with_recovery(const shrinker *k, const ex_schedule *s, rc_time recover,
+                          ex_schedule *out)
 {
-    rc_time last = s->n ? s->a[s->n - 1].at : k->base->fault_start;
-    rc_time recover = (last / RC_SEC(1) + 1) * RC_SEC(1);
     rc_time end = recover + 2 * k->base->settle;
     if (recover >= s->recover || end < base_latest(k->base))
         return false;
-    ex_schedule c = *s;
-    c.recover = recover;
-    c.end = end;
-    if (!still_fails(k, &c))
-        return false;
-    *s = c;
+    *out = *s;
+    out->recover = recover;
+    out->end = end;
     return true;
+}
+
+/* Moves the recovery earlier, in whole seconds, by bisection between the
+ * second after the last action and the current recovery (the earliest
+ * that still fails is kept), and the end with it. */
+static bool cut_end(shrinker *k, ex_schedule *s)
+{
+    rc_time last = s->n ? s->a[s->n - 1].at : k->base->fault_start;
+    rc_time lo = (last / RC_SEC(1) + 1) * RC_SEC(1), hi = s->recover;
+    bool changed = false;
+    ex_schedule c;
+    if (with_recovery(k, s, lo, &c) && still_fails(k, &c)) {
+        *s = c;
+        return true;
+    }
+    while (hi - lo > RC_SEC(1)) {
+        rc_time mid = (lo + hi) / 2 / RC_SEC(1) * RC_SEC(1);
+        if (mid <= lo)
+            break;
+        if (with_recovery(k, s, mid, &c) && still_fails(k, &c)) {
+            *s = c;
+            hi = mid;
+            changed = true;
+        } else {
+            lo = mid;
+        }
+    }
+    return changed;
 }
 
 int ex_shrink(const ex_base *base, ex_schedule *s, uint64_t seed, rc_invariant inv,
