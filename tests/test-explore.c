@@ -190,6 +190,57 @@ static void test_no_flaw_no_find(void)
     g_free(d2);
 }
 
+/* Runs `rcsim explore` with `args` (NULL-terminated, after the command) in
+ * `dir`; returns the exit status and the standard output. */
+static int rcsim_explore(const char *dir, const char *const *args, char **out)
+{
+    GPtrArray *argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (char *)g_getenv("RCSIM"));
+    g_ptr_array_add(argv, (char *)"explore");
+    for (int i = 0; args[i]; i++)
+        g_ptr_array_add(argv, (char *)args[i]);
+    g_ptr_array_add(argv, NULL);
+    int status = -1;
+    g_assert_true(g_spawn_sync(dir, (char **)argv->pdata, NULL, G_SPAWN_STDERR_TO_DEV_NULL,
+                               NULL, NULL, out, NULL, &status, NULL));
+    g_ptr_array_free(argv, TRUE);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The command's exit status: 1 when something was found (and the summary
+ * names the file), 0 when nothing was, 2 for a bad option or base; --show
+ * prints a run's scenario. */
+static void test_command_exit_status(void)
+{
+    char *dir = g_dir_make_tmp("explore-cli-XXXXXX", NULL);
+    char *base = g_build_filename(dir, "planted.scn", NULL);
+    g_assert_true(g_file_set_contents(base, planted_base, -1, NULL));
+    char *out = NULL;
+    const char *found[] = { "planted.scn", "--runs", "12", "--seed", "7", "--faults", "kill",
+                            "--invariants", "expectations", "--out", "o", "--quiet", NULL };
+    g_assert_cmpint(rcsim_explore(dir, found, &out), ==, 1);
+    g_assert_nonnull(strstr(out, "found o/found/expectations-1.scn"));
+    g_free(out);
+    const char *nothing[] = { "planted.scn", "--runs", "2", "--faults", "replicate",
+                              "--out", "o2", "--quiet", NULL };
+    g_assert_cmpint(rcsim_explore(dir, nothing, &out), ==, 0);
+    g_free(out);
+    const char *bad_fault[] = { "planted.scn", "--faults", "fire", NULL };
+    g_assert_cmpint(rcsim_explore(dir, bad_fault, &out), ==, 2);
+    g_free(out);
+    const char *missing[] = { "no-such-file.scn", NULL };
+    g_assert_cmpint(rcsim_explore(dir, missing, &out), ==, 2);
+    g_free(out);
+    const char *show[] = { "planted.scn", "--seed", "7", "--faults", "kill", "--show", "5", NULL };
+    g_assert_cmpint(rcsim_explore(dir, show, &out), ==, 0);
+    g_assert_nonnull(strstr(out, "\nseed "));
+    g_assert_nonnull(strstr(out, " kill "));
+    g_free(out);
+    g_free(base);
+    test_remove_tree(dir);
+    g_free(dir);
+}
+
 /* Bad option lists and bases are refused with RC_EXPLORE_ERROR_INPUT. */
 static void test_bad_input(void)
 {
@@ -234,5 +285,6 @@ int main(int argc, char **argv)
     g_test_add_func("/explore/identical-finds-reported-once", test_identical_finds_reported_once);
     g_test_add_func("/explore/no-flaw-no-find", test_no_flaw_no_find);
     g_test_add_func("/explore/bad-input", test_bad_input);
+    g_test_add_func("/explore/command-exit-status", test_command_exit_status);
     return g_test_run();
 }

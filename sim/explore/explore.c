@@ -182,17 +182,25 @@ static void run_one(gpointer data, gpointer user)
 
 /* ---- progress ------------------------------------------------------------------- */
 
-/* Draws "[#####     ] 120/1000 runs, 3 violating, 410 schedules/s". */
-static void draw_progress(int done, int total, int violated, double wall)
+/* Draws "[#####     ] 120/1000 runs, 3 violating, 410 schedules/s"; with a
+ * time limit and no run count, the bar shows the time instead. */
+static void draw_progress(const rc_explore_options *o, int done, int total, int violated,
+                          double wall)
 {
     enum { WIDTH = 30 };
-    int filled = total > 0 ? (int)((int64_t)done * WIDTH / total) : 0;
+    bool by_time = o->time_limit > 0 && total == G_MAXINT;
+    double fraction = by_time ? wall / o->time_limit : total > 0 ? (double)done / total : 0;
+    int filled = (int)(MIN(fraction, 1.0) * WIDTH);
     char bar[WIDTH + 1];
     for (int i = 0; i < WIDTH; i++)
         bar[i] = i < filled ? '#' : ' ';
     bar[WIDTH] = '\0';
-    fprintf(stderr, "\r[%s] %d/%d runs, %d violating, %.0f schedules/s   ", bar, done, total,
-            violated, wall > 0 ? done / wall : 0.0);
+    if (by_time)
+        fprintf(stderr, "\r[%s] %.0f/%.0f s, %d runs", bar, MIN(wall, o->time_limit),
+                o->time_limit, done);
+    else
+        fprintf(stderr, "\r[%s] %d/%d runs", bar, done, total);
+    fprintf(stderr, ", %d violating, %.0f schedules/s   ", violated, wall > 0 ? done / wall : 0.0);
     fflush(stderr);
 }
 
@@ -227,12 +235,12 @@ static GPtrArray *search_runs(search *sr, int jobs, gint64 t0)
         g_usleep(2000);
         if (bar && g_get_monotonic_time() - last_draw > 100000) {
             last_draw = g_get_monotonic_time();
-            draw_progress(g_atomic_int_get(&sr->done), total, g_atomic_int_get(&sr->violated),
-                          (double)(last_draw - t0) / 1e6);
+            draw_progress(o, g_atomic_int_get(&sr->done), total,
+                          g_atomic_int_get(&sr->violated), (double)(last_draw - t0) / 1e6);
         }
     }
     while (bar && g_atomic_int_get(&sr->done) < (int)slots->len) {
-        draw_progress(g_atomic_int_get(&sr->done), (int)slots->len,
+        draw_progress(o, g_atomic_int_get(&sr->done), (int)slots->len,
                       g_atomic_int_get(&sr->violated),
                       (double)(g_get_monotonic_time() - t0) / 1e6);
         g_usleep(100000);
