@@ -102,15 +102,16 @@ static void print_summary(const char *name, const rc_explore_options *o,
         printf("  runs: %s/explore.csv\n", o->out_dir);
 }
 
-static const char explore_description[] =
+static const char explore_summary[] =
     "Runs the base scenario many times, each with a random fault schedule appended\n"
     "(kill/restart, stop/cont, partitions, one-way cuts, isolate, heal, latency and\n"
     "loss spikes, manual failovers, replicate, slot moves), judges the invariants,\n"
     "and shrinks every violation to a minimal scenario file, DIR/found/<inv>-<n>.scn,\n"
     "that `rcsim run` fails with exit status 1. The same file, seed and options give\n"
     "the same runs whatever --jobs is. Faults stop at the recovery time, end - 2 x\n"
-    "settle, where an epilogue undoes what is still in force.\n"
-    "\n"
+    "settle, where an epilogue undoes what is still in force.";
+
+static const char explore_description[] =
     "Fault families (--faults, each with an optional weight, e.g. kill=3,partition):\n"
     "  kill stop partition cut isolate latency loss failover replicate move-slots\n"
     "Invariants (--invariants; default expectations,split-brain):\n"
@@ -121,10 +122,12 @@ static const char explore_description[] =
     "                        action or a promotion, outside network faults\n"
     "  one-master-per-shard  no two masters in a creation shard from recovery + settle\n"
     "  no-lost-writes        no acknowledged write lost (Redis loses some legitimately)\n"
+    "See docs/explore.md for their exact definitions.\n"
     "\n"
     "Examples:\n"
     "  rcsim explore base.scn --runs 2000 --jobs 4\n"
     "  rcsim explore base.scn --time 5m --faults kill,partition=2 --invariants converged\n"
+    "  rcsim explore base.scn --show 17        (the scenario of run 17)\n"
     "\n"
     "Exit status: 0 nothing found, 1 an invariant was broken, 2 bad input.\n";
 
@@ -290,6 +293,7 @@ int rc_explore_cmd(int argc, char **argv)
     GOptionContext *ctx = g_option_context_new("BASE.scn - search fault schedules for "
                                                "broken invariants");
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_summary(ctx, explore_summary);
     g_option_context_set_description(ctx, explore_description);
     GError *err = NULL;
     int code = EXIT_INPUT;
