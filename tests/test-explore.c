@@ -241,6 +241,78 @@ static void test_command_exit_status(void)
     g_free(dir);
 }
 
+/* Runs every command line of a job list (as a cluster would). */
+static void run_job_list(const char *dir, const char *list)
+{
+    char *text = read_text(dir, list);
+    char **lines = g_strsplit(text, "\n", -1);
+    int jobs = 0;
+    for (int i = 0; lines[i]; i++) {
+        if (!*lines[i])
+            continue;
+        char **argv = NULL;
+        int status = -1;
+        g_assert_true(g_shell_parse_argv(lines[i], NULL, &argv, NULL));
+        g_assert_true(g_spawn_sync(dir, argv, NULL,
+                                   G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                                   NULL, NULL, NULL, &status, NULL));
+        g_strfreev(argv);
+        jobs++;
+    }
+    g_assert_cmpint(jobs, ==, 4);
+    g_strfreev(lines);
+    g_free(text);
+}
+
+/* A search emitted as four jobs and merged writes the same explore.csv and
+ * found files as the same search run at once. */
+static void test_jobs_merge_like_one_search(void)
+{
+    char *dir = g_dir_make_tmp("explore-jobs-XXXXXX", NULL);
+    char *base = g_build_filename(dir, "planted.scn", NULL);
+    g_assert_true(g_file_set_contents(base, planted_base, -1, NULL));
+    char *out = NULL;
+    const char *whole[] = { "planted.scn", "--runs", "30", "--seed", "7", "--faults", "kill",
+                            "--invariants", "expectations", "--out", "o", "--quiet", NULL };
+    g_assert_cmpint(rcsim_explore(dir, whole, &out), ==, 1);
+    g_free(out);
+    char *one_dir = g_build_filename(dir, "o", NULL), *once = g_build_filename(dir, "once", NULL);
+    g_assert_cmpint(g_rename(one_dir, once), ==, 0);
+    const char *emit[] = { "planted.scn", "--runs", "30", "--seed", "7", "--faults", "kill",
+                           "--invariants", "expectations", "--out", "o", "--emit-jobs",
+                           "jobs.txt", "--job-runs", "8", NULL };
+    g_assert_cmpint(rcsim_explore(dir, emit, &out), ==, 0);
+    g_free(out);
+    run_job_list(dir, "jobs.txt");
+    const char *merge[] = { "--merge", "o/jobs/run-24", "o/jobs/run-0", "o/jobs/run-16",
+                            "o/jobs/run-8", "--out", "o", NULL };
+    g_assert_cmpint(rcsim_explore(dir, merge, &out), ==, 1);
+    g_free(out);
+    char *a = read_text(once, "explore.csv"), *b = read_text(one_dir, "explore.csv");
+    g_assert_cmpstr(a, ==, b);
+    g_free(a);
+    g_free(b);
+    char *found = g_build_filename(once, "found", NULL);
+    GDir *d = g_dir_open(found, 0, NULL);
+    int files = 0;
+    for (const char *leaf; d && (leaf = g_dir_read_name(d)); files++) {
+        char *merged_found = g_build_filename(one_dir, "found", NULL);
+        char *x = read_text(found, leaf), *y = read_text(merged_found, leaf);
+        g_assert_cmpstr(x, ==, y);
+        g_free(x);
+        g_free(y);
+        g_free(merged_found);
+    }
+    g_assert_cmpint(files, >, 1);
+    g_dir_close(d);
+    g_free(found);
+    g_free(once);
+    g_free(one_dir);
+    g_free(base);
+    test_remove_tree(dir);
+    g_free(dir);
+}
+
 /* Bad option lists and bases are refused with RC_EXPLORE_ERROR_INPUT. */
 static void test_bad_input(void)
 {
@@ -286,5 +358,6 @@ int main(int argc, char **argv)
     g_test_add_func("/explore/no-flaw-no-find", test_no_flaw_no_find);
     g_test_add_func("/explore/bad-input", test_bad_input);
     g_test_add_func("/explore/command-exit-status", test_command_exit_status);
+    g_test_add_func("/explore/jobs-merge-like-one-search", test_jobs_merge_like_one_search);
     return g_test_run();
 }

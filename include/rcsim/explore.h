@@ -85,6 +85,7 @@ const char *rc_invariant_name(rc_invariant inv);
 typedef struct {
     uint64_t seed;          /* the search seed (--seed) */
     int runs;               /* schedules to try; with time_limit > 0, at most this many */
+    int first_run;          /* the number of the first run (a job of a larger search) */
     double time_limit;      /* seconds of wall time (--time); 0: no limit */
     int jobs;               /* threads; <= 0: the number of cores */
     double weights[RC_FAULT__COUNT]; /* relative weight of each family (0: off) */
@@ -148,6 +149,16 @@ void rc_explore_result_clear(rc_explore_result *result);
 bool rc_explore_run(const char *base_name, const char *base_text,
                     const rc_explore_options *options, rc_explore_result *result,
                     GError **error);
+
+/* Merges the output directories of the jobs of one search (each written
+ * by rc_explore_run() with its own first_run and out_dir) into `out_dir`:
+ * explore.csv with every run in run order, and the distinct finds over all
+ * jobs, numbered in run order. The result is the same as one search of all
+ * the runs would have written. Fills `result` (runs, violations, finds;
+ * times are 0). False with RC_EXPLORE_ERROR when a directory cannot be read
+ * or the jobs overlap, or an output cannot be written. */
+bool rc_explore_merge(char *const *job_dirs, int n_dirs, const char *out_dir,
+                      rc_explore_result *result, GError **error);
 
 /* The scenario text run `run` of a search with these options runs: the
  * base, its seed and end, the schedule with its epilogue, and the

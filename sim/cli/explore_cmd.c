@@ -128,18 +128,24 @@ static const char explore_description[] =
     "  rcsim explore base.scn --runs 2000 --jobs 4\n"
     "  rcsim explore base.scn --time 5m --faults kill,partition=2 --invariants converged\n"
     "  rcsim explore base.scn --show 17        (the scenario of run 17)\n"
+    "  rcsim explore base.scn --runs 100000 --emit-jobs jobs.txt --out big\n"
+    "  rcsim explore --merge big/jobs/run-* --out big\n"
     "\n"
     "Exit status: 0 nothing found, 1 an invariant was broken, 2 bad input.\n";
 
 /* The parsed command line. */
 typedef struct {
-    gint runs, jobs, budget;
+    gint runs, jobs, budget, first_run, job_runs;
+    gchar *emit, *rcsim;
+    gboolean merge;
     gchar *show, *seed, *time, *faults, *intensity, *invariants, *settle, *sb_max, *out;
     gboolean quiet;
 } explore_args;
 
 static void args_clear(explore_args *a)
 {
+    g_free(a->emit);
+    g_free(a->rcsim);
     g_free(a->show);
     g_free(a->seed);
     g_free(a->time);
@@ -173,6 +179,12 @@ static bool make_options(const explore_args *a, rc_explore_options *o)
         bad = "--split-brain-max expects a duration (e.g. 2s)";
     else if (a->budget < 0)
         bad = "--shrink-budget expects a non-negative number";
+    else if (a->first_run < 0)
+        bad = "--first-run expects a run number (0, 1, ...)";
+    else if (a->job_runs < 0)
+        bad = "--job-runs expects a positive number";
+    else if (a->emit && a->time)
+        bad = "--emit-jobs needs --runs, not --time (each job runs a fixed set of runs)";
     if (!bad && a->faults && !rc_explore_parse_faults(a->faults, o->weights, &err))
         bad = err->message;
     if (!bad && a->invariants && !rc_explore_parse_invariants(a->invariants, &o->invariants, &err))
@@ -188,6 +200,7 @@ static bool make_options(const explore_args *a, rc_explore_options *o)
     if (a->budget > 0)
         o->shrink_budget = a->budget;
     o->jobs = a->jobs;
+    o->first_run = a->first_run;
     return bad == NULL;
 }
 
@@ -210,10 +223,95 @@ static int show_run(const char *name, const char *text, const rc_explore_options
     return EXIT_OK;
 }
 
-/* Reads the base file (found by name like `rcsim run` does), checks that it
- * parses, and explores it (or, with `show`, prints one run's scenario). */
-static int explore_file(const char *arg, rc_explore_options *o, bool quiet, const char *show)
+/* Appends ` --name VALUE` (the value shell-quoted) when `value` is set. */
+static void append_option(GString *line, const char *name, const char *value)
 {
+    if (!value)
+        return;
+    char *q = g_shell_quote(value);
+    g_string_append_printf(line, " --%s %s", name, q);
+    g_free(q);
+}
+
+/* --emit-jobs: writes one command line per `job_runs` runs, each a search
+ * of its own runs on one thread into out_dir/jobs/run-<first>/, and prints
+ * how to merge them. */
+static int emit_jobs(const explore_args *a, const char *base, const rc_explore_options *o)
+{
+    char *self = a->rcsim ? g_strdup(a->rcsim) : g_file_read_link("/proc/self/exe", NULL);
+    char *rcsim = g_shell_quote(self ? self : "rcsim"), *base_q = g_shell_quote(base);
+    int per_job = a->job_runs > 0 ? a->job_runs : 100, jobs = 0;
+    GString *t = g_string_new(NULL);
+    for (int first = 0; first < o->runs; first += per_job, jobs++) {
+        char *seed = g_strdup_printf("%llu", (unsigned long long)o->seed);
+        char *dir = g_strdup_printf("%s/jobs/run-%d", o->out_dir, first);
+        g_string_append_printf(t, "%s explore %s", rcsim, base_q);
+        append_option(t, "seed", seed);
+        append_option(t, "faults", a->faults);
+        append_option(t, "intensity", a->intensity);
+        append_option(t, "invariants", a->invariants);
+        append_option(t, "settle", a->settle);
+        append_option(t, "split-brain-max", a->sb_max);
+        if (a->budget > 0)
+            g_string_append_printf(t, " --shrink-budget %d", a->budget);
+        g_string_append_printf(t, " --jobs 1 --first-run %d --runs %d", first,
+                               MIN(per_job, o->runs - first));
+        append_option(t, "out", dir);
+        g_string_append(t, " --quiet\n");
+        g_free(dir);
+        g_free(seed);
+    }
+    GError *err = NULL;
+    int code = EXIT_OK;
+    if (!g_file_set_contents(a->emit, t->str, -1, &err)) {
+        fprintf(stderr, "rcsim explore: %s\n", err->message);
+        g_error_free(err);
+        code = EXIT_INPUT;
+    } else {
+        printf("%d jobs of up to %d runs written to %s; when they are done:\n"
+               "  rcsim explore --merge %s/jobs/run-* --out %s\n",
+               jobs, per_job, a->emit, o->out_dir, o->out_dir);
+    }
+    g_string_free(t, TRUE);
+    g_free(base_q);
+    g_free(rcsim);
+    g_free(self);
+    return code;
+}
+
+/* --merge: the job directories into one explore.csv and found/. */
+static int merge_jobs(char **dirs, int n, const char *out_dir)
+{
+    if (!out_dir)
+        return rc_cli_usage_error("explore", "--merge needs --out DIR");
+    rc_explore_result r;
+    GError *err = NULL;
+    if (!rc_explore_merge(dirs, n, out_dir, &r, &err)) {
+        fprintf(stderr, "rcsim explore: %s\n", err->message);
+        g_error_free(err);
+        rc_explore_result_clear(&r);
+        return EXIT_INPUT;
+    }
+    printf("merged %d job directories: %d runs\n", n, r.runs);
+    for (int inv = 0; inv < RC_INV__COUNT; inv++)
+        if (r.violations[inv])
+            printf("  %-22s %6d violating runs\n", rc_invariant_name(inv), r.violations[inv]);
+    for (int i = 0; i < r.n_finds; i++)
+        printf("  found %s: %d actions (shrunk from %d), run %d\n", r.finds[i].path,
+               r.finds[i].final_actions, r.finds[i].original_actions, r.finds[i].run);
+    printf("  runs: %s/explore.csv\n", out_dir);
+    int code = r.n_finds ? EXIT_EXPECT : EXIT_OK;
+    rc_explore_result_clear(&r);
+    return code;
+}
+
+/* Reads the base file (found by name like `rcsim run` does), checks that it
+ * parses, and explores it (or prints one run's scenario with --show, or
+ * writes the job list with --emit-jobs). */
+static int explore_file(const char *arg, rc_explore_options *o, const explore_args *a)
+{
+    bool quiet = a->quiet;
+    const char *show = a->show;
     char *path = rc_cli_find_scenario(arg);
     char *text = NULL;
     GError *err = NULL;
@@ -238,6 +336,13 @@ static int explore_file(const char *arg, rc_explore_options *o, bool quiet, cons
     char *out = o->out_dir ? NULL : default_out_dir(arg);
     if (out)
         o->out_dir = out;
+    if (a->emit) {
+        int code = emit_jobs(a, path ? path : arg, o);
+        g_free(out);
+        g_free(text);
+        g_free(path);
+        return code;
+    }
     o->progress = !quiet;
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
@@ -287,6 +392,15 @@ int rc_explore_cmd(int argc, char **argv)
           "Output directory (default rcsim-out/explore-<name>)", "DIR" },
         { "show", 0, 0, G_OPTION_ARG_STRING, &a.show,
           "Print the scenario of run N (explore.csv's `run` column) and exit", "N" },
+        { "emit-jobs", 0, 0, G_OPTION_ARG_FILENAME, &a.emit,
+          "Write one command line per --job-runs runs to FILE instead of running", "FILE" },
+        { "job-runs", 0, 0, G_OPTION_ARG_INT, &a.job_runs, "Runs per emitted job (100)", "K" },
+        { "rcsim", 0, 0, G_OPTION_ARG_STRING, &a.rcsim,
+          "The rcsim command in emitted jobs (default: this executable)", "CMD" },
+        { "first-run", 0, 0, G_OPTION_ARG_INT, &a.first_run,
+          "Number the runs from N (a job of a larger search)", "N" },
+        { "merge", 0, 0, G_OPTION_ARG_NONE, &a.merge,
+          "Merge the job directories given as arguments into --out", NULL },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &a.quiet, "No progress bar", NULL },
         { NULL },
     };
@@ -300,11 +414,15 @@ int rc_explore_cmd(int argc, char **argv)
     rc_explore_options o = rc_explore_options_default();
     if (!g_option_context_parse(ctx, &argc, &argv, &err))
         rc_cli_usage_error("explore", err->message);
+    else if (a.merge && argc >= 2)
+        code = merge_jobs(argv + 1, argc - 1, a.out);
+    else if (a.merge)
+        rc_cli_usage_error("explore", "--merge needs the job directories");
     else if (argc != 2)
         rc_cli_usage_error("explore", argc < 2 ? "missing base scenario" : "too many arguments");
     else if (make_options(&a, &o)) {
         o.out_dir = a.out;
-        code = explore_file(argv[1], &o, a.quiet, a.show);
+        code = explore_file(argv[1], &o, &a);
     }
     if (err)
         g_error_free(err);

@@ -226,7 +226,7 @@ static GPtrArray *search_runs(search *sr, int jobs, gint64 t0)
     while (slots->len < (guint)total && !must_stop(o, t0)) {
         if ((int)slots->len - g_atomic_int_get(&sr->done) < 4 * jobs) {
             run_slot *r = g_new0(run_slot, 1);
-            r->index = (int)slots->len;
+            r->index = o->first_run + (int)slots->len;
             r->seed = run_seed(o->seed, r->index);
             g_ptr_array_add(slots, r);
             g_thread_pool_push(pool, r, NULL);
@@ -362,7 +362,7 @@ static char *csv_text(GPtrArray *slots, GPtrArray *cells)
 
 /* Writes explore.csv and every find under out_dir; each file is written
  * whole or not at all (g_file_set_contents renames a complete file). */
-static bool write_outputs(const char *out_dir, rc_explore_result *res, const char *csv,
+bool ex_write_outputs(const char *out_dir, rc_explore_result *res, const char *csv,
                           GError **error)
 {
     char *found = g_build_filename(out_dir, "found", NULL);
@@ -412,7 +412,7 @@ bool rc_explore_run(const char *base_name, const char *base_text, const rc_explo
     bool ok = true;
     if (o->out_dir) {
         char *csv = csv_text(slots, cells);
-        ok = write_outputs(o->out_dir, res, csv, error);
+        ok = ex_write_outputs(o->out_dir, res, csv, error);
         g_free(csv);
     }
     g_ptr_array_free(cells, TRUE);

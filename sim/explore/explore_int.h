@@ -103,6 +103,12 @@ char *ex_scenario_text(const ex_base *base, const ex_schedule *s, uint64_t seed,
  * same: expectations do not change it) and judges split-brain on that. */
 ex_verdict ex_judge(const ex_base *base, ex_schedule *s, uint64_t seed, uint32_t mask);
 
+/* ---- explore.c ------------------------------------------------------------- */
+
+/* Writes out_dir/explore.csv (`csv`) and each find's text at its path. */
+bool ex_write_outputs(const char *out_dir, rc_explore_result *result, const char *csv,
+                      GError **error);
+
 /* ---- shrink.c ---------------------------------------------------------------- */
 
 /* Shrinks `s` (which breaks `inv`, and base expectation `base_index` when
