@@ -166,6 +166,17 @@ static ex_action draw_cut(rc_rng *rng, int n, rc_time t)
     return a;
 }
 
+/* An isolation of one node, or (three times in ten, in clusters of more
+ * than three nodes) of two. */
+static ex_action draw_isolate(rc_rng *rng, int n, rc_time t)
+{
+    ex_action a = action_at(RC_ACT_ISOLATE, t);
+    bool two = n > 3 && rc_rng_uniform(rng) < 0.3;
+    a.groups[0] = random_subset(rng, n, two ? 2 : 1);
+    a.n_groups = 1;
+    return a;
+}
+
 /* A manual failover of any node (on a master it is refused, as in Redis):
  * the default kind half of the time, FORCE and TAKEOVER a quarter each. */
 static ex_action draw_failover(rc_rng *rng, int n, rc_time t)
@@ -239,8 +250,7 @@ static void draw_fault(ex_schedule *s, rc_rng *rng, const ex_base *base,
         else if (family == RC_FAULT_CUT)
             a = draw_cut(rng, n, t);
         else
-            a.kind = RC_ACT_ISOLATE, a.groups[0] = random_subset(rng, n, 1 + (n > 3 &&
-                                                       rc_rng_uniform(rng) < 0.3));
+            a = draw_isolate(rng, n, t);
         push(s, a);
         maybe_undo(s, rng, &a, RC_ACT_HEAL, nt);
         return;
