@@ -21,6 +21,8 @@
 /* Set by SIGINT: no new run starts, the finished ones are reported. */
 static volatile sig_atomic_t explore_interrupted;
 
+/* The SIGINT handler: only records the signal (async-signal-safe); it is
+ * installed with SA_RESETHAND, so a second Ctrl-C ends the process. */
 static void on_sigint(int sig)
 {
     (void)sig;
@@ -142,6 +144,7 @@ typedef struct {
     gboolean quiet;
 } explore_args;
 
+/* Frees the strings the option parser allocated. */
 static void args_clear(explore_args *a)
 {
     g_free(a->emit);
@@ -369,6 +372,8 @@ static int explore_file(const char *arg, rc_explore_options *o, const explore_ar
     return code;
 }
 
+/* `rcsim explore`: parses the options, then searches, shows one run,
+ * emits the job list or merges job directories. */
 int rc_explore_cmd(int argc, char **argv)
 {
     explore_args a;

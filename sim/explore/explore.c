@@ -20,6 +20,8 @@ static uint64_t run_seed(uint64_t seed, int run)
     return rc_splitmix64(seed ^ rc_splitmix64((uint64_t)0x200000000ull + (uint64_t)run));
 }
 
+/* The defaults of rcsim/explore.h: every family on (slot moves lighter,
+ * they are slow to simulate), the invariants 7.0.15 always keeps. */
 rc_explore_options rc_explore_options_default(void)
 {
     rc_explore_options o;
@@ -41,6 +43,9 @@ rc_explore_options rc_explore_options_default(void)
 
 /* ---- option lists ------------------------------------------------------------ */
 
+/* Parses `name[=weight],...` into `weights` (untouched on error): a name
+ * not listed gets weight 0, a weight must be a number >= 0, and at least
+ * one weight must be positive, or nothing could be drawn. */
 bool rc_explore_parse_faults(const char *list, double weights[RC_FAULT__COUNT], GError **error)
 {
     double w[RC_FAULT__COUNT] = { 0 };
@@ -82,6 +87,8 @@ bool rc_explore_parse_faults(const char *list, double weights[RC_FAULT__COUNT], 
     return ok;
 }
 
+/* Parses a comma list of invariant names (or `all`) into a bit mask
+ * (untouched on error). */
 bool rc_explore_parse_invariants(const char *list, uint32_t *mask, GError **error)
 {
     uint32_t m = 0;
@@ -382,6 +389,7 @@ bool ex_write_outputs(const char *out_dir, rc_explore_result *res, const char *c
 
 /* ---- the search ------------------------------------------------------------------------ */
 
+/* Frees a run's slot and its shrunk schedules. */
 static void slot_free(gpointer p)
 {
     run_slot *r = p;
@@ -390,6 +398,10 @@ static void slot_free(gpointer p)
     g_free(r);
 }
 
+/* The search: prepares the base (refusing one that cannot be explored),
+ * runs and shrinks the schedules on the pool, collects the finds in run
+ * order and writes the outputs when asked. Nothing is written when the
+ * base is refused. */
 bool rc_explore_run(const char *base_name, const char *base_text, const rc_explore_options *o,
                     rc_explore_result *res, GError **error)
 {
@@ -422,6 +434,8 @@ bool rc_explore_run(const char *base_name, const char *base_text, const rc_explo
     return ok;
 }
 
+/* One run's scenario text, without running it (`--show`): the split-brain
+ * lines are those of the first judgement, without promotion grace. */
 char *rc_explore_scenario_text(const char *base_name, const char *base_text,
                                const rc_explore_options *o, int run, GError **error)
 {
@@ -436,6 +450,7 @@ char *rc_explore_scenario_text(const char *base_name, const char *base_text,
     return text;
 }
 
+/* Frees what a result owns and zeroes it. */
 void rc_explore_result_clear(rc_explore_result *res)
 {
     for (int i = 0; i < res->n_finds; i++) {

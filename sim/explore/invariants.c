@@ -122,6 +122,9 @@ static bool check_base(const ex_base *b, GError **error)
     return true;
 }
 
+/* Parses the base, takes the node timeout and the times explore needs,
+ * prepares the two texts (with and without its expectations) and checks
+ * that the base can be explored; on failure `b` must still be cleared. */
 bool ex_base_init(ex_base *b, const char *name, const char *text,
                   const rc_explore_options *o, GError **error)
 {
@@ -149,6 +152,7 @@ bool ex_base_init(ex_base *b, const char *name, const char *text,
     return check_base(b, error);
 }
 
+/* Frees what the base owns; safe on a base that failed to initialise. */
 void ex_base_clear(ex_base *b)
 {
     if (b->scn)
@@ -197,6 +201,7 @@ typedef struct {
     rc_time from, to;
 } grace;
 
+/* Orders grace intervals by their start. */
 static gint cmp_grace(gconstpointer a, gconstpointer b)
 {
     const grace *x = a, *y = b;
@@ -352,6 +357,7 @@ static void build_text(text_build *tb, const ex_base *b, const ex_schedule *s, u
     add_invariants(tb, b, s, mask);
 }
 
+/* The text of build_text() without its line attribution (a new string). */
 char *ex_scenario_text(const ex_base *b, const ex_schedule *s, uint64_t seed, uint32_t mask)
 {
     text_build tb;
@@ -421,6 +427,8 @@ static ex_verdict judge_once(const ex_base *b, ex_schedule *s, uint64_t seed, ui
     return v;
 }
 
+/* Judges a schedule, giving promotions their split-brain grace (see
+ * explore_int.h): a second run is made only when split-brain failed. */
 ex_verdict ex_judge(const ex_base *b, ex_schedule *s, uint64_t seed, uint32_t mask)
 {
     s->n_promotions = 0;

@@ -28,6 +28,7 @@ typedef struct {
     rc_explore_result *res;
 } merger;
 
+/* Orders jobs by their first run. */
 static gint cmp_job(gconstpointer a, gconstpointer b)
 {
     const job *x = a, *y = b;
@@ -211,6 +212,9 @@ static bool read_jobs(char *const *dirs, int n, GArray *jobs, GError **error)
     return true;
 }
 
+/* Reads every job, merges them in run order and writes the result; the
+ * finds of `res` are filled even when writing fails, for the caller to
+ * clear. */
 bool rc_explore_merge(char *const *dirs, int n, const char *out_dir, rc_explore_result *res,
                       GError **error)
 {

@@ -286,6 +286,9 @@ static void draw_fault(ex_schedule *s, rc_rng *rng, const ex_base *base,
     }
 }
 
+/* Draws faults from run `run`'s stream until the recovery time, each of a
+ * family drawn by weight, and sorts them: the same run always gets the
+ * same schedule, whatever else runs at the same time. */
 void ex_schedule_generate(const ex_base *base, int run, ex_schedule *out)
 {
     const rc_explore_options *o = base->options;
@@ -330,6 +333,7 @@ typedef struct {
     bool cuts;
 } epilogue;
 
+/* Collects what the schedule's actions may leave in force. */
 static epilogue epilogue_of(const ex_schedule *s)
 {
     epilogue e = { 0, 0, 0, 0, false };
@@ -349,6 +353,7 @@ static epilogue epilogue_of(const ex_schedule *s)
     return e;
 }
 
+/* Actions plus epilogue lines: the size reported before and after shrinking. */
 int ex_schedule_size(const ex_base *base, const ex_schedule *s)
 {
     (void)base;
@@ -359,6 +364,9 @@ int ex_schedule_size(const ex_base *base, const ex_schedule *s)
 
 /* ---- rendering ------------------------------------------------------------------- */
 
+/* Writes a time the way a person would (whole seconds, milliseconds under
+ * a second, seconds with three decimals, else microseconds), always a
+ * valid duration of the language. */
 void ex_append_time(GString *out, rc_time t)
 {
     if (t % 1000000 == 0)
@@ -372,6 +380,8 @@ void ex_append_time(GString *out, rc_time t)
         g_string_append_printf(out, "%lldus", (long long)t);
 }
 
+/* Writes a node set in ascending id order: one label alone, several in
+ * braces. */
 void ex_append_nodes(GString *out, const rc_layout *layout, uint64_t mask)
 {
     char label[RC_LABEL_MAX];
@@ -420,6 +430,7 @@ static void append_loss(GString *out, double loss)
     g_string_append_c(out, '%');
 }
 
+/* The option word of a failover line, with its leading space (or ""). */
 static const char *failover_option_text(rc_failover_option o)
 {
     return o == RC_FAILOVER_FORCE ? " force" : o == RC_FAILOVER_TAKEOVER ? " takeover" : "";
@@ -502,6 +513,7 @@ static void render_epilogue(const ex_base *base, const ex_schedule *s, GString *
     }
 }
 
+/* The schedule's lines in order, then its epilogue at the recovery time. */
 void ex_schedule_render(const ex_base *base, const ex_schedule *s, GString *out)
 {
     for (int i = 0; i < s->n; i++)

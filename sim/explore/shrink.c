@@ -174,6 +174,7 @@ static bool cut_end(shrinker *k, ex_schedule *s)
     return changed;
 }
 
+/* Runs the passes until a round changes nothing or the budget is spent. */
 int ex_shrink(const ex_base *base, ex_schedule *s, uint64_t seed, rc_invariant inv,
               int base_index, int budget)
 {
