@@ -191,6 +191,12 @@ rc_reply rc_cluster_query(const rc_cluster *cluster, int node, int slot,
  * config epochs of the running masters. */
 bool rc_cluster_split_brain(const rc_cluster *cluster);
 bool rc_cluster_converged(const rc_cluster *cluster);
+/* replica-chain: a running replica whose master, in its own view, is a
+ * running node that is a replica in its own view.
+ * slot-less-master: a running node created with slots or as a replica that
+ * is a master in its own view and binds no slot to itself. */
+bool rc_cluster_replica_chain(const rc_cluster *cluster);
+bool rc_cluster_slotless_master(const rc_cluster *cluster);
 
 /* ---- clients and data ------------------------------------------------ */
 

@@ -379,6 +379,8 @@ typedef enum {
     RC_PRED_LOST,        /* op, n */
     RC_PRED_SPLIT_BRAIN,
     RC_PRED_CONVERGED,
+    RC_PRED_REPLICA_CHAIN,    /* extension: a replica of a replica */
+    RC_PRED_SLOTLESS_MASTER,  /* extension: a master without slots (not E) */
 } rc_pred_kind;
 
 typedef enum { RC_OP_EQ, RC_OP_NE, RC_OP_LT, RC_OP_LE, RC_OP_GT, RC_OP_GE } rc_cmp_op;

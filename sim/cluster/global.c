@@ -110,3 +110,33 @@ bool rc_cluster_converged(const rc_cluster *c)
     }
     return true;
 }
+
+/* A running replica whose master (in its own view) is a running node that
+ * is itself a replica in its own view: a chain that Redis 7.0.15 makes for
+ * a moment after a failover, until the replica follows its grandmaster
+ * (§4.4 step 4). Stopped and killed nodes are left out: their views are
+ * frozen or gone. */
+bool rc_cluster_replica_chain(const rc_cluster *c)
+{
+    for (int x = 0; x < c->n; x++) {
+        const node *me = &c->nodes[x];
+        int m = cl_running(me) && !cl_is_master(me) ? cl_my_master(me) : -1;
+        if (m >= 0 && m != x && cl_running(&c->nodes[m]) && !cl_is_master(&c->nodes[m]))
+            return true;
+    }
+    return false;
+}
+
+/* A running master, in its own view, that binds no slot to itself and was
+ * not created as an empty master (E): a primary left without slots (a
+ * move of all its slots with replica migration off, a CLUSTER RESET). */
+bool rc_cluster_slotless_master(const rc_cluster *c)
+{
+    for (int x = 0; x < c->n; x++) {
+        const node *me = &c->nodes[x];
+        if (cl_running(me) && cl_is_master(me) && me->peer[x].numslots == 0 &&
+            rc_layout_kind(c->layout, x) != RC_KIND_EMPTY)
+            return true;
+    }
+    return false;
+}

@@ -388,6 +388,11 @@ bool rc_pred_eval(rc_expect_ctx *ctx, const rc_pred *p)
         return eval_flag(ctx, rc_cluster_split_brain(ctx->cluster), "no split-brain");
     case RC_PRED_CONVERGED:
         return eval_converged(ctx);
+    case RC_PRED_REPLICA_CHAIN:
+        return eval_flag(ctx, rc_cluster_replica_chain(ctx->cluster), "no replica of a replica");
+    case RC_PRED_SLOTLESS_MASTER:
+        return eval_flag(ctx, rc_cluster_slotless_master(ctx->cluster),
+                         "no master without slots");
     }
     return false;
 }
@@ -464,6 +469,10 @@ uint32_t rc_pred_dependencies(const rc_pred *p)
         return deps | state | owner | roles | mf | fault;
     case RC_PRED_CONVERGED:
         return deps | state | owner | roles | flags | epoch | fault | view;
+    case RC_PRED_REPLICA_CHAIN:
+        return deps | roles | fault;
+    case RC_PRED_SLOTLESS_MASTER:
+        return deps | owner | roles | fault;
     }
     return ~0u;
 }

@@ -149,7 +149,8 @@ static const char *const pred_names[] = {
     [RC_PRED_PROMOTED] = "promoted",    [RC_PRED_EPOCH] = "epoch",
     [RC_PRED_ELECTIONS] = "elections",  [RC_PRED_ACKED] = "acked",
     [RC_PRED_LOST] = "lost",            [RC_PRED_SPLIT_BRAIN] = "split-brain",
-    [RC_PRED_CONVERGED] = "converged",
+    [RC_PRED_CONVERGED] = "converged",  [RC_PRED_REPLICA_CHAIN] = "replica-chain",
+    [RC_PRED_SLOTLESS_MASTER] = "slot-less-master",
 };
 
 /* One predicate without operators: a keyword form or `<nodes> sees ...`. */
