@@ -313,6 +313,68 @@ static void test_jobs_merge_like_one_search(void)
     g_free(dir);
 }
 
+/* Runs a scenario text that must parse; returns its failed expectations. */
+static int failed_expectations(const char *text, int expected_count)
+{
+    GError *err = NULL;
+    rc_scenario *s = rc_scenario_parse_string("predicates.scn", text, &err);
+    g_assert_no_error(err);
+    rc_run_options o = rc_run_options_default();
+    rc_run_result r;
+    g_assert_true(rc_run_scenario(s, &o, &r, &err));
+    g_assert_cmpint(r.expectations, ==, expected_count);
+    int failed = r.failed;
+    rc_run_result_clear(&r);
+    rc_scenario_free(s);
+    return failed;
+}
+
+/* The predicates behind no-replica-chain and no-slotless-master: a replica
+ * isolated while its master is taken over replicates a replica until the
+ * heal; a master that gives all its slots away with replica migration off
+ * stays a master without slots. Each is false before and true after. */
+static void test_chain_and_slotless_predicates(void)
+{
+    static const char chain[] = "cluster masters=3 replicas=2,1,1 node-timeout=2000ms\n"
+                                "end 20s\n"
+                                "never replica-chain during 0s..5.9s\n"
+                                "at 5s isolate R1.2\n"
+                                "at 6s failover R1.1 takeover\n"
+                                "expect replica-chain by 8s after 6s\n"
+                                "at 12s heal\n"
+                                "expect not replica-chain by 16s after 12s\n";
+    g_assert_cmpint(failed_expectations(chain, 3), ==, 0);
+    static const char slotless[] = "cluster masters=8 replicas=0 replica-migration=no\n"
+                                   "end 10s\n"
+                                   "never slot-less-master during 0s..4s\n"
+                                   "at 5s move-slots 0-2047 from M1 to M2\n"
+                                   "expect slot-less-master by 6s after 5s\n"
+                                   "always not slot-less-master during 0s..10s\n";
+    /* The last line is there to fail: the predicate does become true. */
+    g_assert_cmpint(failed_expectations(slotless, 3), ==, 1);
+}
+
+/* Every invariant asked for writes its lines into the run's scenario. */
+static void test_invariant_lines(void)
+{
+    static const char base[] = "cluster masters=3 replicas=1 node-timeout=2000ms\n"
+                               "workload writers=1 rate=10/s\nend 60s\n";
+    rc_explore_options o = small_search(1, 1, NULL);
+    g_assert_true(rc_explore_parse_invariants("all", &o.invariants, NULL));
+    char *text = rc_explore_scenario_text("base.scn", base, &o, 0, NULL);
+    g_assert_nonnull(text);
+    static const char *const lines[] = {
+        "\nexpect converged by 47s after 34s\n", "\nalways state all ok during 47s..60s\n",
+        "\nnever split-brain during ", "\nalways not role {M1 R1} master during 47s..60s\n",
+        "\nnever lost > 0\n", "\nnever replica-chain during 47s..60s\n",
+        "\nnever slot-less-master during 47s..60s\n", "\nseed ", "\nend 60s\n",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(lines); i++)
+        if (!strstr(text, lines[i]))
+            g_error("missing %s in:\n%s", lines[i], text);
+    g_free(text);
+}
+
 /* Bad option lists and bases are refused with RC_EXPLORE_ERROR_INPUT. */
 static void test_bad_input(void)
 {
@@ -359,5 +421,7 @@ int main(int argc, char **argv)
     g_test_add_func("/explore/bad-input", test_bad_input);
     g_test_add_func("/explore/command-exit-status", test_command_exit_status);
     g_test_add_func("/explore/jobs-merge-like-one-search", test_jobs_merge_like_one_search);
+    g_test_add_func("/explore/chain-and-slotless-predicates", test_chain_and_slotless_predicates);
+    g_test_add_func("/explore/invariant-lines", test_invariant_lines);
     return g_test_run();
 }

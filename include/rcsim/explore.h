@@ -76,6 +76,8 @@ typedef enum {
     RC_INV_SPLIT_BRAIN,   /* no split-brain longer than `split_brain_max` (see the docs) */
     RC_INV_ONE_MASTER,    /* at most one master per shard from recovery + settle */
     RC_INV_NO_LOST_WRITES,/* no acknowledged write lost (strict) */
+    RC_INV_NO_REPLICA_CHAIN,  /* no replica of a replica from recovery + settle */
+    RC_INV_NO_SLOTLESS_MASTER,/* no master without slots (but E) from recovery + settle */
     RC_INV__COUNT
 } rc_invariant;
 

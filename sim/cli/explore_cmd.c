@@ -124,6 +124,8 @@ static const char explore_description[] =
     "                        action or a promotion, outside network faults\n"
     "  one-master-per-shard  no two masters in a creation shard from recovery + settle\n"
     "  no-lost-writes        no acknowledged write lost (Redis loses some legitimately)\n"
+    "  no-replica-chain      no replica of a replica from recovery + settle\n"
+    "  no-slotless-master    no master without slots (but E nodes) from recovery + settle\n"
     "See docs/explore.md for their exact definitions.\n"
     "\n"
     "Examples:\n"

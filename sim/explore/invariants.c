@@ -17,6 +17,8 @@ static const char *const invariant_names[RC_INV__COUNT] = {
     [RC_INV_SERVED] = "served",             [RC_INV_SPLIT_BRAIN] = "split-brain",
     [RC_INV_ONE_MASTER] = "one-master-per-shard",
     [RC_INV_NO_LOST_WRITES] = "no-lost-writes",
+    [RC_INV_NO_REPLICA_CHAIN] = "no-replica-chain",
+    [RC_INV_NO_SLOTLESS_MASTER] = "no-slotless-master",
 };
 
 /* The invariant's name, "?" when out of range. */
@@ -332,6 +334,11 @@ static void add_invariants(text_build *tb, const ex_base *b, const ex_schedule *
         add_one_master(tb, b, s, judge, end);
     if (mask & 1u << RC_INV_NO_LOST_WRITES && b->scn->n_workloads > 0)
         add_line(tb, RC_INV_NO_LOST_WRITES, "never lost > 0");
+    if (mask & 1u << RC_INV_NO_REPLICA_CHAIN)
+        add_line(tb, RC_INV_NO_REPLICA_CHAIN, "never replica-chain during %s..%s", judge, end);
+    if (mask & 1u << RC_INV_NO_SLOTLESS_MASTER)
+        add_line(tb, RC_INV_NO_SLOTLESS_MASTER, "never slot-less-master during %s..%s", judge,
+                 end);
 }
 
 /* Builds the text; tb->inv_of gets the invariant of each appended line. */
