@@ -15,7 +15,7 @@
 
 #define EX_MAX_ACTIONS 64 /* actions of one schedule, epilogue excluded */
 #define EX_MAX_GROUPS 3   /* named groups of a partition (a `rest` may follow) */
-#define EX_MAX_PROMOTIONS 64 /* promotion times kept from a run */
+#define EX_MAX_PROMOTIONS 256 /* promotion and action times kept from a run */
 
 /* One action of a schedule. Node sets are bit masks of node ids. */
 typedef struct {
@@ -33,8 +33,9 @@ typedef struct {
 
 /* A schedule: its actions in time order (same-time actions keep their
  * order), the recovery time (the epilogue runs then) and the end. The
- * promotion times are those of its last run (ex_judge() fills them): the
- * split-brain invariant gives each promotion the same grace as an action. */
+ * `promotions` are the times of the promotions and of the executed actions
+ * (the base's triggered ones included) of its last run, which ex_judge()
+ * fills: the split-brain invariant gives each the grace of an action. */
 typedef struct {
     ex_action a[EX_MAX_ACTIONS];
     int n;

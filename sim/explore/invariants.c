@@ -382,12 +382,16 @@ typedef struct {
     ex_schedule *s;
 } judge_ctx;
 
-/* Marks the invariant of a failed expectation; records promotions. */
+/* Marks the invariant of a failed expectation; records the times of
+ * promotions and of executed actions (once per instant). */
 static void on_event(void *user, const rc_event *ev)
 {
     judge_ctx *j = user;
-    if (ev->kind == RC_EV_PROMOTED && j->s->n_promotions < EX_MAX_PROMOTIONS)
-        j->s->promotions[j->s->n_promotions++] = ev->t;
+    ex_schedule *s = j->s;
+    bool instant = ev->kind == RC_EV_PROMOTED || ev->kind == RC_EV_FAULT;
+    if (instant && s->n_promotions < EX_MAX_PROMOTIONS &&
+        (s->n_promotions == 0 || s->promotions[s->n_promotions - 1] != ev->t))
+        s->promotions[s->n_promotions++] = ev->t;
     if (ev->kind != RC_EV_EXPECT || ev->flag)
         return;
     int line = (int)ev->i1;
