@@ -4,9 +4,9 @@
  * (for the base's expectations: the same expectation) with the same seed.
  * The passes, repeated until none changes anything or the budget of trial
  * runs is spent: drop actions (halves, quarters, ... then single ones),
- * make node sets smaller, move actions earlier, and move the recovery (and
- * with it the end) as early as it still fails. Each pass only makes the schedule smaller or earlier, so
- * the loop ends. */
+ * make node sets and slot ranges smaller, move actions earlier, and move
+ * the recovery (and with it the end) as early as it still fails. Each pass
+ * only makes the schedule smaller or earlier, so the loop ends. */
 #include "explore_int.h"
 
 #include <string.h>
@@ -58,8 +58,24 @@ static bool drop_actions(shrinker *k, ex_schedule *s)
     return changed;
 }
 
-/* Tries each node set with one member fewer, and a partition or cut with
- * its last named group folded into `rest`. */
+/* Halves a slot move's range (keeping its first slot) while the schedule
+ * still fails. */
+static bool shrink_slot_range(shrinker *k, ex_schedule *s, int i)
+{
+    bool changed = false;
+    while (s->a[i].slot_hi > s->a[i].slot_lo) {
+        ex_schedule c = *s;
+        c.a[i].slot_hi = c.a[i].slot_lo + (c.a[i].slot_hi - c.a[i].slot_lo + 1) / 2 - 1;
+        if (!still_fails(k, &c))
+            break;
+        *s = c;
+        changed = true;
+    }
+    return changed;
+}
+
+/* Tries each node set with one member fewer, a partition or cut with its
+ * last named group folded into `rest`, and slot moves of fewer slots. */
 static bool shrink_sets(shrinker *k, ex_schedule *s)
 {
     bool changed = false;
@@ -77,6 +93,8 @@ static bool shrink_sets(shrinker *k, ex_schedule *s)
                 }
             }
         }
+        if (s->a[i].kind == RC_ACT_MOVE_SLOTS)
+            changed |= shrink_slot_range(k, s, i);
         const ex_action *a = &s->a[i];
         bool foldable = (a->kind == RC_ACT_PARTITION && a->n_groups >= 2) ||
                         (a->kind == RC_ACT_CUT && a->n_groups == 2 && !a->rest);
