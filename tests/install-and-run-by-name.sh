@@ -27,8 +27,8 @@ out=$("$bin" run teaching/split-5-masters --quiet --no-plots --out "$tmp/work/ou
     || fail "rcsim run teaching/split-5-masters failed: $out"
 case "$out" in *digest:*) ;; *) fail "no digest printed: $out" ;; esac
 [ -s "$tmp/work/out/events.jsonl" ] || fail "no events.jsonl"
-grep -q "\"scenario\":\"$prefix/share/rcsim/scenarios/teaching/split-5-masters.scn\"" \
-    "$tmp/work/out/events.jsonl" || fail "the run did not use the installed scenario"
+grep -q "\"scenario\": \"$prefix/share/rcsim/scenarios/teaching/split-5-masters.scn\"" \
+    "$tmp/work/out/summary.json" || fail "the run did not use the installed scenario"
 "$bin" check regression/02-failover --seeds 2 | grep -q '^2 passed, 0 failed$' \
     || fail "rcsim check regression/02-failover failed"
 "$bin" run no-such-scenario >/dev/null 2>&1; st=$?
