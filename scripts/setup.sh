@@ -1,7 +1,7 @@
 # Shared setup for scripts/demo and scripts/test: install missing Debian
 # packages (as root only), then configure and build build/ with meson.
 # Sourced, not executed.
-RCSIM_PACKAGES="meson ninja-build pkg-config gcc libglib2.0-dev libgsl-dev libcairo2-dev libjson-glib-dev fonts-dejavu-core valgrind"
+RCSIM_PACKAGES="meson ninja-build pkg-config gcc libglib2.0-dev libgsl-dev libcairo2-dev libjson-glib-dev fonts-dejavu-core valgrind redis-server redis-tools libhiredis-dev iptables iproute2"
 
 rcsim_missing_packages() {
     local missing="" p

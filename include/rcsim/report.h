@@ -56,6 +56,9 @@ typedef struct {
     const char *settings;    /* short text for picture titles (may be NULL) */
     const rc_layout *layout;
     const rc_node_info *nodes; /* layout->nodes entries, by node id */
+    /* More members of the events.jsonl header, pre-rendered and appended
+     * after "seed" (e.g. "\"source\":\"real\",\"server\":\"7.0.15\""; NULL: none). */
+    const char *header_extra;
 } rc_run_info;
 
 /* Message counters by type, summed over the run. */

@@ -60,6 +60,11 @@ int rc_sweep_merge_cmd(int argc, char **argv);
 /* `rcsim explore` (argv[0] is the command name); returns the exit status. */
 int rc_explore_cmd(int argc, char **argv);
 
+/* `rcsim real`: a scenario on real redis-server processes (argv[0] is the
+ * command name); returns the exit status (EXIT_OK, EXIT_EXPECT, EXIT_INPUT or
+ * EXIT_INTERRUPTED). */
+int rc_real_cmd(int argc, char **argv);
+
 /* Runs the embedded odd-vs-even demo of `rcsim` without arguments, writes its
  * outputs under `out_root`, prints what happened, and returns the exit status. */
 int rc_demo_run(const char *out_root);

@@ -204,6 +204,8 @@ static void print_help(void)
            "  rcsim sweep-merge DIR... [--out DIR]\n"
            "                                 merge result files into the sweep's CSVs and charts\n"
            "  rcsim explore BASE.scn [OPTIONS] search fault schedules for broken invariants\n"
+           "  rcsim real FILE.scn [OPTIONS]  run the scenario on real redis-server processes\n"
+           "                                 (root; rcsim real --help)\n"
            "  rcsim --version                print the version\n\n"
            "rcsim simulates Redis Cluster 7.0.15's failure detection and failover.\n"
            "Outputs go to rcsim-out/<scenario name>/ (events.jsonl, summary.json,\n"
@@ -235,6 +237,8 @@ int main(int argc, char **argv)
         return rc_sweep_merge_cmd(argc - 1, argv + 1);
     if (!strcmp(cmd, "explore"))
         return rc_explore_cmd(argc - 1, argv + 1);
+    if (!strcmp(cmd, "real"))
+        return rc_real_cmd(argc - 1, argv + 1);
     if (!strcmp(cmd, "demo"))
         return rc_demo_run("rcsim-out/demo");
     char *msg = g_strdup_printf("unknown command '%s'", cmd);

@@ -85,6 +85,8 @@ void rpt_render_header(rc_report *r)
     g_free(base);
     rpt_json_key(o, "seed");
     g_string_append_printf(o, "%" PRIu64, r->seed);
+    if (r->header_extra && *r->header_extra)
+        g_string_append_printf(o, ",%s", r->header_extra);
     put_time(o, "end", r->end);
     rpt_json_key(o, "config");
     g_string_append(o, r->config_json);

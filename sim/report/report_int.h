@@ -62,6 +62,7 @@ struct rc_report {
     rc_layout *layout;
     int n;
     char *version, *scenario, *title, *settings, *config_json;
+    char *header_extra; /* rc_run_info.header_extra, or NULL */
     uint64_t seed;
     rc_time end;
     rc_node_info *nodes; /* copies; slots strings owned */

@@ -1,0 +1,383 @@
+/* Real mode's actions: each statement of the scenario executed on the real
+ * processes at its time (signals, iptables rules, cluster commands), with
+ * the same FAULT / NOTE events as a simulated run. Commands go over a fresh
+ * connection with a 1 s timeout, so a stopped node delays the schedule by at
+ * most that much. */
+#include "real_int.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CMD_TIMEOUT_MS 1000
+
+typedef struct {
+    int *ids;      /* the action's nodes */
+    int n;
+    int **groups;  /* partition, cut, heal */
+    int *counts;
+    int n_groups;
+} targets;
+
+static bool is_master_now(void *user, int id)
+{
+    redisReply *rep = rl_command(&((rl_run *)user)->nodes[id], 300, "ROLE");
+    bool master = rep && rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
+                  rep->element[0]->type == REDIS_REPLY_STRING &&
+                  !strcmp(rep->element[0]->str, "master");
+    if (rep)
+        freeReplyObject(rep);
+    return master;
+}
+
+/* Evaluates the action's nodes or groups (the union of the groups in ids). */
+static void eval_targets(rl_run *r, const rc_action *a, rc_rng *rng, targets *t)
+{
+    rc_nodeset_ctx ctx = { r->scn->layout, is_master_now, r, rng };
+    memset(t, 0, sizeof *t);
+    t->ids = g_new0(int, r->n);
+    if (a->nodes) {
+        t->n = rc_nodeset_eval(a->nodes, &ctx, t->ids);
+        t->n = t->n < 0 ? 0 : t->n;
+    }
+    if (a->n_groups > 0) {
+        t->n_groups = a->n_groups;
+        t->groups = g_new0(int *, a->n_groups);
+        t->counts = g_new0(int, a->n_groups);
+        for (int g = 0; g < a->n_groups; g++)
+            t->groups[g] = g_new0(int, r->n);
+        if (rc_nodeset_eval_groups(a->groups, a->n_groups, &ctx, t->groups, t->counts) < 0)
+            memset(t->counts, 0, sizeof(int) * (size_t)a->n_groups);
+        bool *in = g_new0(bool, r->n);
+        for (int g = 0; g < a->n_groups; g++)
+            for (int i = 0; i < t->counts[g]; i++)
+                in[t->groups[g][i]] = true;
+        for (int x = 0; x < r->n; x++)
+            if (in[x])
+                t->ids[t->n++] = x;
+        g_free(in);
+    }
+    if (a->node >= 0 && !a->nodes) {
+        t->ids[0] = a->node;
+        t->n = 1;
+    }
+}
+
+static void targets_clear(targets *t)
+{
+    for (int g = 0; g < t->n_groups; g++)
+        g_free(t->groups[g]);
+    g_free(t->groups);
+    g_free(t->counts);
+    g_free(t->ids);
+}
+
+static const char *failover_option(rc_failover_option o)
+{
+    return o == RC_FAILOVER_FORCE ? "force" : o == RC_FAILOVER_TAKEOVER ? "takeover" : "default";
+}
+
+static void emit_fault(rl_run *r, const rc_action *a, const targets *t)
+{
+    rc_fault_info info = { t->n, t->ids, t->n_groups, t->counts,
+                           (const int *const *)t->groups,
+                           a->kind == RC_ACT_FAILOVER ? failover_option(a->option) : NULL };
+    rc_event ev = { .t = rl_now(r), .kind = RC_EV_FAULT, .node = -1, .about = -1,
+                    .i1 = a->line, .str = rc_action_kind_name(a->kind), .str2 = a->text,
+                    .data = &info };
+    rl_emit(r, &ev);
+}
+
+/* Runs a command on one node and logs a refusal on stderr. */
+static void node_command(rl_run *r, int x, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void node_command(rl_run *r, int x, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *cmd = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    gchar **argv = g_strsplit(cmd, " ", 0);
+    redisReply *rep = rl_command_argv(&r->nodes[x], CMD_TIMEOUT_MS, (int)g_strv_length(argv),
+                                      (const char **)argv);
+    if (!rep || rep->type == REDIS_REPLY_ERROR)
+        fprintf(stderr, "rcsim real: %s: %s: %s\n", r->nodes[x].label, cmd,
+                rep ? rep->str : "no answer");
+    if (rep)
+        freeReplyObject(rep);
+    g_strfreev(argv);
+    g_free(cmd);
+}
+
+static void restart(rl_run *r, rl_node *nd)
+{
+    GError *err = NULL;
+    rl_proc_kill(nd);
+    atomic_store(&nd->restarted, true);
+    if (!rl_proc_start(r, nd, &err)) {
+        fprintf(stderr, "rcsim real: cannot restart %s: %s\n", nd->label, err->message);
+        g_error_free(err);
+    }
+}
+
+static void apply_faults(rl_run *r)
+{
+    GError *err = NULL;
+    if (!rl_faults_apply(r->faults, r, &err)) {
+        fprintf(stderr, "rcsim real: iptables: %s\n", err->message);
+        g_error_free(err);
+    }
+}
+
+/* Cuts or heals both ways (or one way) between two groups. */
+static void cut_groups(rl_run *r, const targets *t, int ga, int gb, bool both, bool cut)
+{
+    for (int i = 0; i < t->counts[ga]; i++)
+        for (int j = 0; j < t->counts[gb]; j++) {
+            rl_faults_set_cut(r->faults, t->groups[ga][i], t->groups[gb][j], cut);
+            if (both)
+                rl_faults_set_cut(r->faults, t->groups[gb][j], t->groups[ga][i], cut);
+        }
+}
+
+static void network_action(rl_run *r, const rc_action *a, const targets *t)
+{
+    if (a->kind == RC_ACT_CUT) {
+        cut_groups(r, t, 0, 1, false, true);
+    } else if (a->kind == RC_ACT_HEAL && a->n_groups == 0) {
+        rl_faults_clear_cuts(r->faults);
+    } else if (a->kind == RC_ACT_PARTITION || a->kind == RC_ACT_HEAL) {
+        for (int g = 0; g < t->n_groups; g++)
+            for (int h = g + 1; h < t->n_groups; h++)
+                cut_groups(r, t, g, h, true, a->kind == RC_ACT_PARTITION);
+    } else if (a->kind == RC_ACT_ISOLATE) {
+        for (int i = 0; i < t->n; i++)
+            for (int y = 0; y < r->n; y++) {
+                rl_faults_set_cut(r->faults, t->ids[i], y, true);
+                rl_faults_set_cut(r->faults, y, t->ids[i], true);
+            }
+    } else if (a->kind == RC_ACT_LOSS) {
+        for (int i = 0; i < t->n; i++)
+            rl_faults_set_loss(r->faults, t->ids[i], a->loss);
+    }
+    apply_faults(r);
+}
+
+static void snapshot(rl_run *r, const targets *t)
+{
+    rc_time now = rl_now(r);
+    for (int i = 0; i < t->n; i++) {
+        const rl_node *nd = &r->nodes[t->ids[i]];
+        redisReply *a = rl_command(nd, CMD_TIMEOUT_MS, "CLUSTER NODES");
+        redisReply *b = rl_command(nd, CMD_TIMEOUT_MS, "CLUSTER INFO");
+        bool ok_a = a && a->type == REDIS_REPLY_STRING, ok_b = b && b->type == REDIS_REPLY_STRING;
+        g_ptr_array_add(r->snap_names, g_strdup_printf("%lld.%03lld-%s.txt",
+                                                       (long long)(now / 1000000),
+                                                       (long long)(now / 1000 % 1000),
+                                                       nd->label));
+        g_ptr_array_add(r->snap_texts, g_strconcat(ok_a ? a->str : "(no answer)\n", "\n",
+                                                   ok_b ? b->str : "(no answer)\n", NULL));
+        if (a)
+            freeReplyObject(a);
+        if (b)
+            freeReplyObject(b);
+    }
+}
+
+/* redis-cli's per-slot migration: IMPORTING on the target, MIGRATING on the
+ * source, the keys moved in batches, then the slot bound to the target. */
+static void move_slots(rl_run *r, const rc_action *a)
+{
+    rl_node *src = &r->nodes[a->node], *dst = &r->nodes[a->target];
+    for (int s = a->slot_lo; s <= a->slot_hi; s++) {
+        node_command(r, dst->id, "CLUSTER SETSLOT %d IMPORTING %s", s, src->name);
+        node_command(r, src->id, "CLUSTER SETSLOT %d MIGRATING %s", s, dst->name);
+        /* At most 1000 batches of 100 keys per slot. */
+        for (int batch = 0; batch < 1000; batch++) {
+            redisReply *keys = rl_command(src, CMD_TIMEOUT_MS, "CLUSTER GETKEYSINSLOT %d 100", s);
+            bool more = keys && keys->type == REDIS_REPLY_ARRAY && keys->elements > 0;
+            if (more) {
+                const char **argv = g_new(const char *, keys->elements + 8);
+                char port[16];
+                snprintf(port, sizeof port, "%d", RL_PORT);
+                int k = 0;
+                argv[k++] = "MIGRATE";
+                argv[k++] = dst->addr;
+                argv[k++] = port;
+                argv[k++] = "";
+                argv[k++] = "0";
+                argv[k++] = "5000";
+                argv[k++] = "KEYS";
+                for (size_t i = 0; i < keys->elements; i++)
+                    argv[k++] = keys->element[i]->str;
+                redisReply *m = rl_command_argv(src, 6000, k, argv);
+                more = m && m->type != REDIS_REPLY_ERROR;
+                if (m)
+                    freeReplyObject(m);
+                g_free(argv);
+            }
+            if (keys)
+                freeReplyObject(keys);
+            if (!more)
+                break;
+        }
+        node_command(r, dst->id, "CLUSTER SETSLOT %d NODE %s", s, dst->name);
+        node_command(r, src->id, "CLUSTER SETSLOT %d NODE %s", s, dst->name);
+    }
+}
+
+/* Commands sent to the action's node(s). */
+static void command_action(rl_run *r, const rc_action *a, const targets *t)
+{
+    static const char *const opt[] = { "", " FORCE", " TAKEOVER" };
+    for (int i = 0; i < t->n; i++) {
+        int x = t->ids[i];
+        rl_node *nd = &r->nodes[x];
+        switch (a->kind) {
+        case RC_ACT_FAILOVER:
+            atomic_store(&nd->manual, true);
+            node_command(r, x, "CLUSTER FAILOVER%s", opt[a->option]);
+            break;
+        case RC_ACT_REPLICATE:
+            atomic_store(&nd->replicated, true);
+            node_command(r, x, "CLUSTER REPLICATE %s", r->nodes[a->target].name);
+            break;
+        case RC_ACT_SET:
+            for (int k = 0; k < a->n_settings; k++) {
+                rc_node_config c;
+                rc_node_config_defaults(&c);
+                rc_node_config_apply(&c, &a->settings[k]);
+                const rc_setting *st = &a->settings[k];
+                bool dur_ms = st->key == RC_CFG_NODE_TIMEOUT;
+                bool dur_s = st->key == RC_CFG_REPL_PING_PERIOD || st->key == RC_CFG_REPL_TIMEOUT;
+                long long v = dur_ms ? st->value / 1000 : dur_s ? st->value / 1000000 : st->value;
+                static const char *const names[] = {
+                    "cluster-replica-no-failover", "cluster-node-timeout",
+                    "cluster-replica-validity-factor", "cluster-migration-barrier",
+                    "cluster-require-full-coverage", "cluster-allow-reads-when-down",
+                    "cluster-allow-replica-migration", "repl-ping-replica-period", "repl-timeout" };
+                bool boolean = st->key == RC_CFG_REPLICA_NO_FAILOVER ||
+                               st->key == RC_CFG_FULL_COVERAGE ||
+                               st->key == RC_CFG_READS_WHEN_DOWN ||
+                               st->key == RC_CFG_REPLICA_MIGRATION;
+                if (boolean)
+                    node_command(r, x, "CONFIG SET %s %s", names[st->key], v ? "yes" : "no");
+                else
+                    node_command(r, x, "CONFIG SET %s %lld", names[st->key], v);
+            }
+            break;
+        case RC_ACT_MEET:
+            node_command(r, x, "CLUSTER MEET %s %d %d", r->nodes[a->target].addr, RL_PORT,
+                         RL_BUS_PORT);
+            break;
+        case RC_ACT_FORGET:
+            node_command(r, x, "CLUSTER FORGET %s", r->nodes[a->target].name);
+            break;
+        case RC_ACT_RESET:
+            node_command(r, x, "CLUSTER RESET %s", a->arg ? "HARD" : "SOFT");
+            break;
+        case RC_ACT_BUMPEPOCH:
+            node_command(r, x, "CLUSTER BUMPEPOCH");
+            break;
+        case RC_ACT_DROP:
+            node_command(r, x, "DEBUG DROP-CLUSTER-PACKET-FILTER %d", a->arg);
+            break;
+        case RC_ACT_ADDSLOTS:
+            node_command(r, x, "CLUSTER ADDSLOTSRANGE %d %d", a->slot_lo, a->slot_hi);
+            break;
+        case RC_ACT_DELSLOTS:
+            node_command(r, x, "CLUSTER DELSLOTSRANGE %d %d", a->slot_lo, a->slot_hi);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+void rl_action_run(rl_run *r, const rc_action *a)
+{
+    if (a->kind == RC_ACT_NOTE) {
+        rc_event ev = { .t = rl_now(r), .kind = RC_EV_NOTE, .node = -1, .about = -1,
+                        .i1 = a->line, .str = a->note };
+        rl_emit(r, &ev);
+        return;
+    }
+    rc_rng *rng = rc_rng_new(r->seed, 0x7265616cull + (uint64_t)a->line);
+    targets t;
+    eval_targets(r, a, rng, &t);
+    if (a->kind == RC_ACT_MOVE_SLOTS) {
+        t.ids[0] = a->node;
+        t.ids[1] = a->target;
+        t.n = 2;
+    }
+    emit_fault(r, a, &t);
+    switch (a->kind) {
+    case RC_ACT_STOP:
+    case RC_ACT_CONT:
+        for (int i = 0; i < t.n; i++) {
+            rl_node *nd = &r->nodes[t.ids[i]];
+            atomic_store(&nd->paused, a->kind == RC_ACT_STOP && atomic_load(&nd->pid) != 0);
+            rl_proc_signal(nd, a->kind == RC_ACT_STOP ? SIGSTOP : SIGCONT);
+        }
+        break;
+    case RC_ACT_KILL:
+        for (int i = 0; i < t.n; i++)
+            rl_proc_kill(&r->nodes[t.ids[i]]);
+        break;
+    case RC_ACT_RESTART:
+        for (int i = 0; i < t.n; i++)
+            restart(r, &r->nodes[t.ids[i]]);
+        break;
+    case RC_ACT_PARTITION:
+    case RC_ACT_CUT:
+    case RC_ACT_ISOLATE:
+    case RC_ACT_HEAL:
+    case RC_ACT_LOSS:
+        network_action(r, a, &t);
+        break;
+    case RC_ACT_SNAPSHOT:
+        snapshot(r, &t);
+        break;
+    case RC_ACT_MOVE_SLOTS:
+        move_slots(r, a);
+        break;
+    default:
+        command_action(r, a, &t);
+        break;
+    }
+    targets_clear(&t);
+    rc_rng_free(rng);
+}
+
+/* ---- what real mode cannot do ------------------------------------------------ */
+
+bool rc_real_check_scenario(const rc_scenario *s, GError **error)
+{
+    GString *errors = g_string_new(NULL);
+    if (s->layout->nodes > RL_MAX_NODES)
+        g_string_append_printf(errors, "%s:%d:1: real mode runs at most %d nodes (one loopback "
+                               "address each), the cluster has %d\n", s->name, s->cluster.line,
+                               RL_MAX_NODES, s->layout->nodes);
+    const rc_dist *d = &s->network.latency;
+    if (s->network.line > 0 && (s->network.loss > 0 || d->kind != RC_DIST_UNIFORM ||
+                                d->a != RC_US(100) || d->b != RC_US(500)))
+        g_string_append_printf(errors, "%s:%d:1: `network` cannot be applied to real processes "
+                               "(no netem in this kernel); remove it for real runs\n",
+                               s->name, s->network.line);
+    for (int i = 0; i < s->n_actions; i++) {
+        const rc_action *a = &s->actions[i];
+        if (a->kind == RC_ACT_LATENCY)
+            g_string_append_printf(errors, "%s:%d:%d: `latency` needs netem, which this "
+                                   "kernel does not have: it cannot run for real\n",
+                                   s->name, a->line, a->column);
+    }
+    rl_judge_check(s, errors);
+    if (errors->len == 0) {
+        g_string_free(errors, TRUE);
+        return true;
+    }
+    g_string_truncate(errors, errors->len - 1);
+    g_set_error_literal(error, RC_REAL_ERROR, RC_REAL_ERROR_UNSUPPORTED, errors->str);
+    g_string_free(errors, TRUE);
+    return false;
+}

@@ -1,0 +1,194 @@
+/* Real mode's cluster creation, as `redis-cli --cluster create` does it:
+ * every master gets its contiguous slot range, every node the config epoch of
+ * its place in the node list (1..N), every node meets the first one, the
+ * replicas attach to their masters once everybody knows everybody, and the
+ * run waits until every node reports the intended configuration with
+ * cluster_state ok and every replica's link to its master is up. */
+#include "real_int.h"
+
+#include <math.h>
+#include <string.h>
+
+void rl_slot_ranges(int masters, int *first, int *last)
+{
+    /* redis-cli computes the ranges in single precision; so do we, so the
+     * boundaries are the same as the simulator's and redis-cli's. */
+    float per = (float)RL_SLOTS / (float)masters;
+    float cursor = 0.0f;
+    long lo = 0;
+    for (int i = 0; i < masters; i++) {
+        long hi = lroundf(cursor + per - 1.0f);
+        if (hi > RL_SLOTS || i == masters - 1)
+            hi = RL_SLOTS - 1;
+        if (hi < lo)
+            hi = lo;
+        first[i] = (int)lo;
+        last[i] = (int)hi;
+        lo = hi + 1;
+        cursor += per;
+    }
+}
+
+/* True when the reply is a status or string reply (not an error). */
+static bool reply_ok(redisReply *rep)
+{
+    bool ok = rep && rep->type != REDIS_REPLY_ERROR;
+    if (rep)
+        freeReplyObject(rep);
+    return ok;
+}
+
+/* Waits until every server answers PING and records its node name. */
+static bool wait_started(rl_run *r, GError **error)
+{
+    int64_t deadline = rl_wall_us() + 20000000;
+    for (int x = 0; x < r->n; x++) {
+        rl_node *nd = &r->nodes[x];
+        redisReply *rep = NULL;
+        while (!rep || rep->type != REDIS_REPLY_STRING) {
+            if (rep)
+                freeReplyObject(rep);
+            rep = NULL;
+            if (rl_wall_us() > deadline || atomic_load(&nd->pid) == 0) {
+                g_set_error(error, RC_REAL_ERROR, RC_REAL_ERROR_START,
+                            "%s (%s) did not start; see %s/redis.log", nd->label, nd->addr,
+                            nd->dir);
+                return false;
+            }
+            g_usleep(20000);
+            rep = rl_command(nd, 500, "CLUSTER MYID");
+        }
+        g_strlcpy(nd->name, rep->str, sizeof nd->name);
+        freeReplyObject(rep);
+    }
+    return true;
+}
+
+/* Slots and config epochs: the first two steps of redis-cli's creation. */
+static bool assign(rl_run *r, GError **error)
+{
+    const rc_layout *l = r->scn->layout;
+    for (int x = 0; x < r->n; x++) {
+        rl_node *nd = &r->nodes[x];
+        bool ok = true;
+        if (rc_layout_kind(l, x) == RC_KIND_MASTER)
+            ok = reply_ok(rl_command(nd, 2000, "CLUSTER ADDSLOTSRANGE %d %d",
+                                     r->first_slot[x], r->last_slot[x]));
+        ok = ok && reply_ok(rl_command(nd, 2000, "CLUSTER SET-CONFIG-EPOCH %d", x + 1));
+        if (!ok) {
+            g_set_error(error, RC_REAL_ERROR, RC_REAL_ERROR_START,
+                        "%s refused its slots or config epoch", nd->label);
+            return false;
+        }
+    }
+    for (int x = 1; x < r->n; x++)
+        if (!reply_ok(rl_command(&r->nodes[x], 2000, "CLUSTER MEET %s %d %d", r->nodes[0].addr,
+                                 RL_PORT, RL_BUS_PORT))) {
+            g_set_error(error, RC_REAL_ERROR, RC_REAL_ERROR_START, "%s refused CLUSTER MEET",
+                        r->nodes[x].label);
+            return false;
+        }
+    return true;
+}
+
+/* Checks one node's view against the layout; with `roles` false only that
+ * it knows every node and none is in handshake. */
+static bool node_view_ok(rl_run *r, int x, bool roles)
+{
+    redisReply *rep = rl_command(&r->nodes[x], 1000, "CLUSTER NODES");
+    if (!rep || rep->type != REDIS_REPLY_STRING) {
+        if (rep)
+            freeReplyObject(rep);
+        return false;
+    }
+    rl_nodes_line *lines = g_new0(rl_nodes_line, r->n + 8);
+    int16_t *owner = g_new(int16_t, RL_SLOTS);
+    int k = rl_parse_nodes(rep->str, lines, r->n + 8, owner);
+    freeReplyObject(rep);
+    bool ok = k == r->n;
+    const rc_layout *l = r->scn->layout;
+    for (int i = 0; i < k && ok; i++) {
+        const rl_nodes_line *ln = &lines[i];
+        ok = ln->node >= 0 && !ln->handshake && !ln->noaddr && !ln->pfail && !ln->fail;
+        if (ok && roles) {
+            bool replica = rc_layout_kind(l, ln->node) == RC_KIND_REPLICA;
+            ok = replica ? !ln->master && ln->master_of == rc_layout_shard(l, ln->node)
+                         : ln->master;
+        }
+    }
+    for (int m = 0; roles && ok && m < l->masters; m++)
+        ok = owner[r->first_slot[m]] == m && owner[r->last_slot[m]] == m;
+    g_free(lines);
+    g_free(owner);
+    return ok;
+}
+
+/* Cluster state ok, and for a replica a replication link that is up. */
+static bool node_ready(rl_run *r, int x)
+{
+    redisReply *rep = rl_command(&r->nodes[x], 1000, "CLUSTER INFO");
+    bool ok = rep && rep->type == REDIS_REPLY_STRING && strstr(rep->str, "cluster_state:ok");
+    if (rep)
+        freeReplyObject(rep);
+    if (ok && rc_layout_kind(r->scn->layout, x) == RC_KIND_REPLICA) {
+        rep = rl_command(&r->nodes[x], 1000, "INFO replication");
+        ok = rep && rep->type == REDIS_REPLY_STRING &&
+             strstr(rep->str, "master_link_status:up");
+        if (rep)
+            freeReplyObject(rep);
+    }
+    return ok;
+}
+
+/* Polls until check(x) holds for every node, at most `seconds`. */
+static bool wait_all(rl_run *r, bool (*check)(rl_run *, int, bool), bool arg, double seconds)
+{
+    int64_t deadline = rl_wall_us() + (int64_t)(seconds * 1e6);
+    int x = 0;
+    while (x < r->n) {
+        if (rl_wall_us() > deadline)
+            return false;
+        if (r->opt->interrupt && *r->opt->interrupt)
+            return false;
+        if (check(r, x, arg))
+            x++;
+        else
+            g_usleep(20000);
+    }
+    return true;
+}
+
+static bool ready_check(rl_run *r, int x, bool unused)
+{
+    return node_ready(r, x) && node_view_ok(r, x, true);
+}
+
+bool rl_create_cluster(rl_run *r, GError **error)
+{
+    if (!wait_started(r, error) || !assign(r, error))
+        return false;
+    /* Generous bounds: a loaded two-core machine joins 100 nodes in ~10 s. */
+    double bound = 20.0 + 0.3 * r->n;
+    if (!wait_all(r, node_view_ok, false, bound)) {
+        g_set_error(error, RC_REAL_ERROR, RC_REAL_ERROR_START,
+                    "the nodes did not all meet within %.0f s", bound);
+        return false;
+    }
+    const rc_layout *l = r->scn->layout;
+    for (int x = 0; x < r->n; x++) {
+        if (rc_layout_kind(l, x) != RC_KIND_REPLICA)
+            continue;
+        const rl_node *m = &r->nodes[rc_layout_shard(l, x)];
+        if (!reply_ok(rl_command(&r->nodes[x], 2000, "CLUSTER REPLICATE %s", m->name))) {
+            g_set_error(error, RC_REAL_ERROR, RC_REAL_ERROR_START,
+                        "%s refused CLUSTER REPLICATE %s", r->nodes[x].label, m->label);
+            return false;
+        }
+    }
+    if (!wait_all(r, ready_check, true, bound)) {
+        g_set_error(error, RC_REAL_ERROR, RC_REAL_ERROR_START,
+                    "the cluster did not converge within %.0f s", bound);
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,177 @@
+/* Real mode's run driver (rc_real_run): sandbox, servers, cluster creation,
+ * then the scenario on the wall clock (actions in time order, same-time
+ * actions in file order), writers and poller alongside; at the end the
+ * writes are read back, the logs read, every process killed, and the
+ * outputs written (output.c). */
+#include "real_int.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+/* rl_emit: every observation goes through the run's record. */
+void rl_emit(rl_run *r, const rc_event *ev) { rl_record_add(r->record, ev); }
+
+rc_time rl_now(const rl_run *r) { return rl_wall_us() - r->t0_us; }
+
+void rc_real_result_clear(rc_real_result *res)
+{
+    g_free(res->server_version);
+    g_free(res->failures);
+    g_free(res->story);
+    g_free(res->work_dir);
+    memset(res, 0, sizeof *res);
+}
+
+/* One execution of an action: `every` lines expand to several. */
+typedef struct {
+    rc_time at;
+    int order;   /* file order, to keep same-time actions in it */
+    const rc_action *a;
+} instance;
+
+static gint by_time(gconstpointer pa, gconstpointer pb)
+{
+    const instance *a = pa, *b = pb;
+    if (a->at != b->at)
+        return a->at < b->at ? -1 : 1;
+    return a->order - b->order;
+}
+
+static GArray *schedule(const rc_scenario *s)
+{
+    GArray *list = g_array_new(FALSE, FALSE, sizeof(instance));
+    for (int i = 0; i < s->n_actions; i++) {
+        const rc_action *a = &s->actions[i];
+        /* An `every` runs at most 100000 times (the scenario's end bounds it too). */
+        for (int k = 0; k < 100000; k++) {
+            rc_time at = a->at + (rc_time)k * a->period;
+            if (at > a->until || at > s->end || (k > 0 && a->period <= 0))
+                break;
+            instance in = { at, i, a };
+            g_array_append_val(list, in);
+        }
+    }
+    g_array_sort(list, by_time);
+    return list;
+}
+
+/* Creates the nodes' directories and starts their servers. */
+static bool start_nodes(rl_run *r, GError **error)
+{
+    const rc_layout *l = r->scn->layout;
+    r->nodes = g_new0(rl_node, r->n);
+    for (int x = 0; x < r->n; x++) {
+        rl_node *nd = &r->nodes[x];
+        nd->id = x;
+        rc_layout_label(l, x, nd->label);
+        snprintf(nd->addr, sizeof nd->addr, "127.0.0.%d", (RL_FIRST_OCTET + x) & 0xff);
+        nd->dir = g_build_filename(r->work_dir, nd->label, NULL);
+        if (g_mkdir(nd->dir, 0700) < 0) {
+            g_set_error(error, RC_REAL_ERROR, RC_REAL_ERROR_IO, "cannot create %s", nd->dir);
+            return false;
+        }
+        if (!rl_proc_write_config(r, nd, error) || !rl_proc_start(r, nd, error))
+            return false;
+    }
+    return true;
+}
+
+/* The scenario itself: actions at their times until the end. */
+static bool play(rl_run *r, GError **error)
+{
+    GArray *plan = schedule(r->scn);
+    bool ok = true;
+    for (guint i = 0; i < plan->len && ok; i++) {
+        const instance *in = &g_array_index(plan, instance, i);
+        ok = rl_sleep_until(r->t0_us + in->at, r->opt->interrupt);
+        if (ok)
+            rl_action_run(r, in->a);
+    }
+    g_array_free(plan, TRUE);
+    ok = ok && rl_sleep_until(r->t0_us + r->scn->end, r->opt->interrupt);
+    if (!ok)
+        g_set_error(error, RC_REAL_ERROR, RC_REAL_ERROR_INTERRUPTED, "interrupted");
+    return ok;
+}
+
+static void cleanup(rl_run *r)
+{
+    if (r->clients)
+        rl_clients_stop(r->clients);
+    if (r->poller)
+        rl_poller_stop(r->poller);
+    if (r->nodes)
+        rl_proc_kill_all(r);
+    rl_clients_free(r->clients);
+    rl_poller_free(r->poller);
+    rl_faults_free(r->faults);
+    rl_record_free(r->record);
+    if (r->work_dir && !r->opt->keep) {
+        const char *argv[] = { "rm", "-rf", "--", r->work_dir, NULL };
+        rl_run_tool(argv, NULL, NULL);
+    }
+    for (int x = 0; r->nodes && x < r->n; x++)
+        g_free(r->nodes[x].dir);
+    g_free(r->nodes);
+    g_free(r->work_dir);
+    g_free(r->version);
+    g_free(r->first_slot);
+    g_free(r->cur0);
+    g_free(r->cfg0);
+    g_free(r->last_slot);
+    g_ptr_array_free(r->snap_names, TRUE);
+    g_ptr_array_free(r->snap_texts, TRUE);
+}
+
+bool rc_real_run(const rc_scenario *s, const rc_real_options *o, rc_real_result *res,
+                 GError **error)
+{
+    memset(res, 0, sizeof *res);
+    int64_t wall0 = rl_wall_us();
+    rl_run run = { .scn = s, .opt = o, .n = s->layout->nodes };
+    rl_run *r = &run;
+    r->server = o->server ? o->server : "redis-server";
+    r->seed = o->has_seed ? o->seed : s->has_seed ? s->seed : 1;
+    r->record = rl_record_new();
+    r->snap_names = g_ptr_array_new_with_free_func(g_free);
+    r->snap_texts = g_ptr_array_new_with_free_func(g_free);
+    r->first_slot = g_new(int, s->layout->masters);
+    r->last_slot = g_new(int, s->layout->masters);
+    rl_slot_ranges(s->layout->masters, r->first_slot, r->last_slot);
+    bool ok = rc_real_check_environment(o->server, &r->version, error) &&
+              rl_sandbox_enter(error);
+    if (ok) {
+        r->work_dir = g_dir_make_tmp("rcsim-real-XXXXXX", NULL);
+        ok = r->work_dir != NULL;
+        if (!ok)
+            g_set_error(error, RC_REAL_ERROR, RC_REAL_ERROR_IO, "cannot create a temporary directory");
+    }
+    ok = ok && start_nodes(r, error);
+    r->faults = rl_faults_new(r->n);
+    ok = ok && rl_faults_apply(r->faults, r, error) && rl_create_cluster(r, error);
+    if (ok) {
+        r->t0_us = rl_wall_us();
+        res->create_s = (double)(r->t0_us - wall0) / 1e6;
+        r->poller = rl_poller_start(r);
+        ok = rl_poller_wait_baseline(r->poller, 10000);
+        if (!ok)
+            g_set_error(error, RC_REAL_ERROR, RC_REAL_ERROR_START, "the poller got no answer");
+        r->cur0 = g_new0(int64_t, r->n);
+        r->cfg0 = g_new0(int64_t, r->n);
+        gboolean *master = g_new(gboolean, r->n);
+        rl_poller_final(r->poller, r->cur0, r->cfg0, master, NULL);
+        g_free(master);
+    }
+    if (ok && s->writers_total > 0)
+        r->clients = rl_clients_start(r);
+    ok = ok && play(r, error);
+    if (ok)
+        ok = rl_real_finish(r, res, error);
+    res->wall_s = (double)(rl_wall_us() - wall0) / 1e6;
+    if (o->keep && r->work_dir)
+        res->work_dir = g_strdup(r->work_dir);
+    cleanup(r);
+    return ok;
+}

@@ -1,0 +1,449 @@
+/* Real mode's judge: the scenario's expectations evaluated on the observed
+ * event stream (scenario-language.md, "Predicates"). It keeps the state the
+ * events describe (liveness from kill/restart faults, roles, cluster states,
+ * epochs, every observer's PFAIL/FAIL flags and slot owners, promotions,
+ * elections, acknowledged writes) and evaluates each expectation after every
+ * event inside its window and at the window's boundaries, as the simulator
+ * does after each of its events. `split-brain` and `sees ... unknown` need
+ * what polling cannot observe reliably and are refused before the run. */
+#include "real_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum { SEEN_OK, SEEN_PFAIL, SEEN_FAIL };
+
+typedef struct {
+    const rc_expectation *e;
+    bool done, ok;
+    rc_time at;            /* first violation, or when it was satisfied; -1 */
+    bool lo_done, hi_done; /* boundaries evaluated */
+    char detail[160];
+} verdict;
+
+struct rl_judge {
+    const rc_scenario *scn;
+    int n;
+    bool *alive, *master, *state_ok, *promoted;
+    int64_t *cur, *cfg;
+    uint8_t *seen;         /* n*n */
+    int16_t *owner;        /* n*RL_SLOTS */
+    uint64_t promotions, elections, acked, lost;
+    verdict *v;
+    int *scratch;
+    rc_rng *rng;
+    rc_time last_t;
+    char *detail;          /* where a false leaf explains itself (or NULL) */
+};
+
+/* ---- predicates ------------------------------------------------------------ */
+
+static bool is_master_now(void *user, int id) { return ((rl_judge *)user)->master[id]; }
+
+static int eval_set(rl_judge *j, const rc_nodeset *set, int *out)
+{
+    rc_nodeset_ctx ctx = { j->scn->layout, is_master_now, j, j->rng };
+    int n = rc_nodeset_eval(set, &ctx, out);
+    return n < 0 ? 0 : n;
+}
+
+static void explain(rl_judge *j, int node, const char *what)
+{
+    if (!j->detail)
+        return;
+    char label[RC_LABEL_MAX];
+    snprintf(j->detail, 160, "%s %s", rc_layout_label(j->scn->layout, node, label), what);
+}
+
+static bool converged(rl_judge *j)
+{
+    int first = -1;
+    for (int x = 0; x < j->n; x++) {
+        if (!j->alive[x])
+            continue;
+        if (first < 0)
+            first = x;
+        else if (memcmp(j->owner + (size_t)x * RL_SLOTS, j->owner + (size_t)first * RL_SLOTS,
+                        sizeof(int16_t) * RL_SLOTS))
+            return false;
+        for (int y = 0; y < j->n; y++)
+            if (j->alive[y] && j->seen[(size_t)x * j->n + y] != SEEN_OK)
+                return false;
+    }
+    return true;
+}
+
+static bool eval(rl_judge *j, const rc_pred *p);
+
+static bool eval_nodes(rl_judge *j, const rc_pred *p)
+{
+    int *ids = g_new(int, j->n);
+    int n = eval_set(j, p->nodes, ids);
+    bool ok = true;
+    for (int i = 0; i < n && ok; i++) {
+        int x = ids[i];
+        switch (p->kind) {
+        case RC_PRED_STATE:
+            ok = !j->alive[x] || j->state_ok[x] == (p->state == RC_STATE_OK);
+            if (!ok)
+                explain(j, x, j->state_ok[x] ? "has cluster_state ok" : "has cluster_state fail");
+            break;
+        case RC_PRED_ROLE:
+            ok = j->master[x] == (p->role == RC_ROLE_MASTER);
+            if (!ok)
+                explain(j, x, j->master[x] ? "is a master" : "is a replica");
+            break;
+        case RC_PRED_PROMOTED:
+            ok = j->promoted[x];
+            if (!ok)
+                explain(j, x, "was not promoted");
+            break;
+        default: /* RC_PRED_EPOCH */
+            ok = rc_cmp(p->op, p->epoch == RC_EPOCH_CURRENT ? j->cur[x] : j->cfg[x], p->n);
+            if (!ok)
+                explain(j, x, "has another epoch");
+            break;
+        }
+    }
+    g_free(ids);
+    return ok;
+}
+
+static bool eval_sees(rl_judge *j, const rc_pred *p)
+{
+    int *obs = g_new(int, j->n), *subj = g_new(int, j->n);
+    int no = eval_set(j, p->nodes, obs), ns = eval_set(j, p->subjects, subj);
+    bool ok = true;
+    for (int i = 0; i < no && ok; i++) {
+        if (!j->alive[obs[i]])
+            continue;
+        for (int k = 0; k < ns && ok; k++) {
+            if (obs[i] == subj[k])
+                continue;
+            uint8_t f = j->seen[(size_t)obs[i] * j->n + subj[k]];
+            ok = p->seen == RC_SEEN_FAIL    ? f == SEEN_FAIL
+                 : p->seen == RC_SEEN_PFAIL ? f == SEEN_PFAIL
+                                            : f == SEEN_OK;
+            if (!ok && j->detail) {
+                char a[RC_LABEL_MAX], b[RC_LABEL_MAX];
+                snprintf(j->detail, 160, "%s sees %s %s",
+                         rc_layout_label(j->scn->layout, obs[i], a),
+                         rc_layout_label(j->scn->layout, subj[k], b),
+                         f == SEEN_FAIL ? "fail" : f == SEEN_PFAIL ? "pfail" : "ok");
+            }
+        }
+    }
+    g_free(obs);
+    g_free(subj);
+    return ok;
+}
+
+static bool eval_owner(rl_judge *j, const rc_pred *p)
+{
+    int *ids = g_new(int, j->n);
+    int n = 0;
+    if (p->nodes) {
+        n = eval_set(j, p->nodes, ids);
+    } else {
+        for (int x = 0; x < j->n; x++)
+            if (j->alive[x])
+                ids[n++] = x;
+    }
+    bool ok = true;
+    for (int i = 0; i < n && ok; i++)
+        for (int s = p->slot_lo; s <= p->slot_hi && ok; s++) {
+            ok = j->owner[(size_t)ids[i] * RL_SLOTS + s] == p->node;
+            if (!ok && j->detail) {
+                char a[RC_LABEL_MAX];
+                snprintf(j->detail, 160, "%s binds slot %d elsewhere",
+                         rc_layout_label(j->scn->layout, ids[i], a), s);
+            }
+        }
+    g_free(ids);
+    return ok;
+}
+
+static bool count(rl_judge *j, const rc_pred *p, const char *what, uint64_t value)
+{
+    bool ok = rc_cmp(p->op, (int64_t)value, p->n);
+    if (!ok && j->detail)
+        snprintf(j->detail, 160, "%s = %llu", what, (unsigned long long)value);
+    return ok;
+}
+
+static bool eval(rl_judge *j, const rc_pred *p)
+{
+    switch (p->kind) {
+    case RC_PRED_NOT: {
+        char *saved = j->detail;
+        j->detail = NULL;
+        bool v = !eval(j, p->args[0]);
+        j->detail = saved;
+        if (!v && saved)
+            snprintf(saved, 160, "the negated condition holds");
+        return v;
+    }
+    case RC_PRED_AND:
+        for (int i = 0; i < p->n_args; i++)
+            if (!eval(j, p->args[i]))
+                return false;
+        return true;
+    case RC_PRED_OR:
+        for (int i = 0; i < p->n_args; i++)
+            if (eval(j, p->args[i]))
+                return true;
+        return false;
+    case RC_PRED_STATE:
+    case RC_PRED_ROLE:
+    case RC_PRED_PROMOTED:
+    case RC_PRED_EPOCH:
+        return eval_nodes(j, p);
+    case RC_PRED_SEES:
+        return eval_sees(j, p);
+    case RC_PRED_OWNER:
+        return eval_owner(j, p);
+    case RC_PRED_PROMOTIONS:
+        return count(j, p, "promotions", j->promotions);
+    case RC_PRED_ELECTIONS:
+        return count(j, p, "elections", j->elections);
+    case RC_PRED_ACKED:
+        return count(j, p, "acked", j->acked);
+    case RC_PRED_LOST:
+        return count(j, p, "lost", j->lost);
+    case RC_PRED_CONVERGED:
+        if (!converged(j) && j->detail)
+            snprintf(j->detail, 160, "not converged");
+        return converged(j);
+    case RC_PRED_SPLIT_BRAIN:
+        return false; /* refused by rl_judge_check() */
+    }
+    return false;
+}
+
+/* Whether a predicate can be judged from observations; errors otherwise. */
+static void check_pred(const rc_scenario *s, const rc_pred *p, GString *errors)
+{
+    if (p->kind == RC_PRED_SPLIT_BRAIN)
+        g_string_append_printf(errors, "%s:%d:%d: `split-brain` cannot be judged on a real "
+                               "run (which masters accept writes is not observed)\n",
+                               s->name, p->line, p->column);
+    if (p->kind == RC_PRED_SEES && p->seen == RC_SEEN_UNKNOWN)
+        g_string_append_printf(errors, "%s:%d:%d: `sees ... unknown` cannot be judged on a "
+                               "real run\n", s->name, p->line, p->column);
+    for (int i = 0; i < p->n_args; i++)
+        check_pred(s, p->args[i], errors);
+}
+
+bool rl_judge_check(const rc_scenario *s, GString *errors)
+{
+    gsize before = errors->len;
+    for (int i = 0; i < s->n_expectations; i++)
+        check_pred(s, s->expectations[i].pred, errors);
+    return errors->len == before;
+}
+
+/* ---- the stream --------------------------------------------------------------- */
+
+rl_judge *rl_judge_new(const rc_scenario *s, uint64_t seed, const int64_t *cur,
+                       const int64_t *cfg)
+{
+    rl_judge *j = g_new0(rl_judge, 1);
+    const rc_layout *l = s->layout;
+    int n = l->nodes;
+    j->scn = s;
+    j->n = n;
+    j->alive = g_new(bool, n);
+    j->master = g_new(bool, n);
+    j->state_ok = g_new(bool, n);
+    j->promoted = g_new0(bool, n);
+    j->cur = g_memdup2(cur, sizeof(int64_t) * (size_t)n);
+    j->cfg = g_memdup2(cfg, sizeof(int64_t) * (size_t)n);
+    j->seen = g_new0(uint8_t, (size_t)n * (size_t)n);
+    j->owner = g_new(int16_t, (size_t)n * RL_SLOTS);
+    int *first = g_new(int, l->masters), *last = g_new(int, l->masters);
+    rl_slot_ranges(l->masters, first, last);
+    for (int x = 0; x < n; x++) {
+        j->alive[x] = j->state_ok[x] = true;
+        j->master[x] = rc_layout_kind(l, x) != RC_KIND_REPLICA;
+        for (int m = 0; m < l->masters; m++)
+            for (int slot = first[m]; slot <= last[m]; slot++)
+                j->owner[(size_t)x * RL_SLOTS + slot] = (int16_t)m;
+    }
+    g_free(first);
+    g_free(last);
+    j->v = g_new0(verdict, s->n_expectations ? s->n_expectations : 1);
+    for (int i = 0; i < s->n_expectations; i++) {
+        j->v[i].e = &s->expectations[i];
+        j->v[i].at = -1;
+    }
+    j->rng = rc_rng_new(seed, RC_STREAM_SCENARIO);
+    return j;
+}
+
+void rl_judge_free(rl_judge *j)
+{
+    if (!j)
+        return;
+    g_free(j->alive);
+    g_free(j->master);
+    g_free(j->state_ok);
+    g_free(j->promoted);
+    g_free(j->cur);
+    g_free(j->cfg);
+    g_free(j->seen);
+    g_free(j->owner);
+    g_free(j->v);
+    rc_rng_free(j->rng);
+    g_free(j);
+}
+
+/* Settles a verdict with the predicate's value `value` at time t. */
+static void settle(verdict *v, bool ok, rc_time t)
+{
+    v->done = true;
+    v->ok = ok;
+    v->at = t;
+}
+
+/* Evaluates the expectation on the current state, which holds at time t. */
+static void evaluate(rl_judge *j, verdict *v, rc_time t)
+{
+    const rc_expectation *e = v->e;
+    if (v->done)
+        return;
+    j->detail = v->detail;
+    bool value = eval(j, e->pred);
+    j->detail = NULL;
+    switch (e->kind) {
+    case RC_EXPECT_BY:
+        if (value && (e->has_after ? t > e->after : t >= 0) && t <= e->by)
+            settle(v, true, t);
+        break;
+    case RC_EXPECT_AT:
+        if (t == e->at || (t > e->at && !v->hi_done))
+            settle(v, value, value ? -1 : e->at);
+        break;
+    case RC_EXPECT_ALWAYS:
+    case RC_EXPECT_NEVER:
+        if (t >= e->from && t <= e->to && value != (e->kind == RC_EXPECT_ALWAYS))
+            settle(v, false, t);
+        break;
+    }
+}
+
+/* Evaluates the window boundaries that lie before time t on the state that
+ * held there (the state after the previous event). */
+static void boundaries(rl_judge *j, rc_time t)
+{
+    for (int i = 0; i < j->scn->n_expectations; i++) {
+        verdict *v = &j->v[i];
+        const rc_expectation *e = v->e;
+        rc_time lo = e->kind == RC_EXPECT_BY   ? (e->has_after ? e->after + 1 : 0)
+                     : e->kind == RC_EXPECT_AT ? e->at
+                                               : e->from;
+        if (!v->lo_done && lo < t) {
+            v->lo_done = true;
+            evaluate(j, v, lo);
+        }
+        if (e->kind == RC_EXPECT_AT && !v->hi_done && e->at < t) {
+            evaluate(j, v, e->at);
+            v->hi_done = true;
+        }
+    }
+}
+
+static void apply(rl_judge *j, const rc_event *ev)
+{
+    int x = ev->node;
+    switch (ev->kind) {
+    case RC_EV_FAULT: {
+        const rc_fault_info *fi = ev->data;
+        bool kill = !strcmp(ev->str, "kill"), restart = !strcmp(ev->str, "restart");
+        for (int i = 0; fi && i < fi->node_count && (kill || restart); i++)
+            j->alive[fi->nodes[i]] = restart;
+        break;
+    }
+    case RC_EV_PFAIL:
+        j->seen[(size_t)x * j->n + ev->about] = SEEN_PFAIL;
+        break;
+    case RC_EV_FAIL:
+        j->seen[(size_t)x * j->n + ev->about] = SEEN_FAIL;
+        break;
+    case RC_EV_PFAIL_CLEAR:
+    case RC_EV_FAIL_CLEAR:
+        j->seen[(size_t)x * j->n + ev->about] = SEEN_OK;
+        break;
+    case RC_EV_STATE:
+        j->state_ok[x] = ev->flag;
+        break;
+    case RC_EV_ELECTION:
+        j->elections++;
+        break;
+    case RC_EV_PROMOTED:
+        j->promotions++;
+        j->promoted[x] = j->master[x] = true;
+        break;
+    case RC_EV_ROLE:
+        j->master[x] = ev->flag;
+        break;
+    case RC_EV_EPOCH:
+        j->cur[x] = ev->i1;
+        j->cfg[x] = ev->i2;
+        break;
+    case RC_EV_OWNER: {
+        const rc_slot_list *sl = ev->data;
+        for (int i = 0; sl && i < sl->count; i++)
+            j->owner[(size_t)x * RL_SLOTS + sl->slots[i]] = (int16_t)ev->about;
+        break;
+    }
+    case RC_EV_WRITE:
+        j->acked += ev->flag;
+        break;
+    default:
+        break;
+    }
+}
+
+void rl_judge_observe(void *user, const rc_event *ev)
+{
+    rl_judge *j = user;
+    boundaries(j, ev->t);
+    apply(j, ev);
+    j->last_t = ev->t;
+    for (int i = 0; i < j->scn->n_expectations; i++)
+        evaluate(j, &j->v[i], ev->t);
+}
+
+int rl_judge_finish(rl_judge *j, rc_eventbus *bus, uint64_t acked, uint64_t lost,
+                    GString *failures)
+{
+    const rc_scenario *s = j->scn;
+    j->acked = acked;
+    j->lost = lost;
+    boundaries(j, s->end + 1);
+    for (int i = 0; i < s->n_expectations; i++)
+        evaluate(j, &j->v[i], s->end);
+    int failed = 0;
+    for (int i = 0; i < s->n_expectations; i++) {
+        verdict *v = &j->v[i];
+        const rc_expectation *e = v->e;
+        if (!v->done)
+            settle(v, e->kind == RC_EXPECT_ALWAYS || e->kind == RC_EXPECT_NEVER, -1);
+        rc_event ev = { .t = s->end, .kind = RC_EV_EXPECT, .node = -1, .about = -1,
+                        .i1 = e->line, .i2 = v->at, .flag = v->ok, .str = e->text };
+        rc_eventbus_emit(bus, &ev);
+        if (v->ok)
+            continue;
+        failed++;
+        char when[64];
+        if (v->at >= 0)
+            snprintf(when, sizeof when, "first broken at t=%.6fs", (double)v->at / 1e6);
+        else if (e->kind == RC_EXPECT_BY)
+            snprintf(when, sizeof when, "not satisfied by t=%.6fs", (double)e->by / 1e6);
+        else
+            snprintf(when, sizeof when, "not satisfied");
+        g_string_append_printf(failures, "%s:%d: expectation failed: %s — %s%s%s\n", s->name,
+                               e->line, e->text, when, v->detail[0] ? ": " : "", v->detail);
+    }
+    return failed;
+}

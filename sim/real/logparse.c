@@ -1,0 +1,138 @@
+/* Real mode's log reader: the nodes' own log lines, with their millisecond
+ * timestamps, give what polling cannot see or sees late: election delays,
+ * elections, votes granted and denied, "Currently unable to failover"
+ * reasons, and the true times of FAIL flags (with quorum or message),
+ * cluster state changes and promotions. Lines look like
+ * `1234:M 04 Dec 2026 04:10:00.123 * text`; the time is local time. */
+#define _GNU_SOURCE
+#include "real_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int rl_node_by_name(const rl_run *r, const char *name)
+{
+    for (int x = 0; x < r->n; x++)
+        if (!strncmp(r->nodes[x].name, name, 40))
+            return x;
+    return -1;
+}
+
+/* Wall-clock microseconds of a line's timestamp, or -1. */
+static int64_t line_time(const char *line, const char **text)
+{
+    const char *colon = strchr(line, ':');
+    if (!colon || !colon[1] || colon[2] != ' ')
+        return -1;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *rest = strptime(colon + 3, "%d %b %Y %H:%M:%S", &tm);
+    if (!rest || *rest != '.')
+        return -1;
+    int ms = atoi(rest + 1);
+    tm.tm_isdst = -1;
+    time_t secs = mktime(&tm);
+    /* ".123 X " then the text. */
+    *text = rest + 4 < line + strlen(line) ? rest + 7 : rest;
+    return (int64_t)secs * 1000000 + (int64_t)ms * 1000;
+}
+
+/* The scenario language's name of a cant_failover reason. */
+static const char *cant_reason(const char *text)
+{
+    if (strstr(text, "Disconnected from master for longer"))
+        return "data_age";
+    if (strstr(text, "Waiting the delay"))
+        return "waiting_delay";
+    if (strstr(text, "expired"))
+        return "expired";
+    if (strstr(text, "Waiting for votes"))
+        return "waiting_votes";
+    return "other";
+}
+
+/* The reason of a denied vote, as the simulator names it. */
+static const char *deny_reason(const char *text)
+{
+    if (strstr(text, "master is up"))
+        return "master_up";
+    if (strstr(text, "it is a master node"))
+        return "not_replica";
+    if (strstr(text, "I don't know its master"))
+        return "unknown_master";
+    if (strstr(text, "can't vote about this master"))
+        return "voted_recently";
+    if (strstr(text, "already voted"))
+        return "already_voted";
+    if (strstr(text, "reqEpoch"))
+        return "old_epoch";
+    if (strstr(text, "slot"))
+        return "stale_slot_epoch";
+    return "other";
+}
+
+/* Turns one line's text into an event; false when it carries none. */
+static bool line_event(const rl_run *r, int x, const char *text, rc_event *ev)
+{
+    long long a = 0, b = 0, c = 0;
+    char id[41] = "", id2[41] = "";
+    ev->node = x;
+    ev->about = -1;
+    if (sscanf(text, "Start of election delayed for %lld milliseconds (rank #%lld, offset %lld)",
+               &a, &b, &c) == 3) {
+        *ev = (rc_event){ .kind = RC_EV_ELECTION_DELAY, .node = x, .about = -1, .i1 = a,
+                          .i2 = b, .i3 = c };
+    } else if (sscanf(text, "Starting a failover election for epoch %lld", &a) == 1) {
+        *ev = (rc_event){ .kind = RC_EV_ELECTION, .node = x, .about = -1, .i1 = a };
+    } else if (sscanf(text, "Failover auth granted to %40s", id) == 1) {
+        const char *ep = strstr(text, "for epoch ");
+        *ev = (rc_event){ .kind = RC_EV_VOTE, .node = x, .about = rl_node_by_name(r, id),
+                          .i1 = ep ? atoll(ep + 10) : 0, .flag = true };
+    } else if (sscanf(text, "Failover auth denied to %40s", id) == 1) {
+        *ev = (rc_event){ .kind = RC_EV_VOTE, .node = x, .about = rl_node_by_name(r, id),
+                          .flag = false, .str = deny_reason(text) };
+    } else if (!strncmp(text, "Currently unable to failover: ", 30)) {
+        *ev = (rc_event){ .kind = RC_EV_CANT_FAILOVER, .node = x, .about = -1,
+                          .str = cant_reason(text) };
+    } else if (sscanf(text, "Marking node %40s as failing (quorum reached)", id) == 1) {
+        *ev = (rc_event){ .kind = RC_EV_FAIL, .node = x, .about = rl_node_by_name(r, id),
+                          .str = "quorum" };
+    } else if (sscanf(text, "FAIL message received from %40s about %40s", id2, id) == 2) {
+        *ev = (rc_event){ .kind = RC_EV_FAIL, .node = x, .about = rl_node_by_name(r, id),
+                          .str = "message" };
+    } else if (!strncmp(text, "Cluster state changed: ", 23)) {
+        *ev = (rc_event){ .kind = RC_EV_STATE, .node = x, .about = -1,
+                          .flag = !strncmp(text + 23, "ok", 2) };
+    } else if (sscanf(text, "configEpoch set to %lld after successful failover", &a) == 1) {
+        *ev = (rc_event){ .kind = RC_EV_PROMOTED, .node = x, .about = -1, .i1 = a };
+    } else {
+        return false;
+    }
+    return true;
+}
+
+void rl_log_read(rl_run *r, const rl_node *node, rl_record *log)
+{
+    char *path = g_build_filename(node->dir, "redis.log", NULL);
+    char *text = NULL;
+    if (g_file_get_contents(path, &text, NULL, NULL)) {
+        gchar **lines = g_strsplit(text, "\n", 0);
+        for (int i = 0; lines[i]; i++) {
+            const char *body = NULL;
+            int64_t wall = line_time(lines[i], &body);
+            if (wall < r->t0_us || !body)
+                continue;
+            rc_event ev;
+            if (line_event(r, node->id, body, &ev)) {
+                ev.t = wall - r->t0_us;
+                if (ev.t <= r->scn->end)
+                    rl_record_add(log, &ev);
+            }
+        }
+        g_strfreev(lines);
+    }
+    g_free(text);
+    g_free(path);
+}
