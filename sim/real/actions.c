@@ -366,10 +366,14 @@ bool rc_real_check_scenario(const rc_scenario *s, GError **error)
                                s->name, s->network.line);
     for (int i = 0; i < s->n_actions; i++) {
         const rc_action *a = &s->actions[i];
-        if (a->kind == RC_ACT_LATENCY)
-            g_string_append_printf(errors, "%s:%d:%d: `latency` needs netem, which this "
-                                   "kernel does not have: it cannot run for real\n",
-                                   s->name, a->line, a->column);
+        if (a->kind != RC_ACT_LATENCY)
+            continue;
+        /* Point at the keyword itself (the statement starts with `at`). */
+        const char *word = a->text ? strstr(a->text, "latency") : NULL;
+        int column = a->column + (word ? (int)(word - a->text) : 0);
+        g_string_append_printf(errors, "%s:%d:%d: `latency` needs netem, which this "
+                               "kernel does not have: it cannot run for real\n",
+                               s->name, a->line, column);
     }
     rl_judge_check(s, errors);
     if (errors->len == 0) {

@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* rl_emit: every observation goes through the run's record. */
 void rl_emit(rl_run *r, const rc_event *ev) { rl_record_add(r->record, ev); }
@@ -112,6 +114,10 @@ static void cleanup(rl_run *r)
         const char *argv[] = { "rm", "-rf", "--", r->work_dir, NULL };
         rl_run_tool(argv, NULL, NULL);
     }
+    if (r->watchdog >= 0) {
+        close(r->watchdog); /* the watchdog finds nothing left and ends */
+        waitpid(r->watchdog_pid, NULL, 0);
+    }
     for (int x = 0; r->nodes && x < r->n; x++)
         g_free(r->nodes[x].dir);
     g_free(r->nodes);
@@ -130,7 +136,7 @@ bool rc_real_run(const rc_scenario *s, const rc_real_options *o, rc_real_result 
 {
     memset(res, 0, sizeof *res);
     int64_t wall0 = rl_wall_us();
-    rl_run run = { .scn = s, .opt = o, .n = s->layout->nodes };
+    rl_run run = { .scn = s, .opt = o, .n = s->layout->nodes, .watchdog = -1 };
     rl_run *r = &run;
     r->server = o->server ? o->server : "redis-server";
     r->seed = o->has_seed ? o->seed : s->has_seed ? s->seed : 1;
@@ -147,6 +153,8 @@ bool rc_real_run(const rc_scenario *s, const rc_real_options *o, rc_real_result 
         ok = r->work_dir != NULL;
         if (!ok)
             g_set_error(error, RC_REAL_ERROR, RC_REAL_ERROR_IO, "cannot create a temporary directory");
+        if (ok && !o->keep)
+            r->watchdog = rl_watchdog_start(r->work_dir, &r->watchdog_pid);
     }
     ok = ok && start_nodes(r, error);
     r->faults = rl_faults_new(r->n);

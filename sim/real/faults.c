@@ -59,13 +59,12 @@ bool rl_faults_apply(rl_faults *f, const rl_run *r, GError **error)
     for (int a = 0; a < f->n; a++) {
         if (f->loss[a] <= 0)
             continue;
-        /* Sent by the node, and received by it, from anyone but a client. */
+        /* Messages sent by the node to other nodes (scenario-language.md:
+         * `loss` changes the links of the messages those nodes send). */
         g_string_append_printf(t,
                                "-A OUTPUT -s %s ! -d 127.0.0.1 -m statistic --mode random "
-                               "--probability %.6f -j DROP\n"
-                               "-A OUTPUT -d %s ! -s 127.0.0.1 -m statistic --mode random "
                                "--probability %.6f -j DROP\n",
-                               r->nodes[a].addr, f->loss[a], r->nodes[a].addr, f->loss[a]);
+                               r->nodes[a].addr, f->loss[a]);
     }
     g_string_append(t, "COMMIT\n");
     const char *argv[] = { "iptables-restore", NULL };

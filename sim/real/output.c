@@ -179,7 +179,8 @@ bool rl_real_finish(rl_run *r, rc_real_result *res, GError **error)
     ex.wall_s = (double)(rl_wall_us() - r->t0_us) / 1e6;
     ex.messages = (rc_message_counts){ counts[0], counts[1], counts[2], counts[3], counts[7],
                                        counts[5], counts[6], counts[8], counts[4], total };
-    ex.split_brain = 0;
+    ex.split_brain = -1;
+    ex.split_brain_intervals = rl_judge_split_intervals(judge, &ex.split_brain_count);
     ex.final_current_epoch = cur;
     ex.final_config_epoch = cfg;
     ex.final_master = master;

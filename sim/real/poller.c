@@ -14,7 +14,8 @@
 #define POLL_MIN_US 10000  /* at most one round every 10 ms */
 #define REPLY_TIMEOUT_MS 300
 
-enum { SEEN_OK, SEEN_PFAIL, SEEN_FAIL };
+/* SEEN_UNKNOWN: the subject is not in the observer's CLUSTER NODES. */
+enum { SEEN_OK, SEEN_PFAIL, SEEN_FAIL, SEEN_UNKNOWN };
 
 typedef struct {
     redisContext *c;
@@ -99,7 +100,9 @@ static void diff_self(rl_poller *p, int x, observer *o, const rl_nodes_line *me,
     o->config_epoch = me->config_epoch;
 }
 
-/* PFAIL / FAIL flags of every other node in the observer's view. */
+/* PFAIL / FAIL flags of every other node in the observer's view; a node
+ * that leaves or enters the view (FORGET, RESET, MEET) is a VIEW event whose
+ * flag says whether it is known now. */
 static void diff_flags(rl_poller *p, int x, observer *o, const uint8_t *seen, rc_time t)
 {
     for (int s = 0; s < p->r->n; s++) {
@@ -107,6 +110,15 @@ static void diff_flags(rl_poller *p, int x, observer *o, const uint8_t *seen, rc
         if (was == now || s == x)
             continue;
         rc_event ev = { .t = t, .node = x, .about = s };
+        o->seen[s] = now;
+        if ((was == SEEN_UNKNOWN) != (now == SEEN_UNKNOWN)) {
+            ev.kind = RC_EV_VIEW;
+            ev.flag = now != SEEN_UNKNOWN;
+            emit(p, ev);
+            if (now == SEEN_UNKNOWN)
+                continue;
+            was = SEEN_OK;
+        }
         if (was == SEEN_FAIL) {
             ev.kind = RC_EV_FAIL_CLEAR;
             ev.str = "cleared";
@@ -124,7 +136,6 @@ static void diff_flags(rl_poller *p, int x, observer *o, const uint8_t *seen, rc
             ev.kind = RC_EV_PFAIL_CLEAR;
             emit(p, ev);
         }
-        o->seen[s] = now;
     }
 }
 
@@ -158,7 +169,8 @@ static void observe(rl_poller *p, int x, const char *nodes, const char *info, in
     observer *o = &p->obs[x];
     int k = rl_parse_nodes(nodes, p->lines, r->n + 8, p->owner_now);
     const rl_nodes_line *me = NULL;
-    uint8_t *seen = g_new0(uint8_t, r->n);
+    uint8_t *seen = g_new(uint8_t, r->n);
+    memset(seen, SEEN_UNKNOWN, (size_t)r->n);
     for (int i = 0; i < k; i++) {
         const rl_nodes_line *ln = &p->lines[i];
         if (ln->node < 0 || ln->node >= r->n)

@@ -89,6 +89,8 @@ typedef struct {
     int *first_slot, *last_slot;/* per master: the initial range */
     uint64_t seed;
     int64_t *cur0, *cfg0;       /* every node's epochs at t = 0 (the poller's baseline) */
+    int watchdog;               /* write end of the watchdog's pipe, -1 none */
+    pid_t watchdog_pid;
 } rl_run;
 
 /* rc_time of wall-clock time `wall_us` in the run (0 at convergence). */
@@ -108,6 +110,11 @@ bool rl_sandbox_enter(GError **error);
 /* Runs argv (argv[0] looked up in PATH) with stdin from `input` (NULL: none),
  * waits at most 10 s; true when it exited 0. Its output is discarded. */
 bool rl_run_tool(const char *const *argv, const char *input, GError **error);
+
+/* Starts a child that removes `dir` once rcsim has ended, however it ends
+ * (it waits for the end of a pipe whose write end only rcsim holds). Returns
+ * that write end (close it at the end of the run, then reap *child), or -1. */
+int rl_watchdog_start(const char *dir, pid_t *child);
 
 /* ---- proc.c: the servers' processes ------------------------------------------------ */
 
@@ -151,8 +158,8 @@ void rl_faults_free(rl_faults *f);
 void rl_faults_set_cut(rl_faults *f, int a, int b, bool cut);
 /* Clears every cut. */
 void rl_faults_clear_cuts(rl_faults *f);
-/* Sets the probability that a packet sent or received by node a (to or from
- * another node) is dropped. */
+/* Sets the probability that a packet node a sends to another node is
+ * dropped. */
 void rl_faults_set_loss(rl_faults *f, int a, double p);
 /* Installs the current rules as the namespace's whole filter table. */
 bool rl_faults_apply(rl_faults *f, const rl_run *r, GError **error);
@@ -229,6 +236,9 @@ void rl_judge_observe(void *judge, const rc_event *ev);
  * appends one line per failure to `failures`. */
 int rl_judge_finish(rl_judge *j, rc_eventbus *bus, uint64_t acked, uint64_t lost,
                     GString *failures);
+/* The split-brain intervals [t0, t1) observed, in time order (after
+ * rl_judge_finish; owned by the judge). */
+const rc_time (*rl_judge_split_intervals(rl_judge *j, int *count))[2];
 void rl_judge_free(rl_judge *j);
 
 #endif
