@@ -8,7 +8,7 @@
  *
  * Whole-cluster predicates, on what the nodes report: `split-brain` holds
  * when two running masters with cluster_state ok both bind a slot to
- * themselves (a manual failover's write pause is not observed);
+ * themselves, unless a manual failover pauses its clients (from its log);
  * `converged` when every running node has state ok, flags no running node
  * PFAIL or FAIL, and all running nodes bind every slot to the same owner
  * (their views of each other's roles and epochs are not compared). */
@@ -37,6 +37,8 @@ struct rl_judge {
     rc_time split_since;
     GArray *split_intervals; /* rc_time[2] */
     uint8_t *claims;       /* per slot: writable self-claims (scratch) */
+    rc_time *paused_until; /* per node: a manual failover pauses its clients */
+    rc_time now;           /* time of the event being judged */
     int64_t *cur, *cfg;
     uint8_t *seen;         /* n*n */
     int16_t *owner;        /* n*RL_SLOTS */
@@ -98,7 +100,7 @@ static bool split_brain(rl_judge *j)
     memset(j->claims, 0, RL_SLOTS);
     bool split = false;
     for (int x = 0; x < j->n && !split; x++) {
-        if (!running(j, x) || !j->master[x] || !j->state_ok[x])
+        if (!running(j, x) || !j->master[x] || !j->state_ok[x] || j->paused_until[x] > j->now)
             continue;
         const int16_t *own = j->owner + (size_t)x * RL_SLOTS;
         for (int s = 0; s < RL_SLOTS && !split; s++)
@@ -287,6 +289,7 @@ rl_judge *rl_judge_new(const rc_scenario *s, uint64_t seed, const int64_t *cur,
     j->state_ok = g_new(bool, n);
     j->promoted = g_new0(bool, n);
     j->stopped = g_new0(bool, n);
+    j->paused_until = g_new0(rc_time, n);
     j->claims = g_new0(uint8_t, RL_SLOTS);
     j->split_intervals = g_array_new(FALSE, FALSE, sizeof(rc_time[2]));
     j->split_dirty = true;
@@ -323,6 +326,7 @@ void rl_judge_free(rl_judge *j)
     g_free(j->state_ok);
     g_free(j->promoted);
     g_free(j->stopped);
+    g_free(j->paused_until);
     g_free(j->claims);
     g_array_free(j->split_intervals, TRUE);
     g_free(j->cur);
@@ -362,8 +366,11 @@ static void evaluate(rl_judge *j, verdict *v, rc_time t)
         break;
     case RC_EXPECT_ALWAYS:
     case RC_EXPECT_NEVER:
-        if (t >= e->from && t <= e->to && value != (e->kind == RC_EXPECT_ALWAYS))
+        if (t >= e->from && t <= e->to && value != (e->kind == RC_EXPECT_ALWAYS)) {
+            if (e->kind == RC_EXPECT_NEVER)
+                snprintf(v->detail, sizeof v->detail, "the condition holds");
             settle(v, false, t);
+        }
         break;
     }
 }
@@ -401,6 +408,10 @@ static void apply(rl_judge *j, const rc_event *ev)
             int y = fi->nodes[i];
             if (kill || restart)
                 j->alive[y] = restart;
+            /* A restarted node says nothing until its first poll, and Redis
+             * starts with cluster_state fail. */
+            if (restart)
+                j->state_ok[y] = false;
             if (stop || cont || kill || restart)
                 j->stopped[y] = stop;
         }
@@ -431,6 +442,13 @@ static void apply(rl_judge *j, const rc_event *ev)
         break;
     case RC_EV_ROLE:
         j->master[x] = ev->flag;
+        j->paused_until[x] = 0; /* a master that turns replica ends its pause */
+        break;
+    case RC_EV_MF_PAUSE:
+        j->paused_until[x] = ev->i1;
+        break;
+    case RC_EV_MF_END:
+        j->paused_until[x] = 0;
         break;
     case RC_EV_EPOCH:
         j->cur[x] = ev->i1;
@@ -454,7 +472,8 @@ static void apply(rl_judge *j, const rc_event *ev)
 static bool touches_split(const rc_event *ev)
 {
     return ev->kind == RC_EV_FAULT || ev->kind == RC_EV_STATE || ev->kind == RC_EV_ROLE ||
-           ev->kind == RC_EV_PROMOTED || (ev->kind == RC_EV_OWNER);
+           ev->kind == RC_EV_PROMOTED || ev->kind == RC_EV_OWNER ||
+           ev->kind == RC_EV_MF_PAUSE || ev->kind == RC_EV_MF_END;
 }
 
 /* Keeps the split-brain intervals for the summary. */
@@ -474,9 +493,17 @@ void rl_judge_observe(void *user, const rc_event *ev)
 {
     rl_judge *j = user;
     boundaries(j, ev->t);
+    j->now = ev->t;
     apply(j, ev);
     j->last_t = ev->t;
-    if (touches_split(ev)) {
+    /* A pause that has run out makes its master writable again. */
+    bool pause_ended = false;
+    for (int x = 0; x < j->n; x++)
+        if (j->paused_until[x] > 0 && j->paused_until[x] <= j->now) {
+            j->paused_until[x] = 0;
+            pause_ended = true;
+        }
+    if (touches_split(ev) || pause_ended) {
         j->split_dirty = true;
         track_split(j, ev->t);
     }

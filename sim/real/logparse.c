@@ -2,7 +2,8 @@
  * timestamps, give what polling cannot see or sees late: election delays,
  * elections, votes granted and denied, "Currently unable to failover"
  * reasons, and the true times of FAIL flags (with quorum or message),
- * cluster state changes and promotions. Lines look like
+ * cluster state changes, promotions and demotions, and the pauses of
+ * manual failovers. Lines look like
  * `1234:M 04 Dec 2026 04:10:00.123 * text`; the time is local time. */
 #define _GNU_SOURCE
 #include "real_int.h"
@@ -105,6 +106,15 @@ static bool line_event(const rl_run *r, int x, const char *text, rc_event *ev)
     } else if (!strncmp(text, "Cluster state changed: ", 23)) {
         *ev = (rc_event){ .kind = RC_EV_STATE, .node = x, .about = -1,
                           .flag = !strncmp(text + 23, "ok", 2) };
+    } else if (sscanf(text, "Manual failover requested by replica %40s", id) == 1) {
+        /* The master pauses its clients for twice the manual-failover
+         * timeout (5 s), unless the failover ends first. */
+        *ev = (rc_event){ .kind = RC_EV_MF_PAUSE, .node = x, .about = rl_node_by_name(r, id),
+                          .i1 = RC_SEC(10) };
+    } else if (sscanf(text, "Configuration change detected. Reconfiguring myself as a "
+                      "replica of %40s", id) == 1) {
+        *ev = (rc_event){ .kind = RC_EV_ROLE, .node = x, .about = rl_node_by_name(r, id),
+                          .flag = false, .str = "demoted" };
     } else if (sscanf(text, "configEpoch set to %lld after successful failover", &a) == 1) {
         *ev = (rc_event){ .kind = RC_EV_PROMOTED, .node = x, .about = -1, .i1 = a };
     } else {
@@ -127,6 +137,8 @@ void rl_log_read(rl_run *r, const rl_node *node, rl_record *log)
             rc_event ev;
             if (line_event(r, node->id, body, &ev)) {
                 ev.t = wall - r->t0_us;
+                if (ev.kind == RC_EV_MF_PAUSE)
+                    ev.i1 += ev.t; /* `until` */
                 if (ev.t <= r->scn->end)
                     rl_record_add(log, &ev);
             }

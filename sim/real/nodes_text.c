@@ -75,10 +75,16 @@ int rl_parse_nodes(const char *text, rl_nodes_line *lines, int cap, int16_t *own
         }
         g_strfreev(f);
     }
+    /* Names to lines, so that a 100-node text resolves in linear time. */
+    GHashTable *by_name = g_hash_table_new(g_str_hash, g_str_equal);
     for (int i = 0; i < k; i++)
-        for (int j = 0; j < k && masters[i][0] != '-'; j++)
-            if (!strcmp(masters[i], names[j]))
-                lines[i].master_of = lines[j].node;
+        g_hash_table_insert(by_name, names[i], GINT_TO_POINTER(i + 1));
+    for (int i = 0; i < k; i++) {
+        int j = GPOINTER_TO_INT(g_hash_table_lookup(by_name, masters[i])) - 1;
+        if (j >= 0)
+            lines[i].master_of = lines[j].node;
+    }
+    g_hash_table_destroy(by_name);
     g_free(names);
     g_free(masters);
     g_strfreev(rows);

@@ -192,7 +192,7 @@ static void observe(rl_poller *p, int x, const char *nodes, const char *info, in
     }
     rc_time t = rl_now(r);
     g_mutex_lock(&p->lock);
-    if (o->have) {
+    if (o->have && o->last_us > 0) {
         int64_t gap = now_us - o->last_us;
         p->intervals++;
         p->interval_sum_us += (uint64_t)gap;
@@ -241,6 +241,7 @@ static void poll_round(rl_poller *p)
         observer *o = &p->obs[x];
         rl_node *nd = &r->nodes[x];
         if (atomic_load(&nd->pid) == 0 || atomic_load(&nd->paused)) {
+            o->last_us = 0; /* a node that is down is not polled late */
             if (o->c && atomic_load(&nd->pid) == 0) {
                 redisFree(o->c);
                 o->c = NULL;

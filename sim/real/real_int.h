@@ -57,10 +57,11 @@ void rl_record_free(rl_record *rec);
 void rl_record_add(rl_record *rec, const rc_event *ev);
 /* Sorts the events by time (stable) and emits them on `bus`. */
 void rl_record_replay(rl_record *rec, rc_eventbus *bus);
-/* Moves the time of poller-observed FAIL, STATE and PROMOTED events to the
- * matching log event at most `window` earlier (the node's own timestamp), and
- * appends the log events that have no poller counterpart (elections, votes,
- * cant_failover, election delays). `log` is consumed. */
+/* Moves the time of poller-observed FAIL, STATE, PROMOTED and demoting ROLE
+ * events to the matching log event at most `window` earlier (the node's own
+ * timestamp), and appends the log events that have no poller counterpart
+ * (elections, votes, cant_failover, election delays, manual-failover
+ * pauses). `log` is consumed. */
 void rl_record_merge_log(rl_record *rec, rl_record *log, rc_time window);
 /* Number of events of `kind` recorded. */
 uint64_t rl_record_count(rl_record *rec, rc_event_kind kind);

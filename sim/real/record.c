@@ -113,6 +113,8 @@ static bool same_fact(const rc_event *poll, const rc_event *log)
         return poll->about == log->about;
     if (poll->kind == RC_EV_STATE)
         return poll->flag == log->flag;
+    if (poll->kind == RC_EV_ROLE)
+        return !poll->flag && !log->flag && poll->about == log->about;
     return true;
 }
 
@@ -136,7 +138,8 @@ void rl_record_merge_log(rl_record *rec, rl_record *log, rc_time window)
 {
     for (guint i = 0; i < rec->entries->len; i++) {
         rc_event *ev = &g_array_index(rec->entries, entry, i).ev;
-        if (ev->kind != RC_EV_FAIL && ev->kind != RC_EV_STATE && ev->kind != RC_EV_PROMOTED)
+        if (ev->kind != RC_EV_FAIL && ev->kind != RC_EV_STATE && ev->kind != RC_EV_PROMOTED &&
+            ev->kind != RC_EV_ROLE)
             continue;
         entry *m = match(log, ev, window);
         if (!m)
@@ -149,7 +152,8 @@ void rl_record_merge_log(rl_record *rec, rl_record *log, rc_time window)
     for (guint i = 0; i < log->entries->len; i++) {
         const rc_event *ev = &g_array_index(log->entries, entry, i).ev;
         if (ev->kind == RC_EV_ELECTION_DELAY || ev->kind == RC_EV_ELECTION ||
-            ev->kind == RC_EV_VOTE || ev->kind == RC_EV_CANT_FAILOVER)
+            ev->kind == RC_EV_VOTE || ev->kind == RC_EV_CANT_FAILOVER ||
+            ev->kind == RC_EV_MF_PAUSE)
             rl_record_add(rec, ev);
     }
     rl_record_free(log);
