@@ -226,6 +226,33 @@ static void move_slots(rl_run *r, const rc_action *a)
     }
 }
 
+/* `set`: one setting as CONFIG SET with Redis's name and unit. */
+static void config_set(rl_run *r, int x, const rc_setting *st)
+{
+    static const char *const names[] = {
+        [RC_CFG_REPLICA_NO_FAILOVER] = "cluster-replica-no-failover",
+        [RC_CFG_NODE_TIMEOUT] = "cluster-node-timeout",
+        [RC_CFG_VALIDITY_FACTOR] = "cluster-replica-validity-factor",
+        [RC_CFG_MIGRATION_BARRIER] = "cluster-migration-barrier",
+        [RC_CFG_FULL_COVERAGE] = "cluster-require-full-coverage",
+        [RC_CFG_READS_WHEN_DOWN] = "cluster-allow-reads-when-down",
+        [RC_CFG_REPLICA_MIGRATION] = "cluster-allow-replica-migration",
+        [RC_CFG_REPL_PING_PERIOD] = "repl-ping-replica-period",
+        [RC_CFG_REPL_TIMEOUT] = "repl-timeout",
+    };
+    bool boolean = st->key == RC_CFG_REPLICA_NO_FAILOVER || st->key == RC_CFG_FULL_COVERAGE ||
+                   st->key == RC_CFG_READS_WHEN_DOWN || st->key == RC_CFG_REPLICA_MIGRATION;
+    /* Durations are microseconds in the plan: Redis wants ms or s. */
+    long long v = st->key == RC_CFG_NODE_TIMEOUT                                ? st->value / 1000
+                  : st->key == RC_CFG_REPL_PING_PERIOD || st->key == RC_CFG_REPL_TIMEOUT
+                      ? st->value / 1000000
+                      : st->value;
+    if (boolean)
+        node_command(r, x, "CONFIG SET %s %s", names[st->key], v ? "yes" : "no");
+    else
+        node_command(r, x, "CONFIG SET %s %lld", names[st->key], v);
+}
+
 /* Commands sent to the action's node(s). */
 static void command_action(rl_run *r, const rc_action *a, const targets *t)
 {
@@ -243,28 +270,8 @@ static void command_action(rl_run *r, const rc_action *a, const targets *t)
             node_command(r, x, "CLUSTER REPLICATE %s", r->nodes[a->target].name);
             break;
         case RC_ACT_SET:
-            for (int k = 0; k < a->n_settings; k++) {
-                rc_node_config c;
-                rc_node_config_defaults(&c);
-                rc_node_config_apply(&c, &a->settings[k]);
-                const rc_setting *st = &a->settings[k];
-                bool dur_ms = st->key == RC_CFG_NODE_TIMEOUT;
-                bool dur_s = st->key == RC_CFG_REPL_PING_PERIOD || st->key == RC_CFG_REPL_TIMEOUT;
-                long long v = dur_ms ? st->value / 1000 : dur_s ? st->value / 1000000 : st->value;
-                static const char *const names[] = {
-                    "cluster-replica-no-failover", "cluster-node-timeout",
-                    "cluster-replica-validity-factor", "cluster-migration-barrier",
-                    "cluster-require-full-coverage", "cluster-allow-reads-when-down",
-                    "cluster-allow-replica-migration", "repl-ping-replica-period", "repl-timeout" };
-                bool boolean = st->key == RC_CFG_REPLICA_NO_FAILOVER ||
-                               st->key == RC_CFG_FULL_COVERAGE ||
-                               st->key == RC_CFG_READS_WHEN_DOWN ||
-                               st->key == RC_CFG_REPLICA_MIGRATION;
-                if (boolean)
-                    node_command(r, x, "CONFIG SET %s %s", names[st->key], v ? "yes" : "no");
-                else
-                    node_command(r, x, "CONFIG SET %s %lld", names[st->key], v);
-            }
+            for (int k = 0; k < a->n_settings; k++)
+                config_set(r, x, &a->settings[k]);
             break;
         case RC_ACT_MEET:
             node_command(r, x, "CLUSTER MEET %s %d %d", r->nodes[a->target].addr, RL_PORT,

@@ -130,32 +130,87 @@ static char *story(rl_run *r, const rc_real_result *res)
     return g_string_free(s, FALSE);
 }
 
-bool rl_real_finish(rl_run *r, rc_real_result *res, GError **error)
+/* The final observations: what the report's "final" holds, and the owner of
+ * every slot for the read-back. */
+typedef struct {
+    int64_t *cur, *cfg;
+    gboolean *master, *alive;
+    int *owner;
+} final_state;
+
+/* Stops the writers and the poller, takes the final state, continues the
+ * stopped nodes and reads every write back into `ex`. */
+static void collect(rl_run *r, final_state *f, rc_report_extras *ex)
 {
     int n = r->n;
     if (r->clients)
         rl_clients_stop(r->clients);
     rl_poller_stop(r->poller);
-    int64_t *cur = g_new(int64_t, n), *cfg = g_new(int64_t, n);
-    gboolean *master = g_new(gboolean, n), *alive = g_new(gboolean, n);
-    int *owner = g_new(int, RL_SLOTS);
-    rl_poller_final(r->poller, cur, cfg, master, owner);
+    f->cur = g_new(int64_t, n);
+    f->cfg = g_new(int64_t, n);
+    f->master = g_new(gboolean, n);
+    f->alive = g_new(gboolean, n);
+    f->owner = g_new(int, RL_SLOTS);
+    rl_poller_final(r->poller, f->cur, f->cfg, f->master, f->owner);
     for (int x = 0; x < n; x++) {
-        alive[x] = atomic_load(&r->nodes[x].pid) != 0;
+        f->alive[x] = atomic_load(&r->nodes[x].pid) != 0;
         /* Stopped nodes answer the read-back; the run is over. */
         if (atomic_load(&r->nodes[x].paused))
             rl_proc_signal(&r->nodes[x], SIGCONT);
     }
-    rc_report_extras ex = rc_report_extras_init();
     if (r->clients) {
-        ex.workload = TRUE;
-        ex.writes = rl_clients_finish(r->clients, owner, &ex.write_count, &ex.writes_sent,
-                                      &ex.writes_acked, &ex.writes_lost, &ex.writes_failed);
+        ex->workload = TRUE;
+        ex->writes = rl_clients_finish(r->clients, f->owner, &ex->write_count, &ex->writes_sent,
+                                       &ex->writes_acked, &ex->writes_lost, &ex->writes_failed);
     }
+    ex->final_current_epoch = f->cur;
+    ex->final_config_epoch = f->cfg;
+    ex->final_master = f->master;
+    ex->final_alive = f->alive;
+}
+
+static void final_state_clear(final_state *f)
+{
+    g_free(f->cur);
+    g_free(f->cfg);
+    g_free(f->master);
+    g_free(f->alive);
+    g_free(f->owner);
+}
+
+/* Replays the merged stream into the report and the judge; emits the
+ * EXPECT and END events and fills the message counts. */
+static void replay(rl_run *r, rc_report *rep, rl_judge *judge, rc_report_extras *ex,
+                   rc_real_result *res, GString *failures)
+{
+    rc_eventbus *bus = rc_eventbus_new();
+    rc_eventbus_subscribe(bus, rc_report_observe, rep);
+    rc_eventbus_subscribe(bus, rl_judge_observe, judge);
+    rl_record_replay(r->record, bus);
+    res->failed = rl_judge_finish(judge, bus, ex->writes_acked, ex->writes_lost, failures);
+    res->expectations = r->scn->n_expectations;
+    uint64_t c[RC_MSG_TYPES], total;
+    rl_poller_messages(r->poller, c, &total);
+    rc_event end = { .t = r->scn->end, .kind = RC_EV_END, .node = -1, .about = -1,
+                     .i1 = (int64_t)rc_eventbus_count(bus) + 1, .i2 = (int64_t)total };
+    rc_eventbus_emit(bus, &end);
+    /* rc_message_counts' order; c[] is by wire type (rc_msg_type_name). */
+    ex->messages = (rc_message_counts){ c[0], c[1], c[2], c[3], c[7], c[5], c[6], c[8], c[4],
+                                        total };
+    ex->split_brain = -1;
+    ex->split_brain_intervals = rl_judge_split_intervals(judge, &ex->split_brain_count);
+    rc_eventbus_free(bus);
+}
+
+bool rl_real_finish(rl_run *r, rc_real_result *res, GError **error)
+{
+    rc_report_extras ex = rc_report_extras_init();
+    final_state f;
+    collect(r, &f, &ex);
     rl_proc_kill_all(r);
     rl_poller_intervals(r->poller, &res->poll_interval_ms, &res->poll_max_ms);
     rl_record *log = rl_record_new();
-    for (int x = 0; x < n; x++)
+    for (int x = 0; x < r->n; x++)
         rl_log_read(r, &r->nodes[x], log);
     /* A poll sees a change at most one interval (plus a slow round) late. */
     rc_time window = (rc_time)(res->poll_max_ms * 1000) * 2 + RC_MS(100);
@@ -163,28 +218,9 @@ bool rl_real_finish(rl_run *r, rc_real_result *res, GError **error)
 
     rc_report *rep = make_report(r, res->poll_interval_ms, res->poll_max_ms);
     rl_judge *judge = rl_judge_new(r->scn, r->seed, r->cur0, r->cfg0);
-    rc_eventbus *bus = rc_eventbus_new();
-    rc_eventbus_subscribe(bus, rc_report_observe, rep);
-    rc_eventbus_subscribe(bus, rl_judge_observe, judge);
-    rl_record_replay(r->record, bus);
     GString *failures = g_string_new(NULL);
-    res->failed = rl_judge_finish(judge, bus, ex.writes_acked, ex.writes_lost, failures);
-    res->expectations = r->scn->n_expectations;
-    uint64_t counts[RC_MSG_TYPES], total;
-    rl_poller_messages(r->poller, counts, &total);
-    rc_event end = { .t = r->scn->end, .kind = RC_EV_END, .node = -1, .about = -1,
-                     .i1 = (int64_t)rc_eventbus_count(bus) + 1, .i2 = (int64_t)total };
-    rc_eventbus_emit(bus, &end);
-
+    replay(r, rep, judge, &ex, res, failures);
     ex.wall_s = (double)(rl_wall_us() - r->t0_us) / 1e6;
-    ex.messages = (rc_message_counts){ counts[0], counts[1], counts[2], counts[3], counts[7],
-                                       counts[5], counts[6], counts[8], counts[4], total };
-    ex.split_brain = -1;
-    ex.split_brain_intervals = rl_judge_split_intervals(judge, &ex.split_brain_count);
-    ex.final_current_epoch = cur;
-    ex.final_config_epoch = cfg;
-    ex.final_master = master;
-    ex.final_alive = alive;
     bool ok = rc_report_write(rep, r->opt->out_dir, &ex, "png", r->opt->plots, error) &&
               write_side_files(r, r->opt->out_dir, error);
 
@@ -198,13 +234,8 @@ bool rl_real_finish(rl_run *r, rc_real_result *res, GError **error)
     res->writes_acked = ex.writes_acked;
     res->writes_lost = ex.writes_lost;
     res->story = story(r, res);
-    rc_eventbus_free(bus);
     rl_judge_free(judge);
     rc_report_free(rep);
-    g_free(cur);
-    g_free(cfg);
-    g_free(master);
-    g_free(alive);
-    g_free(owner);
+    final_state_clear(&f);
     return ok;
 }
