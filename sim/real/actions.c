@@ -109,6 +109,19 @@ static void node_command(rl_run *r, int x, const char *fmt, ...)
     g_free(cmd);
 }
 
+/* The node's name now (CLUSTER MYID: a hard reset gives a node a new one),
+ * or the name it had at creation when it does not answer. */
+static const char *current_name(rl_run *r, int x, char *buf)
+{
+    g_strlcpy(buf, r->nodes[x].name, 41);
+    redisReply *rep = rl_command(&r->nodes[x], CMD_TIMEOUT_MS, "CLUSTER MYID");
+    if (rep && rep->type == REDIS_REPLY_STRING)
+        g_strlcpy(buf, rep->str, 41);
+    if (rep)
+        freeReplyObject(rep);
+    return buf;
+}
+
 static void restart(rl_run *r, rl_node *nd)
 {
     GError *err = NULL;
@@ -189,9 +202,12 @@ static void snapshot(rl_run *r, const targets *t)
 static void move_slots(rl_run *r, const rc_action *a)
 {
     rl_node *src = &r->nodes[a->node], *dst = &r->nodes[a->target];
+    char src_name[41], dst_name[41];
+    current_name(r, src->id, src_name);
+    current_name(r, dst->id, dst_name);
     for (int s = a->slot_lo; s <= a->slot_hi; s++) {
-        node_command(r, dst->id, "CLUSTER SETSLOT %d IMPORTING %s", s, src->name);
-        node_command(r, src->id, "CLUSTER SETSLOT %d MIGRATING %s", s, dst->name);
+        node_command(r, dst->id, "CLUSTER SETSLOT %d IMPORTING %s", s, src_name);
+        node_command(r, src->id, "CLUSTER SETSLOT %d MIGRATING %s", s, dst_name);
         /* At most 1000 batches of 100 keys per slot. */
         for (int batch = 0; batch < 1000; batch++) {
             redisReply *keys = rl_command(src, CMD_TIMEOUT_MS, "CLUSTER GETKEYSINSLOT %d 100", s);
@@ -221,8 +237,8 @@ static void move_slots(rl_run *r, const rc_action *a)
             if (!more)
                 break;
         }
-        node_command(r, dst->id, "CLUSTER SETSLOT %d NODE %s", s, dst->name);
-        node_command(r, src->id, "CLUSTER SETSLOT %d NODE %s", s, dst->name);
+        node_command(r, dst->id, "CLUSTER SETSLOT %d NODE %s", s, dst_name);
+        node_command(r, src->id, "CLUSTER SETSLOT %d NODE %s", s, dst_name);
     }
 }
 
@@ -257,6 +273,9 @@ static void config_set(rl_run *r, int x, const rc_setting *st)
 static void command_action(rl_run *r, const rc_action *a, const targets *t)
 {
     static const char *const opt[] = { "", " FORCE", " TAKEOVER" };
+    char target[41] = "";
+    if (a->kind == RC_ACT_REPLICATE || a->kind == RC_ACT_FORGET)
+        current_name(r, a->target, target);
     for (int i = 0; i < t->n; i++) {
         int x = t->ids[i];
         rl_node *nd = &r->nodes[x];
@@ -267,7 +286,7 @@ static void command_action(rl_run *r, const rc_action *a, const targets *t)
             break;
         case RC_ACT_REPLICATE:
             atomic_store(&nd->replicated, true);
-            node_command(r, x, "CLUSTER REPLICATE %s", r->nodes[a->target].name);
+            node_command(r, x, "CLUSTER REPLICATE %s", target);
             break;
         case RC_ACT_SET:
             for (int k = 0; k < a->n_settings; k++)
@@ -278,7 +297,7 @@ static void command_action(rl_run *r, const rc_action *a, const targets *t)
                          RL_BUS_PORT);
             break;
         case RC_ACT_FORGET:
-            node_command(r, x, "CLUSTER FORGET %s", r->nodes[a->target].name);
+            node_command(r, x, "CLUSTER FORGET %s", target);
             break;
         case RC_ACT_RESET:
             node_command(r, x, "CLUSTER RESET %s", a->arg ? "HARD" : "SOFT");

@@ -127,6 +127,8 @@ static void cleanup(rl_run *r)
     g_free(r->cur0);
     g_free(r->cfg0);
     g_free(r->last_slot);
+    if (r->names)
+        g_hash_table_destroy(r->names);
     g_ptr_array_free(r->snap_names, TRUE);
     g_ptr_array_free(r->snap_texts, TRUE);
 }

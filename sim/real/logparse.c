@@ -15,10 +15,45 @@
 
 int rl_node_by_name(const rl_run *r, const char *name)
 {
+    char key[41];
+    g_strlcpy(key, name, sizeof key);
+    if (r->names) {
+        gpointer v = g_hash_table_lookup(r->names, key);
+        if (v)
+            return GPOINTER_TO_INT(v) - 1;
+    }
     for (int x = 0; x < r->n; x++)
         if (!strncmp(r->nodes[x].name, name, 40))
             return x;
     return -1;
+}
+
+/* Adds to r->names every name the node's log says it had ("I'm <name>":
+ * at its first start and after each CLUSTER RESET HARD). */
+static void learn_names(rl_run *r, int x, gchar **lines)
+{
+    for (int i = 0; lines[i]; i++) {
+        const char *im = strstr(lines[i], "I'm ");
+        if (im && strlen(im + 4) >= 40)
+            g_hash_table_insert(r->names, g_strndup(im + 4, 40), GINT_TO_POINTER(x + 1));
+    }
+}
+
+void rl_log_learn_names(rl_run *r)
+{
+    if (!r->names)
+        r->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (int x = 0; x < r->n; x++) {
+        char *path = g_build_filename(r->nodes[x].dir, "redis.log", NULL);
+        char *text = NULL;
+        if (g_file_get_contents(path, &text, NULL, NULL)) {
+            gchar **lines = g_strsplit(text, "\n", 0);
+            learn_names(r, x, lines);
+            g_strfreev(lines);
+        }
+        g_free(text);
+        g_free(path);
+    }
 }
 
 /* Wall-clock microseconds of a line's timestamp, or -1. */
@@ -115,6 +150,9 @@ static bool line_event(const rl_run *r, int x, const char *text, rc_event *ev)
                       "replica of %40s", id) == 1) {
         *ev = (rc_event){ .kind = RC_EV_ROLE, .node = x, .about = rl_node_by_name(r, id),
                           .flag = false, .str = "demoted" };
+    } else if (sscanf(text, "Migrating to orphaned master %40s", id) == 1) {
+        *ev = (rc_event){ .kind = RC_EV_ROLE, .node = x, .about = rl_node_by_name(r, id),
+                          .flag = false, .str = "migration" };
     } else if (sscanf(text, "configEpoch set to %lld after successful failover", &a) == 1) {
         *ev = (rc_event){ .kind = RC_EV_PROMOTED, .node = x, .about = -1, .i1 = a };
     } else {

@@ -210,6 +210,7 @@ bool rl_real_finish(rl_run *r, rc_real_result *res, GError **error)
     rl_proc_kill_all(r);
     rl_poller_intervals(r->poller, &res->poll_interval_ms, &res->poll_max_ms);
     rl_record *log = rl_record_new();
+    rl_log_learn_names(r);
     for (int x = 0; x < r->n; x++)
         rl_log_read(r, &r->nodes[x], log);
     /* A poll sees a change at most one interval (plus a slow round) late. */

@@ -75,16 +75,19 @@ static void diff_self(rl_poller *p, int x, observer *o, const rl_nodes_line *me,
     bool master = me->master;
     int master_of = master ? -1 : me->master_of;
     if (restarted || master != o->master || master_of != o->master_of) {
-        if (master && !o->master && !restarted) {
-            int slots = 0;
-            for (int s = 0; s < RL_SLOTS; s++)
-                slots += p->owner_now[s] == x;
+        int slots = 0;
+        for (int s = 0; s < RL_SLOTS; s++)
+            slots += p->owner_now[s] == x;
+        /* A replica that turns master with slots won a failover; without
+         * any it was reset (CLUSTER RESET makes every node an empty master). */
+        if (master && !o->master && !restarted && slots > 0) {
             emit(p, (rc_event){ .t = t, .kind = RC_EV_PROMOTED, .node = x,
                                 .about = o->master_of, .i1 = me->config_epoch, .i2 = slots,
                                 .flag = atomic_exchange(&nd->manual, false) });
         } else {
             const char *why = restarted                               ? "restart"
                               : atomic_exchange(&nd->replicated, false) ? "replicate"
+                              : master                                ? "reset"
                               : o->master                             ? "demoted"
                                                                       : "follow";
             emit(p, (rc_event){ .t = t, .kind = RC_EV_ROLE, .node = x, .about = master_of,

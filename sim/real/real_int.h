@@ -91,6 +91,7 @@ typedef struct {
     uint64_t seed;
     int64_t *cur0, *cfg0;       /* every node's epochs at t = 0 (the poller's baseline) */
     int watchdog;               /* write end of the watchdog's pipe, -1 none */
+    GHashTable *names;          /* every name a node had -> id + 1 (after the run) */
     pid_t watchdog_pid;
 } rl_run;
 
@@ -217,7 +218,9 @@ int rl_parse_nodes(const char *text, rl_nodes_line *lines, int cap, int16_t *own
 /* Reads the node's log and records the events its lines carry (times from
  * the lines' own timestamps, from t0 on) into `log`. */
 void rl_log_read(rl_run *r, const rl_node *node, rl_record *log);
-/* The layout id of a 40-hex node name, or -1. */
+/* Learns every name each node had from the logs (before rl_log_read). */
+void rl_log_learn_names(rl_run *r);
+/* The layout id of a 40-hex node name (any name the node had), or -1. */
 int rl_node_by_name(const rl_run *r, const char *name);
 
 /* ---- judge.c: expectations on the observed stream -------------------------------------- */

@@ -118,15 +118,16 @@ static bool same_fact(const rc_event *poll, const rc_event *log)
     return true;
 }
 
-/* The latest unused log event of the same fact in [t - window, t]. */
-static entry *match(rl_record *log, const rc_event *poll, rc_time window)
+/* The latest unused log event of the same fact in [t - window, t] and
+ * after `floor`. */
+static entry *match(rl_record *log, const rc_event *poll, rc_time window, rc_time floor)
 {
     entry *best = NULL;
     for (guint i = 0; i < log->entries->len; i++) {
         entry *e = &g_array_index(log->entries, entry, i);
         if (e->used || !same_fact(poll, &e->ev))
             continue;
-        if (e->ev.t > poll->t || e->ev.t < poll->t - window)
+        if (e->ev.t > poll->t || e->ev.t < poll->t - window || e->ev.t <= floor)
             continue;
         if (!best || e->ev.t > best->ev.t)
             best = e;
@@ -134,21 +135,42 @@ static entry *match(rl_record *log, const rc_event *poll, rc_time window)
     return best;
 }
 
+/* A key for (kind, node, about) of a poller event. */
+static gpointer fact_key(const rc_event *ev)
+{
+    return GSIZE_TO_POINTER(((gsize)ev->kind << 20) | ((gsize)(ev->node + 1) << 10) |
+                            (gsize)(ev->about + 1));
+}
+
 void rl_record_merge_log(rl_record *rec, rl_record *log, rc_time window)
 {
+    /* A fact is never moved before the previous poll that reported the same
+     * kind of fact on the same node: a reply is read after the node wrote it,
+     * so log and poll times can cross by a round's duration. */
+    GHashTable *previous = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     for (guint i = 0; i < rec->entries->len; i++) {
         rc_event *ev = &g_array_index(rec->entries, entry, i).ev;
         if (ev->kind != RC_EV_FAIL && ev->kind != RC_EV_STATE && ev->kind != RC_EV_PROMOTED &&
             ev->kind != RC_EV_ROLE)
             continue;
-        entry *m = match(log, ev, window);
+        rc_time *prev = g_hash_table_lookup(previous, fact_key(ev));
+        rc_time floor = prev ? *prev : -1;
+        if (!prev) {
+            prev = g_new(rc_time, 1);
+            g_hash_table_insert(previous, fact_key(ev), prev);
+        }
+        *prev = ev->t;
+        entry *m = match(log, ev, window, floor);
         if (!m)
             continue;
         m->used = true;
         ev->t = m->ev.t;
-        if (ev->kind == RC_EV_FAIL)
+        /* The log knows how a FAIL came (quorum or message) and which
+         * role changes are replica migrations. */
+        if (ev->kind == RC_EV_FAIL || (ev->kind == RC_EV_ROLE && !strcmp(m->ev.str, "migration")))
             ev->str = keep_str(rec, m->ev.str);
     }
+    g_hash_table_destroy(previous);
     for (guint i = 0; i < log->entries->len; i++) {
         const rc_event *ev = &g_array_index(log->entries, entry, i).ev;
         if (ev->kind == RC_EV_ELECTION_DELAY || ev->kind == RC_EV_ELECTION ||
