@@ -70,8 +70,9 @@ static int64_t line_time(const char *line, const char **text)
     int ms = atoi(rest + 1);
     tm.tm_isdst = -1;
     time_t secs = mktime(&tm);
-    /* ".123 X " then the text. */
-    *text = rest + 4 < line + strlen(line) ? rest + 7 : rest;
+    /* ".123 X " (milliseconds, level mark) precedes the text. */
+    size_t left = strlen(rest);
+    *text = left >= 7 ? rest + 7 : rest + left;
     return (int64_t)secs * 1000000 + (int64_t)ms * 1000;
 }
 
@@ -161,6 +162,14 @@ static bool line_event(const rl_run *r, int x, const char *text, rc_event *ev)
     return true;
 }
 
+bool rl_log_parse_line(const rl_run *r, int x, const char *line, int64_t *wall_us,
+                       rc_event *ev)
+{
+    const char *body = NULL;
+    *wall_us = line_time(line, &body);
+    return *wall_us >= 0 && body && line_event(r, x, body, ev);
+}
+
 void rl_log_read(rl_run *r, const rl_node *node, rl_record *log)
 {
     char *path = g_build_filename(node->dir, "redis.log", NULL);
@@ -168,12 +177,9 @@ void rl_log_read(rl_run *r, const rl_node *node, rl_record *log)
     if (g_file_get_contents(path, &text, NULL, NULL)) {
         gchar **lines = g_strsplit(text, "\n", 0);
         for (int i = 0; lines[i]; i++) {
-            const char *body = NULL;
-            int64_t wall = line_time(lines[i], &body);
-            if (wall < r->t0_us || !body)
-                continue;
+            int64_t wall;
             rc_event ev;
-            if (line_event(r, node->id, body, &ev)) {
+            if (rl_log_parse_line(r, node->id, lines[i], &wall, &ev) && wall >= r->t0_us) {
                 ev.t = wall - r->t0_us;
                 if (ev.kind == RC_EV_MF_PAUSE)
                     ev.i1 += ev.t; /* `until` */

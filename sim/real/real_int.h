@@ -218,6 +218,10 @@ int rl_parse_nodes(const char *text, rl_nodes_line *lines, int cap, int16_t *own
 /* Reads the node's log and records the events its lines carry (times from
  * the lines' own timestamps, from t0 on) into `log`. */
 void rl_log_read(rl_run *r, const rl_node *node, rl_record *log);
+/* Parses one log line of node x: true when it carries an event (*ev, time
+ * not set), with the line's wall-clock time in *wall_us. */
+bool rl_log_parse_line(const rl_run *r, int x, const char *line, int64_t *wall_us,
+                       rc_event *ev);
 /* Learns every name each node had from the logs (before rl_log_read). */
 void rl_log_learn_names(rl_run *r);
 /* The layout id of a 40-hex node name (any name the node had), or -1. */
