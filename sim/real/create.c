@@ -7,6 +7,7 @@
 #include "real_int.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 void rl_slot_ranges(int masters, int *first, int *last)
@@ -91,11 +92,41 @@ static bool assign(rl_run *r, GError **error)
     return true;
 }
 
+/* Connections kept open while the creation waits (one per node). */
+typedef struct {
+    rl_run *r;
+    redisContext **c;
+} waiter;
+
+/* Runs a command on node x over the waiter's connection (reopened after a
+ * failure). */
+static redisReply *ask(waiter *w, int x, const char *cmd)
+{
+    if (!w->c[x])
+        w->c[x] = rl_connect(&w->r->nodes[x], 1000);
+    redisReply *rep = w->c[x] ? redisCommand(w->c[x], cmd) : NULL;
+    if (!rep && w->c[x]) {
+        redisFree(w->c[x]);
+        w->c[x] = NULL;
+    }
+    return rep;
+}
+
 /* Checks one node's view against the layout; with `roles` false only that
  * it knows every node and none is in handshake. */
-static bool node_view_ok(rl_run *r, int x, bool roles)
+static bool node_view_ok(waiter *w, int x, bool roles)
 {
-    redisReply *rep = rl_command(&r->nodes[x], 1000, "CLUSTER NODES");
+    rl_run *r = w->r;
+    /* The cheap question first: does it know as many nodes as there are? */
+    redisReply *rep = ask(w, x, "CLUSTER INFO");
+    char want[64];
+    snprintf(want, sizeof want, "cluster_known_nodes:%d\r", r->n);
+    bool known = rep && rep->type == REDIS_REPLY_STRING && strstr(rep->str, want);
+    if (rep)
+        freeReplyObject(rep);
+    if (!known)
+        return false;
+    rep = ask(w, x, "CLUSTER NODES");
     if (!rep || rep->type != REDIS_REPLY_STRING) {
         if (rep)
             freeReplyObject(rep);
@@ -109,7 +140,8 @@ static bool node_view_ok(rl_run *r, int x, bool roles)
     const rc_layout *l = r->scn->layout;
     for (int i = 0; i < k && ok; i++) {
         const rl_nodes_line *ln = &lines[i];
-        ok = ln->node >= 0 && !ln->handshake && !ln->noaddr && !ln->pfail && !ln->fail;
+        ok = ln->node >= 0 && ln->node < r->n && !ln->handshake && !ln->noaddr &&
+             !ln->pfail && !ln->fail;
         if (ok && roles) {
             bool replica = rc_layout_kind(l, ln->node) == RC_KIND_REPLICA;
             ok = replica ? !ln->master && ln->master_of == rc_layout_shard(l, ln->node)
@@ -123,52 +155,56 @@ static bool node_view_ok(rl_run *r, int x, bool roles)
     return ok;
 }
 
-/* Cluster state ok, and for a replica a replication link that is up. */
-static bool node_ready(rl_run *r, int x)
+/* Cluster state ok, the intended view, and for a replica a replication link
+ * that is up. */
+static bool node_ready(waiter *w, int x, bool unused)
 {
-    redisReply *rep = rl_command(&r->nodes[x], 1000, "CLUSTER INFO");
+    redisReply *rep = ask(w, x, "CLUSTER INFO");
     bool ok = rep && rep->type == REDIS_REPLY_STRING && strstr(rep->str, "cluster_state:ok");
     if (rep)
         freeReplyObject(rep);
-    if (ok && rc_layout_kind(r->scn->layout, x) == RC_KIND_REPLICA) {
-        rep = rl_command(&r->nodes[x], 1000, "INFO replication");
+    if (ok && rc_layout_kind(w->r->scn->layout, x) == RC_KIND_REPLICA) {
+        rep = ask(w, x, "INFO replication");
         ok = rep && rep->type == REDIS_REPLY_STRING &&
              strstr(rep->str, "master_link_status:up");
         if (rep)
             freeReplyObject(rep);
     }
-    return ok;
+    return ok && node_view_ok(w, x, true);
 }
 
-/* Polls until check(x) holds for every node, at most `seconds`. */
-static bool wait_all(rl_run *r, bool (*check)(rl_run *, int, bool), bool arg, double seconds)
+/* Checks, in rounds 100 ms apart, every node for which check() did not hold
+ * yet, until it holds for all; at most `seconds`. */
+static bool wait_all(rl_run *r, bool (*check)(waiter *, int, bool), bool arg, double seconds)
 {
+    waiter w = { r, g_new0(redisContext *, r->n) };
+    bool *done = g_new0(bool, r->n);
     int64_t deadline = rl_wall_us() + (int64_t)(seconds * 1e6);
-    int x = 0;
-    while (x < r->n) {
-        if (rl_wall_us() > deadline)
-            return false;
-        if (r->opt->interrupt && *r->opt->interrupt)
-            return false;
-        if (check(r, x, arg))
-            x++;
-        else
-            g_usleep(20000);
+    int left = r->n;
+    while (left > 0 && rl_wall_us() < deadline && !(r->opt->interrupt && *r->opt->interrupt)) {
+        for (int x = 0; x < r->n; x++)
+            if (!done[x] && check(&w, x, arg)) {
+                done[x] = true;
+                left--;
+            }
+        if (left > 0)
+            g_usleep(100000);
     }
-    return true;
-}
-
-static bool ready_check(rl_run *r, int x, bool unused)
-{
-    return node_ready(r, x) && node_view_ok(r, x, true);
+    for (int x = 0; x < r->n; x++)
+        if (w.c[x])
+            redisFree(w.c[x]);
+    g_free(w.c);
+    g_free(done);
+    return left == 0;
 }
 
 bool rl_create_cluster(rl_run *r, GError **error)
 {
     if (!wait_started(r, error) || !assign(r, error))
         return false;
-    /* Generous bounds: a loaded two-core machine joins 100 nodes in ~10 s. */
-    double bound = 20.0 + 0.3 * r->n;
+    /* Generous bounds: a join spreads by gossip, ten entries per message at
+     * 100 nodes, and a loaded two-core machine is slow to run 100 servers. */
+    double bound = 30.0 + 1.0 * r->n;
     if (!wait_all(r, node_view_ok, false, bound)) {
         g_set_error(error, RC_REAL_ERROR, RC_REAL_ERROR_START,
                     "the nodes did not all meet within %.0f s", bound);
@@ -185,7 +221,7 @@ bool rl_create_cluster(rl_run *r, GError **error)
             return false;
         }
     }
-    if (!wait_all(r, ready_check, true, bound)) {
+    if (!wait_all(r, node_ready, true, bound)) {
         g_set_error(error, RC_REAL_ERROR, RC_REAL_ERROR_START,
                     "the cluster did not converge within %.0f s", bound);
         return false;

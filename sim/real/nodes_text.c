@@ -9,29 +9,28 @@
 #include <string.h>
 
 /* Node id of an address field "127.0.0.12:6379@16379", or -1. */
-static int node_of_addr(const char *field)
+static int node_of_addr(const char *field, size_t len)
 {
-    if (strncmp(field, "127.0.0.", 8) != 0)
+    if (len < 9 || strncmp(field, "127.0.0.", 8) != 0)
         return -1;
     int octet = atoi(field + 8);
     int x = octet - RL_FIRST_OCTET;
     return x >= 0 && x < RL_MAX_NODES ? x : -1;
 }
 
-/* Sets the flags of `ln` from the comma list `flags`. */
-static void parse_flags(rl_nodes_line *ln, const char *flags)
+/* Whether the comma list flags[0..len) contains `flag`. */
+static bool has_flag(const char *flags, size_t len, const char *flag)
 {
-    gchar **f = g_strsplit(flags, ",", 0);
-    for (int i = 0; f[i]; i++) {
-        const char *s = f[i];
-        ln->myself |= !strcmp(s, "myself");
-        ln->master |= !strcmp(s, "master");
-        ln->pfail |= !strcmp(s, "fail?");
-        ln->fail |= !strcmp(s, "fail");
-        ln->handshake |= !strcmp(s, "handshake");
-        ln->noaddr |= !strcmp(s, "noaddr");
+    size_t n = strlen(flag);
+    const char *p = flags, *end = flags + len;
+    while (p < end) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *stop = comma ? comma : end;
+        if ((size_t)(stop - p) == n && !strncmp(p, flag, n))
+            return true;
+        p = stop + 1;
     }
-    g_strfreev(f);
+    return false;
 }
 
 /* Marks the slots of one slot field ("5-9" or "7"; "[..]" fields are
@@ -40,12 +39,61 @@ static void parse_slots(int16_t *owner, int node, const char *field)
 {
     if (field[0] == '[' || node < 0)
         return;
-    char *dash = strchr(field, '-');
-    int lo = atoi(field), hi = dash ? atoi(dash + 1) : lo;
+    char *end = NULL;
+    long lo = strtol(field, &end, 10), hi = lo;
+    if (end && *end == '-')
+        hi = strtol(end + 1, NULL, 10);
     if (lo < 0 || hi >= RL_SLOTS)
         return;
-    for (int s = lo; s <= hi; s++)
+    for (long s = lo; s <= hi; s++)
         owner[s] = (int16_t)node;
+}
+
+/* The fields of one line: up to 8 fixed ones, then the slots. */
+typedef struct {
+    const char *start[8];
+    size_t len[8];
+    int count;
+    const char *rest; /* the slot fields, or the line's end */
+} fields;
+
+static void split_line(const char *line, const char *end, fields *f)
+{
+    f->count = 0;
+    const char *p = line;
+    while (p < end && f->count < 8) {
+        while (p < end && *p == ' ')
+            p++;
+        const char *q = p;
+        while (q < end && *q != ' ')
+            q++;
+        if (q == p)
+            break;
+        f->start[f->count] = p;
+        f->len[f->count++] = (size_t)(q - p);
+        p = q;
+    }
+    f->rest = p;
+}
+
+/* Slot fields of the rest of a line. */
+static void parse_slot_fields(int16_t *owner, int node, const char *p, const char *end)
+{
+    char field[64];
+    while (p < end) {
+        while (p < end && *p == ' ')
+            p++;
+        const char *q = p;
+        while (q < end && *q != ' ')
+            q++;
+        size_t len = (size_t)(q - p);
+        if (len > 0 && len < sizeof field) {
+            memcpy(field, p, len);
+            field[len] = '\0';
+            parse_slots(owner, node, field);
+        }
+        p = q;
+    }
 }
 
 int rl_parse_nodes(const char *text, rl_nodes_line *lines, int cap, int16_t *owner)
@@ -53,40 +101,45 @@ int rl_parse_nodes(const char *text, rl_nodes_line *lines, int cap, int16_t *own
     if (owner)
         for (int s = 0; s < RL_SLOTS; s++)
             owner[s] = -1;
-    gchar **rows = g_strsplit(text, "\n", 0);
-    typedef char name_buf[41];
-    name_buf *names = g_malloc0(sizeof(name_buf) * (size_t)(cap > 0 ? cap : 1));
-    name_buf *masters = g_malloc0(sizeof(name_buf) * (size_t)(cap > 0 ? cap : 1));
+    /* Names and master fields point into `text` (40 characters). */
+    const char **names = g_newa(const char *, cap > 0 ? cap : 1);
+    const char **masters = g_newa(const char *, cap > 0 ? cap : 1);
     int k = 0;
-    for (int i = 0; rows[i] && k < cap; i++) {
-        gchar **f = g_strsplit(g_strstrip(rows[i]), " ", 0);
-        if (g_strv_length(f) >= 8) {
+    const char *p = text;
+    while (*p && k < cap) {
+        const char *eol = strchr(p, '\n');
+        const char *end = eol ? eol : p + strlen(p);
+        if (end > p && end[-1] == '\r')
+            end--;
+        fields f;
+        split_line(p, end, &f);
+        if (f.count == 8 && f.len[0] == 40) {
             rl_nodes_line *ln = &lines[k];
             memset(ln, 0, sizeof *ln);
-            ln->node = node_of_addr(f[1]);
+            ln->node = node_of_addr(f.start[1], f.len[1]);
             ln->master_of = -1;
-            parse_flags(ln, f[2]);
-            ln->config_epoch = g_ascii_strtoll(f[6], NULL, 10);
-            g_strlcpy(names[k], f[0], sizeof names[k]);
-            g_strlcpy(masters[k], f[3], sizeof masters[k]);
-            for (int j = 8; owner && f[j]; j++)
-                parse_slots(owner, ln->node, f[j]);
+            ln->myself = has_flag(f.start[2], f.len[2], "myself");
+            ln->master = has_flag(f.start[2], f.len[2], "master");
+            ln->pfail = has_flag(f.start[2], f.len[2], "fail?");
+            ln->fail = has_flag(f.start[2], f.len[2], "fail");
+            ln->handshake = has_flag(f.start[2], f.len[2], "handshake");
+            ln->noaddr = has_flag(f.start[2], f.len[2], "noaddr");
+            ln->config_epoch = g_ascii_strtoll(f.start[6], NULL, 10);
+            names[k] = f.start[0];
+            masters[k] = f.len[3] == 40 ? f.start[3] : NULL;
+            if (owner)
+                parse_slot_fields(owner, ln->node, f.rest, end);
             k++;
         }
-        g_strfreev(f);
+        p = eol ? eol + 1 : end;
     }
-    /* Names to lines, so that a 100-node text resolves in linear time. */
-    GHashTable *by_name = g_hash_table_new(g_str_hash, g_str_equal);
+    /* A replica's master, by name among the other lines: at most 240 lines,
+     * so a scan is as fast as a table. */
     for (int i = 0; i < k; i++)
-        g_hash_table_insert(by_name, names[i], GINT_TO_POINTER(i + 1));
-    for (int i = 0; i < k; i++) {
-        int j = GPOINTER_TO_INT(g_hash_table_lookup(by_name, masters[i])) - 1;
-        if (j >= 0)
-            lines[i].master_of = lines[j].node;
-    }
-    g_hash_table_destroy(by_name);
-    g_free(names);
-    g_free(masters);
-    g_strfreev(rows);
+        for (int j = 0; j < k && masters[i]; j++)
+            if (!memcmp(masters[i], names[j], 40)) {
+                lines[i].master_of = lines[j].node;
+                break;
+            }
     return k;
 }
