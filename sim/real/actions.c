@@ -89,7 +89,7 @@ static void emit_fault(rl_run *r, const rc_action *a, const targets *t)
     rl_emit(r, &ev);
 }
 
-/* Runs a command on one node and logs a refusal on stderr. */
+/* Runs a command on one node; a refusal becomes a note. */
 static void node_command(rl_run *r, int x, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 static void node_command(rl_run *r, int x, const char *fmt, ...)
 {
@@ -100,9 +100,15 @@ static void node_command(rl_run *r, int x, const char *fmt, ...)
     gchar **argv = g_strsplit(cmd, " ", 0);
     redisReply *rep = rl_command_argv(&r->nodes[x], CMD_TIMEOUT_MS, (int)g_strv_length(argv),
                                       (const char **)argv);
-    if (!rep || rep->type == REDIS_REPLY_ERROR)
-        fprintf(stderr, "rcsim real: %s: %s: %s\n", r->nodes[x].label, cmd,
-                rep ? rep->str : "no answer");
+    if (!rep || rep->type == REDIS_REPLY_ERROR) {
+        /* As in the simulator, a refusal is a note with Redis's error. */
+        const rc_action *a = r->action;
+        char *text = g_strdup_printf("%s: %s", a ? a->text : cmd, rep ? rep->str : "no answer");
+        rc_event ev = { .t = rl_now(r), .kind = RC_EV_NOTE, .node = -1, .about = -1,
+                        .i1 = a ? a->line : 0, .str = text };
+        rl_emit(r, &ev);
+        g_free(text);
+    }
     if (rep)
         freeReplyObject(rep);
     g_strfreev(argv);
@@ -205,6 +211,11 @@ static void move_slots(rl_run *r, const rc_action *a)
     char src_name[41], dst_name[41];
     current_name(r, src->id, src_name);
     current_name(r, dst->id, dst_name);
+    /* Every other master hears the new owner too, as redis-cli tells it. */
+    bool *other_master = g_new0(bool, r->n);
+    for (int y = 0; y < r->n; y++)
+        other_master[y] = y != src->id && y != dst->id && atomic_load(&r->nodes[y].pid) != 0 &&
+                          !atomic_load(&r->nodes[y].paused) && is_master_now(r, y);
     for (int s = a->slot_lo; s <= a->slot_hi; s++) {
         node_command(r, dst->id, "CLUSTER SETSLOT %d IMPORTING %s", s, src_name);
         node_command(r, src->id, "CLUSTER SETSLOT %d MIGRATING %s", s, dst_name);
@@ -239,7 +250,11 @@ static void move_slots(rl_run *r, const rc_action *a)
         }
         node_command(r, dst->id, "CLUSTER SETSLOT %d NODE %s", s, dst_name);
         node_command(r, src->id, "CLUSTER SETSLOT %d NODE %s", s, dst_name);
+        for (int y = 0; y < r->n; y++)
+            if (other_master[y])
+                node_command(r, y, "CLUSTER SETSLOT %d NODE %s", s, dst_name);
     }
+    g_free(other_master);
 }
 
 /* `set`: one setting as CONFIG SET with Redis's name and unit. */
@@ -328,6 +343,7 @@ void rl_action_run(rl_run *r, const rc_action *a)
         rl_emit(r, &ev);
         return;
     }
+    r->action = a;
     rc_rng *rng = rc_rng_new(r->seed, 0x7265616cull + (uint64_t)a->line);
     targets t;
     eval_targets(r, a, rng, &t);
@@ -373,6 +389,7 @@ void rl_action_run(rl_run *r, const rc_action *a)
     }
     targets_clear(&t);
     rc_rng_free(rng);
+    r->action = NULL;
 }
 
 /* ---- what real mode cannot do ------------------------------------------------ */

@@ -92,6 +92,7 @@ typedef struct {
     int64_t *cur0, *cfg0;       /* every node's epochs at t = 0 (the poller's baseline) */
     int watchdog;               /* write end of the watchdog's pipe, -1 none */
     GHashTable *names;          /* every name a node had -> id + 1 (after the run) */
+    const rc_action *action;    /* the action being executed (for its notes) */
     pid_t watchdog_pid;
 } rl_run;
 
