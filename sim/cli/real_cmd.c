@@ -17,12 +17,14 @@
 /* Set by SIGINT / SIGTERM, polled by the run, which then kills its servers. */
 static volatile sig_atomic_t real_interrupted;
 
+/* SIGINT / SIGTERM: only records the signal (async-signal-safe). */
 static void on_signal(int sig)
 {
     (void)sig;
     real_interrupted = 1;
 }
 
+/* Installs on_signal() for SIGINT and SIGTERM. */
 static void catch_signals(void)
 {
     struct sigaction sa;
@@ -33,6 +35,7 @@ static void catch_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
+/* A one-line usage error; exit 2. */
 static int input_error(const char *msg)
 {
     fprintf(stderr, "rcsim real: %s\n", msg);
@@ -52,6 +55,7 @@ static char *default_out(const char *path)
     return dir;
 }
 
+/* What happened, in a few lines; failures on stderr. */
 static void print_result(const rc_scenario *s, const rc_real_result *r, const char *out)
 {
     printf("%s on redis-server %s: %.1f s real (%.1f s wall), %llu events\n", s->name,
@@ -98,6 +102,7 @@ static int run_all(const rc_scenario *s, rc_real_options *o, const char *out, ui
     return status;
 }
 
+/* Parses the flags, refuses what cannot run (exit 2) before anything starts, then runs. */
 int rc_real_cmd(int argc, char **argv)
 {
     gchar *runs_s = NULL, *server = NULL, *out = NULL, *seed_s = NULL;

@@ -20,6 +20,7 @@ typedef struct {
     int n_groups;
 } targets;
 
+/* Whether node `id` is a master now, by its own ROLE (masters-now, replicas-now). */
 static bool is_master_now(void *user, int id)
 {
     redisReply *rep = rl_command(&((rl_run *)user)->nodes[id], 300, "ROLE");
@@ -64,6 +65,7 @@ static void eval_targets(rl_run *r, const rc_action *a, rc_rng *rng, targets *t)
     }
 }
 
+/* Frees what eval_targets() allocated. */
 static void targets_clear(targets *t)
 {
     for (int g = 0; g < t->n_groups; g++)
@@ -73,11 +75,13 @@ static void targets_clear(targets *t)
     g_free(t->ids);
 }
 
+/* The FAULT event's `option` of a failover. */
 static const char *failover_option(rc_failover_option o)
 {
     return o == RC_FAILOVER_FORCE ? "force" : o == RC_FAILOVER_TAKEOVER ? "takeover" : "default";
 }
 
+/* Records the action's FAULT event with its nodes and groups, as the simulator does. */
 static void emit_fault(rl_run *r, const rc_action *a, const targets *t)
 {
     rc_fault_info info = { t->n, t->ids, t->n_groups, t->counts,
@@ -128,6 +132,7 @@ static const char *current_name(rl_run *r, int x, char *buf)
     return buf;
 }
 
+/* Kills the node if it runs and starts it again on its own directory. */
 static void restart(rl_run *r, rl_node *nd)
 {
     GError *err = NULL;
@@ -139,6 +144,7 @@ static void restart(rl_run *r, rl_node *nd)
     }
 }
 
+/* Installs the rules after a change; a failure is reported on stderr and the run goes on. */
 static void apply_faults(rl_run *r)
 {
     GError *err = NULL;
@@ -159,6 +165,7 @@ static void cut_groups(rl_run *r, const targets *t, int ga, int gb, bool both, b
         }
 }
 
+/* partition, cut, isolate, heal and loss: the rules change, then are installed. */
 static void network_action(rl_run *r, const rc_action *a, const targets *t)
 {
     if (a->kind == RC_ACT_CUT) {
@@ -182,6 +189,7 @@ static void network_action(rl_run *r, const rc_action *a, const targets *t)
     apply_faults(r);
 }
 
+/* Keeps each node's CLUSTER NODES and CLUSTER INFO text for snapshots/. */
 static void snapshot(rl_run *r, const targets *t)
 {
     rc_time now = rl_now(r);
@@ -335,6 +343,8 @@ static void command_action(rl_run *r, const rc_action *a, const targets *t)
     }
 }
 
+/* Executes one action: its FAULT (or NOTE) event first, then the signals, rules or
+ * commands. */
 void rl_action_run(rl_run *r, const rc_action *a)
 {
     if (a->kind == RC_ACT_NOTE) {

@@ -48,6 +48,7 @@ struct rl_clients {
     GPtrArray *keys;
 };
 
+/* Whether the writer may talk to `node` now (`side=` until `until`). */
 static bool reachable(const writer *w, int node)
 {
     if (node < 0)
@@ -60,6 +61,7 @@ static bool reachable(const writer *w, int node)
     return false;
 }
 
+/* A node the writer may talk to, drawn from its own stream. */
 static int random_reachable(writer *w)
 {
     if (!w->side || rl_now(w->cs->r) >= w->plan->until)
@@ -67,6 +69,7 @@ static int random_reachable(writer *w)
     return w->side_n ? w->side[rc_rng_below(w->rng, (uint32_t)w->side_n)] : 0;
 }
 
+/* The per-request timeout in whole milliseconds (at least 1). */
 static int timeout_ms(const writer *w)
 {
     int ms = (int)(w->plan->timeout / 1000);
@@ -81,6 +84,7 @@ static redisContext *conn_to(writer *w, int node)
     return w->conn[node];
 }
 
+/* Closes the writer's connection to `node` (a timed-out one cannot be reused). */
 static void drop_conn(writer *w, int node)
 {
     if (w->conn[node])
@@ -179,6 +183,8 @@ static void write_one(writer *w, int64_t seq)
     rl_emit(r, &ev);
 }
 
+/* One writer: writes at its pace from its phase until the end or until stopped; a refresh
+ * takes the place of one write. */
 static gpointer writer_thread(gpointer data)
 {
     writer *w = data;
@@ -211,6 +217,7 @@ static gpointer writer_thread(gpointer data)
     return NULL;
 }
 
+/* Creates every writer of every workload line and starts its thread. */
 rl_clients *rl_clients_start(rl_run *r)
 {
     const rc_scenario *s = r->scn;
@@ -248,6 +255,7 @@ rl_clients *rl_clients_start(rl_run *r)
     return cs;
 }
 
+/* Asks every writer to stop, joins it and closes its connections. */
 void rl_clients_stop(rl_clients *cs)
 {
     atomic_store(&cs->stop, true);
@@ -330,6 +338,7 @@ const rc_write_row *rl_clients_finish(rl_clients *cs, const int *owner, int *cou
     return all;
 }
 
+/* Stops the writers if needed and frees everything, rows included. */
 void rl_clients_free(rl_clients *cs)
 {
     if (!cs)

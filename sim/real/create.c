@@ -198,6 +198,7 @@ static bool wait_all(rl_run *r, bool (*check)(waiter *, int, bool), bool arg, do
     return left == 0;
 }
 
+/* The whole creation: see the top of this file. t = 0 is when it returns true. */
 bool rl_create_cluster(rl_run *r, GError **error)
 {
     if (!wait_started(r, error) || !assign(r, error))

@@ -17,6 +17,7 @@ void rl_emit(rl_run *r, const rc_event *ev) { rl_record_add(r->record, ev); }
 
 rc_time rl_now(const rl_run *r) { return rl_wall_us() - r->t0_us; }
 
+/* Frees the result's strings and zeroes it. */
 void rc_real_result_clear(rc_real_result *res)
 {
     g_free(res->server_version);
@@ -33,6 +34,7 @@ typedef struct {
     const rc_action *a;
 } instance;
 
+/* Time order, then file order. */
 static gint by_time(gconstpointer pa, gconstpointer pb)
 {
     const instance *a = pa, *b = pb;
@@ -41,6 +43,7 @@ static gint by_time(gconstpointer pa, gconstpointer pb)
     return a->order - b->order;
 }
 
+/* Every execution of every action, in the order they run. */
 static GArray *schedule(const rc_scenario *s)
 {
     GArray *list = g_array_new(FALSE, FALSE, sizeof(instance));
@@ -98,6 +101,8 @@ static bool play(rl_run *r, GError **error)
     return ok;
 }
 
+/* Stops the threads, kills every server, removes the directories (unless --keep) and frees
+ * the run; safe at any stage. */
 static void cleanup(rl_run *r)
 {
     if (r->clients)

@@ -13,6 +13,7 @@ struct rl_faults {
     double *loss;  /* per node */
 };
 
+/* No cut and no loss between n nodes. */
 rl_faults *rl_faults_new(int n)
 {
     rl_faults *f = g_new0(rl_faults, 1);
@@ -22,6 +23,7 @@ rl_faults *rl_faults_new(int n)
     return f;
 }
 
+/* Frees the rule set (the installed rules stay until the namespace goes). */
 void rl_faults_free(rl_faults *f)
 {
     if (!f)
@@ -31,22 +33,26 @@ void rl_faults_free(rl_faults *f)
     g_free(f);
 }
 
+/* A node is never cut from itself. */
 void rl_faults_set_cut(rl_faults *f, int a, int b, bool cut)
 {
     if (a != b)
         f->cut[(size_t)a * (size_t)f->n + (size_t)b] = cut;
 }
 
+/* Loss settings stay. */
 void rl_faults_clear_cuts(rl_faults *f)
 {
     memset(f->cut, 0, sizeof(bool) * (size_t)f->n * (size_t)f->n);
 }
 
+/* p = 0 removes the node's loss rule. */
 void rl_faults_set_loss(rl_faults *f, int a, double p)
 {
     f->loss[a] = p;
 }
 
+/* One iptables-restore of the whole filter table: cuts first, then loss. */
 bool rl_faults_apply(rl_faults *f, const rl_run *r, GError **error)
 {
     GString *t = g_string_new("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"

@@ -54,6 +54,7 @@ struct rl_judge {
 
 static bool is_master_now(void *user, int id) { return ((rl_judge *)user)->master[id]; }
 
+/* Evaluates a node set on the observed roles (0 members when it cannot). */
 static int eval_set(rl_judge *j, const rc_nodeset *set, int *out)
 {
     rc_nodeset_ctx ctx = { j->scn->layout, is_master_now, j, j->rng };
@@ -61,6 +62,7 @@ static int eval_set(rl_judge *j, const rc_nodeset *set, int *out)
     return n < 0 ? 0 : n;
 }
 
+/* Explains a false leaf as "<label> <what>". */
 static void explain(rl_judge *j, int node, const char *what)
 {
     if (!j->detail)
@@ -71,6 +73,7 @@ static void explain(rl_judge *j, int node, const char *what)
 
 static bool running(const rl_judge *j, int x) { return j->alive[x] && !j->stopped[x]; }
 
+/* `converged` on the observed state (see the top of this file). */
 static bool converged(rl_judge *j)
 {
     int first = -1;
@@ -113,6 +116,7 @@ static bool split_brain(rl_judge *j)
 
 static bool eval(rl_judge *j, const rc_pred *p);
 
+/* state, role, promoted and epoch: every node of the set must pass. */
 static bool eval_nodes(rl_judge *j, const rc_pred *p)
 {
     int *ids = g_new(int, j->n);
@@ -147,6 +151,7 @@ static bool eval_nodes(rl_judge *j, const rc_pred *p)
     return ok;
 }
 
+/* Every live observer flags every other subject as asked. */
 static bool eval_sees(rl_judge *j, const rc_pred *p)
 {
     int *obs = g_new(int, j->n), *subj = g_new(int, j->n);
@@ -180,6 +185,7 @@ static bool eval_sees(rl_judge *j, const rc_pred *p)
     return ok;
 }
 
+/* Every observer (default: every live node) binds the range to the node. */
 static bool eval_owner(rl_judge *j, const rc_pred *p)
 {
     int *ids = g_new(int, j->n);
@@ -205,6 +211,7 @@ static bool eval_owner(rl_judge *j, const rc_pred *p)
     return ok;
 }
 
+/* A counter compared with the predicate's number. */
 static bool count(rl_judge *j, const rc_pred *p, const char *what, uint64_t value)
 {
     bool ok = rc_cmp(p->op, (int64_t)value, p->n);
@@ -213,6 +220,7 @@ static bool count(rl_judge *j, const rc_pred *p, const char *what, uint64_t valu
     return ok;
 }
 
+/* The predicate's value on the current state. */
 static bool eval(rl_judge *j, const rc_pred *p)
 {
     switch (p->kind) {
@@ -317,6 +325,7 @@ rl_judge *rl_judge_new(const rc_scenario *s, uint64_t seed, const int64_t *cur,
     return j;
 }
 
+/* Frees the judge. */
 void rl_judge_free(rl_judge *j)
 {
     if (!j)
@@ -396,6 +405,7 @@ static void boundaries(rl_judge *j, rc_time t)
     }
 }
 
+/* Updates the observed state with one event. */
 static void apply(rl_judge *j, const rc_event *ev)
 {
     int x = ev->node;
@@ -489,6 +499,7 @@ static void track_split(rl_judge *j, rc_time t)
     }
 }
 
+/* The bus observer: boundaries before the event, the event, then every expectation. */
 void rl_judge_observe(void *user, const rc_event *ev)
 {
     rl_judge *j = user;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+/* Looks in the names learnt from the logs, then in the names at creation. */
 int rl_node_by_name(const rl_run *r, const char *name)
 {
     char key[41];
@@ -39,6 +40,7 @@ static void learn_names(rl_run *r, int x, gchar **lines)
     }
 }
 
+/* Fills r->names from every node's log. */
 void rl_log_learn_names(rl_run *r)
 {
     if (!r->names)
@@ -170,6 +172,7 @@ bool rl_log_parse_line(const rl_run *r, int x, const char *line, int64_t *wall_u
     return *wall_us >= 0 && body && line_event(r, x, body, ev);
 }
 
+/* Records the events of the node's log lines from t0 to the end. */
 void rl_log_read(rl_run *r, const rl_node *node, rl_record *log)
 {
     char *path = g_build_filename(node->dir, "redis.log", NULL);

@@ -57,6 +57,7 @@ typedef struct {
     const char *rest; /* the slot fields, or the line's end */
 } fields;
 
+/* Splits a line at spaces into its fixed fields (at most 8) and the rest. */
 static void split_line(const char *line, const char *end, fields *f)
 {
     f->count = 0;
@@ -96,6 +97,7 @@ static void parse_slot_fields(int16_t *owner, int node, const char *p, const cha
     }
 }
 
+/* Without allocations: the poller parses every node's text every round. */
 int rl_parse_nodes(const char *text, rl_nodes_line *lines, int cap, int16_t *owner)
 {
     if (owner)

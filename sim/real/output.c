@@ -36,6 +36,8 @@ static char *config_json(const rc_scenario *s)
     return g_string_free(j, FALSE);
 }
 
+/* The report of the run: the header's nodes as created, their epochs at t = 0, and the
+ * real-mode members (source, server, version, poll intervals). */
 static rc_report *make_report(rl_run *r, double poll_ms, double poll_max_ms)
 {
     const rc_scenario *s = r->scn;
@@ -169,6 +171,7 @@ static void collect(rl_run *r, final_state *f, rc_report_extras *ex)
     ex->final_alive = f->alive;
 }
 
+/* Frees the final state. */
 static void final_state_clear(final_state *f)
 {
     g_free(f->cur);
@@ -202,6 +205,7 @@ static void replay(rl_run *r, rc_report *rep, rl_judge *judge, rc_report_extras 
     rc_eventbus_free(bus);
 }
 
+/* The end of a run: collect, kill, merge the logs, replay, write. */
 bool rl_real_finish(rl_run *r, rc_real_result *res, GError **error)
 {
     rc_report_extras ex = rc_report_extras_init();

@@ -42,6 +42,7 @@ struct rl_poller {
     uint64_t intervals, interval_sum_us, interval_max_us;
 };
 
+/* Records one observed event. */
 static void emit(rl_poller *p, rc_event ev)
 {
     rl_emit(p->r, &ev);
@@ -57,6 +58,7 @@ static int64_t info_field(const char *info, const char *field)
     return *at == ':' ? g_ascii_strtoll(at + 1, NULL, 10) : -1;
 }
 
+/* The sent-message counters of CLUSTER INFO, by wire type. */
 static void read_messages(const char *info, uint64_t *counts)
 {
     for (int t = 0; t < RC_MSG_TYPES; t++) {
@@ -281,6 +283,7 @@ static void poll_round(rl_poller *p)
     g_free(sent);
 }
 
+/* Rounds at most every POLL_MIN_US until stopped. */
 static gpointer poll_thread(gpointer data)
 {
     rl_poller *p = data;
@@ -294,6 +297,7 @@ static gpointer poll_thread(gpointer data)
     return NULL;
 }
 
+/* Starts the poller thread; its first round is the baseline. */
 rl_poller *rl_poller_start(rl_run *r)
 {
     rl_poller *p = g_new0(rl_poller, 1);
@@ -311,6 +315,7 @@ rl_poller *rl_poller_start(rl_run *r)
     return p;
 }
 
+/* Stops and joins the thread (the observations stay). */
 void rl_poller_stop(rl_poller *p)
 {
     if (!p || !p->thread)
@@ -320,6 +325,7 @@ void rl_poller_stop(rl_poller *p)
     p->thread = NULL;
 }
 
+/* Stops the poller if needed and frees it. */
 void rl_poller_free(rl_poller *p)
 {
     if (!p)
@@ -339,6 +345,7 @@ void rl_poller_free(rl_poller *p)
     g_free(p);
 }
 
+/* Waits until every node answered once; false after timeout_ms. */
 bool rl_poller_wait_baseline(rl_poller *p, int timeout_ms)
 {
     int64_t deadline = rl_wall_us() + (int64_t)timeout_ms * 1000;
@@ -384,12 +391,14 @@ void rl_poller_final(rl_poller *p, int64_t *current_epoch, int64_t *config_epoch
     g_mutex_unlock(&p->lock);
 }
 
+/* Intervals between two answers of one running node. */
 void rl_poller_intervals(rl_poller *p, double *mean_ms, double *max_ms)
 {
     *mean_ms = p->intervals ? (double)p->interval_sum_us / (double)p->intervals / 1000.0 : 0;
     *max_ms = (double)p->interval_max_us / 1000.0;
 }
 
+/* Messages sent between the first and the last poll, summed over the nodes. */
 void rl_poller_messages(rl_poller *p, uint64_t counts[RC_MSG_TYPES], uint64_t *total)
 {
     *total = 0;

@@ -34,6 +34,8 @@ static rc_node_config node_config(const rl_run *r, int id)
 
 static const char *yes_no(bool b) { return b ? "yes" : "no"; }
 
+/* redis.conf of one node: the scenario's settings, then what real mode needs (see
+ * docs/real-mode.md). */
 bool rl_proc_write_config(rl_run *r, rl_node *node, GError **error)
 {
     rc_node_config c = node_config(r, node->id);
@@ -66,6 +68,8 @@ bool rl_proc_write_config(rl_run *r, rl_node *node, GError **error)
     return ok;
 }
 
+/* Forks and executes the server; must run on rcsim's main thread (PR_SET_PDEATHSIG follows
+ * the thread). */
 bool rl_proc_start(rl_run *r, rl_node *node, GError **error)
 {
     char *conf = g_build_filename(node->dir, "redis.conf", NULL);
@@ -97,6 +101,7 @@ bool rl_proc_start(rl_run *r, rl_node *node, GError **error)
     return true;
 }
 
+/* By pid, only when the node runs. */
 void rl_proc_signal(rl_node *node, int sig)
 {
     pid_t pid = atomic_load(&node->pid);
@@ -104,6 +109,7 @@ void rl_proc_signal(rl_node *node, int sig)
         kill(pid, sig);
 }
 
+/* SIGKILL and reap; the node is then not running. */
 void rl_proc_kill(rl_node *node)
 {
     pid_t pid = atomic_exchange(&node->pid, 0);
@@ -115,12 +121,14 @@ void rl_proc_kill(rl_node *node)
     atomic_store(&node->paused, false);
 }
 
+/* Every node's server, by pid. */
 void rl_proc_kill_all(rl_run *r)
 {
     for (int x = 0; x < r->n; x++)
         rl_proc_kill(&r->nodes[x]);
 }
 
+/* A blocking hiredis connection with a timeout on connect and on every reply. */
 redisContext *rl_connect(const rl_node *node, int timeout_ms)
 {
     struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
@@ -140,6 +148,7 @@ redisContext *rl_connect(const rl_node *node, int timeout_ms)
     return c;
 }
 
+/* One command on a fresh connection (arguments may hold spaces). */
 redisReply *rl_command_argv(const rl_node *node, int timeout_ms, int argc, const char **argv)
 {
     redisContext *c = rl_connect(node, timeout_ms);
@@ -150,6 +159,7 @@ redisReply *rl_command_argv(const rl_node *node, int timeout_ms, int argc, const
     return rep;
 }
 
+/* One command on a fresh connection (hiredis format). */
 redisReply *rl_command(const rl_node *node, int timeout_ms, const char *fmt, ...)
 {
     redisContext *c = rl_connect(node, timeout_ms);

@@ -19,6 +19,7 @@ struct rl_record {
     uint64_t seq;
 };
 
+/* An empty record. */
 rl_record *rl_record_new(void)
 {
     rl_record *rec = g_new0(rl_record, 1);
@@ -28,6 +29,7 @@ rl_record *rl_record_new(void)
     return rec;
 }
 
+/* Frees the record and every copy it holds. */
 void rl_record_free(rl_record *rec)
 {
     if (!rec)
@@ -38,6 +40,7 @@ void rl_record_free(rl_record *rec)
     g_free(rec);
 }
 
+/* A copy of s owned by the record. */
 static const char *keep_str(rl_record *rec, const char *s)
 {
     if (!s)
@@ -47,6 +50,7 @@ static const char *keep_str(rl_record *rec, const char *s)
     return copy;
 }
 
+/* A copy of size bytes owned by the record. */
 static void *keep_mem(rl_record *rec, const void *p, size_t size)
 {
     void *copy = g_memdup2(p, size ? size : 1);
@@ -69,6 +73,7 @@ static const void *keep_fault(rl_record *rec, const rc_fault_info *fi)
     return c;
 }
 
+/* Appends a deep copy under the record's lock. */
 void rl_record_add(rl_record *rec, const rc_event *ev)
 {
     g_mutex_lock(&rec->lock);
@@ -89,6 +94,7 @@ void rl_record_add(rl_record *rec, const rc_event *ev)
     g_mutex_unlock(&rec->lock);
 }
 
+/* Time, then arrival. */
 static gint by_time(gconstpointer a, gconstpointer b)
 {
     const entry *x = a, *y = b;
@@ -97,6 +103,7 @@ static gint by_time(gconstpointer a, gconstpointer b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Sorts once and emits every event in order. */
 void rl_record_replay(rl_record *rec, rc_eventbus *bus)
 {
     g_array_sort(rec->entries, by_time);
@@ -142,6 +149,7 @@ static gpointer fact_key(const rc_event *ev)
                             (gsize)(ev->about + 1));
 }
 
+/* See real_int.h. */
 void rl_record_merge_log(rl_record *rec, rl_record *log, rc_time window)
 {
     /* A fact is never moved before the previous poll that reported the same
@@ -181,6 +189,7 @@ void rl_record_merge_log(rl_record *rec, rl_record *log, rc_time window)
     rl_record_free(log);
 }
 
+/* Events of one kind. */
 uint64_t rl_record_count(rl_record *rec, rc_event_kind kind)
 {
     uint64_t n = 0;

@@ -15,6 +15,7 @@
 
 G_DEFINE_QUARK(rc-real-error-quark, rc_real_error)
 
+/* CLOCK_REALTIME in microseconds: the clock of the logs. */
 int64_t rl_wall_us(void)
 {
     struct timespec ts;
@@ -22,6 +23,7 @@ int64_t rl_wall_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Sleeps in slices of at most 50 ms (bounded: at most 10^8 slices). */
 bool rl_sleep_until(int64_t until_us, const volatile sig_atomic_t *interrupt)
 {
     /* Slices of at most 50 ms keep the reaction to an interruption short. */
@@ -95,6 +97,7 @@ bool rl_run_tool(const char *const *argv, const char *input, GError **error)
     return false;
 }
 
+/* A new network namespace for this process, loopback up. */
 bool rl_sandbox_enter(GError **error)
 {
     /* The namespace has only a loopback, down: every address of
@@ -137,6 +140,8 @@ static char *server_version(const char *server, GError **error)
     return version;
 }
 
+/* Root, a server that reports a version, ip, iptables-restore, and a namespace a child can
+ * create. */
 bool rc_real_check_environment(const char *server, char **version, GError **error)
 {
     if (geteuid() != 0) {
@@ -174,6 +179,7 @@ bool rc_real_check_environment(const char *server, char **version, GError **erro
     return true;
 }
 
+/* See real_int.h. */
 int rl_watchdog_start(const char *dir, pid_t *child)
 {
     int fds[2];
