@@ -59,6 +59,8 @@ typedef struct {
     char *server_version;    /* "7.0.15" */
     double poll_interval_ms; /* mean interval between two polls of one node */
     double poll_max_ms;      /* longest interval */
+    double poll_cpu_s;       /* CPU time of the poller thread */
+    uint64_t poll_rounds;    /* its rounds over every node */
     double create_s;         /* wall seconds from the first start to t = 0 */
     double wall_s;           /* wall seconds of the whole run */
     int expectations;

@@ -98,7 +98,7 @@ static void parse_slot_fields(int16_t *owner, int node, const char *p, const cha
 }
 
 /* Without allocations: the poller parses every node's text every round. */
-int rl_parse_nodes(const char *text, rl_nodes_line *lines, int cap, int16_t *owner)
+int rl_parse_nodes(const char *text, int n, rl_nodes_line *lines, int cap, int16_t *owner)
 {
     if (owner)
         for (int s = 0; s < RL_SLOTS; s++)
@@ -119,6 +119,8 @@ int rl_parse_nodes(const char *text, rl_nodes_line *lines, int cap, int16_t *own
             rl_nodes_line *ln = &lines[k];
             memset(ln, 0, sizeof *ln);
             ln->node = node_of_addr(f.start[1], f.len[1]);
+            if (ln->node >= n)
+                ln->node = -1; /* not a node of this run */
             ln->master_of = -1;
             ln->myself = has_flag(f.start[2], f.len[2], "myself");
             ln->master = has_flag(f.start[2], f.len[2], "master");

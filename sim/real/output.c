@@ -119,8 +119,8 @@ static char *story(rl_run *r, const rc_real_result *res)
 {
     GString *s = g_string_new(NULL);
     g_string_append_printf(s, "  created and converged in %.1f s; polled every %.1f ms "
-                           "(longest %.1f ms)\n", res->create_s, res->poll_interval_ms,
-                           res->poll_max_ms);
+                           "(longest %.1f ms; poller CPU %.1f s)\n", res->create_s,
+                           res->poll_interval_ms, res->poll_max_ms, res->poll_cpu_s);
     g_string_append_printf(s, "  elections: %llu, promotions: %llu\n",
                            (unsigned long long)res->elections,
                            (unsigned long long)res->promotions);
@@ -213,6 +213,7 @@ bool rl_real_finish(rl_run *r, rc_real_result *res, GError **error)
     collect(r, &f, &ex);
     rl_proc_kill_all(r);
     rl_poller_intervals(r->poller, &res->poll_interval_ms, &res->poll_max_ms);
+    rl_poller_cost(r->poller, &res->poll_cpu_s, &res->poll_rounds);
     rl_record *log = rl_record_new();
     rl_log_learn_names(r);
     for (int x = 0; x < r->n; x++)

@@ -196,6 +196,9 @@ void rl_poller_final(rl_poller *p, int64_t *current_epoch, int64_t *config_epoch
                      gboolean *master, int *slot_owner);
 /* Mean and longest interval between two polls of one node, in ms. */
 void rl_poller_intervals(rl_poller *p, double *mean_ms, double *max_ms);
+/* CPU seconds the poller thread used and its number of rounds (after
+ * rl_poller_stop). */
+void rl_poller_cost(rl_poller *p, double *cpu_s, uint64_t *rounds);
 /* Bus messages sent over the run (CLUSTER INFO counters, first to last poll). */
 void rl_poller_messages(rl_poller *p, uint64_t counts[RC_MSG_TYPES], uint64_t *total);
 
@@ -210,9 +213,9 @@ typedef struct {
 } rl_nodes_line;
 
 /* Parses CLUSTER NODES text into at most `cap` lines (nodes identified by
- * their address 127.0.0.(11+x)); with `owner` non-NULL fills the owner of
- * every slot (-1: none). Returns the number of lines. */
-int rl_parse_nodes(const char *text, rl_nodes_line *lines, int cap, int16_t *owner);
+ * their address 127.0.0.(11+x), x < n; others are -1); with `owner` non-NULL
+ * fills the owner of every slot (-1: none). Returns the number of lines. */
+int rl_parse_nodes(const char *text, int n, rl_nodes_line *lines, int cap, int16_t *owner);
 
 /* ---- logparse.c ---------------------------------------------------------------------- */
 

@@ -41,7 +41,7 @@ static void test_cluster_nodes(void)
 {
     rl_nodes_line lines[8];
     int16_t *owner = g_new(int16_t, RL_SLOTS);
-    int k = rl_parse_nodes(nodes_text, lines, 8, owner);
+    int k = rl_parse_nodes(nodes_text, 4, lines, 8, owner);
     g_assert_cmpint(k, ==, 5);
     g_assert_cmpint(lines[0].node, ==, 0);
     g_assert_true(lines[0].myself && lines[0].master);
@@ -58,7 +58,11 @@ static void test_cluster_nodes(void)
     g_assert_cmpint(owner[16382], ==, 2);
     g_assert_cmpint(owner[16383], ==, 2);
     /* At most `cap` lines. */
-    g_assert_cmpint(rl_parse_nodes(nodes_text, lines, 2, NULL), ==, 2);
+    g_assert_cmpint(rl_parse_nodes(nodes_text, 4, lines, 2, NULL), ==, 2);
+    /* Nodes beyond the run's count are not nodes of it. */
+    rl_parse_nodes(nodes_text, 2, lines, 8, owner);
+    g_assert_cmpint(lines[2].node, ==, -1);
+    g_assert_cmpint(owner[16383], ==, -1);
     g_free(owner);
 }
 
