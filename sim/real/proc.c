@@ -124,6 +124,9 @@ void rl_proc_kill(rl_node *node)
 /* Every node's server, by pid. */
 void rl_proc_kill_all(rl_run *r)
 {
+    /* Every signal first, then the reaping: the exits run in parallel. */
+    for (int x = 0; x < r->n; x++)
+        rl_proc_signal(&r->nodes[x], SIGKILL);
     for (int x = 0; x < r->n; x++)
         rl_proc_kill(&r->nodes[x]);
 }
