@@ -38,8 +38,7 @@ static void catch_signals(void)
 /* A one-line usage error; exit 2. */
 static int input_error(const char *msg)
 {
-    fprintf(stderr, "rcsim real: %s\n", msg);
-    return EXIT_INPUT;
+    return rc_cli_usage_error("real", msg);
 }
 
 /* rcsim-out/<file name without .scn>-real. */
@@ -118,16 +117,27 @@ int rc_real_cmd(int argc, char **argv)
     };
     GOptionContext *ctx = g_option_context_new("FILE.scn - run a scenario on real redis-server processes");
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_summary(
+        ctx, "Runs the scenario on real redis-server processes in a private network\n"
+             "namespace (node k on 127.0.0.(10+k)), with the same outputs as `rcsim run`\n"
+             "in rcsim-out/<name>-real/ (or --out; run-<k>/ with --runs) and its\n"
+             "expectations judged on what the nodes report. Needs root, redis-server and\n"
+             "network namespaces; see docs/real-mode.md. FILE may be a name of the\n"
+             "scenario library, e.g. teaching/split-5-masters.");
     g_option_context_set_description(
-        ctx, "Needs root, redis-server and network namespaces. Outputs go to\n"
-             "rcsim-out/<name>-real/ (run-<k>/ with --runs). Exit status: 0 every expectation\n"
-             "held, 1 one failed, 2 bad input or an environment that cannot run it,\n"
-             "130 interrupted.\n");
+        ctx, "Examples:\n"
+             "  rcsim real teaching/manual-failover\n"
+             "  rcsim real my-cluster.scn --runs 5 --out /tmp/real\n"
+             "  rcsim real my-cluster.scn --server /opt/valkey/bin/valkey-server --keep\n"
+             "\n"
+             "Exit status: 0 every expectation held, 1 one failed, 2 bad input or an\n"
+             "environment that cannot run it (nothing is started), 130 interrupted\n"
+             "(SIGINT/SIGTERM: every server is killed).\n");
     GError *err = NULL;
     int status = EXIT_INPUT;
     uint64_t runs = 1, seed = 0;
     rc_scenario *s = NULL;
-    char *version = NULL;
+    char *version = NULL, *path = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         status = input_error(err->message);
     } else if (argc != 2) {
@@ -136,8 +146,8 @@ int rc_real_cmd(int argc, char **argv)
         status = input_error("--runs must be a whole number from 1 to 1000");
     } else if (seed_s && !rc_cli_parse_u64(seed_s, &seed)) {
         status = input_error("--seed must be a non-negative whole number");
-    } else if (!(s = rc_scenario_parse_file(argv[1], &err))) {
-        fprintf(stderr, "%s\n", err->message);
+    } else if (!(s = rc_cli_load((path = rc_cli_find_scenario(argv[1])) ? path : argv[1]))) {
+        /* rc_cli_load() printed the errors. */
     } else if (!rc_real_check_scenario(s, &err)) {
         fprintf(stderr, "%s\n", err->message);
     } else if (!rc_real_check_environment(server, &version, &err)) {
@@ -153,6 +163,7 @@ int rc_real_cmd(int argc, char **argv)
     if (err)
         g_error_free(err);
     g_free(version);
+    g_free(path);
     rc_scenario_free(s);
     g_free(runs_s);
     g_free(server);
