@@ -354,9 +354,8 @@ void rl_action_run(rl_run *r, const rc_action *a)
         return;
     }
     r->action = a;
-    rc_rng *rng = rc_rng_new(r->seed, 0x7265616cull + (uint64_t)a->line);
     targets t;
-    eval_targets(r, a, rng, &t);
+    eval_targets(r, a, r->rng, &t);
     if (a->kind == RC_ACT_MOVE_SLOTS) {
         t.ids[0] = a->node;
         t.ids[1] = a->target;
@@ -398,7 +397,6 @@ void rl_action_run(rl_run *r, const rc_action *a)
         break;
     }
     targets_clear(&t);
-    rc_rng_free(rng);
     r->action = NULL;
 }
 

@@ -115,6 +115,7 @@ static void cleanup(rl_run *r)
     rl_poller_free(r->poller);
     rl_faults_free(r->faults);
     rl_record_free(r->record);
+    rc_rng_free(r->rng);
     if (r->work_dir && !r->opt->keep) {
         const char *argv[] = { "rm", "-rf", "--", r->work_dir, NULL };
         rl_run_tool(argv, NULL, NULL);
@@ -148,6 +149,7 @@ bool rc_real_run(const rc_scenario *s, const rc_real_options *o, rc_real_result 
     r->server = o->server ? o->server : "redis-server";
     r->seed = o->has_seed ? o->seed : s->has_seed ? s->seed : 1;
     r->record = rl_record_new();
+    r->rng = rc_rng_new(r->seed, RC_STREAM_FAULT);
     r->snap_names = g_ptr_array_new_with_free_func(g_free);
     r->snap_texts = g_ptr_array_new_with_free_func(g_free);
     r->first_slot = g_new(int, s->layout->masters);

@@ -93,6 +93,7 @@ typedef struct {
     int watchdog;               /* write end of the watchdog's pipe, -1 none */
     GHashTable *names;          /* every name a node had -> id + 1 (after the run) */
     const rc_action *action;    /* the action being executed (for its notes) */
+    rc_rng *rng;                /* `random N of` in actions, in execution order */
     pid_t watchdog_pid;
 } rl_run;
 
