@@ -39,6 +39,7 @@ struct rl_judge {
     uint8_t *claims;       /* per slot: writable self-claims (scratch) */
     rc_time *paused_until; /* per node: a manual failover pauses its clients */
     rc_time now;           /* time of the event being judged */
+    GHashTable *sets;      /* rc_nodeset* -> GArray of ids, for sets fixed once drawn */
     int64_t *cur, *cfg;
     uint8_t *seen;         /* n*n */
     int16_t *owner;        /* n*RL_SLOTS */
@@ -54,12 +55,36 @@ struct rl_judge {
 
 static bool is_master_now(void *user, int id) { return ((rl_judge *)user)->master[id]; }
 
-/* Evaluates a node set on the observed roles (0 members when it cannot). */
+/* Whether the set's value depends on the moment (masters-now, replicas-now). */
+static bool depends_on_now(const rc_nodeset *s)
+{
+    if (s->kind == RC_NS_MASTERS_NOW || s->kind == RC_NS_REPLICAS_NOW)
+        return true;
+    for (int i = 0; i < s->n_members; i++)
+        if (depends_on_now(s->members[i]))
+            return true;
+    return false;
+}
+
+/* Evaluates a node set on the observed roles (0 members when it cannot).
+ * Sets that do not depend on the moment are evaluated once and kept: the
+ * judge evaluates every expectation after every event. */
 static int eval_set(rl_judge *j, const rc_nodeset *set, int *out)
 {
+    GArray *cached = g_hash_table_lookup(j->sets, set);
+    if (cached) {
+        memcpy(out, cached->data, sizeof(int) * cached->len);
+        return (int)cached->len;
+    }
     rc_nodeset_ctx ctx = { j->scn->layout, is_master_now, j, j->rng };
     int n = rc_nodeset_eval(set, &ctx, out);
-    return n < 0 ? 0 : n;
+    n = n < 0 ? 0 : n;
+    if (!depends_on_now(set)) {
+        GArray *ids = g_array_sized_new(FALSE, FALSE, sizeof(int), (guint)n);
+        g_array_append_vals(ids, out, (guint)n);
+        g_hash_table_insert(j->sets, (gpointer)set, ids);
+    }
+    return n;
 }
 
 /* Explains a false leaf as "<label> <what>". */
@@ -322,6 +347,8 @@ rl_judge *rl_judge_new(const rc_scenario *s, uint64_t seed, const int64_t *cur,
         j->v[i].at = -1;
     }
     j->rng = rc_rng_new(seed, RC_STREAM_SCENARIO);
+    j->sets = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+                                    (GDestroyNotify)g_array_unref);
     return j;
 }
 
@@ -344,6 +371,7 @@ void rl_judge_free(rl_judge *j)
     g_free(j->owner);
     g_free(j->v);
     rc_rng_free(j->rng);
+    g_hash_table_destroy(j->sets);
     g_free(j);
 }
 
