@@ -167,6 +167,9 @@ bool rc_real_run(const rc_scenario *s, const rc_real_options *o, rc_real_result 
     }
     ok = ok && start_nodes(r, error);
     r->faults = rl_faults_new(r->n);
+    /* `network loss=`: every node loses that share of what it sends. */
+    for (int x = 0; x < r->n && s->network.loss > 0; x++)
+        rl_faults_set_loss(r->faults, x, s->network.loss);
     ok = ok && rl_faults_apply(r->faults, r, error) && rl_create_cluster(r, error);
     if (ok) {
         r->t0_us = rl_wall_us();
