@@ -1,6 +1,7 @@
-/* Real mode's parsers, which need no server: redis-cli's slot ranges, the
- * text of CLUSTER NODES, and the log lines that become events. Runs
- * everywhere (the `real` suite's other program needs root). */
+/* Real mode's parts that need no server: redis-cli's slot ranges, the text
+ * of CLUSTER NODES, the log lines that become events, and the judge of
+ * expectations on an observed stream. Runs everywhere (the `real` suite's
+ * other program needs root). */
 #include "real/real_int.h"
 
 #include <glib.h>
@@ -135,11 +136,110 @@ static void test_log_lines(void)
     g_assert_false(ok);
 }
 
+/* Collects the verdicts of EXPECT events by line. */
+static void collect_verdicts(void *user, const rc_event *ev)
+{
+    if (ev->kind == RC_EV_EXPECT)
+        g_hash_table_insert(user, GINT_TO_POINTER((int)ev->i1), GINT_TO_POINTER(ev->flag ? 2 : 1));
+}
+
+static bool verdict(GHashTable *v, int line)
+{
+    int x = GPOINTER_TO_INT(g_hash_table_lookup(v, GINT_TO_POINTER(line)));
+    g_assert_cmpint(x, !=, 0);
+    return x == 2;
+}
+
+/* The judge on a made-up observed stream: M1 stopped, its replica promoted
+ * at 5 s; the old master still claims its slots with state ok after `cont`
+ * for a while (split-brain), and windows and boundaries behave as in the
+ * simulator. */
+static void test_judge(void)
+{
+    const char *text =
+        "cluster masters=3 replicas=1 node-timeout=2000ms\n"    /* 1 */
+        "end 20s\n"                                             /* 2 */
+        "at 1s stop M1\n"                                       /* 3 */
+        "at 10s cont M1\n"                                      /* 4 */
+        "expect promoted R1 by 6s\n"                            /* 5 */
+        "expect promoted R1 by 4s\n"                            /* 6 */
+        "expect role R1 master at 7s\n"                         /* 7 */
+        "always state {M2 M3} ok during 0s..3s\n"               /* 8 */
+        "never split-brain during 0s..9s\n"                     /* 9 */
+        "never split-brain\n"                                   /* 10 */
+        "expect M2 sees M1 fail by 5s after 3s\n"               /* 11 */
+        "expect converged by 20s after 12s\n";                  /* 12 */
+    GError *err = NULL;
+    rc_scenario *s = rc_scenario_parse_string("judge.scn", text, &err);
+    g_assert_no_error(err);
+    int64_t epochs[6] = { 6, 6, 6, 6, 6, 6 };
+    rl_judge *j = rl_judge_new(s, 1, epochs, epochs);
+    rc_eventbus *bus = rc_eventbus_new();
+    GHashTable *v = g_hash_table_new(g_direct_hash, g_direct_equal);
+    rc_eventbus_subscribe(bus, rl_judge_observe, j);
+    rc_eventbus_subscribe(bus, collect_verdicts, v);
+    int m1 = 0, r1 = 3;
+    int stop_nodes[] = { m1 };
+    rc_fault_info stop = { 1, stop_nodes, 0, NULL, NULL, NULL };
+    rc_event evs[] = {
+        { .t = RC_SEC(1), .kind = RC_EV_FAULT, .node = -1, .about = -1, .str = "stop", .data = &stop },
+        { .t = RC_MS(4500), .kind = RC_EV_FAIL, .node = 1, .about = m1, .str = "quorum" },
+        { .t = RC_SEC(5), .kind = RC_EV_PROMOTED, .node = r1, .about = m1, .i1 = 7 },
+        { .t = RC_SEC(10), .kind = RC_EV_FAULT, .node = -1, .about = -1, .str = "cont", .data = &stop },
+        { .t = RC_MS(10200), .kind = RC_EV_ROLE, .node = m1, .about = r1, .flag = false, .str = "demoted" },
+        { .t = RC_MS(10250), .kind = RC_EV_FAIL_CLEAR, .node = 1, .about = m1, .str = "cleared" },
+    };
+    /* R1 binds M1's slots to itself in its own view when promoted. */
+    uint16_t *slots = g_new(uint16_t, 5461);
+    for (int i = 0; i < 5461; i++)
+        slots[i] = (uint16_t)i;
+    rc_slot_list list = { 5461, slots };
+    rc_event owner = { .t = RC_SEC(5), .kind = RC_EV_OWNER, .node = r1, .about = r1, .i1 = 7,
+                       .data = &list };
+    for (guint i = 0; i < G_N_ELEMENTS(evs); i++) {
+        rc_eventbus_emit(bus, &evs[i]);
+        if (evs[i].kind == RC_EV_PROMOTED)
+            rc_eventbus_emit(bus, &owner);
+    }
+    /* Every other node, M1 too, learns the new owner at 10.3 s. */
+    for (int x = 0; x < 6; x++) {
+        rc_event o = owner;
+        o.t = RC_MS(10300);
+        o.node = x;
+        if (x != r1)
+            rc_eventbus_emit(bus, &o);
+    }
+    GString *failures = g_string_new(NULL);
+    int failed = rl_judge_finish(j, bus, 0, 0, failures);
+    g_assert_true(verdict(v, 5));
+    g_assert_false(verdict(v, 6));
+    g_assert_true(verdict(v, 7));
+    g_assert_true(verdict(v, 8));
+    g_assert_true(verdict(v, 9));   /* M1 was stopped while R1 claimed its slots */
+    g_assert_false(verdict(v, 10)); /* from `cont` at 10 s until M1 turned replica */
+    g_assert_true(verdict(v, 11));
+    g_assert_true(verdict(v, 12)); /* once M2 cleared M1's FAIL and all agree on 0-5460 */
+    int count = 0;
+    const rc_time (*iv)[2] = rl_judge_split_intervals(j, &count);
+    g_assert_cmpint(count, ==, 1);
+    g_assert_cmpint(iv[0][0], ==, RC_SEC(10));
+    g_assert_cmpint(iv[0][1], ==, RC_MS(10200));
+    g_assert_cmpint(failed, ==, 2);
+    g_assert_nonnull(strstr(failures->str, "judge.scn:6: expectation failed"));
+    g_string_free(failures, TRUE);
+    g_free(slots);
+    g_hash_table_destroy(v);
+    rc_eventbus_free(bus);
+    rl_judge_free(j);
+    rc_scenario_free(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/real-parse/slot-ranges", test_slot_ranges);
     g_test_add_func("/real-parse/cluster-nodes", test_cluster_nodes);
     g_test_add_func("/real-parse/log-lines", test_log_lines);
+    g_test_add_func("/real-parse/judge", test_judge);
     return g_test_run();
 }
