@@ -50,7 +50,8 @@ static bool wait_started(rl_run *r, GError **error)
             if (rep)
                 freeReplyObject(rep);
             rep = NULL;
-            if (rl_wall_us() > deadline || atomic_load(&nd->pid) == 0) {
+            if (rl_wall_us() > deadline || atomic_load(&nd->pid) == 0 ||
+                (r->opt->interrupt && *r->opt->interrupt)) {
                 g_set_error(error, RC_REAL_ERROR, RC_REAL_ERROR_START,
                             "%s (%s) did not start; see %s/redis.log", nd->label, nd->addr,
                             nd->dir);

@@ -189,6 +189,11 @@ bool rc_real_run(const rc_scenario *s, const rc_real_options *o, rc_real_result 
     ok = ok && play(r, error);
     if (ok)
         ok = rl_real_finish(r, res, error);
+    if (!ok && o->interrupt && *o->interrupt) {
+        /* Whatever step it stopped, an interruption is reported as such. */
+        g_clear_error(error);
+        g_set_error(error, RC_REAL_ERROR, RC_REAL_ERROR_INTERRUPTED, "interrupted");
+    }
     res->wall_s = (double)(rl_wall_us() - wall0) / 1e6;
     if (o->keep && r->work_dir)
         res->work_dir = g_strdup(r->work_dir);

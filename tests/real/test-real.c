@@ -1,7 +1,8 @@
 /* Real mode on real redis-server processes (issue #17, item 4): a stopped
  * master is replaced by its replica; a 2|3 split loses the minority's
  * acknowledged writes; an action that cannot run for real is refused before
- * anything starts; nothing is left behind when rcsim is SIGKILLed. Needs
+ * anything starts; nothing is left behind when rcsim is SIGKILLed, and a
+ * SIGTERM ends the run with exit 130 and nothing left either. Needs
  * root, redis-server and network namespaces; elsewhere every case is
  * skipped and the program exits 77. Each case runs `$RCSIM real` with its
  * own TMPDIR, so the servers it starts are recognisable by their working
@@ -236,12 +237,11 @@ static void test_unsupported_action_refused(void)
     remove_case(dir);
 }
 
-/* rcsim SIGKILLed mid-run: its servers, namespace and directories go. */
-static void test_nothing_left_after_sigkill(void)
+/* Starts `$RCSIM real tests/real/long-run.scn` in the case's directory and
+ * waits (at most 60 s) until its six servers run; returns its pid and, in
+ * ns, its network namespace. */
+static GPid start_long_run(const char *dir, char *ns, size_t ns_size)
 {
-    if (skipped())
-        return;
-    char *dir = case_dir();
     char *tmp = g_build_filename(dir, "tmp", NULL);
     char *out = g_build_filename(dir, "out", NULL);
     const char *argv[] = { g_getenv("RCSIM"), "real", "tests/real/long-run.scn", "--out", out,
@@ -254,19 +254,25 @@ static void test_nothing_left_after_sigkill(void)
                                     G_SPAWN_STDERR_TO_DEV_NULL,
                                 NULL, NULL, &pid, &error));
     g_assert_no_error(error);
-    /* Wait (at most 60 s) until its six servers run. */
     for (int i = 0; i < 600 && processes_under(tmp) < 6; i++)
         g_usleep(100000);
     g_assert_cmpint(processes_under(tmp), ==, 6);
-    char link[64], ns[128];
+    char link[64];
     snprintf(link, sizeof link, "/proc/%d/ns/net", (int)pid);
-    ssize_t len = readlink(link, ns, sizeof ns - 1);
+    ssize_t len = readlink(link, ns, ns_size - 1);
     g_assert_cmpint(len, >, 0);
     ns[len] = '\0';
-    g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
-    int status;
-    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
-    /* Within 10 s: no server, no process in its namespace, no directory. */
+    g_strfreev(env);
+    g_free(tmp);
+    g_free(out);
+    return pid;
+}
+
+/* Within 10 s: no server in the case's directory, no process in the run's
+ * namespace, and the nodes' directories gone. */
+static void assert_nothing_left(const char *dir, const char *ns)
+{
+    char *tmp = g_build_filename(dir, "tmp", NULL);
     for (int i = 0; i < 100; i++) {
         if (processes_under(tmp) == 0 && processes_in_namespace(ns) == 0 && dir_is_empty(tmp))
             break;
@@ -275,8 +281,40 @@ static void test_nothing_left_after_sigkill(void)
     g_assert_cmpint(processes_under(tmp), ==, 0);
     g_assert_cmpint(processes_in_namespace(ns), ==, 0);
     g_assert_true(dir_is_empty(tmp));
-    g_strfreev(env);
     g_free(tmp);
+}
+
+/* rcsim SIGKILLed mid-run: its servers, namespace and directories go. */
+static void test_nothing_left_after_sigkill(void)
+{
+    if (skipped())
+        return;
+    char *dir = case_dir();
+    char ns[128];
+    GPid pid = start_long_run(dir, ns, sizeof ns);
+    g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
+    int status;
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    assert_nothing_left(dir, ns);
+    remove_case(dir);
+}
+
+/* SIGTERM mid-run: exit 130, nothing written, nothing left. */
+static void test_sigterm_ends_cleanly(void)
+{
+    if (skipped())
+        return;
+    char *dir = case_dir();
+    char ns[128];
+    GPid pid = start_long_run(dir, ns, sizeof ns);
+    g_assert_cmpint(kill(pid, SIGTERM), ==, 0);
+    int status;
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 130);
+    assert_nothing_left(dir, ns);
+    char *out = g_build_filename(dir, "out", NULL);
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
     g_free(out);
     remove_case(dir);
 }
@@ -291,6 +329,7 @@ int main(int argc, char **argv)
     g_test_add_func("/real/split-loses-minority-writes", test_split_loses_minority_writes);
     g_test_add_func("/real/unsupported-action-refused", test_unsupported_action_refused);
     g_test_add_func("/real/nothing-left-after-sigkill", test_nothing_left_after_sigkill);
+    g_test_add_func("/real/sigterm-ends-cleanly", test_sigterm_ends_cleanly);
     int status = g_test_run();
     if (skip_reason) {
         printf("skipped: %s\n", skip_reason);
