@@ -134,9 +134,11 @@ static status send_set(writer *w, int node, const char *key, int *moved_to)
         return ST_REFUSED;
     redisReply *rep = redisCommand(c, "SET %s x", key);
     if (!rep) {
-        status st = c->err == REDIS_ERR_IO && c->errstr[0] && strstr(c->errstr, "reset")
-                        ? ST_REFUSED
-                        : ST_TIMEOUT;
+        /* A closed or reset connection (the node died) is refused; no
+         * answer in time (stopped, cut or busy) is a timeout. */
+        bool closed = c->err == REDIS_ERR_EOF ||
+                      (c->err == REDIS_ERR_IO && strstr(c->errstr, "reset"));
+        status st = closed ? ST_REFUSED : ST_TIMEOUT;
         drop_conn(w, node);
         return st;
     }
