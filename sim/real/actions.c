@@ -93,7 +93,80 @@ static void emit_fault(rl_run *r, const rc_action *a, const targets *t)
     rl_emit(r, &ev);
 }
 
-/* Runs a command on one node; a refusal becomes a note. */
+/* Records a refused (or unanswered) command as a note with Redis's error,
+ * as the simulator does. */
+static void note_refusal(rl_run *r, const char *cmd, const redisReply *rep)
+{
+    if (rep && rep->type != REDIS_REPLY_ERROR)
+        return;
+    const rc_action *a = r->action;
+    char *text = g_strdup_printf("%s: %s", a ? a->text : cmd, rep ? rep->str : "no answer");
+    rc_event ev = { .t = rl_now(r), .kind = RC_EV_NOTE, .node = -1, .about = -1,
+                    .i1 = a ? a->line : 0, .str = text };
+    rl_emit(r, &ev);
+    g_free(text);
+}
+
+/* Commands to several nodes sent together: every command goes out first
+ * (one connection per node), then the replies are read, so that `reset
+ * all` reaches the last node about one round trip after the first, not N. */
+typedef struct {
+    rl_run *r;
+    redisContext **c;  /* per node, opened on first use */
+    GArray *nodes;     /* int: the node of each command, in order */
+    GPtrArray *cmds;   /* its text */
+} batch;
+
+static void batch_init(batch *b, rl_run *r)
+{
+    b->r = r;
+    b->c = g_new0(redisContext *, r->n);
+    b->nodes = g_array_new(FALSE, FALSE, sizeof(int));
+    b->cmds = g_ptr_array_new_with_free_func(g_free);
+}
+
+/* Queues one command (words separated by single spaces) for node x. */
+static void batch_add(batch *b, int x, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void batch_add(batch *b, int x, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *cmd = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (!b->c[x])
+        b->c[x] = rl_connect(&b->r->nodes[x], CMD_TIMEOUT_MS);
+    if (b->c[x]) {
+        gchar **argv = g_strsplit(cmd, " ", 0);
+        redisAppendCommandArgv(b->c[x], (int)g_strv_length(argv), (const char **)argv, NULL);
+        g_strfreev(argv);
+    }
+    g_array_append_val(b->nodes, x);
+    g_ptr_array_add(b->cmds, cmd);
+}
+
+/* Reads every reply (notes for refusals) and frees the batch. */
+static void batch_run(batch *b)
+{
+    for (guint i = 0; i < b->nodes->len; i++) {
+        int x = g_array_index(b->nodes, int, i);
+        redisReply *rep = NULL;
+        if (b->c[x] && redisGetReply(b->c[x], (void **)&rep) != REDIS_OK) {
+            redisFree(b->c[x]); /* no answer in time: its other replies are lost too */
+            b->c[x] = NULL;
+        }
+        note_refusal(b->r, g_ptr_array_index(b->cmds, i), rep);
+        if (rep)
+            freeReplyObject(rep);
+    }
+    for (int x = 0; x < b->r->n; x++)
+        if (b->c[x])
+            redisFree(b->c[x]);
+    g_free(b->c);
+    g_array_free(b->nodes, TRUE);
+    g_ptr_array_free(b->cmds, TRUE);
+}
+
+/* Runs one command on one node now; a refusal becomes a note. */
 static void node_command(rl_run *r, int x, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 static void node_command(rl_run *r, int x, const char *fmt, ...)
 {
@@ -101,21 +174,10 @@ static void node_command(rl_run *r, int x, const char *fmt, ...)
     va_start(ap, fmt);
     char *cmd = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    gchar **argv = g_strsplit(cmd, " ", 0);
-    redisReply *rep = rl_command_argv(&r->nodes[x], CMD_TIMEOUT_MS, (int)g_strv_length(argv),
-                                      (const char **)argv);
-    if (!rep || rep->type == REDIS_REPLY_ERROR) {
-        /* As in the simulator, a refusal is a note with Redis's error. */
-        const rc_action *a = r->action;
-        char *text = g_strdup_printf("%s: %s", a ? a->text : cmd, rep ? rep->str : "no answer");
-        rc_event ev = { .t = rl_now(r), .kind = RC_EV_NOTE, .node = -1, .about = -1,
-                        .i1 = a ? a->line : 0, .str = text };
-        rl_emit(r, &ev);
-        g_free(text);
-    }
-    if (rep)
-        freeReplyObject(rep);
-    g_strfreev(argv);
+    batch b;
+    batch_init(&b, r);
+    batch_add(&b, x, "%s", cmd);
+    batch_run(&b);
     g_free(cmd);
 }
 
@@ -228,7 +290,7 @@ static void move_slots(rl_run *r, const rc_action *a)
         node_command(r, dst->id, "CLUSTER SETSLOT %d IMPORTING %s", s, src_name);
         node_command(r, src->id, "CLUSTER SETSLOT %d MIGRATING %s", s, dst_name);
         /* At most 1000 batches of 100 keys per slot. */
-        for (int batch = 0; batch < 1000; batch++) {
+        for (int round = 0; round < 1000; round++) {
             redisReply *keys = rl_command(src, CMD_TIMEOUT_MS, "CLUSTER GETKEYSINSLOT %d 100", s);
             bool more = keys && keys->type == REDIS_REPLY_ARRAY && keys->elements > 0;
             if (more) {
@@ -266,7 +328,7 @@ static void move_slots(rl_run *r, const rc_action *a)
 }
 
 /* `set`: one setting as CONFIG SET with Redis's name and unit. */
-static void config_set(rl_run *r, int x, const rc_setting *st)
+static void config_set(batch *b, int x, const rc_setting *st)
 {
     static const char *const names[] = {
         [RC_CFG_REPLICA_NO_FAILOVER] = "cluster-replica-no-failover",
@@ -287,60 +349,63 @@ static void config_set(rl_run *r, int x, const rc_setting *st)
                       ? st->value / 1000000
                       : st->value;
     if (boolean)
-        node_command(r, x, "CONFIG SET %s %s", names[st->key], v ? "yes" : "no");
+        batch_add(b, x, "CONFIG SET %s %s", names[st->key], v ? "yes" : "no");
     else
-        node_command(r, x, "CONFIG SET %s %lld", names[st->key], v);
+        batch_add(b, x, "CONFIG SET %s %lld", names[st->key], v);
 }
 
-/* Commands sent to the action's node(s). */
+/* Commands sent to the action's node(s), all together (see batch). */
 static void command_action(rl_run *r, const rc_action *a, const targets *t)
 {
     static const char *const opt[] = { "", " FORCE", " TAKEOVER" };
     char target[41] = "";
     if (a->kind == RC_ACT_REPLICATE || a->kind == RC_ACT_FORGET)
         current_name(r, a->target, target);
+    batch b;
+    batch_init(&b, r);
     for (int i = 0; i < t->n; i++) {
         int x = t->ids[i];
         rl_node *nd = &r->nodes[x];
         switch (a->kind) {
         case RC_ACT_FAILOVER:
             atomic_store(&nd->manual, true);
-            node_command(r, x, "CLUSTER FAILOVER%s", opt[a->option]);
+            batch_add(&b, x, "CLUSTER FAILOVER%s", opt[a->option]);
             break;
         case RC_ACT_REPLICATE:
             atomic_store(&nd->replicated, true);
-            node_command(r, x, "CLUSTER REPLICATE %s", target);
+            batch_add(&b, x, "CLUSTER REPLICATE %s", target);
             break;
         case RC_ACT_SET:
             for (int k = 0; k < a->n_settings; k++)
-                config_set(r, x, &a->settings[k]);
+                config_set(&b, x, &a->settings[k]);
             break;
         case RC_ACT_MEET:
-            node_command(r, x, "CLUSTER MEET %s %d %d", r->nodes[a->target].addr, RL_PORT,
+            batch_add(&b, x, "CLUSTER MEET %s %d %d", r->nodes[a->target].addr, RL_PORT,
                          RL_BUS_PORT);
             break;
         case RC_ACT_FORGET:
-            node_command(r, x, "CLUSTER FORGET %s", target);
+            batch_add(&b, x, "CLUSTER FORGET %s", target);
             break;
         case RC_ACT_RESET:
-            node_command(r, x, "CLUSTER RESET %s", a->arg ? "HARD" : "SOFT");
+            batch_add(&b, x, "CLUSTER RESET %s", a->arg ? "HARD" : "SOFT");
             break;
         case RC_ACT_BUMPEPOCH:
-            node_command(r, x, "CLUSTER BUMPEPOCH");
+            batch_add(&b, x, "CLUSTER BUMPEPOCH");
             break;
         case RC_ACT_DROP:
-            node_command(r, x, "DEBUG DROP-CLUSTER-PACKET-FILTER %d", a->arg);
+            batch_add(&b, x, "DEBUG DROP-CLUSTER-PACKET-FILTER %d", a->arg);
             break;
         case RC_ACT_ADDSLOTS:
-            node_command(r, x, "CLUSTER ADDSLOTSRANGE %d %d", a->slot_lo, a->slot_hi);
+            batch_add(&b, x, "CLUSTER ADDSLOTSRANGE %d %d", a->slot_lo, a->slot_hi);
             break;
         case RC_ACT_DELSLOTS:
-            node_command(r, x, "CLUSTER DELSLOTSRANGE %d %d", a->slot_lo, a->slot_hi);
+            batch_add(&b, x, "CLUSTER DELSLOTSRANGE %d %d", a->slot_lo, a->slot_hi);
             break;
         default:
             break;
         }
     }
+    batch_run(&b);
 }
 
 /* Executes one action: its FAULT (or NOTE) event first, then the signals, rules or
