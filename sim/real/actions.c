@@ -32,10 +32,24 @@ static bool is_master_now(void *user, int id)
     return master;
 }
 
+/* `winner` and `new-master-of`: the node promoted last (in a shard), from
+ * the live trigger state; in a trigger's action `winner` is the node
+ * promoted last when the trigger fired. -1: none (or no triggers). */
+static int promoted_last(void *user, int shard)
+{
+    rl_run *r = user;
+    if (shard < 0 && r->winner_now != -2)
+        return r->winner_now;
+    g_mutex_lock(&r->live_lock);
+    int x = r->triggers ? rc_trigger_state_promoted_last(r->triggers, shard) : -1;
+    g_mutex_unlock(&r->live_lock);
+    return x;
+}
+
 /* Evaluates the action's nodes or groups (the union of the groups in ids). */
 static void eval_targets(rl_run *r, const rc_action *a, rc_rng *rng, targets *t)
 {
-    rc_nodeset_ctx ctx = { r->scn->layout, is_master_now, r, rng };
+    rc_nodeset_ctx ctx = { r->scn->layout, is_master_now, r, rng, promoted_last };
     memset(t, 0, sizeof *t);
     t->ids = g_new0(int, r->n);
     if (a->nodes) {
@@ -492,6 +506,11 @@ bool rc_real_check_scenario(const rc_scenario *s, GError **error)
                                "kernel does not have: it cannot run for real\n",
                                s->name, a->line, column);
     }
+    if (s->cluster.start == RC_START_CREATE)
+        g_string_append_printf(errors, "%s:%d:1: `start=create` is the simulator's: a real run "
+                               "always creates the cluster first and starts the scenario "
+                               "once it has converged (t = 0); remove it for real runs\n",
+                               s->name, s->cluster.line);
     rl_judge_check(s, errors);
     if (errors->len == 0) {
         g_string_free(errors, TRUE);

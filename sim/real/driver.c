@@ -13,7 +13,16 @@
 #include <unistd.h>
 
 /* rl_emit: every observation goes through the run's record. */
-void rl_emit(rl_run *r, const rc_event *ev) { rl_record_add(r->record, ev); }
+void rl_emit(rl_run *r, const rc_event *ev)
+{
+    rl_record_add(r->record, ev);
+    g_mutex_lock(&r->live_lock);
+    if (r->live) {
+        rl_judge_apply(r->live, ev);
+        rc_trigger_state_observe(r->triggers, ev);
+    }
+    g_mutex_unlock(&r->live_lock);
+}
 
 rc_time rl_now(const rl_run *r) { return rl_wall_us() - r->t0_us; }
 
@@ -83,19 +92,77 @@ static bool start_nodes(rl_run *r, GError **error)
     return true;
 }
 
-/* The scenario itself: actions at their times until the end. */
+/* rc_trigger_eval_fn: a trigger's predicate on the live state. */
+static bool live_eval(void *user, const rc_pred *pred)
+{
+    return rl_judge_eval(((rl_run *)user)->live, pred);
+}
+
+/* rc_trigger_fire_fn: the firing waits in r->fired for its time. */
+static void on_fire(void *user, int trigger, rc_time due, int winner)
+{
+    rl_fired f = { due, trigger, winner };
+    g_array_append_val(((rl_run *)user)->fired, f);
+}
+
+/* Fires the triggers whose predicates became true, then runs every trigger
+ * action that is due (earliest first). */
+static void run_triggers(rl_run *r)
+{
+    g_mutex_lock(&r->live_lock);
+    rc_trigger_state_poll(r->triggers, rl_now(r), live_eval, on_fire, r);
+    g_mutex_unlock(&r->live_lock);
+    /* Each pass runs one due firing; at most as many passes as firings. */
+    for (guint pass = 0, n = r->fired->len; pass < n; pass++) {
+        rc_time now = rl_now(r);
+        int best = -1;
+        for (guint i = 0; i < r->fired->len; i++) {
+            const rl_fired *f = &g_array_index(r->fired, rl_fired, i);
+            if (f->due <= now &&
+                (best < 0 || f->due < g_array_index(r->fired, rl_fired, best).due))
+                best = (int)i;
+        }
+        if (best < 0)
+            break;
+        rl_fired f = g_array_index(r->fired, rl_fired, best);
+        g_array_remove_index(r->fired, (guint)best);
+        r->winner_now = f.winner;
+        rl_action_run(r, &r->scn->triggers[f.trigger].action);
+        r->winner_now = -2;
+    }
+}
+
+/* The scenario itself: actions at their times until the end. With
+ * triggers, the live state is looked at every 10 ms between actions. */
 static bool play(rl_run *r, GError **error)
 {
-    GArray *plan = schedule(r->scn);
-    bool ok = true;
-    for (guint i = 0; i < plan->len && ok; i++) {
-        const instance *in = &g_array_index(plan, instance, i);
-        ok = rl_sleep_until(r->t0_us + in->at, r->opt->interrupt);
-        if (ok)
-            rl_action_run(r, in->a);
+    const rc_scenario *s = r->scn;
+    GArray *plan = schedule(s);
+    guint next = 0;
+    bool ok = true, live = s->n_triggers > 0;
+    if (live)
+        run_triggers(r); /* the state at 0 */
+    /* Bounded: every pass sleeps or runs an action, 10 ms at least between
+     * passes that run nothing. */
+    int64_t passes = s->end / RC_MS(1) + (int64_t)plan->len + 1000;
+    for (int64_t pass = 0; ok && pass < passes; pass++) {
+        rc_time now = rl_now(r);
+        if (next < plan->len && g_array_index(plan, instance, next).at <= now) {
+            rl_action_run(r, g_array_index(plan, instance, next++).a);
+            continue;
+        }
+        if (live)
+            run_triggers(r);
+        if (now >= s->end)
+            break;
+        rc_time wake = s->end;
+        if (next < plan->len && g_array_index(plan, instance, next).at < wake)
+            wake = g_array_index(plan, instance, next).at;
+        if (live && now + RC_MS(10) < wake)
+            wake = now + RC_MS(10);
+        ok = rl_sleep_until(r->t0_us + wake, r->opt->interrupt);
     }
     g_array_free(plan, TRUE);
-    ok = ok && rl_sleep_until(r->t0_us + r->scn->end, r->opt->interrupt);
     if (!ok)
         g_set_error(error, RC_REAL_ERROR, RC_REAL_ERROR_INTERRUPTED, "interrupted");
     return ok;
@@ -116,6 +183,11 @@ static void cleanup(rl_run *r)
     rl_faults_free(r->faults);
     rl_record_free(r->record);
     rc_rng_free(r->rng);
+    rl_judge_free(r->live);
+    if (r->triggers)
+        rc_trigger_state_free(r->triggers);
+    g_array_free(r->fired, TRUE);
+    g_mutex_clear(&r->live_lock);
     if (r->work_dir && !r->opt->keep) {
         const char *argv[] = { "rm", "-rf", "--", r->work_dir, NULL };
         rl_run_tool(argv, NULL, NULL);
@@ -144,8 +216,11 @@ bool rc_real_run(const rc_scenario *s, const rc_real_options *o, rc_real_result 
 {
     memset(res, 0, sizeof *res);
     int64_t wall0 = rl_wall_us();
-    rl_run run = { .scn = s, .opt = o, .n = s->layout->nodes, .watchdog = -1 };
+    rl_run run = { .scn = s, .opt = o, .n = s->layout->nodes, .watchdog = -1,
+                   .winner_now = -2 };
     rl_run *r = &run;
+    g_mutex_init(&r->live_lock);
+    r->fired = g_array_new(FALSE, FALSE, sizeof(rl_fired));
     r->server = o->server ? o->server : "redis-server";
     r->seed = o->has_seed ? o->seed : s->has_seed ? s->seed : 1;
     r->record = rl_record_new();
@@ -183,6 +258,11 @@ bool rc_real_run(const rc_scenario *s, const rc_real_options *o, rc_real_result 
         gboolean *master = g_new(gboolean, r->n);
         rl_poller_final(r->poller, r->cur0, r->cfg0, master, NULL);
         g_free(master);
+        /* Always: `winner` and `new-master-of` need the promotions too. */
+        g_mutex_lock(&r->live_lock);
+        r->live = rl_judge_new(s, r->seed, r->cur0, r->cfg0);
+        r->triggers = rc_trigger_state_new(s);
+        g_mutex_unlock(&r->live_lock);
     }
     if (ok && s->writers_total > 0)
         r->clients = rl_clients_start(r);

@@ -506,6 +506,18 @@ static void apply(rl_judge *j, const rc_event *ev)
     }
 }
 
+void rl_judge_apply(rl_judge *j, const rc_event *ev)
+{
+    j->now = ev->t;
+    apply(j, ev);
+    j->split_dirty = true; /* live evaluations are rare: recompute then */
+}
+
+bool rl_judge_eval(rl_judge *j, const rc_pred *pred)
+{
+    return eval(j, pred);
+}
+
 /* The events after which split-brain may have changed. */
 static bool touches_split(const rc_event *ev)
 {

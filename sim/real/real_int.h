@@ -6,6 +6,7 @@
 
 #include "rcsim/events.h"
 #include "rcsim/real.h"
+#include "rcsim/run.h"
 #include "rcsim/scenario.h"
 #include "rcsim/workload.h"
 
@@ -69,6 +70,7 @@ uint64_t rl_record_count(rl_record *rec, rc_event_kind kind);
 /* ---- the run ----------------------------------------------------------------- */
 
 typedef struct rl_poller rl_poller;
+typedef struct rl_judge rl_judge;
 typedef struct rl_clients rl_clients;
 typedef struct rl_faults rl_faults;
 
@@ -94,8 +96,23 @@ typedef struct {
     GHashTable *names;          /* every name a node had -> id + 1 (after the run) */
     const rc_action *action;    /* the action being executed (for its notes) */
     rc_rng *rng;                /* `random N of` in actions, in execution order */
+    /* Triggers (`when` / `whenever`): a live judge fed by every event as it is
+     * recorded, the trigger state, and the firings waiting for their time;
+     * all under live_lock (events come from several threads). */
+    GMutex live_lock;
+    rl_judge *live;
+    rc_trigger_state *triggers;
+    GArray *fired;              /* rl_fired, in firing order */
+    int winner_now;             /* `winner` of the trigger action being run; -2: none */
     pid_t watchdog_pid;
 } rl_run;
+
+/* A trigger's action waiting for its time. */
+typedef struct {
+    rc_time due;
+    int trigger;  /* index in scenario->triggers */
+    int winner;   /* the node `winner` names in its action, -1 none */
+} rl_fired;
 
 /* rc_time of wall-clock time `wall_us` in the run (0 at convergence). */
 rc_time rl_now(const rl_run *r);
@@ -234,14 +251,16 @@ int rl_node_by_name(const rl_run *r, const char *name);
 
 /* ---- judge.c: expectations on the observed stream -------------------------------------- */
 
-typedef struct rl_judge rl_judge;
-
 /* Checks that every expectation can be judged from observations; false with
  * one `file:line:column: message` line per predicate that cannot. */
 bool rl_judge_check(const rc_scenario *scn, GString *errors);
 /* `cur` and `cfg`: every node's epochs at t = 0. */
 rl_judge *rl_judge_new(const rc_scenario *scn, uint64_t seed, const int64_t *cur,
                        const int64_t *cfg);
+/* Live use (triggers): updates the state with one event, without judging the
+ * expectations; and evaluates a predicate on the current state. */
+void rl_judge_apply(rl_judge *j, const rc_event *ev);
+bool rl_judge_eval(rl_judge *j, const rc_pred *pred);
 /* The observer to subscribe on the replay bus. */
 void rl_judge_observe(void *judge, const rc_event *ev);
 /* Ends the stream at the scenario's end (with the final lost count), emits one
