@@ -158,7 +158,8 @@ static void remove_case(char *dir)
     g_free(dir);
 }
 
-/* 3+3, M1 stopped: R1 promoted; the header says where the events came from. */
+/* 3+3, M1 stopped: R1 promoted; the header says where the events came from;
+ * a `when` trigger fires on the live state with `winner` = R1. */
 static void test_stop_promotes_replica(void)
 {
     if (skipped())
@@ -173,6 +174,8 @@ static void test_stop_promotes_replica(void)
     g_assert_nonnull(strstr(events, "\"poll_interval_ms\":"));
     g_assert_nonnull(strstr(events, "\"ev\":\"promoted\",\"node\":\"R1\""));
     g_assert_nonnull(strstr(events, "\"ev\":\"fail\",\"node\":\"M2\",\"about\":\"M1\""));
+    /* The trigger fired on the live state and named the winner. */
+    g_assert_nonnull(strstr(events, "\"action\":\"snapshot\",\"nodes\":[\"R1\"]"));
     char *summary = read_out(dir, "summary.json");
     g_assert_nonnull(strstr(summary, "\"replaced\":\"M1\""));
     char *log = read_out(dir, "logs/R1.log");
