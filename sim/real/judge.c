@@ -32,6 +32,7 @@ struct rl_judge {
     int n;
     bool *alive, *master, *state_ok, *promoted;
     bool *stopped;         /* SIGSTOPped (alive but not running) */
+    int *master_of;        /* a replica's master in its own view, -1 none */
     bool split;            /* split-brain now */
     bool split_dirty;      /* an event may have changed it */
     rc_time split_since;
@@ -137,6 +138,34 @@ static bool split_brain(rl_judge *j)
     }
     j->split = split;
     return split;
+}
+
+/* A running replica whose master (in its own view) is a running replica. */
+static bool replica_chain(const rl_judge *j)
+{
+    for (int x = 0; x < j->n; x++) {
+        int m = running(j, x) && !j->master[x] ? j->master_of[x] : -1;
+        if (m >= 0 && m != x && running(j, m) && !j->master[m])
+            return true;
+    }
+    return false;
+}
+
+/* A running master, not created empty (E), that binds no slot to itself. */
+static bool slotless_master(const rl_judge *j)
+{
+    for (int x = 0; x < j->n; x++) {
+        if (!running(j, x) || !j->master[x] ||
+            rc_layout_kind(j->scn->layout, x) == RC_KIND_EMPTY)
+            continue;
+        const int16_t *own = j->owner + (size_t)x * RL_SLOTS;
+        bool any = false;
+        for (int s = 0; s < RL_SLOTS && !any; s++)
+            any = own[s] == x;
+        if (!any)
+            return true;
+    }
+    return false;
 }
 
 static bool eval(rl_judge *j, const rc_pred *p);
@@ -289,6 +318,14 @@ static bool eval(rl_judge *j, const rc_pred *p)
         if (!converged(j) && j->detail)
             snprintf(j->detail, 160, "not converged");
         return converged(j);
+    case RC_PRED_REPLICA_CHAIN:
+        if (!replica_chain(j) && j->detail)
+            snprintf(j->detail, 160, "no replica of a replica");
+        return replica_chain(j);
+    case RC_PRED_SLOTLESS_MASTER:
+        if (!slotless_master(j) && j->detail)
+            snprintf(j->detail, 160, "no master without slots");
+        return slotless_master(j);
     case RC_PRED_SPLIT_BRAIN:
         if (!split_brain(j) && j->detail)
             snprintf(j->detail, 160, "no split-brain");
@@ -322,6 +359,7 @@ rl_judge *rl_judge_new(const rc_scenario *s, uint64_t seed, const int64_t *cur,
     j->state_ok = g_new(bool, n);
     j->promoted = g_new0(bool, n);
     j->stopped = g_new0(bool, n);
+    j->master_of = g_new(int, n);
     j->paused_until = g_new0(rc_time, n);
     j->claims = g_new0(uint8_t, RL_SLOTS);
     j->split_intervals = g_array_new(FALSE, FALSE, sizeof(rc_time[2]));
@@ -335,6 +373,7 @@ rl_judge *rl_judge_new(const rc_scenario *s, uint64_t seed, const int64_t *cur,
     for (int x = 0; x < n; x++) {
         j->alive[x] = j->state_ok[x] = true;
         j->master[x] = rc_layout_kind(l, x) != RC_KIND_REPLICA;
+        j->master_of[x] = j->master[x] ? -1 : rc_layout_shard(l, x);
         for (int m = 0; m < l->masters; m++)
             for (int slot = first[m]; slot <= last[m]; slot++)
                 j->owner[(size_t)x * RL_SLOTS + slot] = (int16_t)m;
@@ -362,6 +401,7 @@ void rl_judge_free(rl_judge *j)
     g_free(j->state_ok);
     g_free(j->promoted);
     g_free(j->stopped);
+    g_free(j->master_of);
     g_free(j->paused_until);
     g_free(j->claims);
     g_array_free(j->split_intervals, TRUE);
@@ -477,9 +517,11 @@ static void apply(rl_judge *j, const rc_event *ev)
     case RC_EV_PROMOTED:
         j->promotions++;
         j->promoted[x] = j->master[x] = true;
+        j->master_of[x] = -1;
         break;
     case RC_EV_ROLE:
         j->master[x] = ev->flag;
+        j->master_of[x] = ev->flag ? -1 : ev->about;
         j->paused_until[x] = 0; /* a master that turns replica ends its pause */
         break;
     case RC_EV_MF_PAUSE:
