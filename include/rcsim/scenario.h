@@ -77,6 +77,7 @@
 #include "rcsim/layout.h"
 #include "rcsim/net.h"
 #include "rcsim/rng.h"
+#include "rcsim/rules.h"
 
 #include <glib.h>
 #include <stdbool.h>
@@ -236,10 +237,6 @@ void rc_node_config_apply(rc_node_config *config, const rc_setting *setting);
 const char *rc_config_key_name(rc_config_key key);
 
 /* ---- cluster, overrides, network, workloads ---------------------------------- */
-
-typedef enum {
-    RC_PROFILE_REDIS_7_0, /* profile=redis-7.0 (the default) */
-} rc_profile;
 
 /* How the cluster starts (`cluster ... start=`). */
 typedef enum {

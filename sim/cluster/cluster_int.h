@@ -97,6 +97,7 @@ enum {
     TODO_SAVE_CONFIG = 4,
     TODO_FSYNC_CONFIG = 8,
     TODO_HANDLE_MANUALFAILOVER = 16,
+    TODO_BROADCAST_ALL = 32, /* rule role-change-broadcast (Valkey #1295) */
 };
 
 /* Can't-failover reasons (clusterLogCantFailover). */
@@ -256,6 +257,7 @@ typedef struct node {
     int failover_auth_count;
     bool failover_auth_sent;
     int failover_auth_rank;
+    int failover_failed_primary_rank; /* rule failed-primary-rank */
     uint64_t failover_auth_epoch;
     int cant_failover_reason;
     mstime_t mf_end;
@@ -441,6 +443,8 @@ void cl_broadcast_pong(node *me, bool local_slaves_only);
 void cl_send_update(node *me, int to, int about);
 void cl_on_bus_message(node *me, rc_conn conn, int from, bus_msg *m);
 void cl_link_free(node *me, int x);
+bool cl_is_reporter(const node *me, int x);
+void cl_mark_node_as_failing_if_needed(node *me, int x);
 void cl_msg_release(void *owner, void *msg);
 
 /* cron.c: clusterCron and clusterBeforeSleep */
