@@ -133,7 +133,7 @@ static void check_cluster_options(rc_scenario *sc)
     g_assert_cmpint(c->repl_ping_period, ==, RC_SEC(1));
     g_assert_cmpint(c->repl_timeout, ==, RC_SEC(120));
     g_assert_false(c->replica_no_failover);
-    g_assert_cmpint(sc->cluster.profile, ==, RC_PROFILE_REDIS_7_0);
+    g_assert_cmpint(sc->cluster.rules.profile, ==, RC_PROFILE_REDIS_7_0);
     g_assert_true(sc->has_seed);
     g_assert_cmpuint(sc->seed, ==, G_MAXUINT64);
     g_assert_cmpint(sc->end, ==, RC_US(2500000) * 60);

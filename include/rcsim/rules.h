@@ -82,9 +82,14 @@ const char *rc_profile_names(void);
  * RC_RULES_ERROR_BAD_VALUE (the message lists the values). */
 bool rc_rules_set(rc_rules *rules, const char *name, const char *value, GError **error);
 
-/* The number of switches, and switch i's name. */
+/* The number of switches (at most 32), switch i's name, and the index of
+ * the switch called `name` (-1 when there is none). */
 int rc_rules_count(void);
 const char *rc_rule_name(int i);
+int rc_rule_index(const char *name);
+/* Restarts `rules` from `profile`, keeping the switches whose bit is set in
+ * `kept` (bit i: switch i) at their current values. */
+void rc_rules_rebase(rc_rules *rules, uint32_t kept, rc_profile profile);
 /* Switch i's value in scenario spelling ("on", "keep", "5000ms"), in buf. */
 const char *rc_rule_value(const rc_rules *rules, int i, char buf[32]);
 /* True when switch i differs between a and b. */

@@ -248,7 +248,9 @@ typedef struct {
     int masters;             /* m, 1..RC_SCENARIO_MAX_MASTERS */
     int *replicas;           /* replicas of each master (length m), 0..16 each */
     int empty_masters;       /* e */
-    rc_profile profile;
+    rc_rules rules;          /* the protocol rules: profile= and `rules` (rcsim/rules.h) */
+    uint32_t rules_named;    /* bit i: switch i was set by name in `rules` */
+    int profile_line;        /* of profile=, 0 when absent */
     rc_start_mode start;
     rc_node_config config;   /* every node's configuration at start */
     int line;                /* of the `cluster` statement */
@@ -496,6 +498,10 @@ rc_scenario *rc_scenario_parse_data_params(const char *name, const char *data,
                                            int n, GError **error);
 
 void rc_scenario_free(rc_scenario *scenario);
+
+/* Runs the plan under another protocol profile (rcsim check --profile):
+ * the switches its `rules` statement sets by name keep their values. */
+void rc_scenario_set_profile(rc_scenario *scenario, rc_profile profile);
 
 #ifdef __cplusplus
 }

@@ -45,6 +45,9 @@ static const rule_row rows[] = {
     ROW("gossip-skip-receiver", KIND_BOOL, gossip_skip_receiver, 0, 1, 1, 1),
 };
 
+/* The switch masks (rc_rules_rebase) have one bit per switch. */
+G_STATIC_ASSERT(G_N_ELEMENTS(rows) <= 32);
+
 static const char *const profile_names[RC_PROFILE_COUNT] = {
     [RC_PROFILE_REDIS_7_0] = "redis-7.0",
     [RC_PROFILE_REDIS_7_4] = "redis-7.4",
@@ -61,6 +64,14 @@ static const char *const demoted_names[] = {
 int rc_rules_count(void) { return (int)G_N_ELEMENTS(rows); }
 
 const char *rc_rule_name(int i) { return rows[i].name; }
+
+int rc_rule_index(const char *name)
+{
+    for (int i = 0; i < rc_rules_count(); i++)
+        if (!strcmp(name, rows[i].name))
+            return i;
+    return -1;
+}
 
 /* Reads switch i of `rules` as a number. */
 static int64_t row_get(const rc_rules *rules, int i)
@@ -101,6 +112,15 @@ rc_rules rc_rules_of_profile(rc_profile profile)
     for (int i = 0; i < rc_rules_count(); i++)
         row_put(&r, i, rows[i].in_profile[profile]);
     return r;
+}
+
+void rc_rules_rebase(rc_rules *rules, uint32_t kept, rc_profile profile)
+{
+    rc_rules r = rc_rules_of_profile(profile);
+    for (int i = 0; i < rc_rules_count(); i++)
+        if (kept & (UINT32_C(1) << i))
+            row_put(&r, i, row_get(rules, i));
+    *rules = r;
 }
 
 const char *rc_profile_name(rc_profile profile)

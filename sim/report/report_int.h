@@ -62,6 +62,7 @@ struct rc_report {
     rc_layout *layout;
     int n;
     char *version, *scenario, *title, *settings, *config_json;
+    char *protocol_json; /* NULL when the caller gave none */
     uint64_t seed;
     rc_time end;
     rc_node_info *nodes; /* copies; slots strings owned */
