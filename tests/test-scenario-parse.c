@@ -541,7 +541,7 @@ static const bad_case bad_cases[] = {
      "t.scn:3:22: 'until' must not be before the first execution"},
     {"frobnicate M1", false,
      "t.scn:3:1: unknown statement 'frobnicate' (expected cluster, config, "
-     "network, workload, seed, end, at, every, when, whenever, expect, always or "
+     "rules, network, workload, seed, end, at, every, when, whenever, expect, always or "
      "never)"},
     {"at 1s frob M1", false,
      "t.scn:3:7: unknown action 'frob' (expected stop, cont, kill, restart, "
@@ -599,8 +599,9 @@ static const bad_case bad_cases[] = {
      "t.scn:1:1: 'cluster' needs replicas=<count> (or a list like 2,1,1)"},
     {"cluster masters=3 replicas=1 node-timeout = 5s\nend 1s\n", true,
      "t.scn:1:43: no spaces are allowed around '=' in key=value"},
-    {"cluster masters=3 replicas=1 profile=valkey-8.0\nend 1s\n", true,
-     "t.scn:1:38: unknown profile 'valkey-8.0' (known: redis-7.0)"},
+    {"cluster masters=3 replicas=1 profile=valkey-9.0\nend 1s\n", true,
+     "t.scn:1:38: unknown profile 'valkey-9.0' (known: redis-7.0, redis-7.4, valkey-8.0, "
+     "valkey-8.1)"},
     {"cluster masters=3 replicas=1 replica-no-failover=yes\nend 1s\n", true,
      "t.scn:1:30: unknown key 'replica-no-failover' for 'cluster' (known: "
      "masters, replicas, empty-masters, node-timeout, validity-factor, "

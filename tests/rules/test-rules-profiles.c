@@ -7,6 +7,9 @@
  * and the function it changed. */
 
 #include "rules-fixture.h"
+#include "rcsim/scenario.h"
+
+#include <string.h>
 
 /* Sets one switch on every node. */
 static void set_rule(fx *f, const char *name, const char *value)
@@ -99,6 +102,59 @@ static void test_profiles_parse_and_changes(void)
     g_clear_error(&error);
     g_assert_false(rc_rules_set(&r, "mf-timeout", "0", &error));
     g_assert_error(error, RC_RULES_ERROR, RC_RULES_ERROR_BAD_VALUE);
+    g_clear_error(&error);
+}
+
+/* The scenario syntax: profile= on the cluster line or in `rules`, single
+ * switches in `rules` (also from a ${...}), errors at file:line:column with
+ * the known names, and --profile keeping the switches a file names. */
+static void test_profiles_syntax(void)
+{
+    GError *error = NULL;
+    rc_scenario *sc = rc_scenario_parse_string(
+        "t.scn", "param c=0\ncluster masters=3 replicas=1 profile=valkey-8.0\n"
+                 "rules vote-cooldown=${c} demoted-slots=move\nend 10s\n", &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(sc);
+    if (sc) {
+        g_assert_cmpint(sc->cluster.rules.profile, ==, RC_PROFILE_VALKEY_8_0);
+        g_assert_false(sc->cluster.rules.vote_cooldown);
+        g_assert_cmpint(sc->cluster.rules.demoted_slots, ==, RC_DEMOTED_MOVE);
+        g_assert_true(sc->cluster.rules.rank_tiebreak);
+        rc_scenario_set_profile(sc, RC_PROFILE_REDIS_7_0);
+        g_assert_cmpint(sc->cluster.rules.profile, ==, RC_PROFILE_REDIS_7_0);
+        g_assert_false(sc->cluster.rules.vote_cooldown);
+        g_assert_cmpint(sc->cluster.rules.demoted_slots, ==, RC_DEMOTED_MOVE);
+        g_assert_false(sc->cluster.rules.rank_tiebreak);
+        rc_scenario_free(sc);
+    }
+    static const struct {
+        const char *line;
+        const char *message;
+    } bad[] = {
+        { "rules vote-cooldwn=on", "t.scn:2:7: unknown rule 'vote-cooldwn' (known: profile, " },
+        { "rules profile=valkey-9", "t.scn:2:15: unknown profile 'valkey-9' (known: redis-7.0, " },
+        { "rules mf-timeout=0", "t.scn:2:18: bad value '0' for rule mf-timeout" },
+        { "rules vote-cooldown=on vote-cooldown=off", "t.scn:2:24: rule 'vote-cooldown' is "
+                                                      "already set" },
+        { "rules", "t.scn:2:1: 'rules' needs profile=<name> or <rule>=<value>" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        char *text = g_strdup_printf("cluster masters=3 replicas=1\n%s\nend 10s\n", bad[i].line);
+        sc = rc_scenario_parse_string("t.scn", text, &error);
+        g_assert_null(sc);
+        g_assert_nonnull(error);
+        if (error)
+            g_assert_true(g_str_has_prefix(error->message, bad[i].message));
+        g_clear_error(&error);
+        g_free(text);
+    }
+    sc = rc_scenario_parse_string("t.scn", "cluster masters=3 replicas=1 profile=redis-7.4\n"
+                                           "rules profile=valkey-8.1\nend 10s\n", &error);
+    g_assert_null(sc);
+    g_assert_nonnull(error);
+    if (error)
+        g_assert_nonnull(strstr(error->message, "t.scn:2:7: the profile is already set on line 1"));
     g_clear_error(&error);
 }
 
@@ -576,6 +632,7 @@ int main(int argc, char **argv)
     rules_test_init(&argc, &argv);
     g_test_add_func("/rules/profiles/values", test_profiles_values);
     g_test_add_func("/rules/profiles/parse-and-changes", test_profiles_parse_and_changes);
+    g_test_add_func("/rules/profiles/syntax", test_profiles_syntax);
     g_test_add_func("/rules/profiles/failed-primary-rank", test_profiles_failed_primary_rank);
     g_test_add_func("/rules/profiles/rank-tiebreak", test_profiles_rank_tiebreak);
     g_test_add_func("/rules/profiles/vote-cooldown", test_profiles_vote_cooldown);
