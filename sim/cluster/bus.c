@@ -449,18 +449,19 @@ static void process_header(node *me, int sender, const bus_msg *m)
 /* §4.3 step 5, a master in my view says it is now a replica: what becomes
  * of the slots bound to it. Redis 7.0 unbinds them (clusterDelNodeSlots)
  * until their new owner claims them, so for a moment nobody serves them in
- * my view. Rule demoted-slots: when the sender's new master was its own
- * replica in my view (the same shard; rcsim has no shard IDs), Redis 7.4
- * (#13055) binds the slots to the new master at once and Valkey 8 (#445)
- * leaves them with the old one; either way the new master is a master with
- * the sender's announced configEpoch, unless that epoch is older than the
- * sender's (a stale message, which changes nothing). */
+ * my view. Rule demoted-slots: when the sender's new master is in the
+ * sender's shard (cl_shard), Redis 7.4 (#13055) binds the slots to the new
+ * master at once and Valkey 8 (#445) leaves them with the old one; either
+ * way the new master is a master with the sender's announced configEpoch,
+ * unless that epoch is older than the sender's: a stale message (say, a
+ * PONG the sender sent as a replica, overtaken by its promotion on another
+ * connection), which leaves the slots alone. */
 static void demoted_master_slots(node *me, int sender, const bus_msg *m)
 {
     int mode = me->cfg.rules.demoted_slots;
     int newm = m->slaveof;
     bool same_shard = newm >= 0 && newm != sender && !(me->peer[newm].flags & F_UNKNOWN) &&
-                      me->slaveof[newm] == sender;
+                      cl_shard(me->c, newm) == cl_shard(me->c, sender);
     if (mode == RC_DEMOTED_DELETE || !same_shard) {
         for (int j = 0; j < SLOTS; j++)
             if (me->owner[j] == sender)

@@ -343,6 +343,10 @@ typedef struct node {
     int64_t *blacklist_until_s;
     mstime_t *handshake_ctime;
 
+    /* The shard I am in, as 1 + a node id; 0 until I first follow a
+     * master: then my shard at creation (see cl_shard). */
+    int shard_plus1;
+
     /* Persisted nodes.conf image, taken when the node dies. */
     struct persisted *saved;
 } node;
@@ -471,6 +475,7 @@ void cl_handle_slave_migration(node *me, int max_slaves);
 void cl_on_mfstart(node *me, int sender, rc_conn conn);
 void cl_update_slots_config_with(node *me, int sender, uint64_t epoch, const slotset *claimed);
 void cl_set_master(node *me, int master, const char *why);
+int cl_shard(const rc_cluster *c, int x);
 
 /* The process is alive and not frozen by SIGSTOP: it runs commands and
  * takes part in the cluster. */

@@ -21,6 +21,20 @@ static bool name_less(const node *me, int a, int b)
 /* Slot configuration updates (§4.4)                                      */
 /* ====================================================================== */
 
+/* The shard node x is in, named by the id of a node: at creation a master's
+ * own id (an empty master's too) and a replica's master's id; a node that
+ * becomes a replica joins its new master's shard. This stands for Valkey's
+ * shard ID (which replicas take from their primary and which travels in a
+ * ping extension), kept as one global label per process: observers are
+ * taken to know it at once. Only rule demoted-slots reads it. */
+int cl_shard(const rc_cluster *c, int x)
+{
+    if (c->nodes[x].shard_plus1)
+        return c->nodes[x].shard_plus1 - 1;
+    int s = rc_layout_shard(c->layout, x);
+    return s >= 0 ? s : x;
+}
+
 /* clusterSetMaster: I become a replica of `master` (I must own no slots). */
 void cl_set_master(node *me, int master, const char *why)
 {
@@ -31,6 +45,7 @@ void cl_set_master(node *me, int master, const char *why)
         cl_set_flag(me, id, F_SLAVE);
     }
     me->slaveof[id] = master;
+    me->shard_plus1 = cl_shard(me->c, master) + 1;
     cl_orphan_stats_stale(me);
     if (old >= 0 && old != master && !cl_has_replicas(me, old))
         cl_clear_flag(me, old, F_MIGRATE_TO); /* clusterNodeRemoveSlave */
