@@ -645,7 +645,7 @@ static const bad_case bad_cases[] = {
      "t.scn:3:24: 'after' must be before 'by'"},
     {"expect stat all ok by 5s", false,
      "t.scn:3:8: expected a predicate (state, role, owner, promotions, promoted, "
-     "epoch, elections, acked, lost, split-brain, converged, <nodes> sees "
+     "epoch, elections, acked, lost, split-brain, converged, rule, <nodes> sees "
      "<nodes> ..., not, or '('), got 'stat'"},
     {"expect M1 sees R1 down by 5s", false,
      "t.scn:3:19: expected 'fail', 'pfail', 'ok' or 'unknown', got 'down'"},
@@ -707,7 +707,7 @@ static const bad_case bad_cases[] = {
      "t.scn:2:4: time '90s' is after the end of the run ('end 60s' on line 4)\n"
      "t.scn:2:13: unknown node 'M4' (the cluster has 3 masters)\n"
      "t.scn:3:8: expected a predicate (state, role, owner, promotions, promoted, "
-     "epoch, elections, acked, lost, split-brain, converged, <nodes> sees "
+     "epoch, elections, acked, lost, split-brain, converged, rule, <nodes> sees "
      "<nodes> ..., not, or '('), got 'x'"},
 };
 

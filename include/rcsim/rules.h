@@ -90,6 +90,11 @@ int rc_rule_index(const char *name);
 /* Restarts `rules` from `profile`, keeping the switches whose bit is set in
  * `kept` (bit i: switch i) at their current values. */
 void rc_rules_rebase(rc_rules *rules, uint32_t kept, rc_profile profile);
+/* Parses a value for switch i as rc_rules_set() does, into its number
+ * (on/off: 1/0; demoted-slots: 0-2; mf-timeout: milliseconds). */
+bool rc_rule_parse_value(int i, const char *text, int64_t *out);
+/* Switch i's value as that number. */
+int64_t rc_rule_number(const rc_rules *rules, int i);
 /* Switch i's value in scenario spelling ("on", "keep", "5000ms"), in buf. */
 const char *rc_rule_value(const rc_rules *rules, int i, char buf[32]);
 /* True when switch i differs between a and b. */

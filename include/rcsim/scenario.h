@@ -380,6 +380,7 @@ typedef enum {
     RC_PRED_CONVERGED,
     RC_PRED_REPLICA_CHAIN,    /* extension: a replica of a replica */
     RC_PRED_SLOTLESS_MASTER,  /* extension: a master without slots (not E) */
+    RC_PRED_RULE,        /* rule (a switch, -1: the profile), n (its value) */
 } rc_pred_kind;
 
 typedef enum { RC_OP_EQ, RC_OP_NE, RC_OP_LT, RC_OP_LE, RC_OP_GT, RC_OP_GE } rc_cmp_op;
@@ -403,6 +404,7 @@ struct rc_pred {
     int64_t n;
     int slot_lo, slot_hi;  /* owner */
     int node;              /* owner: the owning node (id) */
+    int rule;              /* rule: the switch's index (rcsim/rules.h), -1: the profile */
     int line, column;
 };
 

@@ -199,6 +199,13 @@ static bool parse_value(int i, const char *text, int64_t *out)
     }
 }
 
+bool rc_rule_parse_value(int i, const char *text, int64_t *out)
+{
+    return i >= 0 && i < rc_rules_count() && parse_value(i, text, out);
+}
+
+int64_t rc_rule_number(const rc_rules *rules, int i) { return row_get(rules, i); }
+
 static const char *value_help(int i)
 {
     switch (rows[i].kind) {

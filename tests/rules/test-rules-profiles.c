@@ -149,6 +149,33 @@ static void test_profiles_syntax(void)
         g_clear_error(&error);
         g_free(text);
     }
+    /* The `rule` predicate: a switch (or the profile) and a value. */
+    sc = rc_scenario_parse_string("t.scn", "cluster masters=3 replicas=1\n"
+                                           "expect rule vote-cooldown off by 1s\n"
+                                           "never rule profile valkey-8.1 or rule mf-timeout 2s\n"
+                                           "end 2s\n", &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(sc);
+    if (sc) {
+        const rc_pred *e = sc->expectations[0].pred;
+        g_assert_cmpint(e->kind, ==, RC_PRED_RULE);
+        g_assert_cmpint(e->rule, ==, rc_rule_index("vote-cooldown"));
+        g_assert_cmpint(e->n, ==, 0);
+        e = sc->expectations[1].pred;
+        g_assert_cmpint(e->kind, ==, RC_PRED_OR);
+        g_assert_cmpint(e->args[0]->rule, ==, -1);
+        g_assert_cmpint(e->args[0]->n, ==, RC_PROFILE_VALKEY_8_1);
+        g_assert_cmpint(e->args[1]->n, ==, 2000);
+        rc_scenario_free(sc);
+    }
+    sc = rc_scenario_parse_string("t.scn", "cluster masters=3 replicas=1\n"
+                                           "expect rule rank-tiebrake on by 1s\nend 2s\n", &error);
+    g_assert_null(sc);
+    g_assert_nonnull(error);
+    if (error)
+        g_assert_true(g_str_has_prefix(error->message, "t.scn:2:13: unknown rule 'rank-tiebrake'"));
+    g_clear_error(&error);
+
     sc = rc_scenario_parse_string("t.scn", "cluster masters=3 replicas=1 profile=redis-7.4\n"
                                            "rules profile=valkey-8.1\nend 10s\n", &error);
     g_assert_null(sc);
