@@ -133,7 +133,7 @@ static void check_cluster_options(rc_scenario *sc)
     g_assert_cmpint(c->repl_ping_period, ==, RC_SEC(1));
     g_assert_cmpint(c->repl_timeout, ==, RC_SEC(120));
     g_assert_false(c->replica_no_failover);
-    g_assert_cmpint(sc->cluster.profile, ==, RC_PROFILE_REDIS_7_0);
+    g_assert_cmpint(sc->cluster.rules.profile, ==, RC_PROFILE_REDIS_7_0);
     g_assert_true(sc->has_seed);
     g_assert_cmpuint(sc->seed, ==, G_MAXUINT64);
     g_assert_cmpint(sc->end, ==, RC_US(2500000) * 60);
@@ -541,7 +541,7 @@ static const bad_case bad_cases[] = {
      "t.scn:3:22: 'until' must not be before the first execution"},
     {"frobnicate M1", false,
      "t.scn:3:1: unknown statement 'frobnicate' (expected cluster, config, "
-     "network, workload, seed, end, at, every, when, whenever, expect, always or "
+     "rules, network, workload, seed, end, at, every, when, whenever, expect, always or "
      "never)"},
     {"at 1s frob M1", false,
      "t.scn:3:7: unknown action 'frob' (expected stop, cont, kill, restart, "
@@ -599,8 +599,9 @@ static const bad_case bad_cases[] = {
      "t.scn:1:1: 'cluster' needs replicas=<count> (or a list like 2,1,1)"},
     {"cluster masters=3 replicas=1 node-timeout = 5s\nend 1s\n", true,
      "t.scn:1:43: no spaces are allowed around '=' in key=value"},
-    {"cluster masters=3 replicas=1 profile=valkey-8.0\nend 1s\n", true,
-     "t.scn:1:38: unknown profile 'valkey-8.0' (known: redis-7.0)"},
+    {"cluster masters=3 replicas=1 profile=valkey-9.0\nend 1s\n", true,
+     "t.scn:1:38: unknown profile 'valkey-9.0' (known: redis-7.0, redis-7.4, valkey-8.0, "
+     "valkey-8.1)"},
     {"cluster masters=3 replicas=1 replica-no-failover=yes\nend 1s\n", true,
      "t.scn:1:30: unknown key 'replica-no-failover' for 'cluster' (known: "
      "masters, replicas, empty-masters, node-timeout, validity-factor, "
@@ -644,7 +645,7 @@ static const bad_case bad_cases[] = {
      "t.scn:3:24: 'after' must be before 'by'"},
     {"expect stat all ok by 5s", false,
      "t.scn:3:8: expected a predicate (state, role, owner, promotions, promoted, "
-     "epoch, elections, acked, lost, split-brain, converged, <nodes> sees "
+     "epoch, elections, acked, lost, split-brain, converged, rule, <nodes> sees "
      "<nodes> ..., not, or '('), got 'stat'"},
     {"expect M1 sees R1 down by 5s", false,
      "t.scn:3:19: expected 'fail', 'pfail', 'ok' or 'unknown', got 'down'"},
@@ -706,7 +707,7 @@ static const bad_case bad_cases[] = {
      "t.scn:2:4: time '90s' is after the end of the run ('end 60s' on line 4)\n"
      "t.scn:2:13: unknown node 'M4' (the cluster has 3 masters)\n"
      "t.scn:3:8: expected a predicate (state, role, owner, promotions, promoted, "
-     "epoch, elections, acked, lost, split-brain, converged, <nodes> sees "
+     "epoch, elections, acked, lost, split-brain, converged, rule, <nodes> sees "
      "<nodes> ..., not, or '('), got 'x'"},
 };
 

@@ -15,6 +15,7 @@
 #include "rcsim/events.h"
 #include "rcsim/layout.h"
 #include "rcsim/net.h"
+#include "rcsim/rules.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,9 +38,10 @@ typedef struct {
     bool replica_no_failover;     /* cluster-replica-no-failover (no) */
     int64_t repl_ping_period_ms;  /* repl-ping-replica-period (10 s) */
     int64_t repl_timeout_ms;      /* repl-timeout (60 s) */
+    rc_rules rules;               /* protocol rule switches (rcsim/rules.h) */
 } rc_redis_config;
 
-/* Redis 7.0.15's defaults. */
+/* Redis 7.0.15's defaults, with the rules of profile redis-7.0. */
 rc_redis_config rc_redis_config_default(void);
 
 /* Sets one key, spelled as in the scenario language (e.g. "node-timeout"),

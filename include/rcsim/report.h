@@ -53,6 +53,9 @@ typedef struct {
     uint64_t seed;
     rc_time end;             /* simulated length */
     const char *config_json; /* a JSON object, pre-rendered: "{...}" (NULL: {}) */
+    /* The protocol profile and the rule switches changed from it, for
+     * summary.json: {"profile":"redis-7.0","rules_changed":{}} (NULL: none). */
+    const char *protocol_json;
     const char *settings;    /* short text for picture titles (may be NULL) */
     const rc_layout *layout;
     const rc_node_info *nodes; /* layout->nodes entries, by node id */

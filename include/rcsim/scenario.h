@@ -77,6 +77,7 @@
 #include "rcsim/layout.h"
 #include "rcsim/net.h"
 #include "rcsim/rng.h"
+#include "rcsim/rules.h"
 
 #include <glib.h>
 #include <stdbool.h>
@@ -237,10 +238,6 @@ const char *rc_config_key_name(rc_config_key key);
 
 /* ---- cluster, overrides, network, workloads ---------------------------------- */
 
-typedef enum {
-    RC_PROFILE_REDIS_7_0, /* profile=redis-7.0 (the default) */
-} rc_profile;
-
 /* How the cluster starts (`cluster ... start=`). */
 typedef enum {
     RC_START_STEADY, /* start=steady (the default): formed and converged long ago */
@@ -251,7 +248,9 @@ typedef struct {
     int masters;             /* m, 1..RC_SCENARIO_MAX_MASTERS */
     int *replicas;           /* replicas of each master (length m), 0..16 each */
     int empty_masters;       /* e */
-    rc_profile profile;
+    rc_rules rules;          /* the protocol rules: profile= and `rules` (rcsim/rules.h) */
+    uint32_t rules_named;    /* bit i: switch i was set by name in `rules` */
+    int profile_line;        /* of profile=, 0 when absent */
     rc_start_mode start;
     rc_node_config config;   /* every node's configuration at start */
     int line;                /* of the `cluster` statement */
@@ -381,6 +380,7 @@ typedef enum {
     RC_PRED_CONVERGED,
     RC_PRED_REPLICA_CHAIN,    /* extension: a replica of a replica */
     RC_PRED_SLOTLESS_MASTER,  /* extension: a master without slots (not E) */
+    RC_PRED_RULE,        /* rule (a switch, -1: the profile), n (its value) */
 } rc_pred_kind;
 
 typedef enum { RC_OP_EQ, RC_OP_NE, RC_OP_LT, RC_OP_LE, RC_OP_GT, RC_OP_GE } rc_cmp_op;
@@ -404,6 +404,7 @@ struct rc_pred {
     int64_t n;
     int slot_lo, slot_hi;  /* owner */
     int node;              /* owner: the owning node (id) */
+    int rule;              /* rule: the switch's index (rcsim/rules.h), -1: the profile */
     int line, column;
 };
 
@@ -499,6 +500,10 @@ rc_scenario *rc_scenario_parse_data_params(const char *name, const char *data,
                                            int n, GError **error);
 
 void rc_scenario_free(rc_scenario *scenario);
+
+/* Runs the plan under another protocol profile (rcsim check --profile):
+ * the switches its `rules` statement sets by name keep their values. */
+void rc_scenario_set_profile(rc_scenario *scenario, rc_profile profile);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,7 @@
  * seeds, in parallel; one line per file, a reproduce command per failure.
  *
  *   rcsim check PATH|NAME... [--seeds N|A..B] [--jobs J] [--keep-failed DIR]
+ *               [--profile P]
  *
  * The report on stdout is the same whatever --jobs is (files in path order,
  * seeds in ascending order); only the time column varies between runs. Each
@@ -16,6 +17,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+/* --profile: every file runs under this protocol profile (NULL: its own). */
+static const char *check_profile;
 
 /* One run: a file with one seed. */
 typedef struct {
@@ -198,6 +202,9 @@ static void print_failure(const check_job *j, const char *keep_dir)
                j->result.failures ? j->result.failures : "");
         printf("  reproduce: rcsim run %s --seed %llu\n", j->path,
                (unsigned long long)j->result.seed);
+        if (check_profile)
+            printf("  (under profile %s: put 'rules profile=%s' in the file)\n",
+                   check_profile, check_profile);
         if (keep_dir)
             keep_failed_outputs(j, keep_dir);
     } else if (j->error) {
@@ -257,6 +264,9 @@ static int check_files(GPtrArray *files, bool use_seeds, uint64_t first, int per
     for (guint i = 0; i < files->len; i++) {
         rc_scenario *s = rc_cli_load(g_ptr_array_index(files, i));
         bad_input |= s == NULL;
+        rc_profile profile;
+        if (s && check_profile && rc_profile_parse(check_profile, &profile, NULL))
+            rc_scenario_set_profile(s, profile);
         g_ptr_array_add(scns, s);
     }
     int n_jobs = (int)files->len * per_file;
@@ -306,7 +316,9 @@ static const char check_summary[] =
     "that passed, and the time the runs took. Each failed run is followed by the\n"
     "broken expectations and the command that reproduces it. A path that does not\n"
     "exist is looked up in the scenario path (RCSIM_SCENARIO_PATH, then the\n"
-    "installed library), so `rcsim check teaching` works from any directory.";
+    "installed library), so `rcsim check teaching` works from any directory.\n"
+    "--profile runs every file under another protocol profile (docs/profiles.md);\n"
+    "the rule switches a file's `rules` statement names keep their values.";
 
 static const char check_description[] =
     "Fewer runs than --jobs execute at once when their estimated memory would not\n"
@@ -315,12 +327,13 @@ static const char check_description[] =
     "Examples:\n"
     "  rcsim check scenarios/regression --seeds 20\n"
     "  rcsim check teaching/split-5-masters --seeds 100..199 --keep-failed /tmp/failed\n"
+    "  rcsim check scenarios/teaching --profile valkey-8.1\n"
     "\n"
     "Exit status: 0 every run passed, 1 an expectation failed, 2 bad input.\n";
 
 int rc_check_cmd(int argc, char **argv)
 {
-    gchar *seeds_s = NULL, *keep_dir = NULL;
+    gchar *seeds_s = NULL, *keep_dir = NULL, *profile_s = NULL;
     gint jobs = 0;
     GOptionEntry entries[] = {
         { "seeds", 0, 0, G_OPTION_ARG_STRING, &seeds_s,
@@ -328,6 +341,9 @@ int rc_check_cmd(int argc, char **argv)
         { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Parallel runs (default: cores)", "J" },
         { "keep-failed", 0, 0, G_OPTION_ARG_FILENAME, &keep_dir,
           "Write every output of each failed run into DIR/<name>-seed<N>/", "DIR" },
+        { "profile", 0, 0, G_OPTION_ARG_STRING, &profile_s,
+          "Run every file under protocol profile P (redis-7.0, redis-7.4, valkey-8.0, "
+          "valkey-8.1)", "P" },
         { NULL },
     };
     GOptionContext *ctx = g_option_context_new("PATH... - run every .scn under the paths");
@@ -348,8 +364,11 @@ int rc_check_cmd(int argc, char **argv)
     else if (seeds_s && (!rc_cli_parse_seeds(seeds_s, &first, &last) || last - first >= 1000000))
         code = rc_cli_usage_error("check", "--seeds expects N (seeds 1..N) or A..B, "
                                            "at most a million seeds");
+    else if (profile_s && !rc_profile_parse(profile_s, &(rc_profile){0}, &err))
+        code = rc_cli_usage_error("check", err->message);
     else
         code = -1;
+    check_profile = profile_s;
     if (err)
         g_error_free(err);
     if (code < 0) {
@@ -362,5 +381,7 @@ int rc_check_cmd(int argc, char **argv)
     }
     g_free(seeds_s);
     g_free(keep_dir);
+    g_free(profile_s);
+    check_profile = NULL;
     return code;
 }

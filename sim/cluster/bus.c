@@ -142,9 +142,9 @@ static int gossip_draw(node *me)
 }
 
 /* The random part of the gossip section: up to `wanted` distinct non-PFAIL
- * nodes drawn uniformly (myself skipped; nodes without a link and without
- * slots skipped), at most 3*wanted draws. */
-static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes)
+ * nodes drawn uniformly (myself and `skip` skipped; nodes without a link and
+ * without slots skipped), at most 3*wanted draws. */
+static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes, int skip)
 {
     /* Entries already in the section, as bits of a small shared bitmap
      * (cleared again below) rather than marks in the peer records: the
@@ -158,7 +158,7 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes)
     int iterations_left = wanted * 3;
     while (freshnodes > 0 && m->count < wanted && iterations_left-- > 0) {
         int x = gossip_draw(me);
-        if (x == me->id)
+        if (x == me->id || x == skip)
             continue;
         uint16_t f = me->peer[x].flags;
         if (f & F_PFAIL)
@@ -196,7 +196,10 @@ void cl_send_ping(node *me, int to, int type, rc_conn conn)
         cl_set_ping_sent(me, to, cl_now(me));
     bus_msg *m = cl_msg_new(me, type);
     gossip_reserve(m, (wanted > 0 ? wanted : 0) + pfail_wanted);
-    gossip_random_part(me, m, wanted, freshnodes);
+    /* Rule gossip-skip-receiver (Redis #13046, clusterSendPing): the
+     * receiver learns nothing from an entry about itself, so none is sent
+     * and every drawn entry carries news. */
+    gossip_random_part(me, m, wanted, freshnodes, me->cfg.rules.gossip_skip_receiver ? to : -1);
     for (int x = 0; x < me->c->n && pfail_wanted > 0; x++) {
         if (!(me->peer[x].flags & F_PFAIL) || (me->peer[x].flags & (F_HANDSHAKE | F_NOADDR)))
             continue;
@@ -263,14 +266,25 @@ void cl_link_free(node *me, int x)
 /* Failure detection on receipt (§4.5-§4.7)                               */
 /* ====================================================================== */
 
+/* A node whose failure reports count: a master, or under rule
+ * voting-reporters (Valkey #634, clusterNodeIsVotingPrimary) a master that
+ * owns slots, as only those make up the cluster size the quorum is half of. */
+bool cl_is_reporter(const node *me, int x)
+{
+    if (!(me->peer[x].flags & F_MASTER))
+        return false;
+    return !me->cfg.rules.voting_reporters || me->peer[x].numslots > 0;
+}
+
 /* markNodeAsFailingIfNeeded: promotes my PFAIL on x to FAIL when valid
- * reports (+1 if I am a master) reach the quorum, and broadcasts FAIL. */
-static void mark_node_as_failing_if_needed(node *me, int x)
+ * reports (+1 if I may report myself) reach the quorum, and broadcasts
+ * FAIL. */
+void cl_mark_node_as_failing_if_needed(node *me, int x)
 {
     if (!(me->peer[x].flags & F_PFAIL) || (me->peer[x].flags & F_FAIL))
         return;
     int failures = cl_report_count(me, x);
-    if (cl_is_master(me))
+    if (cl_is_reporter(me, me->id))
         failures++;
     if (failures < cl_quorum(me))
         return;
@@ -336,7 +350,11 @@ static void learn_node(node *me, int sender, int x, uint16_t flags)
  * then only the pong times of nodes I know are used. */
 static void process_gossip(node *me, int sender, const bus_msg *m)
 {
-    bool from_master = sender >= 0 && (me->peer[sender].flags & F_MASTER);
+    const rc_rules *rules = &me->cfg.rules;
+    bool from_master = sender >= 0 && cl_is_reporter(me, sender);
+    /* Rule purge-reports (Valkey #1184, clusterProcessGossipSection): any
+     * known sender that no longer suspects x withdraws its report. */
+    bool may_withdraw = from_master || (sender >= 0 && rules->purge_reports);
     mstime_t now = cl_now(me);
     me->c->gossip_entries += m->count;
     /* The first entries have nobody ahead of them to ask for their records. */
@@ -354,12 +372,16 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
             learn_node(me, sender, x, e->flags);
             continue;
         }
+        /* Rule gossip-skip-receiver (Redis #13046): an entry about me is
+         * ignored altogether. */
+        if (x == me->id && rules->gossip_skip_receiver)
+            continue;
         bool suspected = e->flags & (F_PFAIL | F_FAIL);
-        if (from_master && x != me->id) {
-            if (suspected) {
+        if (x != me->id) {
+            if (suspected && from_master) {
                 cl_report_add(me, x, sender);
-                mark_node_as_failing_if_needed(me, x);
-            } else if (me->peer[x].reports) {
+                cl_mark_node_as_failing_if_needed(me, x);
+            } else if (!suspected && may_withdraw && me->peer[x].reports) {
                 cl_report_remove(me, x, sender);
             }
         }
@@ -376,16 +398,43 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
 /* Packet processing (§4.1-§4.4, §4.8-§4.10)                              */
 /* ====================================================================== */
 
+/* Rule abort-on-epoch (Valkey #1009 and #1339, clusterProcessPacket): once
+ * my vote request is out, a master announcing a configEpoch at least my
+ * election's epoch means I cannot win any more (an epoch is granted once),
+ * so I give up now and may schedule the next election at once instead of
+ * waiting for the retry time of max(4T, 4 s). */
+static void abort_outdated_election(node *me, int sender)
+{
+    if (!me->cfg.rules.abort_on_epoch || !me->failover_auth_time || !me->failover_auth_sent ||
+        me->config_epoch[sender] < me->failover_auth_epoch)
+        return;
+    me->failover_auth_time = 0;
+    cl_log(me, '#', "Failover election in progress for epoch %llu, but received a claim from "
+           "node %s with an equal or higher epoch %llu. Resetting the election since we "
+           "cannot win an election in the past.", (unsigned long long)me->failover_auth_epoch,
+           cl_node_name(me, sender), (unsigned long long)me->config_epoch[sender]);
+    cl_request(me, TODO_HANDLE_FAILOVER);
+}
+
 /* §4.1 header side effects, for every message type from a known sender. */
 static void process_header(node *me, int sender, const bus_msg *m)
 {
     me->data_received[sender] = ms32_pack(cl_now(me));
     if (m->current_epoch > me->current_epoch)
         cl_set_current_epoch(me, m->current_epoch);
-    if (m->config_epoch > me->config_epoch[sender]) {
+    /* Under rule demoted-slots=keep (Valkey #445/#754) only a sender that
+     * claims to be a master updates its configEpoch from the header: a
+     * replica's header carries its master's epoch, and the slots an
+     * observer keeps with a demoted master must keep that master's old,
+     * lower epoch until the new master claims them. */
+    bool claims_master = m->slaveof < 0;
+    if (m->config_epoch > me->config_epoch[sender] &&
+        (claims_master || me->cfg.rules.demoted_slots != RC_DEMOTED_KEEP)) {
         me->config_epoch[sender] = m->config_epoch;
         cl_emit_view(me, sender);
         cl_request(me, TODO_SAVE_CONFIG);
+        if (claims_master)
+            abort_outdated_election(me, sender);
     }
     me->repl_offset[sender] = m->offset;
     if (!cl_is_master(me) && me->mf_end && sender == cl_my_master(me) &&
@@ -397,6 +446,47 @@ static void process_header(node *me, int sender, const bus_msg *m)
     }
 }
 
+/* §4.3 step 5, a master in my view says it is now a replica: what becomes
+ * of the slots bound to it. Redis 7.0 unbinds them (clusterDelNodeSlots)
+ * until their new owner claims them, so for a moment nobody serves them in
+ * my view. Rule demoted-slots: when the sender's new master is in the
+ * sender's shard (cl_shard), Redis 7.4 (#13055) binds the slots to the new
+ * master at once and Valkey 8 (#445) leaves them with the old one; either
+ * way the new master is a master with the sender's announced configEpoch,
+ * unless that epoch is older than the sender's: a stale message (say, a
+ * PONG the sender sent as a replica, overtaken by its promotion on another
+ * connection), which leaves the slots alone. */
+static void demoted_master_slots(node *me, int sender, const bus_msg *m)
+{
+    int mode = me->cfg.rules.demoted_slots;
+    int newm = m->slaveof;
+    bool same_shard = newm >= 0 && newm != sender && !(me->peer[newm].flags & F_UNKNOWN) &&
+                      cl_shard(me->c, newm) == cl_shard(me->c, sender);
+    if (mode == RC_DEMOTED_DELETE || !same_shard) {
+        for (int j = 0; j < SLOTS; j++)
+            if (me->owner[j] == sender)
+                cl_bind_slot(me, j, -1);
+        return;
+    }
+    if (me->config_epoch[sender] > m->config_epoch) {
+        cl_log(me, '-', "Ignore stale message from %s; gossip config epoch: %llu, current "
+               "config epoch: %llu", cl_node_name(me, sender),
+               (unsigned long long)m->config_epoch,
+               (unsigned long long)me->config_epoch[sender]);
+        return;
+    }
+    if (mode == RC_DEMOTED_MOVE)
+        for (int j = 0; j < SLOTS; j++)
+            if (me->owner[j] == sender)
+                cl_bind_slot(me, j, newm);
+    cl_set_node_as_master(me, newm);
+    me->config_epoch[newm] = m->config_epoch;
+    cl_emit_view(me, newm);
+    cl_log(me, '-', "A failover occurred in the shard of %s; %s is its master with config "
+           "epoch %llu", cl_node_name(me, sender), cl_node_name(me, newm),
+           (unsigned long long)m->config_epoch);
+}
+
 /* §4.3 step 5: the sender's role and master as it announces them. */
 static void update_sender_role(node *me, int sender, const bus_msg *m)
 {
@@ -405,10 +495,7 @@ static void update_sender_role(node *me, int sender, const bus_msg *m)
         return;
     }
     if (me->peer[sender].flags & F_MASTER) {
-        /* clusterDelNodeSlots: its slots become unassigned in my view. */
-        for (int j = 0; j < SLOTS; j++)
-            if (me->owner[j] == sender)
-                cl_bind_slot(me, j, -1);
+        demoted_master_slots(me, sender, m);
         cl_clear_flag(me, sender, F_MASTER | F_MIGRATE_TO);
         cl_set_flag(me, sender, F_SLAVE);
         cl_emit_view(me, sender);

@@ -27,6 +27,7 @@ rc_redis_config rc_redis_config_default(void)
         .replica_no_failover = false,
         .repl_ping_period_ms = 10000,
         .repl_timeout_ms = 60000,
+        .rules = rc_rules_of_profile(RC_PROFILE_REDIS_7_0),
     };
 }
 

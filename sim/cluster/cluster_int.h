@@ -38,7 +38,7 @@
 #define CRON_OVERSHOOT_SPAN_US 1000
 #define FAIL_REPORT_VALIDITY_MULT 2
 #define FAIL_UNDO_TIME_MULT 2
-#define MF_TIMEOUT_MS 5000
+/* CLUSTER_MF_TIMEOUT (5000 ms) is rule mf-timeout (rcsim/rules.h). */
 #define MF_PAUSE_MULT 2
 #define SLAVE_MIGRATION_DELAY_MS 5000
 #define WRITABLE_DELAY_MS 2000
@@ -97,6 +97,7 @@ enum {
     TODO_SAVE_CONFIG = 4,
     TODO_FSYNC_CONFIG = 8,
     TODO_HANDLE_MANUALFAILOVER = 16,
+    TODO_BROADCAST_ALL = 32, /* rule role-change-broadcast (Valkey #1295) */
 };
 
 /* Can't-failover reasons (clusterLogCantFailover). */
@@ -256,6 +257,7 @@ typedef struct node {
     int failover_auth_count;
     bool failover_auth_sent;
     int failover_auth_rank;
+    int failover_failed_primary_rank; /* rule failed-primary-rank */
     uint64_t failover_auth_epoch;
     int cant_failover_reason;
     mstime_t mf_end;
@@ -340,6 +342,10 @@ typedef struct node {
      * listed; volatile) and when each HANDSHAKE entry was created. */
     int64_t *blacklist_until_s;
     mstime_t *handshake_ctime;
+
+    /* The shard I am in, as 1 + a node id; 0 until I first follow a
+     * master: then my shard at creation (see cl_shard). */
+    int shard_plus1;
 
     /* Persisted nodes.conf image, taken when the node dies. */
     struct persisted *saved;
@@ -441,6 +447,8 @@ void cl_broadcast_pong(node *me, bool local_slaves_only);
 void cl_send_update(node *me, int to, int about);
 void cl_on_bus_message(node *me, rc_conn conn, int from, bus_msg *m);
 void cl_link_free(node *me, int x);
+bool cl_is_reporter(const node *me, int x);
+void cl_mark_node_as_failing_if_needed(node *me, int x);
 void cl_msg_release(void *owner, void *msg);
 
 /* cron.c: clusterCron and clusterBeforeSleep */
@@ -467,6 +475,7 @@ void cl_handle_slave_migration(node *me, int max_slaves);
 void cl_on_mfstart(node *me, int sender, rc_conn conn);
 void cl_update_slots_config_with(node *me, int sender, uint64_t epoch, const slotset *claimed);
 void cl_set_master(node *me, int master, const char *why);
+int cl_shard(const rc_cluster *c, int x);
 
 /* The process is alive and not frozen by SIGSTOP: it runs commands and
  * takes part in the cluster. */

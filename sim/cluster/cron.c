@@ -209,6 +209,24 @@ static bool pfail_due(node *me, int x, mstime_t now)
     return (ping_delay < data_delay ? ping_delay : data_delay) > me->cfg.node_timeout_ms;
 }
 
+/* Whether I check the FAIL quorum on a peer as soon as I flag it PFAIL
+ * (instead of only when a report arrives). Rule pfail-quorum-check (Valkey
+ * #1061, clusterCron): always, if I am a slot-owning master; I may be the
+ * last vote missing. Rule single-primary-fail (Redis #12824): only if I am
+ * the only slot-owning master (cluster size 1), so that nobody else's
+ * report is needed and a dead replica of a single-shard cluster reaches
+ * FAIL at all. */
+static bool quorum_check_on_pfail(const node *me)
+{
+    const rc_rules *r = &me->cfg.rules;
+    bool voting = cl_is_master(me) && me->peer[me->id].numslots > 0;
+    if (r->pfail_quorum_check)
+        return voting;
+    if (r->single_primary_fail)
+        return me->size == 1 && (r->voting_reporters ? voting : cl_is_master(me));
+    return false;
+}
+
 /* Steps 6b-6e for one peer: the stale-link rule, half-timeout pings, manual
  * failover pings, and PFAIL marking. Returns true when it marked PFAIL. */
 static bool cron_check_peer(node *me, int x, mstime_t now)
@@ -230,6 +248,8 @@ static bool cron_check_peer(node *me, int x, mstime_t now)
     cl_log(me, '.', "*** NODE %s possibly failing", cl_node_name(me, x));
     cl_set_flag(me, x, F_PFAIL);
     cl_emit(me, RC_EV_PFAIL, x, 0, 0, 0, false, NULL);
+    if (quorum_check_on_pfail(me))
+        cl_mark_node_as_failing_if_needed(me, x);
     return true;
 }
 
@@ -389,6 +409,9 @@ void cl_before_sleep(node *me)
     }
     if (todo & TODO_UPDATE_STATE)
         cl_update_state(me);
+    /* Rule role-change-broadcast (Valkey #1295, clusterBeforeSleep). */
+    if (todo & TODO_BROADCAST_ALL)
+        cl_broadcast_pong(me, false);
     /* SAVE_CONFIG: the persisted image is taken when the process dies. */
     cl_owner_flush(me);
 }

@@ -21,6 +21,20 @@ static bool name_less(const node *me, int a, int b)
 /* Slot configuration updates (§4.4)                                      */
 /* ====================================================================== */
 
+/* The shard node x is in, named by the id of a node: at creation a master's
+ * own id (an empty master's too) and a replica's master's id; a node that
+ * becomes a replica joins its new master's shard. This stands for Valkey's
+ * shard ID (which replicas take from their primary and which travels in a
+ * ping extension), kept as one global label per process: observers are
+ * taken to know it at once. Only rule demoted-slots reads it. */
+int cl_shard(const rc_cluster *c, int x)
+{
+    if (c->nodes[x].shard_plus1)
+        return c->nodes[x].shard_plus1 - 1;
+    int s = rc_layout_shard(c->layout, x);
+    return s >= 0 ? s : x;
+}
+
 /* clusterSetMaster: I become a replica of `master` (I must own no slots). */
 void cl_set_master(node *me, int master, const char *why)
 {
@@ -31,11 +45,18 @@ void cl_set_master(node *me, int master, const char *why)
         cl_set_flag(me, id, F_SLAVE);
     }
     me->slaveof[id] = master;
+    me->shard_plus1 = cl_shard(me->c, master) + 1;
     cl_orphan_stats_stale(me);
     if (old >= 0 && old != master && !cl_has_replicas(me, old))
         cl_clear_flag(me, old, F_MIGRATE_TO); /* clusterNodeRemoveSlave */
     cl_set_flag(me, master, F_MIGRATE_TO);
     cl_repl_start(me, master);
+    /* Rule reset-on-reparent (Valkey #782, clusterSetPrimary): an election
+     * scheduled or lost under my old master is out of date; without the
+     * reset, a new master that dies soon is not replaced before the old
+     * attempt's retry time (about 4T) has passed. */
+    if (me->cfg.rules.reset_on_reparent && me->failover_auth_time)
+        me->failover_auth_time = 0;
     /* A master demoted by the replica it was handing over to completed the
      * manual failover; anything else aborts a pending one. */
     cl_reset_manual_failover(me, me->mf_slave == master ? "done" : "aborted");
@@ -106,6 +127,12 @@ void cl_update_slots_config_with(node *me, int sender, uint64_t epoch, const slo
         cl_log(me, '#', "Configuration change detected. Reconfiguring myself as a "
                "replica of %s", cl_node_name(me, sender));
         cl_set_master(me, sender, curmaster == me->id ? "demoted" : "follow");
+        /* Rule role-change-broadcast (Valkey #1295, clusterUpdateSlotsConfigWith):
+         * everybody learns my new role from a PONG at once instead of from
+         * the next ping, so a manual failover back or a vote is not refused
+         * because I still look like a master. */
+        if (me->cfg.rules.role_change_broadcast)
+            cl_request(me, TODO_BROADCAST_ALL);
     } else if (cl_my_master(me) >= 0 && me->slaveof[cl_my_master(me)] >= 0 &&
                me->slaveof[cl_my_master(me)] != me->id) {
         int grand = me->slaveof[cl_my_master(me)];
@@ -183,14 +210,31 @@ void cl_on_mfstart(node *me, int sender, rc_conn conn)
         return;
     cl_reset_manual_failover(me, "aborted");
     mstime_t now = cl_now(me);
-    me->mf_end = now + MF_TIMEOUT_MS;
+    mstime_t timeout = me->cfg.rules.mf_timeout_ms; /* Rule mf-timeout. */
+    me->mf_end = now + timeout;
     me->mf_slave = sender;
-    me->write_pause_until = now + MF_TIMEOUT_MS * MF_PAUSE_MULT;
+    me->write_pause_until = now + timeout * MF_PAUSE_MULT;
     cl_log(me, '#', "Manual failover requested by replica %s.", cl_node_name(me, sender));
     cl_emit(me, RC_EV_MF_PAUSE, sender,
-            rc_engine_now(me->c->engine) + RC_MS(MF_TIMEOUT_MS * MF_PAUSE_MULT), 0, 0,
+            rc_engine_now(me->c->engine) + RC_MS(timeout * MF_PAUSE_MULT), 0, 0,
             false, NULL);
     cl_send_ping(me, sender, MSG_PING, conn);
+}
+
+/* manualFailoverCanStart: the manual failover may run its election now.
+ * Rule mf-reset-election (Valkey #1274): an election still pending from an
+ * earlier attempt is dropped, so that a second CLUSTER FAILOVER after a
+ * timed-out one does not wait for that attempt's retry time (by then the
+ * master's pause has long run out and the failover times out again). */
+static void manual_failover_can_start(node *me)
+{
+    if (me->cfg.rules.mf_reset_election && me->failover_auth_time) {
+        me->failover_auth_time = 0;
+        cl_log(me, '#', "Failover election in progress for epoch %llu, but received a new "
+               "manual failover. Resetting the election.",
+               (unsigned long long)me->failover_auth_epoch);
+    }
+    me->mf_can_start = true;
 }
 
 /* clusterHandleManualFailover (replica side, §10.3). */
@@ -199,7 +243,7 @@ void cl_handle_manual_failover(node *me)
     if (me->mf_end == 0 || me->mf_can_start || me->mf_master_offset == -1)
         return;
     if (me->mf_master_offset == cl_repl_processed_offset(me)) {
-        me->mf_can_start = true;
+        manual_failover_can_start(me);
         cl_log(me, '#', "All master replication stream processed, manual failover can start.");
         cl_request(me, TODO_HANDLE_FAILOVER);
         return;
@@ -248,18 +292,55 @@ static void log_cant_failover(node *me, int reason)
 }
 
 /* clusterGetSlaveRank: siblings (not NOFAILOVER) with a strictly greater
- * advertised offset than my processed offset. */
+ * advertised offset than my processed offset. Rule rank-tiebreak (Valkey
+ * #762, clusterGetReplicaRank): a sibling with the same offset and a smaller
+ * node ID ranks ahead of me too, so replicas of a read-mostly master (equal
+ * offsets) no longer all run at rank 0 and split the votes. */
 static int slave_rank(node *me)
 {
     int master = cl_my_master(me);
     if (master < 0)
         return 0;
     int64_t mine = cl_repl_processed_offset(me);
+    bool tiebreak = me->cfg.rules.rank_tiebreak;
     int rank = 0;
-    for (int x = 0; x < me->c->n; x++)
-        if (x != me->id && me->slaveof[x] == master && (me->peer[x].flags & F_SLAVE) &&
-            !(me->peer[x].flags & F_NOFAILOVER) && me->repl_offset[x] > mine)
+    for (int x = 0; x < me->c->n; x++) {
+        if (x == me->id || me->slaveof[x] != master || !(me->peer[x].flags & F_SLAVE) ||
+            (me->peer[x].flags & F_NOFAILOVER))
+            continue;
+        if (me->repl_offset[x] > mine ||
+            (tiebreak && me->repl_offset[x] == mine && name_less(me, x, me->id)))
             rank++;
+    }
+    return rank;
+}
+
+/* Rule failed-primary-rank (Valkey #1018, clusterGetFailedPrimaryRank): the
+ * number of FAIL slot-owning masters with replicas, failed less than
+ * T * validity factor ago (when the factor is set), that sort before my
+ * master. Each adds 500 ms to my election delay, so that when many masters
+ * fail together their shards elect one after another instead of all at once
+ * with split votes. Valkey sorts by shard ID; rcsim has none and sorts by the
+ * failed master's node ID, which is as random and as distinct, so the order
+ * of the shards is the same kind of random order. */
+static int failed_primary_rank(node *me)
+{
+    int master = cl_my_master(me);
+    if (!me->cfg.rules.failed_primary_rank || master < 0)
+        return 0;
+    mstime_t now = cl_now(me);
+    mstime_t window = me->cfg.node_timeout_ms * me->cfg.validity_factor;
+    int rank = 0;
+    for (int x = 0; x < me->c->n; x++) {
+        const peer_view *p = &me->peer[x];
+        if (!(p->flags & F_FAIL) || !(p->flags & F_MASTER) || p->numslots == 0 ||
+            !cl_has_replicas(me, x))
+            continue;
+        if (me->cfg.validity_factor && now - ms32_unpack(me->fail_time[x]) > window)
+            continue;
+        if (name_less(me, x, master))
+            rank++;
+    }
     return rank;
 }
 
@@ -285,11 +366,14 @@ static bool failover_preconditions(node *me, bool manual)
         return false;
     if (me->cfg.replica_no_failover && !manual)
         return false;
-    return me->peer[master].numslots > 0;
+    /* Rule empty-primary-failover (Valkey #445, clusterHandleReplicaFailover):
+     * the replica of a master without slots may replace it too. */
+    return me->peer[master].numslots > 0 || me->cfg.rules.empty_primary_failover;
 }
 
-/* §5.4: schedules an election 500 ms + random(0..499) + 1 s per rank ahead,
- * or at once for a pending manual failover, and tells my siblings my offset. */
+/* §5.4: schedules an election 500 ms + random(0..499) + 1 s per rank ahead
+ * (+ 500 ms per failed-primary rank under that rule), or at once for a
+ * pending manual failover, and tells my siblings my offset. */
 static void schedule_election(node *me, mstime_t now)
 {
     me->failover_auth_time = now + 500 + (mstime_t)rc_rng_below(me->rng, 500);
@@ -297,18 +381,53 @@ static void schedule_election(node *me, mstime_t now)
     me->failover_auth_sent = false;
     me->failover_auth_rank = slave_rank(me);
     me->failover_auth_time += (mstime_t)me->failover_auth_rank * 1000;
+    me->failover_failed_primary_rank = failed_primary_rank(me);
+    me->failover_auth_time += (mstime_t)me->failover_failed_primary_rank * 500;
     if (me->mf_end) {
         me->failover_auth_time = now;
         me->failover_auth_rank = 0;
-        cl_request(me, TODO_HANDLE_FAILOVER);
+        /* Rule mf-immediate (Valkey #1081): the caller goes on to start the
+         * election in the same call instead of at the next before-sleep. */
+        if (!me->cfg.rules.mf_immediate)
+            cl_request(me, TODO_HANDLE_FAILOVER);
     }
     int64_t offset = cl_repl_processed_offset(me);
-    cl_log(me, '#', "Start of election delayed for %lld milliseconds (rank #%d, offset %lld).",
-           (long long)(me->failover_auth_time - now), me->failover_auth_rank,
-           (long long)offset);
+    if (me->cfg.rules.failed_primary_rank)
+        cl_log(me, '#', "Start of election delayed for %lld milliseconds (rank #%d, primary "
+               "rank #%d, offset %lld).", (long long)(me->failover_auth_time - now),
+               me->failover_auth_rank, me->failover_failed_primary_rank, (long long)offset);
+    else
+        cl_log(me, '#', "Start of election delayed for %lld milliseconds (rank #%d, offset %lld).",
+               (long long)(me->failover_auth_time - now), me->failover_auth_rank,
+               (long long)offset);
     cl_emit(me, RC_EV_ELECTION_DELAY, -1, me->failover_auth_time - now,
             me->failover_auth_rank, offset, false, NULL);
     cl_broadcast_pong(me, true);
+}
+
+/* §5.6: before my request is sent, newer offsets from my siblings may lower
+ * my rank; the delay grows by 1 s per place lost. Rule rank-tiebreak lets
+ * the rank fall as well (the delay shrinks), and rule failed-primary-rank
+ * moves the delay by 500 ms per place as failed shards come and go. */
+static void update_election_delay(node *me)
+{
+    int rank = slave_rank(me);
+    if (rank > me->failover_auth_rank ||
+        (me->cfg.rules.rank_tiebreak && rank != me->failover_auth_rank)) {
+        mstime_t added = (mstime_t)(rank - me->failover_auth_rank) * 1000;
+        me->failover_auth_time += added;
+        me->failover_auth_rank = rank;
+        cl_log(me, '#', "Replica rank updated to #%d, added %lld milliseconds of delay.", rank,
+               (long long)added);
+    }
+    int primary_rank = failed_primary_rank(me);
+    if (primary_rank != me->failover_failed_primary_rank) {
+        mstime_t added = (mstime_t)(primary_rank - me->failover_failed_primary_rank) * 500;
+        me->failover_auth_time += added;
+        me->failover_failed_primary_rank = primary_rank;
+        cl_log(me, '#', "Failed primary rank updated to #%d, added %lld milliseconds of delay.",
+               primary_rank, (long long)added);
+    }
 }
 
 /* §5.7 step 3: a new epoch and the AUTH_REQUEST broadcast. */
@@ -351,18 +470,12 @@ void cl_handle_slave_failover(node *me)
     }
     if (auth_age > auth_retry_time) {
         schedule_election(me, now);
-        return;
+        if (!me->mf_end || !me->cfg.rules.mf_immediate || now < me->failover_auth_time)
+            return;
+        auth_age = 0;
     }
-    if (!me->failover_auth_sent && !me->mf_end) {
-        int rank = slave_rank(me);
-        if (rank > me->failover_auth_rank) {
-            mstime_t added = (mstime_t)(rank - me->failover_auth_rank) * 1000;
-            me->failover_auth_time += added;
-            me->failover_auth_rank = rank;
-            cl_log(me, '#', "Replica rank updated to #%d, added %lld milliseconds of delay.",
-                   rank, (long long)added);
-        }
-    }
+    if (!me->failover_auth_sent && !me->mf_end)
+        update_election_delay(me);
     if (now < me->failover_auth_time) {
         log_cant_failover(me, CANT_WAITING_DELAY);
         return;
@@ -407,7 +520,12 @@ void cl_failover_replace_master(node *me, bool manual)
             me->peer[me->id].numslots, 0, manual, NULL);
     cl_owner_flush(me);
     cl_update_state(me);
-    cl_broadcast_pong(me, false);
+    /* Rule role-change-broadcast (Valkey #1295): the PONG to everybody goes
+     * out from before-sleep, with whatever else this event changed. */
+    if (me->cfg.rules.role_change_broadcast)
+        cl_request(me, TODO_BROADCAST_ALL);
+    else
+        cl_broadcast_pong(me, false);
     cl_reset_manual_failover(me, "done");
 }
 
@@ -481,7 +599,10 @@ void cl_send_failover_auth_if_needed(node *me, int requester, const bus_msg *req
     }
     mstime_t now = cl_now(me);
     mstime_t spacing = me->cfg.node_timeout_ms * 2;
-    if (now - ms32_unpack(me->voted_time[master]) < spacing) {
+    /* Rule vote-cooldown (off in Valkey 8.1: #1305 for manual, #1356 for
+     * automatic failovers): one vote per master's replicas per 2T. Without
+     * it a shard can fail over again at once after a double failure. */
+    if (me->cfg.rules.vote_cooldown && now - ms32_unpack(me->voted_time[master]) < spacing) {
         snprintf(why, sizeof why, "can't vote about this master before %lld milliseconds",
                  (long long)(spacing - (now - ms32_unpack(me->voted_time[master]))));
         deny_vote(me, requester, "voted_recently", why);
@@ -581,14 +702,14 @@ const char *rc_cluster_failover(rc_cluster *c, int x, rc_failover_mode mode)
     if (mode == RC_FAILOVER_MODE_DEFAULT && ((me->peer[master].flags & F_FAIL) || !me->link[master]))
         return "ERR Master is down or failed, please use CLUSTER FAILOVER FORCE";
     cl_reset_manual_failover(me, "aborted");
-    me->mf_end = cl_now(me) + MF_TIMEOUT_MS;
+    me->mf_end = cl_now(me) + me->cfg.rules.mf_timeout_ms;
     if (mode == RC_FAILOVER_MODE_TAKEOVER) {
         cl_log(me, '#', "Taking over the master (user request).");
         cl_bump_epoch_without_consensus(me);
         cl_failover_replace_master(me, true);
     } else if (mode == RC_FAILOVER_MODE_FORCE) {
         cl_log(me, '#', "Forced failover user request accepted.");
-        me->mf_can_start = true;
+        manual_failover_can_start(me);
     } else {
         cl_log(me, '#', "Manual failover user request accepted.");
         bus_msg *m = cl_msg_new(me, MSG_MFSTART);

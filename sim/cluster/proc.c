@@ -172,7 +172,10 @@ static void load_image(node *me, const struct persisted *p)
     me->offset = p->offset;
     me->replid = p->replid;
     me->repl_down_since_s = 0;
-    me->size = 1;
+    /* clusterInit starts with size 1; Redis #12824 (rule single-primary-fail)
+     * starts it at 0 so that a fresh node never takes itself for the only
+     * slot-owning master before its first state update. */
+    me->size = me->cfg.rules.single_primary_fail ? 0 : 1;
     me->state_ok = false;
 }
 

@@ -87,20 +87,31 @@ static void set_store(node *me, int x, report_set *s)
     me->peer[x].reports = s ? (int16_t)s->count : 0;
 }
 
+/* A reporter whose report has lost its weight under rule purge-reports
+ * (Valkey #1184, clusterNodeCleanupFailureReports): it is no longer a master
+ * that owns slots in my view, so it no longer counts toward the cluster size
+ * the quorum is taken from. */
+static bool reporter_lost_vote(const node *me, int reporter)
+{
+    return !(me->peer[reporter].flags & F_MASTER) || me->peer[reporter].numslots == 0;
+}
+
 /* clusterNodeCleanupFailureReports: drops the reports strictly older than
- * 2T. */
+ * 2T, and under rule purge-reports those whose reporter lost its vote (every
+ * report is then looked at, not only when the oldest may have expired). */
 static void reports_cleanup(node *me, int x)
 {
     report_set *s = me->reports[x];
     uint32_t now = report_now(me);
     uint32_t maxtime = (uint32_t)(me->cfg.node_timeout_ms * FAIL_REPORT_VALIDITY_MULT);
-    if (!s || now - s->oldest <= maxtime)
+    bool purge = me->cfg.rules.purge_reports;
+    if (!s || (now - s->oldest <= maxtime && !purge))
         return;
     uint32_t *t = set_times(s);
     uint16_t *r = set_reporters(s);
     uint32_t kept = 0, oldest = now;
     for (uint32_t i = 0; i < s->count; i++) {
-        if (now - t[i] > maxtime)
+        if (now - t[i] > maxtime || (purge && reporter_lost_vote(me, r[i])))
             continue;
         t[kept] = t[i];
         r[kept] = r[i];

@@ -67,6 +67,7 @@ rc_report *rc_report_new(const rc_run_info *info)
     r->settings = g_strdup(info->settings ? info->settings : "");
     r->config_json = g_strdup(info->config_json && *info->config_json ? info->config_json : "{}");
     r->header_extra = g_strdup(info->header_extra);
+    r->protocol_json = g_strdup(info->protocol_json);
     r->seed = info->seed;
     r->end = info->end;
     copy_layout(r, info);
@@ -99,6 +100,7 @@ void rc_report_free(rc_report *r)
     g_free(r->settings);
     g_free(r->config_json);
     g_free(r->header_extra);
+    g_free(r->protocol_json);
     g_free(r);
 }
 

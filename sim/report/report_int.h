@@ -63,6 +63,7 @@ struct rc_report {
     int n;
     char *version, *scenario, *title, *settings, *config_json;
     char *header_extra; /* rc_run_info.header_extra, or NULL */
+    char *protocol_json; /* NULL when the caller gave none */
     uint64_t seed;
     rc_time end;
     rc_node_info *nodes; /* copies; slots strings owned */

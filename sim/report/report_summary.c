@@ -211,6 +211,10 @@ GString *rpt_summary_json(const rc_report *r, const rc_report_extras *x)
     rc_time end = rpt_end_time(r);
     GString *o = g_string_new("{");
     head_json(o, r, x, end);
+    if (r->protocol_json) {
+        top_key(o, "protocol");
+        g_string_append(o, r->protocol_json);
+    }
     top_key(o, "messages");
     messages_json(o, &x->messages);
     top_key(o, "faults");

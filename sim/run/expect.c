@@ -257,6 +257,21 @@ static bool eval_flag(rc_expect_ctx *ctx, bool value, const char *what_false)
     return value;
 }
 
+/* `rule`: the run's protocol rules (every node has the same) have that
+ * value. */
+static bool eval_rule(rc_expect_ctx *ctx, const rc_pred *p)
+{
+    const rc_rules *r = &rc_cluster_config(ctx->cluster, 0)->rules;
+    int64_t have = p->rule < 0 ? (int64_t)r->profile : rc_rule_number(r, p->rule);
+    if (have != p->n && ctx->detail) {
+        char buf[32];
+        snprintf(ctx->detail, sizeof ctx->detail_buf, "the run's %s is %s",
+                 p->rule < 0 ? "profile" : rc_rule_name(p->rule),
+                 p->rule < 0 ? rc_profile_name(r->profile) : rc_rule_value(r, p->rule, buf));
+    }
+    return have == p->n;
+}
+
 /* True when node x runs: not killed, not stopped. */
 static bool running(const rc_expect_ctx *ctx, int x)
 {
@@ -393,6 +408,8 @@ bool rc_pred_eval(rc_expect_ctx *ctx, const rc_pred *p)
     case RC_PRED_SLOTLESS_MASTER:
         return eval_flag(ctx, rc_cluster_slotless_master(ctx->cluster),
                          "no master without slots");
+    case RC_PRED_RULE:
+        return eval_rule(ctx, p);
     }
     return false;
 }
@@ -473,6 +490,8 @@ uint32_t rc_pred_dependencies(const rc_pred *p)
         return deps | roles | fault;
     case RC_PRED_SLOTLESS_MASTER:
         return deps | owner | roles | fault;
+    case RC_PRED_RULE:
+        return deps; /* the rules do not change during a run */
     }
     return ~0u;
 }

@@ -123,8 +123,10 @@ static rc_redis_config *node_configs(run *r)
                 rc_node_config_apply(&plan[r->buf[i]], &s->overrides[o].settings[j]);
     }
     rc_redis_config *cfg = g_new(rc_redis_config, r->n);
-    for (int i = 0; i < r->n; i++)
+    for (int i = 0; i < r->n; i++) {
         cfg[i] = redis_config_of(&plan[i]);
+        cfg[i].rules = s->cluster.rules;
+    }
     g_free(plan);
     return cfg;
 }
@@ -142,11 +144,26 @@ static char *slot_ranges_of(const rc_cluster *c, int master_index)
     return first == last ? g_strdup_printf("%d", first) : g_strdup_printf("%d-%d", first, last);
 }
 
-/* The scenario's cluster configuration as the JSON object of the
- * events.jsonl header, as a new string. */
+/* The protocol profile and the switches changed from it:
+ * {"profile":"valkey-8.1","rules_changed":{"vote-cooldown":"on"}}. */
+static char *protocol_json(const rc_scenario *s)
+{
+    char *changed = rc_rules_changes_json(&s->cluster.rules);
+    char *j = g_strdup_printf("{\"profile\":\"%s\",\"rules_changed\":%s}",
+                              rc_profile_name(s->cluster.rules.profile), changed);
+    g_free(changed);
+    return j;
+}
+
+/* The header's "config" object. "rules_changed" appears only when a switch
+ * differs from the profile, so that a plain redis-7.0 header is as before. */
 static char *config_json(const rc_scenario *s)
 {
     const rc_node_config *c = &s->cluster.config;
+    char *rules = rc_rules_changes_json(&s->cluster.rules);
+    char *changed = strcmp(rules, "{}") ? g_strdup_printf("\"rules_changed\":%s,", rules)
+                                        : g_strdup("");
+    g_free(rules);
     GString *j = g_string_new("{");
     g_string_append_printf(j, "\"masters\":%d,\"replicas\":[", s->cluster.masters);
     for (int i = 0; i < s->cluster.masters; i++)
@@ -156,7 +173,7 @@ static char *config_json(const rc_scenario *s)
                            "\"validity_factor\":%d,\"migration_barrier\":%d,"
                            "\"full_coverage\":%s,\"reads_when_down\":%s,"
                            "\"replica_migration\":%s,\"repl_ping_period_ms\":%lld,"
-                           "\"repl_timeout_ms\":%lld,\"profile\":\"redis-7.0\","
+                           "\"repl_timeout_ms\":%lld,\"profile\":\"%s\",%s"
                            "\"network\":{\"loss\":%g},\"end_us\":%lld,\"writers\":%d}",
                            s->cluster.empty_masters, (long long)(c->node_timeout / 1000),
                            c->validity_factor, c->migration_barrier,
@@ -164,8 +181,10 @@ static char *config_json(const rc_scenario *s)
                            c->reads_when_down ? "true" : "false",
                            c->replica_migration ? "true" : "false",
                            (long long)(c->repl_ping_period / 1000),
-                           (long long)(c->repl_timeout / 1000), s->network.loss,
+                           (long long)(c->repl_timeout / 1000),
+                           rc_profile_name(s->cluster.rules.profile), changed, s->network.loss,
                            (long long)s->end, s->writers_total);
+    g_free(changed);
     /* Only a created cluster says how it started, so that the header of a
      * steady-state run stays as it was. */
     if (s->cluster.start == RC_START_CREATE) {
@@ -196,6 +215,7 @@ static rc_report *make_report(run *r)
         nodes[x].config_epoch = (int64_t)rc_cluster_config_epoch(r->cluster, x);
     }
     char *cfg = config_json(s);
+    char *protocol = protocol_json(s);
     char *settings = g_strdup_printf("%d masters, replicas %d, node-timeout %lld ms",
                                      s->cluster.masters, s->layout->replicas_total,
                                      (long long)(s->cluster.config.node_timeout / 1000));
@@ -204,6 +224,7 @@ static rc_report *make_report(run *r)
         .seed = r->seed,
         .end = s->end,
         .config_json = cfg,
+        .protocol_json = protocol,
         .settings = settings,
         .layout = l,
         .nodes = nodes,
@@ -214,6 +235,7 @@ static rc_report *make_report(run *r)
     g_free(slots);
     g_free(nodes);
     g_free(cfg);
+    g_free(protocol);
     g_free(settings);
     return rep;
 }

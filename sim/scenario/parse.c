@@ -44,6 +44,7 @@ static void parse_statement(parser *p, bool first_cluster)
     }
     if (scn_tok_is(p, kw, "config")) scn_parse_config(p, kw);
     else if (scn_tok_is(p, kw, "network")) scn_parse_network(p, kw);
+    else if (scn_tok_is(p, kw, "rules")) scn_parse_rules(p, kw);
     else if (scn_tok_is(p, kw, "workload")) scn_parse_workload(p, kw);
     else if (scn_tok_is(p, kw, "seed")) scn_parse_seed(p, kw);
     else if (scn_tok_is(p, kw, "end")) scn_parse_end(p, kw);
@@ -55,7 +56,7 @@ static void parse_statement(parser *p, bool first_cluster)
     else if (scn_tok_is(p, kw, "always")) scn_parse_expectation(p, kw, RC_EXPECT_ALWAYS);
     else if (scn_tok_is(p, kw, "never")) scn_parse_expectation(p, kw, RC_EXPECT_NEVER);
     else {
-        scn_fail(p, kw, "unknown statement %s (expected cluster, config, network, "
+        scn_fail(p, kw, "unknown statement %s (expected cluster, config, rules, network, "
                  "workload, seed, end, at, every, when, whenever, expect, always or "
                  "never)",
                  scn_quote(p, kw));

@@ -8,10 +8,15 @@ rc_scenario *scn_scenario_new(const char *name)
 {
     rc_scenario *sc = g_new0(rc_scenario, 1);
     sc->name = g_strdup(name);
-    sc->cluster.profile = RC_PROFILE_REDIS_7_0;
+    sc->cluster.rules = rc_rules_of_profile(RC_PROFILE_REDIS_7_0);
     rc_node_config_defaults(&sc->cluster.config);
     sc->network.latency = (rc_dist){RC_DIST_UNIFORM, RC_US(100), RC_US(500), 0};
     return sc;
+}
+
+void rc_scenario_set_profile(rc_scenario *sc, rc_profile profile)
+{
+    rc_rules_rebase(&sc->cluster.rules, sc->cluster.rules_named, profile);
 }
 
 /* Frees the contents of an action (not the struct). */

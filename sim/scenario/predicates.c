@@ -3,6 +3,8 @@
  * rc_cmp_op_name() serve the evaluation of comparisons at run time. */
 #include "scenario_int.h"
 
+#include <string.h>
+
 /* ==== predicates ========================================================= */
 
 static rc_pred *parse_or(parser *p);
@@ -57,6 +59,42 @@ static int parse_choice(parser *p, const char *const *words, int n,
             return i;
     scn_fail(p, t, "expected %s, got %s", expected, scn_quote(p, t));
     return 0;
+}
+
+/* `rule <switch> <value>` or `rule profile <name>`: true when the run's
+ * protocol rules have that value (they are fixed for the run, so that an
+ * expectation can depend on the profile `rcsim check --profile` chose). */
+static void parse_rule(parser *p, rc_pred *e)
+{
+    const token *k = scn_advance(p);
+    const token *v = scn_advance(p);
+    if (k->kind != T_WORD || v->kind != T_WORD) {
+        scn_fail(p, k->kind != T_WORD ? k : v, "expected 'rule <switch> <value>', got %s",
+                 scn_quote(p, k->kind != T_WORD ? k : v));
+        return;
+    }
+    char *name = g_strndup(scn_tok_text(p, k), (gsize)k->len);
+    char *value = g_strndup(scn_tok_text(p, v), (gsize)v->len);
+    GError *error = NULL;
+    rc_profile profile;
+    if (!strcmp(name, "profile")) {
+        e->rule = -1;
+        if (rc_profile_parse(value, &profile, &error))
+            e->n = profile;
+        else
+            scn_bad(p, v, "%s", error->message);
+    } else if ((e->rule = rc_rule_index(name)) < 0) {
+        rc_rules scratch = rc_rules_of_profile(RC_PROFILE_REDIS_7_0);
+        rc_rules_set(&scratch, name, value, &error);
+        scn_bad(p, k, "%s", error->message);
+    } else if (!rc_rule_parse_value(e->rule, value, &e->n)) {
+        rc_rules scratch = rc_rules_of_profile(RC_PROFILE_REDIS_7_0);
+        rc_rules_set(&scratch, name, value, &error);
+        scn_bad(p, v, "%s", error->message);
+    }
+    g_clear_error(&error);
+    g_free(value);
+    g_free(name);
 }
 
 /* `<slots>` of a predicate (see scn_parse_slot_range()). */
@@ -138,6 +176,9 @@ static void pred_args(parser *p, rc_pred *e)
     case RC_PRED_LOST:
         parse_comparison(p, e);
         break;
+    case RC_PRED_RULE:
+        parse_rule(p, e);
+        break;
     default:
         break;
     }
@@ -151,6 +192,7 @@ static const char *const pred_names[] = {
     [RC_PRED_LOST] = "lost",            [RC_PRED_SPLIT_BRAIN] = "split-brain",
     [RC_PRED_CONVERGED] = "converged",  [RC_PRED_REPLICA_CHAIN] = "replica-chain",
     [RC_PRED_SLOTLESS_MASTER] = "slot-less-master",
+    [RC_PRED_RULE] = "rule",
 };
 
 /* One predicate without operators: a keyword form or `<nodes> sees ...`. */
@@ -167,7 +209,7 @@ static rc_pred *parse_atom(parser *p)
     }
     if (!scn_starts_nodeset(p, t)) {
         scn_fail(p, t, "expected a predicate (state, role, owner, promotions, "
-                 "promoted, epoch, elections, acked, lost, split-brain, converged, "
+                 "promoted, epoch, elections, acked, lost, split-brain, converged, rule, "
                  "<nodes> sees <nodes> ..., not, or '('), got %s", scn_quote(p, t));
         return NULL;
     }

@@ -233,6 +233,7 @@ rc_setting *scn_parse_settings(parser *p, const char *stmt, int *n_out);
 void scn_parse_cluster(parser *p, const token *kw);
 void scn_parse_config(parser *p, const token *kw);
 void scn_parse_network(parser *p, const token *kw);
+void scn_parse_rules(parser *p, const token *kw);
 void scn_parse_workload(parser *p, const token *kw);
 void scn_parse_seed(parser *p, const token *kw);
 void scn_parse_end(parser *p, const token *kw);

@@ -24,14 +24,29 @@ static void parse_replica_list(parser *p, GArray *counts)
     } while (!p->failed && scn_peek(p)->kind == T_COMMA && scn_advance(p));
 }
 
-/* Parses `profile=`. */
-static void parse_profile(parser *p, rc_profile *out)
+/* Parses the value of `profile=` (on the `cluster` line or in `rules`,
+ * once per file): the rules restart from that profile, keeping the switches
+ * `rules` names. A number 0-3 (from a `${...}`) picks the profile by its
+ * place in the list. */
+static void parse_profile(parser *p, const token *k)
 {
+    rc_cluster_plan *c = &p->sc->cluster;
     const token *t = scn_advance(p);
-    if (scn_tok_is(p, t, "redis-7.0"))
-        *out = RC_PROFILE_REDIS_7_0;
-    else
-        scn_bad(p, t, "unknown profile %s (known: redis-7.0)", scn_quote(p, t));
+    if (c->profile_line) {
+        scn_bad(p, k, "the profile is already set on line %d", c->profile_line);
+        return;
+    }
+    char *text = g_strndup(scn_tok_text(p, t), (gsize)t->len);
+    rc_profile profile;
+    GError *error = NULL;
+    if (t->kind == T_WORD && rc_profile_parse(text, &profile, &error)) {
+        c->profile_line = k->line;
+        rc_rules_rebase(&c->rules, c->rules_named, profile);
+    } else {
+        scn_bad(p, t, "unknown profile %s (known: %s)", scn_quote(p, t), rc_profile_names());
+    }
+    g_clear_error(&error);
+    g_free(text);
 }
 
 /* Parses `start=`: `steady` (formed long ago, the default) or `create`
@@ -79,7 +94,7 @@ static bool cluster_pair(parser *p, const token *k, int64_t *masters,
     case K_EMPTY:
         return scn_parse_count(p, "'empty-masters'", 0, RC_SCENARIO_MAX_MASTERS, empty);
     case K_PROFILE:
-        parse_profile(p, &c->profile);
+        parse_profile(p, k);
         return true;
     case K_START:
         parse_start(p, &c->start);
@@ -148,6 +163,55 @@ void scn_parse_cluster(parser *p, const token *kw)
     else if (!p->failed && ok && masters > 0)
         cluster_layout(p, kw, rtok, masters, counts, empty);
     g_array_free(counts, TRUE);
+}
+
+/* ==== statement: rules ==================================================== */
+
+/* One `rules` switch=value: the value is one word (a `${...}` has already
+ * become its number). */
+static void rules_pair(parser *p, const token *k)
+{
+    rc_cluster_plan *c = &p->sc->cluster;
+    char *name = g_strndup(scn_tok_text(p, k), (gsize)k->len);
+    const token *v = scn_advance(p);
+    char *value = g_strndup(scn_tok_text(p, v), (gsize)v->len);
+    int i = rc_rule_index(name);
+    GError *error = NULL;
+    if (i < 0) {
+        rc_rules_set(&c->rules, name, value, &error);
+        scn_bad(p, k, "%s", error->message);
+        while (scn_peek(p)->kind != T_END && !scn_peek(p)->space_before)
+            scn_advance(p);
+    } else if (c->rules_named & (UINT32_C(1) << i)) {
+        scn_bad(p, k, "rule %s is already set", scn_quote(p, k));
+    } else if (v->kind != T_WORD || (scn_peek(p)->kind != T_END && !scn_peek(p)->space_before) ||
+               !rc_rules_set(&c->rules, name, value, &error)) {
+        scn_bad(p, v, "%s", error ? error->message : "expected one word as the rule's value");
+        while (scn_peek(p)->kind != T_END && !scn_peek(p)->space_before)
+            scn_advance(p);
+    } else {
+        c->rules_named |= UINT32_C(1) << i;
+    }
+    g_clear_error(&error);
+    g_free(value);
+    g_free(name);
+}
+
+/* `rules [profile=P] switch=value ...` (docs/profiles.md): the protocol
+ * profile, then single rule switches on top of it. */
+void scn_parse_rules(parser *p, const token *kw)
+{
+    if (scn_peek(p)->kind == T_END)
+        scn_fail(p, kw, "'rules' needs profile=<name> or <rule>=<value>");
+    while (!p->failed && scn_peek(p)->kind != T_END) {
+        const token *k = scn_parse_key(p);
+        if (!k)
+            break;
+        if (scn_tok_is(p, k, "profile"))
+            parse_profile(p, k);
+        else
+            rules_pair(p, k);
+    }
 }
 
 /* ==== statements: config, network, workload, seed, end =================== */
