@@ -13,6 +13,7 @@
  * PFAIL or FAIL, and all running nodes bind every slot to the same owner
  * (their views of each other's roles and epochs are not compared). */
 #include "real_int.h"
+#include "rcsim/rules.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -297,6 +298,17 @@ static bool eval(rl_judge *j, const rc_pred *p)
             if (eval(j, p->args[i]))
                 return true;
         return false;
+    case RC_PRED_RULE: {
+        /* The rules the scenario declares for its servers: a real run cannot
+         * ask the server, so a file's profile-dependent expectations read
+         * the profile it was written for (docs/real-mode.md). */
+        const rc_rules *r = &j->scn->cluster.rules;
+        int64_t have = p->rule < 0 ? (int64_t)r->profile : rc_rule_number(r, p->rule);
+        if (have != p->n && j->detail)
+            snprintf(j->detail, 160, "the scenario's %s differs",
+                     p->rule < 0 ? "profile" : rc_rule_name(p->rule));
+        return have == p->n;
+    }
     case RC_PRED_STATE:
     case RC_PRED_ROLE:
     case RC_PRED_PROMOTED:
