@@ -261,6 +261,8 @@ static void test_fifo_per_link_under_random_latency(void)
     h_free(h);
 }
 
+/* A cut loses nothing: both messages wait, nobody hears of the cut, and the
+ * first retransmission after the heal delivers them. */
 static void test_cut_both_directions(void)
 {
     harness *h = h_new(2, 1, 100);
@@ -272,12 +274,18 @@ static void test_cut_both_directions(void)
     g_assert_true(h_send(h, c, 1, 2));
     rc_engine_run_until(h->e, RC_SEC(1));
     g_assert_cmpuint(h_count(h, R_DELIVER, 0) + h_count(h, R_DELIVER, 1), ==, 0);
-    g_assert_cmpuint(rc_net_get_stats(h->net).vanished_cut, ==, 2);
+    g_assert_cmpuint(rc_net_get_stats(h->net).held, ==, 2);
+    g_assert_cmpuint(rc_net_get_stats(h->net).vanished_cut, ==, 0);
+    rc_net_heal_all(h->net);
+    rc_engine_run_until(h->e, RC_SEC(10));
+    g_assert_cmpuint(h_count(h, R_DELIVER, 0), ==, 1);
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 1);
     assert_accounted(h);
     h_free(h);
 }
 
-static void test_cut_one_way_drops_only_that_direction(void)
+/* A one-way cut stalls only its direction; the other flows. */
+static void test_cut_one_way_stalls_only_that_direction(void)
 {
     harness *h = h_new(2, 1, 100);
     rc_conn c = h_connect(h, 0, 1);
@@ -290,28 +298,97 @@ static void test_cut_one_way_drops_only_that_direction(void)
     rc_engine_run_until(h->e, RC_SEC(1));
     g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 0);
     g_assert_cmpuint(h_count(h, R_DELIVER, 0), ==, 10);
-    g_assert_cmpuint(rc_net_get_stats(h->net).vanished_cut, ==, 10);
+    g_assert_cmpuint(rc_net_get_stats(h->net).held, ==, 10);
     h_free(h);
 }
 
-static void test_messages_across_cut_vanish_silently(void)
+/* The retransmissions come 0.2, 0.6, 1.4, 3.0 and 6.2 s after the loss (the
+ * wait doubling from RC_NET_RTO_MIN): a heal at 5 s is noticed at 6.2 s, and
+ * everything sent meanwhile arrives then, in send order. */
+static void test_heal_noticed_at_next_retransmission(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_conn c = h_connect(h, 0, 1);
+    rc_time t0 = rc_engine_now(h->e);
+    rc_net_set_cut(h->net, 0, 1, true);
+    for (int i = 0; i < 5; i++) {
+        g_assert_true(h_send(h, c, 0, i));
+        rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_MS(700));
+    }
+    rc_engine_run_until(h->e, t0 + RC_SEC(5));
+    rc_net_set_cut(h->net, 0, 1, false);
+    g_assert_true(h_send(h, c, 0, 5));
+    rc_engine_run_until(h->e, t0 + RC_MS(6200));
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 0);
+    rc_engine_run_until(h->e, t0 + RC_SEC(7));
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 6);
+    int next = 0;
+    for (guint i = 0; i < h->log->len; i++) {
+        rec *r = h_rec(h, i);
+        if (r->kind != R_DELIVER)
+            continue;
+        g_assert_cmpint(r->seq, ==, next++);
+        g_assert_cmpint(r->at, ==, t0 + RC_MS(6200) + 100);
+    }
+    /* The direction flows again: the next message takes one latency. */
+    rc_time t1 = rc_engine_now(h->e);
+    g_assert_true(h_send(h, c, 0, 6));
+    rc_engine_run_until(h->e, t1 + 100);
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 7);
+    assert_accounted(h);
+    h_free(h);
+}
+
+/* The wait between retransmissions stops doubling at RC_NET_RTO_MAX: after
+ * 0.2 * (2^10 - 1) = 204.6 s of doubling the next retransmissions are 120 s
+ * apart, so a heal at 300 s is noticed at 324.6 s. */
+static void test_retransmission_wait_capped(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_conn c = h_connect(h, 0, 1);
+    rc_time t0 = rc_engine_now(h->e);
+    rc_net_set_cut(h->net, 0, 1, true);
+    g_assert_true(h_send(h, c, 0, 1));
+    rc_engine_run_until(h->e, t0 + RC_SEC(300));
+    rc_net_set_cut(h->net, 0, 1, false);
+    rc_engine_run_until(h->e, t0 + RC_MS(324600) + 99);
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 0);
+    rc_engine_run_until(h->e, t0 + RC_MS(324600) + 100);
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 1);
+    h_free(h);
+}
+
+/* Across a cut that never heals the sender gives up after the retry limit,
+ * 924.6 s after the loss: its side is reset (its `closed` handler runs), its
+ * data is gone, and the peer hears nothing. */
+static void test_sender_aborts_after_retry_limit(void)
 {
     harness *h = h_new(2, 1, 100);
     rc_conn c = h_connect(h, 0, 1);
     guint before = h->log->len;
+    rc_time t0 = rc_engine_now(h->e);
     rc_net_set_cut(h->net, 0, 1, true);
     rc_net_set_cut(h->net, 1, 0, true);
     for (int i = 0; i < 5; i++)
         g_assert_true(h_send(h, c, 0, i));
-    rc_engine_run_until(h->e, RC_SEC(200));
-    /* No handler of anybody ran, and the connection still looks fine. */
+    rc_engine_run_until(h->e, t0 + RC_MS(924600) - 1);
     g_assert_cmpuint(h->log->len, ==, before);
     g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_CONNECTED);
+    rc_engine_run_until(h->e, t0 + RC_SEC(1000));
+    g_assert_cmpuint(h->log->len, ==, before + 1);
+    rec *r = h_rec(h, before);
+    g_assert_cmpint(r->kind, ==, R_CLOSED);
+    g_assert_cmpint(r->self, ==, 0);
+    g_assert_cmpint(r->at, ==, t0 + RC_MS(924600));
+    g_assert_cmpuint(rc_net_get_stats(h->net).aborted, ==, 1);
     g_assert_cmpuint(h->released, ==, 5);
+    assert_accounted(h);
     h_free(h);
 }
 
-static void test_cut_during_flight_makes_message_vanish(void)
+/* A message on the wire when the cut appears is not lost either: it waits
+ * for the retransmission 200 ms after it was due. */
+static void test_cut_during_flight_holds_message(void)
 {
     harness *h = h_new(2, 1, 1000);
     rc_conn c = h_connect(h, 0, 1);
@@ -321,15 +398,65 @@ static void test_cut_during_flight_makes_message_vanish(void)
     rc_net_set_cut(h->net, 0, 1, true);
     rc_engine_run_until(h->e, t0 + 2000);
     g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 0);
-    g_assert_cmpuint(rc_net_get_stats(h->net).vanished_cut, ==, 1);
-    g_assert_cmpint(h->released, ==, 1);
+    g_assert_cmpuint(rc_net_get_stats(h->net).vanished_cut, ==, 0);
+    rc_net_set_cut(h->net, 0, 1, false);
+    rc_engine_run_until(h->e, t0 + 1000 + RC_MS(200) + 1000);
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 1);
+    g_assert_cmpint(h_rec(h, h->log->len - 1)->at, ==, t0 + 1000 + RC_MS(200) + 1000);
     h_free(h);
 }
 
+/* Messages that were on the wire are lost before anything sent into the
+ * stall: after the heal they still arrive first. */
+static void test_lost_in_flight_stay_ahead_of_later_sends(void)
+{
+    harness *h = h_new(2, 1, 1000);
+    rc_conn c = h_connect(h, 0, 1);
+    rc_time t0 = rc_engine_now(h->e);
+    g_assert_true(h_send(h, c, 0, 0));
+    g_assert_true(h_send(h, c, 0, 1));
+    rc_engine_run_until(h->e, t0 + 500);
+    rc_net_set_cut(h->net, 0, 1, true);
+    g_assert_true(h_send(h, c, 0, 2));
+    g_assert_true(h_send(h, c, 0, 3));
+    rc_engine_run_until(h->e, t0 + RC_MS(100));
+    rc_net_set_cut(h->net, 0, 1, false);
+    rc_engine_run_until(h->e, t0 + RC_SEC(2));
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 4);
+    int next = 0;
+    for (guint i = 0; i < h->log->len; i++)
+        if (h_rec(h, i)->kind == R_DELIVER)
+            g_assert_cmpint(h_rec(h, i)->seq, ==, next++);
+    assert_accounted(h);
+    h_free(h);
+}
+
+/* Closing a socket throws away what it still had to retransmit. */
+static void test_close_drops_waiting_messages(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_conn c = h_connect(h, 0, 1);
+    rc_net_set_cut(h->net, 0, 1, true);
+    g_assert_true(h_send(h, c, 0, 1));
+    g_assert_true(h_send(h, c, 0, 2));
+    rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_MS(300));
+    rc_net_close(h->net, c, 0);
+    rc_net_heal_all(h->net);
+    rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_SEC(10));
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 0);
+    g_assert_cmpuint(rc_net_get_stats(h->net).vanished_closed, ==, 2);
+    assert_accounted(h);
+    h_free(h);
+}
+
+/* A message sent into a cut that heals within a millisecond waits for the
+ * first retransmission, and a message sent after the heal queues behind it
+ * (the receiver delivers in order). */
 static void test_heal_restores_delivery(void)
 {
     harness *h = h_new(2, 1, 100);
     rc_conn c = h_connect(h, 0, 1);
+    rc_time t0 = rc_engine_now(h->e);
     rc_net_set_cut(h->net, 0, 1, true);
     g_assert_true(h_send(h, c, 0, 1));
     rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_MS(1));
@@ -338,10 +465,12 @@ static void test_heal_restores_delivery(void)
     rc_time t = rc_engine_now(h->e);
     g_assert_true(h_send(h, c, 0, 2));
     rc_engine_run_until(h->e, t + RC_MS(1));
-    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 1);
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 0);
+    rc_engine_run_until(h->e, t0 + RC_MS(200) + 100);
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 2);
     rec *r = h_rec(h, h->log->len - 1);
     g_assert_cmpint(r->seq, ==, 2);
-    g_assert_cmpint(r->at, ==, t + 100);
+    g_assert_cmpint(r->at, ==, t0 + RC_MS(200) + 100);
     h_free(h);
 }
 
@@ -715,13 +844,15 @@ static void test_release_exactly_once_per_message(void)
     harness *h = chaos(11, 20000);
     rc_net_stats s = rc_net_get_stats(h->net);
     g_assert_cmpuint(s.delivered, >, 500);
-    g_assert_cmpuint(s.vanished_cut, >, 0);
+    g_assert_cmpuint(s.held, >, 0);
     g_assert_cmpuint(s.vanished_loss, >, 0);
     g_assert_cmpuint(s.vanished_closed, >, 0);
     g_assert_cmpuint(s.vanished_dead, >, 0);
-    /* Let everything land (stopped endpoints continue), then account. */
+    /* Let everything land (stopped endpoints continue, cuts heal, the
+     * waiting messages leave at their next retransmission), then account. */
     for (int i = 0; i < 6; i++)
         rc_net_cont(h->net, i);
+    rc_net_heal_all(h->net);
     rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_SEC(300));
     g_assert_cmpuint(rc_engine_pending_count(h->e), ==, 0);
     assert_accounted(h);
@@ -762,12 +893,18 @@ int main(int argc, char **argv)
     g_test_add_func("/net/fifo-per-link-under-random-latency",
                     test_fifo_per_link_under_random_latency);
     g_test_add_func("/net/cut-both-directions", test_cut_both_directions);
-    g_test_add_func("/net/cut-one-way-drops-only-that-direction",
-                    test_cut_one_way_drops_only_that_direction);
-    g_test_add_func("/net/messages-across-cut-vanish-silently",
-                    test_messages_across_cut_vanish_silently);
-    g_test_add_func("/net/cut-during-flight-makes-message-vanish",
-                    test_cut_during_flight_makes_message_vanish);
+    g_test_add_func("/net/cut-one-way-stalls-only-that-direction",
+                    test_cut_one_way_stalls_only_that_direction);
+    g_test_add_func("/net/heal-noticed-at-next-retransmission",
+                    test_heal_noticed_at_next_retransmission);
+    g_test_add_func("/net/retransmission-wait-capped", test_retransmission_wait_capped);
+    g_test_add_func("/net/sender-aborts-after-retry-limit",
+                    test_sender_aborts_after_retry_limit);
+    g_test_add_func("/net/cut-during-flight-holds-message",
+                    test_cut_during_flight_holds_message);
+    g_test_add_func("/net/lost-in-flight-stay-ahead-of-later-sends",
+                    test_lost_in_flight_stay_ahead_of_later_sends);
+    g_test_add_func("/net/close-drops-waiting-messages", test_close_drops_waiting_messages);
     g_test_add_func("/net/heal-restores-delivery", test_heal_restores_delivery);
     g_test_add_func("/net/loss-all-and-none", test_loss_all_and_none);
     g_test_add_func("/net/partial-loss-rate", test_partial_loss_rate);

@@ -20,10 +20,24 @@
  *  - Messages sent on a connection arrive in send order (TCP) after a latency
  *    drawn from the *sender's* distribution. Messages sent while connecting are
  *    buffered and leave when the connection is established.
- *  - Cuts are per ordered endpoint pair. A cut does not close anything:
- *    messages on a cut path vanish silently (iptables DROP), whether the cut
- *    exists at send time or appears while the message is in flight.
- *  - Loss (per sender) drops whole messages.
+ *  - Cuts are per ordered endpoint pair (iptables DROP). A cut does not close
+ *    anything and loses no data: as TCP does, the sender keeps what did not
+ *    get through. A message that finds the path cut when it is sent, or is
+ *    in flight when a cut appears, stalls its direction of the connection:
+ *    it and every later message of that direction wait, in send order, and
+ *    are retransmitted RC_NET_RTO_MIN after the loss, then after waits that
+ *    double up to RC_NET_RTO_MAX. The first retransmission that finds the
+ *    path open delivers them all, in order, one latency later, however long
+ *    after the heal it comes; the direction flows again once the opposite
+ *    direction (the acknowledgements) is open too. After RC_NET_RETRIES
+ *    failed retransmissions and one more wait (about 924.6 s after the loss)
+ *    the sender gives up: its side is reset (its `closed` handler runs), the
+ *    peer hears nothing. Closing a side throws away what waits in either
+ *    direction (a socket the application closes loses its unsent data).
+ *    Close notifications (FIN/RST) are not retransmitted: one on a cut path
+ *    vanishes.
+ *  - Loss (per sender) drops whole messages, without retransmission: it
+ *    models an unreliable path, not TCP.
  *  - Processes: stop (SIGSTOP) queues deliveries, which are handed over in
  *    order on cont, followed by the endpoint's `resumed` handler (where its owner
  *    runs timers that came due meanwhile); kill closes every connection of the
@@ -53,6 +67,18 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- TCP retransmission across cuts ------------------------------------ */
+
+/* Linux's defaults on a loopback or LAN path, where the measured round trip
+ * is far below the minimum: the first retransmission 200 ms after the loss
+ * (TCP_RTO_MIN), each next one after twice the previous wait, at most 120 s
+ * (TCP_RTO_MAX), and the connection aborts (ETIMEDOUT) when the 15th
+ * retransmission (net.ipv4.tcp_retries2) has failed and its wait ran out:
+ * 0.2 * (2^10 - 1) + 6 * 120 = 924.6 s after the loss. */
+#define RC_NET_RTO_MIN RC_MS(200)
+#define RC_NET_RTO_MAX RC_SEC(120)
+#define RC_NET_RETRIES 15
 
 /* ---- latency distributions ------------------------------------------- */
 
@@ -204,12 +230,17 @@ uint32_t rc_net_incarnation(const rc_net *net, int endpoint);
 
 /* Counters. `sent` counts messages accepted by rc_net_send(); each of them
  * ends in exactly one of `delivered` (handler called) and the `vanished_*`
- * counters. `connects` counts established connections, `refused` synchronous
- * and asynchronous refusals, `timeouts` connects that timed out. */
+ * counters (a message no longer vanishes on a cut while its connection
+ * lives: `vanished_cut` counts those whose sender closed its side while they
+ * were on the wire). `held` counts the times a message had to wait for a
+ * retransmission, `aborted` the connection sides reset by the retry limit.
+ * `connects` counts established connections, `refused` synchronous and
+ * asynchronous refusals, `timeouts` connects that timed out. */
 typedef struct {
     uint64_t sent, delivered, vanished_cut, vanished_loss, vanished_closed,
         vanished_dead;
     uint64_t connects, refused, timeouts;
+    uint64_t held, aborted;
 } rc_net_stats;
 rc_net_stats rc_net_get_stats(const rc_net *net);
 

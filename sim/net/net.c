@@ -20,6 +20,12 @@
  * after its endpoint's `closed` handler ran (a close by the peer acts as a
  * reset). The slot is freed when both sides are closed; anything still in
  * flight on it then finds a stale handle and vanishes.
+ *
+ * Retransmission. A direction of an established connection whose message is
+ * lost to a cut (at sending or on the wire) is "stalled": its messages wait,
+ * in send order, in a record kept apart in a hash table (only stalled
+ * directions have one, so the connection slot stays small), and a timer
+ * retransmits them after an RTO that doubles after each failure.
  */
 #include "rcsim/net.h"
 
@@ -59,6 +65,7 @@ typedef struct {
     uint8_t failed;    /* the connect failed */
     uint8_t attempt;   /* SYN transmissions made so far, minus one */
     uint8_t tag;
+    uint8_t stalled;   /* bit per sender role: waiting for a retransmission */
     rc_time ctime;
     /* 48 bytes in all: with a link per ordered pair of nodes there are
      * millions of these, so the state only a connecting connection needs
@@ -101,8 +108,23 @@ struct rc_net {
     void *release_owner;
     rc_dist default_latency;
     double default_loss;
+    GHashTable *stalls; /* stall_key -> net_stall, stalled directions only */
     rc_net_stats stats;
 };
+
+/* One stalled direction of a connection: the messages its sender's kernel
+ * holds until a retransmission gets through. Messages lost on the wire were
+ * sent before any message that found the direction already stalled, so they
+ * are kept at the front, in arrival (= send) order, up to `lost_tail`. */
+typedef struct {
+    uint32_t idx;       /* connection slot */
+    uint8_t role;       /* sender role */
+    uint8_t failures;   /* retransmissions that found the path cut */
+    uint32_t head, tail;
+    uint32_t lost_tail; /* last message lost on the wire, or NIL */
+    rc_time rto;
+    rc_event_id timer;
+} net_stall;
 
 /* SYN retransmission times after the first SYN (Linux: 1 s initial RTO,
  * doubling, tcp_syn_retries = 6) and the connect timeout. */
@@ -355,28 +377,177 @@ static void list_append(rc_net *net, uint32_t *head, uint32_t *tail,
 /* ---- connections: data path ---------------------------------------------- */
 
 static void ev_arrive(rc_engine *engine, void *ctx, uint64_t arg);
+static void stall_hold(rc_net *net, uint32_t it, bool lost_on_wire);
 
-/* Puts an item on the wire: its arrival is scheduled one latency of the
- * sender later, but never before the previous item in the same direction
- * (FIFO). Messages may be lost or find the path cut first. */
-static void transmit(rc_net *net, uint32_t it)
+/* Schedules an item's arrival one latency of the sender later, but never
+ * before the previous item in the same direction (FIFO). */
+static void schedule_arrival(rc_net *net, uint32_t it)
 {
     net_item *m = &net->items[it];
-    if (m->kind == ITEM_MSG && lost(net, m->from)) {
-        vanish(net, it, &net->stats.vanished_loss);
-        return;
-    }
-    if (m->kind == ITEM_MSG && !path_open(net, m->from, m->to)) {
-        vanish(net, it, &net->stats.vanished_cut);
-        return;
-    }
     net_conn *c = conn_get(net, m->conn);
     rc_time t = rc_engine_now(net->engine) + sample_latency(net, m->from);
     if (t < c->u.last[m->role])
         t = c->u.last[m->role];
     c->u.last[m->role] = t;
-    m->to_inc = net->eps[m->to].incarnation;
     m->ev = rc_engine_schedule(net->engine, t, ev_arrive, net, it);
+}
+
+/* Puts an item on the wire. A message may be lost (whole, by the loss
+ * model); one that finds its direction stalled or the path cut waits for a
+ * retransmission, as TCP keeps unacknowledged data. */
+static void transmit(rc_net *net, uint32_t it)
+{
+    net_item *m = &net->items[it];
+    m->to_inc = net->eps[m->to].incarnation;
+    if (m->kind == ITEM_MSG) {
+        if (lost(net, m->from)) {
+            vanish(net, it, &net->stats.vanished_loss);
+            return;
+        }
+        const net_conn *c = conn_get(net, m->conn);
+        if ((c->stalled >> m->role & 1) || !path_open(net, m->from, m->to)) {
+            stall_hold(net, it, false);
+            return;
+        }
+    }
+    schedule_arrival(net, it);
+}
+
+/* ---- connections: retransmission across cuts ------------------------------ */
+
+/* The hash key of direction `role` of connection slot `idx`. */
+static gpointer stall_key(uint32_t idx, int role)
+{
+    return GUINT_TO_POINTER(idx * 2 + (uint32_t)role + 1);
+}
+
+static void ev_retransmit(rc_engine *engine, void *ctx, uint64_t arg);
+
+/* The stall record of a direction, created (with its first retransmission
+ * one minimum RTO from now) when the direction was flowing. */
+static net_stall *stall_get_or_begin(rc_net *net, uint32_t idx, int role)
+{
+    net_stall *st = g_hash_table_lookup(net->stalls, stall_key(idx, role));
+    if (st)
+        return st;
+    st = g_new0(net_stall, 1);
+    *st = (net_stall){ .idx = idx, .role = (uint8_t)role, .head = NIL, .tail = NIL,
+                       .lost_tail = NIL, .rto = RC_NET_RTO_MIN };
+    st->timer = rc_engine_after(net->engine, st->rto, ev_retransmit, net, idx * 2 + (uint32_t)role);
+    g_hash_table_insert(net->stalls, stall_key(idx, role), st);
+    net->conns[idx].stalled |= (uint8_t)(1u << role);
+    return st;
+}
+
+/* Makes message item `it` wait in its direction's stall record: at the back
+ * when it was sent into the stall or the cut, behind the other messages lost
+ * on the wire when it was lost in flight (those all left before anything
+ * queued at sending). */
+static void stall_hold(rc_net *net, uint32_t it, bool lost_on_wire)
+{
+    net_item *m = &net->items[it];
+    net_stall *st = stall_get_or_begin(net, (uint32_t)m->conn, m->role);
+    net->stats.held++;
+    if (!lost_on_wire) {
+        list_append(net, &st->head, &st->tail, it);
+        return;
+    }
+    if (st->lost_tail == NIL) {
+        m->next = st->head;
+        st->head = it;
+    } else {
+        m->next = net->items[st->lost_tail].next;
+        net->items[st->lost_tail].next = it;
+    }
+    if (st->tail == st->lost_tail)
+        st->tail = it;
+    st->lost_tail = it;
+}
+
+/* Forgets the stall record of a direction: its waiting messages vanish (the
+ * socket was closed or aborted) and its timer is cancelled. */
+static void stall_drop(rc_net *net, uint32_t idx, int role)
+{
+    if (!(net->conns[idx].stalled >> role & 1))
+        return;
+    net_stall *st = g_hash_table_lookup(net->stalls, stall_key(idx, role));
+    net->conns[idx].stalled &= (uint8_t) ~(1u << role);
+    if (!st)
+        return;
+    g_hash_table_steal(net->stalls, stall_key(idx, role));
+    if (st->timer)
+        rc_engine_cancel(net->engine, st->timer);
+    for (uint32_t it = st->head; it != NIL;) {
+        uint32_t nx = net->items[it].next;
+        vanish(net, it, &net->stats.vanished_closed);
+        it = nx;
+    }
+    g_free(st);
+}
+
+/* Sends every waiting message of a stalled direction on its way, in order. */
+static void stall_release(rc_net *net, net_stall *st)
+{
+    uint32_t it = st->head;
+    st->head = st->tail = st->lost_tail = NIL;
+    while (it != NIL) {
+        uint32_t nx = net->items[it].next;
+        schedule_arrival(net, it);
+        it = nx;
+    }
+}
+
+static void side_close(rc_net *net, rc_conn h, int role);
+static void hand_over(rc_net *net, uint32_t it);
+
+/* The sender gave up (ETIMEDOUT): its side is reset as if by the peer, which
+ * hears nothing (the path is cut). A stopped sender learns it at cont. */
+static void stall_abort(rc_net *net, uint32_t idx, int role)
+{
+    net_conn *c = &net->conns[idx];
+    int self = c->ep[role];
+    rc_conn h = conn_handle(net, idx);
+    net->stats.aborted++;
+    stall_drop(net, idx, role);
+    uint32_t it = item_alloc(net, ITEM_CLOSE, h, c->ep[1 - role], self);
+    net->items[it].role = (uint8_t)(1 - role);
+    net_endpoint *ep = &net->eps[self];
+    if (ep->state == RC_PROC_STOPPED)
+        list_append(net, &ep->q_head, &ep->q_tail, it);
+    else
+        hand_over(net, it);
+}
+
+/* A retransmission of a stalled direction is due. When the path towards the
+ * receiver is open the waiting messages leave (the receiver's kernel gets the
+ * lost segment and delivers everything in order); the stall ends when the
+ * acknowledgements can come back too. Otherwise the wait doubles, up to the
+ * maximum RTO, until the retry limit aborts the connection. */
+static void ev_retransmit(rc_engine *engine, void *ctx, uint64_t arg)
+{
+    rc_net *net = ctx;
+    uint32_t idx = (uint32_t)(arg / 2);
+    int role = (int)(arg % 2);
+    net_stall *st = g_hash_table_lookup(net->stalls, stall_key(idx, role));
+    if (!st)
+        return;
+    st->timer = 0;
+    const net_conn *c = &net->conns[idx];
+    int from = c->ep[role], to = c->ep[1 - role];
+    if (path_open(net, from, to)) {
+        stall_release(net, st);
+        if (path_open(net, to, from)) {
+            stall_drop(net, idx, role);
+            return;
+        }
+    }
+    if (st->failures >= RC_NET_RETRIES) {
+        stall_abort(net, idx, role);
+        return;
+    }
+    st->failures++;
+    st->rto = MIN(st->rto * 2, RC_NET_RTO_MAX);
+    st->timer = rc_engine_after(engine, st->rto, ev_retransmit, net, arg);
 }
 
 /* Releases the messages buffered on a connecting connection. */
@@ -419,6 +590,12 @@ static void side_close(rc_net *net, rc_conn h, int role)
         return;
     }
     c->closed[role] = 1;
+    if (c->stalled) {
+        /* Closing a socket throws away what it had not delivered, and what
+         * comes towards it would be refused. */
+        stall_drop(net, idx, ROLE_INIT);
+        stall_drop(net, idx, ROLE_ACC);
+    }
     if (c->state == RC_CONN_CONNECTED) {
         c->state = RC_CONN_CLOSED;
         send_close(net, idx, role);
@@ -516,10 +693,29 @@ static void hand_over(rc_net *net, uint32_t it)
     }
 }
 
-/* An item reached its receiver: it vanishes if the path is now cut, the
- * receiver died or was restarted since it left, or the receiver's side is
- * closed; it waits in the stop queue of a stopped receiver; otherwise it is
- * handed over. */
+/* True when a message item reaching its receiver now must wait for a
+ * retransmission: the path is cut (the segment is lost and the sender still
+ * has it), or a message sent before it was lost (the receiver's kernel holds
+ * it back until the gap is filled). A sender that closed its side meanwhile
+ * has thrown the data away. */
+static bool must_wait(rc_net *net, const net_item *m)
+{
+    const net_conn *c = conn_get(net, m->conn);
+    if (!c || c->closed[m->role])
+        return false;
+    if (!path_open(net, m->from, m->to))
+        return true;
+    if (!(c->stalled >> m->role & 1))
+        return false;
+    const net_stall *st = g_hash_table_lookup(net->stalls, stall_key((uint32_t)m->conn, m->role));
+    return st && st->lost_tail != NIL;
+}
+
+/* An item reached its receiver: a message lost to a cut (or behind one that
+ * was) waits for a retransmission; anything else vanishes if the path is now
+ * cut, the receiver died or was restarted since it left, or the receiver's
+ * side is closed; it waits in the stop queue of a stopped receiver;
+ * otherwise it is handed over. */
 static void ev_arrive(rc_engine *engine, void *ctx, uint64_t arg)
 {
     rc_net *net = ctx;
@@ -527,7 +723,9 @@ static void ev_arrive(rc_engine *engine, void *ctx, uint64_t arg)
     net_item *m = &net->items[it];
     net_endpoint *ep = &net->eps[m->to];
     m->ev = 0;
-    if (!path_open(net, m->from, m->to))
+    if (m->kind == ITEM_MSG && must_wait(net, m))
+        stall_hold(net, it, true);
+    else if (!path_open(net, m->from, m->to))
         vanish(net, it, &net->stats.vanished_cut);
     else if (ep->state == RC_PROC_DEAD || ep->incarnation != m->to_inc)
         vanish(net, it, &net->stats.vanished_dead);
@@ -659,6 +857,7 @@ rc_net *rc_net_new(rc_engine *engine, int endpoints, uint64_t root_seed)
     net->eps = g_new0(net_endpoint, endpoints);
     net->cut = g_new0(uint64_t, (bits + 63) / 64);
     net->conn_free = net->item_free = NIL;
+    net->stalls = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     net->default_latency = (rc_dist){ RC_DIST_UNIFORM, RC_US(100), RC_US(500), 0 };
     for (int i = 0; i < endpoints; i++) {
         net_endpoint *ep = &net->eps[i];
@@ -685,6 +884,15 @@ void rc_net_free(rc_net *net)
     for (uint32_t i = 0; i < net->conns_len; i++)
         if (net->conns[i].state == RC_CONN_CONNECTING && net->conns[i].u.pend.timer)
             rc_engine_cancel(net->engine, net->conns[i].u.pend.timer);
+    GHashTableIter iter;
+    gpointer value;
+    g_hash_table_iter_init(&iter, net->stalls);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        net_stall *st = value;
+        if (st->timer)
+            rc_engine_cancel(net->engine, st->timer);
+    }
+    g_hash_table_destroy(net->stalls);
     rc_rng_free(net->rng);
     g_free(net->eps);
     g_free(net->cut);
