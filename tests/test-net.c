@@ -682,6 +682,41 @@ static void test_close_notification_lost_across_cut(void)
     h_free(h);
 }
 
+/* A busy process (blocked in fsync): what it sent at this instant and what
+ * it sends meanwhile leaves when it is done, in order; what reaches it waits
+ * until then. */
+static void test_busy_delays_sends_and_arrivals(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_conn c = h_connect(h, 0, 1);
+    rc_time t0 = rc_engine_now(h->e);
+    g_assert_true(h_send(h, c, 0, 0));
+    rc_net_busy(h->net, 0, t0 + RC_MS(30));
+    rc_engine_run_until(h->e, t0 + RC_MS(10));
+    g_assert_true(h_send(h, c, 0, 1));
+    g_assert_true(h_send(h, c, 1, 2));
+    rc_engine_run_until(h->e, t0 + RC_MS(30) + 100);
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 2);
+    g_assert_cmpuint(h_count(h, R_DELIVER, 0), ==, 1);
+    int next = 0;
+    for (guint i = 0; i < h->log->len; i++) {
+        rec *r = h_rec(h, i);
+        if (r->kind != R_DELIVER)
+            continue;
+        if (r->self == 1)
+            g_assert_cmpint(r->seq, ==, next++);
+        g_assert_cmpint(r->at, ==, t0 + RC_MS(30) + (r->self == 1 ? 100 : 0));
+    }
+    /* An earlier end than the current one changes nothing. */
+    rc_time t1 = rc_engine_now(h->e);
+    rc_net_busy(h->net, 0, t1 - 1);
+    g_assert_true(h_send(h, c, 0, 3));
+    rc_engine_run_until(h->e, t1 + 100);
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 3);
+    assert_accounted(h);
+    h_free(h);
+}
+
 /* ---- processes ----------------------------------------------------------- */
 
 static void test_stop_cont_replays_in_order_then_resumed(void)
@@ -905,6 +940,7 @@ int main(int argc, char **argv)
     g_test_add_func("/net/lost-in-flight-stay-ahead-of-later-sends",
                     test_lost_in_flight_stay_ahead_of_later_sends);
     g_test_add_func("/net/close-drops-waiting-messages", test_close_drops_waiting_messages);
+    g_test_add_func("/net/busy-delays-sends-and-arrivals", test_busy_delays_sends_and_arrivals);
     g_test_add_func("/net/heal-restores-delivery", test_heal_restores_delivery);
     g_test_add_func("/net/loss-all-and-none", test_loss_all_and_none);
     g_test_add_func("/net/partial-loss-rate", test_partial_loss_rate);

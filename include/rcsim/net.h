@@ -220,6 +220,14 @@ void rc_net_close(rc_net *net, rc_conn conn, int by);
 bool rc_net_send(rc_net *net, rc_conn conn, int from, void *msg);
 
 /* Processes. */
+/* The endpoint's process is blocked (in a system call such as fsync) from
+ * now until `until`: the messages it sent at this instant, which a real
+ * process writes to its sockets only when it returns to its event loop,
+ * leave when it is done (later by the same amount, in order), so does
+ * anything it sends meanwhile, and what reaches it waits in its sockets
+ * until then. Its owner's timers are not delayed. Earlier `until`s than the
+ * current busy time are ignored. */
+void rc_net_busy(rc_net *net, int endpoint, rc_time until);
 void rc_net_stop(rc_net *net, int endpoint);
 void rc_net_cont(rc_net *net, int endpoint);
 void rc_net_kill(rc_net *net, int endpoint);

@@ -36,6 +36,17 @@
  * loop's millisecond round-up (see cl_cron_period). */
 #define CRON_OVERSHOOT_MIN_US 50
 #define CRON_OVERSHOOT_SPAN_US 1000
+/* How long saving nodes.conf with fsync blocks a node's event loop (the
+ * synchronous save of a failover win, and the FSYNC_CONFIG save before
+ * sleeping, e.g. after a vote): drawn uniformly from [MIN, MIN + SPAN).
+ * Measured with bench/fidelity/manual-failover.sh (docs/fidelity-notes.md):
+ * the old master logs its reconfiguration 13-44 ms after the new master
+ * logs its win (the winner's fsync lies in between), and the win came 2-33
+ * ms after the old master logged the request (two voters' fsyncs lie in
+ * between), so a save takes from about 1 ms to 45 ms on that disk. A save
+ * without fsync only writes to the page cache and is not timed. */
+#define CONFIG_FSYNC_MIN_US 1000
+#define CONFIG_FSYNC_SPAN_US 44000
 #define FAIL_REPORT_VALIDITY_MULT 2
 #define FAIL_UNDO_TIME_MULT 2
 /* CLUSTER_MF_TIMEOUT (5000 ms) is rule mf-timeout (rcsim/rules.h). */
@@ -455,6 +466,7 @@ void cl_msg_release(void *owner, void *msg);
 void cl_cron(node *me);
 void cl_before_sleep(node *me);
 void cl_request(node *me, int todo_flags);
+void cl_save_config(node *me, bool fsync);
 void cl_schedule_cron(node *me, rc_time at);
 rc_time cl_cron_period(node *me);
 

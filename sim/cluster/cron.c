@@ -395,6 +395,18 @@ void cl_cron(node *me)
 /* clusterBeforeSleep (§2.2)                                              */
 /* ====================================================================== */
 
+/* clusterSaveConfig: the persisted image itself is taken when the process
+ * dies; what a save costs is time. With fsync the event loop is blocked
+ * until the disk acknowledged, so whatever the node queued in this
+ * iteration leaves after it and what arrives meanwhile waits. */
+void cl_save_config(node *me, bool fsync)
+{
+    if (!fsync)
+        return;
+    rc_time busy = CONFIG_FSYNC_MIN_US + (rc_time)rc_rng_below(me->rng, CONFIG_FSYNC_SPAN_US);
+    rc_net_busy(me->c->net, me->id, rc_engine_now(me->c->engine) + busy);
+}
+
 void cl_before_sleep(node *me)
 {
     int todo = me->todo;
@@ -412,7 +424,8 @@ void cl_before_sleep(node *me)
     /* Rule role-change-broadcast (Valkey #1295, clusterBeforeSleep). */
     if (todo & TODO_BROADCAST_ALL)
         cl_broadcast_pong(me, false);
-    /* SAVE_CONFIG: the persisted image is taken when the process dies. */
+    if (todo & TODO_SAVE_CONFIG)
+        cl_save_config(me, todo & TODO_FSYNC_CONFIG);
     cl_owner_flush(me);
 }
 

@@ -520,6 +520,8 @@ void cl_failover_replace_master(node *me, bool manual)
             me->peer[me->id].numslots, 0, manual, NULL);
     cl_owner_flush(me);
     cl_update_state(me);
+    /* Saved with fsync before the others are told. */
+    cl_save_config(me, true);
     /* Rule role-change-broadcast (Valkey #1295): the PONG to everybody goes
      * out from before-sleep, with whatever else this event changed. */
     if (me->cfg.rules.role_change_broadcast)

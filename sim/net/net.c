@@ -92,7 +92,17 @@ typedef struct {
     uint8_t state; /* rc_proc_state */
     uint32_t incarnation;
     uint32_t q_head, q_tail; /* stop queue of items */
+    rc_time busy_until;      /* blocked (e.g. in fsync) until then */
+    rc_time sent_at;         /* the instant of the items in `sent` */
+    GArray *sent;            /* of sent_item: messages put on the wire at sent_at */
 } net_endpoint;
+
+/* A message an endpoint put on the wire at the current instant, with the
+ * arrival event it got (to recognise a recycled item). */
+typedef struct {
+    uint32_t item;
+    rc_event_id ev;
+} sent_item;
 
 struct rc_net {
     rc_engine *engine;
@@ -379,17 +389,29 @@ static void list_append(rc_net *net, uint32_t *head, uint32_t *tail,
 static void ev_arrive(rc_engine *engine, void *ctx, uint64_t arg);
 static void stall_hold(rc_net *net, uint32_t it, bool lost_on_wire);
 
-/* Schedules an item's arrival one latency of the sender later, but never
- * before the previous item in the same direction (FIFO). */
+/* Schedules an item's arrival one latency of the sender later (counted from
+ * the end of the sender's busy time), but never before the previous item in
+ * the same direction (FIFO). The sender remembers the messages it put on the
+ * wire at this instant, in case it turns out busy before they leave. */
 static void schedule_arrival(rc_net *net, uint32_t it)
 {
     net_item *m = &net->items[it];
     net_conn *c = conn_get(net, m->conn);
-    rc_time t = rc_engine_now(net->engine) + sample_latency(net, m->from);
+    net_endpoint *ep = &net->eps[m->from];
+    rc_time now = rc_engine_now(net->engine);
+    rc_time t = MAX(now, ep->busy_until) + sample_latency(net, m->from);
     if (t < c->u.last[m->role])
         t = c->u.last[m->role];
     c->u.last[m->role] = t;
     m->ev = rc_engine_schedule(net->engine, t, ev_arrive, net, it);
+    if (m->kind != ITEM_MSG)
+        return;
+    if (ep->sent_at != now) {
+        g_array_set_size(ep->sent, 0);
+        ep->sent_at = now;
+    }
+    sent_item rec = { it, m->ev };
+    g_array_append_val(ep->sent, rec);
 }
 
 /* Puts an item on the wire. A message may be lost (whole, by the loss
@@ -723,6 +745,11 @@ static void ev_arrive(rc_engine *engine, void *ctx, uint64_t arg)
     net_item *m = &net->items[it];
     net_endpoint *ep = &net->eps[m->to];
     m->ev = 0;
+    if (ep->busy_until > rc_engine_now(net->engine) && ep->state != RC_PROC_DEAD) {
+        /* A blocked process reads nothing: the item waits in its socket. */
+        m->ev = rc_engine_schedule(net->engine, ep->busy_until, ev_arrive, net, it);
+        return;
+    }
     if (m->kind == ITEM_MSG && must_wait(net, m))
         stall_hold(net, it, true);
     else if (!path_open(net, m->from, m->to))
@@ -864,6 +891,8 @@ rc_net *rc_net_new(rc_engine *engine, int endpoints, uint64_t root_seed)
         ep->latency = net->default_latency;
         ep->state = RC_PROC_RUNNING;
         ep->q_head = ep->q_tail = NIL;
+        ep->sent = g_array_new(FALSE, FALSE, sizeof(sent_item));
+        ep->sent_at = -1;
     }
     return net;
 }
@@ -893,6 +922,8 @@ void rc_net_free(rc_net *net)
             rc_engine_cancel(net->engine, st->timer);
     }
     g_hash_table_destroy(net->stalls);
+    for (int i = 0; i < net->n; i++)
+        g_array_free(net->eps[i].sent, TRUE);
     rc_rng_free(net->rng);
     g_free(net->eps);
     g_free(net->cut);
@@ -1112,6 +1143,34 @@ void rc_net_cont(rc_net *net, int endpoint)
     }
     if (ep->state == RC_PROC_RUNNING && ep->h.resumed)
         ep->h.resumed(ep->user, endpoint);
+}
+
+/* Marks an endpoint busy until `until` (see net.h): the messages it put on
+ * the wire at this instant leave later by the same amount, in order. */
+void rc_net_busy(rc_net *net, int endpoint, rc_time until)
+{
+    g_return_if_fail(valid_ep(net, endpoint));
+    net_endpoint *ep = &net->eps[endpoint];
+    rc_time now = rc_engine_now(net->engine);
+    if (until <= MAX(now, ep->busy_until))
+        return;
+    rc_time shift = until - MAX(now, ep->busy_until);
+    ep->busy_until = until;
+    if (ep->sent_at != now)
+        return;
+    for (guint i = 0; i < ep->sent->len; i++) {
+        const sent_item *rec = &g_array_index(ep->sent, sent_item, i);
+        net_item *m = &net->items[rec->item];
+        if (m->kind != ITEM_MSG || m->ev != rec->ev)
+            continue;
+        rc_time t = rc_engine_event_time(net->engine, m->ev) + shift;
+        rc_engine_cancel(net->engine, m->ev);
+        net_conn *c = conn_get(net, m->conn);
+        if (c && t > c->u.last[m->role])
+            c->u.last[m->role] = t;
+        m->ev = rc_engine_schedule(net->engine, t, ev_arrive, net, rec->item);
+    }
+    g_array_set_size(ep->sent, 0);
 }
 
 /* Releases everything in the stop queue of `endpoint`. */
