@@ -228,6 +228,10 @@ bool rc_net_send(rc_net *net, rc_conn conn, int from, void *msg);
  * until then. Its owner's timers are not delayed. Earlier `until`s than the
  * current busy time are ignored. */
 void rc_net_busy(rc_net *net, int endpoint, rc_time until);
+/* The endpoint's process went back to its event loop, which writes what it
+ * queued: the messages it sent so far at this instant are on their way, and
+ * a busy time starting later at this same instant no longer delays them. */
+void rc_net_written(rc_net *net, int endpoint);
 void rc_net_stop(rc_net *net, int endpoint);
 void rc_net_cont(rc_net *net, int endpoint);
 void rc_net_kill(rc_net *net, int endpoint);

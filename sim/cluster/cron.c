@@ -426,6 +426,10 @@ void cl_before_sleep(node *me)
         cl_broadcast_pong(me, false);
     if (todo & TODO_SAVE_CONFIG)
         cl_save_config(me, todo & TODO_FSYNC_CONFIG);
+    /* Back in the event loop, which writes what was queued: work requested
+     * above (e.g. the save after starting an election) comes in the next
+     * iteration, after these messages left. */
+    rc_net_written(me->c->net, me->id);
     cl_owner_flush(me);
 }
 

@@ -1173,6 +1173,14 @@ void rc_net_busy(rc_net *net, int endpoint, rc_time until)
     g_array_set_size(ep->sent, 0);
 }
 
+/* Forgets the messages `endpoint` sent so far at this instant: they were
+ * written to the sockets, a later busy time no longer delays them. */
+void rc_net_written(rc_net *net, int endpoint)
+{
+    g_return_if_fail(valid_ep(net, endpoint));
+    g_array_set_size(net->eps[endpoint].sent, 0);
+}
+
 /* Releases everything in the stop queue of `endpoint`. */
 static void drop_stop_queue(rc_net *net, int endpoint)
 {
