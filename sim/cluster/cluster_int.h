@@ -36,15 +36,14 @@
  * loop's millisecond round-up (see cl_cron_period). */
 #define CRON_OVERSHOOT_MIN_US 50
 #define CRON_OVERSHOOT_SPAN_US 1000
-/* How long saving nodes.conf with fsync blocks a node's event loop (the
- * synchronous save of a failover win, and the FSYNC_CONFIG save before
- * sleeping, e.g. after a vote): drawn uniformly from [MIN, MIN + SPAN).
- * Measured with bench/fidelity/manual-failover.sh (docs/fidelity-notes.md):
- * the old master logs its reconfiguration 13-44 ms after the new master
- * logs its win (the winner's fsync lies in between), and the win came 2-33
- * ms after the old master logged the request (two voters' fsyncs lie in
- * between), so a save takes from about 1 ms to 45 ms on that disk. A save
- * without fsync only writes to the page cache and is not timed. */
+/* How long the synchronous save of nodes.conf with fsync that a failover
+ * win makes (before its PONG broadcast) blocks the winner's event loop:
+ * drawn uniformly from [MIN, MIN + SPAN). Measured with
+ * bench/fidelity/manual-failover.sh (docs/fidelity-notes.md): the old master
+ * logs its reconfiguration 13-44 ms after the new master logs its win, the
+ * winner's fsync lying in between; the shortest fsync implied by the same
+ * runs is about 1 ms. The FSYNC_CONFIG saves before sleeping (after a vote,
+ * after starting an election) are not timed yet. */
 #define CONFIG_FSYNC_MIN_US 1000
 #define CONFIG_FSYNC_SPAN_US 44000
 #define FAIL_REPORT_VALIDITY_MULT 2

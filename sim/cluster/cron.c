@@ -395,10 +395,11 @@ void cl_cron(node *me)
 /* clusterBeforeSleep (§2.2)                                              */
 /* ====================================================================== */
 
-/* clusterSaveConfig: the persisted image itself is taken when the process
- * dies; what a save costs is time. With fsync the event loop is blocked
- * until the disk acknowledged, so whatever the node queued in this
- * iteration leaves after it and what arrives meanwhile waits. */
+/* clusterSaveConfigOrDie: the persisted image itself is taken when the
+ * process dies; what a save costs is time. With fsync the event loop is
+ * blocked until the disk acknowledged, so whatever the node queued in this
+ * iteration leaves after it and what arrives meanwhile waits. (Only the
+ * failover win calls it so far; see CONFIG_FSYNC_MIN_US.) */
 void cl_save_config(node *me, bool fsync)
 {
     if (!fsync)
@@ -424,11 +425,8 @@ void cl_before_sleep(node *me)
     /* Rule role-change-broadcast (Valkey #1295, clusterBeforeSleep). */
     if (todo & TODO_BROADCAST_ALL)
         cl_broadcast_pong(me, false);
-    if (todo & TODO_SAVE_CONFIG)
-        cl_save_config(me, todo & TODO_FSYNC_CONFIG);
-    /* Back in the event loop, which writes what was queued: work requested
-     * above (e.g. the save after starting an election) comes in the next
-     * iteration, after these messages left. */
+    /* Back in the event loop, which writes what was queued: a save later at
+     * this instant comes in the next iteration, after these messages left. */
     rc_net_written(me->c->net, me->id);
     cl_owner_flush(me);
 }
