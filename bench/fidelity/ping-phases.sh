@@ -20,7 +20,7 @@ for k in 1 2 3; do num[$(awk '/myself/ {print $1}' "$dir/n$k/nodes.conf")]=$k; d
 echo "s_after_ok,ms_in_second,sender,receiver" >"$out"
 stamp_re='^[0-9]+:[A-Z] [0-9]{2} [A-Z][a-z]{2} [0-9]{4} '
 for k in 1 2 3; do
-    grep -E "$stamp_re" "$dir/n$k/redis.log" | grep 'Ping packet received' | fid_log_ms |
+    grep -E "$stamp_re" "$dir/n$k/redis.log" | grep 'ping packet received' | fid_log_ms |
         while read -r ms _ _ _ _ sender; do
             echo "$(( (ms - t0) / 1000 )),$((ms % 1000)),${num[$sender]:-0},$k"
         done >>"$out"
