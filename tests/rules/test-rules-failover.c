@@ -349,6 +349,10 @@ static void test_election_won_with_quorum_of_acks(void)
     g_assert_cmpint(owner_of(f, r0, first), ==, r0);
     g_assert_cmpint(owner_of(f, r0, last), ==, r0);
     g_assert_cmpint(ev_count(f, RC_EV_PROMOTED, r0, 0), ==, 1);
+    /* The PONG broadcast leaves once nodes.conf is saved with fsync. */
+    g_assert_cmpint(wire_count(f, r0, -1, MSG_PONG) - pongs, ==, 0);
+    rc_engine_run_until(f->engine, rc_engine_now(f->engine) + CONFIG_FSYNC_MIN_US +
+                                       CONFIG_FSYNC_SPAN_US);
     g_assert_cmpint(wire_count(f, r0, -1, MSG_PONG) - pongs, ==, f->n - 1);
     g_assert_true(me->state_ok);
     fx_free(f);
