@@ -24,7 +24,6 @@
 extern "C" {
 #endif
 
-#define RC_CLUSTER_SLOTS 16384
 #define RC_NO_NODE (-1)
 
 /* Per-node settings (redis.conf / CONFIG SET). Times in milliseconds. */

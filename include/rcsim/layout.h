@@ -22,6 +22,10 @@ extern "C" {
 
 #define RC_LABEL_MAX 24
 
+/* The hash slots of a Redis Cluster (CLUSTER_SLOTS): a key's slot is
+ * crc16(key) mod RC_SLOTS. The one definition every layer uses. */
+#define RC_SLOTS 16384
+
 typedef enum {
     RC_KIND_MASTER,
     RC_KIND_REPLICA,

@@ -100,7 +100,6 @@ extern "C" {
 #define RC_SCENARIO_MAX_WRITERS 10000   /* over all workload lines */
 /* The longest run: the nodes keep per-peer times in 32 bits (24.8 days). */
 #define RC_SCENARIO_MAX_END RC_SEC(1728000) /* 20 days */
-#define RC_SLOTS 16384
 
 /* ---- errors ------------------------------------------------------------ */
 

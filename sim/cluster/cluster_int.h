@@ -28,7 +28,7 @@
 
 /* ---- constants (docs/model.md, "Constants") ------------------------------ */
 
-#define SLOTS RC_CLUSTER_SLOTS
+#define SLOTS RC_SLOTS
 #define SLOT_WORDS (SLOTS / 64)
 #define NO_OWNER 0xFFFFu
 #define CRON_PERIOD_MS 100

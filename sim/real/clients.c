@@ -32,7 +32,7 @@ typedef struct {
     int *side;                 /* the nodes of `side=` (NULL: all) */
     int side_n;
     rc_rng *rng;
-    int16_t map[RL_SLOTS];
+    int16_t map[RC_SLOTS];
     redisContext **conn;       /* per node */
     GArray *rows;              /* wrow */
     GThread *thread;
@@ -119,7 +119,7 @@ static void refresh_map(writer *w)
                 continue;
             int owner = node_of(e->element[2]->element[0]->str);
             for (long long s = e->element[0]->integer; s <= e->element[1]->integer; s++)
-                if (s >= 0 && s < RL_SLOTS && owner < w->cs->r->n)
+                if (s >= 0 && s < RC_SLOTS && owner < w->cs->r->n)
                     w->map[s] = (int16_t)owner;
         }
     }
@@ -229,7 +229,7 @@ rl_clients *rl_clients_start(rl_run *r)
     cs->w = g_new0(writer, cs->n ? cs->n : 1);
     cs->keys = g_ptr_array_new_with_free_func(g_free);
     rc_nodeset_ctx ctx = { s->layout, NULL, NULL, NULL };
-    int16_t initial[RL_SLOTS];
+    int16_t initial[RC_SLOTS];
     for (int m = 0; m < s->layout->masters; m++)
         for (int slot = r->first_slot[m]; slot <= r->last_slot[m]; slot++)
             initial[slot] = (int16_t)m;

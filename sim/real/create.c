@@ -14,13 +14,13 @@ void rl_slot_ranges(int masters, int *first, int *last)
 {
     /* redis-cli computes the ranges in single precision; so do we, so the
      * boundaries are the same as the simulator's and redis-cli's. */
-    float per = (float)RL_SLOTS / (float)masters;
+    float per = (float)RC_SLOTS / (float)masters;
     float cursor = 0.0f;
     long lo = 0;
     for (int i = 0; i < masters; i++) {
         long hi = lroundf(cursor + per - 1.0f);
-        if (hi > RL_SLOTS || i == masters - 1)
-            hi = RL_SLOTS - 1;
+        if (hi > RC_SLOTS || i == masters - 1)
+            hi = RC_SLOTS - 1;
         if (hi < lo)
             hi = lo;
         first[i] = (int)lo;
@@ -134,7 +134,7 @@ static bool node_view_ok(waiter *w, int x, bool roles)
         return false;
     }
     rl_nodes_line *lines = g_new0(rl_nodes_line, r->n + 8);
-    int16_t *owner = g_new(int16_t, RL_SLOTS);
+    int16_t *owner = g_new(int16_t, RC_SLOTS);
     int k = rl_parse_nodes(rep->str, r->n, lines, r->n + 8, owner);
     freeReplyObject(rep);
     bool ok = k == r->n;

@@ -44,7 +44,7 @@ struct rl_judge {
     GHashTable *sets;      /* rc_nodeset* -> GArray of ids, for sets fixed once drawn */
     int64_t *cur, *cfg;
     uint8_t *seen;         /* n*n */
-    int16_t *owner;        /* n*RL_SLOTS */
+    int16_t *owner;        /* n*RC_SLOTS */
     uint64_t promotions, elections, acked, lost;
     verdict *v;
     int *scratch;
@@ -111,8 +111,8 @@ static bool converged(rl_judge *j)
             return false;
         if (first < 0)
             first = x;
-        else if (memcmp(j->owner + (size_t)x * RL_SLOTS, j->owner + (size_t)first * RL_SLOTS,
-                        sizeof(int16_t) * RL_SLOTS))
+        else if (memcmp(j->owner + (size_t)x * RC_SLOTS, j->owner + (size_t)first * RC_SLOTS,
+                        sizeof(int16_t) * RC_SLOTS))
             return false;
         for (int y = 0; y < j->n; y++)
             if (y != x && running(j, y) && j->seen[(size_t)x * j->n + y] != SEEN_OK)
@@ -127,13 +127,13 @@ static bool split_brain(rl_judge *j)
     if (!j->split_dirty)
         return j->split;
     j->split_dirty = false;
-    memset(j->claims, 0, RL_SLOTS);
+    memset(j->claims, 0, RC_SLOTS);
     bool split = false;
     for (int x = 0; x < j->n && !split; x++) {
         if (!running(j, x) || !j->master[x] || !j->state_ok[x] || j->paused_until[x] > j->now)
             continue;
-        const int16_t *own = j->owner + (size_t)x * RL_SLOTS;
-        for (int s = 0; s < RL_SLOTS && !split; s++)
+        const int16_t *own = j->owner + (size_t)x * RC_SLOTS;
+        for (int s = 0; s < RC_SLOTS && !split; s++)
             if (own[s] == x)
                 split = ++j->claims[s] > 1;
     }
@@ -159,9 +159,9 @@ static bool slotless_master(const rl_judge *j)
         if (!running(j, x) || !j->master[x] ||
             rc_layout_kind(j->scn->layout, x) == RC_KIND_EMPTY)
             continue;
-        const int16_t *own = j->owner + (size_t)x * RL_SLOTS;
+        const int16_t *own = j->owner + (size_t)x * RC_SLOTS;
         bool any = false;
-        for (int s = 0; s < RL_SLOTS && !any; s++)
+        for (int s = 0; s < RC_SLOTS && !any; s++)
             any = own[s] == x;
         if (!any)
             return true;
@@ -255,7 +255,7 @@ static bool eval_owner(rl_judge *j, const rc_pred *p)
     bool ok = true;
     for (int i = 0; i < n && ok; i++)
         for (int s = p->slot_lo; s <= p->slot_hi && ok; s++) {
-            ok = j->owner[(size_t)ids[i] * RL_SLOTS + s] == p->node;
+            ok = j->owner[(size_t)ids[i] * RC_SLOTS + s] == p->node;
             if (!ok && j->detail) {
                 char a[RC_LABEL_MAX];
                 snprintf(j->detail, 160, "%s binds slot %d elsewhere",
@@ -373,13 +373,13 @@ rl_judge *rl_judge_new(const rc_scenario *s, uint64_t seed, const int64_t *cur,
     j->stopped = g_new0(bool, n);
     j->master_of = g_new(int, n);
     j->paused_until = g_new0(rc_time, n);
-    j->claims = g_new0(uint8_t, RL_SLOTS);
+    j->claims = g_new0(uint8_t, RC_SLOTS);
     j->split_intervals = g_array_new(FALSE, FALSE, sizeof(rc_time[2]));
     j->split_dirty = true;
     j->cur = g_memdup2(cur, sizeof(int64_t) * (size_t)n);
     j->cfg = g_memdup2(cfg, sizeof(int64_t) * (size_t)n);
     j->seen = g_new0(uint8_t, (size_t)n * (size_t)n);
-    j->owner = g_new(int16_t, (size_t)n * RL_SLOTS);
+    j->owner = g_new(int16_t, (size_t)n * RC_SLOTS);
     int *first = g_new(int, l->masters), *last = g_new(int, l->masters);
     rl_slot_ranges(l->masters, first, last);
     for (int x = 0; x < n; x++) {
@@ -388,7 +388,7 @@ rl_judge *rl_judge_new(const rc_scenario *s, uint64_t seed, const int64_t *cur,
         j->master_of[x] = j->master[x] ? -1 : rc_layout_shard(l, x);
         for (int m = 0; m < l->masters; m++)
             for (int slot = first[m]; slot <= last[m]; slot++)
-                j->owner[(size_t)x * RL_SLOTS + slot] = (int16_t)m;
+                j->owner[(size_t)x * RC_SLOTS + slot] = (int16_t)m;
     }
     g_free(first);
     g_free(last);
@@ -549,7 +549,7 @@ static void apply(rl_judge *j, const rc_event *ev)
     case RC_EV_OWNER: {
         const rc_slot_list *sl = ev->data;
         for (int i = 0; sl && i < sl->count; i++)
-            j->owner[(size_t)x * RL_SLOTS + sl->slots[i]] = (int16_t)ev->about;
+            j->owner[(size_t)x * RC_SLOTS + sl->slots[i]] = (int16_t)ev->about;
         break;
     }
     case RC_EV_WRITE:

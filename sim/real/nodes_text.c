@@ -43,7 +43,7 @@ static void parse_slots(int16_t *owner, int node, const char *field)
     long lo = strtol(field, &end, 10), hi = lo;
     if (end && *end == '-')
         hi = strtol(end + 1, NULL, 10);
-    if (lo < 0 || hi >= RL_SLOTS)
+    if (lo < 0 || hi >= RC_SLOTS)
         return;
     for (long s = lo; s <= hi; s++)
         owner[s] = (int16_t)node;
@@ -101,7 +101,7 @@ static void parse_slot_fields(int16_t *owner, int node, const char *p, const cha
 int rl_parse_nodes(const char *text, int n, rl_nodes_line *lines, int cap, int16_t *owner)
 {
     if (owner)
-        for (int s = 0; s < RL_SLOTS; s++)
+        for (int s = 0; s < RC_SLOTS; s++)
             owner[s] = -1;
     /* Names and master fields point into `text` (40 characters). */
     const char **names = g_newa(const char *, cap > 0 ? cap : 1);

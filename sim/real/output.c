@@ -152,7 +152,7 @@ static void collect(rl_run *r, final_state *f, rc_report_extras *ex)
     f->cfg = g_new(int64_t, n);
     f->master = g_new(gboolean, n);
     f->alive = g_new(gboolean, n);
-    f->owner = g_new(int, RL_SLOTS);
+    f->owner = g_new(int, RC_SLOTS);
     rl_poller_final(r->poller, f->cur, f->cfg, f->master, f->owner);
     for (int x = 0; x < n; x++) {
         f->alive[x] = atomic_load(&r->nodes[x].pid) != 0;

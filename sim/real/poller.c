@@ -82,7 +82,7 @@ static void diff_self(rl_poller *p, int x, observer *o, const rl_nodes_line *me,
     int master_of = master ? -1 : me->master_of;
     if (restarted || master != o->master || master_of != o->master_of) {
         int slots = 0;
-        for (int s = 0; s < RL_SLOTS; s++)
+        for (int s = 0; s < RC_SLOTS; s++)
             slots += p->owner_now[s] == x;
         /* A replica that turns master with slots won a failover; without
          * any it was reset (CLUSTER RESET makes every node an empty master). */
@@ -152,17 +152,17 @@ static void diff_flags(rl_poller *p, int x, observer *o, const uint8_t *seen, rc
 static void diff_owners(rl_poller *p, int x, observer *o, rc_time t)
 {
     /* Most rounds change nothing: one comparison of the whole map first. */
-    if (!memcmp(p->owner_now, o->owner, sizeof(int16_t) * RL_SLOTS))
+    if (!memcmp(p->owner_now, o->owner, sizeof(int16_t) * RC_SLOTS))
         return;
     uint16_t *slots = NULL;
-    for (int s = 0; s < RL_SLOTS; s++) {
+    for (int s = 0; s < RC_SLOTS; s++) {
         int owner = p->owner_now[s];
         if (owner == o->owner[s])
             continue;
         if (!slots)
-            slots = g_new(uint16_t, RL_SLOTS);
+            slots = g_new(uint16_t, RC_SLOTS);
         int count = 0;
-        for (int u = s; u < RL_SLOTS; u++)
+        for (int u = s; u < RC_SLOTS; u++)
             if (p->owner_now[u] == owner && o->owner[u] != owner) {
                 slots[count++] = (uint16_t)u;
                 o->owner[u] = (int16_t)owner;
@@ -217,7 +217,7 @@ static void observe(rl_poller *p, int x, const char *nodes, const char *info, in
         o->config_epoch = me->config_epoch;
         o->state_ok = state_ok;
         memcpy(o->seen, seen, (size_t)r->n);
-        memcpy(o->owner, p->owner_now, sizeof(int16_t) * RL_SLOTS);
+        memcpy(o->owner, p->owner_now, sizeof(int16_t) * RC_SLOTS);
         read_messages(info, o->msgs_first);
         memcpy(o->msgs_last, o->msgs_first, sizeof o->msgs_last);
     } else {
@@ -315,10 +315,10 @@ rl_poller *rl_poller_start(rl_run *r)
     p->obs = g_new0(observer, r->n);
     for (int x = 0; x < r->n; x++) {
         p->obs[x].seen = g_new0(uint8_t, r->n);
-        p->obs[x].owner = g_new(int16_t, RL_SLOTS);
+        p->obs[x].owner = g_new(int16_t, RC_SLOTS);
     }
     p->lines = g_new0(rl_nodes_line, r->n + 8);
-    p->owner_now = g_new(int16_t, RL_SLOTS);
+    p->owner_now = g_new(int16_t, RC_SLOTS);
     p->epoch_of = g_new0(int64_t, r->n);
     p->thread = g_thread_new("rcsim-poller", poll_thread, p);
     return p;
@@ -384,7 +384,7 @@ void rl_poller_final(rl_poller *p, int64_t *current_epoch, int64_t *config_epoch
     if (slot_owner) {
         /* The owner as most running nodes see it (ties: the lowest id). */
         int *votes = g_new(int, r->n + 1);
-        for (int s = 0; s < RL_SLOTS; s++) {
+        for (int s = 0; s < RC_SLOTS; s++) {
             memset(votes, 0, sizeof(int) * (size_t)(r->n + 1));
             for (int x = 0; x < r->n; x++)
                 if (p->obs[x].have && atomic_load(&r->nodes[x].pid) != 0)

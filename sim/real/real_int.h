@@ -21,7 +21,6 @@
 #define RL_BUS_PORT 16379
 #define RL_FIRST_OCTET 11 /* node id x listens on 127.0.0.(11+x), i.e. 10+k for k = x+1 */
 #define RL_MAX_NODES 240  /* addresses 127.0.0.11 .. 127.0.0.250 */
-#define RL_SLOTS 16384
 
 /* ---- the clock ------------------------------------------------------------ */
 

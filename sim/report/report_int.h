@@ -7,8 +7,6 @@
 
 #include <glib.h>
 
-#define RC_SLOTS 16384
-
 /* Per (observer, subject) flag bits kept by the report. */
 #define RPT_FLAG_PFAIL 1u
 #define RPT_FLAG_FAIL 2u

@@ -316,7 +316,7 @@ static void explain_converged(rc_expect_ctx *ctx)
     for (int o = ref + 1; ref >= 0 && o < l->nodes; o++) {
         if (!running(ctx, o))
             continue;
-        for (int slot = 0; slot < RC_CLUSTER_SLOTS; slot++) {
+        for (int slot = 0; slot < RC_SLOTS; slot++) {
             int mine = rc_cluster_slot_owner(ctx->cluster, o, slot);
             int theirs = rc_cluster_slot_owner(ctx->cluster, ref, slot);
             if (mine == theirs)

@@ -98,7 +98,7 @@ typedef struct writer {
     int ep;
     rc_rng *rng;
     const rc_writer_group *g;
-    uint16_t map[RC_CLUSTER_SLOTS];
+    uint16_t map[RC_SLOTS];
     rc_conn *conn;      /* per node */
     int64_t seq;
     rc_time period;
@@ -225,8 +225,8 @@ static void serve_slots(rc_workload *w, int node, rc_conn conn, const client_msg
 {
     client_msg *r = msg_new(w, REP_SLOTS);
     r->req = m->req;
-    r->map = g_new(uint16_t, RC_CLUSTER_SLOTS);
-    for (int s = 0; s < RC_CLUSTER_SLOTS; s++) {
+    r->map = g_new(uint16_t, RC_SLOTS);
+    for (int s = 0; s < RC_SLOTS; s++) {
         int o = rc_cluster_slot_owner(w->cluster, node, s);
         r->map[s] = o < 0 ? NO_OWNER : (uint16_t)o;
     }
@@ -587,7 +587,7 @@ void rc_workload_start(rc_workload *w)
     for (int k = 0; k < w->n_writers; k++) {
         writer *wr = &w->writers[k];
         /* The map a client starts with: the cluster as created. */
-        for (int s = 0; s < RC_CLUSTER_SLOTS; s++) {
+        for (int s = 0; s < RC_SLOTS; s++) {
             int o = rc_cluster_slot_owner(w->cluster, 0, s);
             wr->map[s] = o < 0 ? NO_OWNER : (uint16_t)o;
         }
@@ -601,7 +601,7 @@ void rc_workload_start(rc_workload *w)
 static void consensus_owners(rc_workload *w, int *owner)
 {
     int *votes = g_new0(int, w->nodes + 1);
-    for (int s = 0; s < RC_CLUSTER_SLOTS; s++) {
+    for (int s = 0; s < RC_SLOTS; s++) {
         memset(votes, 0, sizeof(int) * (size_t)(w->nodes + 1));
         for (int x = 0; x < w->nodes; x++)
             if (rc_cluster_alive(w->cluster, x))
@@ -620,7 +620,7 @@ static void consensus_owners(rc_workload *w, int *owner)
  * owner; an acknowledged write that is not applied is lost. */
 void rc_workload_finish(rc_workload *w)
 {
-    int *owner = g_new(int, RC_CLUSTER_SLOTS);
+    int *owner = g_new(int, RC_SLOTS);
     consensus_owners(w, owner);
     guint n = w->rows->len;
     /* present[node] = bitmap of writes in that node's dataset, built lazily. */

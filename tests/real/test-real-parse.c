@@ -41,7 +41,7 @@ static const char nodes_text[] =
 static void test_cluster_nodes(void)
 {
     rl_nodes_line lines[8];
-    int16_t *owner = g_new(int16_t, RL_SLOTS);
+    int16_t *owner = g_new(int16_t, RC_SLOTS);
     int k = rl_parse_nodes(nodes_text, 4, lines, 8, owner);
     g_assert_cmpint(k, ==, 5);
     g_assert_cmpint(lines[0].node, ==, 0);
