@@ -105,7 +105,7 @@ typedef struct {
 
 /* A row's verdict. The first three are agreements. */
 typedef enum {
-    RC_COMPARE_MEDIAN_INSIDE,  /* ranges overlap and the sim median is inside the real range */
+    RC_COMPARE_MEDIAN_INSIDE,  /* ranges overlap and the real median is inside the sim range */
     RC_COMPARE_RANGES_OVERLAP, /* ranges overlap, the median is outside */
     RC_COMPARE_OUTCOME_EQUAL,  /* the same outcomes (or the metric absent on both sides) */
     RC_COMPARE_NO_OVERLAP,     /* disjoint ranges */

@@ -131,7 +131,11 @@ static rc_compare_verdict judge(const rc_compare_row *r, const double *sv, const
                                                           : RC_COMPARE_OUTCOME_DIFFERS;
     if (r->sim.min > r->real_hi + EPSILON || r->sim.max < r->real_lo - EPSILON)
         return RC_COMPARE_NO_OVERLAP;
-    if (r->sim.median >= r->real_lo - EPSILON && r->sim.median <= r->real_hi + EPSILON)
+    /* The real median, widened as the range is, within the simulator's range:
+     * the real behaviour is one the simulator produces. */
+    double below = r->real.min - r->real_lo, above = r->real_hi - r->real.max;
+    if (r->real.median - below <= r->sim.max + EPSILON &&
+        r->real.median + above >= r->sim.min - EPSILON)
         return RC_COMPARE_MEDIAN_INSIDE;
     return RC_COMPARE_RANGES_OVERLAP;
 }
@@ -215,14 +219,33 @@ void rc_compare_table_clear(rc_compare_table *t)
     memset(t, 0, sizeof *t);
 }
 
+/* The decimals a metric is shown with: counts as integers (a median of an
+ * even number of runs may end in .5), rates with 2, times with 3. */
+static int decimals(rc_compare_metric metric)
+{
+    switch (metric) {
+    case RC_COMPARE_CONFIG_EPOCH:
+    case RC_COMPARE_WRITES_ACKED:
+    case RC_COMPARE_WRITES_LOST:
+        return 1;
+    case RC_COMPARE_MESSAGE_RATE:
+        return 2;
+    default:
+        return 3;
+    }
+}
+
 /* Appends "min / median / max" (or "—" when absent) with the count. */
-static void append_stats(GString *o, const rc_compare_stats *s)
+static void append_stats(GString *o, const rc_compare_stats *s, int dec)
 {
     if (!s->n)
         g_string_append_printf(o, " — | %d/%d |", s->n, s->runs);
-    else
-        g_string_append_printf(o, " %.3f / %.3f / %.3f | %d/%d |", s->min, s->median, s->max,
+    else if (dec == 1)
+        g_string_append_printf(o, " %.0f / %g / %.0f | %d/%d |", s->min, s->median, s->max,
                                s->n, s->runs);
+    else
+        g_string_append_printf(o, " %.*f / %.*f / %.*f | %d/%d |", dec, s->min, dec, s->median,
+                               dec, s->max, s->n, s->runs);
 }
 
 /* The lines above the table: what was compared with what. */
@@ -255,11 +278,12 @@ char *rc_compare_table_markdown(const rc_compare_table *t)
     for (int i = 0; i < t->n_rows; i++) {
         const rc_compare_row *r = &t->rows[i];
         g_string_append_printf(o, "| %s |", r->label);
-        append_stats(o, &r->sim);
-        append_stats(o, &r->real);
+        int dec = decimals(r->metric);
+        append_stats(o, &r->sim, dec);
+        append_stats(o, &r->real, dec);
         if (r->real.n)
-            g_string_append_printf(o, " %.3f … %.3f%s |", r->real_lo, r->real_hi,
-                                   r->widened ? " *" : "");
+            g_string_append_printf(o, " %.*f … %.*f%s |", dec == 1 ? 0 : dec, r->real_lo,
+                                   dec == 1 ? 0 : dec, r->real_hi, r->widened ? " *" : "");
         else
             g_string_append(o, " — |");
         g_string_append_printf(o, " %s |\n", rc_compare_verdict_text(r->verdict));
