@@ -271,8 +271,8 @@ int rc_compare_cmd(int argc, char **argv)
     if (!measure_dirs(a.real_dirs, &real))
         goto done;
     out = a.out ? g_strdup(a.out) : default_out(argv[1]);
-    if (!run_simulated(s, &a, out, &sim))
-        goto done;
+    /* The real runs come before the simulated ones: real mode refuses what
+     * it cannot run before it starts anything, and then nothing is written. */
     if (a.runs > 0) {
         GPtrArray *made = g_ptr_array_new_with_free_func(g_free);
         code = run_real(path ? path : argv[1], &a, out, made);
@@ -283,6 +283,9 @@ int rc_compare_cmd(int argc, char **argv)
             goto done;
         }
     }
+    code = EXIT_INPUT;
+    if (!run_simulated(s, &a, out, &sim))
+        goto done;
     code = report(s, &sim, &real, out);
 done:
     measures_clear(&sim);
