@@ -82,9 +82,23 @@ static int parse_args(int *argc, char ***argv, compare_args *a)
     };
     GOptionContext *ctx = g_option_context_new("FILE.scn - the simulator beside real Redis");
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_summary(
+        ctx, "Runs the scenario with S seeds in the simulator (outputs in OUT/sim/seed-N/)\n"
+             "and R times on real Redis with `rcsim real` (OUT/real/), or reads existing\n"
+             "output directories given with --real, measures both kinds from their\n"
+             "events.jsonl and summary.json the same way, and prints one row per metric:\n"
+             "simulator min/median/max beside real min/median/max and a verdict. Writes\n"
+             "compare.md, compare.csv and compare.png into OUT (default\n"
+             "rcsim-out/<name>-compare). Real times seen by polling are upper bounds: the\n"
+             "real range is widened by the poll interval (docs/fidelity.md).");
     g_option_context_set_description(
-        ctx, "Writes compare.md, compare.csv and compare.png into the output directory.\n"
-             "Exit status: 0 every metric agrees, 1 one disagrees, 2 bad input.\n");
+        ctx, "Examples:\n"
+             "  rcsim compare calibration/A-sigstop-master --seeds 20 --runs 3\n"
+             "  rcsim compare my-cluster.scn --real rcsim-out/my-cluster-real\n"
+             "  rcsim compare my-cluster.scn --seeds 5..9 --real run-a --real run-b --out /tmp/c\n"
+             "\n"
+             "Exit status: 0 every metric agrees, 1 one disagrees, 2 bad input or a real\n"
+             "run that could not be made, 130 the real runs were interrupted.\n");
     GError *err = NULL;
     int code = EXIT_OK;
     if (!g_option_context_parse(ctx, argc, argv, &err)) {
