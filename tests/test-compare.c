@@ -116,6 +116,37 @@ static void test_measure_synthetic(void)
     g_free(dir);
 }
 
+/* Convergence is timed to the last time the cluster became converged: a
+ * PFAIL raised and cleared after the first convergence moves it. */
+static void test_measure_convergence_last(void)
+{
+    char *dir = temp_dir();
+    const char *end = strstr(synthetic_events, "{\"t\":30.000000,\"ev\":\"end\"");
+    g_assert_nonnull(end);
+    char *text = g_strdup_printf("%.*s%s%s", (int)(end - synthetic_events), synthetic_events,
+                                 "{\"t\":25.000000,\"ev\":\"pfail\",\"node\":\"M2\","
+                                 "\"about\":\"M3\"}\n",
+                                 "{\"t\":25.200000,\"ev\":\"pfail_clear\",\"node\":\"M2\","
+                                 "\"about\":\"M3\"}\n");
+    write_file(dir, "events.jsonl", text);
+    write_file(dir, "summary.json", synthetic_summary);
+    rc_compare_measure m;
+    GError *err = NULL;
+    g_assert_true(rc_compare_measure_dir(dir, &m, &err));
+    assert_metric(&m, RC_COMPARE_CONVERGENCE, 5.2);
+    rc_compare_measure_clear(&m);
+    /* Still flagged at the end: not converged, no value. */
+    text[strlen(text) - strlen("{\"t\":25.200000,\"ev\":\"pfail_clear\",\"node\":\"M2\","
+                               "\"about\":\"M3\"}\n")] = '\0';
+    write_file(dir, "events.jsonl", text);
+    g_assert_true(rc_compare_measure_dir(dir, &m, &err));
+    g_assert_false(m.present[RC_COMPARE_CONVERGENCE]);
+    rc_compare_measure_clear(&m);
+    g_free(text);
+    rm_rf(dir);
+    g_free(dir);
+}
+
 /* A real header: its poll interval widens the real range of time rows only,
  * and a promotion on one side only is a mismatch. */
 static void test_table_widening(void)
@@ -351,6 +382,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/compare/measure/synthetic", test_measure_synthetic);
+    g_test_add_func("/compare/measure/convergence-last", test_measure_convergence_last);
     g_test_add_func("/compare/measure/bad-line", test_measure_bad_line);
     g_test_add_func("/compare/table/widening", test_table_widening);
     g_test_add_func("/compare/cli/same-scenario", test_cli_same_scenario);

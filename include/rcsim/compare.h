@@ -42,7 +42,8 @@ typedef enum {
     RC_COMPARE_SIDE_LAST = RC_COMPARE_SIDE_FIRST + 2 * RC_COMPARE_MAX_SIDES - 1,
     RC_COMPARE_WRITES_ACKED,    /* acknowledged writes */
     RC_COMPARE_WRITES_LOST,     /* acknowledged writes lost at the end */
-    RC_COMPARE_CONVERGENCE,     /* s from the last fault until converged */
+    RC_COMPARE_CONVERGENCE,     /* s from the last fault until the cluster last became
+                                   converged (absent: not converged at the end) */
     RC_COMPARE_MESSAGE_RATE,    /* bus messages sent per node per second */
     RC_COMPARE_METRICS
 } rc_compare_metric;

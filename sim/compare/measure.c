@@ -23,11 +23,15 @@ typedef struct {
     int *fail_count;         /* per subject: observers flagging it FAIL */
     uint16_t *owner;         /* [observer * SLOTS + slot] */
     bool owners_changed;     /* since the last agreement check */
+    bool owners_agree;       /* the last agreement check's answer */
+    int bad_states;          /* running nodes whose cluster_state is fail */
+    int bad_flags;           /* running observers flagging a running node */
     double t_ref, t_last, end;
     int sides;
     int *side_of;            /* per node: its side, or -1 */
     double side_start[RC_COMPARE_MAX_SIDES], side_end[RC_COMPARE_MAX_SIDES];
-    bool converged;
+    bool converged;          /* at the last event at or after t_last */
+    double converged_at;     /* when it last became converged */
     rc_compare_measure *m;
 } tracker;
 
@@ -177,6 +181,20 @@ static void find_faults(tracker *k, GPtrArray *events)
     }
 }
 
+/* Counts the running nodes in state fail and the flags running observers
+ * hold on running nodes, after the set of running nodes changed. */
+static void recount(tracker *k)
+{
+    k->bad_states = k->bad_flags = 0;
+    for (int i = 0; i < k->n; i++) {
+        if (!running(k, i))
+            continue;
+        k->bad_states += k->state_fail[i];
+        for (int s = 0; s < k->n; s++)
+            k->bad_flags += running(k, s) && k->flag[(size_t)i * (size_t)k->n + (size_t)s];
+    }
+}
+
 /* Applies a fault's effect on the process states. */
 static void apply_fault(tracker *k, JsonObject *o)
 {
@@ -198,12 +216,23 @@ static void apply_fault(tracker *k, JsonObject *o)
             continue;
         k->owners_changed = true; /* the set of running nodes changed */
     }
+    recount(k);
+}
+
+/* Applies a node's own cluster_state. */
+static void apply_state(tracker *k, int i, bool fail)
+{
+    if (running(k, i))
+        k->bad_states += (int)fail - (int)k->state_fail[i];
+    k->state_fail[i] = fail;
 }
 
 /* Sets observer i's flag on subject s, keeping the FAIL counts. */
 static void set_flag(tracker *k, int i, int s, int flag)
 {
     uint8_t *f = &k->flag[(size_t)i * (size_t)k->n + (size_t)s];
+    if (running(k, i) && running(k, s))
+        k->bad_flags += (flag != FLAG_NONE) - (*f != FLAG_NONE);
     if (*f == FLAG_FAIL)
         k->fail_count[s]--;
     if (flag == FLAG_FAIL)
@@ -280,19 +309,31 @@ static bool owners_agree(const tracker *k)
 }
 
 /* Converged, as real mode judges it: every running node has state ok and
- * flags no running node, and all running nodes bind every slot alike. */
+ * flags no running node, and all running nodes bind every slot alike. The
+ * slot comparison is redone only after a change of owners or of the
+ * running nodes. */
 static bool converged_now(tracker *k)
 {
-    for (int i = 0; i < k->n; i++) {
-        if (!running(k, i))
-            continue;
-        if (k->state_fail[i])
-            return false;
-        for (int s = 0; s < k->n; s++)
-            if (running(k, s) && k->flag[(size_t)i * (size_t)k->n + (size_t)s] != FLAG_NONE)
-                return false;
+    if (k->bad_states || k->bad_flags)
+        return false;
+    if (k->owners_changed) {
+        k->owners_agree = owners_agree(k);
+        k->owners_changed = false;
     }
-    return owners_agree(k);
+    return k->owners_agree;
+}
+
+/* Follows convergence from the last fault on: the metric is the last time
+ * the cluster became converged, so that a failover that starts converged
+ * (a manual one) is timed to its end. */
+static void follow_convergence(tracker *k, double t)
+{
+    if (k->t_last < 0 || t < k->t_last)
+        return;
+    bool now = converged_now(k);
+    if (now && !k->converged)
+        k->converged_at = t;
+    k->converged = now;
 }
 
 /* Applies one event to the model and reads the metrics it completes. */
@@ -304,17 +345,14 @@ static void apply_event(tracker *k, JsonObject *o)
     if (!strcmp(ev, "fault"))
         apply_fault(k, o);
     else if (!strcmp(ev, "state") && node >= 0)
-        k->state_fail[node] = g_strcmp0(cmp_string(o, "state"), "fail") == 0;
+        apply_state(k, node, g_strcmp0(cmp_string(o, "state"), "fail") == 0);
     else if (!strcmp(ev, "owner") && node >= 0)
         bind_slots(k, node, cmp_string(o, "slots"), node_of(k, cmp_string(o, "owner")));
     else
         apply_flag(k, ev, node, node_of(k, cmp_string(o, "about")), t);
     apply_failover(k, o, ev, t);
     follow_sides(k, t);
-    if (k->t_last >= 0 && t >= k->t_last && !k->converged && converged_now(k)) {
-        k->converged = true;
-        note_first(k, RC_COMPARE_CONVERGENCE, t - k->t_last);
-    }
+    follow_convergence(k, t);
 }
 
 /* Closes the side intervals at the end of the run. */
@@ -369,6 +407,8 @@ bool rc_compare_measure_dir(const char *dir, rc_compare_measure *m, GError **err
     for (guint i = 0; i < f.events->len; i++)
         apply_event(&k, f.events->pdata[i]);
     finish_sides(&k);
+    if (k.converged)
+        note_first(&k, RC_COMPARE_CONVERGENCE, k.converged_at - k.t_last);
     read_summary_metrics(m, f.summary, f.header);
     tracker_clear(&k);
     cmp_files_clear(&f);
