@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 /* A fresh temporary directory (removed by the caller with rm_rf). */
 static char *temp_dir(void)
@@ -378,6 +379,54 @@ static void test_cli_bad_input(void)
     g_free(dir);
 }
 
+/* Why real runs cannot be made here, or NULL when they can: root, a
+ * redis-server on the PATH and a build with real mode. */
+static const char *real_mode_missing(void)
+{
+    if (geteuid() != 0)
+        return "not root";
+    char *server = g_find_program_in_path("redis-server");
+    g_free(server);
+    if (!server)
+        return "no redis-server";
+    const char *args[] = { "real", "--help", NULL };
+    char *out = NULL;
+    int code = rcsim(args, &out, NULL);
+    g_free(out);
+    return code == 0 ? NULL : "this rcsim has no real mode";
+}
+
+/* One real run of a short scenario next to three seeds: the real column is
+ * filled from the run rcsim real made, with its server version. */
+static void test_cli_real_run(void)
+{
+    const char *missing = real_mode_missing();
+    if (missing) {
+        g_test_skip(missing);
+        return;
+    }
+    char *dir = temp_dir();
+    write_file(dir, "short.scn", "cluster masters=3 replicas=1 node-timeout=2000ms\n"
+                                 "end 10s\n"
+                                 "at 3s stop M1\n");
+    char *scn = g_build_filename(dir, "short.scn", NULL);
+    char *out = g_build_filename(dir, "cmp", NULL);
+    const char *args[] = { "compare", scn, "--seeds", "3", "--runs", "1", "--out", out, NULL };
+    char *text = NULL;
+    int code = rcsim(args, &text, NULL);
+    g_assert_cmpint(code, <=, 1);
+    g_assert_nonnull(strstr(text, "Real: 1 run (redis-server "));
+    g_assert_nonnull(strstr(text, "upper bounds"));
+    char *events = g_build_filename(out, "real", "events.jsonl", NULL);
+    g_assert_true(g_file_test(events, G_FILE_TEST_IS_REGULAR));
+    g_free(events);
+    g_free(text);
+    g_free(out);
+    g_free(scn);
+    rm_rf(dir);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -388,5 +437,6 @@ int main(int argc, char **argv)
     g_test_add_func("/compare/cli/same-scenario", test_cli_same_scenario);
     g_test_add_func("/compare/cli/other-node-timeout", test_cli_other_timeout);
     g_test_add_func("/compare/cli/bad-input", test_cli_bad_input);
+    g_test_add_func("/compare/cli/real-run", test_cli_real_run);
     return g_test_run();
 }
