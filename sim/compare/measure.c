@@ -43,6 +43,8 @@ static int node_of(const tracker *k, const char *label)
     return GPOINTER_TO_INT(g_hash_table_lookup(k->index, label)) - 1;
 }
 
+/* True when node i's process runs: not killed (or restarted since) and not
+ * stopped (or continued since). */
 static bool running(const tracker *k, int i)
 {
     return !k->dead[i] && !k->stopped[i];

@@ -7,6 +7,8 @@
 
 G_DEFINE_QUARK(rc-compare-error-quark, rc_compare_error)
 
+/* The member helpers of compare_int.h: a member of the wanted JSON type, or
+ * the fallback. */
 double cmp_number(JsonObject *o, const char *name, double fallback)
 {
     JsonNode *n = o ? json_object_get_member(o, name) : NULL;
