@@ -77,6 +77,21 @@ static void scale_labels(cairo_t *cr, double x0, double y, double lo, double hi)
     rc_plot_text(cr, x0 + BARS_W, y, b, RC_PLOT_RIGHT);
 }
 
+/* Draws a lane's two range bars on the lane's own scale, and the scale. */
+static void bars(cairo_t *cr, const rc_plot_compare_row *r, double x0, double y)
+{
+    double lo, hi;
+    lane_scale(r, &lo, &hi);
+    if (r->sim_n)
+        range_bar(cr, x0, lo, hi, r->sim_min, r->sim_max, r->sim_median, y + 7, SIM_COLOR, 1);
+    if (r->real_n) {
+        range_bar(cr, x0, lo, hi, r->real_lo, r->real_hi, NAN, y + 20, REAL_COLOR, 0.35);
+        range_bar(cr, x0, lo, hi, r->real_min, r->real_max, r->real_median, y + 20,
+                  REAL_COLOR, 1);
+    }
+    scale_labels(cr, x0, y + LANE_H - 1, lo, hi);
+}
+
 /* Draws the lane of one metric with its top at y. */
 static void lane(cairo_t *cr, const rc_plot_compare_row *r, double y)
 {
@@ -89,16 +104,13 @@ static void lane(cairo_t *cr, const rc_plot_compare_row *r, double y)
     char *label = rc_plot_fit_text(cr, r->label, LABEL_W - 10);
     rc_plot_text(cr, MARGIN, y + 22, label, RC_PLOT_LEFT);
     g_free(label);
-    double lo, hi;
-    lane_scale(r, &lo, &hi);
-    if (r->sim_n)
-        range_bar(cr, x0, lo, hi, r->sim_min, r->sim_max, r->sim_median, y + 7, SIM_COLOR, 1);
-    if (r->real_n) {
-        range_bar(cr, x0, lo, hi, r->real_lo, r->real_hi, NAN, y + 20, REAL_COLOR, 0.35);
-        range_bar(cr, x0, lo, hi, r->real_min, r->real_max, r->real_median, y + 20,
-                  REAL_COLOR, 1);
+    if (!r->sim_n && !r->real_n) {
+        cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+        rc_plot_font(cr, 9, FALSE);
+        rc_plot_text(cr, x0 + 8, y + 22, "did not happen on either side", RC_PLOT_LEFT);
+    } else {
+        bars(cr, r, x0, y);
     }
-    scale_labels(cr, x0, y + LANE_H - 1, lo, hi);
     rc_plot_set_rgb(cr, r->agrees ? (rc_plot_rgb){ 0.1, 0.45, 0.1 } : BAD_COLOR);
     rc_plot_font(cr, 10, !r->agrees);
     char *verdict = rc_plot_fit_text(cr, r->verdict, VERDICT_W - 10);
