@@ -130,6 +130,40 @@ void rc_plot_slots_point(const rc_plot_run *run, rc_time t, int slot, double *x,
 gboolean rc_plot_write(const rc_plot_run *run, rc_plot_chart chart,
                        const char *format, const char *path, GError **error);
 
+/* ---- the comparison chart of `rcsim compare` (plots/compare.c) ---------------- */
+
+/* One metric of a comparison: the simulator's and the real runs' min,
+ * median and max (in the metric's own unit), the real range as compared
+ * (widened by the poll interval), and the verdict's text. */
+typedef struct {
+    const char *label;
+    const char *verdict;
+    gboolean agrees;
+    int sim_n, real_n;          /* 0: the metric never happened on that side */
+    double sim_min, sim_median, sim_max;
+    double real_min, real_median, real_max;
+    double real_lo, real_hi;
+} rc_plot_compare_row;
+
+typedef struct {
+    const char *title;
+    const char *subtitle;
+    const rc_plot_compare_row *rows;
+    int row_count;
+} rc_plot_compare;
+
+/* The natural size in points of the comparison chart, and its drawing: one
+ * lane per metric on the metric's own scale, the simulator's range above the
+ * real one, medians as ticks, the widening lighter, the verdict at the
+ * right. */
+void rc_plot_compare_size(const rc_plot_compare *c, double *width, double *height);
+void rc_plot_compare_draw(cairo_t *cr, const rc_plot_compare *c);
+
+/* Writes the comparison chart to `path` in `format` ("png", "svg" or "pdf").
+ * Returns FALSE with `error` set on failure. */
+gboolean rc_plot_compare_write(const rc_plot_compare *c, const char *format, const char *path,
+                               GError **error);
+
 #ifdef __cplusplus
 }
 #endif

@@ -59,6 +59,9 @@ int rc_sweep_merge_cmd(int argc, char **argv);
 
 /* `rcsim explore` (argv[0] is the command name); returns the exit status. */
 int rc_explore_cmd(int argc, char **argv);
+/* `rcsim compare` (compare_cmd.c; argv[0] is the command name); returns the
+ * exit status (EXIT_OK, EXIT_EXPECT when a metric disagrees, EXIT_INPUT). */
+int rc_compare_cmd(int argc, char **argv);
 
 /* `rcsim real`: a scenario on real redis-server processes (argv[0] is the
  * command name); returns the exit status (EXIT_OK, EXIT_EXPECT, EXIT_INPUT or

@@ -206,6 +206,8 @@ static void print_help(void)
            "  rcsim explore BASE.scn [OPTIONS] search fault schedules for broken invariants\n"
            "  rcsim real FILE.scn [OPTIONS]  run the scenario on real redis-server processes\n"
            "                                 (root; rcsim real --help)\n"
+           "  rcsim compare FILE.scn [--seeds S] [--runs R] [--real DIR...] [--out DIR]\n"
+           "                                 the simulator beside real Redis (rcsim compare --help)\n"
            "  rcsim --version                print the version\n\n"
            "rcsim simulates Redis Cluster 7.0.15's failure detection and failover.\n"
            "Outputs go to rcsim-out/<scenario name>/ (events.jsonl, summary.json,\n"
@@ -239,6 +241,8 @@ int main(int argc, char **argv)
         return rc_explore_cmd(argc - 1, argv + 1);
     if (!strcmp(cmd, "real"))
         return rc_real_cmd(argc - 1, argv + 1);
+    if (!strcmp(cmd, "compare"))
+        return rc_compare_cmd(argc - 1, argv + 1);
     if (!strcmp(cmd, "demo"))
         return rc_demo_run("rcsim-out/demo");
     char *msg = g_strdup_printf("unknown command '%s'", cmd);
