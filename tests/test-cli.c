@@ -27,8 +27,8 @@ static int run_rcsim(const char *cwd, char **envp, const char *const *args, char
  * the options) and shows at least one example command line. */
 static void test_help_has_summary_and_examples(void)
 {
-    const char *commands[] = { "run", "check", "sweep", "sweep-run", "sweep-merge", "explore",
-                               "real" };
+    const char *commands[] = { "run",     "check",   "sweep", "sweep-run",
+                               "sweep-merge", "explore", "real",  "compare" };
     for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
         const char *args[] = { commands[i], "--help", NULL };
         char *out = NULL;
