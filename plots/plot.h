@@ -6,6 +6,10 @@
  * builds from the event stream. Each chart has one drawing function that
  * renders onto any cairo context at the chart's natural size, and
  * rc_plot_write() puts a chart into a PNG, SVG or PDF file.
+ *
+ * The charts of a sweep are drawn the same way from an rc_plot_sweep, the
+ * summary of a grid of runs that the sweep fills in (names, labels and units
+ * of its metrics included), and written by rc_plot_sweep_write().
  */
 #ifndef RCSIM_PLOT_H
 #define RCSIM_PLOT_H
@@ -20,6 +24,16 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The error domain of the plots. */
+#define RC_PLOT_ERROR (rc_plot_error_quark())
+GQuark rc_plot_error_quark(void);
+
+typedef enum {
+    RC_PLOT_ERROR_FORMAT = 1, /* a picture format other than png, svg or pdf */
+    RC_PLOT_ERROR_IO,         /* cairo could not draw or write the file */
+    RC_PLOT_ERROR_EMPTY,      /* a sweep chart with nothing to draw */
+} rc_plot_error_code;
 
 /* Kinds of per-node intervals. */
 typedef enum {
@@ -129,6 +143,52 @@ void rc_plot_slots_point(const rc_plot_run *run, rc_time t, int slot, double *x,
  * Returns FALSE with `error` set on failure. */
 gboolean rc_plot_write(const rc_plot_run *run, rc_plot_chart chart,
                        const char *format, const char *path, GError **error);
+
+/* ---- sweep charts ---------------------------------------------------------- */
+
+/* One metric of a sweep chart: what its panel is called and its unit. */
+typedef struct {
+    const char *name;  /* the panel's title */
+    const char *label; /* a longer description beside the title */
+    gboolean is_time;  /* values are microseconds, drawn as seconds */
+} rc_plot_sweep_metric;
+
+/* The runs of one grid point for one metric: how many have a value and
+ * their minimum, median and maximum. */
+typedef struct {
+    int count; /* 0: no run has a value, the point is left out */
+    int64_t min, median, max;
+} rc_plot_sweep_stat;
+
+/* One grid point: its parameter values and a statistic per drawn metric. */
+typedef struct {
+    const int64_t *params;          /* n_params values */
+    const rc_plot_sweep_stat *stats; /* n_metrics entries, in the order of metrics */
+} rc_plot_sweep_point;
+
+/* What a sweep chart draws: a panel per metric over the grid points. */
+typedef struct {
+    const char *title;
+    const char *subtitle;
+    char *const *names; /* parameter names */
+    int n_params;
+    const rc_plot_sweep_point *points;
+    int n_points;
+    const rc_plot_sweep_metric *metrics;
+    int n_metrics;
+} rc_plot_sweep;
+
+typedef enum {
+    RC_PLOT_SWEEP_LINES,   /* one panel per metric: median line, min-max band */
+    RC_PLOT_SWEEP_HEATMAP, /* one panel per metric: median over two parameters */
+} rc_plot_sweep_chart;
+
+/* Writes a sweep chart to `path` in `format` ("png", "svg" or "pdf"), like
+ * rc_plot_write(). Returns FALSE with RC_PLOT_ERROR_EMPTY when there is
+ * nothing to draw: no parameter, point or metric, or a heat map of fewer
+ * than two parameters. */
+gboolean rc_plot_sweep_write(const rc_plot_sweep *plot, rc_plot_sweep_chart chart,
+                             const char *format, const char *path, GError **error);
 
 #ifdef __cplusplus
 }

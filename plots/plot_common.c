@@ -1,5 +1,6 @@
 /* Drawing helpers shared by the charts: colours, text, the time axis, hatching,
- * fault bands with their captions, titles, and writing a chart to a file. */
+ * fault bands with their captions, titles, and rendering a chart into a file.
+ * The entry points that choose and write a chart are in plot.c. */
 #include "plot_internal.h"
 
 #include <cairo-pdf.h>
@@ -7,7 +8,8 @@
 #include <math.h>
 #include <string.h>
 
-#define REPORT_PLOT_ERROR (g_quark_from_static_string("rc-plot-error"))
+/* The error domain of the plots (codes: rc_plot_error_code). */
+G_DEFINE_QUARK(rc-plot-error-quark, rc_plot_error)
 
 /* Sets an opaque source colour. */
 void rc_plot_set_rgb(cairo_t *cr, rc_plot_rgb c)
@@ -379,25 +381,6 @@ double rc_plot_legend_swatch(cairo_t *cr, double x, double y, rc_plot_rgb c, con
 
 /* ---- files -------------------------------------------------------------- */
 
-static void chart_size(const rc_plot_run *run, rc_plot_chart chart, double *w, double *h)
-{
-    if (chart == RC_PLOT_SLOTS)
-        rc_plot_slots_size(run, w, h);
-    else
-        rc_plot_timeline_size(run, w, h);
-}
-
-/* Draws a run's chart onto a context (an rc_plot_draw_fn for
- * rc_plot_render_file). */
-static void draw_chart(cairo_t *cr, const void *subject, int chart)
-{
-    const rc_plot_run *run = subject;
-    if (chart == RC_PLOT_SLOTS)
-        rc_plot_slots_draw(cr, run);
-    else
-        rc_plot_timeline_draw(cr, run);
-}
-
 /* Paints a white background and the chart onto a surface. */
 static cairo_status_t render(cairo_surface_t *s, rc_plot_draw_fn draw, const void *subject,
                              int chart)
@@ -431,41 +414,30 @@ static cairo_surface_t *vector_surface(const char *format, const char *path, dou
  * plot_internal.h). */
 gboolean rc_plot_render_file(const char *format, const char *path, double w, double h,
                              rc_plot_draw_fn draw, const void *subject, int chart,
-                             cairo_status_t *status)
+                             GError **error)
 {
+    cairo_status_t st;
     if (g_str_equal(format, "png")) {
         cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)ceil(w),
                                                         (int)ceil(h));
-        *status = render(s, draw, subject, chart);
-        if (*status == CAIRO_STATUS_SUCCESS)
-            *status = cairo_surface_write_to_png(s, path);
+        st = render(s, draw, subject, chart);
+        if (st == CAIRO_STATUS_SUCCESS)
+            st = cairo_surface_write_to_png(s, path);
         cairo_surface_destroy(s);
-        return TRUE;
-    }
-    if (!g_str_equal(format, "svg") && !g_str_equal(format, "pdf"))
-        return FALSE;
-    cairo_surface_t *s = vector_surface(format, path, w, h);
-    *status = render(s, draw, subject, chart);
-    cairo_surface_finish(s);
-    if (*status == CAIRO_STATUS_SUCCESS)
-        *status = cairo_surface_status(s);
-    cairo_surface_destroy(s);
-    return TRUE;
-}
-
-/* Renders a chart into a PNG, SVG or PDF file (see plots/plot.h). */
-gboolean rc_plot_write(const rc_plot_run *run, rc_plot_chart chart, const char *format,
-                       const char *path, GError **error)
-{
-    double w, h;
-    chart_size(run, chart, &w, &h);
-    cairo_status_t st;
-    if (!rc_plot_render_file(format, path, w, h, draw_chart, run, (int)chart, &st)) {
-        g_set_error(error, REPORT_PLOT_ERROR, 1, "unknown picture format '%s'", format);
+    } else if (g_str_equal(format, "svg") || g_str_equal(format, "pdf")) {
+        cairo_surface_t *s = vector_surface(format, path, w, h);
+        st = render(s, draw, subject, chart);
+        cairo_surface_finish(s);
+        if (st == CAIRO_STATUS_SUCCESS)
+            st = cairo_surface_status(s);
+        cairo_surface_destroy(s);
+    } else {
+        g_set_error(error, RC_PLOT_ERROR, RC_PLOT_ERROR_FORMAT, "unknown picture format '%s'",
+                    format);
         return FALSE;
     }
     if (st != CAIRO_STATUS_SUCCESS) {
-        g_set_error(error, REPORT_PLOT_ERROR, 2, "cannot write %s: %s", path,
+        g_set_error(error, RC_PLOT_ERROR, RC_PLOT_ERROR_IO, "cannot write %s: %s", path,
                     cairo_status_to_string(st));
         return FALSE;
     }

@@ -64,10 +64,10 @@ typedef void (*rc_plot_draw_fn)(cairo_t *cr, const void *subject, int chart);
 /* Paints a white background of w x h points and draw(cr, subject, chart) into
  * the file `path` in `format`: "png", "svg" or "pdf" (vector files with fixed
  * metadata, so that the same chart always gives the same bytes). Returns
- * FALSE, writing nothing, for any other format; otherwise TRUE, with cairo's
- * status of drawing and writing in *status. */
+ * FALSE with RC_PLOT_ERROR_FORMAT, writing nothing, for any other format, and
+ * FALSE with RC_PLOT_ERROR_IO when cairo fails to draw or write. */
 gboolean rc_plot_render_file(const char *format, const char *path, double w, double h,
                              rc_plot_draw_fn draw, const void *subject, int chart,
-                             cairo_status_t *status);
+                             GError **error);
 
 #endif

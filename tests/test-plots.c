@@ -413,6 +413,49 @@ static void test_lane_cap(void)
     g_free(dir);
 }
 
+/* Writing fails with the plot domain's codes and leaves no file: an unknown
+ * format, a directory that does not exist, and sweep charts with nothing to
+ * draw. */
+static void test_errors(void)
+{
+    story st;
+    GError *error = NULL;
+    char *dir = g_dir_make_tmp("rcsim-plots-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "timeline.bmp", NULL);
+    char *missing = g_build_filename(dir, "no", "such", "timeline.png", NULL);
+    story_init(&st);
+    story_run(&st);
+    rc_report_plots *plots = rc_report_plots_new(st.report, NULL);
+    const rc_plot_run *run = rc_report_plots_run(plots);
+    g_assert_false(rc_plot_write(run, RC_PLOT_TIMELINE, "bmp", path, &error));
+    g_assert_error(error, RC_PLOT_ERROR, RC_PLOT_ERROR_FORMAT);
+    g_clear_error(&error);
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+    g_assert_false(rc_plot_write(run, RC_PLOT_SLOTS, "png", missing, &error));
+    g_assert_error(error, RC_PLOT_ERROR, RC_PLOT_ERROR_IO);
+    g_clear_error(&error);
+    static const int64_t params[1] = { 3 };
+    static const rc_plot_sweep_stat stats[1] = { { 1, 2, 2, 2 } };
+    static const rc_plot_sweep_metric metric = { "promotions", "replica promotions", FALSE };
+    rc_plot_sweep_point point = { params, stats };
+    char *names[] = { "masters", NULL };
+    rc_plot_sweep sw = { "t", NULL, names, 1, &point, 1, &metric, 1 };
+    g_assert_false(rc_plot_sweep_write(&sw, RC_PLOT_SWEEP_HEATMAP, "png", path, &error));
+    g_assert_error(error, RC_PLOT_ERROR, RC_PLOT_ERROR_EMPTY);
+    g_clear_error(&error);
+    sw.n_points = 0;
+    g_assert_false(rc_plot_sweep_write(&sw, RC_PLOT_SWEEP_LINES, "png", path, &error));
+    g_assert_error(error, RC_PLOT_ERROR, RC_PLOT_ERROR_EMPTY);
+    g_clear_error(&error);
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+    rc_report_plots_free(plots);
+    story_free(&st);
+    test_remove_tree(dir);
+    g_free(missing);
+    g_free(path);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -421,5 +464,6 @@ int main(int argc, char **argv)
     g_test_add_func("/plots/any-surface", test_any_surface);
     g_test_add_func("/plots/big-cluster", test_big_cluster);
     g_test_add_func("/plots/lane-cap", test_lane_cap);
+    g_test_add_func("/plots/errors", test_errors);
     return g_test_run();
 }

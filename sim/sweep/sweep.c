@@ -12,11 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The error domain of sweeps. */
-GQuark rc_sweep_error_quark(void)
-{
-    return g_quark_from_static_string("rc-sweep-error-quark");
-}
+/* The error domain of sweeps (codes: rc_sweep_error_code). */
+G_DEFINE_QUARK(rc-sweep-error-quark, rc_sweep_error)
 
 /* ---- metrics ------------------------------------------------------------- */
 
