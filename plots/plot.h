@@ -73,13 +73,33 @@ typedef struct {
     int64_t value;
 } rc_plot_mark;
 
-/* A fault or operator action drawn across all lanes: a shaded band from t0 to
- * t1, or a thin line when t1 == t0. */
+/* A fault or operator action: a shaded band from t0 to t1, or a thin line
+ * when t1 == t0. The timeline shades a kill or a stop only on the lanes of
+ * the nodes it names; every other band covers all lanes. */
 typedef struct {
     rc_time t0, t1;
     const char *action;  /* the scenario keyword: stop, partition, note, ... */
     const char *caption; /* short text drawn above the band */
+    const int *nodes;    /* the nodes the action names (NULL: none or unknown) */
+    int node_count;
 } rc_plot_band;
+
+/* What became of one client write. */
+typedef enum {
+    RC_PLOT_WRITE_ACKED,   /* acknowledged, and still in its slot's owner at the end */
+    RC_PLOT_WRITE_LOST,    /* acknowledged, but gone at the end of the run */
+    RC_PLOT_WRITE_REFUSED, /* refused (cluster down, moved, unreachable, ...) */
+    RC_PLOT_WRITE_TIMEOUT, /* no answer within the client's timeout */
+    RC_PLOT_WRITE__COUNT
+} rc_plot_write_outcome;
+
+/* One client write: when its answer came (or its timeout expired), which
+ * writer sent it and what became of it. */
+typedef struct {
+    rc_time t;
+    int writer;  /* index into rc_plot_run.writer_names */
+    int outcome; /* rc_plot_write_outcome */
+} rc_plot_client_write;
 
 #define RC_PLOT_NO_OWNER 0xFFFFu
 #define RC_PLOT_CELL_DISAGREE 1u   /* live nodes bind some slot of the cell differently */
@@ -114,6 +134,10 @@ typedef struct rc_plot_run {
     const rc_plot_slot_grid *slots;    /* NULL: no slot chart */
     const rc_time (*split_brain)[2];   /* intervals of split-brain */
     int split_brain_count;
+    const rc_plot_client_write *writes;       /* any order; drawn in the writes lanes */
+    int write_count;
+    const char *const *writer_names;   /* one lane per writer, e.g. "w1" */
+    int writer_count;
 } rc_plot_run;
 
 typedef enum {
