@@ -104,6 +104,9 @@ typedef struct {
 #define RC_PLOT_NO_OWNER 0xFFFFu
 #define RC_PLOT_CELL_DISAGREE 1u   /* live nodes bind some slot of the cell differently */
 #define RC_PLOT_CELL_TWO_CLAIMS 2u /* two live nodes each claim a slot of the cell */
+#define RC_PLOT_CELL_NO_WRITES 4u  /* no node that claims some slot of the cell takes
+                                      writes (killed, stopped, own cluster_state fail) */
+#define RC_PLOT_CELL_TWO_WRITABLE 8u /* two nodes that take writes each claim a slot */
 
 /* Slot ownership over time: `columns` equal time steps of [0, end) by `rows`
  * equal slot ranges of 0..16383. owner[c * rows + r] is the node most live

@@ -279,39 +279,71 @@ void rc_plot_captions_free(rc_plot_captions *caps)
     g_free(caps->row);
 }
 
+/* True when a band is shaded only on the lanes of the nodes it names: a
+ * kill or a stop of known nodes (a partition concerns every node). */
+gboolean rc_plot_band_is_per_node(const rc_plot_band *b)
+{
+    return b->node_count > 0 && b->nodes &&
+           (g_str_equal(b->action, "kill") || g_str_equal(b->action, "stop"));
+}
+
+/* Draws an instantaneous action as a dashed line from y_top to y_bottom. */
+void rc_plot_band_line(cairo_t *cr, const rc_plot_band *b, const rc_plot_xmap *m, double y_top,
+                       double y_bottom)
+{
+    double dash[] = { 4, 3 }, x = floor(rc_plot_x(m, b->t0)) + 0.5;
+    cairo_save(cr);
+    cairo_set_dash(cr, dash, 2, 0);
+    cairo_set_line_width(cr, 1.2);
+    rc_plot_set_rgba(cr, rc_plot_band_color(b->action), 0.8);
+    cairo_move_to(cr, x, y_top);
+    cairo_line_to(cr, x, y_bottom);
+    cairo_stroke(cr);
+    cairo_restore(cr);
+}
+
+/* Shades an interval band from y_top to y_bottom (translucent). */
+void rc_plot_band_fill(cairo_t *cr, const rc_plot_band *b, const rc_plot_xmap *m, double y_top,
+                       double y_bottom)
+{
+    double x0 = rc_plot_x(m, b->t0), x1 = rc_plot_x(m, b->t1);
+    cairo_save(cr);
+    rc_plot_set_rgba(cr, rc_plot_band_color(b->action), 0.10);
+    cairo_rectangle(cr, x0, y_top, MAX(x1 - x0, 1), y_bottom - y_top);
+    cairo_fill(cr);
+    cairo_restore(cr);
+}
+
+/* Draws the start and end edges of an interval band from y_top to y_bottom. */
+void rc_plot_band_edges(cairo_t *cr, const rc_plot_band *b, const rc_plot_xmap *m,
+                        double y_top, double y_bottom)
+{
+    double x0 = rc_plot_x(m, b->t0), x1 = rc_plot_x(m, b->t1);
+    cairo_save(cr);
+    rc_plot_set_rgba(cr, rc_plot_band_color(b->action), 0.55);
+    cairo_set_line_width(cr, 1);
+    cairo_move_to(cr, floor(x0) + 0.5, y_top);
+    cairo_line_to(cr, floor(x0) + 0.5, y_bottom);
+    cairo_move_to(cr, floor(x1) + 0.5, y_top);
+    cairo_line_to(cr, floor(x1) + 0.5, y_bottom);
+    cairo_stroke(cr);
+    cairo_restore(cr);
+}
+
 /* Shades every band between y_top and y_bottom: intervals as translucent
  * areas with edges, instantaneous actions as dashed lines. */
 void rc_plot_bands_draw(cairo_t *cr, const rc_plot_run *run, const rc_plot_xmap *m,
                         double y_top, double y_bottom)
 {
-    cairo_save(cr);
     for (int i = 0; i < run->band_count; i++) {
         const rc_plot_band *b = &run->bands[i];
-        rc_plot_rgb c = rc_plot_band_color(b->action);
-        double x0 = rc_plot_x(m, b->t0), x1 = rc_plot_x(m, b->t1);
         if (rc_plot_band_is_instant(b)) {
-            double dash[] = { 4, 3 };
-            cairo_set_dash(cr, dash, 2, 0);
-            cairo_set_line_width(cr, 1.2);
-            rc_plot_set_rgba(cr, c, 0.8);
-            cairo_move_to(cr, floor(x0) + 0.5, y_top);
-            cairo_line_to(cr, floor(x0) + 0.5, y_bottom);
-            cairo_stroke(cr);
-            cairo_set_dash(cr, NULL, 0, 0);
+            rc_plot_band_line(cr, b, m, y_top, y_bottom);
             continue;
         }
-        rc_plot_set_rgba(cr, c, 0.10);
-        cairo_rectangle(cr, x0, y_top, MAX(x1 - x0, 1), y_bottom - y_top);
-        cairo_fill(cr);
-        rc_plot_set_rgba(cr, c, 0.55);
-        cairo_set_line_width(cr, 1);
-        cairo_move_to(cr, floor(x0) + 0.5, y_top);
-        cairo_line_to(cr, floor(x0) + 0.5, y_bottom);
-        cairo_move_to(cr, floor(x1) + 0.5, y_top);
-        cairo_line_to(cr, floor(x1) + 0.5, y_bottom);
-        cairo_stroke(cr);
+        rc_plot_band_fill(cr, b, m, y_top, y_bottom);
+        rc_plot_band_edges(cr, b, m, y_top, y_bottom);
     }
-    cairo_restore(cr);
 }
 
 /* Draws the captions in their rows (row 0 at y_first) with a leader line

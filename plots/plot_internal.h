@@ -51,6 +51,13 @@ void rc_plot_captions_layout(cairo_t *cr, const rc_plot_run *run, const rc_plot_
 void rc_plot_captions_free(rc_plot_captions *caps);
 rc_plot_rgb rc_plot_band_color(const char *action);
 gboolean rc_plot_band_is_instant(const rc_plot_band *b);
+gboolean rc_plot_band_is_per_node(const rc_plot_band *b);
+void rc_plot_band_line(cairo_t *cr, const rc_plot_band *b, const rc_plot_xmap *m, double y_top,
+                       double y_bottom);
+void rc_plot_band_fill(cairo_t *cr, const rc_plot_band *b, const rc_plot_xmap *m, double y_top,
+                       double y_bottom);
+void rc_plot_band_edges(cairo_t *cr, const rc_plot_band *b, const rc_plot_xmap *m,
+                        double y_top, double y_bottom);
 void rc_plot_bands_draw(cairo_t *cr, const rc_plot_run *run, const rc_plot_xmap *m,
                         double y_top, double y_bottom);
 void rc_plot_captions_draw(cairo_t *cr, const rc_plot_run *run, const rc_plot_xmap *m,

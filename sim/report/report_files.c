@@ -125,6 +125,7 @@ void rpt_plot_writes(const rc_report *r, const rc_report_extras *x, GArray *writ
         }
     }
     GPtrArray *order = g_ptr_array_copy(names, NULL, NULL);
+    g_ptr_array_set_free_func(order, NULL); /* the names stay owned by `names` */
     g_ptr_array_sort(order, writer_name_cmp);
     int *lane = g_new(int, MAX(names->len, 1));
     for (guint i = 0; i < names->len; i++)

@@ -144,6 +144,8 @@ void rpt_slots_free(rc_slot_tracker *tr);
 void rpt_slots_owner(rc_slot_tracker *tr, rc_time t, int observer, int owner,
                      const rc_slot_list *list);
 void rpt_slots_alive(rc_slot_tracker *tr, rc_time t, int node, gboolean alive);
+/* A node starts or stops taking writes (alive, not stopped, own state ok). */
+void rpt_slots_writable(rc_slot_tracker *tr, rc_time t, int node, gboolean writable);
 /* Fills `grid` with the sampled columns, the ones after the last event
  * included; the tracker itself is not changed. The caller frees the arrays. */
 void rpt_slots_grid(const rc_slot_tracker *tr, rc_time end, rc_plot_slot_grid *grid);

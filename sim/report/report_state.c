@@ -252,6 +252,14 @@ static void observe_promoted(rc_report *r, const rc_event *ev)
     g_array_append_val(r->promotions, p);
 }
 
+/* Tells the slot tracker whether a node takes writes now: alive, not
+ * stopped and its own cluster_state ok (for the slots chart). */
+static void update_writable(rc_report *r, int node, rc_time t)
+{
+    rpt_slots_writable(r->slots, t, node,
+                       r->alive[node] && !r->stopped[node] && !r->state_fail[node]);
+}
+
 /* Handles a cluster_state change: the state span and summary interval. */
 static void observe_state(rc_report *r, const rc_event *ev)
 {
@@ -269,6 +277,7 @@ static void observe_state(rc_report *r, const rc_event *ev)
             r->state_fail_since[node] = ev->t;
     }
     r->state_fail[node] = !ev->flag;
+    update_writable(r, node, ev->t);
 }
 
 /* Records a node's new epochs for the final values and the trace. */
@@ -463,6 +472,7 @@ static void fault_nodes(rc_report *r, const rc_event *ev, const rc_fault_info *f
             span_close(r, node, RC_PLOT_SPAN_STOPPED, ev->t);
         r->stopped[node] = g_str_equal(a, "stop") ? TRUE
             : g_str_equal(a, "cont") ? FALSE : r->stopped[node];
+        update_writable(r, node, ev->t);
     }
 }
 
