@@ -162,6 +162,10 @@ void rc_plot_slots_draw(cairo_t *cr, const rc_plot_run *run);
  * folded into a summary lane). */
 double rc_plot_timeline_x(const rc_plot_run *run, rc_time t);
 gboolean rc_plot_timeline_lane(const rc_plot_run *run, int node, double *y_top, double *y_bottom);
+/* The vertical extent of a writer's lane (FALSE past the lane cap, where
+ * the last lane holds the remaining writers). */
+gboolean rc_plot_timeline_writer_lane(const rc_plot_run *run, int writer, double *y_top,
+                                      double *y_bottom);
 /* The centre of the slots chart's cell holding `slot` at time t. */
 void rc_plot_slots_point(const rc_plot_run *run, rc_time t, int slot, double *x, double *y);
 

@@ -330,22 +330,6 @@ void rc_plot_band_edges(cairo_t *cr, const rc_plot_band *b, const rc_plot_xmap *
     cairo_restore(cr);
 }
 
-/* Shades every band between y_top and y_bottom: intervals as translucent
- * areas with edges, instantaneous actions as dashed lines. */
-void rc_plot_bands_draw(cairo_t *cr, const rc_plot_run *run, const rc_plot_xmap *m,
-                        double y_top, double y_bottom)
-{
-    for (int i = 0; i < run->band_count; i++) {
-        const rc_plot_band *b = &run->bands[i];
-        if (rc_plot_band_is_instant(b)) {
-            rc_plot_band_line(cr, b, m, y_top, y_bottom);
-            continue;
-        }
-        rc_plot_band_fill(cr, b, m, y_top, y_bottom);
-        rc_plot_band_edges(cr, b, m, y_top, y_bottom);
-    }
-}
-
 /* Draws the captions in their rows (row 0 at y_first) with a leader line
  * down to the top of the plot at y_plot; a band's extent is shown as a bar
  * under its caption. */

@@ -58,8 +58,6 @@ void rc_plot_band_fill(cairo_t *cr, const rc_plot_band *b, const rc_plot_xmap *m
                        double y_bottom);
 void rc_plot_band_edges(cairo_t *cr, const rc_plot_band *b, const rc_plot_xmap *m,
                         double y_top, double y_bottom);
-void rc_plot_bands_draw(cairo_t *cr, const rc_plot_run *run, const rc_plot_xmap *m,
-                        double y_top, double y_bottom);
 void rc_plot_captions_draw(cairo_t *cr, const rc_plot_run *run, const rc_plot_xmap *m,
                            const rc_plot_captions *caps, double y_first, double y_plot);
 void rc_plot_title(cairo_t *cr, const rc_plot_run *run, const char *chart, double x, double y);

@@ -319,7 +319,7 @@ static void stripes(cairo_t *cr, double x, double y, double w, double h, double 
 typedef enum {
     MARK_DISAGREE,   /* falling black hatch: live views disagree */
     MARK_TWO_CLAIMS, /* grey vertical stripes: two claims, not both writable */
-    MARK_SPLIT,      /* solid red, outlined: two claims inside a split-brain interval */
+    MARK_SPLIT,      /* solid red: two writable claims inside a split-brain interval */
 } cell_mark;
 
 /* Marks the cells with `bit` (with `sb_only`, only those inside split-brain
@@ -331,11 +331,8 @@ static void mark_cells(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl,
     cairo_new_path(cr);
     if (flag_path(cr, run, sl, bit, sb_only)) {
         if (mark == MARK_SPLIT) {
-            rc_plot_set_rgba(cr, C_SPLIT, 0.85);
-            cairo_fill_preserve(cr);
-            rc_plot_set_rgb(cr, rc_plot_shade(C_SPLIT, 0.5));
-            cairo_set_line_width(cr, 1);
-            cairo_stroke(cr);
+            rc_plot_set_rgba(cr, C_SPLIT, 0.9);
+            cairo_fill(cr);
         } else {
             cairo_clip(cr);
             cairo_set_line_width(cr, mark == MARK_DISAGREE ? 1.3 : 1.0);
@@ -561,6 +558,23 @@ static void draw_legend(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl
     cairo_restore(cr);
 }
 
+/* Draws the fault bands: a kill or a stop only over the strips above the
+ * plot (its effect on the slots is the pale cells), any other fault over
+ * the whole plot. */
+static void draw_bands(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl)
+{
+    for (int i = 0; i < run->band_count; i++) {
+        const rc_plot_band *b = &run->bands[i];
+        double bottom = rc_plot_band_is_per_node(b) ? sl->plot_top : sl->plot_bottom;
+        if (rc_plot_band_is_instant(b)) {
+            rc_plot_band_line(cr, b, &sl->xmap, sl->sb_top, bottom);
+            continue;
+        }
+        rc_plot_band_fill(cr, b, &sl->xmap, sl->sb_top, bottom);
+        rc_plot_band_edges(cr, b, &sl->xmap, sl->sb_top, bottom);
+    }
+}
+
 /* Draws the slots chart: cells, change overlays, cell marks, bands and
  * captions, the split-brain and no-writes strips, axes and legend. */
 void rc_plot_slots_draw(cairo_t *cr, const rc_plot_run *run)
@@ -576,7 +590,7 @@ void rc_plot_slots_draw(cairo_t *cr, const rc_plot_run *run)
         if (has_split_brain(run))
             mark_cells(cr, run, sl, RC_PLOT_CELL_TWO_WRITABLE, TRUE, MARK_SPLIT);
     }
-    rc_plot_bands_draw(cr, run, &sl->xmap, sl->sb_top, sl->plot_bottom);
+    draw_bands(cr, run, sl);
     rc_plot_captions_draw(cr, run, &sl->xmap, &sl->caps, sl->caps_top, sl->sb_top);
     if (run->slots) {
         draw_split_brain_strip(cr, run, sl);

@@ -267,6 +267,29 @@ static int series_points(const rc_plot_sweep *p, const int *series, int s, int *
     return n;
 }
 
+/* True when every run of every point has the value 0 for panel k (and at
+ * least one run has a value). */
+static bool all_zero(const rc_plot_sweep *p, int k)
+{
+    bool any = false;
+    for (int i = 0; i < p->n_points; i++) {
+        const rc_plot_sweep_stat *st = stat(p, i, k);
+        if (st->count > 0 && (st->min != 0 || st->max != 0))
+            return false;
+        any |= st->count > 0;
+    }
+    return any;
+}
+
+/* Says in the middle of the plot area that every run gave 0, so that a flat
+ * line at the bottom reads as an answer ("no split-brain"), not a gap. */
+static void zero_note(cairo_t *cr, const axis_map *x, const axis_map *y)
+{
+    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    rc_plot_font(cr, 12, FALSE);
+    rc_plot_text(cr, (x->a + x->b) / 2, (y->a + y->b) / 2, "0 in every run", RC_PLOT_CENTER);
+}
+
 /* Draws line panel k with its top-left corner at (x, y). */
 static void line_panel(cairo_t *cr, const rc_plot_sweep *p, int k, double x, double y,
                        const int *series, int n_series)
@@ -284,6 +307,8 @@ static void line_panel(cairo_t *cr, const rc_plot_sweep *p, int k, double x, dou
         draw_series(cr, p, k, idx, n, &xm, &ym, rc_plot_shard_color(s, n_series));
     }
     g_free(idx);
+    if (all_zero(p, k))
+        zero_note(cr, &xm, &ym);
     cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
     cairo_set_line_width(cr, 1);
     cairo_rectangle(cr, floor(xm.a) + 0.5, floor(ym.b) + 0.5, floor(xm.b - xm.a),

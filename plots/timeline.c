@@ -316,6 +316,20 @@ gboolean rc_plot_timeline_lane(const rc_plot_run *run, int node, double *y_top, 
     return li >= 0;
 }
 
+/* The vertical extent of a writer's lane, FALSE when it has none. */
+gboolean rc_plot_timeline_writer_lane(const rc_plot_run *run, int writer, double *y_top,
+                                      double *y_bottom)
+{
+    if (writer < 0 || writer >= MIN(run->writer_count, WRITER_CAP))
+        return FALSE;
+    tl_layout *tl = tl_new(run);
+    const lane *ln = &g_array_index(tl->lanes, lane, tl->writer_lane[writer]);
+    *y_top = ln->y;
+    *y_bottom = ln->y + ln->h;
+    tl_free(tl);
+    return TRUE;
+}
+
 /* ---- lane contents ------------------------------------------------------ */
 
 /* Vertical bands of a node lane: flags strip, role bar, state strip. */

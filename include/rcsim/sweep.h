@@ -86,7 +86,9 @@ typedef enum {
 
 /* The metric's CSV name ("promotions", "fail_a_s", ...). */
 const char *rc_sweep_metric_name(int metric);
-/* A short description for chart axes. */
+/* What a chart calls the metric, in words ("side a down (s)"). */
+const char *rc_sweep_metric_title(int metric);
+/* A longer description. */
 const char *rc_sweep_metric_label(int metric);
 /* True for durations (stored in microseconds, written in seconds). */
 bool rc_sweep_metric_is_time(int metric);

@@ -384,10 +384,11 @@ rc_sweep_table *rc_sweep_merge(char *const *paths, int n, GError **error)
 
 /* ---- the output directory ----------------------------------------------------------- */
 
-/* The metrics drawn when none were chosen. */
+/* The metrics drawn when none were chosen: split-brain first (the question
+ * most sweeps ask), then failovers, outages and lost writes. */
 static const int default_metrics[] = {
-    RC_SWEEP_PROMOTIONS, RC_SWEEP_FIRST_PROMOTION, RC_SWEEP_FAIL_A,
-    RC_SWEEP_FAIL_B, RC_SWEEP_LOST_A, RC_SWEEP_LOST_B,
+    RC_SWEEP_SPLIT_BRAIN, RC_SWEEP_PROMOTIONS, RC_SWEEP_FAIL_A, RC_SWEEP_FAIL_B,
+    RC_SWEEP_LOST_A, RC_SWEEP_LOST_B, RC_SWEEP_FIRST_PROMOTION, RC_SWEEP_WINDOW_A,
 };
 
 /* Writes one text file atomically. */
@@ -425,10 +426,11 @@ static bool write_chart(const rc_plot_sweep *plot, rc_plot_sweep_chart chart, co
     return ok;
 }
 
-/* The chart's description of a metric: its CSV name, its label and unit. */
+/* The chart's description of a metric: its title in words, its CSV name
+ * beside it (the name --plot and the CSV files use) and its unit. */
 static rc_plot_sweep_metric plot_metric(int metric)
 {
-    return (rc_plot_sweep_metric){ rc_sweep_metric_name(metric), rc_sweep_metric_label(metric),
+    return (rc_plot_sweep_metric){ rc_sweep_metric_title(metric), rc_sweep_metric_name(metric),
                                    rc_sweep_metric_is_time(metric) };
 }
 
