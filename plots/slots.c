@@ -391,7 +391,7 @@ static void draw_split_brain_strip(cairo_t *cr, const rc_plot_run *run, const sl
 
 /* The share of the slots of column c that could not take writes: unowned,
  * or owned by a node that takes none. */
-static double no_write_share(const rc_plot_run *run, const sl_layout *sl, int c)
+static double no_write_share(const rc_plot_run *run, int c)
 {
     const rc_plot_slot_grid *g = run->slots;
     int count = 0;
@@ -412,11 +412,13 @@ static void draw_no_writes_strip(cairo_t *cr, const rc_plot_run *run, const sl_l
     cairo_fill(cr);
     rc_plot_set_rgb(cr, C_NO_WRITES);
     for (int c = 0; c < g->columns; c++) {
-        double share = no_write_share(run, sl, c);
+        double share = no_write_share(run, c);
         if (share <= 0)
             continue;
+        /* At least 1.5 points tall, so that a few slots down stay visible. */
         double x0 = cell_x(sl, g, run, c), x1 = cell_x(sl, g, run, c + 1);
-        cairo_rectangle(cr, x0, y + h * (1 - share), MAX(x1 - x0, 0.6), h * share);
+        double bar = MAX(h * share, 1.5);
+        cairo_rectangle(cr, x0, y + h - bar, MAX(x1 - x0, 0.6), bar);
     }
     cairo_fill(cr);
     rc_plot_font(cr, 10, TRUE);
