@@ -785,6 +785,21 @@ static gboolean lane_in_band(const lane *ln, const rc_plot_band *b)
     return FALSE;
 }
 
+/* When a kill or stop band ends on one node's lane: when that node's own
+ * DOWN or STOPPED span that the band opened ends (a node restarted before
+ * the others is not shaded after its restart), else with the band. */
+static rc_time node_band_end(const rc_plot_run *run, const tl_layout *tl, int node,
+                             const rc_plot_band *b)
+{
+    int kind = g_str_equal(b->action, "kill") ? RC_PLOT_SPAN_DOWN : RC_PLOT_SPAN_STOPPED;
+    for (int i = tl->span_first[node]; i < tl->span_end[node]; i++) {
+        const rc_plot_span *sp = &run->spans[i];
+        if (sp->kind == kind && sp->t0 == b->t0)
+            return MIN(sp->t1, b->t1);
+    }
+    return b->t1;
+}
+
 /* Draws the interval bands: a kill or a stop on the lanes of its nodes
  * only, any other fault over every lane. With `fill` the translucent areas
  * (drawn behind the lanes, so that the bars keep their colours), else the
@@ -803,8 +818,12 @@ static void draw_bands(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl,
         }
         for (guint l = 0; l < tl->lanes->len; l++) {
             const lane *ln = &g_array_index(tl->lanes, lane, l);
-            if (lane_in_band(ln, b))
-                draw(cr, b, &tl->xmap, ln->y, ln->y + ln->h);
+            if (!lane_in_band(ln, b))
+                continue;
+            rc_plot_band part = *b;
+            if (ln->node >= 0)
+                part.t1 = node_band_end(run, tl, ln->node, b);
+            draw(cr, &part, &tl->xmap, ln->y, ln->y + ln->h);
         }
     }
 }

@@ -364,6 +364,11 @@ static void test_big_cluster(void)
     assert_not_blank(s);
     lane_point(run, 9, 3, 13, &px, &py);
     assert_color(s, px, py, MASTER, 8);
+    /* The kill band ends on M10's lane at its restart (25 s), not on M500's. */
+    lane_point(run, 499, 36, 0.5, &px, &py);
+    assert_color(s, px, py, (rgb8){ 236, 236, 236 }, 4);
+    lane_point(run, 9, 36, 0.5, &px, &py);
+    assert_color(s, px, py, (rgb8){ 255, 255, 255 }, 0);
     cairo_surface_destroy(s);
     s = load_png(dir, "slots.png");
     rc_plot_slots_point(run, S(30), 9 * 16384 / 1000 + 8, &px, &py);
