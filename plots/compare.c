@@ -157,15 +157,5 @@ gboolean rc_plot_compare_write(const rc_plot_compare *c, const char *format, con
 {
     double w, h;
     rc_plot_compare_size(c, &w, &h);
-    cairo_status_t st;
-    GQuark domain = g_quark_from_static_string("rc-plot-error");
-    if (!rc_plot_render_file(format, path, w, h, draw_chart, c, 0, &st)) {
-        g_set_error(error, domain, 1, "unknown picture format '%s'", format);
-        return FALSE;
-    }
-    if (st != CAIRO_STATUS_SUCCESS) {
-        g_set_error(error, domain, 2, "cannot write %s: %s", path, cairo_status_to_string(st));
-        return FALSE;
-    }
-    return TRUE;
+    return rc_plot_render_file(format, path, w, h, draw_chart, c, 0, error);
 }

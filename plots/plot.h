@@ -6,6 +6,10 @@
  * builds from the event stream. Each chart has one drawing function that
  * renders onto any cairo context at the chart's natural size, and
  * rc_plot_write() puts a chart into a PNG, SVG or PDF file.
+ *
+ * The charts of a sweep are drawn the same way from an rc_plot_sweep, the
+ * summary of a grid of runs that the sweep fills in (names, labels and units
+ * of its metrics included), and written by rc_plot_sweep_write().
  */
 #ifndef RCSIM_PLOT_H
 #define RCSIM_PLOT_H
@@ -20,6 +24,16 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The error domain of the plots. */
+#define RC_PLOT_ERROR (rc_plot_error_quark())
+GQuark rc_plot_error_quark(void);
+
+typedef enum {
+    RC_PLOT_ERROR_FORMAT = 1, /* a picture format other than png, svg or pdf */
+    RC_PLOT_ERROR_IO,         /* cairo could not draw or write the file */
+    RC_PLOT_ERROR_EMPTY,      /* a sweep chart with nothing to draw */
+} rc_plot_error_code;
 
 /* Kinds of per-node intervals. */
 typedef enum {
@@ -59,17 +73,40 @@ typedef struct {
     int64_t value;
 } rc_plot_mark;
 
-/* A fault or operator action drawn across all lanes: a shaded band from t0 to
- * t1, or a thin line when t1 == t0. */
+/* A fault or operator action: a shaded band from t0 to t1, or a thin line
+ * when t1 == t0. The timeline shades a kill or a stop only on the lanes of
+ * the nodes it names; every other band covers all lanes. */
 typedef struct {
     rc_time t0, t1;
     const char *action;  /* the scenario keyword: stop, partition, note, ... */
     const char *caption; /* short text drawn above the band */
+    const int *nodes;    /* the nodes the action names (NULL: none or unknown) */
+    int node_count;
 } rc_plot_band;
+
+/* What became of one client write. */
+typedef enum {
+    RC_PLOT_WRITE_ACKED,   /* acknowledged, and still in its slot's owner at the end */
+    RC_PLOT_WRITE_LOST,    /* acknowledged, but gone at the end of the run */
+    RC_PLOT_WRITE_REFUSED, /* refused (cluster down, moved, unreachable, ...) */
+    RC_PLOT_WRITE_TIMEOUT, /* no answer within the client's timeout */
+    RC_PLOT_WRITE__COUNT
+} rc_plot_write_outcome;
+
+/* One client write: when its answer came (or its timeout expired), which
+ * writer sent it and what became of it. */
+typedef struct {
+    rc_time t;
+    int writer;  /* index into rc_plot_run.writer_names */
+    int outcome; /* rc_plot_write_outcome */
+} rc_plot_client_write;
 
 #define RC_PLOT_NO_OWNER 0xFFFFu
 #define RC_PLOT_CELL_DISAGREE 1u   /* live nodes bind some slot of the cell differently */
 #define RC_PLOT_CELL_TWO_CLAIMS 2u /* two live nodes each claim a slot of the cell */
+#define RC_PLOT_CELL_NO_WRITES 4u  /* no node that claims some slot of the cell takes
+                                      writes (killed, stopped, own cluster_state fail) */
+#define RC_PLOT_CELL_TWO_WRITABLE 8u /* two nodes that take writes each claim a slot */
 
 /* Slot ownership over time: `columns` equal time steps of [0, end) by `rows`
  * equal slot ranges of 0..16383. owner[c * rows + r] is the node most live
@@ -100,6 +137,10 @@ typedef struct rc_plot_run {
     const rc_plot_slot_grid *slots;    /* NULL: no slot chart */
     const rc_time (*split_brain)[2];   /* intervals of split-brain */
     int split_brain_count;
+    const rc_plot_client_write *writes;       /* any order; drawn in the writes lanes */
+    int write_count;
+    const char *const *writer_names;   /* one lane per writer, e.g. "w1" */
+    int writer_count;
 } rc_plot_run;
 
 typedef enum {
@@ -121,6 +162,10 @@ void rc_plot_slots_draw(cairo_t *cr, const rc_plot_run *run);
  * folded into a summary lane). */
 double rc_plot_timeline_x(const rc_plot_run *run, rc_time t);
 gboolean rc_plot_timeline_lane(const rc_plot_run *run, int node, double *y_top, double *y_bottom);
+/* The vertical extent of a writer's lane (FALSE past the lane cap, where
+ * the last lane holds the remaining writers). */
+gboolean rc_plot_timeline_writer_lane(const rc_plot_run *run, int writer, double *y_top,
+                                      double *y_bottom);
 /* The centre of the slots chart's cell holding `slot` at time t. */
 void rc_plot_slots_point(const rc_plot_run *run, rc_time t, int slot, double *x, double *y);
 
@@ -129,6 +174,52 @@ void rc_plot_slots_point(const rc_plot_run *run, rc_time t, int slot, double *x,
  * Returns FALSE with `error` set on failure. */
 gboolean rc_plot_write(const rc_plot_run *run, rc_plot_chart chart,
                        const char *format, const char *path, GError **error);
+
+/* ---- sweep charts ---------------------------------------------------------- */
+
+/* One metric of a sweep chart: what its panel is called and its unit. */
+typedef struct {
+    const char *name;  /* the panel's title */
+    const char *label; /* a longer description beside the title */
+    gboolean is_time;  /* values are microseconds, drawn as seconds */
+} rc_plot_sweep_metric;
+
+/* The runs of one grid point for one metric: how many have a value and
+ * their minimum, median and maximum. */
+typedef struct {
+    int count; /* 0: no run has a value, the point is left out */
+    int64_t min, median, max;
+} rc_plot_sweep_stat;
+
+/* One grid point: its parameter values and a statistic per drawn metric. */
+typedef struct {
+    const int64_t *params;          /* n_params values */
+    const rc_plot_sweep_stat *stats; /* n_metrics entries, in the order of metrics */
+} rc_plot_sweep_point;
+
+/* What a sweep chart draws: a panel per metric over the grid points. */
+typedef struct {
+    const char *title;
+    const char *subtitle;
+    char *const *names; /* parameter names */
+    int n_params;
+    const rc_plot_sweep_point *points;
+    int n_points;
+    const rc_plot_sweep_metric *metrics;
+    int n_metrics;
+} rc_plot_sweep;
+
+typedef enum {
+    RC_PLOT_SWEEP_LINES,   /* one panel per metric: median line, min-max band */
+    RC_PLOT_SWEEP_HEATMAP, /* one panel per metric: median over two parameters */
+} rc_plot_sweep_chart;
+
+/* Writes a sweep chart to `path` in `format` ("png", "svg" or "pdf"), like
+ * rc_plot_write(). Returns FALSE with RC_PLOT_ERROR_EMPTY when there is
+ * nothing to draw: no parameter, point or metric, or a heat map of fewer
+ * than two parameters. */
+gboolean rc_plot_sweep_write(const rc_plot_sweep *plot, rc_plot_sweep_chart chart,
+                             const char *format, const char *path, GError **error);
 
 /* ---- the comparison chart of `rcsim compare` (plots/compare.c) ---------------- */
 

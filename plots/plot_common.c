@@ -1,5 +1,6 @@
 /* Drawing helpers shared by the charts: colours, text, the time axis, hatching,
- * fault bands with their captions, titles, and writing a chart to a file. */
+ * fault bands with their captions, titles, and rendering a chart into a file.
+ * The entry points that choose and write a chart are in plot.c. */
 #include "plot_internal.h"
 
 #include <cairo-pdf.h>
@@ -7,7 +8,8 @@
 #include <math.h>
 #include <string.h>
 
-#define REPORT_PLOT_ERROR (g_quark_from_static_string("rc-plot-error"))
+/* The error domain of the plots (codes: rc_plot_error_code). */
+G_DEFINE_QUARK(rc-plot-error-quark, rc_plot_error)
 
 /* Sets an opaque source colour. */
 void rc_plot_set_rgb(cairo_t *cr, rc_plot_rgb c)
@@ -277,38 +279,54 @@ void rc_plot_captions_free(rc_plot_captions *caps)
     g_free(caps->row);
 }
 
-/* Shades every band between y_top and y_bottom: intervals as translucent
- * areas with edges, instantaneous actions as dashed lines. */
-void rc_plot_bands_draw(cairo_t *cr, const rc_plot_run *run, const rc_plot_xmap *m,
+/* True when a band is shaded only on the lanes of the nodes it names: a
+ * kill or a stop of known nodes (a partition concerns every node). */
+gboolean rc_plot_band_is_per_node(const rc_plot_band *b)
+{
+    return b->node_count > 0 && b->nodes &&
+           (g_str_equal(b->action, "kill") || g_str_equal(b->action, "stop"));
+}
+
+/* Draws an instantaneous action as a dashed line from y_top to y_bottom. */
+void rc_plot_band_line(cairo_t *cr, const rc_plot_band *b, const rc_plot_xmap *m, double y_top,
+                       double y_bottom)
+{
+    double dash[] = { 4, 3 }, x = floor(rc_plot_x(m, b->t0)) + 0.5;
+    cairo_save(cr);
+    cairo_set_dash(cr, dash, 2, 0);
+    cairo_set_line_width(cr, 1.2);
+    rc_plot_set_rgba(cr, rc_plot_band_color(b->action), 0.8);
+    cairo_move_to(cr, x, y_top);
+    cairo_line_to(cr, x, y_bottom);
+    cairo_stroke(cr);
+    cairo_restore(cr);
+}
+
+/* Shades an interval band from y_top to y_bottom (translucent). */
+void rc_plot_band_fill(cairo_t *cr, const rc_plot_band *b, const rc_plot_xmap *m, double y_top,
+                       double y_bottom)
+{
+    double x0 = rc_plot_x(m, b->t0), x1 = rc_plot_x(m, b->t1);
+    cairo_save(cr);
+    rc_plot_set_rgba(cr, rc_plot_band_color(b->action), 0.10);
+    cairo_rectangle(cr, x0, y_top, MAX(x1 - x0, 1), y_bottom - y_top);
+    cairo_fill(cr);
+    cairo_restore(cr);
+}
+
+/* Draws the start and end edges of an interval band from y_top to y_bottom. */
+void rc_plot_band_edges(cairo_t *cr, const rc_plot_band *b, const rc_plot_xmap *m,
                         double y_top, double y_bottom)
 {
+    double x0 = rc_plot_x(m, b->t0), x1 = rc_plot_x(m, b->t1);
     cairo_save(cr);
-    for (int i = 0; i < run->band_count; i++) {
-        const rc_plot_band *b = &run->bands[i];
-        rc_plot_rgb c = rc_plot_band_color(b->action);
-        double x0 = rc_plot_x(m, b->t0), x1 = rc_plot_x(m, b->t1);
-        if (rc_plot_band_is_instant(b)) {
-            double dash[] = { 4, 3 };
-            cairo_set_dash(cr, dash, 2, 0);
-            cairo_set_line_width(cr, 1.2);
-            rc_plot_set_rgba(cr, c, 0.8);
-            cairo_move_to(cr, floor(x0) + 0.5, y_top);
-            cairo_line_to(cr, floor(x0) + 0.5, y_bottom);
-            cairo_stroke(cr);
-            cairo_set_dash(cr, NULL, 0, 0);
-            continue;
-        }
-        rc_plot_set_rgba(cr, c, 0.10);
-        cairo_rectangle(cr, x0, y_top, MAX(x1 - x0, 1), y_bottom - y_top);
-        cairo_fill(cr);
-        rc_plot_set_rgba(cr, c, 0.55);
-        cairo_set_line_width(cr, 1);
-        cairo_move_to(cr, floor(x0) + 0.5, y_top);
-        cairo_line_to(cr, floor(x0) + 0.5, y_bottom);
-        cairo_move_to(cr, floor(x1) + 0.5, y_top);
-        cairo_line_to(cr, floor(x1) + 0.5, y_bottom);
-        cairo_stroke(cr);
-    }
+    rc_plot_set_rgba(cr, rc_plot_band_color(b->action), 0.55);
+    cairo_set_line_width(cr, 1);
+    cairo_move_to(cr, floor(x0) + 0.5, y_top);
+    cairo_line_to(cr, floor(x0) + 0.5, y_bottom);
+    cairo_move_to(cr, floor(x1) + 0.5, y_top);
+    cairo_line_to(cr, floor(x1) + 0.5, y_bottom);
+    cairo_stroke(cr);
     cairo_restore(cr);
 }
 
@@ -379,25 +397,6 @@ double rc_plot_legend_swatch(cairo_t *cr, double x, double y, rc_plot_rgb c, con
 
 /* ---- files -------------------------------------------------------------- */
 
-static void chart_size(const rc_plot_run *run, rc_plot_chart chart, double *w, double *h)
-{
-    if (chart == RC_PLOT_SLOTS)
-        rc_plot_slots_size(run, w, h);
-    else
-        rc_plot_timeline_size(run, w, h);
-}
-
-/* Draws a run's chart onto a context (an rc_plot_draw_fn for
- * rc_plot_render_file). */
-static void draw_chart(cairo_t *cr, const void *subject, int chart)
-{
-    const rc_plot_run *run = subject;
-    if (chart == RC_PLOT_SLOTS)
-        rc_plot_slots_draw(cr, run);
-    else
-        rc_plot_timeline_draw(cr, run);
-}
-
 /* Paints a white background and the chart onto a surface. */
 static cairo_status_t render(cairo_surface_t *s, rc_plot_draw_fn draw, const void *subject,
                              int chart)
@@ -431,41 +430,30 @@ static cairo_surface_t *vector_surface(const char *format, const char *path, dou
  * plot_internal.h). */
 gboolean rc_plot_render_file(const char *format, const char *path, double w, double h,
                              rc_plot_draw_fn draw, const void *subject, int chart,
-                             cairo_status_t *status)
+                             GError **error)
 {
+    cairo_status_t st;
     if (g_str_equal(format, "png")) {
         cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)ceil(w),
                                                         (int)ceil(h));
-        *status = render(s, draw, subject, chart);
-        if (*status == CAIRO_STATUS_SUCCESS)
-            *status = cairo_surface_write_to_png(s, path);
+        st = render(s, draw, subject, chart);
+        if (st == CAIRO_STATUS_SUCCESS)
+            st = cairo_surface_write_to_png(s, path);
         cairo_surface_destroy(s);
-        return TRUE;
-    }
-    if (!g_str_equal(format, "svg") && !g_str_equal(format, "pdf"))
-        return FALSE;
-    cairo_surface_t *s = vector_surface(format, path, w, h);
-    *status = render(s, draw, subject, chart);
-    cairo_surface_finish(s);
-    if (*status == CAIRO_STATUS_SUCCESS)
-        *status = cairo_surface_status(s);
-    cairo_surface_destroy(s);
-    return TRUE;
-}
-
-/* Renders a chart into a PNG, SVG or PDF file (see plots/plot.h). */
-gboolean rc_plot_write(const rc_plot_run *run, rc_plot_chart chart, const char *format,
-                       const char *path, GError **error)
-{
-    double w, h;
-    chart_size(run, chart, &w, &h);
-    cairo_status_t st;
-    if (!rc_plot_render_file(format, path, w, h, draw_chart, run, (int)chart, &st)) {
-        g_set_error(error, REPORT_PLOT_ERROR, 1, "unknown picture format '%s'", format);
+    } else if (g_str_equal(format, "svg") || g_str_equal(format, "pdf")) {
+        cairo_surface_t *s = vector_surface(format, path, w, h);
+        st = render(s, draw, subject, chart);
+        cairo_surface_finish(s);
+        if (st == CAIRO_STATUS_SUCCESS)
+            st = cairo_surface_status(s);
+        cairo_surface_destroy(s);
+    } else {
+        g_set_error(error, RC_PLOT_ERROR, RC_PLOT_ERROR_FORMAT, "unknown picture format '%s'",
+                    format);
         return FALSE;
     }
     if (st != CAIRO_STATUS_SUCCESS) {
-        g_set_error(error, REPORT_PLOT_ERROR, 2, "cannot write %s: %s", path,
+        g_set_error(error, RC_PLOT_ERROR, RC_PLOT_ERROR_IO, "cannot write %s: %s", path,
                     cairo_status_to_string(st));
         return FALSE;
     }

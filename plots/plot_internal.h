@@ -51,7 +51,12 @@ void rc_plot_captions_layout(cairo_t *cr, const rc_plot_run *run, const rc_plot_
 void rc_plot_captions_free(rc_plot_captions *caps);
 rc_plot_rgb rc_plot_band_color(const char *action);
 gboolean rc_plot_band_is_instant(const rc_plot_band *b);
-void rc_plot_bands_draw(cairo_t *cr, const rc_plot_run *run, const rc_plot_xmap *m,
+gboolean rc_plot_band_is_per_node(const rc_plot_band *b);
+void rc_plot_band_line(cairo_t *cr, const rc_plot_band *b, const rc_plot_xmap *m, double y_top,
+                       double y_bottom);
+void rc_plot_band_fill(cairo_t *cr, const rc_plot_band *b, const rc_plot_xmap *m, double y_top,
+                       double y_bottom);
+void rc_plot_band_edges(cairo_t *cr, const rc_plot_band *b, const rc_plot_xmap *m,
                         double y_top, double y_bottom);
 void rc_plot_captions_draw(cairo_t *cr, const rc_plot_run *run, const rc_plot_xmap *m,
                            const rc_plot_captions *caps, double y_first, double y_plot);
@@ -64,10 +69,10 @@ typedef void (*rc_plot_draw_fn)(cairo_t *cr, const void *subject, int chart);
 /* Paints a white background of w x h points and draw(cr, subject, chart) into
  * the file `path` in `format`: "png", "svg" or "pdf" (vector files with fixed
  * metadata, so that the same chart always gives the same bytes). Returns
- * FALSE, writing nothing, for any other format; otherwise TRUE, with cairo's
- * status of drawing and writing in *status. */
+ * FALSE with RC_PLOT_ERROR_FORMAT, writing nothing, for any other format, and
+ * FALSE with RC_PLOT_ERROR_IO when cairo fails to draw or write. */
 gboolean rc_plot_render_file(const char *format, const char *path, double w, double h,
                              rc_plot_draw_fn draw, const void *subject, int chart,
-                             cairo_status_t *status);
+                             GError **error);
 
 #endif

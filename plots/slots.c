@@ -1,8 +1,12 @@
 /* The slots chart: the 16384 slots (y, slot 0 at the top) over time (x),
  * each cell coloured by the node most live nodes bind it to (a stable colour
- * per shard, darker when a former replica owns it), hatched where live views
- * disagree and red-hatched where two nodes claim a slot, cross-hatched inside
- * reported split-brain intervals, with fault bands as in the timeline. */
+ * per shard, darker when a former replica owns it) and pale while that owner
+ * cannot take writes (killed, stopped, or its own cluster_state is fail).
+ * Hatches mark where live views disagree and stripes where two nodes claim a
+ * slot; only inside the reported split-brain intervals (two owners taking
+ * writes) are such cells solid red. Above the plot, a strip shows the
+ * split-brain intervals (or says there were none) and another the share of
+ * slots that could not take writes; fault bands as in the timeline. */
 #include "plot_internal.h"
 
 #include <math.h>
@@ -14,19 +18,35 @@
 #define SL_SLOTS 16384
 #define SL_LEGEND_SHARDS 24
 
-static const rc_plot_rgb C_TWO = { 0.85, 0.0, 0.0 };
+static const rc_plot_rgb C_SPLIT = { 0.85, 0.0, 0.0 };
+static const rc_plot_rgb C_TWO = { 0.30, 0.30, 0.30 };
+static const rc_plot_rgb C_NO_WRITES = { 0.36, 0.36, 0.42 };
+static const rc_plot_rgb C_UNCHANGED = { 0.87, 0.87, 0.89 };
+
+#define SB_STRIP_H 16.0  /* the split-brain strip */
+#define NW_STRIP_H 26.0  /* the "no writes" strip */
+#define PALE 1.68        /* rc_plot_shade factor of a cell whose owner takes no writes */
 
 typedef struct {
     rc_plot_xmap xmap;
     rc_plot_captions caps;
-    double caps_top, sb_top, plot_top, plot_bottom, height;
+    double caps_top, sb_top, nw_top, plot_top, plot_bottom, height;
     int groups;
 } sl_layout;
 
-/* True when split-brain intervals were supplied. */
+/* True when the run had split-brain. */
 static gboolean has_split_brain(const rc_plot_run *run)
 {
     return run->split_brain && run->split_brain_count > 0;
+}
+
+/* The total time of split-brain. */
+static rc_time split_brain_total(const rc_plot_run *run)
+{
+    rc_time total = 0;
+    for (int i = 0; has_split_brain(run) && i < run->split_brain_count; i++)
+        total += MAX(run->split_brain[i][1] - run->split_brain[i][0], 0);
+    return total;
 }
 
 /* Lays the slots chart out (captions, strip, plot area); free with sl_free(). */
@@ -40,7 +60,8 @@ static sl_layout *sl_new(const rc_plot_run *run)
     rc_plot_scratch_free(scratch);
     sl->caps_top = 78;
     sl->sb_top = sl->caps_top + sl->caps.rows * RC_PLOT_CAPTION_ROW + 2;
-    sl->plot_top = sl->sb_top + (has_split_brain(run) ? 16 : 0) + 2;
+    sl->nw_top = sl->sb_top + (run->slots ? SB_STRIP_H : 0);
+    sl->plot_top = sl->nw_top + (run->slots ? NW_STRIP_H : 0) + 2;
     sl->plot_bottom = sl->plot_top + SL_PLOT_H;
     sl->height = sl->plot_bottom + 50;
     return sl;
@@ -118,7 +139,29 @@ static rc_plot_rgb cell_color(const rc_plot_run *run, const sl_layout *sl, int r
     const rc_plot_slot_grid *g = run->slots;
     if (!many_shards(sl) || !g->initial || o != g->initial[row] || o == RC_PLOT_NO_OWNER)
         return owner_color(run, sl, o);
-    return (rc_plot_rgb){ 0.87, 0.87, 0.89 };
+    return C_UNCHANGED;
+}
+
+/* True when some slot of cell (c, r) could not take writes during the
+ * column: no node claiming it took writes. */
+static gboolean cell_no_writes(const rc_plot_run *run, int c, int r)
+{
+    return (run->slots->flags[(gsize)c * run->slots->rows + r] & RC_PLOT_CELL_NO_WRITES) != 0;
+}
+
+/* True when cell (c, r) is drawn pale: it has an owner (an unowned cell is
+ * white already) and could not take writes. */
+static gboolean cell_blocked(const rc_plot_run *run, int c, int r)
+{
+    uint16_t o = run->slots->owner[(gsize)c * run->slots->rows + r];
+    return o != RC_PLOT_NO_OWNER && cell_no_writes(run, c, r);
+}
+
+/* The colour of a cell whose owner takes no writes: its colour made pale,
+ * or (in large clusters, where most rows are grey) a dark slate. */
+static rc_plot_rgb blocked_color(const rc_plot_run *run, const sl_layout *sl, uint16_t o)
+{
+    return many_shards(sl) ? C_NO_WRITES : rc_plot_shade(owner_color(run, sl, o), PALE);
 }
 
 /* Paints the grid as an image of one pixel per cell, scaled to the plot
@@ -132,7 +175,9 @@ static void draw_cells(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl)
     for (int r = 0; r < g->rows; r++) {
         uint32_t *row = (uint32_t *)(void *)(data + (gsize)r * (gsize)stride);
         for (int c = 0; c < g->columns; c++) {
-            rc_plot_rgb col = cell_color(run, sl, r, g->owner[(gsize)c * g->rows + r]);
+            uint16_t o = g->owner[(gsize)c * g->rows + r];
+            rc_plot_rgb col = cell_blocked(run, c, r) ? blocked_color(run, sl, o)
+                                                          : cell_color(run, sl, r, o);
             row[c] = (uint32_t)lround(col.r * 255) << 16 | (uint32_t)lround(col.g * 255) << 8 |
                      (uint32_t)lround(col.b * 255);
         }
@@ -180,8 +225,8 @@ static void change_label(cairo_t *cr, const rc_plot_run *run, GArray *placed, ui
 }
 
 /* In large clusters, redraws the runs of cells whose owner differs from the
- * creation-time owner at least 3 units tall, so that a change to a handful
- * of slots stays visible. */
+ * creation-time owner, or whose owner takes no writes, at least 3 units
+ * tall, so that a change to a handful of slots stays visible. */
 static void draw_changes(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl)
 {
     const rc_plot_slot_grid *g = run->slots;
@@ -193,12 +238,14 @@ static void draw_changes(cairo_t *cr, const rc_plot_run *run, const sl_layout *s
         double hh = MAX(cell_y(sl, g, r + 1) - cell_y(sl, g, r), 3.0);
         for (int c = 0; c < g->columns;) {
             uint16_t o = g->owner[(gsize)c * g->rows + r];
+            gboolean blocked = cell_blocked(run, c, r);
             int e = c + 1;
-            while (e < g->columns && g->owner[(gsize)e * g->rows + r] == o)
+            while (e < g->columns && g->owner[(gsize)e * g->rows + r] == o &&
+                   cell_blocked(run, e, r) == blocked)
                 e++;
-            if (o != g->initial[r]) {
+            if (o != g->initial[r] || blocked) {
                 double x0 = cell_x(sl, g, run, c), x1 = cell_x(sl, g, run, e);
-                rc_plot_set_rgb(cr, owner_color(run, sl, o));
+                rc_plot_set_rgb(cr, blocked ? blocked_color(run, sl, o) : owner_color(run, sl, o));
                 cairo_rectangle(cr, x0, yc - hh / 2, MAX(x1 - x0, 1.5), hh);
                 cairo_fill(cr);
                 if (o == RC_PLOT_NO_OWNER) {
@@ -207,7 +254,8 @@ static void draw_changes(cairo_t *cr, const rc_plot_run *run, const sl_layout *s
                     cairo_rectangle(cr, x0, yc - hh / 2, MAX(x1 - x0, 1.5), hh);
                     cairo_stroke(cr);
                 }
-                change_label(cr, run, placed, o, x0, yc - hh / 2);
+                if (o != g->initial[r])
+                    change_label(cr, run, placed, o, x0, yc - hh / 2);
             }
             c = e;
         }
@@ -256,52 +304,130 @@ static gboolean flag_path(cairo_t *cr, const rc_plot_run *run, const sl_layout *
     return any;
 }
 
-/* Hatches the cells with `bit`, clipped to those cells: lines only (so the
- * owner's colour stays readable between them) unless `tint` > 0. */
-static void hatch_cells(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl, unsigned bit,
-                        gboolean sb_only, rc_plot_rgb c, double alpha, gboolean rising,
-                        double tint)
+/* Draws vertical stripes `spacing` apart over the rectangle, in the current
+ * source and line width. */
+static void stripes(cairo_t *cr, double x, double y, double w, double h, double spacing)
+{
+    for (double k = floor(x / spacing) * spacing + 0.5; k < x + w; k += spacing) {
+        cairo_move_to(cr, k, y);
+        cairo_line_to(cr, k, y + h);
+    }
+    cairo_stroke(cr);
+}
+
+/* The patterns of the flagged cells. */
+typedef enum {
+    MARK_DISAGREE,   /* falling black hatch: live views disagree */
+    MARK_TWO_CLAIMS, /* grey vertical stripes: two claims, not both writable */
+    MARK_SPLIT,      /* solid red: two writable claims inside a split-brain interval */
+} cell_mark;
+
+/* Marks the cells with `bit` (with `sb_only`, only those inside split-brain
+ * intervals) in `mark`'s pattern, clipped to those cells. */
+static void mark_cells(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl, unsigned bit,
+                       gboolean sb_only, cell_mark mark)
 {
     cairo_save(cr);
     cairo_new_path(cr);
     if (flag_path(cr, run, sl, bit, sb_only)) {
-        cairo_clip(cr);
-        if (tint > 0) {
-            rc_plot_set_rgba(cr, c, tint);
-            cairo_paint(cr);
+        if (mark == MARK_SPLIT) {
+            rc_plot_set_rgba(cr, C_SPLIT, 0.9);
+            cairo_fill(cr);
+        } else {
+            cairo_clip(cr);
+            cairo_set_line_width(cr, mark == MARK_DISAGREE ? 1.3 : 1.0);
+            if (mark == MARK_DISAGREE) {
+                cairo_set_source_rgba(cr, 0, 0, 0, 0.55);
+                rc_plot_hatch(cr, SL_X0, sl->plot_top, SL_X1 - SL_X0, SL_PLOT_H, 7, FALSE);
+            } else {
+                rc_plot_set_rgba(cr, C_TWO, 0.8);
+                stripes(cr, SL_X0, sl->plot_top, SL_X1 - SL_X0, SL_PLOT_H, 4);
+            }
         }
-        rc_plot_set_rgba(cr, c, alpha);
-        cairo_set_line_width(cr, 1.3);
-        rc_plot_hatch(cr, SL_X0, sl->plot_top, SL_X1 - SL_X0, SL_PLOT_H, 7, rising);
     }
     cairo_new_path(cr);
     cairo_restore(cr);
 }
 
-/* The red strip above the plot showing the reported split-brain intervals. */
+/* Formats seconds with three decimals into buf. */
+static const char *seconds_text(char *buf, gsize size, rc_time t)
+{
+    g_snprintf(buf, size, "%.3f s", (double)t / 1e6);
+    return buf;
+}
+
+/* The strip above the plot showing the reported split-brain intervals in
+ * solid red with their total on the right, or "none". */
 static void draw_split_brain_strip(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl)
 {
-    if (!has_split_brain(run))
-        return;
-    double y = sl->sb_top + 2, h = 11;
+    double y = sl->sb_top + 2, h = SB_STRIP_H - 4;
+    char buf[48], text[80];
     cairo_save(cr);
     cairo_set_source_rgb(cr, 0.95, 0.95, 0.95);
     cairo_rectangle(cr, SL_X0, y, SL_X1 - SL_X0, h);
     cairo_fill(cr);
-    for (int i = 0; i < run->split_brain_count; i++) {
+    for (int i = 0; has_split_brain(run) && i < run->split_brain_count; i++) {
         double x0 = rc_plot_x(&sl->xmap, run->split_brain[i][0]);
         double x1 = MAX(rc_plot_x(&sl->xmap, run->split_brain[i][1]), x0 + 2);
-        rc_plot_set_rgba(cr, C_TWO, 0.35);
+        rc_plot_set_rgb(cr, C_SPLIT);
         cairo_rectangle(cr, x0, y, x1 - x0, h);
         cairo_fill(cr);
-        rc_plot_set_rgb(cr, C_TWO);
-        cairo_set_line_width(cr, 1);
-        rc_plot_hatch(cr, x0, y, x1 - x0, h, 4, TRUE);
-        rc_plot_hatch(cr, x0, y, x1 - x0, h, 4, FALSE);
     }
-    rc_plot_set_rgb(cr, C_TWO);
     rc_plot_font(cr, 10, TRUE);
-    rc_plot_text(cr, SL_X0 - 6, y + 9, "split-brain", RC_PLOT_RIGHT);
+    rc_plot_set_rgb(cr, has_split_brain(run) ? C_SPLIT : (rc_plot_rgb){ 0.3, 0.3, 0.3 });
+    rc_plot_text(cr, SL_X0 - 6, y + 10, "split-brain", RC_PLOT_RIGHT);
+    g_snprintf(text, sizeof text, "%s", has_split_brain(run)
+                                            ? seconds_text(buf, sizeof buf, split_brain_total(run))
+                                            : "none");
+    rc_plot_text(cr, SL_X1 + 6, y + 10, text, RC_PLOT_LEFT);
+    if (!has_split_brain(run)) {
+        rc_plot_font(cr, 10, FALSE);
+        cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
+        rc_plot_text(cr, SL_X0 + 4, y + 10, "no split-brain: never two owners of a slot taking writes",
+                     RC_PLOT_LEFT);
+    }
+    cairo_restore(cr);
+}
+
+/* The share of the slots of column c that could not take writes: unowned,
+ * or owned by a node that takes none. */
+static double no_write_share(const rc_plot_run *run, int c)
+{
+    const rc_plot_slot_grid *g = run->slots;
+    int count = 0;
+    for (int r = 0; r < g->rows; r++)
+        count += cell_no_writes(run, c, r);
+    return (double)count / g->rows;
+}
+
+/* The strip above the plot showing, per column, the share of slots that
+ * could not take writes as a dark area rising from its bottom. */
+static void draw_no_writes_strip(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl)
+{
+    const rc_plot_slot_grid *g = run->slots;
+    double y = sl->nw_top + 2, h = NW_STRIP_H - 6;
+    cairo_save(cr);
+    cairo_set_source_rgb(cr, 0.95, 0.95, 0.95);
+    cairo_rectangle(cr, SL_X0, y, SL_X1 - SL_X0, h);
+    cairo_fill(cr);
+    rc_plot_set_rgb(cr, C_NO_WRITES);
+    for (int c = 0; c < g->columns; c++) {
+        double share = no_write_share(run, c);
+        if (share <= 0)
+            continue;
+        /* At least 1.5 points tall, so that a few slots down stay visible. */
+        double x0 = cell_x(sl, g, run, c), x1 = cell_x(sl, g, run, c + 1);
+        double bar = MAX(h * share, 1.5);
+        cairo_rectangle(cr, x0, y + h - bar, MAX(x1 - x0, 0.6), bar);
+    }
+    cairo_fill(cr);
+    rc_plot_font(cr, 10, TRUE);
+    rc_plot_set_rgb(cr, C_NO_WRITES);
+    rc_plot_text(cr, SL_X0 - 6, y + 9, "no writes", RC_PLOT_RIGHT);
+    rc_plot_font(cr, 8, FALSE);
+    rc_plot_text(cr, SL_X0 - 6, y + 19, "share of slots", RC_PLOT_RIGHT);
+    rc_plot_text(cr, SL_X1 + 6, y + 8, "100%", RC_PLOT_LEFT);
+    rc_plot_text(cr, SL_X1 + 6, y + h, "0%", RC_PLOT_LEFT);
     cairo_restore(cr);
 }
 
@@ -335,24 +461,30 @@ static void draw_slot_axis(cairo_t *cr, const sl_layout *sl)
     cairo_restore(cr);
 }
 
-/* Draws a legend swatch filled with a hatch; returns the vertical advance. */
-static double hatch_swatch(cairo_t *cr, double x, double y, rc_plot_rgb c, gboolean cross,
-                           gboolean rising, const char *text)
+/* Draws a legend swatch in a cell mark's pattern over white, and its text;
+ * returns the vertical advance. */
+static double mark_swatch(cairo_t *cr, double x, double y, cell_mark mark, const char *text)
 {
     cairo_save(cr);
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_rectangle(cr, x, y - 9, 14, 10);
     cairo_fill(cr);
-    if (cross) {
-        rc_plot_set_rgba(cr, c, 0.45);
+    cairo_set_line_width(cr, 1);
+    if (mark == MARK_SPLIT) {
+        rc_plot_set_rgba(cr, C_SPLIT, 0.85);
         cairo_rectangle(cr, x, y - 9, 14, 10);
         cairo_fill(cr);
+    } else if (mark == MARK_DISAGREE) {
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        rc_plot_hatch(cr, x, y - 9, 14, 10, 4, FALSE);
+    } else {
+        rc_plot_set_rgb(cr, C_TWO);
+        cairo_save(cr);
+        cairo_rectangle(cr, x, y - 9, 14, 10);
+        cairo_clip(cr);
+        stripes(cr, x, y - 9, 14, 10, 3);
+        cairo_restore(cr);
     }
-    rc_plot_set_rgb(cr, c);
-    cairo_set_line_width(cr, 1);
-    rc_plot_hatch(cr, x, y - 9, 14, 10, 4, rising);
-    if (cross)
-        rc_plot_hatch(cr, x, y - 9, 14, 10, 4, !rising);
     cairo_rectangle(cr, x, y - 9, 14, 10);
     cairo_set_source_rgba(cr, 0, 0, 0, 0.4);
     cairo_stroke(cr);
@@ -361,6 +493,17 @@ static double hatch_swatch(cairo_t *cr, double x, double y, rc_plot_rgb c, gbool
     rc_plot_text(cr, x + 18, y, text, RC_PLOT_LEFT);
     cairo_restore(cr);
     return 18;
+}
+
+/* Writes a grey note line of the legend; returns the vertical advance. */
+static double legend_note(cairo_t *cr, double x, double y, const char *text)
+{
+    cairo_save(cr);
+    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    rc_plot_font(cr, 10, FALSE);
+    rc_plot_text(cr, x + 18, y - 4, text, RC_PLOT_LEFT);
+    cairo_restore(cr);
+    return 14;
 }
 
 /* Lists the shard colours (or says how they are chosen when there are many)
@@ -396,11 +539,17 @@ static void draw_legend(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl
                               "darker: a former replica");
     }
     y += 18;
+    rc_plot_legend_swatch(cr, x, y, blocked_color(run, sl, 0),
+                          many_shards(sl) ? "owner takes no writes" : "pale: owner takes no writes");
+    y += 18;
+    y += legend_note(cr, x, y, "(killed, stopped or its state fail)");
     rc_plot_legend_swatch(cr, x, y, (rc_plot_rgb){ 1, 1, 1 }, "no owner");
     y += 26;
-    y += hatch_swatch(cr, x, y, (rc_plot_rgb){ 0, 0, 0 }, FALSE, FALSE, "live views disagree");
-    y += hatch_swatch(cr, x, y, C_TWO, FALSE, TRUE, "two nodes claim a slot");
-    y += hatch_swatch(cr, x, y, C_TWO, TRUE, TRUE, "\u2026 during split-brain");
+    y += mark_swatch(cr, x, y, MARK_DISAGREE, "live views disagree");
+    y += mark_swatch(cr, x, y, MARK_TWO_CLAIMS, "two nodes claim a slot,");
+    y += legend_note(cr, x, y, "at most one takes writes");
+    y += mark_swatch(cr, x, y, MARK_SPLIT, "split-brain: two owners");
+    y += legend_note(cr, x, y, "take writes for the slot");
     if (run->slots) {
         g_snprintf(text, sizeof text, "each row: %d slots; a slot", SL_SLOTS / run->slots->rows);
         cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
@@ -411,8 +560,25 @@ static void draw_legend(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl
     cairo_restore(cr);
 }
 
-/* Draws the slots chart: cells, change overlays, hatches, bands and
- * captions, split-brain strip, axes and legend. */
+/* Draws the fault bands: a kill or a stop only over the strips above the
+ * plot (its effect on the slots is the pale cells), any other fault over
+ * the whole plot. */
+static void draw_bands(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl)
+{
+    for (int i = 0; i < run->band_count; i++) {
+        const rc_plot_band *b = &run->bands[i];
+        double bottom = rc_plot_band_is_per_node(b) ? sl->plot_top : sl->plot_bottom;
+        if (rc_plot_band_is_instant(b)) {
+            rc_plot_band_line(cr, b, &sl->xmap, sl->sb_top, bottom);
+            continue;
+        }
+        rc_plot_band_fill(cr, b, &sl->xmap, sl->sb_top, bottom);
+        rc_plot_band_edges(cr, b, &sl->xmap, sl->sb_top, bottom);
+    }
+}
+
+/* Draws the slots chart: cells, change overlays, cell marks, bands and
+ * captions, the split-brain and no-writes strips, axes and legend. */
 void rc_plot_slots_draw(cairo_t *cr, const rc_plot_run *run)
 {
     sl_layout *sl = sl_new(run);
@@ -421,15 +587,17 @@ void rc_plot_slots_draw(cairo_t *cr, const rc_plot_run *run)
     if (run->slots) {
         draw_cells(cr, run, sl);
         draw_changes(cr, run, sl);
-        hatch_cells(cr, run, sl, RC_PLOT_CELL_DISAGREE, FALSE, (rc_plot_rgb){ 0, 0, 0 }, 0.55,
-                    FALSE, 0);
+        mark_cells(cr, run, sl, RC_PLOT_CELL_DISAGREE, FALSE, MARK_DISAGREE);
+        mark_cells(cr, run, sl, RC_PLOT_CELL_TWO_CLAIMS, FALSE, MARK_TWO_CLAIMS);
         if (has_split_brain(run))
-            hatch_cells(cr, run, sl, RC_PLOT_CELL_TWO_CLAIMS, TRUE, C_TWO, 1.0, FALSE, 0.45);
-        hatch_cells(cr, run, sl, RC_PLOT_CELL_TWO_CLAIMS, FALSE, C_TWO, 0.9, TRUE, 0);
+            mark_cells(cr, run, sl, RC_PLOT_CELL_TWO_WRITABLE, TRUE, MARK_SPLIT);
     }
-    rc_plot_bands_draw(cr, run, &sl->xmap, sl->sb_top, sl->plot_bottom);
+    draw_bands(cr, run, sl);
     rc_plot_captions_draw(cr, run, &sl->xmap, &sl->caps, sl->caps_top, sl->sb_top);
-    draw_split_brain_strip(cr, run, sl);
+    if (run->slots) {
+        draw_split_brain_strip(cr, run, sl);
+        draw_no_writes_strip(cr, run, sl);
+    }
     draw_slot_axis(cr, sl);
     rc_plot_time_axis(cr, &sl->xmap, sl->plot_bottom, sl->plot_bottom);
     draw_legend(cr, run, sl);

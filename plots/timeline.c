@@ -1,8 +1,11 @@
 /* The timeline chart: one lane per node, grouped by shard (master first, then
  * its replicas), showing each node's role, how the others flag it, its own
- * cluster_state, its process state, elections, votes, promotions and role
- * changes, with fault bands across all lanes. Large clusters keep only the
- * shards where something happened and fold the others into summary lanes. */
+ * cluster_state (a band over the whole lane), its process state, elections,
+ * votes, promotions and role changes; then one lane per client writer with
+ * its acknowledged, lost, refused and timed-out writes. Network faults are
+ * shaded behind all lanes, kills and stops only on the lanes of their nodes.
+ * Large clusters keep only the shards where something happened and fold the
+ * others into summary lanes. */
 #include "plot_internal.h"
 
 #include <math.h>
@@ -17,6 +20,8 @@
 #define SMALL_CLUSTER 40
 #define LANE_CAP 60
 #define GROUP_MAX 1025
+#define WRITES_H 30.0
+#define WRITER_CAP 12
 
 /* Colours of the lane elements. */
 static const rc_plot_rgb C_MASTER = { 0.20, 0.42, 0.75 };
@@ -31,9 +36,15 @@ static const rc_plot_rgb C_VOTE = { 0.08, 0.58, 0.20 };
 static const rc_plot_rgb C_DENIED = { 0.85, 0.10, 0.10 };
 static const rc_plot_rgb C_STAR = { 1.00, 0.80, 0.10 };
 static const rc_plot_rgb C_DEMOTED = { 0.55, 0.05, 0.10 };
+static const rc_plot_rgb C_ACKED = { 0.15, 0.60, 0.25 };
+static const rc_plot_rgb C_LOST = { 0.85, 0.0, 0.0 };
+static const rc_plot_rgb C_REFUSED = { 0.45, 0.45, 0.45 };
+static const rc_plot_rgb C_TIMEOUT = { 0.95, 0.55, 0.05 };
 
 typedef struct {
-    int node;          /* the node, or -1 for a summary lane */
+    int node;          /* the node, or -1 for a summary or writes lane */
+    int writer;        /* writes lane: its (first) writer, else -1 */
+    gboolean fold;     /* writes lane: also every writer after `writer` */
     int group;         /* shard group of a node lane */
     gboolean first;    /* first lane of its group */
     GArray *members;   /* summary lane: node ids folded into it */
@@ -46,6 +57,7 @@ typedef struct {
 typedef struct {
     GArray *lanes;        /* lane */
     int *node_lane;       /* per node: its lane or -1 */
+    int writer_lane[WRITER_CAP]; /* per writer lane: its index in lanes */
     int *span_first;      /* per node: index of its first span */
     int *span_end;
     rc_plot_captions caps;
@@ -53,6 +65,8 @@ typedef struct {
     double caps_top, lanes_top, lanes_bottom, legend_top, height;
     int groups;
 } tl_layout;
+
+static int legend(cairo_t *cr, const rc_plot_run *run, double top, gboolean draw);
 
 /* ---- groups and lanes --------------------------------------------------- */
 
@@ -147,8 +161,9 @@ static void add_summary(tl_layout *tl, const rc_plot_run *run, const gboolean *s
                         const int *score_of_group, gboolean eventful)
 {
     int nodes[GROUP_MAX];
-    lane ln = { -1, -1, TRUE, g_array_new(FALSE, FALSE, sizeof(int)), 0,
-                eventful ? "with events, folded" : "quiet shards", 0, SUMMARY_H };
+    lane ln = { .node = -1, .writer = -1, .group = -1, .first = TRUE,
+                .members = g_array_new(FALSE, FALSE, sizeof(int)),
+                .what = eventful ? "with events, folded" : "quiet shards", .h = SUMMARY_H };
     for (int g = 0; g < tl->groups; g++) {
         if (shown[g] || (score_of_group[g] > 0) != eventful)
             continue;
@@ -163,7 +178,22 @@ static void add_summary(tl_layout *tl, const rc_plot_run *run, const gboolean *s
     g_array_append_val(tl->lanes, ln);
 }
 
-/* Builds the lanes: shown groups in shard order, then summary lanes. */
+/* Appends one writes lane per writer, as one group; past WRITER_CAP
+ * writers the last lane holds all the remaining ones. */
+static void add_writer_lanes(tl_layout *tl, const rc_plot_run *run)
+{
+    int lanes = MIN(run->writer_count, WRITER_CAP);
+    for (int w = 0; w < lanes; w++) {
+        lane ln = { .node = -1, .writer = w, .group = -1, .first = w == 0,
+                    .fold = w == WRITER_CAP - 1 && run->writer_count > WRITER_CAP,
+                    .h = WRITES_H };
+        tl->writer_lane[w] = (int)tl->lanes->len;
+        g_array_append_val(tl->lanes, ln);
+    }
+}
+
+/* Builds the lanes: shown groups in shard order, summary lanes, then the
+ * writers' lanes. */
 static void build_lanes(tl_layout *tl, const rc_plot_run *run)
 {
     const rc_layout *l = run->layout;
@@ -176,13 +206,15 @@ static void build_lanes(tl_layout *tl, const rc_plot_run *run)
         for (int i = 0; i < k; i++)
             gscore[g] = MAX(gscore[g], score[nodes[i]]);
         for (int i = 0; shown[g] && i < k; i++) {
-            lane ln = { nodes[i], g, i == 0, NULL, 0, NULL, 0, LANE_H };
+            lane ln = { .node = nodes[i], .writer = -1, .group = g, .first = i == 0,
+                        .h = LANE_H };
             tl->node_lane[nodes[i]] = (int)tl->lanes->len;
             g_array_append_val(tl->lanes, ln);
         }
     }
     add_summary(tl, run, shown, gscore, FALSE);
     add_summary(tl, run, shown, gscore, TRUE);
+    add_writer_lanes(tl, run);
     g_free(score);
     g_free(gscore);
     g_free(shown);
@@ -197,14 +229,15 @@ static void index_spans(tl_layout *tl, const rc_plot_run *run)
         tl->span_end[run->spans[i].node] = i + 1;
 }
 
-/* Positions the lanes vertically and the legend below them. */
+/* Positions the lanes vertically and the legend below them; the writes
+ * lanes stand apart from the node lanes. */
 static void place(tl_layout *tl)
 {
     double y = tl->lanes_top;
     for (guint i = 0; i < tl->lanes->len; i++) {
         lane *ln = &g_array_index(tl->lanes, lane, i);
         if (i > 0 && ln->first)
-            y += GROUP_GAP;
+            y += ln->writer == 0 ? 4 * GROUP_GAP : GROUP_GAP;
         ln->y = y;
         y += ln->h;
     }
@@ -229,11 +262,11 @@ static tl_layout *tl_new(const rc_plot_run *run)
     build_lanes(tl, run);
     cairo_t *scratch = rc_plot_scratch();
     rc_plot_captions_layout(scratch, run, &tl->xmap, &tl->caps);
-    rc_plot_scratch_free(scratch);
     tl->caps_top = 78;
     tl->lanes_top = tl->caps_top + tl->caps.rows * RC_PLOT_CAPTION_ROW + 4;
     place(tl);
-    tl->height = tl->legend_top + 3 * 20 + 6;
+    tl->height = tl->legend_top + legend(scratch, run, tl->legend_top, FALSE) * 20 + 6;
+    rc_plot_scratch_free(scratch);
     return tl;
 }
 
@@ -283,6 +316,20 @@ gboolean rc_plot_timeline_lane(const rc_plot_run *run, int node, double *y_top, 
     return li >= 0;
 }
 
+/* The vertical extent of a writer's lane, FALSE when it has none. */
+gboolean rc_plot_timeline_writer_lane(const rc_plot_run *run, int writer, double *y_top,
+                                      double *y_bottom)
+{
+    if (writer < 0 || writer >= MIN(run->writer_count, WRITER_CAP))
+        return FALSE;
+    tl_layout *tl = tl_new(run);
+    const lane *ln = &g_array_index(tl->lanes, lane, tl->writer_lane[writer]);
+    *y_top = ln->y;
+    *y_bottom = ln->y + ln->h;
+    tl_free(tl);
+    return TRUE;
+}
+
 /* ---- lane contents ------------------------------------------------------ */
 
 /* Vertical bands of a node lane: flags strip, role bar, state strip. */
@@ -292,6 +339,34 @@ gboolean rc_plot_timeline_lane(const rc_plot_run *run, int node, double *y_top, 
 #define BAR_H 10.0
 #define STATE_Y 19.0
 #define STATE_H 4.0
+
+/* Draws a node's own cluster_state fail as a band over its whole lane: a
+ * pale red area behind everything (drawn first); see draw_state_over_bar
+ * for the part over the role bar. */
+static void draw_state_band(cairo_t *cr, const rc_plot_xmap *m, const rc_plot_span *s, double y)
+{
+    double x0 = rc_plot_x(m, s->t0), w = MAX(rc_plot_x(m, s->t1) - x0, 1.0);
+    rc_plot_set_rgba(cr, C_STATE, 0.22);
+    cairo_rectangle(cr, x0, y, w, LANE_H - 1);
+    cairo_fill(cr);
+}
+
+/* Fades the role bar and outlines it in red where the node's own
+ * cluster_state is fail, so that "this node refuses writes" reads on the bar
+ * itself (a pale bar, as a pale cell in the slots chart), apart from the thin
+ * FAIL strip above it (how the other nodes see the node). */
+static void draw_state_over_bar(cairo_t *cr, const rc_plot_xmap *m, const rc_plot_span *s,
+                                double y)
+{
+    double x0 = rc_plot_x(m, s->t0), w = MAX(rc_plot_x(m, s->t1) - x0, 1.0);
+    cairo_set_source_rgba(cr, 1, 1, 1, 0.6);
+    cairo_rectangle(cr, x0, y + BAR_Y, w, BAR_H);
+    cairo_fill(cr);
+    rc_plot_set_rgb(cr, C_STATE);
+    cairo_set_line_width(cr, 1.5);
+    cairo_rectangle(cr, x0 + 0.75, y + BAR_Y + 0.75, MAX(w - 1.5, 0.5), BAR_H - 1.5);
+    cairo_stroke(cr);
+}
 
 /* Draws one span into its part of the lane at y. */
 static void draw_span(cairo_t *cr, const rc_plot_xmap *m, const rc_plot_span *s, double y)
@@ -311,6 +386,7 @@ static void draw_span(cairo_t *cr, const rc_plot_xmap *m, const rc_plot_span *s,
         cairo_fill(cr);
         break;
     case RC_PLOT_SPAN_STATE_FAIL:
+        draw_state_over_bar(cr, m, s, y);
         rc_plot_set_rgb(cr, C_STATE);
         cairo_rectangle(cr, x0, y + STATE_Y, w, STATE_H);
         cairo_fill(cr);
@@ -328,7 +404,8 @@ static void draw_span(cairo_t *cr, const rc_plot_xmap *m, const rc_plot_span *s,
     }
 }
 
-/* Draws spans in layer order: role, overlays, flags, state. */
+/* Draws spans in layer order: the own-state band, role, overlays, flags,
+ * state strip. */
 static void draw_node_spans(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl,
                             int node, double y)
 {
@@ -341,6 +418,9 @@ static void draw_node_spans(cairo_t *cr, const rc_plot_run *run, const tl_layout
     cairo_rectangle(cr, tl->xmap.x0, y + FLAG_Y, tl->xmap.x1 - tl->xmap.x0,
                     STATE_Y + STATE_H - FLAG_Y);
     cairo_fill(cr);
+    for (int i = tl->span_first[node]; i < tl->span_end[node]; i++)
+        if (run->spans[i].kind == RC_PLOT_SPAN_STATE_FAIL)
+            draw_state_band(cr, &tl->xmap, &run->spans[i], y);
     for (gsize l = 0; l < G_N_ELEMENTS(layers); l++)
         for (int i = tl->span_first[node]; i < tl->span_end[node]; i++)
             if (run->spans[i].kind == layers[l])
@@ -520,6 +600,108 @@ static void draw_summary_lane(cairo_t *cr, const rc_plot_run *run, const tl_layo
     cairo_restore(cr);
 }
 
+/* ---- writes lanes ---------------------------------------------------------- */
+
+/* Rows of a writes lane: acknowledged writes, acknowledged but lost, and
+ * refused or timed out, each a strip of ticks. */
+#define W_ACKED_Y 3.0
+#define W_LOST_Y 11.0
+#define W_FAILED_Y 19.0
+#define W_ROW_H 7.0
+
+/* The row and colour of a write outcome in a writes lane. */
+static double outcome_row(int outcome, rc_plot_rgb *c)
+{
+    switch (outcome) {
+    case RC_PLOT_WRITE_ACKED: *c = C_ACKED; return W_ACKED_Y;
+    case RC_PLOT_WRITE_LOST: *c = C_LOST; return W_LOST_Y;
+    case RC_PLOT_WRITE_TIMEOUT: *c = C_TIMEOUT; return W_FAILED_Y;
+    default: *c = C_REFUSED; return W_FAILED_Y;
+    }
+}
+
+/* True when write w belongs to writes lane ln. */
+static gboolean in_writer_lane(const lane *ln, const rc_plot_client_write *w)
+{
+    return w->writer == ln->writer || (ln->fold && w->writer > ln->writer);
+}
+
+/* Draws the ticks of one outcome in a writes lane: one pixel column per
+ * pixel of time holding at least one such write, runs merged. Returns how
+ * many writes had that outcome. */
+static int draw_write_ticks(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl,
+                            const lane *ln, int outcome)
+{
+    int width = (int)ceil(tl->xmap.x1 - tl->xmap.x0) + 1, count = 0;
+    guint8 *hit = g_new0(guint8, width);
+    for (int i = 0; i < run->write_count; i++) {
+        const rc_plot_client_write *w = &run->writes[i];
+        if (w->outcome != outcome || !in_writer_lane(ln, w))
+            continue;
+        int px = (int)floor(rc_plot_x(&tl->xmap, w->t) - tl->xmap.x0);
+        hit[CLAMP(px, 0, width - 1)] = 1;
+        count++;
+    }
+    rc_plot_rgb c;
+    double y = ln->y + outcome_row(outcome, &c);
+    rc_plot_set_rgb(cr, c);
+    for (int px = 0; px < width;) {
+        if (!hit[px]) {
+            px++;
+            continue;
+        }
+        int end = px + 1;
+        while (end < width && hit[end])
+            end++;
+        cairo_rectangle(cr, tl->xmap.x0 + px, y, MAX(end - px, 1.5), W_ROW_H);
+        px = end;
+    }
+    cairo_fill(cr);
+    g_free(hit);
+    return count;
+}
+
+/* Draws a writes lane: its three rows of ticks on a faint background, the
+ * writer's name on the left and its lost writes on the right. */
+static void draw_writes_lane(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl,
+                             const lane *ln)
+{
+    char text[96];
+    double x0 = tl->xmap.x0, w = tl->xmap.x1 - x0;
+    int count[RC_PLOT_WRITE__COUNT];
+    cairo_save(cr);
+    cairo_set_source_rgba(cr, 0, 0, 0, 0.04);
+    cairo_rectangle(cr, x0, ln->y + W_ACKED_Y, w, W_FAILED_Y + W_ROW_H - W_ACKED_Y);
+    cairo_fill(cr);
+    for (int o = 0; o < RC_PLOT_WRITE__COUNT; o++)
+        count[o] = draw_write_ticks(cr, run, tl, ln, o);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    rc_plot_font(cr, 12, FALSE);
+    if (ln->fold)
+        g_snprintf(text, sizeof text, "%s\u2026", run->writer_names[ln->writer]);
+    else
+        g_snprintf(text, sizeof text, "%s", run->writer_names[ln->writer]);
+    rc_plot_text(cr, x0 - 8, ln->y + W_LOST_Y + W_ROW_H - 1, text, RC_PLOT_RIGHT);
+    rc_plot_font(cr, 10, count[RC_PLOT_WRITE_LOST] > 0);
+    if (count[RC_PLOT_WRITE_LOST] > 0)
+        rc_plot_set_rgb(cr, C_LOST);
+    else
+        cairo_set_source_rgb(cr, 0.4, 0.4, 0.4);
+    g_snprintf(text, sizeof text, "%d lost", count[RC_PLOT_WRITE_LOST]);
+    rc_plot_text(cr, tl->xmap.x1 + 6, ln->y + W_LOST_Y + W_ROW_H - 1, text, RC_PLOT_LEFT);
+    cairo_restore(cr);
+}
+
+/* Writes "client writes" in the gap above the first writes lane. */
+static void draw_writes_heading(cairo_t *cr, const tl_layout *tl, const lane *ln)
+{
+    cairo_save(cr);
+    cairo_set_source_rgb(cr, 0.25, 0.25, 0.25);
+    rc_plot_font(cr, 10, TRUE);
+    rc_plot_text(cr, tl->xmap.x0 - 8, ln->y - 4, "client writes", RC_PLOT_RIGHT);
+    cairo_restore(cr);
+}
+
 /* Draws a node's label (bold for masters at creation), the shard's colour
  * strip for the first lane of a group, and its final config epoch. */
 static void draw_lane_labels(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl,
@@ -566,6 +748,12 @@ static void draw_lanes(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl)
 {
     for (guint i = 0; i < tl->lanes->len; i++) {
         const lane *ln = &g_array_index(tl->lanes, lane, i);
+        if (ln->writer >= 0) {
+            if (ln->writer == 0)
+                draw_writes_heading(cr, tl, ln);
+            draw_writes_lane(cr, run, tl, ln);
+            continue;
+        }
         if (ln->node < 0) {
             draw_summary_lane(cr, run, tl, ln);
             continue;
@@ -575,13 +763,87 @@ static void draw_lanes(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl)
     }
 }
 
+/* ---- fault bands ------------------------------------------------------------ */
+
+/* True when lane ln shows `node` (its own lane, or a summary holding it). */
+static gboolean lane_has_node(const lane *ln, int node)
+{
+    if (ln->node >= 0 || !ln->members)
+        return ln->node == node;
+    for (guint i = 0; i < ln->members->len; i++)
+        if (g_array_index(ln->members, int, i) == node)
+            return TRUE;
+    return FALSE;
+}
+
+/* True when lane ln shows one of the band's nodes. */
+static gboolean lane_in_band(const lane *ln, const rc_plot_band *b)
+{
+    for (int k = 0; k < b->node_count; k++)
+        if (lane_has_node(ln, b->nodes[k]))
+            return TRUE;
+    return FALSE;
+}
+
+/* When a kill or stop band ends on one node's lane: when that node's own
+ * DOWN or STOPPED span that the band opened ends (a node restarted before
+ * the others is not shaded after its restart), else with the band. */
+static rc_time node_band_end(const rc_plot_run *run, const tl_layout *tl, int node,
+                             const rc_plot_band *b)
+{
+    int kind = g_str_equal(b->action, "kill") ? RC_PLOT_SPAN_DOWN : RC_PLOT_SPAN_STOPPED;
+    for (int i = tl->span_first[node]; i < tl->span_end[node]; i++) {
+        const rc_plot_span *sp = &run->spans[i];
+        if (sp->kind == kind && sp->t0 == b->t0)
+            return MIN(sp->t1, b->t1);
+    }
+    return b->t1;
+}
+
+/* Draws the interval bands: a kill or a stop on the lanes of its nodes
+ * only, any other fault over every lane. With `fill` the translucent areas
+ * (drawn behind the lanes, so that the bars keep their colours), else the
+ * edges (drawn over them). */
+static void draw_bands(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl, gboolean fill)
+{
+    for (int i = 0; i < run->band_count; i++) {
+        const rc_plot_band *b = &run->bands[i];
+        if (rc_plot_band_is_instant(b))
+            continue;
+        void (*draw)(cairo_t *, const rc_plot_band *, const rc_plot_xmap *, double, double) =
+            fill ? rc_plot_band_fill : rc_plot_band_edges;
+        if (!rc_plot_band_is_per_node(b)) {
+            draw(cr, b, &tl->xmap, tl->lanes_top - 2, tl->lanes_bottom);
+            continue;
+        }
+        for (guint l = 0; l < tl->lanes->len; l++) {
+            const lane *ln = &g_array_index(tl->lanes, lane, l);
+            if (!lane_in_band(ln, b))
+                continue;
+            rc_plot_band part = *b;
+            if (ln->node >= 0)
+                part.t1 = node_band_end(run, tl, ln->node, b);
+            draw(cr, &part, &tl->xmap, ln->y, ln->y + ln->h);
+        }
+    }
+}
+
+/* Draws the instantaneous actions as dashed lines across every lane. */
+static void draw_band_lines(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl)
+{
+    for (int i = 0; i < run->band_count; i++)
+        if (rc_plot_band_is_instant(&run->bands[i]))
+            rc_plot_band_line(cr, &run->bands[i], &tl->xmap, tl->lanes_top - 2,
+                              tl->lanes_bottom);
+}
+
 /* ---- legend ------------------------------------------------------------- */
 
-typedef enum { LEG_SPAN, LEG_MARK, LEG_BAND } legend_kind;
+typedef enum { LEG_SPAN, LEG_MARK, LEG_BAND, LEG_STATE, LEG_WRITE } legend_kind;
 
 typedef struct {
     legend_kind kind;
-    int which;        /* span kind, mark kind */
+    int which;        /* span kind, mark kind, write outcome */
     const char *band; /* band action */
     const char *text;
 } legend_item;
@@ -590,8 +852,8 @@ static const legend_item legend_items[] = {
     { LEG_SPAN, RC_PLOT_SPAN_MASTER, NULL, "master" },
     { LEG_SPAN, RC_PLOT_SPAN_REPLICA, NULL, "replica" },
     { LEG_SPAN, RC_PLOT_SPAN_PFAIL, NULL, "PFAIL by most other nodes" },
-    { LEG_SPAN, RC_PLOT_SPAN_FAIL, NULL, "FAIL by most other nodes" },
-    { LEG_SPAN, RC_PLOT_SPAN_STATE_FAIL, NULL, "own cluster_state fail" },
+    { LEG_SPAN, RC_PLOT_SPAN_FAIL, NULL, "FAIL as seen by most other nodes" },
+    { LEG_STATE, 0, NULL, "its own cluster_state fail (refuses writes)" },
     { LEG_SPAN, RC_PLOT_SPAN_DOWN, NULL, "killed" },
     { LEG_SPAN, RC_PLOT_SPAN_STOPPED, NULL, "stopped" },
     { LEG_SPAN, RC_PLOT_SPAN_ELECTION, NULL, "election delay" },
@@ -601,34 +863,63 @@ static const legend_item legend_items[] = {
     { LEG_MARK, RC_PLOT_MARK_PROMOTED, NULL, "promoted (cfg = new configEpoch)" },
     { LEG_MARK, RC_PLOT_MARK_DEMOTED, NULL, "demoted" },
     { LEG_MARK, RC_PLOT_MARK_ROLE, NULL, "other role/master change" },
-    { LEG_BAND, 0, "kill", "kill\u2026restart" },
-    { LEG_BAND, 0, "stop", "stop\u2026cont" },
+    { LEG_BAND, 0, "kill", "kill\u2026restart (its nodes)" },
+    { LEG_BAND, 0, "stop", "stop\u2026cont (its nodes)" },
     { LEG_BAND, 0, "partition", "partition/cut/isolate\u2026heal" },
     { LEG_BAND, 0, "failover", "operator action" },
     { LEG_BAND, 0, "note", "note" },
+    { LEG_WRITE, RC_PLOT_WRITE_ACKED, NULL, "write acknowledged" },
+    { LEG_WRITE, RC_PLOT_WRITE_LOST, NULL, "acknowledged, then lost" },
+    { LEG_WRITE, RC_PLOT_WRITE_REFUSED, NULL, "refused" },
+    { LEG_WRITE, RC_PLOT_WRITE_TIMEOUT, NULL, "timed out" },
 };
 
-/* Draws one legend icon in a 16 x 12 box whose left baseline is (x, y). */
-static void legend_icon(cairo_t *cr, const legend_item *it, double x, double y)
+/* Draws the legend icon of a non-span item in a 16 x 12 box whose left
+ * baseline is (x, y). */
+static void legend_other_icon(cairo_t *cr, const legend_item *it, double x, double y)
 {
     if (it->kind == LEG_MARK) {
         draw_symbol(cr, it->which, x + 8, y - 4);
-        return;
-    }
-    if (it->kind == LEG_BAND) {
+    } else if (it->kind == LEG_BAND) {
         rc_plot_rgb c = rc_plot_band_color(it->band);
         gboolean line = g_str_equal(it->band, "failover") || g_str_equal(it->band, "note");
         rc_plot_set_rgba(cr, c, line ? 0.8 : 0.25);
         cairo_rectangle(cr, line ? x + 7 : x, y - 11, line ? 1.5 : 16, 13);
         cairo_fill(cr);
+    } else if (it->kind == LEG_STATE) {
+        rc_plot_span band = { 0, 16, 0, RC_PLOT_SPAN_STATE_FAIL };
+        rc_plot_span bar = { 0, 16, 0, RC_PLOT_SPAN_MASTER };
+        rc_plot_xmap m = { x, x + 16, 16 };
+        cairo_save(cr);
+        cairo_rectangle(cr, x, y - 12, 16, 15);
+        cairo_clip(cr);
+        double top = y - 4 - BAR_Y - BAR_H / 2;
+        draw_state_band(cr, &m, &band, top);
+        draw_span(cr, &m, &bar, top);
+        draw_span(cr, &m, &band, top);
+        cairo_restore(cr);
+    } else {
+        rc_plot_rgb c;
+        outcome_row(it->which, &c);
+        rc_plot_set_rgb(cr, c);
+        for (int k = 0; k < 4; k++)
+            cairo_rectangle(cr, x + 1 + k * 4, y - 8, 1.5, W_ROW_H);
+        cairo_fill(cr);
+    }
+}
+
+/* Draws one legend icon in a 16 x 12 box whose left baseline is (x, y). */
+static void legend_icon(cairo_t *cr, const legend_item *it, double x, double y)
+{
+    if (it->kind != LEG_SPAN) {
+        legend_other_icon(cr, it, x, y);
         return;
     }
     rc_plot_span s = { 0, 16, 0, it->which };
     rc_plot_xmap m = { x, x + 16, 16 };
     double base = y - 4 - (it->which == RC_PLOT_SPAN_PFAIL || it->which == RC_PLOT_SPAN_FAIL
                                ? FLAG_Y + FLAG_H / 2
-                           : it->which == RC_PLOT_SPAN_STATE_FAIL ? STATE_Y + STATE_H / 2
-                                                                  : BAR_Y + BAR_H / 2);
+                               : BAR_Y + BAR_H / 2);
     if (it->which == RC_PLOT_SPAN_DOWN || it->which == RC_PLOT_SPAN_STOPPED ||
         it->which == RC_PLOT_SPAN_ELECTION) {
         rc_plot_span under = { 0, 16, 0, RC_PLOT_SPAN_REPLICA };
@@ -637,41 +928,52 @@ static void legend_icon(cairo_t *cr, const legend_item *it, double x, double y)
     draw_span(cr, &m, &s, base);
 }
 
-/* Draws the legend in rows that wrap at the chart width. */
-static void draw_legend(cairo_t *cr, double top)
+/* Lays out (and with `draw`, draws) the legend in rows that wrap at the
+ * chart width, the writes entries only when there are writers; returns the
+ * number of rows. */
+static int legend(cairo_t *cr, const rc_plot_run *run, double top, gboolean draw)
 {
     double x = TL_X0, y = top;
+    int rows = 1;
     cairo_save(cr);
     rc_plot_font(cr, 11, FALSE);
     for (gsize i = 0; i < G_N_ELEMENTS(legend_items); i++) {
         const legend_item *it = &legend_items[i];
+        if (it->kind == LEG_WRITE && run->writer_count == 0)
+            continue;
         double w = 22 + rc_plot_text_width(cr, it->text) + 16;
         if (x + w > TL_X1 + 40) {
             x = TL_X0;
             y += 20;
+            rows++;
         }
-        legend_icon(cr, it, x, y);
-        cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
-        rc_plot_font(cr, 11, FALSE);
-        rc_plot_text(cr, x + 22, y, it->text, RC_PLOT_LEFT);
+        if (draw) {
+            legend_icon(cr, it, x, y);
+            cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
+            rc_plot_font(cr, 11, FALSE);
+            rc_plot_text(cr, x + 22, y, it->text, RC_PLOT_LEFT);
+        }
         x += w;
     }
     cairo_restore(cr);
+    return rows;
 }
 
-/* Draws the timeline: title, axis, lanes, fault bands and captions,
- * marks and legend. */
+/* Draws the timeline: title, axis, fault bands behind the lanes, lanes,
+ * band edges and captions, marks and legend. */
 void rc_plot_timeline_draw(cairo_t *cr, const rc_plot_run *run)
 {
     tl_layout *tl = tl_new(run);
     cairo_save(cr);
     rc_plot_title(cr, run, "timeline", 16, 28);
     rc_plot_time_axis(cr, &tl->xmap, tl->lanes_top, tl->lanes_bottom + 2);
+    draw_bands(cr, run, tl, TRUE);
     draw_lanes(cr, run, tl);
-    rc_plot_bands_draw(cr, run, &tl->xmap, tl->lanes_top - 2, tl->lanes_bottom);
+    draw_bands(cr, run, tl, FALSE);
+    draw_band_lines(cr, run, tl);
     rc_plot_captions_draw(cr, run, &tl->xmap, &tl->caps, tl->caps_top, tl->lanes_top - 2);
     draw_marks(cr, run, tl);
-    draw_legend(cr, tl->legend_top);
+    legend(cr, run, tl->legend_top, TRUE);
     cairo_restore(cr);
     tl_free(tl);
 }

@@ -364,6 +364,11 @@ static void test_big_cluster(void)
     assert_not_blank(s);
     lane_point(run, 9, 3, 13, &px, &py);
     assert_color(s, px, py, MASTER, 8);
+    /* The kill band ends on M10's lane at its restart (25 s), not on M500's. */
+    lane_point(run, 499, 36, 0.5, &px, &py);
+    assert_color(s, px, py, (rgb8){ 236, 236, 236 }, 4);
+    lane_point(run, 9, 36, 0.5, &px, &py);
+    assert_color(s, px, py, (rgb8){ 255, 255, 255 }, 0);
     cairo_surface_destroy(s);
     s = load_png(dir, "slots.png");
     rc_plot_slots_point(run, S(30), 9 * 16384 / 1000 + 8, &px, &py);
@@ -413,6 +418,246 @@ static void test_lane_cap(void)
     g_free(dir);
 }
 
+/* ---- what the pictures must show (issue 16) --------------------------------- */
+
+/* Client writes of two writers with every outcome, for the writes lanes. */
+static const rc_write_row story_writes[] = {
+    { "w1", "w1:1", 100, S(6.29), S(6.3), 0, "ok", TRUE },
+    { "w2", "w2:1", 9000, S(21.29), S(21.3), 1, "ok", TRUE },
+    { "w1", "w1:2", 100, S(11.99), S(12), 0, "ok", FALSE },
+    { "w1", "w1:3", 9000, S(26.49), S(26.5), 1, "clusterdown", FALSE },
+    { "w1", "w1:4", 9000, S(28), S(29), -1, "timeout", FALSE },
+};
+
+/* Writes the story's pictures (PNG) with `x`, and builds its plot data. */
+static rc_report_plots *story_pictures(story *st, const char *dir, const rc_report_extras *x)
+{
+    GError *error = NULL;
+    story_init(st);
+    story_run(st);
+    g_assert_true(rc_report_write(st->report, dir, x, "png", TRUE, &error));
+    g_assert_no_error(error);
+    return rc_report_plots_new(st->report, x);
+}
+
+/* A pixel of node's lane at time t, dy below the lane's top. */
+static rgb8 lane_pixel(cairo_surface_t *s, const rc_plot_run *run, int node, double t, double dy)
+{
+    double x, y;
+    lane_point(run, node, t, dy, &x, &y);
+    return pixel(s, x, y);
+}
+
+/* A node's own cluster_state fail is a band over its lane (pale red above
+ * the flags strip, the role bar faded), unlike FAIL as seen by others; a
+ * kill is shaded on the killed node's lane only; a partition is shaded
+ * behind the lanes, so a replica's bar keeps its colour. */
+static void test_timeline_bands(void)
+{
+    story st;
+    char *dir = out_dir("timeline-bands");
+    rc_report_extras x = story_extras();
+    rc_report_plots *plots = story_pictures(&st, dir, &x);
+    const rc_plot_run *run = rc_report_plots_run(plots);
+    cairo_surface_t *s = load_png(dir, "timeline.png");
+    rgb8 pale_red = { 251, 211, 211 }, white = { 255, 255, 255 };
+    g_assert_true(near(lane_pixel(s, run, 1, 26.8, 0.5), pale_red, 6)); /* M2 state fail */
+    g_assert_true(near(lane_pixel(s, run, 1, 21, 0.5), white, 0));      /* M2 state ok */
+    g_assert_true(near(lane_pixel(s, run, 1, 26.8, 13), (rgb8){ 173, 196, 230 }, 8));
+    g_assert_true(near(lane_pixel(s, run, 1, 21, 13), MASTER, 4));
+    g_assert_false(near(lane_pixel(s, run, 0, 28.5, 4.5), pale_red, 60)); /* FAIL by others */
+    g_assert_true(near(lane_pixel(s, run, 0, 21, 0.5), (rgb8){ 236, 236, 236 }, 4)); /* kill */
+    g_assert_true(near(lane_pixel(s, run, 3, 21, 0.5), white, 0));
+    g_assert_true(near(lane_pixel(s, run, 4, 34, 13), REPLICA, 3)); /* R2 under the partition */
+    g_assert_true(near(lane_pixel(s, run, 4, 34, 0.5), (rgb8){ 251, 241, 230 }, 4));
+    cairo_surface_destroy(s);
+    rc_report_plots_free(plots);
+    story_free(&st);
+    remove_dir(dir);
+    g_free(dir);
+}
+
+/* The colour at time t, dy below the top of a writer's lane. */
+static rgb8 writer_pixel(cairo_surface_t *s, const rc_plot_run *run, int writer, double t,
+                         double dy)
+{
+    double top, bottom;
+    g_assert_true(rc_plot_timeline_writer_lane(run, writer, &top, &bottom));
+    return pixel(s, rc_plot_timeline_x(run, S(t)), top + dy);
+}
+
+/* One lane per writer with acknowledged, lost, and refused or timed-out
+ * writes as ticks in their rows at their times. */
+static void test_timeline_writes(void)
+{
+    story st;
+    char *dir = out_dir("timeline-writes");
+    rc_report_extras x = story_extras();
+    x.workload = TRUE;
+    x.writes = story_writes;
+    x.write_count = (int)G_N_ELEMENTS(story_writes);
+    rc_report_plots *plots = story_pictures(&st, dir, &x);
+    const rc_plot_run *run = rc_report_plots_run(plots);
+    g_assert_cmpint(run->writer_count, ==, 2);
+    g_assert_cmpstr(run->writer_names[0], ==, "w1");
+    double top, bottom, top2, bottom2;
+    g_assert_true(rc_plot_timeline_writer_lane(run, 0, &top, &bottom));
+    g_assert_true(rc_plot_timeline_writer_lane(run, 1, &top2, &bottom2));
+    g_assert_false(rc_plot_timeline_writer_lane(run, 2, &top2, &bottom2));
+    double node_top, node_bottom;
+    g_assert_true(rc_plot_timeline_lane(run, 5, &node_top, &node_bottom));
+    g_assert_cmpfloat(top, >, node_bottom); /* below the node lanes */
+    cairo_surface_t *s = load_png(dir, "timeline.png");
+    rgb8 acked = { 38, 153, 64 }, lost = { 217, 0, 0 }, refused = { 115, 115, 115 };
+    rgb8 timeout = { 242, 140, 13 }, empty = { 245, 245, 245 };
+    g_assert_true(near(writer_pixel(s, run, 0, 6.3, 6), acked, 4));
+    g_assert_true(near(writer_pixel(s, run, 0, 6.3, 14), empty, 4));
+    g_assert_true(near(writer_pixel(s, run, 0, 12, 14), lost, 4));
+    g_assert_true(near(writer_pixel(s, run, 0, 12, 6), empty, 4));
+    g_assert_true(near(writer_pixel(s, run, 0, 26.5, 22), refused, 4));
+    g_assert_true(near(writer_pixel(s, run, 0, 29, 22), timeout, 4));
+    g_assert_true(near(writer_pixel(s, run, 1, 21.3, 6), acked, 4));
+    g_assert_true(near(writer_pixel(s, run, 0, 21.3, 6), empty, 4)); /* w2's write, not w1's */
+    cairo_surface_destroy(s);
+    rc_report_plots_free(plots);
+    story_free(&st);
+    remove_dir(dir);
+    g_free(dir);
+}
+
+/* The colour of the slots chart at time t and slot. */
+static rgb8 slot_pixel(cairo_surface_t *s, const rc_plot_run *run, double t, int slot)
+{
+    double x, y;
+    rc_plot_slots_point(run, S(t), slot, &x, &y);
+    return pixel(s, x, y);
+}
+
+/* Slots whose owner takes no writes are pale (M1 killed, then M2 and M3 in
+ * cluster_state fail); two writable owners are solid red only inside a
+ * reported split-brain interval. */
+static void test_slots_outages(void)
+{
+    story st;
+    char *dir = out_dir("slots-outages");
+    rc_report_extras x = story_extras();
+    rc_report_plots *plots = story_pictures(&st, dir, &x);
+    const rc_plot_run *run = rc_report_plots_run(plots);
+    cairo_surface_t *s = load_png(dir, "slots.png");
+    rc_plot_rgb shard0 = rc_plot_shard_color(0, 3), shard1 = rc_plot_shard_color(1, 3);
+    g_assert_true(near(slot_pixel(s, run, 5, 2000), to8(shard0), 6));
+    g_assert_true(near(slot_pixel(s, run, 20, 2000), to8(rc_plot_shade(shard0, 1.68)), 6));
+    g_assert_true(near(slot_pixel(s, run, 20, 8000), to8(shard1), 6));
+    g_assert_true(near(slot_pixel(s, run, 26.8, 8000), to8(rc_plot_shade(shard1, 1.68)), 6));
+    rgb8 red = slot_pixel(s, run, 30.25, 2000);
+    g_assert_cmpint(red.r, >, 180);
+    g_assert_cmpint(red.g, <, 40);
+    g_assert_cmpint(red.b, <, 40);
+    g_assert_true(near(slot_pixel(s, run, 30.25, 8000), to8(shard1), 6));
+    cairo_surface_destroy(s);
+    rc_report_plots_free(plots);
+    story_free(&st);
+    /* Without a reported split-brain the same double claim is not red. */
+    rc_report_extras none = rc_report_extras_init();
+    plots = story_pictures(&st, dir, &none);
+    run = rc_report_plots_run(plots);
+    s = load_png(dir, "slots.png");
+    rgb8 c = slot_pixel(s, run, 30.25, 2000);
+    g_assert_cmpint(c.r, <, 120);
+    cairo_surface_destroy(s);
+    rc_report_plots_free(plots);
+    story_free(&st);
+    remove_dir(dir);
+    g_free(dir);
+}
+
+/* The sweep chart draws a panel per metric with the names it is given. */
+static void test_sweep_chart(void)
+{
+    char *dir = out_dir("sweep-chart");
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+    char *path = g_build_filename(dir, "sweep.png", NULL);
+    GError *error = NULL;
+    static const int64_t params[3] = { 3, 4, 5 };
+    static const rc_plot_sweep_stat stats[3][2] = {
+        { { 2, 0, 0, 0 }, { 2, 1, 1, 2 } },
+        { { 2, 0, 0, 0 }, { 2, 0, 0, 0 } },
+        { { 2, 0, 0, 0 }, { 2, 2, 2, 3 } },
+    };
+    static const rc_plot_sweep_metric metrics[2] = {
+        { "split-brain (s)", "split_brain_s", TRUE },
+        { "replica promotions", "promotions", FALSE },
+    };
+    rc_plot_sweep_point points[3];
+    for (int i = 0; i < 3; i++)
+        points[i] = (rc_plot_sweep_point){ &params[i], stats[i] };
+    char *names[] = { "masters", NULL };
+    rc_plot_sweep sw = { "t", "sub", names, 1, points, 3, metrics, 2 };
+    g_assert_true(rc_plot_sweep_write(&sw, RC_PLOT_SWEEP_LINES, "png", path, &error));
+    g_assert_no_error(error);
+    cairo_surface_t *s = cairo_image_surface_create_from_png(path);
+    g_assert_cmpint(cairo_surface_status(s), ==, CAIRO_STATUS_SUCCESS);
+    g_assert_cmpint(cairo_image_surface_get_width(s), ==, 2 * 24 + 2 * 470);
+    /* Panel 2 (promotions) spans x 558..946 over masters 2.92..5.08 and y
+     * 320..108 over 0..3: the median 2 at 5 masters is a dot of the series
+     * colour. */
+    double x = 558 + 388 * (5 - 2.92) / 2.16, y = 320 - 212 * 2.0 / 3.0;
+    assert_color(s, x, y, to8(rc_plot_shard_color(0, 1)), 6);
+    /* Panel 1 (split-brain, 0 in every run) says so in its middle. */
+    int dark = 0;
+    for (int py = 200; py < 218; py++)
+        for (int px = 232; px < 332; px++)
+            dark += pixel(s, px, py).r < 120;
+    g_assert_cmpint(dark, >, 20);
+    cairo_surface_destroy(s);
+    g_free(path);
+    remove_dir(dir);
+    g_free(dir);
+}
+
+/* Writing fails with the plot domain's codes and leaves no file: an unknown
+ * format, a directory that does not exist, and sweep charts with nothing to
+ * draw. */
+static void test_errors(void)
+{
+    story st;
+    GError *error = NULL;
+    char *dir = g_dir_make_tmp("rcsim-plots-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "timeline.bmp", NULL);
+    char *missing = g_build_filename(dir, "no", "such", "timeline.png", NULL);
+    story_init(&st);
+    story_run(&st);
+    rc_report_plots *plots = rc_report_plots_new(st.report, NULL);
+    const rc_plot_run *run = rc_report_plots_run(plots);
+    g_assert_false(rc_plot_write(run, RC_PLOT_TIMELINE, "bmp", path, &error));
+    g_assert_error(error, RC_PLOT_ERROR, RC_PLOT_ERROR_FORMAT);
+    g_clear_error(&error);
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+    g_assert_false(rc_plot_write(run, RC_PLOT_SLOTS, "png", missing, &error));
+    g_assert_error(error, RC_PLOT_ERROR, RC_PLOT_ERROR_IO);
+    g_clear_error(&error);
+    static const int64_t params[1] = { 3 };
+    static const rc_plot_sweep_stat stats[1] = { { 1, 2, 2, 2 } };
+    static const rc_plot_sweep_metric metric = { "promotions", "replica promotions", FALSE };
+    rc_plot_sweep_point point = { params, stats };
+    char *names[] = { "masters", NULL };
+    rc_plot_sweep sw = { "t", NULL, names, 1, &point, 1, &metric, 1 };
+    g_assert_false(rc_plot_sweep_write(&sw, RC_PLOT_SWEEP_HEATMAP, "png", path, &error));
+    g_assert_error(error, RC_PLOT_ERROR, RC_PLOT_ERROR_EMPTY);
+    g_clear_error(&error);
+    sw.n_points = 0;
+    g_assert_false(rc_plot_sweep_write(&sw, RC_PLOT_SWEEP_LINES, "png", path, &error));
+    g_assert_error(error, RC_PLOT_ERROR, RC_PLOT_ERROR_EMPTY);
+    g_clear_error(&error);
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+    rc_report_plots_free(plots);
+    story_free(&st);
+    test_remove_tree(dir);
+    g_free(missing);
+    g_free(path);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -421,5 +666,10 @@ int main(int argc, char **argv)
     g_test_add_func("/plots/any-surface", test_any_surface);
     g_test_add_func("/plots/big-cluster", test_big_cluster);
     g_test_add_func("/plots/lane-cap", test_lane_cap);
+    g_test_add_func("/plots/errors", test_errors);
+    g_test_add_func("/plots/timeline-bands", test_timeline_bands);
+    g_test_add_func("/plots/timeline-writes", test_timeline_writes);
+    g_test_add_func("/plots/slots-outages", test_slots_outages);
+    g_test_add_func("/plots/sweep-chart", test_sweep_chart);
     return g_test_run();
 }

@@ -86,7 +86,9 @@ typedef enum {
 
 /* The metric's CSV name ("promotions", "fail_a_s", ...). */
 const char *rc_sweep_metric_name(int metric);
-/* A short description for chart axes. */
+/* What a chart calls the metric, in words ("side a down (s)"). */
+const char *rc_sweep_metric_title(int metric);
+/* A longer description. */
 const char *rc_sweep_metric_label(int metric);
 /* True for durations (stored in microseconds, written in seconds). */
 bool rc_sweep_metric_is_time(int metric);
@@ -191,34 +193,14 @@ rc_sweep_table *rc_sweep_merge(char *const *paths, int n, GError **error);
 /* ---- outputs and charts --------------------------------------------------- */
 
 /* Writes DIR/sweep.csv and DIR/sweep-summary.csv, and unless `plots` is
- * false the charts: DIR/sweep.<fmt> (metric versus the first parameter) and,
- * with exactly two parameters, DIR/sweep-heatmap.<fmt>, for each format of
- * the comma list `formats`. `metrics` lists the metrics to draw (NULL: the
+ * false the charts (drawn by rc_plot_sweep_write of plots/plot.h):
+ * DIR/sweep.<fmt> (metric versus the first parameter) and, with exactly two
+ * parameters, DIR/sweep-heatmap.<fmt>, for each format of the comma list
+ * `formats`. `metrics` lists the metrics to draw (NULL: the
  * default set). Files are written under temporary names, then renamed. */
 bool rc_sweep_write(const rc_sweep_table *table, const char *dir, const char *title,
                     const int *metrics, int n_metrics, const char *formats, bool plots,
                     GError **error);
-
-/* What a sweep chart draws. */
-typedef struct {
-    const char *title;
-    const char *subtitle;
-    char *const *names;        /* parameter names */
-    int n_params;
-    const rc_sweep_point *points;
-    int n_points;
-    const int *metrics;
-    int n_metrics;
-} rc_sweep_plot;
-
-typedef enum {
-    RC_SWEEP_CHART_LINES,   /* one panel per metric: median line, min-max band */
-    RC_SWEEP_CHART_HEATMAP, /* one panel per metric: median over two parameters */
-} rc_sweep_chart;
-
-/* Writes a chart to `path` in `format` ("png", "svg" or "pdf"). */
-bool rc_sweep_plot_write(const rc_sweep_plot *plot, rc_sweep_chart chart,
-                         const char *format, const char *path, GError **error);
 
 #ifdef __cplusplus
 }

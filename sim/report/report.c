@@ -328,6 +328,8 @@ typedef struct rc_report_plots {
     rc_plot_slot_grid grid;
     int64_t *final_config;
     char *subtitle;
+    GArray *writes;      /* rc_plot_client_write */
+    GPtrArray *writers;  /* writer names */
 } plot_data;
 
 
@@ -349,6 +351,9 @@ static void plot_data_init(plot_data *pd, const rc_report *r, const rc_report_ex
     for (int id = 0; id < r->n; id++)
         pd->final_config[id] = x->final_config_epoch ? x->final_config_epoch[id]
                                                      : r->config_epoch[id];
+    pd->writes = g_array_new(FALSE, FALSE, sizeof(rc_plot_client_write));
+    pd->writers = g_ptr_array_new_with_free_func(g_free);
+    rpt_plot_writes(r, x, pd->writes, pd->writers);
     pd->subtitle = g_strdup_printf("seed %" G_GUINT64_FORMAT "%s%s", r->seed,
                                    *r->settings ? " \u00b7 " : "", r->settings);
     pd->run = (rc_plot_run){
@@ -358,6 +363,10 @@ static void plot_data_init(plot_data *pd, const rc_report *r, const rc_report_ex
         .bands = (const rc_plot_band *)(void *)pd->bands->data, .band_count = (int)pd->bands->len,
         .final_config_epoch = pd->final_config, .slots = &pd->grid,
         .split_brain = x->split_brain_intervals, .split_brain_count = x->split_brain_count,
+        .writes = (const rc_plot_client_write *)(void *)pd->writes->data,
+        .write_count = (int)pd->writes->len,
+        .writer_names = (const char *const *)pd->writers->pdata,
+        .writer_count = (int)pd->writers->len,
     };
 }
 
@@ -371,6 +380,8 @@ static void plot_data_free(plot_data *pd)
     g_free(pd->grid.flags);
     g_free(pd->final_config);
     g_free(pd->subtitle);
+    g_array_free(pd->writes, TRUE);
+    g_ptr_array_free(pd->writers, TRUE);
 }
 
 /* Builds the picture data of the run so far (see rcsim/report.h). */

@@ -89,7 +89,7 @@ struct rc_report {
     rc_time *open_span;      /* n * RC_PLOT_SPAN__COUNT start times, -1 closed */
     GArray *spans;           /* rc_plot_span, closed ones */
     GArray *marks;           /* rc_plot_mark */
-    GArray *bands;           /* rc_plot_band (strings owned via band_strings) */
+    GArray *bands;           /* rc_plot_band (strings, node lists owned via band_strings) */
     GPtrArray *band_strings;
     GPtrArray *open_bands;   /* rpt_open_band* */
     GArray *faults;          /* rpt_fault */
@@ -129,8 +129,12 @@ GArray *rpt_state_fail_intervals(const rc_report *r, int node, rc_time end);
 GString *rpt_summary_json(const rc_report *r, const rc_report_extras *x);
 GString *rpt_trace_json(const rc_report *r, const rc_report_extras *x);
 
-/* report_files.c: writes.csv. */
+/* report_files.c: writes.csv, and the writes as the pictures draw them
+ * (rc_plot_client_write into `writes`, writer names as g_strdup'd strings into
+ * `names`). */
 GString *rpt_writes_csv(const rc_report *r, const rc_report_extras *x);
+void rpt_plot_writes(const rc_report *r, const rc_report_extras *x, GArray *writes,
+                     GPtrArray *names);
 
 /* report_slots.c: slot views of every observer, sampled into a grid. */
 rc_slot_tracker *rpt_slots_new(const rc_report *r, int columns, int rows);
@@ -138,6 +142,8 @@ void rpt_slots_free(rc_slot_tracker *tr);
 void rpt_slots_owner(rc_slot_tracker *tr, rc_time t, int observer, int owner,
                      const rc_slot_list *list);
 void rpt_slots_alive(rc_slot_tracker *tr, rc_time t, int node, gboolean alive);
+/* A node starts or stops taking writes (alive, not stopped, own state ok). */
+void rpt_slots_writable(rc_slot_tracker *tr, rc_time t, int node, gboolean writable);
 /* Fills `grid` with the sampled columns, the ones after the last event
  * included; the tracker itself is not changed. The caller frees the arrays. */
 void rpt_slots_grid(const rc_slot_tracker *tr, rc_time end, rc_plot_slot_grid *grid);

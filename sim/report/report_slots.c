@@ -5,7 +5,10 @@
  * until the observer's first change). Per slot the tracker keeps how many live
  * observers bind it to each owner and how many live nodes claim it for
  * themselves, so the majority owner, disagreement and double claims of a row
- * of slots are known after every event without scanning the views. */
+ * of slots are known after every event without scanning the views. It also
+ * counts the claims of nodes that take writes (alive, not stopped, own
+ * cluster_state ok; set by rpt_slots_writable), for the pictures' "no
+ * writes" and "two writable owners" cells. */
 #include "report_int.h"
 
 #include <stdlib.h>
@@ -29,6 +32,10 @@ struct rc_slot_tracker {
     gboolean *alive;
     slot_counts *counts; /* per slot */
     uint16_t *claims;    /* per slot: live nodes binding it to themselves */
+    gboolean *writable;  /* per node: takes writes */
+    uint16_t *wclaims;   /* per slot: nodes taking writes binding it to themselves */
+    int *row_nowrite;    /* per row: slots without a writable claim */
+    int *row_twowrite;   /* per row: slots with two or more writable claims */
     int *row_disagree;   /* per row: slots with more than one live binding */
     int *row_claims;     /* per row: slots claimed by two or more nodes */
     uint16_t *row_owner; /* per row: majority owner now */
@@ -88,7 +95,9 @@ static int column_of(const rc_slot_tracker *tr, rc_time t)
 static uint8_t row_flags(const rc_slot_tracker *tr, int row)
 {
     return (uint8_t)((tr->row_disagree[row] ? RC_PLOT_CELL_DISAGREE : 0) |
-                     (tr->row_claims[row] ? RC_PLOT_CELL_TWO_CLAIMS : 0));
+                     (tr->row_claims[row] ? RC_PLOT_CELL_TWO_CLAIMS : 0) |
+                     (tr->row_nowrite[row] ? RC_PLOT_CELL_NO_WRITES : 0) |
+                     (tr->row_twowrite[row] ? RC_PLOT_CELL_TWO_WRITABLE : 0));
 }
 
 /* The owner most live observers bind `slot` to (ties: the smaller id). */
@@ -156,6 +165,12 @@ rc_slot_tracker *rpt_slots_new(const rc_report *r, int columns, int rows)
         tr->alive[id] = TRUE;
     tr->counts = g_new0(slot_counts, RC_SLOTS);
     tr->claims = g_new0(uint16_t, RC_SLOTS);
+    tr->writable = g_new(gboolean, r->n);
+    for (int id = 0; id < r->n; id++)
+        tr->writable[id] = TRUE;
+    tr->wclaims = g_new0(uint16_t, RC_SLOTS);
+    tr->row_nowrite = g_new0(int, rows);
+    tr->row_twowrite = g_new0(int, rows);
     for (int s = 0; s < RC_SLOTS; s++) {
         slot_counts *sc = &tr->counts[s];
         sc->cap = 2;
@@ -163,6 +178,8 @@ rc_slot_tracker *rpt_slots_new(const rc_report *r, int columns, int rows)
         sc->e[0] = (owner_count){ tr->initial[s], (uint32_t)r->n };
         sc->n = r->n > 0;
         tr->claims[s] = tr->initial[s] != RC_PLOT_NO_OWNER;
+        tr->wclaims[s] = tr->claims[s];
+        tr->row_nowrite[s / tr->per_row] += tr->wclaims[s] == 0;
     }
     tr->row_disagree = g_new0(int, rows);
     tr->row_claims = g_new0(int, rows);
@@ -190,6 +207,10 @@ void rpt_slots_free(rc_slot_tracker *tr)
     g_free(tr->alive);
     g_free(tr->counts);
     g_free(tr->claims);
+    g_free(tr->writable);
+    g_free(tr->wclaims);
+    g_free(tr->row_nowrite);
+    g_free(tr->row_twowrite);
     g_free(tr->row_disagree);
     g_free(tr->row_claims);
     g_free(tr->row_owner);
@@ -255,6 +276,17 @@ static void claim_add(rc_slot_tracker *tr, int slot, int delta)
         tr->row_claims[slot / tr->per_row] += tr->claims[slot] > 1 ? 1 : -1;
 }
 
+/* Adds `delta` nodes taking writes that claim `slot` for themselves. */
+static void wclaim_add(rc_slot_tracker *tr, int slot, int delta)
+{
+    int before = tr->wclaims[slot], row = slot / tr->per_row;
+    tr->wclaims[slot] = (uint16_t)(before + delta);
+    if ((before == 0) != (tr->wclaims[slot] == 0))
+        tr->row_nowrite[row] += tr->wclaims[slot] == 0 ? 1 : -1;
+    if ((before > 1) != (tr->wclaims[slot] > 1))
+        tr->row_twowrite[row] += tr->wclaims[slot] > 1 ? 1 : -1;
+}
+
 /* The observer's own copy of its view, made on first change. */
 static uint16_t *own_view(rc_slot_tracker *tr, int observer)
 {
@@ -282,6 +314,8 @@ void rpt_slots_owner(rc_slot_tracker *tr, rc_time t, int observer, int owner,
             count_add(tr, s, w, +1);
             claim_add(tr, s, (w == observer) - (v[s] == observer));
         }
+        if (tr->writable[observer] && (w == observer) != (v[s] == observer))
+            wclaim_add(tr, s, (w == observer) - (v[s] == observer));
         v[s] = w;
         if (s / tr->per_row != last_row && last_row >= 0)
             update_row(tr, last_row);
@@ -307,6 +341,28 @@ void rpt_slots_alive(rc_slot_tracker *tr, rc_time t, int node, gboolean alive)
     }
     for (int row = 0; row < tr->rows; row++)
         update_row(tr, row);
+}
+
+/* Counts or stops counting a node's claims as writable: it takes writes
+ * (alive, not stopped, own cluster_state ok) or no longer does. */
+void rpt_slots_writable(rc_slot_tracker *tr, rc_time t, int node, gboolean writable)
+{
+    if (node < 0 || node >= tr->nodes || tr->writable[node] == writable)
+        return;
+    advance(tr, t);
+    tr->writable[node] = writable;
+    const uint16_t *v = tr->view[node] ? tr->view[node] : tr->initial;
+    int last_row = -1;
+    for (int s = 0; s < RC_SLOTS; s++) {
+        if (v[s] != node)
+            continue;
+        wclaim_add(tr, s, writable ? 1 : -1);
+        if (s / tr->per_row != last_row && last_row >= 0)
+            tr->acc[last_row] |= row_flags(tr, last_row);
+        last_row = s / tr->per_row;
+    }
+    if (last_row >= 0)
+        tr->acc[last_row] |= row_flags(tr, last_row);
 }
 
 /* Copies the sampled grid and fills the columns from the current one to the

@@ -252,6 +252,14 @@ static void observe_promoted(rc_report *r, const rc_event *ev)
     g_array_append_val(r->promotions, p);
 }
 
+/* Tells the slot tracker whether a node takes writes now: alive, not
+ * stopped and its own cluster_state ok (for the slots chart). */
+static void update_writable(rc_report *r, int node, rc_time t)
+{
+    rpt_slots_writable(r->slots, t, node,
+                       r->alive[node] && !r->stopped[node] && !r->state_fail[node]);
+}
+
 /* Handles a cluster_state change: the state span and summary interval. */
 static void observe_state(rc_report *r, const rc_event *ev)
 {
@@ -269,6 +277,7 @@ static void observe_state(rc_report *r, const rc_event *ev)
             r->state_fail_since[node] = ev->t;
     }
     r->state_fail[node] = !ev->flag;
+    update_writable(r, node, ev->t);
 }
 
 /* Records a node's new epochs for the final values and the trace. */
@@ -345,13 +354,19 @@ static int *dup_ints(const int *src, int count)
     return out;
 }
 
-/* Adds a band (open when t1 < 0) and returns its index. */
-static guint add_band(rc_report *r, rc_time t0, rc_time t1, const char *action, char *caption)
+/* Adds a band (open when t1 < 0) naming the fault's nodes (for the
+ * pictures: a kill or stop is shaded on those nodes' lanes only) and returns
+ * its index. */
+static guint add_band(rc_report *r, rc_time t0, rc_time t1, const char *action, char *caption,
+                      const rc_fault_info *fi)
 {
     char *a = g_strdup(action ? action : "?");
+    int count = fi ? fi->node_count : 0;
+    int *nodes = dup_ints(fi ? fi->nodes : NULL, count);
     g_ptr_array_add(r->band_strings, a);
     g_ptr_array_add(r->band_strings, caption);
-    rc_plot_band b = { t0, t1, a, caption };
+    g_ptr_array_add(r->band_strings, nodes);
+    rc_plot_band b = { t0, t1, a, caption, nodes, count };
     g_array_append_val(r->bands, b);
     return r->bands->len - 1;
 }
@@ -360,7 +375,7 @@ static guint add_band(rc_report *r, rc_time t0, rc_time t1, const char *action, 
 static void open_band(rc_report *r, const rc_event *ev, const rc_fault_info *fi)
 {
     rpt_open_band *ob = g_new0(rpt_open_band, 1);
-    ob->band = add_band(r, ev->t, -1, ev->str, fault_caption(ev));
+    ob->band = add_band(r, ev->t, -1, ev->str, fault_caption(ev), fi);
     ob->action = g_strdup(ev->str);
     ob->node_count = fi ? fi->node_count : 0;
     ob->nodes = dup_ints(fi ? fi->nodes : NULL, ob->node_count);
@@ -417,7 +432,7 @@ static void close_bands(rc_report *r, const rc_event *ev, const rc_fault_info *f
         }
     }
     if (!closed)
-        add_band(r, ev->t, ev->t, ev->str, fault_caption(ev));
+        add_band(r, ev->t, ev->t, ev->str, fault_caption(ev), fi);
 }
 
 /* Kills or restarts one node: liveness, its DOWN span, its flags as an
@@ -457,6 +472,7 @@ static void fault_nodes(rc_report *r, const rc_event *ev, const rc_fault_info *f
             span_close(r, node, RC_PLOT_SPAN_STOPPED, ev->t);
         r->stopped[node] = g_str_equal(a, "stop") ? TRUE
             : g_str_equal(a, "cont") ? FALSE : r->stopped[node];
+        update_writable(r, node, ev->t);
     }
 }
 
@@ -476,7 +492,7 @@ static void observe_fault(rc_report *r, const rc_event *ev)
     else if (g_str_equal(a, "cont") || g_str_equal(a, "restart") || g_str_equal(a, "heal"))
         close_bands(r, &copy, fi);
     else
-        add_band(r, ev->t, ev->t, a, fault_caption(&copy));
+        add_band(r, ev->t, ev->t, a, fault_caption(&copy), fi);
 }
 
 /* ---- logs and writes ------------------------------------------------ */
@@ -522,7 +538,7 @@ void rpt_state_observe(rc_report *r, const rc_event *ev)
         observe_fault(r, ev);
         return;
     case RC_EV_NOTE:
-        add_band(r, ev->t, ev->t, "note", g_strdup(ev->str ? ev->str : ""));
+        add_band(r, ev->t, ev->t, "note", g_strdup(ev->str ? ev->str : ""), NULL);
         return;
     case RC_EV_PFAIL:
     case RC_EV_PFAIL_CLEAR:

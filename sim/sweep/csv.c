@@ -3,6 +3,8 @@
  * sweep's output directory. */
 #include "rcsim/sweep.h"
 
+#include "plots/plot.h"
+
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -382,10 +384,11 @@ rc_sweep_table *rc_sweep_merge(char *const *paths, int n, GError **error)
 
 /* ---- the output directory ----------------------------------------------------------- */
 
-/* The metrics drawn when none were chosen. */
+/* The metrics drawn when none were chosen: split-brain first (the question
+ * most sweeps ask), then failovers, outages and lost writes. */
 static const int default_metrics[] = {
-    RC_SWEEP_PROMOTIONS, RC_SWEEP_FIRST_PROMOTION, RC_SWEEP_FAIL_A,
-    RC_SWEEP_FAIL_B, RC_SWEEP_LOST_A, RC_SWEEP_LOST_B,
+    RC_SWEEP_SPLIT_BRAIN, RC_SWEEP_PROMOTIONS, RC_SWEEP_FAIL_A, RC_SWEEP_FAIL_B,
+    RC_SWEEP_LOST_A, RC_SWEEP_LOST_B, RC_SWEEP_FIRST_PROMOTION, RC_SWEEP_WINDOW_A,
 };
 
 /* Writes one text file atomically. */
@@ -399,7 +402,7 @@ static bool write_text(const char *dir, const char *name, const char *text, GErr
 
 /* Writes one chart in every format of the comma list, each under a
  * temporary name first. */
-static bool write_chart(const rc_sweep_plot *plot, rc_sweep_chart chart, const char *dir,
+static bool write_chart(const rc_plot_sweep *plot, rc_plot_sweep_chart chart, const char *dir,
                         const char *base, const char *formats, GError **error)
 {
     char **fmts = g_strsplit(formats, ",", -1);
@@ -408,7 +411,7 @@ static bool write_chart(const rc_sweep_plot *plot, rc_sweep_chart chart, const c
         char *name = g_strdup_printf("%s.%s", base, fmts[i]);
         char *path = g_build_filename(dir, name, NULL);
         char *tmp = g_strconcat(path, ".tmp", NULL);
-        ok = rc_sweep_plot_write(plot, chart, fmts[i], tmp, error);
+        ok = rc_plot_sweep_write(plot, chart, fmts[i], tmp, error);
         if (ok && g_rename(tmp, path) != 0) {
             g_set_error(error, RC_SWEEP_ERROR, RC_SWEEP_ERROR_IO, "cannot rename %s", tmp);
             ok = false;
@@ -423,6 +426,48 @@ static bool write_chart(const rc_sweep_plot *plot, rc_sweep_chart chart, const c
     return ok;
 }
 
+/* The chart's description of a metric: its title in words, its CSV name
+ * beside it (the name --plot and the CSV files use) and its unit. */
+static rc_plot_sweep_metric plot_metric(int metric)
+{
+    return (rc_plot_sweep_metric){ rc_sweep_metric_title(metric), rc_sweep_metric_name(metric),
+                                   rc_sweep_metric_is_time(metric) };
+}
+
+/* Fills the chart's view of a table: per drawn metric its description, and
+ * per point the min, median and max of each drawn metric. The arrays are
+ * allocated here and freed by plot_clear; the parameter values point into
+ * `pts`. */
+static void plot_fill(rc_plot_sweep *plot, const rc_sweep_table *t, const rc_sweep_point *pts,
+                      int n, const int *metrics, int n_metrics)
+{
+    rc_plot_sweep_metric *ms = g_new(rc_plot_sweep_metric, n_metrics);
+    rc_plot_sweep_point *points = g_new(rc_plot_sweep_point, n);
+    rc_plot_sweep_stat *stats = g_new(rc_plot_sweep_stat, (gsize)n * (gsize)n_metrics);
+    for (int k = 0; k < n_metrics; k++)
+        ms[k] = plot_metric(metrics[k]);
+    for (int i = 0; i < n; i++) {
+        rc_plot_sweep_stat *st = &stats[(gsize)i * (gsize)n_metrics];
+        for (int k = 0; k < n_metrics; k++) {
+            int m = metrics[k];
+            st[k] = (rc_plot_sweep_stat){ pts[i].count[m], pts[i].min[m], pts[i].median[m],
+                                          pts[i].max[m] };
+        }
+        points[i] = (rc_plot_sweep_point){ pts[i].params, st };
+    }
+    *plot = (rc_plot_sweep){ .names = t->names, .n_params = t->n_params, .points = points,
+                             .n_points = n, .metrics = ms, .n_metrics = n_metrics };
+}
+
+/* Frees what plot_fill allocated. */
+static void plot_clear(rc_plot_sweep *plot)
+{
+    if (plot->n_points > 0)
+        g_free((void *)plot->points[0].stats);
+    g_free((void *)plot->points);
+    g_free((void *)plot->metrics);
+}
+
 /* Draws the charts of a table (when it has parameters). */
 static bool write_charts(const rc_sweep_table *t, const char *dir, const char *title,
                          const int *metrics, int n_metrics, const char *formats,
@@ -435,16 +480,19 @@ static bool write_charts(const rc_sweep_table *t, const char *dir, const char *t
     uint64_t seeds = (uint64_t)pts[0].runs;
     char *sub = g_strdup_printf("%d points \u00d7 %llu seeds per point; line: median, band: "
                                 "min\u2013max of the runs", n, (unsigned long long)seeds);
-    rc_sweep_plot plot = { title, sub, t->names, t->n_params, pts, n,
-                           metrics ? metrics : default_metrics,
-                           metrics ? n_metrics : (int)G_N_ELEMENTS(default_metrics) };
-    bool ok = write_chart(&plot, RC_SWEEP_CHART_LINES, dir, "sweep", formats, error);
+    rc_plot_sweep plot;
+    plot_fill(&plot, t, pts, n, metrics ? metrics : default_metrics,
+              metrics ? n_metrics : (int)G_N_ELEMENTS(default_metrics));
+    plot.title = title;
+    plot.subtitle = sub;
+    bool ok = write_chart(&plot, RC_PLOT_SWEEP_LINES, dir, "sweep", formats, error);
     if (ok && t->n_params == 2) {
         g_free(sub);
         sub = g_strdup_printf("median of %llu seeds per cell", (unsigned long long)seeds);
         plot.subtitle = sub;
-        ok = write_chart(&plot, RC_SWEEP_CHART_HEATMAP, dir, "sweep-heatmap", formats, error);
+        ok = write_chart(&plot, RC_PLOT_SWEEP_HEATMAP, dir, "sweep-heatmap", formats, error);
     }
+    plot_clear(&plot);
     g_free(sub);
     g_free(pts);
     return ok;

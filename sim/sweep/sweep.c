@@ -12,33 +12,40 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The error domain of sweeps. */
-GQuark rc_sweep_error_quark(void)
-{
-    return g_quark_from_static_string("rc-sweep-error-quark");
-}
+/* The error domain of sweeps (codes: rc_sweep_error_code). */
+G_DEFINE_QUARK(rc-sweep-error-quark, rc_sweep_error)
 
 /* ---- metrics ------------------------------------------------------------- */
 
 static const struct {
-    const char *name;
-    const char *label;
+    const char *name;  /* the CSV column and --plot name */
+    const char *title; /* what a chart calls it */
+    const char *label; /* a longer description */
     bool time;
 } metric_defs[RC_SWEEP_N_METRICS] = {
-    [RC_SWEEP_PROMOTIONS] = { "promotions", "replica promotions", false },
-    [RC_SWEEP_ELECTIONS] = { "elections", "elections started", false },
-    [RC_SWEEP_FIRST_PROMOTION] = { "first_promotion_s", "first promotion after the fault (s)", true },
-    [RC_SWEEP_FAIL_A] = { "fail_a_s", "side a: all nodes cluster_state fail (s)", true },
-    [RC_SWEEP_FAIL_B] = { "fail_b_s", "side b: all nodes cluster_state fail (s)", true },
-    [RC_SWEEP_SPLIT_BRAIN] = { "split_brain_s", "split-brain (s)", true },
-    [RC_SWEEP_ACKED] = { "acked", "writes acknowledged", false },
-    [RC_SWEEP_LOST] = { "lost", "acknowledged writes lost", false },
-    [RC_SWEEP_LOST_A] = { "lost_a", "lost writes acknowledged on side a", false },
-    [RC_SWEEP_LOST_B] = { "lost_b", "lost writes acknowledged on side b", false },
-    [RC_SWEEP_WINDOW_A] = { "window_a_s", "side a: last write acked after the cut (s)", true },
-    [RC_SWEEP_WINDOW_B] = { "window_b_s", "side b: last write acked after the cut (s)", true },
-    [RC_SWEEP_EXPECT_FAILED] = { "expect_failed", "failed expectations", false },
-    [RC_SWEEP_MAX_EPOCH] = { "max_epoch", "final max currentEpoch", false },
+    [RC_SWEEP_PROMOTIONS] = { "promotions", "replica promotions", "replica promotions", false },
+    [RC_SWEEP_ELECTIONS] = { "elections", "elections started", "elections started", false },
+    [RC_SWEEP_FIRST_PROMOTION] = { "first_promotion_s", "first promotion after the fault (s)",
+                                   "first promotion after the fault (s)", true },
+    [RC_SWEEP_FAIL_A] = { "fail_a_s", "side a down (s)",
+                          "side a: all nodes cluster_state fail (s)", true },
+    [RC_SWEEP_FAIL_B] = { "fail_b_s", "side b down (s)",
+                          "side b: all nodes cluster_state fail (s)", true },
+    [RC_SWEEP_SPLIT_BRAIN] = { "split_brain_s", "split-brain (s)", "split-brain (s)", true },
+    [RC_SWEEP_ACKED] = { "acked", "writes acknowledged", "writes acknowledged", false },
+    [RC_SWEEP_LOST] = { "lost", "acknowledged writes lost", "acknowledged writes lost", false },
+    [RC_SWEEP_LOST_A] = { "lost_a", "writes lost, acked on side a",
+                          "lost writes acknowledged on side a", false },
+    [RC_SWEEP_LOST_B] = { "lost_b", "writes lost, acked on side b",
+                          "lost writes acknowledged on side b", false },
+    [RC_SWEEP_WINDOW_A] = { "window_a_s", "side a acks writes after the cut (s)",
+                            "side a: last write acked after the cut (s)", true },
+    [RC_SWEEP_WINDOW_B] = { "window_b_s", "side b acks writes after the cut (s)",
+                            "side b: last write acked after the cut (s)", true },
+    [RC_SWEEP_EXPECT_FAILED] = { "expect_failed", "failed expectations", "failed expectations",
+                                 false },
+    [RC_SWEEP_MAX_EPOCH] = { "max_epoch", "final max currentEpoch", "final max currentEpoch",
+                             false },
 };
 
 /* The CSV name of a metric, "?" when out of range. */
@@ -47,7 +54,13 @@ const char *rc_sweep_metric_name(int metric)
     return metric >= 0 && metric < RC_SWEEP_N_METRICS ? metric_defs[metric].name : "?";
 }
 
-/* The chart description of a metric, "?" when out of range. */
+/* The chart title of a metric, "?" when out of range. */
+const char *rc_sweep_metric_title(int metric)
+{
+    return metric >= 0 && metric < RC_SWEEP_N_METRICS ? metric_defs[metric].title : "?";
+}
+
+/* The description of a metric, "?" when out of range. */
 const char *rc_sweep_metric_label(int metric)
 {
     return metric >= 0 && metric < RC_SWEEP_N_METRICS ? metric_defs[metric].label : "?";
