@@ -103,6 +103,12 @@ bool rc_run_memory_limit(uint64_t *limit, GError **error);
 /* Default options: no seed override, no output, plots on, png. */
 rc_run_options rc_run_options_default(void);
 
+/* The "config" object of events.jsonl's header for scenario `s`: the
+ * effective cluster, network and workload settings as JSON text (a new
+ * string). Simulated and real runs describe their settings with it, so that
+ * their headers compare field by field. */
+char *rc_run_config_json(const rc_scenario *s);
+
 typedef struct {
     uint64_t seed;            /* the seed used */
     int expectations;         /* number of expectations */

@@ -11,31 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The effective settings, as the simulator's header has them. */
-static char *config_json(const rc_scenario *s)
-{
-    const rc_node_config *c = &s->cluster.config;
-    GString *j = g_string_new("{");
-    g_string_append_printf(j, "\"masters\":%d,\"replicas\":[", s->cluster.masters);
-    for (int i = 0; i < s->cluster.masters; i++)
-        g_string_append_printf(j, "%s%d", i ? "," : "", s->cluster.replicas[i]);
-    g_string_append_printf(j,
-                           "],\"empty_masters\":%d,\"node_timeout_ms\":%lld,"
-                           "\"validity_factor\":%d,\"migration_barrier\":%d,"
-                           "\"full_coverage\":%s,\"reads_when_down\":%s,"
-                           "\"replica_migration\":%s,\"repl_ping_period_ms\":%lld,"
-                           "\"repl_timeout_ms\":%lld,\"end_us\":%lld,\"writers\":%d}",
-                           s->cluster.empty_masters, (long long)(c->node_timeout / 1000),
-                           c->validity_factor, c->migration_barrier,
-                           c->full_coverage ? "true" : "false",
-                           c->reads_when_down ? "true" : "false",
-                           c->replica_migration ? "true" : "false",
-                           (long long)(c->repl_ping_period / 1000),
-                           (long long)(c->repl_timeout / 1000), (long long)s->end,
-                           s->writers_total);
-    return g_string_free(j, FALSE);
-}
-
 /* The report of the run: the header's nodes as created, their epochs at t = 0, and the
  * real-mode members (source, server, version, poll intervals). */
 static rc_report *make_report(rl_run *r, double poll_ms, double poll_max_ms)
@@ -56,7 +31,7 @@ static rc_report *make_report(rl_run *r, double poll_ms, double poll_max_ms)
         nodes[x].current_epoch = r->cur0[x];
         nodes[x].config_epoch = r->cfg0[x];
     }
-    char *cfg = config_json(s);
+    char *cfg = rc_run_config_json(s);
     char *settings = g_strdup_printf("real %s, %d masters, replicas %d, node-timeout %lld ms",
                                      r->version, s->cluster.masters, l->replicas_total,
                                      (long long)(s->cluster.config.node_timeout / 1000));

@@ -155,9 +155,9 @@ static char *protocol_json(const rc_scenario *s)
     return j;
 }
 
-/* The header's "config" object. "rules_changed" appears only when a switch
- * differs from the profile, so that a plain redis-7.0 header is as before. */
-static char *config_json(const rc_scenario *s)
+/* See rcsim/run.h. "rules_changed" appears only when a switch differs from
+ * the profile, so that a plain redis-7.0 header is as before. */
+char *rc_run_config_json(const rc_scenario *s)
 {
     const rc_node_config *c = &s->cluster.config;
     char *rules = rc_rules_changes_json(&s->cluster.rules);
@@ -214,7 +214,7 @@ static rc_report *make_report(run *r)
         nodes[x].current_epoch = (int64_t)rc_cluster_current_epoch(r->cluster, x);
         nodes[x].config_epoch = (int64_t)rc_cluster_config_epoch(r->cluster, x);
     }
-    char *cfg = config_json(s);
+    char *cfg = rc_run_config_json(s);
     char *protocol = protocol_json(s);
     char *settings = g_strdup_printf("%d masters, replicas %d, node-timeout %lld ms",
                                      s->cluster.masters, s->layout->replicas_total,
