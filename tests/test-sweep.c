@@ -463,20 +463,22 @@ static void test_csv_structure(void)
     g_assert_cmpstr(lines[0], ==,
                     "point,masters,seed,promotions,elections,first_promotion_s,fail_a_s,fail_b_s,"
                     "split_brain_s,acked,lost,lost_a,lost_b,window_a_s,window_b_s,expect_failed,"
-                    "max_epoch,digest");
+                    "max_epoch,last_promotion_s,digest");
     g_assert_cmpuint(g_strv_length(lines), ==, 1 + 6 + 1); /* header, rows, "" */
     g_assert_cmpstr(lines[7], ==, "");
     for (int i = 1; i <= 6; i++) {
-        g_assert_cmpint(fields(lines[i]), ==, 18);
+        g_assert_cmpint(fields(lines[i]), ==, 19);
         char **v = g_strsplit(lines[i], ",", -1);
         g_assert_cmpint(atoi(v[0]), ==, (i - 1) / 3);            /* point */
         g_assert_cmpint(atoi(v[1]), ==, 3 + (i - 1) / 3);        /* masters */
         g_assert_cmpint(atoi(v[2]), ==, 1 + (i - 1) % 3);        /* seed */
         g_assert_cmpint(strlen(strchr(v[6], '.')), ==, 7);       /* fail_a_s: 6 decimals */
-        g_assert_cmpuint(strlen(v[17]), ==, 64);                 /* digest */
+        g_assert_cmpuint(strlen(v[18]), ==, 64);                 /* digest */
         if (atoi(v[1]) == 3) {
             g_assert_cmpstr(v[3], ==, "1");   /* odd: the majority fails over */
             g_assert_cmpstr(v[12], ==, "0");  /* nothing lost on the majority side */
+            /* One promotion: the last is the first. */
+            g_assert_cmpstr(v[17], ==, v[5]);
         } else {
             g_assert_cmpstr(v[3], ==, "0");   /* even: nobody fails over */
             g_assert_cmpstr(v[5], ==, "");    /* no first promotion */
@@ -488,7 +490,7 @@ static void test_csv_structure(void)
     char **s = g_strsplit(summary, "\n", -1);
     g_assert_true(g_str_has_prefix(s[0], "point,masters,runs,promotions_min,promotions_median,"
                                          "promotions_p90,promotions_max,elections_min,"));
-    g_assert_true(g_str_has_suffix(s[0], ",max_epoch_p90,max_epoch_max"));
+    g_assert_true(g_str_has_suffix(s[0], ",last_promotion_s_p90,last_promotion_s_max"));
     g_assert_cmpint(fields(s[0]), ==, 3 + 4 * RC_SWEEP_N_METRICS);
     g_assert_cmpuint(g_strv_length(s), ==, 4);
     g_assert_true(g_str_has_prefix(s[1], "0,3,3,1,1,1,1,"));

@@ -81,6 +81,8 @@ typedef enum {
     RC_SWEEP_WINDOW_B,          /* the same for side b */
     RC_SWEEP_EXPECT_FAILED,     /* expectations that failed */
     RC_SWEEP_MAX_EPOCH,         /* the largest final currentEpoch */
+    RC_SWEEP_LAST_PROMOTION,    /* last promotion, after the first fault (absent: none):
+                                 * when the last failed shard had a master again */
     RC_SWEEP_N_METRICS
 } rc_sweep_metric;
 

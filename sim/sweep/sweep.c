@@ -46,6 +46,8 @@ static const struct {
                                  false },
     [RC_SWEEP_MAX_EPOCH] = { "max_epoch", "final max currentEpoch", "final max currentEpoch",
                              false },
+    [RC_SWEEP_LAST_PROMOTION] = { "last_promotion_s", "last promotion after the fault (s)",
+                                  "last promotion after the fault (s)", true },
 };
 
 /* The CSV name of a metric, "?" when out of range. */
@@ -212,7 +214,7 @@ typedef struct {
     int size[2], failing[2];
     rc_time since[2], total[2];
     rc_time part_start, part_end;
-    rc_time first_fault, first_promotion;
+    rc_time first_fault, first_promotion, last_promotion;
     rc_time last_ack[2];
     bool acked[2];
 } sweep_obs;
@@ -296,6 +298,7 @@ static void sweep_observe(void *user, const rc_event *ev)
     case RC_EV_PROMOTED:
         if (o->first_promotion < 0)
             o->first_promotion = ev->t;
+        o->last_promotion = ev->t;
         break;
     case RC_EV_WRITE: {
         int x = ev->about, s = x >= 0 && x < o->n ? o->side[x] : -1;
@@ -328,6 +331,7 @@ static void obs_init(sweep_obs *o, int n)
     o->part_end = RC_TIME_NEVER;
     o->first_fault = -1;
     o->first_promotion = -1;
+    o->last_promotion = -1;
 }
 
 /* Frees the observer's arrays. */
@@ -375,6 +379,9 @@ static void fill_row(const sweep_obs *o, const rc_run_result *res, rc_sweep_row 
     put(row, RC_SWEEP_LOST, (int64_t)res->writes_lost);
     put(row, RC_SWEEP_EXPECT_FAILED, res->failed);
     put(row, RC_SWEEP_MAX_EPOCH, res->max_current_epoch);
+    if (o->last_promotion >= 0)
+        put(row, RC_SWEEP_LAST_PROMOTION,
+            o->last_promotion - (o->first_fault >= 0 ? o->first_fault : 0));
     side_metrics(o, res, row);
     g_strlcpy(row->digest, res->digest ? res->digest : "", sizeof row->digest);
 }
