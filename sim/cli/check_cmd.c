@@ -169,9 +169,7 @@ static void wait_for_runs(GThreadPool *pool, int total)
  * are deterministic, so this is the same run), and prints where it went. */
 static void keep_failed_outputs(const check_job *j, const char *keep_dir)
 {
-    char *base = g_path_get_basename(j->path);
-    if (g_str_has_suffix(base, ".scn"))
-        base[strlen(base) - 4] = '\0';
+    char *base = rc_cli_scenario_stem(j->path);
     char *leaf = g_strdup_printf("%s-seed%llu", base, (unsigned long long)j->result.seed);
     g_free(base);
     char *dir = g_build_filename(keep_dir, leaf, NULL);

@@ -44,6 +44,15 @@ char **rc_cli_scenario_path(void);
  * new path, or NULL when nothing matches. */
 char *rc_cli_find_scenario(const char *name);
 
+/* The scenario's file name without its folder and without ".scn" (a new
+ * string): "teaching/split-5-masters.scn" gives "split-5-masters". */
+char *rc_cli_scenario_stem(const char *path);
+
+/* A command's default output directory: rcsim-out/<prefix><stem><suffix>
+ * (run: "", ""; sweep: "", "-sweep"; real: "", "-real"; compare: "",
+ * "-compare"; explore: "explore-", ""). A new string. */
+char *rc_cli_default_out(const char *path, const char *prefix, const char *suffix);
+
 /* Parses the scenario at `path`; on error prints every parse error
  * (file:line:column: message) on stderr and returns NULL. */
 rc_scenario *rc_cli_load(const char *path);

@@ -123,6 +123,24 @@ char *rc_cli_find_scenario(const char *name)
     return found;
 }
 
+char *rc_cli_scenario_stem(const char *path)
+{
+    char *base = g_path_get_basename(path);
+    if (g_str_has_suffix(base, ".scn"))
+        base[strlen(base) - 4] = '\0';
+    return base;
+}
+
+char *rc_cli_default_out(const char *path, const char *prefix, const char *suffix)
+{
+    char *stem = rc_cli_scenario_stem(path);
+    char *leaf = g_strconcat(prefix, stem, suffix, NULL);
+    char *dir = g_build_filename("rcsim-out", leaf, NULL);
+    g_free(leaf);
+    g_free(stem);
+    return dir;
+}
+
 rc_scenario *rc_cli_load(const char *path)
 {
     GError *err = NULL;

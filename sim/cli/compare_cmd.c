@@ -215,19 +215,6 @@ static int run_real(const char *path, const compare_args *a, const char *out, GP
     return code;
 }
 
-/* The default output directory: rcsim-out/<file name without .scn>-compare. */
-static char *default_out(const char *path)
-{
-    char *base = g_path_get_basename(path);
-    if (g_str_has_suffix(base, ".scn"))
-        base[strlen(base) - 4] = '\0';
-    char *name = g_strdup_printf("%s-compare", base);
-    char *dir = g_build_filename("rcsim-out", name, NULL);
-    g_free(name);
-    g_free(base);
-    return dir;
-}
-
 /* Says so when the two kinds of runs were made with different node
  * timeouts: their times cannot agree then, and the user may not know. */
 static void warn_settings(const measures *sim, const measures *real)
@@ -284,7 +271,7 @@ int rc_compare_cmd(int argc, char **argv)
     /* Given directories are read first, so that bad input writes nothing. */
     if (!measure_dirs(a.real_dirs, &real))
         goto done;
-    out = a.out ? g_strdup(a.out) : default_out(argv[1]);
+    out = a.out ? g_strdup(a.out) : rc_cli_default_out(argv[1], "", "-compare");
     /* The real runs come before the simulated ones: real mode refuses what
      * it cannot run before it starts anything, and then nothing is written. */
     if (a.runs > 0) {

@@ -58,19 +58,6 @@ static bool parse_sim_duration(const char *s, rc_time *out)
     return true;
 }
 
-/* The default output directory: rcsim-out/explore-<file name without .scn>. */
-static char *default_out_dir(const char *path)
-{
-    char *base = g_path_get_basename(path);
-    if (g_str_has_suffix(base, ".scn"))
-        base[strlen(base) - 4] = '\0';
-    char *leaf = g_strdup_printf("explore-%s", base);
-    char *dir = g_build_filename("rcsim-out", leaf, NULL);
-    g_free(leaf);
-    g_free(base);
-    return dir;
-}
-
 /* Prints the summary: runs and speed, violations per invariant, the files. */
 static void print_summary(const char *name, const rc_explore_options *o,
                           const rc_explore_result *r, int jobs)
@@ -338,7 +325,7 @@ static int explore_file(const char *arg, rc_explore_options *o, const explore_ar
         g_free(path);
         return code;
     }
-    char *out = o->out_dir ? NULL : default_out_dir(arg);
+    char *out = o->out_dir ? NULL : rc_cli_default_out(arg, "explore-", "");
     if (out)
         o->out_dir = out;
     if (a->emit) {

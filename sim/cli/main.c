@@ -44,17 +44,6 @@ static void catch_sigint(bool on)
     sigaction(SIGINT, &sa, NULL);
 }
 
-/* The default output directory: rcsim-out/<file name without .scn>. */
-static char *default_out_dir(const char *path)
-{
-    char *base = g_path_get_basename(path);
-    if (g_str_has_suffix(base, ".scn"))
-        base[strlen(base) - 4] = '\0';
-    char *dir = g_build_filename("rcsim-out", base, NULL);
-    g_free(base);
-    return dir;
-}
-
 /* ---- run ---------------------------------------------------------------- */
 
 static void print_run(const rc_scenario *s, const rc_run_result *r, const char *out_dir,
@@ -133,7 +122,7 @@ static int cmd_run(int argc, char **argv)
     path = rc_cli_find_scenario(argv[1]);
     if (!(s = rc_cli_load(path ? path : argv[1])))
         goto done;
-    out_dir = out ? g_strdup(out) : default_out_dir(argv[1]);
+    out_dir = out ? g_strdup(out) : rc_cli_default_out(argv[1], "", "");
     o.out_dir = out_dir;
     o.formats = formats ? formats : "png";
     o.plots = !no_plots;

@@ -41,19 +41,6 @@ static int input_error(const char *msg)
     return rc_cli_usage_error("real", msg);
 }
 
-/* rcsim-out/<file name without .scn>-real. */
-static char *default_out(const char *path)
-{
-    char *base = g_path_get_basename(path);
-    if (g_str_has_suffix(base, ".scn"))
-        base[strlen(base) - 4] = '\0';
-    char *name = g_strconcat(base, "-real", NULL);
-    char *dir = g_build_filename("rcsim-out", name, NULL);
-    g_free(base);
-    g_free(name);
-    return dir;
-}
-
 /* What happened, in a few lines; failures on stderr. */
 static void print_result(const rc_scenario *s, const rc_real_result *r, const char *out)
 {
@@ -153,7 +140,7 @@ int rc_real_cmd(int argc, char **argv)
     } else if (!rc_real_check_environment(server, &version, &err)) {
         fprintf(stderr, "rcsim real: %s\n", err->message);
     } else {
-        char *dir = out ? g_strdup(out) : default_out(argv[1]);
+        char *dir = out ? g_strdup(out) : rc_cli_default_out(argv[1], "", "-real");
         rc_real_options o = { .server = server, .keep = keep, .plots = !no_plots,
                               .interrupt = &real_interrupted };
         catch_signals();

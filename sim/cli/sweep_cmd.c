@@ -243,19 +243,6 @@ static int sweep_parse(int *argc, char ***argv, sweep_opts *o)
     return code;
 }
 
-/* The default output directory: rcsim-out/<name without .scn>-sweep. */
-static char *default_out(const char *path)
-{
-    char *base = g_path_get_basename(path);
-    if (g_str_has_suffix(base, ".scn"))
-        base[strlen(base) - 4] = '\0';
-    char *name = g_strconcat(base, "-sweep", NULL);
-    char *dir = g_build_filename("rcsim-out", name, NULL);
-    g_free(name);
-    g_free(base);
-    return dir;
-}
-
 /* The chart title of a sweep of `path`: its file name. */
 static char *title_of(const char *path)
 {
@@ -349,7 +336,7 @@ int rc_sweep_cmd(int argc, char **argv)
         spec.n_axes = n_axes;
         spec.jobs = o.jobs ? o.jobs : (int)g_get_num_processors();
         spec.progress = !o.quiet;
-        out = o.out ? g_strdup(o.out) : default_out(argv[1]);
+        out = o.out ? g_strdup(o.out) : rc_cli_default_out(argv[1], "", "-sweep");
         code = o.emit ? sweep_emit(&spec, &o, out) : sweep_local(&spec, &o, out, metrics,
                                                                  n_metrics);
     }
