@@ -670,10 +670,7 @@ static void create_commands(rc_engine *e, void *ctx, uint64_t arg)
  * whatever the caller queued before. */
 void rc_cluster_start_create(rc_cluster *c)
 {
-    uint64_t links = (uint64_t)c->n * (uint64_t)(c->n - 1) + (uint64_t)c->n;
-    links += links / 16;
-    if (links < UINT32_MAX / 2)
-        rc_net_reserve_conns(c->net, (uint32_t)links);
+    cl_reserve_links(c);
     for (int x = 0; x < c->n; x++) {
         node *me = &c->nodes[x];
         cl_emit(me, RC_EV_STATE, -1, 0, 0, 0, false, "fail");

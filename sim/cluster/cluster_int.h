@@ -563,9 +563,10 @@ void cl_handshake_start(node *me, int x, bool meet);
 bool cl_handshake_expired(node *me, int x, mstime_t now);
 void cl_handshake_complete(node *me, int x, const bus_msg *m);
 
-/* proc.c: process faults */
+/* proc.c: process starts and faults */
 void cl_reset_process(node *me);
 void cl_persisted_free(struct persisted *p);
+void cl_reserve_links(rc_cluster *c);
 
 /* repl.c: replication links and offsets */
 void cl_repl_start(node *me, int master);

@@ -273,18 +273,25 @@ static void start_steady(node *me)
     }
 }
 
+/* Reserves the net's connection records for a whole cluster in one
+ * allocation instead of growing through copies: every ordered pair has a bus
+ * link, each node at most one replication link, plus a sixteenth more for the
+ * links that faults make nodes reopen. */
+void cl_reserve_links(rc_cluster *c)
+{
+    uint64_t links = (uint64_t)c->n * (uint64_t)(c->n - 1) + (uint64_t)c->n;
+    links += links / 16;
+    if (links < UINT32_MAX / 2)
+        rc_net_reserve_conns(c->net, (uint32_t)links);
+}
+
 /* Starts the cluster created by rc_cluster_new (once, before the engine
  * runs): the net's connection records reserved in one allocation, every
  * node in the steady state of start_steady, and its cron at a random phase
  * in [0, 100 ms) so that the nodes' ticks do not line up. */
 void rc_cluster_start(rc_cluster *c)
 {
-    /* Every ordered pair has a bus link, each replica a replication link,
-     * plus room for the links that faults make nodes reopen. */
-    uint64_t links = (uint64_t)c->n * (uint64_t)(c->n - 1) + (uint64_t)c->n;
-    links += links / 16;
-    if (links < UINT32_MAX / 2)
-        rc_net_reserve_conns(c->net, (uint32_t)links);
+    cl_reserve_links(c);
     for (int x = 0; x < c->n; x++) {
         node *me = &c->nodes[x];
         start_steady(me);
