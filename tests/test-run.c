@@ -357,6 +357,56 @@ static void test_converged_explained(void)
     rc_run_result_clear(&r);
 }
 
+/* One way to break convergence at 5 s and what the failure must say. */
+typedef struct {
+    const char *actions;  /* `at` lines */
+    const char *expected; /* the explanation after "not converged: " */
+} converged_case;
+
+/* A failed `converged` names the nodes that disagree and about what, for
+ * each kind of disagreement, also when the only one is in views of roles,
+ * masters or configEpochs (nobody is flagged, every slot bound alike). */
+static void test_converged_names_disagreement(void)
+{
+    static const converged_case cases[] = {
+        /* Slots: the reshard reaches the masters at once, the replicas
+         * only by gossip. */
+        { "at 5s move-slots 0-10 from M1 to M2\n", "R1 binds slot 0 to M1, M1 binds it to M2" },
+        /* Role: E1 replicates M1 in its own view; nobody has heard yet. */
+        { "at 5s replicate E1 M1\n",
+          "M1 sees E1 as master (epoch 7), E1 sees itself as replica of M1 "
+          "(6 of 6 other running nodes differ about its role)" },
+        /* Master: R1 follows M2 in its own view only. */
+        { "at 5s replicate R1 M2\n",
+          "M1 sees R1 as replica of M1, R1 sees itself as replica of M2 "
+          "(6 of 6 other running nodes differ about its master)" },
+        /* configEpoch: M1 bumps its epoch without telling anyone yet. */
+        { "at 5s bumpepoch M1\n",
+          "M2 sees M1 as master (epoch 1), M1 sees itself as master (epoch 8) "
+          "(6 of 6 other running nodes differ about its configEpoch)" },
+        /* Flags: R3, stopped long enough to be flagged FAIL, runs again;
+         * its own view was frozen ok, the others have not heard it yet. */
+        { "at 1s stop R3\nat 5s cont R3\n",
+          "M1 flags FAIL on R3 (6 of 6 other running nodes flag or do not know R3)" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *text = g_strdup_printf("cluster masters=3 replicas=1 empty-masters=1 "
+                                     "node-timeout=2000ms\n"
+                                     "end 8s\n"
+                                     "%s"
+                                     "expect converged at 5s\n",
+                                     cases[i].actions);
+        rc_run_result r;
+        run_text("views.scn", text, 1, &r);
+        g_assert_cmpint(r.failed, ==, 1);
+        const char *why = strstr(r.failures, "not converged: ");
+        g_assert_nonnull(why);
+        g_assert_true(has(why + strlen("not converged: "), cases[i].expected));
+        rc_run_result_clear(&r);
+        g_free(text);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -372,5 +422,6 @@ int main(int argc, char **argv)
     g_test_add_func("/run/account/unseen-fail", test_account_unseen_fail);
     g_test_add_func("/run/account/quiet-run", test_account_quiet_run);
     g_test_add_func("/run/converged-explained", test_converged_explained);
+    g_test_add_func("/run/converged-names-disagreement", test_converged_names_disagreement);
     return g_test_run();
 }

@@ -199,6 +199,23 @@ bool rc_cluster_converged(const rc_cluster *cluster);
 bool rc_cluster_replica_chain(const rc_cluster *cluster);
 bool rc_cluster_slotless_master(const rc_cluster *cluster);
 
+/* One node's record of another (or of itself), as CLUSTER NODES would show
+ * it: what `rc_cluster_converged` compares. `observer` == `subject` gives the
+ * node's own view of itself, the reference the others are held to. */
+typedef struct {
+    bool known;            /* in the observer's nodes dict (handshake included) */
+    bool handshake;        /* only a handshake entry so far */
+    bool master;           /* flagged master (else replica, or no role yet) */
+    int master_of;         /* the subject's master on record, RC_NO_NODE if none */
+    uint64_t config_epoch; /* the subject's own configEpoch on record */
+    unsigned flags;        /* RC_FLAG_PFAIL / RC_FLAG_FAIL */
+    int slots;             /* slots the observer binds to the subject */
+} rc_peer_view;
+/* Fills `view` with observer's record of subject. Read-only; any node, alive
+ * or not (a killed node's record is what it held when it died). */
+void rc_cluster_peer_view(const rc_cluster *cluster, int observer, int subject,
+                          rc_peer_view *view);
+
 /* ---- clients and data ------------------------------------------------ */
 
 /* Client traffic travels on net connections tagged RC_TAG_CLIENT; its

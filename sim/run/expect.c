@@ -278,42 +278,105 @@ static bool running(const rc_expect_ctx *ctx, int x)
     return rc_cluster_alive(ctx->cluster, x) && !(ctx->stopped && ctx->stopped[x]);
 }
 
-/* Names the first disagreement that keeps the cluster from converging, in
- * the order of the definition (rcsim/cluster.h): a running node in
- * cluster_state fail, a running node that does not know or flags another,
- * two running nodes that bind a slot differently. What the public queries
- * cannot show (views of roles, masters and config epochs) is named as such. */
-static void explain_converged(rc_expect_ctx *ctx)
+/* The running nodes other than `subject` whose view of it fails `differs`,
+ * and the first of them (or -1). */
+static int count_observers(rc_expect_ctx *ctx, int subject,
+                           bool (*differs)(const rc_peer_view *seen, const rc_peer_view *own),
+                           int *first)
+{
+    rc_peer_view own, seen;
+    rc_cluster_peer_view(ctx->cluster, subject, subject, &own);
+    int count = 0;
+    *first = -1;
+    for (int o = 0; o < ctx->layout->nodes; o++) {
+        if (o == subject || !running(ctx, o))
+            continue;
+        rc_cluster_peer_view(ctx->cluster, o, subject, &seen);
+        if (!differs(&seen, &own))
+            continue;
+        if (count++ == 0)
+            *first = o;
+    }
+    return count;
+}
+
+/* The running nodes other than `subject`. */
+static int other_running(rc_expect_ctx *ctx, int subject)
+{
+    int count = 0;
+    for (int o = 0; o < ctx->layout->nodes; o++)
+        count += o != subject && running(ctx, o);
+    return count;
+}
+
+/* Not in the dict, only a handshake, or flagged PFAIL/FAIL: converged
+ * wants every running node known and clean everywhere. */
+static bool differs_in_flags(const rc_peer_view *seen, const rc_peer_view *own)
+{
+    (void)own;
+    return !seen->known || seen->handshake || seen->flags;
+}
+
+/* Role, master or configEpoch differ from the subject's own record; the
+ * master matters only for a replica, the epoch only for a master, as in
+ * rc_cluster_converged. */
+static bool differs_in_role(const rc_peer_view *seen, const rc_peer_view *own)
+{
+    if (seen->master != own->master)
+        return true;
+    return own->master ? seen->config_epoch != own->config_epoch
+                       : seen->master_of != own->master_of;
+}
+
+/* What a view says a node is: "master (epoch 7)", "replica of M1", or
+ * "replica without a master". */
+static const char *describe_role(rc_expect_ctx *ctx, const rc_peer_view *v, char *buf,
+                                 size_t size)
+{
+    char m[RC_LABEL_MAX];
+    if (v->master)
+        snprintf(buf, size, "master (epoch %llu)", (unsigned long long)v->config_epoch);
+    else if (v->master_of == RC_NO_NODE)
+        snprintf(buf, size, "replica without a master");
+    else
+        snprintf(buf, size, "replica of %s", rc_layout_label(ctx->layout, v->master_of, m));
+    return buf;
+}
+
+/* Names a running node that some running node does not know, knows only by
+ * handshake or flags PFAIL/FAIL, with how many do. False when none. */
+static bool explain_flags(rc_expect_ctx *ctx)
+{
+    char a[RC_LABEL_MAX], b[RC_LABEL_MAX];
+    for (int x = 0; x < ctx->layout->nodes; x++) {
+        int first;
+        if (!running(ctx, x))
+            continue;
+        int count = count_observers(ctx, x, differs_in_flags, &first);
+        if (count == 0)
+            continue;
+        rc_peer_view seen;
+        rc_cluster_peer_view(ctx->cluster, first, x, &seen);
+        const char *what = !seen.known                    ? "does not know"
+                           : seen.handshake               ? "knows only by handshake"
+                           : (seen.flags & RC_FLAG_FAIL)  ? "flags FAIL on"
+                                                          : "flags PFAIL on";
+        snprintf(ctx->detail, sizeof ctx->detail_buf,
+                 "not converged: %s %s %s (%d of %d other running nodes flag or do not know %s)",
+                 rc_layout_label(ctx->layout, first, a), what, rc_layout_label(ctx->layout, x, b),
+                 count, other_running(ctx, x), b);
+        return true;
+    }
+    return false;
+}
+
+/* Names the first slot that a running node binds otherwise than the first
+ * running node `ref`. False when all bind every slot alike. */
+static bool explain_slots(rc_expect_ctx *ctx, int ref)
 {
     const rc_layout *l = ctx->layout;
     char a[RC_LABEL_MAX], b[RC_LABEL_MAX], c[RC_LABEL_MAX], d[RC_LABEL_MAX];
-    int ref = -1;
-    for (int o = 0; o < l->nodes; o++) {
-        if (!running(ctx, o))
-            continue;
-        if (ref < 0)
-            ref = o;
-        if (!rc_cluster_state_ok(ctx->cluster, o)) {
-            snprintf(ctx->detail, sizeof ctx->detail_buf, "not converged: %s has cluster_state fail",
-                     rc_layout_label(l, o, a));
-            return;
-        }
-        for (int x = 0; x < l->nodes; x++) {
-            if (x == o || !running(ctx, x))
-                continue;
-            unsigned f = rc_cluster_flags(ctx->cluster, o, x);
-            const char *what = !rc_cluster_knows(ctx->cluster, o, x) ? "does not know"
-                               : (f & RC_FLAG_FAIL)                  ? "flags FAIL on"
-                               : (f & RC_FLAG_PFAIL)                 ? "flags PFAIL on"
-                                                                     : NULL;
-            if (what) {
-                snprintf(ctx->detail, sizeof ctx->detail_buf, "not converged: %s %s %s",
-                         rc_layout_label(l, o, a), what, rc_layout_label(l, x, b));
-                return;
-            }
-        }
-    }
-    for (int o = ref + 1; ref >= 0 && o < l->nodes; o++) {
+    for (int o = ref + 1; o < l->nodes; o++) {
         if (!running(ctx, o))
             continue;
         for (int slot = 0; slot < RC_SLOTS; slot++) {
@@ -325,12 +388,70 @@ static void explain_converged(rc_expect_ctx *ctx)
                      "not converged: %s binds slot %d to %s, %s binds it to %s",
                      rc_layout_label(l, o, a), slot, mine < 0 ? "nobody" : rc_layout_label(l, mine, b),
                      rc_layout_label(l, ref, c), theirs < 0 ? "nobody" : rc_layout_label(l, theirs, d));
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Names a running node whose role, master or configEpoch some running node
+ * holds otherwise than the node itself, both views, and how many differ.
+ * False when every running node agrees with each one's own record. */
+static bool explain_roles(rc_expect_ctx *ctx)
+{
+    char a[RC_LABEL_MAX], b[RC_LABEL_MAX], seen_text[48], own_text[48];
+    for (int x = 0; x < ctx->layout->nodes; x++) {
+        int first;
+        if (!running(ctx, x))
+            continue;
+        int count = count_observers(ctx, x, differs_in_role, &first);
+        if (count == 0)
+            continue;
+        rc_peer_view seen, own;
+        rc_cluster_peer_view(ctx->cluster, first, x, &seen);
+        rc_cluster_peer_view(ctx->cluster, x, x, &own);
+        const char *about = seen.master != own.master ? "role"
+                            : own.master              ? "configEpoch"
+                                                      : "master";
+        snprintf(ctx->detail, sizeof ctx->detail_buf,
+                 "not converged: %s sees %s as %s, %s sees itself as %s "
+                 "(%d of %d other running nodes differ about its %s)",
+                 rc_layout_label(ctx->layout, first, a), rc_layout_label(ctx->layout, x, b),
+                 describe_role(ctx, &seen, seen_text, sizeof seen_text), b,
+                 describe_role(ctx, &own, own_text, sizeof own_text), count,
+                 other_running(ctx, x), about);
+        return true;
+    }
+    return false;
+}
+
+/* Names the first disagreement that keeps the cluster from converging, in
+ * the order of the definition (rcsim/cluster.h): a running node in
+ * cluster_state fail; a running node that another does not know or flags;
+ * two running nodes that bind a slot differently; a running node whose
+ * role, master or configEpoch another holds otherwise. Each names the nodes
+ * and what they disagree about. */
+static void explain_converged(rc_expect_ctx *ctx)
+{
+    char a[RC_LABEL_MAX];
+    int ref = -1;
+    for (int o = 0; o < ctx->layout->nodes; o++) {
+        if (!running(ctx, o))
+            continue;
+        if (ref < 0)
+            ref = o;
+        if (!rc_cluster_state_ok(ctx->cluster, o)) {
+            snprintf(ctx->detail, sizeof ctx->detail_buf, "not converged: %s has cluster_state fail",
+                     rc_layout_label(ctx->layout, o, a));
             return;
         }
     }
+    if (ref < 0 || explain_flags(ctx) || explain_slots(ctx, ref) || explain_roles(ctx))
+        return;
+    /* Unreachable while these mirror rc_cluster_converged; said plainly if
+     * the two ever drift apart. */
     snprintf(ctx->detail, sizeof ctx->detail_buf,
-             "not converged: the running nodes are ok, flag nobody and bind every slot alike, "
-             "but their views of roles, masters or config epochs differ");
+             "not converged, and no disagreement between running nodes found to name");
 }
 
 /* `converged`, explained when false. */
