@@ -327,6 +327,52 @@ static void test_account_unseen_fail(void)
     rc_run_result_clear(&r);
 }
 
+/* An isolate is told with the isolated nodes and the rest as sides, each
+ * with its masters, time down and writes. */
+static void test_account_isolate(void)
+{
+    rc_run_result r;
+    run_text("iso.scn",
+             "cluster masters=3 replicas=1 node-timeout=2000ms\n"
+             "workload writers=1 rate=20/s\n"
+             "end 20s\n"
+             "at 5s isolate {M1 R2}\n"
+             "at 12s heal\n",
+             1, &r);
+    g_assert_true(has(r.account, "  isolate at 5.000s (line 4), healed at 12.000s:\n"));
+    g_assert_true(has(r.account, "    isolated (each alone) {M1 R2}, 1 of 3 masters: "
+                                 "cluster_state fail "));
+    g_assert_true(has(r.account, "    the rest {M2 M3 R1 R3}, 2 of 3 masters: "));
+    /* The isolated master's acknowledged writes are the ones lost. */
+    char *lost = g_strdup_printf("writes acked while cut off: %llu, lost %llu\n    the rest",
+                                 (unsigned long long)r.writes_lost,
+                                 (unsigned long long)r.writes_lost);
+    g_assert_cmpuint(r.writes_lost, >, 0);
+    g_assert_true(has(r.account, lost));
+    g_assert_true(lacks(r.account, "side 1"));
+    g_free(lost);
+    rc_run_result_clear(&r);
+}
+
+/* A one-way cut says so, with its direction, and gives the from side, the
+ * to side and the nodes it leaves alone. */
+static void test_account_cut(void)
+{
+    rc_run_result r;
+    run_text("cut.scn",
+             "cluster masters=4 replicas=1 node-timeout=2000ms\n"
+             "end 20s\n"
+             "at 5s cut {M3 M4} -> {R1}\n"
+             "at 15s heal\n",
+             1, &r);
+    g_assert_true(has(r.account, "  one-way cut at 5.000s (line 3), from {M3 M4} to {R1} "
+                                 "(the other way still flows), healed at 15.000s:\n"));
+    g_assert_true(has(r.account, "    from side {M3 M4}, 2 of 4 masters: "));
+    g_assert_true(has(r.account, "    to side {R1}, 0 of 4 masters: "));
+    g_assert_true(has(r.account, "    untouched {M1 M2 R2 R3 R4}, 2 of 4 masters: "));
+    rc_run_result_clear(&r);
+}
+
 /* A run where nothing went wrong says so in one line. */
 static void test_account_quiet_run(void)
 {
@@ -421,6 +467,8 @@ int main(int argc, char **argv)
     g_test_add_func("/run/account/split-votes", test_account_split_votes);
     g_test_add_func("/run/account/unseen-fail", test_account_unseen_fail);
     g_test_add_func("/run/account/quiet-run", test_account_quiet_run);
+    g_test_add_func("/run/account/isolate", test_account_isolate);
+    g_test_add_func("/run/account/cut", test_account_cut);
     g_test_add_func("/run/converged-explained", test_converged_explained);
     g_test_add_func("/run/converged-names-disagreement", test_converged_names_disagreement);
     return g_test_run();

@@ -15,16 +15,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_PARTITIONS 8   /* partitions recorded with their groups */
+#define MAX_PARTITIONS 8   /* network faults recorded with their groups */
 #define MAX_LISTED 8       /* labels printed per node list */
 #define MAX_WRITERS 8      /* writers printed one per line */
 #define MAX_EPOCHS 6       /* election epochs printed */
 #define MAX_REFUSED 6      /* refused commands printed */
 
-/* A `partition` action, from its execution to the next heal or partition. */
+/* The network faults the account tells, each with its sides. */
+typedef enum {
+    NET_PARTITION, /* sides: the groups as written */
+    NET_ISOLATE,   /* sides: the isolated nodes, the rest */
+    NET_CUT,       /* sides: from, to, and the nodes in neither when any */
+} net_fault_kind;
+
+/* A `partition`, `isolate` or `cut` action, from its execution to the next
+ * heal or network fault. */
 typedef struct {
     rc_time t0, t1;        /* t1: -1 while it lasts */
     int line;
+    net_fault_kind kind;
     int n_groups;
     int *sizes;
     int **groups;
@@ -119,30 +128,76 @@ static bool owns_slots_now(const run *r, int x)
                                                       RC_KIND_EMPTY;
 }
 
-/* A FAULT event: a partition starts (ending the one before), a heal ends it. */
+/* The kind of network fault a FAULT event starts, or -1 for any other
+ * action. */
+static int net_fault_of(const char *action)
+{
+    static const char *const names[] = { [NET_PARTITION] = "partition",
+                                         [NET_ISOLATE] = "isolate", [NET_CUT] = "cut" };
+    for (int k = 0; k < (int)G_N_ELEMENTS(names); k++)
+        if (strcmp(action, names[k]) == 0)
+            return k;
+    return -1;
+}
+
+/* The sides of a network fault as (sizes, groups), copied from the event:
+ * a partition's groups; the isolated nodes and the rest; a cut's from and
+ * to groups, and the nodes in neither when there are any. Returns the
+ * number of sides. */
+static int fault_sides(const run *r, net_fault_kind kind, const rc_fault_info *info, int **sizes,
+                       int ***groups)
+{
+    int given = kind == NET_ISOLATE ? 1 : info->group_count;
+    *sizes = g_new0(int, given + 1);
+    *groups = g_new0(int *, given + 1);
+    bool *in = g_new0(bool, r->n);
+    for (int g = 0; g < given; g++) {
+        int n = kind == NET_ISOLATE ? info->node_count : info->group_sizes[g];
+        const int *ids = kind == NET_ISOLATE ? info->nodes : info->groups[g];
+        (*sizes)[g] = n;
+        (*groups)[g] = n ? g_memdup2(ids, sizeof(int) * (size_t)n) : g_new0(int, 1);
+        for (int i = 0; i < n; i++)
+            in[ids[i]] = true;
+    }
+    int *rest = g_new(int, r->n), n_rest = 0;
+    for (int x = 0; x < r->n; x++)
+        if (!in[x])
+            rest[n_rest++] = x;
+    g_free(in);
+    /* A partition names every node already (`rest` is a group of its own);
+     * nodes it leaves out keep all their links and are not a side. */
+    if (kind == NET_PARTITION || n_rest == 0) {
+        g_free(rest);
+        return given;
+    }
+    (*sizes)[given] = n_rest;
+    (*groups)[given] = rest;
+    return given + 1;
+}
+
+/* A FAULT event: a network fault starts (ending the one before), a heal
+ * ends it. */
 static void record_fault(run *r, run_story *st, const rc_event *ev)
 {
     const rc_fault_info *info = ev->data;
-    bool is_partition = strcmp(ev->str, "partition") == 0;
-    if (!is_partition && strcmp(ev->str, "heal") != 0)
+    int kind = net_fault_of(ev->str);
+    if (kind < 0 && strcmp(ev->str, "heal") != 0)
         return;
     end_partition(st, ev->t);
-    if (!is_partition || !info || info->group_count < 2)
+    if (kind < 0 || !info || (kind != NET_ISOLATE && info->group_count < 2) ||
+        (kind == NET_ISOLATE && info->node_count == 0))
         return;
     if (st->partitions_total++ >= MAX_PARTITIONS) {
         if (st->unrecorded < 0)
             st->unrecorded = ev->t;
         return;
     }
-    partition p = { ev->t, -1, (int)ev->i1, info->group_count, NULL, NULL };
-    p.sizes = g_memdup2(info->group_sizes, sizeof(int) * (size_t)p.n_groups);
-    p.groups = g_new(int *, p.n_groups);
+    partition p = { ev->t, -1, (int)ev->i1, kind, 0, NULL, NULL, NULL, 0 };
+    p.n_groups = fault_sides(r, kind, info, &p.sizes, &p.groups);
     p.masters = g_new0(int, p.n_groups);
-    for (int g = 0; g < p.n_groups; g++) {
-        p.groups[g] = g_memdup2(info->groups[g], sizeof(int) * (size_t)(p.sizes[g] ? p.sizes[g] : 1));
+    for (int g = 0; g < p.n_groups; g++)
         for (int i = 0; i < p.sizes[g]; i++)
             p.masters[g] += owns_slots_now(r, p.groups[g][i]);
-    }
     for (int x = 0; x < r->n; x++)
         p.masters_total += owns_slots_now(r, x);
     g_array_append_val(st->partitions, p);
@@ -312,23 +367,58 @@ static void render_side_state(GString *o, const run *r, const int *ids, int n, r
         g_string_append_printf(o, "cluster_state fail %s–%s s (%d of %d nodes)", a, b, down, n);
 }
 
-/* One line per side of one partition (at most MAX_LISTED sides): members,
- * masters, cluster_state fail time from the cut to the next partition (the
- * rejoin after the heal included), then the writes its nodes acknowledged
- * while it was cut off. */
+/* The header of a network fault: what it was, when, from which line, and
+ * when it was healed. A cut says it is one-way and its direction. */
+static void render_fault_header(GString *o, const run *r, const partition *p)
+{
+    static const char *const what[] = { [NET_PARTITION] = "partition",
+                                        [NET_ISOLATE] = "isolate",
+                                        [NET_CUT] = "one-way cut" };
+    g_string_append_printf(o, "  %s at %.3fs (line %d)", what[p->kind], (double)p->t0 / 1e6,
+                           p->line);
+    if (p->kind == NET_CUT) {
+        g_string_append(o, ", from ");
+        append_nodes(o, r->scn->layout, p->groups[0], p->sizes[0]);
+        g_string_append(o, " to ");
+        append_nodes(o, r->scn->layout, p->groups[1], p->sizes[1]);
+        g_string_append(o, " (the other way still flows)");
+    }
+    if (p->t1 >= 0)
+        g_string_append_printf(o, ", healed at %.3fs:\n", (double)p->t1 / 1e6);
+    else
+        g_string_append(o, ", never healed:\n");
+}
+
+/* The name of side g: "side 2" for a partition; "isolated" ("each alone"
+ * when several: each is cut from every other node) and "the rest" for
+ * isolate; "from", "to" and
+ * "untouched" for a cut. */
+static void render_side_name(GString *o, const partition *p, int g)
+{
+    if (p->kind == NET_PARTITION)
+        g_string_append_printf(o, "side %d", g + 1);
+    else if (p->kind == NET_ISOLATE)
+        g_string_append(o, g == 0 ? (p->sizes[0] > 1 ? "isolated (each alone)" : "isolated")
+                                  : "the rest");
+    else
+        g_string_append(o, g == 0 ? "from side" : g == 1 ? "to side" : "untouched");
+}
+
+/* One line per side of one network fault (at most MAX_LISTED sides):
+ * members, masters, cluster_state fail time from the cut to the next
+ * network fault (the rejoin after the heal included), then the writes its
+ * nodes acknowledged while it was cut off. */
 static void render_partition(GString *o, const run *r, const partition *p, rc_time next)
 {
     rc_time healed = p->t1 >= 0 ? p->t1 : next;
-    g_string_append_printf(o, "  partition at %.3fs (line %d), ", (double)p->t0 / 1e6, p->line);
-    if (p->t1 >= 0)
-        g_string_append_printf(o, "healed at %.3fs:\n", (double)p->t1 / 1e6);
-    else
-        g_string_append(o, "never healed:\n");
+    render_fault_header(o, r, p);
     uint64_t *acked = g_new0(uint64_t, p->n_groups), *lost = g_new0(uint64_t, p->n_groups);
     if (r->workload)
         side_writes(r, p, p->t0, healed, acked, lost);
     for (int g = 0; g < p->n_groups && g < MAX_LISTED; g++) {
-        g_string_append_printf(o, "    side %d ", g + 1);
+        g_string_append(o, "    ");
+        render_side_name(o, p, g);
+        g_string_append_c(o, ' ');
         append_nodes(o, r->scn->layout, p->groups[g], p->sizes[g]);
         g_string_append_printf(o, ", %d of %d masters: ", p->masters[g], p->masters_total);
         render_side_state(o, r, p->groups[g], p->sizes[g], p->t0, next);
@@ -355,7 +445,7 @@ static void render_partitions(GString *o, const run *r)
         render_partition(o, r, p, next);
     }
     if (r->tale->partitions_total > (int)ps->len)
-        g_string_append_printf(o, "  … and %d more partitions\n",
+        g_string_append_printf(o, "  … and %d more network faults\n",
                                r->tale->partitions_total - (int)ps->len);
 }
 
