@@ -523,67 +523,84 @@ static void draw_marks(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl)
     cairo_restore(cr);
 }
 
+/* One change of a summary lane's counts: at t, `delta` nodes enter (+) or
+ * leave (-) spans of kind index `which` (0 killed, 1 own cluster_state
+ * fail). */
 typedef struct {
     rc_time t;
     int delta;
+    int which;
 } step;
 
-/* Orders steps by time, ends before starts at equal times. */
+/* Orders steps by time. */
 static gint step_cmp(gconstpointer a, gconstpointer b)
 {
-    const step *x = a, *y = b;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
-    return x->delta - y->delta;
+    rc_time x = ((const step *)a)->t, y = ((const step *)b)->t;
+    return (x > y) - (x < y);
 }
 
-/* Draws the fraction of `members` inside spans of `kind` over time as an area
- * rising from y_base with full height h. */
-static void draw_fraction(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl,
-                          const GArray *members, int kind, double y_base, double h,
-                          rc_plot_rgb c)
+/* The entries and exits of `members` into spans of the killed and
+ * cluster_state-fail kinds, in time order. */
+static GArray *summary_steps(const rc_plot_run *run, const tl_layout *tl, const GArray *members)
 {
     GArray *steps = g_array_new(FALSE, FALSE, sizeof(step));
     for (guint i = 0; i < members->len; i++) {
         int node = g_array_index(members, int, i);
-        for (int s = tl->span_first[node]; s < tl->span_end[node]; s++)
-            if (run->spans[s].kind == kind) {
-                step a = { run->spans[s].t0, 1 }, b = { run->spans[s].t1, -1 };
-                g_array_append_val(steps, a);
-                g_array_append_val(steps, b);
-            }
+        for (int s = tl->span_first[node]; s < tl->span_end[node]; s++) {
+            int kind = run->spans[s].kind;
+            if (kind != RC_PLOT_SPAN_DOWN && kind != RC_PLOT_SPAN_STATE_FAIL)
+                continue;
+            int which = kind == RC_PLOT_SPAN_STATE_FAIL;
+            step a = { run->spans[s].t0, 1, which }, b = { run->spans[s].t1, -1, which };
+            g_array_append_val(steps, a);
+            g_array_append_val(steps, b);
+        }
     }
     g_array_sort(steps, step_cmp);
-    int count = 0;
-    rc_plot_set_rgb(cr, c);
+    return steps;
+}
+
+/* Draws, over time, the share of `members` that is killed (dark, from the
+ * bottom) and, stacked on it, the share in its own cluster_state fail
+ * (red): stacked, so that neither hides the other when a shard's master is
+ * killed while its replica refuses writes. Full height h above y_base. */
+static void draw_summary_shares(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl,
+                                const GArray *members, double y_base, double h)
+{
+    GArray *steps = summary_steps(run, tl, members);
+    int count[2] = { 0, 0 };
     for (guint i = 0; i + 1 < steps->len; i++) {
-        count += g_array_index(steps, step, i).delta;
-        rc_time t0 = g_array_index(steps, step, i).t, t1 = g_array_index(steps, step, i + 1).t;
-        if (count <= 0 || t1 <= t0)
+        const step *st = &g_array_index(steps, step, i);
+        count[st->which] += st->delta;
+        rc_time t0 = st->t, t1 = g_array_index(steps, step, i + 1).t;
+        if (t1 <= t0 || count[0] + count[1] <= 0)
             continue;
         double x0 = rc_plot_x(&tl->xmap, t0), x1 = rc_plot_x(&tl->xmap, t1);
-        double hh = MAX(h * count / (double)members->len, 1.0);
-        cairo_rectangle(cr, x0, y_base - hh, MAX(x1 - x0, 0.6), hh);
+        double down = count[0] > 0 ? MAX(h * count[0] / (double)members->len, 1.0) : 0;
+        double fail = count[1] > 0 ? MAX(h * count[1] / (double)members->len, 1.0) : 0;
+        fail = MIN(fail, h - down);
+        rc_plot_set_rgb(cr, C_DOWN);
+        cairo_rectangle(cr, x0, y_base - down, MAX(x1 - x0, 0.6), down);
+        cairo_fill(cr);
+        rc_plot_set_rgb(cr, rc_plot_shade(C_STATE, 1.25));
+        cairo_rectangle(cr, x0, y_base - down - fail, MAX(x1 - x0, 0.6), fail);
+        cairo_fill(cr);
     }
-    cairo_fill(cr);
     g_array_free(steps, TRUE);
 }
 
-/* Draws a summary lane: a neutral bar with the share of its nodes whose own
- * cluster_state is fail (red, from the bottom) and, for eventful shards, the
- * share flagged FAIL by most nodes (dark red, from the top). */
+/* Draws a summary lane: a neutral bar with the share of its nodes killed
+ * (dark) and, above it, the share whose own cluster_state is fail (red). */
 static void draw_summary_lane(cairo_t *cr, const rc_plot_run *run, const tl_layout *tl,
                               const lane *ln)
 {
-    char text[160];
+    char text[200];
     double x0 = tl->xmap.x0, w = tl->xmap.x1 - x0, top = ln->y + 3, h = ln->h - 6;
     cairo_save(cr);
     cairo_set_source_rgb(cr, 0.90, 0.91, 0.93);
     cairo_rectangle(cr, x0, top, w, h);
     cairo_fill(cr);
-    draw_fraction(cr, run, tl, ln->members, RC_PLOT_SPAN_STATE_FAIL, top + h, h,
-                  rc_plot_shade(C_STATE, 1.25));
-    draw_fraction(cr, run, tl, ln->members, RC_PLOT_SPAN_DOWN, top + h, h, C_DOWN);
+    draw_summary_shares(cr, run, tl, ln->members, top + h, h);
     cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
     rc_plot_font(cr, 11, TRUE);
     g_snprintf(text, sizeof text, "%d %s", ln->shards, ln->shards == 1 ? "shard" : "shards");
@@ -591,7 +608,8 @@ static void draw_summary_lane(cairo_t *cr, const rc_plot_run *run, const tl_layo
     rc_plot_font(cr, 9, FALSE);
     g_snprintf(text, sizeof text, "%s", ln->what);
     rc_plot_text(cr, x0 - 8, ln->y + 28, text, RC_PLOT_RIGHT);
-    g_snprintf(text, sizeof text, "%u nodes %s; red area = share of them in cluster_state fail",
+    g_snprintf(text, sizeof text,
+               "%u nodes %s; share of them killed (dark) and in cluster_state fail (red)",
                ln->members->len,
                ln->what[0] == 'q' ? "without PFAIL/FAIL majority, election or role change"
                                   : "with events (not expanded: at most 60 lanes)");

@@ -418,6 +418,67 @@ static void test_lane_cap(void)
     g_free(dir);
 }
 
+/* Counts the pixels near `want` in column x between rows y0 and y1. */
+static int column_count(cairo_surface_t *s, double x, double y0, double y1, rgb8 want, int tol)
+{
+    int count = 0;
+    for (double y = y0; y < y1; y++)
+        count += near(pixel(s, x, y), want, tol);
+    return count;
+}
+
+/* The folded lane of a 2,000-node run whose killed masters' replicas refuse
+ * writes: the killed share (dark) and the cluster_state fail share (red)
+ * are stacked, so that both show (the killed share used to hide the red
+ * one), each half the lane. */
+static void test_folded_lane_shares(void)
+{
+    big b;
+    GError *error = NULL;
+    big_init(&b);
+    int killed[40];
+    for (int k = 0; k < 40; k++)
+        killed[k] = k * 25;
+    story_fault(&b.s, S(5), "kill", 3, "at 5s kill random 40 of masters", killed, 40, 0, NULL,
+                NULL, NULL);
+    for (int k = 0; k < 40; k++)
+        big_flag(&b, killed[k], S(10), S(11.5));
+    for (int k = 0; k < 40; k++) {
+        int replica = b.layout->first_replica[killed[k]];
+        story_emit(&b.s, S(15), RC_EV_STATE, replica, -1, 0, 0, 0, false, NULL, NULL, NULL);
+        story_emit(&b.s, S(30), RC_EV_STATE, replica, -1, 0, 0, 0, true, NULL, NULL, NULL);
+    }
+    story_emit(&b.s, S(60), RC_EV_END, -1, -1, 0, 0, 0, false, NULL, NULL, NULL);
+    char *dir = out_dir("folded-shares");
+    g_assert_true(rc_report_write(b.s.report, dir, NULL, "png", TRUE, &error));
+    g_assert_no_error(error);
+    rc_report_plots *plots = rc_report_plots_new(b.s.report, NULL);
+    const rc_plot_run *run = rc_report_plots_run(plots);
+    /* The summary lanes lie below the last expanded lane. */
+    double w, h, top, bottom, below = 0;
+    for (int i = 0; i < b.n; i++)
+        if (rc_plot_timeline_lane(run, i, &top, &bottom))
+            below = MAX(below, bottom);
+    rc_plot_timeline_size(run, &w, &h);
+    cairo_surface_t *s = load_png(dir, "timeline.png");
+    rgb8 dark = to8((rc_plot_rgb){ 0.18, 0.18, 0.18 });
+    rgb8 red = to8(rc_plot_shade((rc_plot_rgb){ 0.93, 0.22, 0.22 }, 1.25));
+    double during = rc_plot_timeline_x(run, S(20)), after = rc_plot_timeline_x(run, S(40));
+    int dark_during = column_count(s, during, below, h, dark, 6);
+    int red_during = column_count(s, during, below, h, red, 6);
+    g_assert_cmpint(dark_during, >, 6);
+    /* The lane's caption covers the top of the red share. */
+    g_assert_cmpint(red_during, >, dark_during / 2);
+    g_assert_cmpint(red_during, <=, dark_during);
+    g_assert_cmpint(abs(column_count(s, after, below, h, dark, 6) - dark_during), <=, 1);
+    g_assert_cmpint(column_count(s, after, below, h, red, 6), ==, 0);
+    cairo_surface_destroy(s);
+    rc_report_plots_free(plots);
+    big_free(&b);
+    remove_dir(dir);
+    g_free(dir);
+}
+
 /* ---- what the pictures must show (issue 16) --------------------------------- */
 
 /* Client writes of two writers with every outcome, for the writes lanes. */
@@ -666,6 +727,7 @@ int main(int argc, char **argv)
     g_test_add_func("/plots/any-surface", test_any_surface);
     g_test_add_func("/plots/big-cluster", test_big_cluster);
     g_test_add_func("/plots/lane-cap", test_lane_cap);
+    g_test_add_func("/plots/folded-lane-shares", test_folded_lane_shares);
     g_test_add_func("/plots/errors", test_errors);
     g_test_add_func("/plots/timeline-bands", test_timeline_bands);
     g_test_add_func("/plots/timeline-writes", test_timeline_writes);
