@@ -492,10 +492,38 @@ static void test_atomic_write(void)
     g_free(dir);
 }
 
+/* The layout text of the picture subtitles counts each replica once and
+ * says how they are spread: per master when even, listed when uneven, as a
+ * range with the total for many masters; empty masters named. */
+static void test_layout_text(void)
+{
+    static const struct {
+        int masters, empty;
+        int replicas[12];
+        const char *want;
+    } cases[] = {
+        { 5, 0, { 1, 1, 1, 1, 1 }, "5 masters, 1 replica each" },
+        { 3, 0, { 2, 2, 2 }, "3 masters, 2 replicas each" },
+        { 3, 0, { 0, 0, 0 }, "3 masters, no replicas" },
+        { 1, 0, { 1 }, "1 master, 1 replica" },
+        { 3, 1, { 2, 1, 1 }, "3 masters with 2, 1, 1 replicas, 1 empty master" },
+        { 12, 2, { 0, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1 },
+          "12 masters, 0\u20133 replicas each (13 in all), 2 empty masters" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        rc_layout *l = rc_layout_new(cases[i].masters, cases[i].replicas, cases[i].empty);
+        char *text = rc_report_layout_text(l);
+        g_assert_cmpstr(text, ==, cases[i].want);
+        g_free(text);
+        rc_layout_free(l);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/report/time-format", test_time_format);
+    g_test_add_func("/report/layout-text", test_layout_text);
     g_test_add_func("/report/events-structure", test_events_structure);
     g_test_add_func("/report/events-fields", test_events_fields);
     g_test_add_func("/report/determinism", test_determinism);

@@ -147,6 +147,12 @@ void rc_report_plots_free(rc_report_plots *plots);
  * (at least 32 bytes) and returns buf. Integer arithmetic only. */
 char *rc_report_format_time(rc_time t, char *buf);
 
+/* The shape of a layout in words, for picture subtitles: "5 masters, 1
+ * replica each", "3 masters with 2, 1, 1 replicas", "1000 masters, 0-3
+ * replicas each (1500 in all)", then ", 1 empty master" when there are any.
+ * The caller frees the string with g_free(). */
+char *rc_report_layout_text(const rc_layout *layout);
+
 #ifdef __cplusplus
 }
 #endif

@@ -57,6 +57,42 @@ static void copy_layout(rc_report *r, const rc_run_info *info)
     }
 }
 
+/* The most masters whose replica counts the layout text lists one by one;
+ * beyond, it gives the range and the total. */
+#define LAYOUT_LISTED 8
+
+/* See rcsim/report.h. Every replica counted once, and said per master:
+ * "replicas 5" for five masters with one replica each read as five per
+ * master. */
+char *rc_report_layout_text(const rc_layout *l)
+{
+    int lo = l->replicas[0], hi = l->replicas[0];
+    for (int i = 1; i < l->masters; i++) {
+        lo = MIN(lo, l->replicas[i]);
+        hi = MAX(hi, l->replicas[i]);
+    }
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "%d master%s", l->masters, l->masters == 1 ? "" : "s");
+    if (hi == 0) {
+        g_string_append(s, ", no replicas");
+    } else if (lo == hi) {
+        g_string_append_printf(s, ", %d replica%s%s", lo, lo == 1 ? "" : "s",
+                               l->masters == 1 ? "" : " each");
+    } else if (l->masters <= LAYOUT_LISTED) {
+        g_string_append(s, " with ");
+        for (int i = 0; i < l->masters; i++)
+            g_string_append_printf(s, "%s%d", i ? ", " : "", l->replicas[i]);
+        g_string_append(s, " replicas");
+    } else {
+        g_string_append_printf(s, ", %d\u2013%d replicas each (%d in all)", lo, hi,
+                               l->replicas_total);
+    }
+    if (l->empty_masters)
+        g_string_append_printf(s, ", %d empty master%s", l->empty_masters,
+                               l->empty_masters == 1 ? "" : "s");
+    return g_string_free(s, FALSE);
+}
+
 /* Creates a report; copies the run description (see rcsim/report.h). */
 rc_report *rc_report_new(const rc_run_info *info)
 {

@@ -216,9 +216,10 @@ static rc_report *make_report(run *r)
     }
     char *cfg = rc_run_config_json(s);
     char *protocol = protocol_json(s);
-    char *settings = g_strdup_printf("%d masters, replicas %d, node-timeout %lld ms",
-                                     s->cluster.masters, s->layout->replicas_total,
+    char *shape = rc_report_layout_text(s->layout);
+    char *settings = g_strdup_printf("%s, node-timeout %lld ms", shape,
                                      (long long)(s->cluster.config.node_timeout / 1000));
+    g_free(shape);
     rc_run_info info = {
         .scenario = s->name,
         .seed = r->seed,
