@@ -141,7 +141,17 @@ typedef struct rc_plot_run {
     int write_count;
     const char *const *writer_names;   /* one lane per writer, e.g. "w1" */
     int writer_count;
+    /* The time axis's label; NULL: "simulated time (s)". A run of real mode
+     * says where its t = 0 is (RC_PLOT_REAL_TIME_AXIS). */
+    const char *time_axis;
 } rc_plot_run;
+
+/* The time axis of a real-mode run: t = 0 is when the real cluster had
+ * converged (docs/real-mode.md, "Cluster creation and t = 0"). */
+#define RC_PLOT_REAL_TIME_AXIS "time since the cluster converged (s)"
+
+/* The label a run's charts put under their time axis. */
+const char *rc_plot_time_axis_label(const rc_plot_run *run);
 
 typedef enum {
     RC_PLOT_TIMELINE,

@@ -42,7 +42,8 @@ void rc_plot_scratch_free(cairo_t *cr);
 
 double rc_plot_x(const rc_plot_xmap *m, rc_time t);
 double rc_plot_nice_step(double range, int max_ticks);
-void rc_plot_time_axis(cairo_t *cr, const rc_plot_xmap *m, double y_top, double y_axis);
+void rc_plot_time_axis(cairo_t *cr, const rc_plot_xmap *m, double y_top, double y_axis,
+                       const char *label);
 void rc_plot_hatch(cairo_t *cr, double x, double y, double w, double h, double spacing,
                    gboolean rising);
 

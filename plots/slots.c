@@ -599,7 +599,8 @@ void rc_plot_slots_draw(cairo_t *cr, const rc_plot_run *run)
         draw_no_writes_strip(cr, run, sl);
     }
     draw_slot_axis(cr, sl);
-    rc_plot_time_axis(cr, &sl->xmap, sl->plot_bottom, sl->plot_bottom);
+    rc_plot_time_axis(cr, &sl->xmap, sl->plot_bottom, sl->plot_bottom,
+                      rc_plot_time_axis_label(run));
     draw_legend(cr, run, sl);
     cairo_restore(cr);
     sl_free(sl);

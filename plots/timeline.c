@@ -984,7 +984,8 @@ void rc_plot_timeline_draw(cairo_t *cr, const rc_plot_run *run)
     tl_layout *tl = tl_new(run);
     cairo_save(cr);
     rc_plot_title(cr, run, "timeline", 16, 28);
-    rc_plot_time_axis(cr, &tl->xmap, tl->lanes_top, tl->lanes_bottom + 2);
+    rc_plot_time_axis(cr, &tl->xmap, tl->lanes_top, tl->lanes_bottom + 2,
+                      rc_plot_time_axis_label(run));
     draw_bands(cr, run, tl, TRUE);
     draw_lanes(cr, run, tl);
     draw_bands(cr, run, tl, FALSE);

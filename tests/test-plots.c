@@ -479,6 +479,70 @@ static void test_folded_lane_shares(void)
     g_free(dir);
 }
 
+/* Renders a run's chart to dir/name.png and loads it. */
+static cairo_surface_t *render_chart(const rc_plot_run *run, rc_plot_chart chart,
+                                     const char *dir, const char *name)
+{
+    GError *error = NULL;
+    char *path = g_build_filename(dir, name, NULL);
+    g_assert_true(rc_plot_write(run, chart, "png", path, &error));
+    g_assert_no_error(error);
+    g_free(path);
+    return load_png(dir, name);
+}
+
+/* The number of pixels that differ between two surfaces of the same size. */
+static long pixels_differing(cairo_surface_t *a, cairo_surface_t *b)
+{
+    int w = cairo_image_surface_get_width(a), h = cairo_image_surface_get_height(a);
+    g_assert_cmpint(w, ==, cairo_image_surface_get_width(b));
+    g_assert_cmpint(h, ==, cairo_image_surface_get_height(b));
+    long differ = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            differ += !near(pixel(a, x, y), pixel(b, x, y), 0);
+    return differ;
+}
+
+/* A run whose events header says "source":"real" labels its time axis with
+ * real mode's t = 0 (when the cluster had converged), not "simulated time";
+ * the two charts differ only there, by the label's pixels. */
+static void test_real_time_axis(void)
+{
+    story st;
+    story_init(&st);
+    rc_run_info info = st.info;
+    info.header_extra = "\"source\":\"real\",\"server\":\"redis-server\"";
+    rc_report *real = rc_report_new(&info);
+    rc_eventbus_subscribe(st.bus, rc_report_observe, real);
+    story_run(&st);
+    rc_report_plots *sim_plots = rc_report_plots_new(st.report, NULL);
+    rc_report_plots *real_plots = rc_report_plots_new(real, NULL);
+    const rc_plot_run *sim_run = rc_report_plots_run(sim_plots);
+    const rc_plot_run *real_run = rc_report_plots_run(real_plots);
+    g_assert_cmpstr(rc_plot_time_axis_label(sim_run), ==, "simulated time (s)");
+    g_assert_cmpstr(rc_plot_time_axis_label(real_run), ==, "time since the cluster converged (s)");
+    char *dir = out_dir("real-axis");
+    g_mkdir_with_parents(dir, 0755);
+    for (int chart = 0; chart < 2; chart++) {
+        rc_plot_chart kind = chart ? RC_PLOT_SLOTS : RC_PLOT_TIMELINE;
+        cairo_surface_t *a = render_chart(sim_run, kind, dir, chart ? "slots-sim.png" : "tl-sim.png");
+        cairo_surface_t *b = render_chart(real_run, kind, dir, chart ? "slots-real.png" : "tl-real.png");
+        long differ = pixels_differing(a, b);
+        /* A label's worth of pixels: more than a few, far fewer than a lane. */
+        g_assert_cmpint(differ, >, 50);
+        g_assert_cmpint(differ, <, 6000);
+        cairo_surface_destroy(a);
+        cairo_surface_destroy(b);
+    }
+    rc_report_plots_free(sim_plots);
+    rc_report_plots_free(real_plots);
+    rc_report_free(real);
+    story_free(&st);
+    remove_dir(dir);
+    g_free(dir);
+}
+
 /* ---- what the pictures must show (issue 16) --------------------------------- */
 
 /* Client writes of two writers with every outcome, for the writes lanes. */
@@ -727,6 +791,7 @@ int main(int argc, char **argv)
     g_test_add_func("/plots/any-surface", test_any_surface);
     g_test_add_func("/plots/big-cluster", test_big_cluster);
     g_test_add_func("/plots/lane-cap", test_lane_cap);
+    g_test_add_func("/plots/real-time-axis", test_real_time_axis);
     g_test_add_func("/plots/folded-lane-shares", test_folded_lane_shares);
     g_test_add_func("/plots/errors", test_errors);
     g_test_add_func("/plots/timeline-bands", test_timeline_bands);

@@ -392,6 +392,9 @@ static void plot_data_init(plot_data *pd, const rc_report *r, const rc_report_ex
     rpt_plot_writes(r, x, pd->writes, pd->writers);
     pd->subtitle = g_strdup_printf("seed %" G_GUINT64_FORMAT "%s%s", r->seed,
                                    *r->settings ? " \u00b7 " : "", r->settings);
+    /* Real mode's header says "source":"real"; its t = 0 is the moment the
+     * real cluster had converged, not the start of a simulation. */
+    gboolean real = r->header_extra && strstr(r->header_extra, "\"source\":\"real\"");
     pd->run = (rc_plot_run){
         .layout = r->layout, .title = r->title, .subtitle = pd->subtitle, .end = end,
         .spans = (const rc_plot_span *)(void *)pd->spans->data, .span_count = (int)pd->spans->len,
@@ -403,6 +406,7 @@ static void plot_data_init(plot_data *pd, const rc_report *r, const rc_report_ex
         .write_count = (int)pd->writes->len,
         .writer_names = (const char *const *)pd->writers->pdata,
         .writer_count = (int)pd->writers->len,
+        .time_axis = real ? RC_PLOT_REAL_TIME_AXIS : NULL,
     };
 }
 
