@@ -552,6 +552,45 @@ static void test_summary(void)
     rc_sweep_table_free(t);
 }
 
+/* The printed table heads its metric columns with the chart's words
+ * (wrapped, ending on the line above the numbers), never the CSV names,
+ * which sweep.csv keeps; cells are median (min-max) in seconds. */
+static void test_console_table(void)
+{
+    char *names[] = { "masters", NULL };
+    rc_sweep_table *t = rc_sweep_table_new(names, 1);
+    for (uint64_t seed = 1; seed <= 2; seed++) {
+        add_row(t, 0, seed, RC_SWEEP_FAIL_A, (int64_t)seed * 1500000);
+        add_row(t, 1, seed, RC_SWEEP_LOST_A, 7);
+    }
+    g_assert_true(rc_sweep_table_sort(t, NULL));
+    static const int metrics[] = { RC_SWEEP_FAIL_A, RC_SWEEP_LOST_A };
+    char *text = rc_sweep_table_text(t, metrics, 2);
+    g_test_message("%s", text);
+    char **lines = g_strsplit(text, "\n", -1);
+    /* Headers: "writes lost, acked on side a" wraps over three lines,
+     * ending beside "side a down (s)" on the line above the values. */
+    g_assert_cmpuint(g_strv_length(lines), ==, 7);
+    g_assert_true(g_str_has_suffix(lines[0], "writes"));
+    g_assert_true(g_str_has_suffix(lines[1], "lost, acked"));
+    g_assert_cmpstr(lines[2], ==, "  masters  runs   side a down (s)     on side a");
+    g_assert_cmpstr(lines[3], ==, "        0     2  1.50 (1.50-3.00)             -");
+    g_assert_cmpstr(lines[4], ==, "        0     2                 -             7");
+    g_assert_cmpstr(lines[5], ==, "  (median over the seeds; (min-max) when they differ)");
+    for (int m = 0; m < 2; m++)
+        g_assert_null(strstr(text, rc_sweep_metric_name(metrics[m])));
+    /* The columns line up: every header and value line is as wide. */
+    for (int i = 0; i < 5; i++)
+        g_assert_cmpuint(strlen(lines[i]), ==, strlen(lines[3]));
+    char *csv = rc_sweep_csv(t);
+    g_assert_nonnull(strstr(csv, ",fail_a_s,"));
+    g_assert_nonnull(strstr(csv, ",lost_a,"));
+    g_free(csv);
+    g_strfreev(lines);
+    g_free(text);
+    rc_sweep_table_free(t);
+}
+
 static void test_csv_parse_errors(void)
 {
     rc_sweep_table *t = NULL;
@@ -811,6 +850,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sweep/determinism", test_determinism);
     g_test_add_func("/sweep/csv-structure", test_csv_structure);
     g_test_add_func("/sweep/summary", test_summary);
+    g_test_add_func("/sweep/console-table", test_console_table);
     g_test_add_func("/sweep/csv-parse-errors", test_csv_parse_errors);
     g_test_add_func("/sweep/merge", test_merge);
     g_test_add_func("/sweep/gnu-parallel", test_gnu_parallel);

@@ -177,6 +177,12 @@ typedef struct {
 /* Summarises a sorted table; returns the points (free with g_free). */
 rc_sweep_point *rc_sweep_summarize(const rc_sweep_table *table, int *n_points);
 
+/* The table the sweep commands print: a row per point with its parameters,
+ * its runs and the median (min-max) of each metric of `metrics` over the
+ * seeds, headed by the metrics' chart titles (rc_sweep_metric_title)
+ * wrapped over lines. The caller frees it with g_free(). */
+char *rc_sweep_table_text(const rc_sweep_table *table, const int *metrics, int n_metrics);
+
 /* The text of sweep-summary.csv: `point,<params>,runs,` then
  * `<metric>_min,<metric>_median,<metric>_p90,<metric>_max` per metric. */
 char *rc_sweep_summary_csv(const rc_sweep_table *table);

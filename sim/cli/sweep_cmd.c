@@ -66,72 +66,6 @@ static int *parse_metrics(const char *list, int *n, char **bad)
 
 /* ---- the summary printed after a sweep or a merge ---------------------------- */
 
-/* One cell of the printed table: "median" or "median (min-max)". */
-static char *cell_text(const rc_sweep_point *pt, int m)
-{
-    if (pt->count[m] == 0)
-        return g_strdup("-");
-    bool t = rc_sweep_metric_is_time(m);
-    char a[32], b[32], c[32];
-    if (t) {
-        g_snprintf(a, sizeof a, "%.2f", (double)pt->median[m] / 1e6);
-        g_snprintf(b, sizeof b, "%.2f", (double)pt->min[m] / 1e6);
-        g_snprintf(c, sizeof c, "%.2f", (double)pt->max[m] / 1e6);
-    } else {
-        g_snprintf(a, sizeof a, "%lld", (long long)pt->median[m]);
-        g_snprintf(b, sizeof b, "%lld", (long long)pt->min[m]);
-        g_snprintf(c, sizeof c, "%lld", (long long)pt->max[m]);
-    }
-    if (strcmp(b, c) == 0)
-        return g_strdup(a);
-    return g_strdup_printf("%s (%s-%s)", a, b, c);
-}
-
-/* Prints one row of the table with the given column widths. */
-static void print_cells(char **cells, const int *widths, int n)
-{
-    for (int i = 0; i < n; i++)
-        printf("  %*s", widths[i], cells[i]);
-    printf("\n");
-}
-
-/* Prints, per point, the parameters, the runs and median (min-max) of the
- * chosen metrics. */
-static void print_table(const rc_sweep_table *t, const int *metrics, int n_metrics)
-{
-    int n = 0;
-    rc_sweep_point *pts = rc_sweep_summarize(t, &n);
-    int cols = t->n_params + 1 + n_metrics;
-    char ***cells = g_new(char **, n + 1);
-    int *widths = g_new0(int, cols);
-    for (int r = 0; r <= n; r++) {
-        cells[r] = g_new(char *, cols);
-        for (int c = 0; c < cols; c++) {
-            int k = c - t->n_params - 1;
-            if (r == 0)
-                cells[r][c] = g_strdup(c < t->n_params ? t->names[c] : k < 0 ? "runs"
-                                                          : rc_sweep_metric_name(metrics[k]));
-            else if (c < t->n_params)
-                cells[r][c] = g_strdup_printf("%lld", (long long)pts[r - 1].params[c]);
-            else if (k < 0)
-                cells[r][c] = g_strdup_printf("%d", pts[r - 1].runs);
-            else
-                cells[r][c] = cell_text(&pts[r - 1], metrics[k]);
-            widths[c] = MAX(widths[c], (int)strlen(cells[r][c]));
-        }
-    }
-    for (int r = 0; r <= n; r++) {
-        print_cells(cells[r], widths, cols);
-        for (int c = 0; c < cols; c++)
-            g_free(cells[r][c]);
-        g_free(cells[r]);
-    }
-    printf("  (median over the seeds; (min-max) when they differ)\n");
-    g_free(cells);
-    g_free(widths);
-    g_free(pts);
-}
-
 /* The number of runs with failed expectations. */
 static int failed_runs(const rc_sweep_table *t)
 {
@@ -151,9 +85,12 @@ static int report(const rc_sweep_table *t, const char *out, const int *metrics, 
     static const int defaults[] = { RC_SWEEP_PROMOTIONS, RC_SWEEP_FIRST_PROMOTION,
                                     RC_SWEEP_FAIL_A, RC_SWEEP_FAIL_B, RC_SWEEP_LOST_A,
                                     RC_SWEEP_LOST_B };
-    if (!quiet)
-        print_table(t, metrics ? metrics : defaults,
-                    metrics ? n_metrics : (int)G_N_ELEMENTS(defaults));
+    if (!quiet) {
+        char *table = rc_sweep_table_text(t, metrics ? metrics : defaults,
+                                          metrics ? n_metrics : (int)G_N_ELEMENTS(defaults));
+        fputs(table, stdout);
+        g_free(table);
+    }
     int failed = failed_runs(t);
     if (failed)
         printf("  %d of %u runs had failed expectations (column expect_failed)\n", failed,
