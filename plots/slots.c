@@ -203,13 +203,18 @@ typedef struct {
 } label_pos;
 
 /* Names the new owner at the start of a changed run unless the label would
- * crowd one already drawn; at most MAX_CHANGE_LABELS labels. */
+ * crowd one already drawn; at most MAX_CHANGE_LABELS labels. The label sits
+ * just above the run, but never above the plot's top `top` (where the
+ * strips above would cover the label of a change to the first slots), on a
+ * pale halo so that it reads on the dark cells of slots that take no
+ * writes. */
 static void change_label(cairo_t *cr, const rc_plot_run *run, GArray *placed, uint16_t o,
-                         double x, double y)
+                         double x, double y, double top)
 {
     char label[RC_LABEL_MAX];
     if (o == RC_PLOT_NO_OWNER || placed->len >= MAX_CHANGE_LABELS)
         return;
+    y = MAX(y, top + 12);
     for (guint i = 0; i < placed->len; i++) {
         const label_pos *p = &g_array_index(placed, label_pos, i);
         if (fabs(p->y - y) < 11 && fabs(p->x - x) < 50)
@@ -219,8 +224,12 @@ static void change_label(cairo_t *cr, const rc_plot_run *run, GArray *placed, ui
     g_array_append_val(placed, p);
     cairo_save(cr);
     rc_plot_font(cr, 9, TRUE);
+    rc_layout_label(run->layout, o, label);
+    cairo_set_source_rgba(cr, 1, 1, 1, 0.7);
+    cairo_rectangle(cr, x + 1, y - 12, rc_plot_text_width(cr, label) + 2, 11);
+    cairo_fill(cr);
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-    rc_plot_text(cr, x + 2, y - 3, rc_layout_label(run->layout, o, label), RC_PLOT_LEFT);
+    rc_plot_text(cr, x + 2, y - 3, label, RC_PLOT_LEFT);
     cairo_restore(cr);
 }
 
@@ -255,7 +264,7 @@ static void draw_changes(cairo_t *cr, const rc_plot_run *run, const sl_layout *s
                     cairo_stroke(cr);
                 }
                 if (o != g->initial[r])
-                    change_label(cr, run, placed, o, x0, yc - hh / 2);
+                    change_label(cr, run, placed, o, x0, yc - hh / 2, sl->plot_top);
             }
             c = e;
         }

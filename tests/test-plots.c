@@ -543,6 +543,43 @@ static void test_real_time_axis(void)
     g_free(dir);
 }
 
+/* In a 2,000-node slot chart the label of a change to the first slots is
+ * drawn inside the plot, where it can be read, not above it under the
+ * "no writes" strip. */
+static void test_first_slots_label(void)
+{
+    big b;
+    GError *error = NULL;
+    big_init(&b);
+    static const int m1[] = { 0 };
+    story_fault(&b.s, S(5), "kill", 3, "at 5s kill M1", m1, 1, 0, NULL, NULL, NULL);
+    big_flag(&b, 0, S(10), S(11.5));
+    big_failover(&b, 0, S(20), b.n + 1, -1);
+    story_emit(&b.s, S(60), RC_EV_END, -1, -1, 0, 0, 0, false, NULL, NULL, NULL);
+    char *dir = out_dir("first-slots-label");
+    g_assert_true(rc_report_write(b.s.report, dir, NULL, "png", TRUE, &error));
+    g_assert_no_error(error);
+    rc_report_plots *plots = rc_report_plots_new(b.s.report, NULL);
+    const rc_plot_run *run = rc_report_plots_run(plots);
+    double x, y;
+    rc_plot_slots_point(run, S(20), 0, &x, &y);
+    cairo_surface_t *s = load_png(dir, "slots.png");
+    /* The label's glyphs: near-black pixels in the plot's first 12 rows,
+     * right of the change. */
+    int glyph = 0;
+    for (double py = floor(y); py < floor(y) + 12; py++)
+        for (double px = x - 2; px < x + 30; px++) {
+            rgb8 c = pixel(s, px, py);
+            glyph += c.r < 60 && c.g < 60 && c.b < 60;
+        }
+    g_assert_cmpint(glyph, >, 10);
+    cairo_surface_destroy(s);
+    rc_report_plots_free(plots);
+    big_free(&b);
+    remove_dir(dir);
+    g_free(dir);
+}
+
 /* ---- what the pictures must show (issue 16) --------------------------------- */
 
 /* Client writes of two writers with every outcome, for the writes lanes. */
@@ -791,6 +828,7 @@ int main(int argc, char **argv)
     g_test_add_func("/plots/any-surface", test_any_surface);
     g_test_add_func("/plots/big-cluster", test_big_cluster);
     g_test_add_func("/plots/lane-cap", test_lane_cap);
+    g_test_add_func("/plots/first-slots-label", test_first_slots_label);
     g_test_add_func("/plots/real-time-axis", test_real_time_axis);
     g_test_add_func("/plots/folded-lane-shares", test_folded_lane_shares);
     g_test_add_func("/plots/errors", test_errors);
