@@ -198,38 +198,49 @@ static void draw_cells(cairo_t *cr, const rc_plot_run *run, const sl_layout *sl)
 
 #define MAX_CHANGE_LABELS 40
 
+/* A label to draw: its baseline's left end and the owner it names. */
 typedef struct {
     double x, y;
+    uint16_t owner;
 } label_pos;
 
-/* Names the new owner at the start of a changed run unless the label would
- * crowd one already drawn; at most MAX_CHANGE_LABELS labels. The label sits
- * just above the run, but never above the plot's top `top` (where the
- * strips above would cover the label of a change to the first slots), on a
- * pale halo so that it reads on the dark cells of slots that take no
- * writes. */
-static void change_label(cairo_t *cr, const rc_plot_run *run, GArray *placed, uint16_t o,
-                         double x, double y, double top)
+/* Places the name of the new owner at the start of a changed run (a row
+ * from y_top to y_bottom) unless it would crowd one already placed; at most
+ * MAX_CHANGE_LABELS labels. The label sits just above the run, or just
+ * below it when above would leave the plot (whose top is `top`: the strips
+ * above would cover it). draw_change_labels draws them once every run is
+ * drawn, so that no later run covers one. */
+static void change_label(GArray *placed, uint16_t o, double x, double y_top, double y_bottom,
+                         double top)
 {
-    char label[RC_LABEL_MAX];
     if (o == RC_PLOT_NO_OWNER || placed->len >= MAX_CHANGE_LABELS)
         return;
-    y = MAX(y, top + 12);
+    double y = y_top - 3 - 9 >= top ? y_top - 3 : y_bottom + 10;
     for (guint i = 0; i < placed->len; i++) {
         const label_pos *p = &g_array_index(placed, label_pos, i);
         if (fabs(p->y - y) < 11 && fabs(p->x - x) < 50)
             return;
     }
-    label_pos p = { x, y };
+    label_pos p = { x, y, o };
     g_array_append_val(placed, p);
+}
+
+/* Draws the placed labels, each on a pale halo so that it reads on the dark
+ * cells of slots that take no writes. */
+static void draw_change_labels(cairo_t *cr, const rc_plot_run *run, const GArray *placed)
+{
+    char label[RC_LABEL_MAX];
     cairo_save(cr);
     rc_plot_font(cr, 9, TRUE);
-    rc_layout_label(run->layout, o, label);
-    cairo_set_source_rgba(cr, 1, 1, 1, 0.7);
-    cairo_rectangle(cr, x + 1, y - 12, rc_plot_text_width(cr, label) + 2, 11);
-    cairo_fill(cr);
-    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-    rc_plot_text(cr, x + 2, y - 3, label, RC_PLOT_LEFT);
+    for (guint i = 0; i < placed->len; i++) {
+        const label_pos *p = &g_array_index(placed, label_pos, i);
+        rc_layout_label(run->layout, p->owner, label);
+        cairo_set_source_rgba(cr, 1, 1, 1, 0.7);
+        cairo_rectangle(cr, p->x + 1, p->y - 9, rc_plot_text_width(cr, label) + 2, 11);
+        cairo_fill(cr);
+        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        rc_plot_text(cr, p->x + 2, p->y, label, RC_PLOT_LEFT);
+    }
     cairo_restore(cr);
 }
 
@@ -264,11 +275,12 @@ static void draw_changes(cairo_t *cr, const rc_plot_run *run, const sl_layout *s
                     cairo_stroke(cr);
                 }
                 if (o != g->initial[r])
-                    change_label(cr, run, placed, o, x0, yc - hh / 2, sl->plot_top);
+                    change_label(placed, o, x0, yc - hh / 2, yc + hh / 2, sl->plot_top);
             }
             c = e;
         }
     }
+    draw_change_labels(cr, run, placed);
     g_array_free(placed, TRUE);
 }
 

@@ -564,10 +564,10 @@ static void test_first_slots_label(void)
     double x, y;
     rc_plot_slots_point(run, S(20), 0, &x, &y);
     cairo_surface_t *s = load_png(dir, "slots.png");
-    /* The label's glyphs: near-black pixels in the plot's first 12 rows,
+    /* The label's glyphs: near-black pixels in the plot's first 16 rows,
      * right of the change. */
     int glyph = 0;
-    for (double py = floor(y); py < floor(y) + 12; py++)
+    for (double py = floor(y); py < floor(y) + 16; py++)
         for (double px = x - 2; px < x + 30; px++) {
             rgb8 c = pixel(s, px, py);
             glyph += c.r < 60 && c.g < 60 && c.b < 60;
