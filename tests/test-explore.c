@@ -142,8 +142,10 @@ static void test_planted_flaw_found_and_shrunk(void)
 }
 
 /* Many runs that break the planted expectation shrink to a few distinct
- * schedules (a kill of M1, M2 or M3 at the earliest time): each is reported
- * once, and every violating run is counted as a find or a repeat of one. */
+ * schedules (a kill of M1, M2 or M3 at the earliest time, and its restart at
+ * the earliest time that still lets the replica win, which varies with when
+ * the kill is detected): each is reported once, and every violating run is
+ * counted as a find or a repeat of one. */
 static void test_identical_finds_reported_once(void)
 {
     rc_explore_options o = small_search(20, 2, NULL);
@@ -157,7 +159,7 @@ static void test_identical_finds_reported_once(void)
     }
     g_assert_cmpint(r.n_finds + repeats, ==, r.violations[RC_INV_EXPECTATIONS]);
     g_assert_cmpint(repeats, >, 0);
-    g_assert_cmpint(r.n_finds, <=, 3);
+    g_assert_cmpint(r.n_finds, <=, 6);
     rc_explore_result_clear(&r);
 }
 

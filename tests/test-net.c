@@ -542,14 +542,43 @@ static void test_connect_succeeds_after_one_rtt(void)
     h_free(h);
 }
 
-static void test_connect_to_killed_node_refused_synchronously(void)
+/* A non-blocking connect to a dead endpoint returns EINPROGRESS even on
+ * loopback; the reset answering the SYN comes one round trip later. Until
+ * then the connection exists and takes messages, which are released unsent
+ * when the refusal arrives. */
+static void test_connect_to_killed_node_refused_after_round_trip(void)
 {
     harness *h = h_new(2, 1, 100);
     rc_net_kill(h->net, 1);
-    rc_connect_result res = RC_CONNECT_OK;
-    g_assert_cmpuint(rc_net_connect(h->net, 0, 1, 0, &res), ==, 0);
-    g_assert_cmpint(res, ==, RC_CONNECT_REFUSED);
+    rc_connect_result res = RC_CONNECT_REFUSED;
+    rc_conn c = rc_net_connect(h->net, 0, 1, 0, &res);
+    g_assert_cmpuint(c, !=, 0);
+    g_assert_cmpint(res, ==, RC_CONNECT_OK);
+    g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_CONNECTING);
+    g_assert_true(h_send(h, c, 0, 1));
+    g_assert_cmpuint(rc_net_get_stats(h->net).refused, ==, 0);
+    rc_engine_run_until(h->e, 199);
+    g_assert_cmpuint(h->log->len, ==, 0);
+    g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_CONNECTING);
+    rc_engine_run_until(h->e, RC_MS(10));
+    g_assert_cmpuint(h->log->len, ==, 1);
+    g_assert_cmpint(h_rec(h, 0)->kind, ==, R_FAILED);
+    g_assert_cmpint(h_rec(h, 0)->why, ==, RC_CONNECT_REFUSED);
+    g_assert_cmpint(h_rec(h, 0)->at, ==, 200);
+    g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_NONE);
     g_assert_cmpuint(rc_net_get_stats(h->net).refused, ==, 1);
+    g_assert_cmpint(h->released, ==, 1);
+    assert_accounted(h);
+    h_free(h);
+}
+
+/* Connecting to oneself is the one refusal a live endpoint gets at once. */
+static void test_connect_to_self_refused_synchronously(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_connect_result res = RC_CONNECT_OK;
+    g_assert_cmpuint(rc_net_connect(h->net, 0, 0, 0, &res), ==, 0);
+    g_assert_cmpint(res, ==, RC_CONNECT_REFUSED);
     g_assert_cmpuint(rc_engine_pending_count(h->e), ==, 0);
     h_free(h);
 }
@@ -790,8 +819,11 @@ static void test_kill_closes_peers_and_drops_in_flight(void)
     g_assert_cmpint(rc_net_conn_state(h->net, out), ==, RC_CONN_NONE);
     g_assert_cmpint(rc_net_conn_state(h->net, in), ==, RC_CONN_NONE);
     rc_connect_result res;
-    g_assert_cmpuint(rc_net_connect(h->net, 0, 1, 0, &res), ==, 0);
-    g_assert_cmpint(res, ==, RC_CONNECT_REFUSED);
+    rc_conn refused = rc_net_connect(h->net, 0, 1, 0, &res);
+    rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_MS(1));
+    g_assert_cmpint(h_rec(h, h->log->len - 1)->kind, ==, R_FAILED);
+    g_assert_cmpint(h_rec(h, h->log->len - 1)->why, ==, RC_CONNECT_REFUSED);
+    g_assert_cmpint(rc_net_conn_state(h->net, refused), ==, RC_CONN_NONE);
     rc_net_restart(h->net, 1);
     g_assert_cmpint(rc_net_proc_state(h->net, 1), ==, RC_PROC_RUNNING);
     g_assert_cmpuint(rc_net_incarnation(h->net, 1), ==, 2);
@@ -946,8 +978,10 @@ int main(int argc, char **argv)
     g_test_add_func("/net/partial-loss-rate", test_partial_loss_rate);
     g_test_add_func("/net/connect-succeeds-after-one-rtt",
                     test_connect_succeeds_after_one_rtt);
-    g_test_add_func("/net/connect-to-killed-node-refused-synchronously",
-                    test_connect_to_killed_node_refused_synchronously);
+    g_test_add_func("/net/connect-to-killed-node-refused-after-round-trip",
+                    test_connect_to_killed_node_refused_after_round_trip);
+    g_test_add_func("/net/connect-to-self-refused-synchronously",
+                    test_connect_to_self_refused_synchronously);
     g_test_add_func("/net/connect-across-cut-succeeds-at-next-retransmission",
                     test_connect_across_cut_succeeds_at_next_retransmission);
     g_test_add_func("/net/connect-never-healed-times-out-at-127s",

@@ -6,10 +6,11 @@
  * depends on them:
  *
  *  - rc_net_connect() opens a TCP-like connection from one endpoint to another.
- *    To a dead endpoint over an open path it fails synchronously (loopback
- *    ECONNREFUSED). Otherwise a SYN is sent; the connection is established one
- *    round trip later if both directions are open, and the initiator's
- *    `connected` handler runs. Across a cut the SYN is lost and retransmitted
+ *    A SYN is sent; one round trip later, if both directions are open, the
+ *    connection is established and the initiator's `connected` handler runs,
+ *    or, when the acceptor is dead, the connect is refused and its
+ *    `connect_failed` handler runs (a non-blocking connect on loopback
+ *    returns EINPROGRESS and reports ECONNREFUSED asynchronously). Across a cut the SYN is lost and retransmitted
  *    after 1, 3, 7, 15, 31 and 63 s (Linux tcp_syn_retries=6, 1 s initial RTO,
  *    doubling); the connect fails with a timeout 127 s after it started. So a
  *    heal is noticed at the next retransmission or when the owner recycles the
@@ -175,10 +176,11 @@ bool rc_net_is_cut(const rc_net *net, int from, int to);
 void rc_net_heal_all(rc_net *net);
 
 /* Opens a connection. Returns 0 and sets *result to RC_CONNECT_REFUSED when
- * the connect fails synchronously; otherwise returns the new handle (state
- * CONNECTING) and sets *result to RC_CONNECT_OK. `tag` is the caller's label
- * for the connection (e.g. bus or replication), 0-255. Connecting to oneself or from
- * a dead endpoint is also refused synchronously. */
+ * the connect fails synchronously, which only connecting to oneself or from
+ * a dead endpoint does; otherwise returns the new handle (state CONNECTING)
+ * and sets *result to RC_CONNECT_OK, also towards a dead endpoint, whose
+ * refusal comes through `connect_failed`. `tag` is the caller's label for the
+ * connection (e.g. bus or replication), 0-255. */
 rc_conn rc_net_connect(rc_net *net, int from, int to, uint32_t tag,
                        rc_connect_result *result);
 

@@ -238,7 +238,10 @@ static void on_connected(void *user, int self, rc_conn conn)
 }
 
 /* A connect failed (refused or timed out): a replication link is dropped
- * like a closed one; a bus link is freed so that the cron reconnects. */
+ * like a closed one; a bus link is freed so that the cron reconnects
+ * (clusterLinkConnectHandler). Unlike a synchronous failure in the cron,
+ * this leaves ping_sent alone: only a PING queued on the link while it was
+ * connecting has set it. */
 static void on_connect_failed(void *user, int self, rc_conn conn, rc_connect_result why)
 {
     rc_cluster *c = user;

@@ -47,9 +47,15 @@ void cl_schedule_cron(node *me, rc_time at)
 /* clusterCron (§2.1)                                                     */
 /* ====================================================================== */
 
-/* Step 4 for one peer x with no outbound link: connect. A synchronous
- * connect failure (the peer is dead) starts the PFAIL clock if no ping was
- * pending. */
+/* Step 4 for one peer x with no outbound link: create the link and start a
+ * non-blocking connect (clusterNodeCronHandleReconnect). A synchronous
+ * failure starts the PFAIL clock if no ping was pending, as Redis does for
+ * any error connect() returns at once. A dead peer is not such a failure:
+ * on loopback too the connect returns EINPROGRESS and the refusal arrives
+ * one round trip later (on_connect_failed frees the link and leaves
+ * ping_sent alone). Meanwhile the link exists, so steps 5 and 6c of this
+ * same pass may queue a PING on it, and that PING is what sets ping_sent:
+ * a killed peer is detected on the ping schedule, like a paused one. */
 static void cron_connect(node *me, int x, mstime_t now)
 {
     rc_connect_result res;

@@ -94,9 +94,12 @@ static void disconnect_replicas(node *me)
 }
 
 /* Opens the replication connection to repl_master and notes when, for the
- * connect timeout of cl_repl_cron. PSYNC goes out once it is established
- * (cl_repl_on_connected). A connect refused at once leaves no connection,
- * and cl_repl_cron tries again within a second, as replicationCron does. */
+ * connect timeout of cl_repl_cron (connectWithMaster). PSYNC goes out once
+ * it is established (cl_repl_on_connected). The connect is non-blocking as
+ * the bus's is: a dead master refuses it one round trip later
+ * (syncWithMaster sees the socket error; here cl_repl_on_closed drops the
+ * link, which never carried data, so no data age starts), and
+ * cl_repl_cron tries again within a second, as replicationCron does. */
 static void connect_master(node *me)
 {
     rc_connect_result res;

@@ -1011,15 +1011,16 @@ void rc_net_heal_all(rc_net *net)
 
 /* ---- public API: connections ------------------------------------------- */
 
-/* Opens a connection (see net.h). Connecting to oneself, from a dead
- * endpoint, or to a dead endpoint over a path open both ways is refused
- * synchronously. */
+/* Opens a connection (see net.h). Connecting to oneself or from a dead
+ * endpoint is refused synchronously. A connect to a dead endpoint is not:
+ * a non-blocking connect returns EINPROGRESS even on loopback, and the reset
+ * that answers the SYN comes back one round trip later (ev_answer), so the
+ * connection exists, and can take messages, until then. */
 rc_conn rc_net_connect(rc_net *net, int from, int to, uint32_t tag,
                        rc_connect_result *result)
 {
     g_return_val_if_fail(valid_ep(net, from) && valid_ep(net, to) && tag <= UINT8_MAX, 0);
-    if (from == to || net->eps[from].state == RC_PROC_DEAD ||
-        (net->eps[to].state == RC_PROC_DEAD && both_open(net, from, to))) {
+    if (from == to || net->eps[from].state == RC_PROC_DEAD) {
         net->stats.refused++;
         if (result)
             *result = RC_CONNECT_REFUSED;

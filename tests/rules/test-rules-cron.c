@@ -235,23 +235,86 @@ static void test_cron_random_ping_once_per_second(void)
     fx_free(f);
 }
 
-/* §2.1 step 4e / §1.4: a synchronously refused connect starts the PFAIL clock
- * (ping_sent = now) when no ping was pending, and keeps an older one. */
-static void test_cron_refused_connect_starts_ping_clock(void)
+/* §2.1 step 4e / §1.4 (clusterNodeCronHandleReconnect,
+ * clusterLinkConnectHandler): the connect to a killed peer returns
+ * EINPROGRESS and is refused one round trip later. The link exists for the
+ * rest of the cron pass that created it; the refusal frees it without
+ * touching ping_sent. So with a recent pong nothing starts the PFAIL clock,
+ * and once the pong is older than T/2 the half-timeout PING queued on the
+ * connecting link does, and the refusal keeps that time. */
+static void test_cron_refused_connect_is_asynchronous(void)
 {
     fx *f = fx_new(3, 0, 0, 1000);
     node *o = N(f, 0);
     at_ms(f, 1000);
     tap(f, 0, 2);
+    heard_now(f, o, 1, 3);
+    o->iteration = 1; /* no random ping in these ticks */
     rc_net_kill(f->net, 1);
     run_cron(o);
+    g_assert_cmpuint(o->link[1], !=, 0);
+    g_assert_cmpint(cl_ping_sent(o, 1), ==, 0);
+    settle(f);
     g_assert_cmpuint(o->link[1], ==, 0);
-    g_assert_cmpint(cl_ping_sent(o, 1), ==, now_ms(f));
-    mstime_t first = now_ms(f);
+    g_assert_cmpint(cl_ping_sent(o, 1), ==, 0);
+
+    advance_ms(f, 600);
+    run_cron(o);
+    mstime_t pinged = now_ms(f);
+    g_assert_cmpuint(o->link[1], !=, 0);
+    g_assert_cmpint(cl_ping_sent(o, 1), ==, pinged);
+    settle(f);
+    g_assert_cmpuint(o->link[1], ==, 0);
     advance_ms(f, 300);
     run_cron(o);
-    g_assert_cmpint(cl_ping_sent(o, 1), ==, first);
+    settle(f);
+    g_assert_cmpint(cl_ping_sent(o, 1), ==, pinged);
     fx_free(f);
+}
+
+/* The first time, in ms after `from_ms`, that any of nodes 1..n-1 flags
+ * node 0 PFAIL or FAIL, stepping the running cluster 10 ms at a time; -1
+ * when none does within `limit_ms`. */
+static int64_t first_flag_after(fx *f, int64_t from_ms, int64_t limit_ms)
+{
+    for (int64_t t = from_ms; t <= from_ms + limit_ms; t += 10) {
+        at_ms(f, t);
+        for (int x = 1; x < f->n; x++)
+            if (has_flag(f, x, 0, F_PFAIL | F_FAIL))
+                return t - from_ms;
+    }
+    return -1;
+}
+
+/* §1.4 and §16.1 step 2, as a consequence of the rule above: a killed
+ * master is flagged PFAIL between T and 1.5T after the kill (plus up to two
+ * cron ticks: the one that sends the half-timeout ping and the one that
+ * checks T), like a paused one, because its peers start the PFAIL clock
+ * with the next ping they send it (the once-a-second random ping or the
+ * half-timeout ping), not with the refused reconnect. The kill falls at 12
+ * points of the observers' ping schedules; the earliest flag comes more
+ * than T + 250 ms after it in at least 4 of them (a refused connect
+ * starting the clock would give T + at most one tick in all of them). */
+static void test_cron_killed_master_pfail_on_ping_schedule(void)
+{
+    const int64_t timeout = 2000;
+    int late = 0;
+    for (int k = 0; k < 12; k++) {
+        fx *f = fx_new(3, 0, 0, timeout);
+        rc_cluster_start(f->c);
+        int64_t kill_ms = 20000 + k * 173;
+        at_ms(f, kill_ms);
+        rc_cluster_kill(f->c, 0);
+        int64_t delay = first_flag_after(f, kill_ms, 2 * timeout);
+        g_test_message("kill at %" G_GINT64_FORMAT " ms: first flag %" G_GINT64_FORMAT
+                       " ms later", kill_ms, delay);
+        g_assert_cmpint(delay, >, timeout);
+        g_assert_cmpint(delay, <=, timeout + timeout / 2 + 220);
+        if (delay > timeout + 250)
+            late++;
+        fx_free(f);
+    }
+    g_assert_cmpint(late, >=, 4);
 }
 
 /* §2.1 step 10: the cron re-evaluates the state only when it set a PFAIL or
@@ -326,8 +389,10 @@ int main(int argc, char **argv)
     g_test_add_func("/rules/cron/stale-link-rule", test_cron_stale_link_rule);
     g_test_add_func("/rules/cron/random-ping-once-per-second",
                     test_cron_random_ping_once_per_second);
-    g_test_add_func("/rules/cron/refused-connect-starts-ping-clock",
-                    test_cron_refused_connect_starts_ping_clock);
+    g_test_add_func("/rules/cron/refused-connect-is-asynchronous",
+                    test_cron_refused_connect_is_asynchronous);
+    g_test_add_func("/rules/cron/killed-master-pfail-on-ping-schedule",
+                    test_cron_killed_master_pfail_on_ping_schedule);
     g_test_add_func("/rules/cron/state-update-only-when-flagged-or-fail",
                     test_cron_state_update_only_when_flagged_or_fail);
     g_test_add_func("/rules/cron/mf-master-pings-replica-and-never-pfails-it",
