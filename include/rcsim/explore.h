@@ -78,6 +78,7 @@ typedef enum {
     RC_INV_NO_LOST_WRITES,/* no acknowledged write lost (strict) */
     RC_INV_NO_REPLICA_CHAIN,  /* no replica of a replica from recovery + settle */
     RC_INV_NO_SLOTLESS_MASTER,/* no master without slots (but E) from recovery + settle */
+    RC_INV_UNEXPLAINED_LOST,  /* no acknowledged write lost without a cause the run names */
     RC_INV__COUNT
 } rc_invariant;
 

@@ -374,7 +374,7 @@ typedef enum {
     RC_PRED_EPOCH,       /* nodes, epoch, op, n */
     RC_PRED_ELECTIONS,   /* op, n */
     RC_PRED_ACKED,       /* op, n */
-    RC_PRED_LOST,        /* op, n */
+    RC_PRED_LOST,        /* op, n; by_cause, cause */
     RC_PRED_SPLIT_BRAIN,
     RC_PRED_CONVERGED,
     RC_PRED_REPLICA_CHAIN,    /* extension: a replica of a replica */
@@ -388,6 +388,18 @@ typedef enum { RC_ROLE_MASTER, RC_ROLE_REPLICA } rc_role_value;
 /* RC_SEEN_UNKNOWN (extension): the subject is not in the observer's nodes dict. */
 typedef enum { RC_SEEN_FAIL, RC_SEEN_PFAIL, RC_SEEN_OK, RC_SEEN_UNKNOWN } rc_seen_value;
 typedef enum { RC_EPOCH_CURRENT, RC_EPOCH_CONFIG } rc_epoch_value;
+/* Why an acknowledged write was lost, as the workload's accounting names it
+ * (docs/outputs.md, "Lost writes and their causes"); `lost <cause> <op> <n>`
+ * counts the lost writes of one cause. */
+typedef enum {
+    RC_LOST_MINORITY_MASTER, /* acked by a master cut off from most masters, then replaced */
+    RC_LOST_STALE_PROMOTION, /* a replica promoted without it while its old master had it */
+    RC_LOST_REPLACED_MASTER, /* acked by a master already replaced, before it learned so */
+    RC_LOST_UNEXPLAINED,     /* no event of the run explains it */
+    RC_LOST__COUNT
+} rc_lost_cause;
+/* The cause's name as written in scenarios and outputs ("minority-master"). */
+const char *rc_lost_cause_name(rc_lost_cause cause);
 
 struct rc_pred {
     rc_pred_kind kind;
@@ -404,6 +416,8 @@ struct rc_pred {
     int slot_lo, slot_hi;  /* owner */
     int node;              /* owner: the owning node (id) */
     int rule;              /* rule: the switch's index (rcsim/rules.h), -1: the profile */
+    bool by_cause;         /* lost: counts only the writes lost for `cause` */
+    rc_lost_cause cause;
     int line, column;
 };
 

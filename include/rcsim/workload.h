@@ -9,7 +9,9 @@
  * (rc_cluster_query): a master applies the write to its dataset, which
  * replicates to its replicas through the replication stream. At the end,
  * every acknowledged write is looked up in the dataset of its slot's owner:
- * those missing are lost.
+ * those missing are lost, each with its cause: a promotion that replaced a
+ * master holding the write by a node lacking it (a minority master's write,
+ * or a stale promotion), or none (docs/outputs.md).
  */
 #ifndef RCSIM_WORKLOAD_H
 #define RCSIM_WORKLOAD_H
@@ -18,6 +20,7 @@
 #include "rcsim/engine.h"
 #include "rcsim/events.h"
 #include "rcsim/net.h"
+#include "rcsim/scenario.h"
 
 #include <glib.h>
 #include <stddef.h>
@@ -37,6 +40,9 @@ typedef struct {
     int node;            /* node that answered last, -1 if none */
     const char *status;  /* ok, moved, clusterdown, timeout, refused, unreachable */
     gboolean applied;    /* key present in its slot owner's dataset at the end */
+    const char *cause;   /* a lost write: the name of its cause (rcsim/scenario.h's
+                          * rc_lost_cause); NULL otherwise, and where no cause is
+                          * attributed (real mode) */
 } rc_write_row;
 
 /* CRC-16/XMODEM (poly 0x1021, init 0, no reflection), as Redis's crc16. */
@@ -76,6 +82,8 @@ uint64_t rc_workload_acked(const rc_workload *workload);
 uint64_t rc_workload_failed(const rc_workload *workload);
 /* Valid after rc_workload_finish(). */
 uint64_t rc_workload_lost(const rc_workload *workload);
+/* Acknowledged writes lost for one cause. Valid after rc_workload_finish(). */
+uint64_t rc_workload_lost_by_cause(const rc_workload *workload, rc_lost_cause cause);
 /* The rows of writes.csv, in send order (valid until the workload is freed). */
 const rc_write_row *rc_workload_rows(const rc_workload *workload, int *count);
 

@@ -113,6 +113,8 @@ static const char explore_description[] =
     "  no-lost-writes        no acknowledged write lost (Redis loses some legitimately)\n"
     "  no-replica-chain      no replica of a replica from recovery + settle\n"
     "  no-slotless-master    no master without slots (but E nodes) from recovery + settle\n"
+    "  unexplained-lost      no acknowledged write lost without a cause: a minority\n"
+    "                        master's write or a stale promotion (docs/outputs.md)\n"
     "See docs/explore.md for their exact definitions.\n"
     "\n"
     "Examples:\n"

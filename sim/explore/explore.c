@@ -106,7 +106,7 @@ bool rc_explore_parse_invariants(const char *list, uint32_t *mask, GError **erro
             g_set_error(error, RC_EXPLORE_ERROR, RC_EXPLORE_ERROR_INPUT,
                         "--invariants: unknown invariant '%s' (expectations, converged, "
                         "served, split-brain, one-master-per-shard, no-lost-writes, "
-                        "no-replica-chain, no-slotless-master, all)",
+                        "no-replica-chain, no-slotless-master, unexplained-lost, all)",
                         items[i]);
             ok = false;
         }

@@ -19,6 +19,7 @@ static const char *const invariant_names[RC_INV__COUNT] = {
     [RC_INV_NO_LOST_WRITES] = "no-lost-writes",
     [RC_INV_NO_REPLICA_CHAIN] = "no-replica-chain",
     [RC_INV_NO_SLOTLESS_MASTER] = "no-slotless-master",
+    [RC_INV_UNEXPLAINED_LOST] = "unexplained-lost",
 };
 
 /* The invariant's name, "?" when out of range. */
@@ -334,6 +335,8 @@ static void add_invariants(text_build *tb, const ex_base *b, const ex_schedule *
         add_one_master(tb, b, s, judge, end);
     if (mask & 1u << RC_INV_NO_LOST_WRITES && b->scn->n_workloads > 0)
         add_line(tb, RC_INV_NO_LOST_WRITES, "never lost > 0");
+    if (mask & 1u << RC_INV_UNEXPLAINED_LOST && b->scn->n_workloads > 0)
+        add_line(tb, RC_INV_UNEXPLAINED_LOST, "never lost unexplained > 0");
     if (mask & 1u << RC_INV_NO_REPLICA_CHAIN)
         add_line(tb, RC_INV_NO_REPLICA_CHAIN, "never replica-chain during %s..%s", judge, end);
     if (mask & 1u << RC_INV_NO_SLOTLESS_MASTER)

@@ -519,6 +519,9 @@ bool rc_pred_eval(rc_expect_ctx *ctx, const rc_pred *p)
     case RC_PRED_ACKED:
         return eval_count(ctx, p, "acked", (int64_t)ctx->acked);
     case RC_PRED_LOST:
+        if (p->by_cause)
+            return eval_count(ctx, p, rc_lost_cause_name(p->cause),
+                              (int64_t)ctx->lost_by_cause[p->cause]);
         return eval_count(ctx, p, "lost", (int64_t)ctx->lost);
     case RC_PRED_SPLIT_BRAIN:
         return eval_flag(ctx, rc_cluster_split_brain(ctx->cluster), "no split-brain");

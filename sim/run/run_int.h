@@ -40,6 +40,7 @@ typedef struct {
     int *scratch;           /* one node list */
     GHashTable *set_cache;  /* rc_nodeset* -> evaluated static set (lookups only) */
     uint64_t acked, lost;   /* workload counters */
+    uint64_t lost_by_cause[RC_LOST__COUNT]; /* lost, by cause (`lost <cause>`) */
     char *detail;           /* when non-NULL, filled with why a leaf is false */
     char detail_buf[200];
     const bool *stopped;    /* per node: SIGSTOPped (a stopped node is not running) */

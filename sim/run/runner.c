@@ -324,6 +324,8 @@ static void run_loop(run *r, bool show_progress, gint64 wall0)
             /* Lost writes are known once the run is over. */
             rc_workload_finish(r->workload);
             r->ectx.lost = rc_workload_lost(r->workload);
+            for (int c = 0; c < RC_LOST__COUNT; c++)
+                r->ectx.lost_by_cause[c] = rc_workload_lost_by_cause(r->workload, c);
             r->dirty |= 1u << RC_EV_WRITE;
             after_event(r->engine, r);
         }

@@ -48,6 +48,36 @@ static void parse_comparison(parser *p, rc_pred *e)
     scn_parse_count(p, "the number", 0, INT64_MAX, &e->n);
 }
 
+/* The names of the lost-write causes, in rc_lost_cause order. */
+static const char *const lost_cause_names[RC_LOST__COUNT] = {
+    "minority-master", "stale-promotion", "replaced-master", "unexplained",
+};
+
+/* See rcsim/scenario.h. */
+const char *rc_lost_cause_name(rc_lost_cause cause)
+{
+    return cause >= 0 && cause < RC_LOST__COUNT ? lost_cause_names[cause] : "?";
+}
+
+/* `lost [<cause>]`: an optional cause name before the comparison (an
+ * extension); a word that names no cause is an error, since only an
+ * operator may follow `lost` otherwise. */
+static void parse_lost_cause(parser *p, rc_pred *e)
+{
+    const token *t = scn_peek(p);
+    if (t->kind != T_WORD)
+        return;
+    for (int i = 0; i < RC_LOST__COUNT; i++)
+        if (scn_tok_is(p, t, lost_cause_names[i])) {
+            scn_advance(p);
+            e->by_cause = true;
+            e->cause = (rc_lost_cause)i;
+            return;
+        }
+    scn_fail(p, t, "expected a comparison operator or a cause of lost writes "
+             "(minority-master, stale-promotion, replaced-master, unexplained), got %s", scn_quote(p, t));
+}
+
 /* Consumes one of `words` (n of them) and returns its index; reports
  * `expected` otherwise. */
 static int parse_choice(parser *p, const char *const *words, int n,
@@ -172,8 +202,12 @@ static void pred_args(parser *p, rc_pred *e)
     case RC_PRED_OWNER:
         parse_owner(p, e);
         break;
-    case RC_PRED_PROMOTIONS: case RC_PRED_ELECTIONS: case RC_PRED_ACKED:
     case RC_PRED_LOST:
+        parse_lost_cause(p, e);
+        if (!p->failed)
+            parse_comparison(p, e);
+        break;
+    case RC_PRED_PROMOTIONS: case RC_PRED_ELECTIONS: case RC_PRED_ACKED:
         parse_comparison(p, e);
         break;
     case RC_PRED_RULE:

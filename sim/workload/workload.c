@@ -1,5 +1,5 @@
 /* Cluster-aware writers and write accounting (see rcsim/workload.h). */
-#include "rcsim/workload.h"
+#include "workload_int.h"
 
 #include <glib.h>
 #include <stdio.h>
@@ -90,6 +90,10 @@ typedef struct {
     int node;
     status st;
     bool applied;
+    bool minority;      /* applied on the minority side of a network fault */
+    int applied_by;     /* the master that applied it last (-1: none) */
+    rc_time t_applied;
+    rc_lost_cause cause; /* when lost */
 } row;
 
 typedef struct writer {
@@ -134,6 +138,8 @@ struct rc_workload {
     GArray *held;        /* held_request: writes paused by a manual failover */
     client_msg *free_msgs;
     uint64_t sent, acked, failed, lost;
+    uint64_t lost_by_cause[RC_LOST__COUNT];
+    wl_lost_history *history;
     rc_write_row *out_rows;
     char **keys;
     char **writer_names;
@@ -193,6 +199,19 @@ static void reply(rc_workload *w, int node, rc_conn conn, const client_msg *req,
     rc_net_send(w->net, conn, node, m);
 }
 
+/* Remembers which master applied write `id`, when, and whether it was on
+ * the minority side then: the cause of its loss, if it is lost, depends on
+ * it. */
+static void note_applied(rc_workload *w, int node, int32_t id)
+{
+    if (id < 0 || (guint)id >= w->rows->len)
+        return;
+    row *r = row_at(w, id);
+    r->applied_by = node;
+    r->t_applied = rc_engine_now(w->engine);
+    r->minority = wl_lost_on_minority_side(w->history, node);
+}
+
 /* What `node` answers to SET (getNodeByQuery). A write held by a manual
  * failover pause is kept until the pause ends. Returns false when held. */
 static bool serve_set(rc_workload *w, int node, rc_conn conn, int from, client_msg *m)
@@ -200,6 +219,7 @@ static bool serve_set(rc_workload *w, int node, rc_conn conn, int from, client_m
     int moved;
     switch (rc_cluster_query(w->cluster, node, m->slot, true, &moved)) {
     case RC_REPLY_OK:
+        note_applied(w, node, m->row);
         rc_cluster_apply_write(w->cluster, node, m->row, m->bytes);
         reply(w, node, conn, m, REP_OK, -1);
         return true;
@@ -428,7 +448,8 @@ static void start_write(rc_engine *e, void *ctx, uint64_t arg)
         refresh_map(wr);
         return;
     }
-    row r = { wr->index, ++wr->seq, 0, rc_engine_now(e), -1, -1, ST_PENDING, false };
+    row r = { .writer = wr->index, .seq = ++wr->seq, .t_sent = rc_engine_now(e), .t_done = -1,
+              .node = -1, .st = ST_PENDING, .applied_by = -1, .t_applied = -1 };
     char *key = g_strdup_printf("w%d:%lld", wr->index + 1, (long long)r.seq);
     r.slot = rc_key_hash_slot(key, strlen(key));
     g_array_append_val(w->rows, r);
@@ -536,6 +557,14 @@ static const rc_net_handlers client_handlers = {
 /* Life cycle and accounting                                              */
 /* ====================================================================== */
 
+/* The bus observer that keeps the history lost writes are explained by. */
+static void observe_history(void *user, const rc_event *ev)
+{
+    rc_workload *w = user;
+    if (ev->kind == RC_EV_PROMOTED || ev->kind == RC_EV_OWNER)
+        wl_lost_history_observe(w->history, ev, (int)w->rows->len);
+}
+
 /* Creates the writers of every group (see rcsim/workload.h): one network
  * endpoint and one random stream each, named w1, w2… in group order, and
  * installs the cluster hooks that serve their requests. */
@@ -575,6 +604,8 @@ rc_workload *rc_workload_new(rc_engine *engine, rc_net *net, rc_cluster *cluster
             rc_net_set_handlers(net, wr->ep, &client_handlers, w);
         }
     }
+    w->history = wl_lost_history_new(cluster, net, w->nodes);
+    rc_eventbus_subscribe(bus, observe_history, w);
     rc_cluster_set_client_hooks(cluster, on_node_request, msg_release, on_unpause, w);
     rc_cluster_set_write_slot_hook(cluster, write_slot, w);
     return w;
@@ -626,6 +657,7 @@ void rc_workload_finish(rc_workload *w)
     /* present[node] = bitmap of writes in that node's dataset, built lazily. */
     uint8_t **present = g_new0(uint8_t *, w->nodes);
     w->lost = 0;
+    memset(w->lost_by_cause, 0, sizeof w->lost_by_cause);
     for (guint i = 0; i < n; i++) {
         row *r = row_at(w, (int)i);
         int o = owner[r->slot];
@@ -642,8 +674,12 @@ void rc_workload_finish(rc_workload *w)
             }
             r->applied = present[o][i];
         }
-        if (r->st == ST_OK && !r->applied)
+        if (r->st == ST_OK && !r->applied) {
             w->lost++;
+            r->cause = wl_lost_cause(w->history, (int32_t)i, r->applied_by, r->t_applied,
+                                     r->minority);
+            w->lost_by_cause[r->cause]++;
+        }
     }
     for (int x = 0; x < w->nodes; x++)
         g_free(present[x]);
@@ -661,6 +697,12 @@ uint64_t rc_workload_failed(const rc_workload *w) { return w->failed; }
 /* Acknowledged writes lost: 0 until rc_workload_finish() decided. */
 uint64_t rc_workload_lost(const rc_workload *w) { return w->lost; }
 
+/* Acknowledged writes lost for `cause`: 0 until rc_workload_finish(). */
+uint64_t rc_workload_lost_by_cause(const rc_workload *w, rc_lost_cause cause)
+{
+    return cause >= 0 && cause < RC_LOST__COUNT ? w->lost_by_cause[cause] : 0;
+}
+
 /* The writes as rows (see rcsim/workload.h); the array is rebuilt at each
  * call and stays valid until the next call or rc_workload_free(). */
 const rc_write_row *rc_workload_rows(const rc_workload *w, int *count)
@@ -672,7 +714,9 @@ const rc_write_row *rc_workload_rows(const rc_workload *w, int *count)
         const row *r = &g_array_index(w->rows, row, i);
         out[i] = (rc_write_row){ w->writer_names[r->writer], w->keys[i], r->slot, r->t_sent,
                                  r->st == ST_PENDING ? -1 : r->t_done, r->node,
-                                 status_name[r->st], r->applied };
+                                 status_name[r->st], r->applied,
+                                 r->st == ST_OK && !r->applied ? rc_lost_cause_name(r->cause)
+                                                               : NULL };
     }
     ((rc_workload *)w)->out_rows = out;
     *count = (int)n;
@@ -703,6 +747,7 @@ void rc_workload_free(rc_workload *w)
     g_free(w->writers);
     g_free(w->groups);
     g_free(w->out_rows);
+    wl_lost_history_free(w->history);
     g_array_free(w->rows, TRUE);
     g_array_free(w->held, TRUE);
     g_free(w);
