@@ -85,6 +85,33 @@ typedef enum {
 /* The invariant's name as written in --invariants and in found file names. */
 const char *rc_invariant_name(rc_invariant inv);
 
+/* What replaying a find on real processes showed (`--confirm-real`). */
+typedef enum {
+    RC_CONFIRM_NOT_ASKED,      /* no confirmation was asked for */
+    RC_CONFIRM_REPRODUCED,     /* the invariant broke on real Redis in some run */
+    RC_CONFIRM_NOT_REPRODUCED, /* it held in every real run */
+    RC_CONFIRM_NOT_RUNNABLE,   /* the find cannot run for real (`detail` says why) */
+    RC_CONFIRM_ERROR,          /* a real run could not be performed (`detail` says why) */
+} rc_confirm_status;
+
+typedef struct {
+    rc_confirm_status status;
+    int runs;     /* real runs made */
+    int broke;    /* of those, the runs in which the find's invariant broke */
+    char *detail; /* NOT_RUNNABLE, ERROR: one line, without commas */
+} rc_explore_confirmation;
+
+struct rc_explore_find_s;
+
+/* Replays one find (its scenario text, `find->text`, named `find->path`)
+ * and fills `out` (zeroed; `detail` is freed by the result). Called once per
+ * distinct find, in find order, after every search and shrinking thread has
+ * finished and before any output is written, on the thread that called
+ * rc_explore_run(). The explore layer does not know real processes: the
+ * command line hands this in (sim/cli/explore_cmd.c). */
+typedef void (*rc_explore_confirm_fn)(void *user, const struct rc_explore_find_s *find,
+                                      rc_explore_confirmation *out);
+
 typedef struct {
     uint64_t seed;          /* the search seed (--seed) */
     int runs;               /* schedules to try; with time_limit > 0, at most this many */
@@ -103,6 +130,11 @@ typedef struct {
     /* Polled between runs: once non-zero, no new run starts; the runs done
      * so far are reported. NULL: never interrupted. */
     const volatile sig_atomic_t *interrupt;
+    /* With a confirm function, every distinct find is replayed through it
+     * and its verdict recorded (explore.csv's `real` column, the found
+     * file's header, the summary). NULL: no confirmation. */
+    rc_explore_confirm_fn confirm;
+    void *confirm_user;
 } rc_explore_options;
 
 /* Defaults: seed 1, 200 runs, every family with weight 1 but move-slots
@@ -119,8 +151,9 @@ bool rc_explore_parse_faults(const char *list, double weights[RC_FAULT__COUNT],
 bool rc_explore_parse_invariants(const char *list, uint32_t *mask, GError **error);
 
 /* One distinct find. */
-typedef struct {
+typedef struct rc_explore_find_s {
     rc_invariant invariant;
+    int expect_line;      /* RC_INV_EXPECTATIONS: the expectation's line in `text`; else 0 */
     int run;              /* the first run that found it (0-based) */
     uint64_t run_seed;    /* its simulation seed */
     int original_actions; /* schedule size before and after shrinking */
@@ -129,7 +162,13 @@ typedef struct {
     int duplicates;       /* later runs that shrank to the same schedule */
     char *text;           /* the shrunk scenario file (with its header comment) */
     char *path;           /* out_dir/found/<invariant>-<n>.scn (out_dir "." without one) */
+    rc_explore_confirmation confirmation; /* with options.confirm */
 } rc_explore_find;
+
+/* The verdict as explore.csv's `real` column and the found file's header
+ * write it: "reproduced 1/1", "not reproduced 0/2", "not runnable: <why>",
+ * "error: <why>", or "" when not asked. A new string. */
+char *rc_explore_confirmation_text(const rc_explore_confirmation *c);
 
 typedef struct {
     int runs;                          /* schedules run */

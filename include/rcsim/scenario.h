@@ -395,6 +395,8 @@ typedef enum {
     RC_LOST_MINORITY_MASTER, /* acked by a master cut off from most masters, then replaced */
     RC_LOST_STALE_PROMOTION, /* a replica promoted without it while its old master had it */
     RC_LOST_REPLACED_MASTER, /* acked by a master already replaced, before it learned so */
+    RC_LOST_DEMOTED_MASTER,  /* its master was demoted by a greater config epoch without it */
+    RC_LOST_MOVED_SLOT,      /* its slot was claimed (a slot move) by a node without it */
     RC_LOST_UNEXPLAINED,     /* no event of the run explains it */
     RC_LOST__COUNT
 } rc_lost_cause;

@@ -5,12 +5,15 @@
  *   rcsim explore BASE.scn [--runs N | --time D] [--jobs J] [--seed S]
  *                 [--faults LIST] [--intensity X] [--invariants LIST]
  *                 [--settle D] [--split-brain-max D] [--out DIR]
+ *                 [--confirm-real [--confirm-runs N]]
  *
  * Exit status: 0 nothing found, 1 an invariant was broken (the shrunk files
  * are in DIR/found/), 2 bad input, 130 interrupted before anything was
  * found. */
 #include "cli.h"
 #include "rcsim/explore.h"
+#include "rcsim/real.h"
+#include "rcsim/scenario.h"
 
 #include <glib.h>
 #include <signal.h>
@@ -27,6 +30,104 @@ static void on_sigint(int sig)
 {
     (void)sig;
     explore_interrupted = 1;
+}
+
+/* ---- --confirm-real ----------------------------------------------------------- */
+
+/* What the confirmation of finds on real processes needs. */
+typedef struct {
+    int runs;            /* real runs per find (--confirm-runs) */
+    const char *out_dir; /* the search's: real runs go to out_dir/confirm/<find>/run-<k> */
+} confirm_ctx;
+
+/* Records a verdict without a real run: the first line of `reason`,
+ * without its `file:line:column: ` prefix (the find's path says where). */
+static void confirm_refused(rc_explore_confirmation *c, rc_confirm_status status,
+                            const char *reason)
+{
+    const char *body = strstr(reason, ": ");
+    bool located = body && memchr(reason, ':', (size_t)(body - reason)) != NULL;
+    char *line = g_strdup(located ? body + 2 : reason);
+    char *nl = strchr(line, '\n');
+    if (nl)
+        *nl = '\0';
+    c->status = status;
+    c->detail = line;
+}
+
+/* True when real run `r` broke the find's invariant: the expectation of the
+ * base it was found for (by its line), else any expectation of the file
+ * (a found file holds only its invariant's lines). */
+static bool real_run_broke(const rc_explore_find *f, const rc_real_result *r)
+{
+    if (f->invariant != RC_INV_EXPECTATIONS || f->expect_line <= 0)
+        return r->failed > 0;
+    char *needle = g_strdup_printf(":%d: expectation failed", f->expect_line);
+    bool broke = r->failures && strstr(r->failures, needle);
+    g_free(needle);
+    return broke;
+}
+
+/* The rc_explore_confirm_fn of --confirm-real: parses the found file,
+ * refuses what real mode cannot run or judge, then runs it `runs` times on
+ * real processes (seeds: the file's seed, +1, ...) and counts the runs in
+ * which the invariant broke. A real run that cannot be performed ends the
+ * confirmation of this find with an error; the search goes on. */
+static void confirm_find(void *user, const rc_explore_find *f, rc_explore_confirmation *c)
+{
+    const confirm_ctx *ctx = user;
+    GError *err = NULL;
+    if (f->invariant == RC_INV_UNEXPLAINED_LOST) {
+        confirm_refused(c, RC_CONFIRM_NOT_RUNNABLE,
+                        "real mode does not attribute lost writes to causes");
+        return;
+    }
+    rc_scenario *s = rc_scenario_parse_string(f->path, f->text, &err);
+    if (!s || !rc_real_check_scenario(s, &err)) {
+        confirm_refused(c, s ? RC_CONFIRM_NOT_RUNNABLE : RC_CONFIRM_ERROR, err->message);
+        g_error_free(err);
+        rc_scenario_free(s);
+        return;
+    }
+    char *leaf = g_path_get_basename(f->path);
+    *strrchr(leaf, '.') = '\0';
+    for (int k = 0; k < ctx->runs && c->status != RC_CONFIRM_ERROR; k++) {
+        char *dir = g_strdup_printf("%s/confirm/%s/run-%d", ctx->out_dir, leaf, k + 1);
+        fprintf(stderr, "confirming %s on real Redis: run %d of %d (%.0f s)...\n", f->path, k + 1,
+                ctx->runs, (double)s->end / 1e6);
+        rc_real_options ro = { .out_dir = dir, .has_seed = true, .seed = s->seed + (uint64_t)k,
+                               .interrupt = &explore_interrupted };
+        rc_real_result r;
+        if (rc_real_run(s, &ro, &r, &err)) {
+            c->runs++;
+            c->broke += real_run_broke(f, &r);
+        } else {
+            confirm_refused(c, RC_CONFIRM_ERROR, err->message);
+            g_clear_error(&err);
+        }
+        rc_real_result_clear(&r);
+        g_free(dir);
+    }
+    if (c->status != RC_CONFIRM_ERROR)
+        c->status = c->broke > 0 ? RC_CONFIRM_REPRODUCED : RC_CONFIRM_NOT_REPRODUCED;
+    g_free(leaf);
+    rc_scenario_free(s);
+}
+
+/* Checks, before the search, that finds can be replayed here (root, a
+ * redis-server, network namespaces); prints one line and returns false if
+ * not. */
+static bool confirm_environment(void)
+{
+    GError *err = NULL;
+    char *version = NULL;
+    if (rc_real_check_environment(NULL, &version, &err)) {
+        g_free(version);
+        return true;
+    }
+    fprintf(stderr, "rcsim explore: --confirm-real: %s\n", err->message);
+    g_error_free(err);
+    return false;
 }
 
 /* Parses a duration of the command line: a number with a unit (ms, s, m, h),
@@ -85,6 +186,11 @@ static void print_summary(const char *name, const rc_explore_options *o,
                f->original_actions, f->run);
         if (f->duplicates)
             printf(", found again by %d later run%s", f->duplicates, f->duplicates == 1 ? "" : "s");
+        if (f->confirmation.status != RC_CONFIRM_NOT_ASKED) {
+            char *verdict = rc_explore_confirmation_text(&f->confirmation);
+            printf("\n    real Redis: %s", verdict);
+            g_free(verdict);
+        }
         printf("\n");
     }
     if (o->out_dir)
@@ -124,13 +230,18 @@ static const char explore_description[] =
     "  rcsim explore base.scn --runs 100000 --emit-jobs jobs.txt --out big\n"
     "  rcsim explore --merge big/jobs/run-* --out big\n"
     "\n"
-    "Exit status: 0 nothing found, 1 an invariant was broken, 2 bad input.\n";
+    "With --confirm-real (root, redis-server), each find is then run --confirm-runs\n"
+    "times on real processes (`rcsim real`); explore.csv's `real` column, the found\n"
+    "file's header and the summary say whether its invariant broke there too.\n"
+    "\n"
+    "Exit status: 0 nothing found, 1 an invariant was broken, 2 bad input (or\n"
+    "--confirm-real where real runs are impossible).\n";
 
 /* The parsed command line. */
 typedef struct {
-    gint runs, jobs, budget, first_run, job_runs;
+    gint runs, jobs, budget, first_run, job_runs, confirm_runs;
     gchar *emit, *rcsim;
-    gboolean merge;
+    gboolean merge, confirm_real;
     gchar *show, *seed, *time, *faults, *intensity, *invariants, *settle, *sb_max, *out;
     gboolean quiet;
 } explore_args;
@@ -179,6 +290,11 @@ static bool make_options(const explore_args *a, rc_explore_options *o)
         bad = "--job-runs expects a positive number";
     else if (a->emit && a->time)
         bad = "--emit-jobs needs --runs, not --time (each job runs a fixed set of runs)";
+    else if (a->confirm_runs < 0 || (a->confirm_runs && !a->confirm_real))
+        bad = "--confirm-runs expects a positive number, with --confirm-real";
+    else if (a->confirm_real && a->emit)
+        bad = "--confirm-real cannot go with --emit-jobs (confirm the merged finds with "
+              "`rcsim real`)";
     if (!bad && a->faults && !rc_explore_parse_faults(a->faults, o->weights, &err))
         bad = err->message;
     if (!bad && a->invariants && !rc_explore_parse_invariants(a->invariants, &o->invariants, &err))
@@ -337,6 +453,17 @@ static int explore_file(const char *arg, rc_explore_options *o, const explore_ar
         g_free(path);
         return code;
     }
+    confirm_ctx confirm = { a->confirm_runs > 0 ? a->confirm_runs : 1, o->out_dir };
+    if (a->confirm_real && !confirm_environment()) {
+        g_free(out);
+        g_free(text);
+        g_free(path);
+        return EXIT_INPUT;
+    }
+    if (a->confirm_real) {
+        o->confirm = confirm_find;
+        o->confirm_user = &confirm;
+    }
     o->progress = !quiet;
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
@@ -397,6 +524,10 @@ int rc_explore_cmd(int argc, char **argv)
           "Number the runs from N (a job of a larger search)", "N" },
         { "merge", 0, 0, G_OPTION_ARG_NONE, &a.merge,
           "Merge the job directories given as arguments into --out", NULL },
+        { "confirm-real", 0, 0, G_OPTION_ARG_NONE, &a.confirm_real,
+          "Replay each find on real redis-server processes (root)", NULL },
+        { "confirm-runs", 0, 0, G_OPTION_ARG_INT, &a.confirm_runs,
+          "Real runs per find with --confirm-real (default 1)", "N" },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &a.quiet, "No progress bar", NULL },
         { NULL },
     };

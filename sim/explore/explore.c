@@ -273,10 +273,12 @@ static char *find_key(const ex_base *b, rc_invariant inv, const shrunk *k)
     return g_string_free(key, FALSE);
 }
 
-/* The found file: a header comment, then the scenario. */
+/* The found file: a header comment (its line count in *header_lines),
+ * then the scenario. */
 static char *find_text(const ex_base *b, const run_slot *r, rc_invariant inv, const shrunk *k,
-                       const char *path)
+                       const char *path, int *header_lines)
 {
+    *header_lines = 0;
     GString *t = g_string_new(NULL);
     g_string_append_printf(t, "# Found by rcsim explore: invariant %s", rc_invariant_name(inv));
     if (inv == RC_INV_EXPECTATIONS && k->base_index < b->n_base_expect)
@@ -293,15 +295,23 @@ static char *find_text(const ex_base *b, const run_slot *r, rc_invariant inv, co
     g_string_append_printf(t, "# Rerun: rcsim run %s   (exit status 1: the invariant's "
                               "expectation fails)\n#\n",
                            path ? path : "<this file>");
+    for (const char *c = t->str; *c; c++)
+        *header_lines += *c == '\n';
     char *scn = ex_scenario_text(b, &k->schedule, r->seed, 1u << inv);
     g_string_append(t, scn);
     g_free(scn);
     return g_string_free(t, FALSE);
 }
 
+/* A run's reference to a find, for explore.csv's find and real columns. */
+typedef struct {
+    int find;   /* index in the result's finds */
+    bool again; /* found again: an earlier run named it */
+} find_ref;
+
 /* Collects the distinct finds in run order, names them (paths under
- * `out_dir`, or under "." when nothing is written) and fills the per-run
- * column of explore.csv (`cells`, one string per run). */
+ * `out_dir`, or under "." when nothing is written) and records, per run,
+ * the finds it led to (`cells`, one GArray of find_ref per run). */
 static void collect_finds(const ex_base *b, GPtrArray *slots, rc_explore_result *res,
                           GPtrArray *cells, const char *out_dir)
 {
@@ -310,7 +320,7 @@ static void collect_finds(const ex_base *b, GPtrArray *slots, rc_explore_result 
     int numbers[RC_INV__COUNT] = { 0 };
     for (guint i = 0; i < slots->len; i++) {
         const run_slot *r = g_ptr_array_index(slots, i);
-        GString *cell = g_string_new(NULL);
+        GArray *cell = g_array_new(FALSE, FALSE, sizeof(find_ref));
         for (int inv = 0; inv < RC_INV__COUNT; inv++) {
             const shrunk *k = r->shrunk[inv];
             if (!k)
@@ -322,7 +332,8 @@ static void collect_finds(const ex_base *b, GPtrArray *slots, rc_explore_result 
             if (g_hash_table_lookup_extended(seen, key, NULL, &found)) {
                 rc_explore_find *f = &g_array_index(finds, rc_explore_find, GPOINTER_TO_INT(found));
                 f->duplicates++;
-                g_string_append_printf(cell, "%s%s (again)", cell->len ? ";" : "", f->path);
+                find_ref ref = { GPOINTER_TO_INT(found), true };
+                g_array_append_val(cell, ref);
                 g_free(key);
                 continue;
             }
@@ -330,14 +341,19 @@ static void collect_finds(const ex_base *b, GPtrArray *slots, rc_explore_result 
             rc_explore_find f = { .invariant = inv, .run = r->index, .run_seed = r->seed,
                                   .original_actions = r->actions, .trials = k->trials,
                                   .final_actions = ex_schedule_size(b, &k->schedule) };
+
             char *leaf = g_strdup_printf("%s-%d.scn", rc_invariant_name(inv), ++numbers[inv]);
             f.path = g_build_filename(out_dir ? out_dir : ".", "found", leaf, NULL);
             g_free(leaf);
-            f.text = find_text(b, r, inv, k, f.path);
+            int header_lines;
+            f.text = find_text(b, r, inv, k, f.path, &header_lines);
+            if (inv == RC_INV_EXPECTATIONS && k->base_index < b->n_base_expect)
+                f.expect_line = header_lines + b->base_expect_lines[k->base_index];
+            find_ref ref = { (int)finds->len, false };
             g_array_append_val(finds, f);
-            g_string_append_printf(cell, "%s%s", cell->len ? ";" : "", f.path);
+            g_array_append_val(cell, ref);
         }
-        g_ptr_array_add(cells, g_string_free(cell, FALSE));
+        g_ptr_array_add(cells, cell);
     }
     g_hash_table_destroy(seen);
     res->n_finds = (int)finds->len;
@@ -346,11 +362,27 @@ static void collect_finds(const ex_base *b, GPtrArray *slots, rc_explore_result 
 
 /* ---- files -------------------------------------------------------------------------- */
 
-/* explore.csv: one row per run. Nothing in it depends on timing, so the
- * same search writes the same file whatever --jobs is. */
-static char *csv_text(GPtrArray *slots, GPtrArray *cells)
+/* A run's find and real columns: its finds' paths (" (again)" after a
+ * repeat) and their real verdicts, each `;`-separated in the same order. */
+static void find_columns(const rc_explore_result *res, const GArray *cell, GString *find,
+                         GString *real)
 {
-    GString *t = g_string_new("run,seed,actions,broken,find\n");
+    for (guint k = 0; k < cell->len; k++) {
+        const find_ref *ref = &g_array_index(cell, find_ref, k);
+        const rc_explore_find *f = &res->finds[ref->find];
+        char *verdict = rc_explore_confirmation_text(&f->confirmation);
+        g_string_append_printf(find, "%s%s%s", k ? ";" : "", f->path, ref->again ? " (again)" : "");
+        g_string_append_printf(real, "%s%s", k ? ";" : "", verdict);
+        g_free(verdict);
+    }
+}
+
+/* explore.csv: one row per run. Nothing in it depends on timing, so the
+ * same search writes the same file whatever --jobs is (the real column
+ * aside, which is what real processes did). */
+static char *csv_text(GPtrArray *slots, GPtrArray *cells, const rc_explore_result *res)
+{
+    GString *t = g_string_new(EX_CSV_HEADER "\n");
     for (guint i = 0; i < slots->len; i++) {
         const run_slot *r = g_ptr_array_index(slots, i);
         GString *broken = g_string_new(NULL);
@@ -360,9 +392,12 @@ static char *csv_text(GPtrArray *slots, GPtrArray *cells)
                                        rc_invariant_name(inv));
         if (r->verdict.run_error)
             g_string_append_printf(broken, "%srun-error", broken->len ? ";" : "");
-        g_string_append_printf(t, "%d,%llu,%d,%s,%s\n", r->index, (unsigned long long)r->seed,
-                               r->actions, broken->str,
-                               (const char *)g_ptr_array_index(cells, i));
+        GString *find = g_string_new(NULL), *real = g_string_new(NULL);
+        find_columns(res, g_ptr_array_index(cells, i), find, real);
+        g_string_append_printf(t, "%d,%llu,%d,%s,%s,%s\n", r->index, (unsigned long long)r->seed,
+                               r->actions, broken->str, find->str, real->str);
+        g_string_free(find, TRUE);
+        g_string_free(real, TRUE);
         g_string_free(broken, TRUE);
     }
     return g_string_free(t, FALSE);
@@ -399,6 +434,51 @@ static void slot_free(gpointer p)
     g_free(r);
 }
 
+/* See rcsim/explore.h. Commas and line breaks of a reason become spaces,
+ * so that the text is one CSV field. */
+char *rc_explore_confirmation_text(const rc_explore_confirmation *c)
+{
+    char *t;
+    switch (c->status) {
+    case RC_CONFIRM_REPRODUCED:
+        t = g_strdup_printf("reproduced %d/%d", c->broke, c->runs);
+        break;
+    case RC_CONFIRM_NOT_REPRODUCED:
+        t = g_strdup_printf("not reproduced %d/%d", c->broke, c->runs);
+        break;
+    case RC_CONFIRM_NOT_RUNNABLE:
+    case RC_CONFIRM_ERROR:
+        t = g_strdup_printf("%s: %s", c->status == RC_CONFIRM_ERROR ? "error" : "not runnable",
+                            c->detail ? c->detail : "");
+        break;
+    default:
+        return g_strdup("");
+    }
+    return g_strdelimit(t, ",;\r\n\"", ' ');
+}
+
+/* Replays every find through options->confirm, in find order, and adds
+ * its verdict to the found file's header, before the "Rerun" line. */
+static void confirm_finds(const rc_explore_options *o, rc_explore_result *res)
+{
+    for (int i = 0; i < res->n_finds; i++) {
+        rc_explore_find *f = &res->finds[i];
+        memset(&f->confirmation, 0, sizeof f->confirmation);
+        o->confirm(o->confirm_user, f, &f->confirmation);
+        char *verdict = rc_explore_confirmation_text(&f->confirmation);
+        char *at = strstr(f->text, "\n# Rerun: ");
+        if (at) {
+            *at = '\0';
+            char *text = g_strdup_printf("%s\n# Real Redis (--confirm-real): %s.\n%s", f->text,
+                                         verdict, at + 1);
+            g_free(f->text);
+            f->text = text;
+            f->expect_line += f->expect_line > 0; /* the line added above it */
+        }
+        g_free(verdict);
+    }
+}
+
 /* The search: prepares the base (refusing one that cannot be explored),
  * runs and shrinks the schedules on the pool, collects the finds in run
  * order and writes the outputs when asked. Nothing is written when the
@@ -420,11 +500,13 @@ bool rc_explore_run(const char *base_name, const char *base_text, const rc_explo
     res->interrupted = o->interrupt && *o->interrupt;
     for (guint i = 0; i < slots->len; i++)
         res->search_s += ((run_slot *)g_ptr_array_index(slots, i))->cpu_s;
-    GPtrArray *cells = g_ptr_array_new_with_free_func(g_free);
+    GPtrArray *cells = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
     collect_finds(&sr.base, slots, res, cells, o->out_dir);
+    if (o->confirm)
+        confirm_finds(o, res);
     bool ok = true;
     if (o->out_dir) {
-        char *csv = csv_text(slots, cells);
+        char *csv = csv_text(slots, cells, res);
         ok = ex_write_outputs(o->out_dir, res, csv, error);
         g_free(csv);
     }
@@ -457,6 +539,7 @@ void rc_explore_result_clear(rc_explore_result *res)
     for (int i = 0; i < res->n_finds; i++) {
         g_free(res->finds[i].text);
         g_free(res->finds[i].path);
+        g_free(res->finds[i].confirmation.detail);
     }
     g_free(res->finds);
     memset(res, 0, sizeof *res);

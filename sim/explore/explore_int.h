@@ -106,6 +106,11 @@ ex_verdict ex_judge(const ex_base *base, ex_schedule *s, uint64_t seed, uint32_t
 
 /* ---- explore.c ------------------------------------------------------------- */
 
+/* explore.csv's header; merge.c also reads files with the header of old
+ * versions, which had no `real` column (EX_CSV_HEADER_V1). */
+#define EX_CSV_HEADER "run,seed,actions,broken,find,real"
+#define EX_CSV_HEADER_V1 "run,seed,actions,broken,find"
+
 /* Writes out_dir/explore.csv (`csv`) and each find's text at its path. */
 bool ex_write_outputs(const char *out_dir, rc_explore_result *result, const char *csv,
                       GError **error);

@@ -8,13 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CSV_HEADER "run,seed,actions,broken,find"
-
 /* One job's output directory. */
 typedef struct {
     const char *dir;
     char **rows;   /* explore.csv without its header and empty lines */
     int n_rows;
+    int columns;   /* 6, or 5 in a file of an old version (no `real` column) */
     int first_run; /* G_MAXINT for a job without runs */
 } job;
 
@@ -40,17 +39,23 @@ static bool read_job(const char *dir, job *j, GError **error)
 {
     char *path = g_build_filename(dir, "explore.csv", NULL), *text = NULL;
     bool ok = g_file_get_contents(path, &text, NULL, error);
-    if (ok && !g_str_has_prefix(text, CSV_HEADER "\n")) {
+    const char *header = NULL;
+    if (ok && g_str_has_prefix(text, EX_CSV_HEADER "\n"))
+        header = EX_CSV_HEADER "\n";
+    else if (ok && g_str_has_prefix(text, EX_CSV_HEADER_V1 "\n"))
+        header = EX_CSV_HEADER_V1 "\n";
+    if (ok && !header) {
         g_set_error(error, RC_EXPLORE_ERROR, RC_EXPLORE_ERROR_INPUT,
-                    "%s: not an explore.csv (its first line is not '%s')", path, CSV_HEADER);
+                    "%s: not an explore.csv (its first line is not '%s')", path, EX_CSV_HEADER);
         ok = false;
     }
+    j->columns = header && !strcmp(header, EX_CSV_HEADER_V1 "\n") ? 5 : 6;
     j->dir = dir;
     j->rows = NULL;
     j->n_rows = 0;
     j->first_run = G_MAXINT;
     if (ok) {
-        char **lines = g_strsplit(text + strlen(CSV_HEADER "\n"), "\n", -1);
+        char **lines = g_strsplit(text + strlen(header), "\n", -1);
         GPtrArray *rows = g_ptr_array_new();
         for (int i = 0; lines[i]; i++)
             if (*lines[i])
@@ -146,11 +151,12 @@ static bool merge_job(merger *m, const job *j, GError **error)
     GHashTable *local = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     bool ok = true;
     for (int r = 0; ok && r < j->n_rows; r++) {
-        char **f = g_strsplit(j->rows[r], ",", 5);
-        ok = g_strv_length(f) == 5;
+        char **f = g_strsplit(j->rows[r], ",", j->columns);
+        ok = (int)g_strv_length(f) == j->columns;
         if (!ok)
             g_set_error(error, RC_EXPLORE_ERROR, RC_EXPLORE_ERROR_INPUT,
-                        "%s/explore.csv: a row without five columns: %s", j->dir, j->rows[r]);
+                        "%s/explore.csv: a row without %d columns: %s", j->dir, j->columns,
+                        j->rows[r]);
         char **broken = ok ? g_strsplit(f[3], ";", -1) : NULL;
         for (int i = 0; broken && broken[i]; i++)
             for (int inv = 0; inv < RC_INV__COUNT; inv++)
@@ -181,7 +187,8 @@ static bool merge_job(merger *m, const job *j, GError **error)
                                    again ? " (again)" : "");
         }
         if (ok)
-            g_string_append_printf(m->csv, "%s,%s,%s,%s,%s\n", f[0], f[1], f[2], f[3], cell->str);
+            g_string_append_printf(m->csv, "%s,%s,%s,%s,%s,%s\n", f[0], f[1], f[2], f[3],
+                                   cell->str, j->columns > 5 ? f[5] : "");
         g_strfreev(items);
         g_string_free(cell, TRUE);
         g_strfreev(f);
@@ -223,7 +230,7 @@ bool rc_explore_merge(char *const *dirs, int n, const char *out_dir, rc_explore_
     merger m = { .out_dir = out_dir, .res = res };
     m.by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     m.finds = g_array_new(FALSE, TRUE, sizeof(rc_explore_find));
-    m.csv = g_string_new(CSV_HEADER "\n");
+    m.csv = g_string_new(EX_CSV_HEADER "\n");
     bool ok = read_jobs(dirs, n, jobs, error);
     for (guint i = 0; ok && i < jobs->len; i++)
         ok = merge_job(&m, &g_array_index(jobs, job, i), error);

@@ -50,7 +50,8 @@ static void parse_comparison(parser *p, rc_pred *e)
 
 /* The names of the lost-write causes, in rc_lost_cause order. */
 static const char *const lost_cause_names[RC_LOST__COUNT] = {
-    "minority-master", "stale-promotion", "replaced-master", "unexplained",
+    "minority-master", "stale-promotion", "replaced-master", "demoted-master", "moved-slot",
+    "unexplained",
 };
 
 /* See rcsim/scenario.h. */
@@ -75,7 +76,8 @@ static void parse_lost_cause(parser *p, rc_pred *e)
             return;
         }
     scn_fail(p, t, "expected a comparison operator or a cause of lost writes "
-             "(minority-master, stale-promotion, replaced-master, unexplained), got %s", scn_quote(p, t));
+             "(minority-master, stale-promotion, replaced-master, demoted-master, "
+             "moved-slot, unexplained), got %s", scn_quote(p, t));
 }
 
 /* Consumes one of `words` (n of them) and returns its index; reports

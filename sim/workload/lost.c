@@ -5,30 +5,38 @@
  * and a replica on the majority side took its slots without them; a
  * replica was promoted (after a crash, a stop, a forced or takeover manual
  * failover) before the write had reached it; or a master acknowledged it
- * after a replica had already replaced it, before it learned so. The first
- * two end in a promotion of a node whose dataset lacks the write while the
- * master it replaced has it: the history keeps the two datasets of every
- * promotion. A lost write that no promotion explains is unexplained. */
+ * after a replica had already replaced it, before it learned so. A fourth
+ * needs an epoch race: a master demoted by a node that claimed its slots
+ * with a greater config epoch (after a collision of epochs, or a slot move's
+ * epoch bump) without the write; or a slot move took the write's slot to a
+ * node without it (moving from a stale master). The history keeps the two datasets of every
+ * promotion and demotion; a lost write that none explains is unexplained. */
 #include "workload_int.h"
 
 #include <glib.h>
 #include <string.h>
 
-/* One promotion: who replaced whom, when, and which writes each held. */
+/* One hand-over of a master's slots: a promotion (the promoted node
+ * replaces its master) or a demotion (a master becomes the replica of a
+ * node that claimed its slots with a greater config epoch), with when it
+ * happened and which writes each side held then. */
 typedef struct {
     rc_time t;
-    int promoted, replaced;
+    bool promotion;
+    int gainer, loser;      /* promoted and replaced / new master and demoted */
     int writes;             /* ids below this were sent by then */
-    uint8_t *promoted_has;  /* bitmap over write ids */
-    uint8_t *replaced_has;  /* NULL: no replaced master known */
-} promotion;
+    uint8_t *gainer_has;    /* bitmap over write ids */
+    uint8_t *loser_has;     /* NULL: no such node known */
+} handover;
 
 struct wl_lost_history {
     rc_cluster *cluster;
     rc_net *net;
     int nodes;
-    GArray *promotions;     /* promotion, in time order */
+    GArray *handovers;      /* handover, in time order */
     GArray **masters;       /* per node: the slot-owning masters in its view (NULL: stale) */
+    rc_time claim_t[RC_SLOTS]; /* per slot: the last time a node bound it to itself */
+    bool claim_promoted[RC_SLOTS]; /* ... as part of its promotion */
 };
 
 /* Creates an empty history of a cluster of `nodes` nodes (net endpoints
@@ -39,8 +47,10 @@ wl_lost_history *wl_lost_history_new(rc_cluster *cluster, rc_net *net, int nodes
     h->cluster = cluster;
     h->net = net;
     h->nodes = nodes;
-    h->promotions = g_array_new(FALSE, FALSE, sizeof(promotion));
+    h->handovers = g_array_new(FALSE, FALSE, sizeof(handover));
     h->masters = g_new0(GArray *, nodes);
+    for (int s = 0; s < RC_SLOTS; s++)
+        h->claim_t[s] = -1;
     return h;
 }
 
@@ -49,12 +59,12 @@ void wl_lost_history_free(wl_lost_history *h)
 {
     if (!h)
         return;
-    for (guint i = 0; i < h->promotions->len; i++) {
-        promotion *p = &g_array_index(h->promotions, promotion, i);
-        g_free(p->promoted_has);
-        g_free(p->replaced_has);
+    for (guint i = 0; i < h->handovers->len; i++) {
+        handover *p = &g_array_index(h->handovers, handover, i);
+        g_free(p->gainer_has);
+        g_free(p->loser_has);
     }
-    g_array_free(h->promotions, TRUE);
+    g_array_free(h->handovers, TRUE);
     for (int x = 0; x < h->nodes; x++)
         if (h->masters[x])
             g_array_free(h->masters[x], TRUE);
@@ -81,20 +91,46 @@ static bool has_write(const uint8_t *bits, int writes, int32_t id)
     return bits && id >= 0 && id < writes && (bits[id / 8] >> (id % 8) & 1);
 }
 
-/* See workload_int.h. */
+/* A node bound slots to itself (an OWNER event of its own view): by its
+ * promotion (the PROMOTED event came just before, at the same instant), or
+ * otherwise (the end of a slot move, a reload at restart). */
+static void note_claim(wl_lost_history *h, const rc_event *ev)
+{
+    const rc_slot_list *list = ev->data;
+    const handover *last = h->handovers->len
+                               ? &g_array_index(h->handovers, handover, h->handovers->len - 1)
+                               : NULL;
+    bool promoted = last && last->promotion && last->t == ev->t && last->gainer == ev->node;
+    for (int i = 0; list && i < list->count; i++) {
+        h->claim_t[list->slots[i]] = ev->t;
+        h->claim_promoted[list->slots[i]] = promoted;
+    }
+}
+
+/* See workload_int.h. A master that becomes a replica (ROLE with the flag
+ * false, from a master) is a demotion; the demotions a promotion causes are
+ * recorded too, but the promotion comes first in time. */
 void wl_lost_history_observe(wl_lost_history *h, const rc_event *ev, int writes)
 {
     if (ev->kind == RC_EV_OWNER && ev->node >= 0 && ev->node < h->nodes && h->masters[ev->node]) {
         g_array_free(h->masters[ev->node], TRUE);
         h->masters[ev->node] = NULL;
     }
-    if (ev->kind != RC_EV_PROMOTED || ev->node < 0 || ev->node >= h->nodes)
+    if (ev->kind == RC_EV_OWNER && ev->node >= 0 && ev->node == ev->about)
+        note_claim(h, ev);
+    bool promotion = ev->kind == RC_EV_PROMOTED;
+    bool demotion = ev->kind == RC_EV_ROLE && !ev->flag && ev->str &&
+                    !strcmp(ev->str, "demoted");
+    if (!(promotion || demotion) || ev->node < 0 || ev->node >= h->nodes)
         return;
-    promotion p = { ev->t, ev->node, ev->about, writes, NULL, NULL };
-    p.promoted_has = dataset_bitmap(h, ev->node, writes);
-    if (ev->about >= 0 && ev->about < h->nodes)
-        p.replaced_has = dataset_bitmap(h, ev->about, writes);
-    g_array_append_val(h->promotions, p);
+    /* PROMOTED: node replaces `about`; ROLE: node follows `about`. */
+    handover p = { ev->t, promotion, promotion ? ev->node : ev->about,
+                   promotion ? ev->about : ev->node, writes, NULL, NULL };
+    if (p.gainer >= 0 && p.gainer < h->nodes)
+        p.gainer_has = dataset_bitmap(h, p.gainer, writes);
+    if (p.loser >= 0 && p.loser < h->nodes)
+        p.loser_has = dataset_bitmap(h, p.loser, writes);
+    g_array_append_val(h->handovers, p);
 }
 
 /* The masters that own slots in `node`'s view, computed again only after
@@ -151,34 +187,50 @@ bool wl_lost_on_minority_side(wl_lost_history *h, int node)
 static bool replaced_before(const wl_lost_history *h, int node, rc_time t)
 {
     bool replaced = false;
-    for (guint i = 0; i < h->promotions->len; i++) {
-        const promotion *p = &g_array_index(h->promotions, promotion, i);
+    for (guint i = 0; i < h->handovers->len; i++) {
+        const handover *p = &g_array_index(h->handovers, handover, i);
         if (p->t > t)
             break;
-        if (p->replaced == node)
+        if (p->promotion && p->loser == node)
             replaced = true;
-        else if (p->promoted == node)
+        else if (p->promotion && p->gainer == node)
             replaced = false;
     }
     return replaced;
 }
 
-/* See workload_int.h: the first promotion at or after the write's
- * application that replaced a master holding it by a node lacking it
- * dropped it; it is a minority master's write when that master applied it
- * while on the minority side. */
-rc_lost_cause wl_lost_cause(const wl_lost_history *h, int32_t id, int applied_by,
+/* The first hand-over of the given kind at or after `t` that moved the
+ * slots of a node holding write `id` to one lacking it, or NULL. */
+static const handover *first_drop(const wl_lost_history *h, bool promotion, int32_t id,
+                                  rc_time t)
+{
+    for (guint i = 0; i < h->handovers->len; i++) {
+        const handover *p = &g_array_index(h->handovers, handover, i);
+        if (p->promotion == promotion && p->t >= t && has_write(p->loser_has, p->writes, id) &&
+            !has_write(p->gainer_has, p->writes, id))
+            return p;
+    }
+    return NULL;
+}
+
+/* See workload_int.h. In order: a promotion that dropped the write (the
+ * master that applied it on the minority side, or a stale replica); the
+ * master had already been replaced when it applied it; a demotion by a
+ * greater config epoch dropped it; a node claimed its slot afterwards
+ * other than by a promotion (a slot move, whose target takes the source's
+ * keys only: a stale source has not the write); else nothing explains it. */
+rc_lost_cause wl_lost_cause(const wl_lost_history *h, int32_t id, int slot, int applied_by,
                             rc_time t_applied, bool minority)
 {
-    for (guint i = 0; i < h->promotions->len; i++) {
-        const promotion *p = &g_array_index(h->promotions, promotion, i);
-        if (p->t < t_applied || !has_write(p->replaced_has, p->writes, id) ||
-            has_write(p->promoted_has, p->writes, id))
-            continue;
-        return p->replaced == applied_by && minority ? RC_LOST_MINORITY_MASTER
-                                                     : RC_LOST_STALE_PROMOTION;
-    }
+    const handover *p = first_drop(h, true, id, t_applied);
+    if (p)
+        return p->loser == applied_by && minority ? RC_LOST_MINORITY_MASTER
+                                                  : RC_LOST_STALE_PROMOTION;
     if (replaced_before(h, applied_by, t_applied))
         return minority ? RC_LOST_MINORITY_MASTER : RC_LOST_REPLACED_MASTER;
+    if (first_drop(h, false, id, t_applied))
+        return RC_LOST_DEMOTED_MASTER;
+    if (slot >= 0 && slot < RC_SLOTS && h->claim_t[slot] >= t_applied && !h->claim_promoted[slot])
+        return RC_LOST_MOVED_SLOT;
     return RC_LOST_UNEXPLAINED;
 }

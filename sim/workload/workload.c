@@ -561,7 +561,7 @@ static const rc_net_handlers client_handlers = {
 static void observe_history(void *user, const rc_event *ev)
 {
     rc_workload *w = user;
-    if (ev->kind == RC_EV_PROMOTED || ev->kind == RC_EV_OWNER)
+    if (ev->kind == RC_EV_PROMOTED || ev->kind == RC_EV_OWNER || ev->kind == RC_EV_ROLE)
         wl_lost_history_observe(w->history, ev, (int)w->rows->len);
 }
 
@@ -676,7 +676,7 @@ void rc_workload_finish(rc_workload *w)
         }
         if (r->st == ST_OK && !r->applied) {
             w->lost++;
-            r->cause = wl_lost_cause(w->history, (int32_t)i, r->applied_by, r->t_applied,
+            r->cause = wl_lost_cause(w->history, (int32_t)i, r->slot, r->applied_by, r->t_applied,
                                      r->minority);
             w->lost_by_cause[r->cause]++;
         }
