@@ -417,6 +417,13 @@ static const struct {
                     "workload writers=2 rate=50/s\nend 35s\n"
                     "at 1s cut M3 -> rest\nat 8s move-slots 10923-10942 from M3 to M1\n"
                     "at 9s heal\n" },
+    /* The same from M2, on the minority side, to M3: the cluster emits the
+     * move's bindings as the first master's OWNER events, not M3's own. */
+    { "moved-slot", "seed 12698944303283050520\n"
+                    "cluster masters=3 replicas=1 node-timeout=2000ms\n"
+                    "workload writers=2 rate=50/s\nend 45s\n"
+                    "at 1s partition {M1 M3 R2} | rest\n"
+                    "at 18s move-slots 5461-5462 from M2 to M3\nat 19s heal\n" },
 };
 
 /* Each case loses writes for its cause, and none without a cause. */

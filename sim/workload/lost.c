@@ -35,6 +35,7 @@ struct wl_lost_history {
     int nodes;
     GArray *handovers;      /* handover, in time order */
     GArray **masters;       /* per node: the slot-owning masters in its view (NULL: stale) */
+    rc_time move_t;         /* the last `move-slots` action */
     rc_time claim_t[RC_SLOTS]; /* per slot: the last time a node bound it to itself */
     bool claim_promoted[RC_SLOTS]; /* ... as part of its promotion */
 };
@@ -49,6 +50,7 @@ wl_lost_history *wl_lost_history_new(rc_cluster *cluster, rc_net *net, int nodes
     h->nodes = nodes;
     h->handovers = g_array_new(FALSE, FALSE, sizeof(handover));
     h->masters = g_new0(GArray *, nodes);
+    h->move_t = -1;
     for (int s = 0; s < RC_SLOTS; s++)
         h->claim_t[s] = -1;
     return h;
@@ -116,7 +118,13 @@ void wl_lost_history_observe(wl_lost_history *h, const rc_event *ev, int writes)
         g_array_free(h->masters[ev->node], TRUE);
         h->masters[ev->node] = NULL;
     }
-    if (ev->kind == RC_EV_OWNER && ev->node >= 0 && ev->node == ev->about)
+    if (ev->kind == RC_EV_FAULT && ev->str && !strcmp(ev->str, "move-slots"))
+        h->move_t = ev->t;
+    /* A slot move binds the slots in several views at its instant, and the
+     * cluster emits them as one observer's OWNER events: any binding to a
+     * node at that instant is the move's claim. */
+    if (ev->kind == RC_EV_OWNER && ev->about >= 0 &&
+        (ev->node == ev->about || ev->t == h->move_t))
         note_claim(h, ev);
     bool promotion = ev->kind == RC_EV_PROMOTED;
     bool demotion = ev->kind == RC_EV_ROLE && !ev->flag && ev->str &&

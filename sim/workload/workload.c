@@ -561,7 +561,8 @@ static const rc_net_handlers client_handlers = {
 static void observe_history(void *user, const rc_event *ev)
 {
     rc_workload *w = user;
-    if (ev->kind == RC_EV_PROMOTED || ev->kind == RC_EV_OWNER || ev->kind == RC_EV_ROLE)
+    if (ev->kind == RC_EV_PROMOTED || ev->kind == RC_EV_OWNER || ev->kind == RC_EV_ROLE ||
+        ev->kind == RC_EV_FAULT)
         wl_lost_history_observe(w->history, ev, (int)w->rows->len);
 }
 
