@@ -36,6 +36,9 @@ struct wl_lost_history {
     GArray *handovers;      /* handover, in time order */
     GArray **masters;       /* per node: the slot-owning masters in its view (NULL: stale) */
     rc_time move_t;         /* the last `move-slots` action */
+    unsigned faults;        /* FAULT events so far: cuts change only with one */
+    unsigned *cut_seen;     /* per node: `faults` when touches_cut was computed, + 1 */
+    bool *touches_cut;      /* per node: some link to or from it is cut */
     rc_time claim_t[RC_SLOTS]; /* per slot: the last time a node bound it to itself */
     bool claim_promoted[RC_SLOTS]; /* ... as part of its promotion */
 };
@@ -50,6 +53,8 @@ wl_lost_history *wl_lost_history_new(rc_cluster *cluster, rc_net *net, int nodes
     h->nodes = nodes;
     h->handovers = g_array_new(FALSE, FALSE, sizeof(handover));
     h->masters = g_new0(GArray *, nodes);
+    h->cut_seen = g_new0(unsigned, nodes);
+    h->touches_cut = g_new0(bool, nodes);
     h->move_t = -1;
     for (int s = 0; s < RC_SLOTS; s++)
         h->claim_t[s] = -1;
@@ -71,6 +76,8 @@ void wl_lost_history_free(wl_lost_history *h)
         if (h->masters[x])
             g_array_free(h->masters[x], TRUE);
     g_free(h->masters);
+    g_free(h->cut_seen);
+    g_free(h->touches_cut);
     g_free(h);
 }
 
@@ -118,6 +125,8 @@ void wl_lost_history_observe(wl_lost_history *h, const rc_event *ev, int writes)
         g_array_free(h->masters[ev->node], TRUE);
         h->masters[ev->node] = NULL;
     }
+    if (ev->kind == RC_EV_FAULT)
+        h->faults++;
     if (ev->kind == RC_EV_FAULT && ev->str && !strcmp(ev->str, "move-slots"))
         h->move_t = ev->t;
     /* A slot move binds the slots in several views at its instant, and the
@@ -169,14 +178,25 @@ static bool two_way(const wl_lost_history *h, int a, int b)
            !rc_net_is_cut(h->net, b, a);
 }
 
+/* True when some link to or from `node` is cut; computed again only after
+ * a FAULT event (the only way cuts change), not on every write. */
+static bool touches_cut(wl_lost_history *h, int node)
+{
+    if (h->cut_seen[node] == h->faults + 1)
+        return h->touches_cut[node];
+    bool cut = false;
+    for (int y = 0; y < h->nodes && !cut; y++)
+        cut = y != node && (rc_net_is_cut(h->net, node, y) || rc_net_is_cut(h->net, y, node));
+    h->cut_seen[node] = h->faults + 1;
+    h->touches_cut[node] = cut;
+    return cut;
+}
+
 /* See workload_int.h. Without any cut link to or from the node it is on no
  * minority side, which spares the view's scan on every write. */
 bool wl_lost_on_minority_side(wl_lost_history *h, int node)
 {
-    bool cut = false;
-    for (int y = 0; y < h->nodes && !cut; y++)
-        cut = y != node && (rc_net_is_cut(h->net, node, y) || rc_net_is_cut(h->net, y, node));
-    if (!cut)
+    if (!touches_cut(h, node))
         return false;
     const GArray *masters = slot_owning_masters(h, node);
     int reach = 0;
