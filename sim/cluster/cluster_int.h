@@ -361,9 +361,12 @@ typedef struct node {
     struct persisted *saved;
 } node;
 
-/* One pending OWNER event: a slot and its new owner (-1 = unbound), queued
- * by cl_bind_slot and flushed by cl_owner_flush (node.c). */
+/* One pending OWNER event: the node whose view changed, a slot and its new
+ * owner (-1 = unbound), queued by cl_bind_slot and flushed by cl_owner_flush
+ * (node.c). Usually only the running node has changes pending, but an
+ * operator's command such as a slot move changes several views at once. */
 typedef struct {
+    int32_t node;
     uint16_t slot;
     int32_t owner;
 } owner_change;
@@ -380,7 +383,7 @@ struct rc_cluster {
      * for a cluster formed by rc_cluster_new. */
     rc_time created_at;
     uint64_t slot_key[SLOTS]; /* Zobrist keys */
-    GArray *owner_changes; /* pending OWNER events of the running node */
+    GArray *owner_changes; /* pending OWNER events, mostly of the running node */
     int *cron_scratch; /* n ints for the cron's per-master replica counts */
     uint64_t *gossip_seen; /* n bits: entries already in the section being built */
     int *first_slot_of_master;

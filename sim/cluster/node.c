@@ -253,7 +253,7 @@ static void bind_slot(node *me, int slot, int owner, bool first_slot_rule)
         cl_slotset_unref(c, me->claim_cache);
         me->claim_cache = NULL;
     }
-    owner_change ch = { (uint16_t)slot, owner };
+    owner_change ch = { me->id, (uint16_t)slot, owner };
     g_array_append_val(c->owner_changes, ch);
 }
 
@@ -276,27 +276,45 @@ static int cmp_owner_change(const void *a, const void *b)
     return (int)x->slot - (int)y->slot;
 }
 
+/* Moves my queued OWNER changes to the front of the queue, keeping the
+ * order of both mine and the others', and returns how many are mine. */
+static guint take_my_owner_changes(node *me, GArray *a)
+{
+    guint mine = 0;
+    for (guint i = 0; i < a->len; i++) {
+        owner_change ch = g_array_index(a, owner_change, i);
+        if (ch.node != me->id)
+            continue;
+        memmove(&g_array_index(a, owner_change, mine + 1), &g_array_index(a, owner_change, mine),
+                (i - mine) * sizeof(owner_change));
+        g_array_index(a, owner_change, mine++) = ch;
+    }
+    return mine;
+}
+
 /* Emits the queued OWNER events of this node: one per new owner, with the
- * final binding of each slot (a slot rebound twice counts once). */
+ * final binding of each slot (a slot rebound twice counts once). Changes
+ * queued for other nodes stay queued for their own flush. */
 void cl_owner_flush(node *me)
 {
     rc_cluster *c = me->c;
     GArray *a = c->owner_changes;
     if (a->len == 0)
         return;
+    guint mine = take_my_owner_changes(me, a);
     /* Keep only the last change per slot, with the owner it has now. */
-    for (guint i = 0; i < a->len; i++) {
+    for (guint i = 0; i < mine; i++) {
         owner_change *ch = &g_array_index(a, owner_change, i);
         uint16_t o = me->owner[ch->slot];
         ch->owner = o == NO_OWNER ? -1 : o;
     }
-    qsort(a->data, a->len, sizeof(owner_change), cmp_owner_change);
-    uint16_t *slots = g_new(uint16_t, a->len);
+    qsort(a->data, mine, sizeof(owner_change), cmp_owner_change);
+    uint16_t *slots = g_new(uint16_t, mine ? mine : 1);
     guint i = 0;
-    while (i < a->len) {
+    while (i < mine) {
         int owner = g_array_index(a, owner_change, i).owner;
         int n = 0;
-        for (; i < a->len && g_array_index(a, owner_change, i).owner == owner; i++) {
+        for (; i < mine && g_array_index(a, owner_change, i).owner == owner; i++) {
             uint16_t s = g_array_index(a, owner_change, i).slot;
             if (n == 0 || slots[n - 1] != s)
                 slots[n++] = s;
@@ -313,7 +331,7 @@ void cl_owner_flush(node *me)
         rc_eventbus_emit(c->bus, &ev);
     }
     g_free(slots);
-    g_array_set_size(a, 0);
+    g_array_remove_range(a, 0, mine);
 }
 
 /* Drops one reference to `s` (NULL allowed), freeing it with the last. */

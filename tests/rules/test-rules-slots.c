@@ -189,6 +189,12 @@ static void test_resharding_setslot_node(void)
         int first, last;
         range_of(f, 0, &first, &last);
         g_assert_null(rc_cluster_move_slots(f->c, first, first + 9, 0, 1));
+        /* Each master's view changed, so each reports its own OWNER event
+         * about the target, with the epoch it knows the target by. */
+        for (int o = 0; o < 3; o++) {
+            g_assert_cmpint(ev_count(f, RC_EV_OWNER, o, 1), ==, 1);
+            g_assert_cmpint(ev_last(f, RC_EV_OWNER, o, 1)->i1, ==, o == 1 ? 4 : 2);
+        }
         g_assert_cmpint(N(f, 1)->config_epoch[1], ==, 4);
         g_assert_cmpint(N(f, 1)->current_epoch, ==, 4);
         g_assert_cmpint(wire_count(f, 1, -1, MSG_PONG), ==, 20); /* one per slot */
