@@ -379,6 +379,7 @@ struct rc_cluster {
     int n;
     uint64_t seed;
     node *nodes;
+    struct rc_slab *views; /* every node's views (cluster.c, engine/bulk.h) */
     /* start=create: when redis-cli attached the replicas; -1 until then, 0
      * for a cluster formed by rc_cluster_new. */
     rc_time created_at;

@@ -28,6 +28,7 @@
  * retransmits them after an RTO that doubles after each failure.
  */
 #include "rcsim/net.h"
+#include "engine/bulk.h"
 
 #include <glib.h>
 #include <math.h>
@@ -288,8 +289,10 @@ static int role_of(const net_conn *c, int e)
 void rc_net_reserve_conns(rc_net *net, uint32_t count)
 {
     if (count > net->conns_cap) {
+        /* Millions of records at 1000+ nodes: huge pages (engine/bulk.h). */
+        net->conns = rc_bulk_realloc(net->conns, sizeof(net_conn) * net->conns_cap,
+                                     sizeof(net_conn) * count);
         net->conns_cap = count;
-        net->conns = g_renew(net_conn, net->conns, net->conns_cap);
     }
 }
 
@@ -927,7 +930,7 @@ void rc_net_free(rc_net *net)
     rc_rng_free(net->rng);
     g_free(net->eps);
     g_free(net->cut);
-    g_free(net->conns);
+    rc_bulk_free(net->conns, sizeof(net_conn) * net->conns_cap);
     g_free(net->items);
     g_free(net);
 }

@@ -1,0 +1,147 @@
+/* Memory for large tables, backed by transparent huge pages (see bulk.h). */
+#define _GNU_SOURCE
+#include "engine/bulk.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* The huge page size of x86-64 and arm64 with 4 KiB base pages. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static size_t round_up(size_t size, size_t unit)
+{
+    return (size + unit - 1) / unit * unit;
+}
+
+static bool is_bulk(size_t size) { return size >= HUGE_PAGE; }
+
+/* Maps `length` bytes (a multiple of HUGE_PAGE) at a HUGE_PAGE boundary:
+ * maps one huge page more than asked and gives back the misaligned ends. */
+static void *map_aligned(size_t length)
+{
+    size_t span = length + HUGE_PAGE;
+    uint8_t *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED)
+        g_error("rc_bulk_alloc0: cannot map %zu bytes", length);
+    uint8_t *start = (uint8_t *)round_up((uintptr_t)raw, HUGE_PAGE);
+    if (start > raw)
+        munmap(raw, (size_t)(start - raw));
+    size_t tail = (size_t)(raw + span - (start + length));
+    if (tail)
+        munmap(start + length, tail);
+    /* Advice only: a kernel without THP leaves the memory as it is. */
+    (void)madvise(start, length, MADV_HUGEPAGE);
+    return start;
+}
+
+/* Fresh anonymous mappings read as zero, so nothing is written here: pages
+ * are faulted in (a huge page at a time) when the simulation first uses
+ * them. */
+void *rc_bulk_alloc0(size_t size)
+{
+    if (!is_bulk(size))
+        return g_malloc0(size);
+    return map_aligned(round_up(size, HUGE_PAGE));
+}
+
+void rc_bulk_free(void *block, size_t size)
+{
+    if (!block)
+        return;
+    if (is_bulk(size))
+        munmap(block, round_up(size, HUGE_PAGE));
+    else
+        g_free(block);
+}
+
+/* Moves a bulk block to a new aligned mapping without copying: mremap hands
+ * the old pages over to the new address, which the reserved mapping keeps
+ * free of others. */
+static void *remap_bulk(void *block, size_t old_size, size_t new_size)
+{
+    size_t old_len = round_up(old_size, HUGE_PAGE), new_len = round_up(new_size, HUGE_PAGE);
+    if (new_len == old_len)
+        return block;
+    if (new_len < old_len) {
+        munmap((uint8_t *)block + new_len, old_len - new_len);
+        return block;
+    }
+    void *target = map_aligned(new_len);
+    void *moved = mremap(block, old_len, old_len, MREMAP_MAYMOVE | MREMAP_FIXED, target);
+    if (moved == MAP_FAILED)
+        g_error("rc_bulk_realloc: cannot move %zu bytes", old_len);
+    return moved;
+}
+
+void *rc_bulk_realloc(void *block, size_t old_size, size_t new_size)
+{
+    if (!block)
+        return rc_bulk_alloc0(new_size);
+    if (is_bulk(old_size) && is_bulk(new_size))
+        return remap_bulk(block, old_size, new_size);
+    if (!is_bulk(old_size) && !is_bulk(new_size)) {
+        uint8_t *grown = g_realloc(block, new_size);
+        if (new_size > old_size)
+            memset(grown + old_size, 0, new_size - old_size);
+        return grown;
+    }
+    /* Crossing the 2 MiB line: a fresh block of the other kind. */
+    void *fresh = rc_bulk_alloc0(new_size);
+    memcpy(fresh, block, MIN(old_size, new_size));
+    rc_bulk_free(block, old_size);
+    return fresh;
+}
+
+/* ---- slabs ---------------------------------------------------------------- */
+
+typedef struct {
+    uint8_t *base;
+    size_t size;
+} slab_chunk;
+
+struct rc_slab {
+    GArray *chunks;    /* of slab_chunk; the last one is being filled */
+    size_t used;       /* bytes taken from the last chunk */
+    size_t chunk_size; /* size of a new chunk, unless one array is larger */
+};
+
+rc_slab *rc_slab_new(size_t expected)
+{
+    rc_slab *slab = g_new0(rc_slab, 1);
+    slab->chunk_size = MAX(round_up(expected, 64), 4096);
+    slab->chunks = g_array_new(FALSE, FALSE, sizeof(slab_chunk));
+    return slab;
+}
+
+void *rc_slab_alloc0(rc_slab *slab, size_t size)
+{
+    size = round_up(size ? size : 1, 64);
+    slab_chunk *last = slab->chunks->len
+                           ? &g_array_index(slab->chunks, slab_chunk, slab->chunks->len - 1)
+                           : NULL;
+    if (!last || slab->used + size > last->size) {
+        slab_chunk chunk = { .size = MAX(slab->chunk_size, size) };
+        chunk.base = rc_bulk_alloc0(chunk.size);
+        g_array_append_val(slab->chunks, chunk);
+        last = &g_array_index(slab->chunks, slab_chunk, slab->chunks->len - 1);
+        slab->used = 0;
+    }
+    void *p = last->base + slab->used;
+    slab->used += size;
+    return p;
+}
+
+void rc_slab_free(rc_slab *slab)
+{
+    if (!slab)
+        return;
+    for (guint i = 0; i < slab->chunks->len; i++) {
+        slab_chunk *chunk = &g_array_index(slab->chunks, slab_chunk, i);
+        rc_bulk_free(chunk->base, chunk->size);
+    }
+    g_array_free(slab->chunks, TRUE);
+    g_free(slab);
+}
