@@ -6,7 +6,7 @@
  * which they were scheduled. Two runs that schedule the same events therefore
  * execute them in exactly the same order: nothing here reads the wall clock.
  *
- * The queue is an indexed binary heap over a pool of event slots, so that
+ * The queue is an indexed 4-ary heap over a pool of event slots, so that
  * scheduling and running an event allocates nothing once the pool has grown
  * to the peak number of pending events, and any pending event can be
  * cancelled in O(log n) through the handle returned when it was scheduled.

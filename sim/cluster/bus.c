@@ -341,8 +341,37 @@ static void learn_node(node *me, int sender, int x, uint16_t flags)
     cl_add_node(me, x, flags);
 }
 
-/* How many gossip entries ahead the peer records are prefetched. */
+/* How many gossip entries ahead the peer records are prefetched, and the
+ * failure report blocks of suspected nodes (less far: their pointers must
+ * have arrived first). */
 #define GOSSIP_PREFETCH 16
+#define REPORT_PREFETCH 8
+
+/* Starts loading what applying entry i of m will read: my record of its
+ * node and, for a suspected node when the sender's reports count, the
+ * pointer to my reports on it. */
+static inline void prefetch_gossip_target(const node *me, const bus_msg *m, int i,
+                                          bool from_master)
+{
+    const gossip_entry *e = &m->gossip[i];
+    prefetch_peer(me, e->node);
+    if (from_master && (e->flags & (F_PFAIL | F_FAIL)))
+        __builtin_prefetch(&me->reports[e->node]);
+}
+
+/* In a big incident most entries of a master's section refresh a failure
+ * report: the report blocks of suspected nodes are fetched in two steps,
+ * the header REPORT_PREFETCH entries ahead (its pointer fetched
+ * GOSSIP_PREFETCH ahead) and the first reporter a search reads half as far
+ * ahead (once the header is in). */
+static inline void prefetch_reports(const node *me, const bus_msg *m, int i)
+{
+    for (int k = 0; k < 2; k++) {
+        int j = i + (k ? REPORT_PREFETCH / 2 : REPORT_PREFETCH);
+        if (j < m->count && (m->gossip[j].flags & (F_PFAIL | F_FAIL)))
+            cl_report_prefetch(me, m->gossip[j].node, k == 1);
+    }
+}
 
 /* clusterProcessGossipSection: failure reports from master senders, the
  * pong-time trust that defers my own pings while others hear from a node,
@@ -359,14 +388,16 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
     me->c->gossip_entries += m->count;
     /* The first entries have nobody ahead of them to ask for their records. */
     for (int i = 0; i < GOSSIP_PREFETCH && i < m->count; i++)
-        prefetch_peer(me, m->gossip[i].node);
+        prefetch_gossip_target(me, m, i, from_master);
     for (int i = 0; i < m->count; i++) {
         const gossip_entry *e = &m->gossip[i];
         int x = e->node;
         /* With thousands of nodes nearly every entry's record is a cache
          * miss: ask for the records a few entries ahead in advance. */
         if (i + GOSSIP_PREFETCH < m->count)
-            prefetch_peer(me, m->gossip[i + GOSSIP_PREFETCH].node);
+            prefetch_gossip_target(me, m, i + GOSSIP_PREFETCH, from_master);
+        if (from_master)
+            prefetch_reports(me, m, i);
         if ((me->unknown_count || me->handshakes) &&
             (me->peer[x].flags & (F_UNKNOWN | F_HANDSHAKE))) {
             learn_node(me, sender, x, e->flags);

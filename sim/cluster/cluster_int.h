@@ -450,6 +450,7 @@ int cl_report_count(node *me, int x);
 void cl_report_add(node *me, int x, int reporter);
 void cl_report_remove(node *me, int x, int reporter);
 void cl_reports_drop_all(node *me, int x);
+void cl_report_prefetch(const node *me, int x, bool deep);
 
 /* bus.c: messages */
 bus_msg *cl_msg_new(node *me, int type);

@@ -180,6 +180,23 @@ void cl_report_remove(node *me, int x, int reporter)
            cl_node_name(me, x));
 }
 
+/* Starts loading the block of reports on x into the cache: with hundreds
+ * of thousands of blocks in a big incident, a block is otherwise a cache
+ * miss on every gossip entry that refreshes a report. A shallow call asks
+ * for the header; a deep one, made some entries later when the header has
+ * arrived, for the reporter a binary search looks at first. The caller has
+ * fetched me->reports[x] earlier (it is read here). */
+void cl_report_prefetch(const node *me, int x, bool deep)
+{
+    report_set *s = me->reports[x];
+    if (!s)
+        return;
+    if (deep)
+        __builtin_prefetch(set_reporters(s) + s->count / 2);
+    else
+        __builtin_prefetch(s);
+}
+
 void cl_reports_drop_all(node *me, int x)
 {
     g_free(me->reports[x]);

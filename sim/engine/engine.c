@@ -1,31 +1,38 @@
-/* Deterministic event engine: an indexed binary heap keyed by (time, seq).
+/* Deterministic event engine: an indexed 4-ary heap keyed by (time, seq).
  *
- * Layout: `heap` holds compact keys (time, seq, slot) so that sifting touches
- * 24-byte records only; `slots` holds the payload of each pending event and
- * its current heap position, which is what makes cancellation O(log n).
+ * Layout: `keys` holds the 16-byte (time, seq) keys and `key_slot` the slot
+ * of each, so that sifting compares keys only; `slots` holds the payload of
+ * each pending event and its current heap position, which is what makes
+ * cancellation O(log n). The heap is 4-ary with the keys placed so that the
+ * four children of a node share one 64-byte cache line: with a million
+ * pending events (retransmission timers in a big partition) a pop reads
+ * half as many levels as in a binary heap, each one line. Any correct heap
+ * pops the same (time, seq) order, so the choice changes no result.
  * Free slots form a LIFO list, so a steady state allocates nothing. */
 #include "rcsim/engine.h"
 
 #include <glib.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct {
     rc_time time;
     uint64_t seq;
-    uint32_t slot;
 } heap_key;
 
 typedef struct {
     rc_event_fn fn;
     void *ctx;
     uint64_t arg;
-    uint32_t heap_pos; /* index in heap[], or UINT32_MAX when free */
+    uint32_t heap_pos; /* index in the heap, or UINT32_MAX when free */
     uint32_t gen;      /* bumped on every reuse; part of the handle */
     uint32_t next_free;
 } event_slot;
 
 struct rc_engine {
-    heap_key *heap;
+    heap_key *keys;      /* keys[i] for heap position i (see heap_grow) */
+    void *keys_block;    /* the allocation keys points into */
+    uint32_t *key_slot;  /* the slot of the event at heap position i */
     uint32_t heap_len, heap_cap;
     event_slot *slots;
     uint32_t slots_len, slots_cap;
@@ -39,6 +46,7 @@ struct rc_engine {
 };
 
 #define NO_SLOT UINT32_MAX
+#define ARITY 4
 
 rc_engine *rc_engine_new(void)
 {
@@ -51,53 +59,86 @@ void rc_engine_free(rc_engine *engine)
 {
     if (!engine)
         return;
-    g_free(engine->heap);
+    free(engine->keys_block);
+    g_free(engine->key_slot);
     g_free(engine->slots);
     g_free(engine);
 }
 
 rc_time rc_engine_now(const rc_engine *engine) { return engine->now; }
 
-static inline bool key_less(const heap_key *a, const heap_key *b)
+static inline bool key_less(heap_key a, heap_key b)
 {
-    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+    return a.time < b.time || (a.time == b.time && a.seq < b.seq);
 }
 
-static inline void heap_place(rc_engine *e, uint32_t pos, heap_key key)
+static inline void heap_place(rc_engine *e, uint32_t pos, heap_key key, uint32_t slot)
 {
-    e->heap[pos] = key;
-    e->slots[key.slot].heap_pos = pos;
+    e->keys[pos] = key;
+    e->key_slot[pos] = slot;
+    e->slots[slot].heap_pos = pos;
 }
 
 static void sift_up(rc_engine *e, uint32_t pos)
 {
-    heap_key key = e->heap[pos];
+    heap_key key = e->keys[pos];
+    uint32_t slot = e->key_slot[pos];
     while (pos > 0) {
-        uint32_t parent = (pos - 1) / 2;
-        if (!key_less(&key, &e->heap[parent]))
+        uint32_t parent = (pos - 1) / ARITY;
+        if (!key_less(key, e->keys[parent]))
             break;
-        heap_place(e, pos, e->heap[parent]);
+        heap_place(e, pos, e->keys[parent], e->key_slot[parent]);
         pos = parent;
     }
-    heap_place(e, pos, key);
+    heap_place(e, pos, key, slot);
+}
+
+/* The least of the children first..first+ARITY-1 that exist (first < n). */
+static inline uint32_t least_child(const rc_engine *e, uint32_t first, uint32_t n)
+{
+    uint32_t best = first;
+    uint32_t end = first + ARITY < n ? first + ARITY : n;
+    for (uint32_t c = first + 1; c < end; c++)
+        if (key_less(e->keys[c], e->keys[best]))
+            best = c;
+    return best;
 }
 
 static void sift_down(rc_engine *e, uint32_t pos)
 {
-    heap_key key = e->heap[pos];
+    heap_key key = e->keys[pos];
+    uint32_t slot = e->key_slot[pos];
     uint32_t n = e->heap_len;
     for (;;) {
-        uint32_t child = 2 * pos + 1;
-        if (child >= n)
+        uint32_t first = ARITY * pos + 1;
+        if (first >= n)
             break;
-        if (child + 1 < n && key_less(&e->heap[child + 1], &e->heap[child]))
-            child++;
-        if (!key_less(&e->heap[child], &key))
+        uint32_t child = least_child(e, first, n);
+        if (!key_less(e->keys[child], key))
             break;
-        heap_place(e, pos, e->heap[child]);
+        heap_place(e, pos, e->keys[child], e->key_slot[child]);
         pos = child;
     }
-    heap_place(e, pos, key);
+    heap_place(e, pos, key, slot);
+}
+
+/* Doubles the heap's arrays. The keys are placed 48 bytes past a 64-byte
+ * boundary, so that position 1, and with it every group of four siblings
+ * 4i+1..4i+4, starts a cache line. */
+static void heap_grow(rc_engine *e)
+{
+    uint32_t cap = e->heap_cap ? e->heap_cap * 2 : 1024;
+    void *block = NULL;
+    if (posix_memalign(&block, 64, sizeof(heap_key) * (size_t)(cap + 4)) != 0)
+        g_error("rc_engine: cannot grow the event heap to %u events", cap);
+    heap_key *keys = (heap_key *)((char *)block + 48);
+    if (e->heap_len)
+        memcpy(keys, e->keys, sizeof(heap_key) * e->heap_len);
+    free(e->keys_block);
+    e->keys_block = block;
+    e->keys = keys;
+    e->key_slot = g_renew(uint32_t, e->key_slot, cap);
+    e->heap_cap = cap;
 }
 
 static uint32_t slot_alloc(rc_engine *e)
@@ -142,12 +183,11 @@ rc_event_id rc_engine_schedule(rc_engine *e, rc_time at, rc_event_fn fn,
     es->fn = fn;
     es->ctx = ctx;
     es->arg = arg;
-    if (e->heap_len == e->heap_cap) {
-        e->heap_cap = e->heap_cap ? e->heap_cap * 2 : 1024;
-        e->heap = g_renew(heap_key, e->heap, e->heap_cap);
-    }
+    if (e->heap_len == e->heap_cap)
+        heap_grow(e);
     uint32_t pos = e->heap_len++;
-    e->heap[pos] = (heap_key){ at, e->next_seq++, s };
+    e->keys[pos] = (heap_key){ at, e->next_seq++ };
+    e->key_slot[pos] = s;
     sift_up(e, pos);
     return make_id(s, es->gen);
 }
@@ -176,8 +216,8 @@ static void heap_remove_at(rc_engine *e, uint32_t pos)
     uint32_t last = --e->heap_len;
     if (pos == last)
         return;
-    heap_place(e, pos, e->heap[last]);
-    if (pos > 0 && key_less(&e->heap[pos], &e->heap[(pos - 1) / 2]))
+    heap_place(e, pos, e->keys[last], e->key_slot[last]);
+    if (pos > 0 && key_less(e->keys[pos], e->keys[(pos - 1) / ARITY]))
         sift_up(e, pos);
     else
         sift_down(e, pos);
@@ -201,17 +241,18 @@ bool rc_engine_pending(const rc_engine *e, rc_event_id id)
 rc_time rc_engine_event_time(const rc_engine *e, rc_event_id id)
 {
     uint32_t s = live_slot(e, id);
-    return s == NO_SLOT ? RC_TIME_NEVER : e->heap[e->slots[s].heap_pos].time;
+    return s == NO_SLOT ? RC_TIME_NEVER : e->keys[e->slots[s].heap_pos].time;
 }
 
 /* Pops the minimum and runs it. The slot is released before the callback runs
  * so that the callback may schedule into it. */
 static void run_top(rc_engine *e)
 {
-    heap_key top = e->heap[0];
-    event_slot es = e->slots[top.slot];
+    heap_key top = e->keys[0];
+    uint32_t top_slot = e->key_slot[0];
+    event_slot es = e->slots[top_slot];
     heap_remove_at(e, 0);
-    slot_release(e, top.slot);
+    slot_release(e, top_slot);
     e->now = top.time;
     e->events_run++;
     es.fn(e, es.ctx, es.arg);
@@ -231,7 +272,7 @@ uint64_t rc_engine_run_until(rc_engine *e, rc_time until)
 {
     uint64_t before = e->events_run;
     e->stop_requested = false;
-    while (e->heap_len > 0 && e->heap[0].time <= until) {
+    while (e->heap_len > 0 && e->keys[0].time <= until) {
         run_top(e);
         if (e->stop_requested)
             return e->events_run - before;
@@ -255,5 +296,5 @@ uint64_t rc_engine_events_run(const rc_engine *e) { return e->events_run; }
 
 rc_time rc_engine_next_time(const rc_engine *e)
 {
-    return e->heap_len ? e->heap[0].time : RC_TIME_NEVER;
+    return e->heap_len ? e->keys[0].time : RC_TIME_NEVER;
 }
