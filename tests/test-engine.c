@@ -1,7 +1,11 @@
-/* Tests of the event engine: ordering, tie-breaking, cancellation, run-until. */
+/* Tests of the event engine: ordering, tie-breaking, cancellation, run-until;
+ * and of the memory for big tables (engine/bulk.h). */
 #include "rcsim/engine.h"
+#include "engine/bulk.h"
 
 #include <glib.h>
+#include <stdint.h>
+#include <string.h>
 
 typedef struct {
     GArray *order; /* of uint64 args in the order the events ran */
@@ -159,6 +163,107 @@ static void test_random_against_reference(void)
     rc_engine_free(e);
 }
 
+/* A reference event for test_deep_heap_exact_order: its time and the order
+ * in which it was scheduled. */
+typedef struct {
+    rc_time at;
+    uint64_t tag;
+} ref_event;
+
+static gint ref_cmp(gconstpointer a, gconstpointer b)
+{
+    const ref_event *x = a, *y = b;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return x->tag < y->tag ? -1 : (x->tag > y->tag ? 1 : 0);
+}
+
+/* With thousands of pending events (several heap levels) and many equal
+ * times, events run exactly in (time, scheduling order), cancelled ones
+ * never: the tag of each event is its scheduling index, and the order run
+ * is compared with a sorted reference. */
+static void test_deep_heap_exact_order(void)
+{
+    rc_engine *e = rc_engine_new();
+    recorder *r = recorder_new();
+    GRand *rand = g_rand_new_with_seed(7);
+    GArray *ref = g_array_new(FALSE, FALSE, sizeof(ref_event));
+    GArray *ids = g_array_new(FALSE, FALSE, sizeof(rc_event_id));
+    for (uint64_t tag = 0; tag < 20000; tag++) {
+        rc_time at = g_rand_int_range(rand, 0, 500);
+        rc_event_id id = rc_engine_schedule(e, at, record, r, tag);
+        g_array_append_val(ids, id);
+        g_array_append_val(ref, ((ref_event){ at, tag }));
+    }
+    for (uint64_t tag = 0; tag < 20000; tag += 3)
+        g_assert_true(rc_engine_cancel(e, g_array_index(ids, rc_event_id, tag)));
+    GArray *kept = g_array_new(FALSE, FALSE, sizeof(ref_event));
+    for (guint i = 0; i < ref->len; i++)
+        if (i % 3 != 0)
+            g_array_append_val(kept, g_array_index(ref, ref_event, i));
+    g_array_sort(kept, ref_cmp);
+    rc_engine_run_until(e, RC_TIME_NEVER - 1);
+    g_assert_cmpuint(r->order->len, ==, kept->len);
+    for (guint i = 0; i < kept->len; i++)
+        g_assert_cmpuint(nth(r, i), ==, g_array_index(kept, ref_event, i).tag);
+    g_array_free(kept, TRUE);
+    g_array_free(ids, TRUE);
+    g_array_free(ref, TRUE);
+    g_rand_free(rand);
+    recorder_free(r);
+    rc_engine_free(e);
+}
+
+/* Bulk blocks are zero when new, keep their contents when they grow (also
+ * across the 2 MiB line between malloc and mappings) and when they shrink,
+ * and the grown part is zero. */
+static void test_bulk_realloc_keeps_contents(void)
+{
+    const size_t sizes[] = { 1000, (size_t)3 << 20, (size_t)5 << 20, 4096, (size_t)9 << 20 };
+    size_t size = 64;
+    uint8_t *b = rc_bulk_alloc0(size);
+    for (size_t i = 0; i < size; i++)
+        g_assert_cmpuint(b[i], ==, 0);
+    memset(b, 0xab, size);
+    for (guint k = 0; k < G_N_ELEMENTS(sizes); k++) {
+        size_t next = sizes[k];
+        b = rc_bulk_realloc(b, size, next);
+        size_t kept = MIN(size, next);
+        for (size_t i = 0; i < kept; i += 97)
+            g_assert_cmpuint(b[i], ==, 0xab);
+        for (size_t i = kept; i < next; i += 4099)
+            g_assert_cmpuint(b[i], ==, 0);
+        memset(b, 0xab, next);
+        size = next;
+    }
+    rc_bulk_free(b, size);
+}
+
+/* Slab arrays are zeroed, do not overlap, start on 64-byte steps from
+ * their chunk (16-byte records never straddle a line), and an array larger
+ * than the expected total still fits. */
+static void test_slab_arrays(void)
+{
+    for (int big = 0; big < 2; big++) {
+        rc_slab *slab = rc_slab_new(big ? (size_t)4 << 20 : 10000);
+        uint8_t *prev = NULL;
+        size_t prev_size = 0;
+        for (int i = 0; i < 300; i++) {
+            size_t size = 16 * (size_t)(1 + i % 37) + (i == 150 ? (size_t)6 << 20 : 0);
+            uint8_t *a = rc_slab_alloc0(slab, size);
+            g_assert_cmpuint((uintptr_t)a % 16, ==, 0);
+            for (size_t j = 0; j < size; j += 7)
+                g_assert_cmpuint(a[j], ==, 0);
+            memset(a, 0x5a, size);
+            if (prev)
+                g_assert_true(a >= prev + prev_size || a + size <= prev);
+            prev = a;
+            prev_size = size;
+        }
+        rc_slab_free(slab);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -168,5 +273,8 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/cancel", test_cancel);
     g_test_add_func("/engine/run-until-stops-at-bound", test_run_until_stops_at_bound);
     g_test_add_func("/engine/random-against-reference", test_random_against_reference);
+    g_test_add_func("/engine/deep-heap-exact-order", test_deep_heap_exact_order);
+    g_test_add_func("/engine/bulk-realloc-keeps-contents", test_bulk_realloc_keeps_contents);
+    g_test_add_func("/engine/slab-arrays", test_slab_arrays);
     return g_test_run();
 }
