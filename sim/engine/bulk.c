@@ -11,11 +11,14 @@
 /* The huge page size of x86-64 and arm64 with 4 KiB base pages. */
 #define HUGE_PAGE ((size_t)2 << 20)
 
+/* `size` rounded up to a multiple of `unit`. */
 static size_t round_up(size_t size, size_t unit)
 {
     return (size + unit - 1) / unit * unit;
 }
 
+/* Whether a block of `size` bytes is a mapping of its own (else malloc's):
+ * below one huge page, a mapping would only waste the rest of the page. */
 static bool is_bulk(size_t size) { return size >= HUGE_PAGE; }
 
 /* Maps `length` bytes (a multiple of HUGE_PAGE) at a HUGE_PAGE boundary:
@@ -97,6 +100,7 @@ void *rc_bulk_realloc(void *block, size_t old_size, size_t new_size)
 
 /* ---- slabs ---------------------------------------------------------------- */
 
+/* One block of a slab, from rc_bulk_alloc0. */
 typedef struct {
     uint8_t *base;
     size_t size;
