@@ -703,7 +703,7 @@ static const bad_case bad_cases[] = {
      "t.scn:1:30: unknown key 'foo' for 'cluster' (known: masters, replicas, "
      "empty-masters, node-timeout, validity-factor, migration-barrier, "
      "full-coverage, reads-when-down, replica-migration, repl-ping-period, "
-     "repl-timeout, profile, start)\n"
+     "repl-timeout, profile, start, config-fsync)\n"
      "t.scn:2:4: time '90s' is after the end of the run ('end 60s' on line 4)\n"
      "t.scn:2:13: unknown node 'M4' (the cluster has 3 masters)\n"
      "t.scn:3:8: expected a predicate (state, role, owner, promotions, promoted, "

@@ -38,6 +38,8 @@ typedef struct {
     int64_t repl_ping_period_ms;  /* repl-ping-replica-period (10 s) */
     int64_t repl_timeout_ms;      /* repl-timeout (60 s) */
     rc_rules rules;               /* protocol rule switches (rcsim/rules.h) */
+    rc_dist config_fsync;         /* the disk: one nodes.conf save with fsync
+                                     (uniform 1 ms..44999 us; constant 0: free) */
 } rc_redis_config;
 
 /* Redis 7.0.15's defaults, with the rules of profile redis-7.0. */

@@ -64,6 +64,8 @@
  *     members whose text is the source text.
  *   - `cluster ... start=create`: processes started at 0 and joined by
  *     redis-cli --cluster create (rc_cluster_plan.start).
+ *   - `cluster ... config-fsync=<dist>`: how long a save of nodes.conf with
+ *     fsync blocks a node (rc_cluster_plan.config_fsync); `0` turns it off.
  *   - triggers: `when <predicate> [+ <delay>] <action>` and `whenever ...`
  *     (rc_scenario.triggers), `promoted any`, and the node sets `winner` and
  *     `new-master-of Mi`, allowed in actions only.
@@ -252,6 +254,11 @@ typedef struct {
     int profile_line;        /* of profile=, 0 when absent */
     rc_start_mode start;
     rc_node_config config;   /* every node's configuration at start */
+    /* How long one save of nodes.conf with fsync blocks a node: the disk,
+     * not Redis. The default, uniform(1ms,44999us), is 1 ms up to (not
+     * including) 45 ms in whole microseconds, as measured in real mode
+     * (docs/fidelity-notes.md §3); constant 0 turns the cost off. */
+    rc_dist config_fsync;
     int line;                /* of the `cluster` statement */
 } rc_cluster_plan;
 

@@ -403,15 +403,18 @@ void cl_cron(node *me)
 
 /* clusterSaveConfigOrDie: the persisted image itself is taken when the
  * process dies; what a save costs is time. With fsync the event loop is
- * blocked until the disk acknowledged, so whatever the node queued in this
- * iteration leaves after it and what arrives meanwhile waits. (Only the
- * failover win calls it so far; see CONFIG_FSYNC_MIN_US.) */
+ * blocked until the disk acknowledged, drawn from the node's config_fsync
+ * (`cluster ... config-fsync=`), so whatever the node queued in this
+ * iteration leaves after it and what arrives meanwhile waits. A draw of 0
+ * (config-fsync=0) costs nothing. (Only the failover win calls it so far;
+ * see CONFIG_FSYNC_MIN_US.) */
 void cl_save_config(node *me, bool fsync)
 {
     if (!fsync)
         return;
-    rc_time busy = CONFIG_FSYNC_MIN_US + (rc_time)rc_rng_below(me->rng, CONFIG_FSYNC_SPAN_US);
-    rc_net_busy(me->c->net, me->id, rc_engine_now(me->c->engine) + busy);
+    rc_time busy = rc_dist_sample(&me->cfg.config_fsync, me->rng);
+    if (busy > 0)
+        rc_net_busy(me->c->net, me->id, rc_engine_now(me->c->engine) + busy);
 }
 
 void cl_before_sleep(node *me)

@@ -126,6 +126,7 @@ static rc_redis_config *node_configs(run *r)
     for (int i = 0; i < r->n; i++) {
         cfg[i] = redis_config_of(&plan[i]);
         cfg[i].rules = s->cluster.rules;
+        cfg[i].config_fsync = s->cluster.config_fsync; /* one disk model for all */
     }
     g_free(plan);
     return cfg;

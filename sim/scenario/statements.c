@@ -8,9 +8,9 @@
 #define CLUSTER_KNOWN                                                          \
     "masters, replicas, empty-masters, node-timeout, validity-factor, "        \
     "migration-barrier, full-coverage, reads-when-down, replica-migration, "   \
-    "repl-ping-period, repl-timeout, profile, start"
+    "repl-ping-period, repl-timeout, profile, start, config-fsync"
 
-enum { K_MASTERS = RC_CFG_N_KEYS, K_REPLICAS, K_EMPTY, K_PROFILE, K_START };
+enum { K_MASTERS = RC_CFG_N_KEYS, K_REPLICAS, K_EMPTY, K_PROFILE, K_START, K_CONFIG_FSYNC };
 
 /* Parses `replicas=` as one count or a comma list into `counts`. */
 static void parse_replica_list(parser *p, GArray *counts)
@@ -62,6 +62,20 @@ static void parse_start(parser *p, rc_start_mode *out)
         scn_bad(p, t, "unknown start %s (known: steady, create)", scn_quote(p, t));
 }
 
+/* Parses `config-fsync=`: how long one save of nodes.conf with fsync blocks
+ * a node, as a latency distribution (`uniform(1ms,44999us)`, `20ms`, ...).
+ * A bare `0` is accepted beside `0ms` because "no cost" needs no unit. */
+static void parse_config_fsync(parser *p, rc_dist *out)
+{
+    const token *t = scn_peek(p);
+    if (scn_tok_is(p, t, "0") && scn_peek2(p)->kind != T_LPAREN) {
+        scn_advance(p);
+        *out = (rc_dist){RC_DIST_CONSTANT, 0, 0, 0};
+        return;
+    }
+    scn_parse_dist(p, out);
+}
+
 /* Parses one `cluster` key=value; returns false when its value was bad. */
 static bool cluster_pair(parser *p, const token *k, int64_t *masters,
                          GArray *counts, int64_t *empty, uint32_t *seen)
@@ -76,7 +90,8 @@ static bool cluster_pair(parser *p, const token *k, int64_t *masters,
               : scn_tok_is(p, k, "replicas")      ? K_REPLICAS
               : scn_tok_is(p, k, "empty-masters") ? K_EMPTY
               : scn_tok_is(p, k, "profile")       ? K_PROFILE
-              : scn_tok_is(p, k, "start")         ? K_START : -1;
+              : scn_tok_is(p, k, "start")         ? K_START
+              : scn_tok_is(p, k, "config-fsync")  ? K_CONFIG_FSYNC : -1;
     }
     if (key < 0) {
         scn_unknown_key(p, k, "cluster", CLUSTER_KNOWN);
@@ -98,6 +113,9 @@ static bool cluster_pair(parser *p, const token *k, int64_t *masters,
         return true;
     case K_START:
         parse_start(p, &c->start);
+        return true;
+    case K_CONFIG_FSYNC:
+        parse_config_fsync(p, &c->config_fsync);
         return true;
     default:
         if (scn_parse_config_value(p, (rc_config_key)key, &v)) {
