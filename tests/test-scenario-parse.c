@@ -478,6 +478,32 @@ static void test_good_lexical(void)
     rc_scenario_free(sc);
 }
 
+/* `config-fsync=` on the cluster line: the default is the measured
+ * uniform 1 ms..44999 us, a distribution replaces it and a bare 0 turns the
+ * cost off. */
+static void test_good_config_fsync(void)
+{
+    rc_scenario *sc = parse_ok(BASE);
+    const rc_dist *d = &sc->cluster.config_fsync;
+    g_assert_cmpint(d->kind, ==, RC_DIST_UNIFORM);
+    g_assert_cmpint(d->a, ==, RC_MS(1));
+    g_assert_cmpint(d->b, ==, RC_US(44999));
+    rc_scenario_free(sc);
+    sc = parse_ok("cluster masters=3 replicas=1 config-fsync=normal(20ms,5ms)\nend 1s\n");
+    g_assert_cmpint(sc->cluster.config_fsync.kind, ==, RC_DIST_NORMAL);
+    g_assert_cmpint(sc->cluster.config_fsync.a, ==, RC_MS(20));
+    g_assert_cmpint(sc->cluster.config_fsync.b, ==, RC_MS(5));
+    rc_scenario_free(sc);
+    sc = parse_ok("param f=7\ncluster masters=3 replicas=1 config-fsync=${f}ms\nend 1s\n");
+    g_assert_cmpint(sc->cluster.config_fsync.kind, ==, RC_DIST_CONSTANT);
+    g_assert_cmpint(sc->cluster.config_fsync.a, ==, RC_MS(7));
+    rc_scenario_free(sc);
+    sc = parse_ok("cluster masters=3 config-fsync=0 replicas=1\nend 1s\n");
+    g_assert_cmpint(sc->cluster.config_fsync.kind, ==, RC_DIST_CONSTANT);
+    g_assert_cmpint(sc->cluster.config_fsync.a, ==, 0);
+    rc_scenario_free(sc);
+}
+
 /* ---- bad files ---------------------------------------------------------------- */
 
 typedef struct {
@@ -606,7 +632,17 @@ static const bad_case bad_cases[] = {
      "t.scn:1:30: unknown key 'replica-no-failover' for 'cluster' (known: "
      "masters, replicas, empty-masters, node-timeout, validity-factor, "
      "migration-barrier, full-coverage, reads-when-down, replica-migration, "
-     "repl-ping-period, repl-timeout, profile, start)"},
+     "repl-ping-period, repl-timeout, profile, start, config-fsync)"},
+    /* config-fsync= is a latency distribution (or a bare 0). */
+    {"cluster masters=3 replicas=1 config-fsync=45\nend 1s\n", true,
+     "t.scn:1:43: expected a duration like '250ms' or '2s', got '45'"},
+    {"cluster masters=3 replicas=1 config-fsync=uniform(45ms,1ms)\nend 1s\n", true,
+     "t.scn:1:43: uniform(a,b) needs a <= b"},
+    {"cluster masters=3 replicas=1 config-fsync=exp(1ms)\nend 1s\n", true,
+     "t.scn:1:43: unknown distribution 'exp' (expected a duration, uniform(a,b), "
+     "normal(mean,sd) or lognormal(median,sigma))"},
+    {"cluster masters=3 replicas=1 config-fsync=0 config-fsync=1ms\nend 1s\n", true,
+     "t.scn:1:45: duplicate key 'config-fsync'"},
     {"config M1 foo=1", false,
      "t.scn:3:11: unknown key 'foo' for 'config' (known: replica-no-failover, "
      "node-timeout, validity-factor, migration-barrier, full-coverage, "
@@ -1015,6 +1051,7 @@ int main(int argc, char **argv)
     g_test_add_func("/scenario/contract-example", test_contract_example);
     g_test_add_func("/scenario/contract-document", test_contract_document);
     g_test_add_func("/scenario/good/cluster-config", test_good_cluster_config);
+    g_test_add_func("/scenario/good/config-fsync", test_good_config_fsync);
     g_test_add_func("/scenario/good/workloads", test_good_workloads);
     g_test_add_func("/scenario/good/actions", test_good_actions);
     g_test_add_func("/scenario/good/triggers", test_good_triggers);
