@@ -401,6 +401,19 @@ void cl_cron(node *me)
 /* clusterBeforeSleep (§2.2)                                              */
 /* ====================================================================== */
 
+/* How long this save's fsync takes, from the node's config_fsync. A uniform
+ * distribution costs exactly one draw of the node's stream per save (whole
+ * microseconds in [a, b]), so that the default reproduces the runs made
+ * before the setting existed draw for draw; rc_dist_sample's uniform path
+ * draws twice. The other distributions are rc_dist_sample's. */
+static rc_time config_fsync_draw(node *me)
+{
+    const rc_dist *d = &me->cfg.config_fsync;
+    if (d->kind == RC_DIST_UNIFORM && d->a >= 0 && d->b - d->a < (rc_time)UINT32_MAX)
+        return d->a + (rc_time)rc_rng_below(me->rng, (uint32_t)(d->b - d->a + 1));
+    return rc_dist_sample(d, me->rng);
+}
+
 /* clusterSaveConfigOrDie: the persisted image itself is taken when the
  * process dies; what a save costs is time. With fsync the event loop is
  * blocked until the disk acknowledged, drawn from the node's config_fsync
@@ -412,7 +425,7 @@ void cl_save_config(node *me, bool fsync)
 {
     if (!fsync)
         return;
-    rc_time busy = rc_dist_sample(&me->cfg.config_fsync, me->rng);
+    rc_time busy = config_fsync_draw(me);
     if (busy > 0)
         rc_net_busy(me->c->net, me->id, rc_engine_now(me->c->engine) + busy);
 }
