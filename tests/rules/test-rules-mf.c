@@ -217,6 +217,30 @@ static void test_mf_takeover_bumps_epoch_without_votes(void)
     fx_free(f);
 }
 
+/* The winner's fsync lasts what its config_fsync (`cluster ... config-fsync=`)
+ * draws: a constant 20 ms holds the PONG broadcast back exactly that long,
+ * and 0 lets it leave at once. */
+static void test_mf_takeover_pong_waits_for_config_fsync(void)
+{
+    static const rc_time fsync_us[] = {RC_MS(20), 0};
+    for (size_t i = 0; i < G_N_ELEMENTS(fsync_us); i++) {
+        fx *f = fx_new(3, 1, 0, 1000);
+        int r = rep(f, 0, 0);
+        node *me = N(f, r);
+        me->cfg.config_fsync = (rc_dist){RC_DIST_CONSTANT, fsync_us[i], 0, 0};
+        tap_all(f, r);
+        rc_time won = rc_engine_now(f->engine);
+        g_assert_null(rc_cluster_failover(f->c, r, RC_FAILOVER_MODE_TAKEOVER));
+        if (fsync_us[i] > 0) {
+            rc_engine_run_until(f->engine, won + fsync_us[i] - 1);
+            g_assert_cmpint(wire_count(f, r, -1, MSG_PONG), ==, 0);
+        }
+        rc_engine_run_until(f->engine, won + fsync_us[i]);
+        g_assert_cmpint(wire_count(f, r, -1, MSG_PONG), ==, f->n - 1);
+        fx_free(f);
+    }
+}
+
 /* §10.1: CLUSTER FAILOVER without option needs a replica whose master is not
  * FAIL and reachable over an outbound link; it then sends MFSTART. */
 static void test_mf_default_refused_when_master_down(void)
@@ -296,6 +320,8 @@ int main(int argc, char **argv)
                     test_mf_force_ignores_master_state_and_data_age);
     g_test_add_func("/rules/mf/takeover-bumps-epoch-without-votes",
                     test_mf_takeover_bumps_epoch_without_votes);
+    g_test_add_func("/rules/mf/takeover-pong-waits-for-config-fsync",
+                    test_mf_takeover_pong_waits_for_config_fsync);
     g_test_add_func("/rules/mf/default-refused-when-master-down",
                     test_mf_default_refused_when_master_down);
     g_test_add_func("/rules/mf/demotion-unpauses-master", test_mf_demotion_unpauses_master);
