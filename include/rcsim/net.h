@@ -96,6 +96,16 @@ typedef struct {
     double sigma;
 } rc_dist;
 
+/* The default of how long one synchronous save of nodes.conf with fsync
+ * blocks a node's event loop (rc_net_busy), `cluster ... config-fsync=`:
+ * whole microseconds uniform in [1 ms, 45 ms). Measured on real Redis
+ * 7.0.15 with bench/fidelity/manual-failover.sh (docs/fidelity-notes.md §3):
+ * the old master logs its reconfiguration 13-44 ms after the new master logs
+ * its win, the winner's fsync lying in between; the shortest fsync implied by
+ * the same runs is about 1 ms. It lives here, below both the cluster and the
+ * scenario layers, so that the measured figure is written once. */
+#define RC_CONFIG_FSYNC_DEFAULT ((rc_dist){RC_DIST_UNIFORM, RC_MS(1), RC_US(44999), 0})
+
 /* Draws one value (never negative) from the distribution, rounded to whole
  * microseconds: normal draws below 0 become 0. */
 rc_time rc_dist_sample(const rc_dist *dist, rc_rng *rng);

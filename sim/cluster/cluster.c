@@ -29,8 +29,7 @@ rc_redis_config rc_redis_config_default(void)
         .repl_ping_period_ms = 10000,
         .repl_timeout_ms = 60000,
         .rules = rc_rules_of_profile(RC_PROFILE_REDIS_7_0),
-        .config_fsync = {RC_DIST_UNIFORM, CONFIG_FSYNC_MIN_US,
-                         CONFIG_FSYNC_MIN_US + CONFIG_FSYNC_SPAN_US - 1, 0},
+        .config_fsync = RC_CONFIG_FSYNC_DEFAULT,
     };
 }
 

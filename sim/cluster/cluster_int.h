@@ -36,17 +36,6 @@
  * loop's millisecond round-up (see cl_cron_period). */
 #define CRON_OVERSHOOT_MIN_US 50
 #define CRON_OVERSHOOT_SPAN_US 1000
-/* The default of how long the synchronous save of nodes.conf with fsync
- * that a failover win makes (before its PONG broadcast) blocks the winner's
- * event loop: whole microseconds drawn uniformly from [MIN, MIN + SPAN)
- * (rc_redis_config.config_fsync, `cluster ... config-fsync=`). Measured with
- * bench/fidelity/manual-failover.sh (docs/fidelity-notes.md §3): the old
- * master logs its reconfiguration 13-44 ms after the new master logs its
- * win, the winner's fsync lying in between; the shortest fsync implied by
- * the same runs is about 1 ms. The FSYNC_CONFIG saves before sleeping (after
- * a vote, after starting an election) are not timed yet. */
-#define CONFIG_FSYNC_MIN_US 1000
-#define CONFIG_FSYNC_SPAN_US 44000
 #define FAIL_REPORT_VALIDITY_MULT 2
 #define FAIL_UNDO_TIME_MULT 2
 /* CLUSTER_MF_TIMEOUT (5000 ms) is rule mf-timeout (rcsim/rules.h). */

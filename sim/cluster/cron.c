@@ -419,8 +419,9 @@ static rc_time config_fsync_draw(node *me)
  * blocked until the disk acknowledged, drawn from the node's config_fsync
  * (`cluster ... config-fsync=`), so whatever the node queued in this
  * iteration leaves after it and what arrives meanwhile waits. A draw of 0
- * (config-fsync=0) costs nothing. (Only the failover win calls it so far;
- * see CONFIG_FSYNC_MIN_US.) */
+ * (config-fsync=0) costs nothing. Only the failover win calls it so far: the
+ * FSYNC_CONFIG saves before sleeping (after a vote, after starting an
+ * election) are not timed yet (docs/fidelity-notes.md §3). */
 void cl_save_config(node *me, bool fsync)
 {
     if (!fsync)

@@ -3,8 +3,6 @@
  * (node sets, actions, predicates, settings, texts). */
 #include "scenario_int.h"
 
-#include "rcsim/cluster.h"
-
 /* A new scenario with every default set. */
 rc_scenario *scn_scenario_new(const char *name)
 {
@@ -12,9 +10,7 @@ rc_scenario *scn_scenario_new(const char *name)
     sc->name = g_strdup(name);
     sc->cluster.rules = rc_rules_of_profile(RC_PROFILE_REDIS_7_0);
     rc_node_config_defaults(&sc->cluster.config);
-    /* The cluster's own default, so that the measured figure lives in one
-     * place (sim/cluster/cluster_int.h). */
-    sc->cluster.config_fsync = rc_redis_config_default().config_fsync;
+    sc->cluster.config_fsync = RC_CONFIG_FSYNC_DEFAULT;
     sc->network.latency = (rc_dist){RC_DIST_UNIFORM, RC_US(100), RC_US(500), 0};
     return sc;
 }

@@ -351,8 +351,8 @@ static void test_election_won_with_quorum_of_acks(void)
     g_assert_cmpint(ev_count(f, RC_EV_PROMOTED, r0, 0), ==, 1);
     /* The PONG broadcast leaves once nodes.conf is saved with fsync. */
     g_assert_cmpint(wire_count(f, r0, -1, MSG_PONG) - pongs, ==, 0);
-    rc_engine_run_until(f->engine, rc_engine_now(f->engine) + CONFIG_FSYNC_MIN_US +
-                                       CONFIG_FSYNC_SPAN_US);
+    rc_engine_run_until(f->engine, rc_engine_now(f->engine) +
+                                       RC_CONFIG_FSYNC_DEFAULT.b + 1);
     g_assert_cmpint(wire_count(f, r0, -1, MSG_PONG) - pongs, ==, f->n - 1);
     g_assert_true(me->state_ok);
     fx_free(f);

@@ -210,8 +210,8 @@ static void test_mf_takeover_bumps_epoch_without_votes(void)
     g_assert_cmpint(owner_of(f, r, last), ==, r);
     g_assert_cmpint(wire_count(f, r, -1, MSG_AUTH_REQUEST), ==, 0);
     /* The PONG broadcast leaves once nodes.conf is saved with fsync. */
-    rc_engine_run_until(f->engine, rc_engine_now(f->engine) + CONFIG_FSYNC_MIN_US +
-                                       CONFIG_FSYNC_SPAN_US);
+    rc_engine_run_until(f->engine, rc_engine_now(f->engine) +
+                                       RC_CONFIG_FSYNC_DEFAULT.b + 1);
     g_assert_cmpint(wire_count(f, r, -1, MSG_PONG), ==, f->n - 1);
     g_assert_true(ev_last(f, RC_EV_PROMOTED, r, 0)->flag);
     fx_free(f);
