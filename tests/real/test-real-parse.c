@@ -5,6 +5,7 @@
 #include "real/real_int.h"
 
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -322,6 +323,40 @@ static void test_merge_restart(void)
     rc_scenario_free(s);
 }
 
+/* What cannot run for real is refused at the word that asks for it: a
+ * `network latency=` and a trigger's `latency` (the file is read again for
+ * the column of `latency=`). */
+static void test_refused_positions(void)
+{
+    char *dir = g_dir_make_tmp("rcsim-real-parse-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "lat.scn", NULL);
+    g_assert_true(g_file_set_contents(path,
+                                      "cluster masters=3 replicas=1\n"
+                                      "end 5s\n"
+                                      "network   latency=uniform(1ms,2ms)\n"
+                                      "whenever converged latency M2 5ms\n", -1, NULL));
+    GError *err = NULL;
+    rc_scenario *s = rc_scenario_parse_file(path, &err);
+    g_assert_no_error(err);
+    g_assert_false(rc_real_check_scenario(s, &err));
+    g_assert_error(err, RC_REAL_ERROR, RC_REAL_ERROR_UNSUPPORTED);
+    gchar **lines = g_strsplit(err->message, "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 2);
+    char *first = g_strdup_printf("%s:3:11: ", path), *second = g_strdup_printf("%s:4:20: ", path);
+    g_assert_true(g_str_has_prefix(lines[0], first));
+    g_assert_true(g_str_has_prefix(lines[1], second));
+    g_assert_nonnull(strstr(lines[1], "netem"));
+    g_free(first);
+    g_free(second);
+    g_strfreev(lines);
+    g_clear_error(&err);
+    rc_scenario_free(s);
+    g_unlink(path);
+    g_rmdir(dir);
+    g_free(path);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -330,5 +365,6 @@ int main(int argc, char **argv)
     g_test_add_func("/real-parse/log-lines", test_log_lines);
     g_test_add_func("/real-parse/judge", test_judge);
     g_test_add_func("/real-parse/merge-restart", test_merge_restart);
+    g_test_add_func("/real-parse/refused-positions", test_refused_positions);
     return g_test_run();
 }
