@@ -11,8 +11,8 @@
 # OUT (the markdown, default $DATA/fidelity-tables.md).
 #
 # The real phase runs each scenario R times, one run after the other, into
-# $DATA/<scenario>/run-k (seed k), and skips runs already there, so it can be
-# interrupted and resumed. Each run's load average (before and after, from
+# $DATA/<scenario>/run-k (seed k), and skips runs already made or tried
+# (delete run-k.load to try again), so it can be interrupted and resumed. Each run's load average (before and after, from
 # /proc/loadavg) goes into run-k.load beside it. The table phase needs no
 # root and no server: it reads the kept runs only, so the simulator's columns
 # can be remade with a newer simulator without rerunning Redis.
@@ -24,7 +24,8 @@ SEEDS=${SEEDS:-20}
 OUT=${OUT:-$DATA/fidelity-tables.md}
 
 # name and runs, in the order they are run: calibration first (5 runs), then
-# the teaching scenarios and the regression scenarios that fit (3 runs).
+# the teaching scenarios and the regression scenarios that fit (3 runs), then
+# the other teaching scenarios and a start=create one, once each.
 SCENARIOS="
 calibration/A-sigstop-master 5
 calibration/C-even-partition 5
@@ -46,6 +47,13 @@ regression/01-faildet 3
 regression/02-failover 3
 regression/08-update-msg 3
 regression/10-manual-failover 3
+teaching/double-failure-within-2t 1
+teaching/empty-primary-replica 1
+teaching/replica-of-a-replaced-master 1
+teaching/stale-replica-validity 1
+teaching/post-heal-fail-storm 1
+teaching/forget-needs-everyone 1
+regression/02-failover-triggers 1
 "
 # Heartbeat volume: N nodes (N/2 masters with a replica each), node timeout
 # T in seconds, a healthy cluster for 30 s; one real run each.
@@ -68,7 +76,8 @@ real_runs() {
     local file=$1 dir=$2 runs=$3 k
     mkdir -p "$dir"
     for ((k = 1; k <= runs; k++)); do
-        [ -f "$dir/run-$k/summary.json" ] && continue
+        # A run that was made, or tried and failed (its .load says how), is kept.
+        [ -f "$dir/run-$k/summary.json" ] || [ -f "$dir/run-$k.load" ] && continue
         local before=$(load_now)
         echo "$(date -u +%T) $file run $k (load $before)"
         "$RCSIM" real "$file" --seed "$k" --out "$dir/run-$k" --no-plots >"$dir/run-$k.txt" 2>&1
