@@ -499,11 +499,11 @@ static int column_in_file(const char *path, int line, const char *word)
     return column;
 }
 
-/* Why a delay cannot be made for real, after "file:line:column: ". */
+/* Why a delay cannot be made for real, after "file:line:column: `word` ". */
 #define NO_NETEM_WHY                                                                        \
-    "cannot run for real: delaying packets needs the kernel's netem queueing discipline "  \
-    "(tc qdisc ... netem), which real mode does not use because the kernels it is built "   \
-    "and tested on have none (docs/real-mode.md, \"Latency\")"
+    "needs netem (the kernel's packet-delay queueing discipline, tc qdisc ... netem), "    \
+    "which real mode does not use because the kernels it is built and tested on have "     \
+    "none (docs/real-mode.md, \"Latency\"): it cannot run for real"
 
 bool rc_real_check_scenario(const rc_scenario *s, GError **error)
 {
