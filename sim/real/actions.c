@@ -481,6 +481,30 @@ void rl_action_run(rl_run *r, const rc_action *a)
 
 /* ---- what real mode cannot do ------------------------------------------------ */
 
+/* The 1-based column of `word` in line `line` of the scenario's file, or 1
+ * when the file cannot be read again (a scenario parsed from a string). */
+static int column_in_file(const char *path, int line, const char *word)
+{
+    char *text = NULL;
+    int column = 1;
+    if (!path || !g_file_get_contents(path, &text, NULL, NULL))
+        return column;
+    gchar **lines = g_strsplit(text, "\n", -1);
+    if (line >= 1 && (guint)line <= g_strv_length(lines)) {
+        const char *at = strstr(lines[line - 1], word);
+        column = at ? (int)(at - lines[line - 1]) + 1 : 1;
+    }
+    g_strfreev(lines);
+    g_free(text);
+    return column;
+}
+
+/* Why a delay cannot be made for real, after "file:line:column: `word` ". */
+#define NO_NETEM_WHY                                                                        \
+    "needs netem (the kernel's packet-delay queueing discipline, tc qdisc ... netem), "    \
+    "which real mode does not use because the kernels it is built and tested on have "     \
+    "none (docs/real-mode.md, \"Latency\"): it cannot run for real"
+
 bool rc_real_check_scenario(const rc_scenario *s, GError **error)
 {
     GString *errors = g_string_new(NULL);
@@ -492,25 +516,22 @@ bool rc_real_check_scenario(const rc_scenario *s, GError **error)
     /* Loopback has its own latency; a `network` loss is an iptables rule. */
     if (s->network.line > 0 &&
         (d->kind != RC_DIST_UNIFORM || d->a != RC_US(100) || d->b != RC_US(500)))
-        g_string_append_printf(errors, "%s:%d:1: `network latency=` needs netem, which this "
-                               "kernel does not have: it cannot run for real\n",
-                               s->name, s->network.line);
-    for (int i = 0; i < s->n_actions; i++) {
-        const rc_action *a = &s->actions[i];
+        g_string_append_printf(errors, "%s:%d:%d: `network latency=` other than the default "
+                               NO_NETEM_WHY "\n", s->name, s->network.line,
+                               column_in_file(s->name, s->network.line, "latency"));
+    /* The actions of `at` / `every`, then those of the triggers, in file
+     * order within each. */
+    for (int i = 0; i < s->n_actions + s->n_triggers; i++) {
+        const rc_action *a = i < s->n_actions ? &s->actions[i]
+                                              : &s->triggers[i - s->n_actions].action;
         if (a->kind != RC_ACT_LATENCY)
             continue;
-        /* Point at the keyword itself (the statement starts with `at`). */
+        /* Point at the keyword itself (the statement starts with `at` or `when`). */
         const char *word = a->text ? strstr(a->text, "latency") : NULL;
         int column = a->column + (word ? (int)(word - a->text) : 0);
-        g_string_append_printf(errors, "%s:%d:%d: `latency` needs netem, which this "
-                               "kernel does not have: it cannot run for real\n",
-                               s->name, a->line, column);
+        g_string_append_printf(errors, "%s:%d:%d: `latency` " NO_NETEM_WHY "\n", s->name,
+                               a->line, column);
     }
-    if (s->cluster.start == RC_START_CREATE)
-        g_string_append_printf(errors, "%s:%d:1: `start=create` is the simulator's: a real run "
-                               "always creates the cluster first and starts the scenario "
-                               "once it has converged (t = 0); remove it for real runs\n",
-                               s->name, s->cluster.line);
     rl_judge_check(s, errors);
     if (errors->len == 0) {
         g_string_free(errors, TRUE);

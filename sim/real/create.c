@@ -39,8 +39,8 @@ static bool reply_ok(redisReply *rep)
     return ok;
 }
 
-/* Waits until every server answers PING and records its node name. */
-static bool wait_started(rl_run *r, GError **error)
+/* Waits until every server answers CLUSTER MYID and records its node name. */
+bool rl_create_wait_started(rl_run *r, GError **error)
 {
     int64_t deadline = rl_wall_us() + 20000000;
     for (int x = 0; x < r->n; x++) {
@@ -204,7 +204,7 @@ static bool wait_all(rl_run *r, bool (*check)(waiter *, int, bool), bool arg, do
 /* The whole creation: see the top of this file. t = 0 is when it returns true. */
 bool rl_create_cluster(rl_run *r, GError **error)
 {
-    if (!wait_started(r, error) || !assign(r, error))
+    if (!rl_create_wait_started(r, error) || !assign(r, error))
         return false;
     /* Generous bounds: a join spreads by gossip, ten entries per message at
      * 100 nodes, and a loaded two-core machine is slow to run 100 servers. */
@@ -231,4 +231,140 @@ bool rl_create_cluster(rl_run *r, GError **error)
         return false;
     }
     return true;
+}
+
+/* ---- start=create: redis-cli alongside the scenario ---------------------------- */
+
+/* Whether the creation thread must end (the run ends or was interrupted). */
+static bool creator_stopping(rl_run *r)
+{
+    return atomic_load(&r->creator_stop) || (r->opt->interrupt && *r->opt->interrupt);
+}
+
+/* A note event of the creation at the current time. */
+static void create_note(rl_run *r, const char *text)
+{
+    rl_emit(r, &(rc_event){ .t = rl_now(r), .kind = RC_EV_NOTE, .node = -1, .about = -1,
+                            .str = text });
+}
+
+/* Whether the node runs (neither killed nor stopped): redis-cli can talk to it. */
+static bool answers(rl_run *r, int x)
+{
+    return atomic_load(&r->nodes[x].pid) != 0 && !atomic_load(&r->nodes[x].paused);
+}
+
+/* Sends redis-cli's commands once: ADDSLOTSRANGE of each master's range,
+ * SET-CONFIG-EPOCH 1..N in layout order, MEET of every other node with the
+ * first. A node that does not answer refuses them silently, as in the
+ * simulator. */
+static void send_create_commands(rl_run *r)
+{
+    const rc_layout *l = r->scn->layout;
+    for (int x = 0; x < r->n; x++) {
+        if (!answers(r, x))
+            continue;
+        redisReply *rep = NULL;
+        if (rc_layout_kind(l, x) == RC_KIND_MASTER)
+            rep = rl_command(&r->nodes[x], 1000, "CLUSTER ADDSLOTSRANGE %d %d",
+                             r->first_slot[x], r->last_slot[x]);
+        if (rep)
+            freeReplyObject(rep);
+        rep = rl_command(&r->nodes[x], 1000, "CLUSTER SET-CONFIG-EPOCH %d", x + 1);
+        if (rep)
+            freeReplyObject(rep);
+    }
+    for (int x = 1; x < r->n; x++) {
+        redisReply *rep = answers(r, x) ? rl_command(&r->nodes[x], 1000, "CLUSTER MEET %s %d %d",
+                                                     r->nodes[0].addr, RL_PORT, RL_BUS_PORT)
+                                        : NULL;
+        if (rep)
+            freeReplyObject(rep);
+    }
+}
+
+/* redis-cli's consistency check: every running node binds every slot to the
+ * same node as the first running node does (nodes that do not run are left
+ * out, as in the simulator). */
+static bool create_joined(rl_run *r)
+{
+    int16_t *ref = NULL, *owner = g_new(int16_t, RC_SLOTS);
+    rl_nodes_line *lines = g_new0(rl_nodes_line, r->n + 8);
+    bool joined = true;
+    for (int x = 0; x < r->n && joined; x++) {
+        if (!answers(r, x))
+            continue;
+        redisReply *rep = rl_command(&r->nodes[x], 1000, "CLUSTER NODES");
+        joined = rep && rep->type == REDIS_REPLY_STRING;
+        if (joined)
+            rl_parse_nodes(rep->str, r->n, lines, r->n + 8, owner);
+        if (rep)
+            freeReplyObject(rep);
+        if (joined && !ref)
+            ref = g_memdup2(owner, sizeof(int16_t) * RC_SLOTS);
+        else if (joined)
+            joined = memcmp(ref, owner, sizeof(int16_t) * RC_SLOTS) == 0;
+    }
+    g_free(ref);
+    g_free(owner);
+    g_free(lines);
+    return joined;
+}
+
+/* CLUSTER REPLICATE <master> on each replica, in layout order. */
+static void attach_replicas(rl_run *r)
+{
+    const rc_layout *l = r->scn->layout;
+    for (int x = 0; x < r->n; x++) {
+        if (rc_layout_kind(l, x) != RC_KIND_REPLICA || !answers(r, x))
+            continue;
+        rl_node *nd = &r->nodes[x];
+        atomic_store(&nd->replicated, true);
+        redisReply *rep = rl_command(nd, 1000, "CLUSTER REPLICATE %s",
+                                     r->nodes[rc_layout_shard(l, x)].name);
+        if (rep)
+            freeReplyObject(rep);
+    }
+}
+
+/* The creation thread: the commands, then a join check one second after them
+ * and every second (redis-cli's "Waiting for the cluster to join"), then the
+ * replicas. Bounded by the scenario's end and by rl_create_stop. */
+static gpointer create_thread(gpointer data)
+{
+    rl_run *r = data;
+    send_create_commands(r);
+    create_note(r, RL_CREATE_SENT_NOTE);
+    int64_t next_check = rl_wall_us() + 1000000;
+    for (;;) {
+        while (rl_wall_us() < next_check)
+            if (creator_stopping(r) || !rl_sleep_until(MIN(next_check, rl_wall_us() + 50000),
+                                                       r->opt->interrupt))
+                return NULL;
+        if (creator_stopping(r) || rl_now(r) > r->scn->end)
+            return NULL;
+        if (create_joined(r))
+            break;
+        next_check += 1000000;
+    }
+    attach_replicas(r);
+    create_note(r, RL_CREATE_JOINED_NOTE);
+    return NULL;
+}
+
+void rl_create_start(rl_run *r)
+{
+    if (r->creator)
+        return;
+    atomic_store(&r->creator_stop, false);
+    r->creator = g_thread_new("rcsim-create", create_thread, r);
+}
+
+void rl_create_stop(rl_run *r)
+{
+    if (!r->creator)
+        return;
+    atomic_store(&r->creator_stop, true);
+    g_thread_join(r->creator);
+    r->creator = NULL;
 }

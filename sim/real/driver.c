@@ -151,6 +151,10 @@ static bool play(rl_run *r, GError **error)
             rl_action_run(r, g_array_index(plan, instance, next++).a);
             continue;
         }
+        /* redis-cli starts after the file's `at 0s` actions, as simulated. */
+        if (r->create && !r->creator && (next >= plan->len ||
+                                         g_array_index(plan, instance, next).at > 0))
+            rl_create_start(r);
         if (live)
             run_triggers(r);
         if (now >= s->end)
@@ -172,6 +176,7 @@ static bool play(rl_run *r, GError **error)
  * the run; safe at any stage. */
 static void cleanup(rl_run *r)
 {
+    rl_create_stop(r);
     if (r->clients)
         rl_clients_stop(r->clients);
     if (r->poller)
@@ -211,13 +216,41 @@ static void cleanup(rl_run *r)
     g_ptr_array_free(r->snap_texts, TRUE);
 }
 
+/* t = 0: the cluster has converged, or with `start=create` every fresh
+ * server answers and redis-cli's sequence is about to begin. Starts the
+ * poller and the live judge of the triggers; a created cluster's nodes all
+ * report cluster_state fail at 0, as in the simulator. */
+static bool start_observing(rl_run *r, int64_t wall0, rc_real_result *res, GError **error)
+{
+    r->t0_us = rl_wall_us();
+    res->create_s = (double)(r->t0_us - wall0) / 1e6;
+    r->poller = rl_poller_start(r);
+    bool ok = rl_poller_wait_baseline(r->poller, 10000);
+    if (!ok)
+        g_set_error(error, RC_REAL_ERROR, RC_REAL_ERROR_START, "the poller got no answer");
+    r->cur0 = g_new0(int64_t, r->n);
+    r->cfg0 = g_new0(int64_t, r->n);
+    gboolean *master = g_new(gboolean, r->n);
+    rl_poller_final(r->poller, r->cur0, r->cfg0, master, NULL);
+    g_free(master);
+    /* Always: `winner` and `new-master-of` need the promotions too. */
+    g_mutex_lock(&r->live_lock);
+    r->live = rl_judge_new(r->scn, r->seed, r->cur0, r->cfg0);
+    r->triggers = rc_trigger_state_new(r->scn);
+    g_mutex_unlock(&r->live_lock);
+    for (int x = 0; r->create && x < r->n; x++)
+        rl_emit(r, &(rc_event){ .t = 0, .kind = RC_EV_STATE, .node = x, .about = -1,
+                                .flag = false, .str = "fail" });
+    return ok;
+}
+
 bool rc_real_run(const rc_scenario *s, const rc_real_options *o, rc_real_result *res,
                  GError **error)
 {
     memset(res, 0, sizeof *res);
     int64_t wall0 = rl_wall_us();
     rl_run run = { .scn = s, .opt = o, .n = s->layout->nodes, .watchdog = -1,
-                   .winner_now = -2 };
+                   .winner_now = -2, .create = s->cluster.start == RC_START_CREATE };
     rl_run *r = &run;
     g_mutex_init(&r->live_lock);
     r->fired = g_array_new(FALSE, FALSE, sizeof(rl_fired));
@@ -245,28 +278,13 @@ bool rc_real_run(const rc_scenario *s, const rc_real_options *o, rc_real_result 
     /* `network loss=`: every node loses that share of what it sends. */
     for (int x = 0; x < r->n && s->network.loss > 0; x++)
         rl_faults_set_loss(r->faults, x, s->network.loss);
-    ok = ok && rl_faults_apply(r->faults, r, error) && rl_create_cluster(r, error);
-    if (ok) {
-        r->t0_us = rl_wall_us();
-        res->create_s = (double)(r->t0_us - wall0) / 1e6;
-        r->poller = rl_poller_start(r);
-        ok = rl_poller_wait_baseline(r->poller, 10000);
-        if (!ok)
-            g_set_error(error, RC_REAL_ERROR, RC_REAL_ERROR_START, "the poller got no answer");
-        r->cur0 = g_new0(int64_t, r->n);
-        r->cfg0 = g_new0(int64_t, r->n);
-        gboolean *master = g_new(gboolean, r->n);
-        rl_poller_final(r->poller, r->cur0, r->cfg0, master, NULL);
-        g_free(master);
-        /* Always: `winner` and `new-master-of` need the promotions too. */
-        g_mutex_lock(&r->live_lock);
-        r->live = rl_judge_new(s, r->seed, r->cur0, r->cfg0);
-        r->triggers = rc_trigger_state_new(s);
-        g_mutex_unlock(&r->live_lock);
-    }
+    ok = ok && rl_faults_apply(r->faults, r, error) &&
+         (r->create ? rl_create_wait_started(r, error) : rl_create_cluster(r, error));
+    ok = ok && start_observing(r, wall0, res, error);
     if (ok && s->writers_total > 0)
         r->clients = rl_clients_start(r);
     ok = ok && play(r, error);
+    rl_create_stop(r);
     if (ok)
         ok = rl_real_finish(r, res, error);
     if (!ok && o->interrupt && *o->interrupt) {

@@ -51,6 +51,7 @@ struct rl_judge {
     rc_rng *rng;
     rc_time last_t;
     char *detail;          /* where a false leaf explains itself (or NULL) */
+    bool attached;         /* redis-cli attached the replicas (always, without start=create) */
 };
 
 /* ---- predicates ------------------------------------------------------------ */
@@ -103,6 +104,10 @@ static bool running(const rl_judge *j, int x) { return j->alive[x] && !j->stoppe
 /* `converged` on the observed state (see the top of this file). */
 static bool converged(rl_judge *j)
 {
+    /* Before redis-cli attached them, the replicas are empty masters that
+     * may agree with everyone: not the cluster the file describes. */
+    if (!j->attached)
+        return false;
     int first = -1;
     for (int x = 0; x < j->n; x++) {
         if (!running(j, x))
@@ -328,7 +333,9 @@ static bool eval(rl_judge *j, const rc_pred *p)
         return count(j, p, "lost", j->lost);
     case RC_PRED_CONVERGED:
         if (!converged(j) && j->detail)
-            snprintf(j->detail, 160, "not converged");
+            snprintf(j->detail, 160, j->attached ? "not converged"
+                                                 : "not converged: redis-cli --cluster create "
+                                                   "has not attached the replicas yet");
         return converged(j);
     case RC_PRED_REPLICA_CHAIN:
         if (!replica_chain(j) && j->detail)
@@ -382,11 +389,19 @@ rl_judge *rl_judge_new(const rc_scenario *s, uint64_t seed, const int64_t *cur,
     j->owner = g_new(int16_t, (size_t)n * RC_SLOTS);
     int *first = g_new(int, l->masters), *last = g_new(int, l->masters);
     rl_slot_ranges(l->masters, first, last);
+    bool fresh = s->cluster.start == RC_START_CREATE;
+    j->attached = !fresh;
     for (int x = 0; x < n; x++) {
-        j->alive[x] = j->state_ok[x] = true;
-        j->master[x] = rc_layout_kind(l, x) != RC_KIND_REPLICA;
+        j->alive[x] = true;
+        j->state_ok[x] = !fresh;
+        j->master[x] = fresh || rc_layout_kind(l, x) != RC_KIND_REPLICA;
         j->master_of[x] = j->master[x] ? -1 : rc_layout_shard(l, x);
-        for (int m = 0; m < l->masters; m++)
+        /* A fresh process knows only itself and no slot. */
+        for (int y = 0; fresh && y < n; y++)
+            j->seen[(size_t)x * n + y] = y == x ? SEEN_OK : SEEN_UNKNOWN;
+        for (int slot = 0; fresh && slot < RC_SLOTS; slot++)
+            j->owner[(size_t)x * RC_SLOTS + slot] = -1;
+        for (int m = 0; !fresh && m < l->masters; m++)
             for (int slot = first[m]; slot <= last[m]; slot++)
                 j->owner[(size_t)x * RC_SLOTS + slot] = (int16_t)m;
     }
@@ -554,6 +569,10 @@ static void apply(rl_judge *j, const rc_event *ev)
     }
     case RC_EV_WRITE:
         j->acked += ev->flag;
+        break;
+    case RC_EV_NOTE:
+        if (ev->str && !strcmp(ev->str, RL_CREATE_JOINED_NOTE))
+            j->attached = true;
         break;
     default:
         break;

@@ -306,7 +306,27 @@ static gpointer poll_thread(gpointer data)
     return NULL;
 }
 
-/* Starts the poller thread; its first round is the baseline. */
+/* `start=create`: the baseline is what a fresh process is, known without
+ * asking (a master without slots that knows only itself, epochs 0, state
+ * fail, no message sent yet), so that the first answers already report
+ * what the creation changed. */
+static void fresh_baseline(rl_poller *p)
+{
+    for (int x = 0; x < p->r->n; x++) {
+        observer *o = &p->obs[x];
+        o->have = true;
+        o->master = true;
+        o->master_of = -1;
+        o->state_ok = false;
+        memset(o->seen, SEEN_UNKNOWN, (size_t)p->r->n);
+        o->seen[x] = SEEN_OK;
+        for (int s = 0; s < RC_SLOTS; s++)
+            o->owner[s] = -1;
+    }
+}
+
+/* Starts the poller thread; its first round is the baseline, unless the
+ * scenario starts from fresh processes. */
 rl_poller *rl_poller_start(rl_run *r)
 {
     rl_poller *p = g_new0(rl_poller, 1);
@@ -317,6 +337,8 @@ rl_poller *rl_poller_start(rl_run *r)
         p->obs[x].seen = g_new0(uint8_t, r->n);
         p->obs[x].owner = g_new(int16_t, RC_SLOTS);
     }
+    if (r->create)
+        fresh_baseline(p);
     p->lines = g_new0(rl_nodes_line, r->n + 8);
     p->owner_now = g_new(int16_t, RC_SLOTS);
     p->epoch_of = g_new0(int64_t, r->n);

@@ -104,6 +104,11 @@ typedef struct {
     GArray *fired;              /* rl_fired, in firing order */
     int winner_now;             /* `winner` of the trigger action being run; -2: none */
     pid_t watchdog_pid;
+    /* `start=create`: the processes start fresh at t = 0 and a thread runs
+     * redis-cli's creation sequence alongside the scenario (create.c). */
+    bool create;
+    GThread *creator;
+    atomic_bool creator_stop;
 } rl_run;
 
 /* A trigger's action waiting for its time. */
@@ -163,6 +168,22 @@ redisReply *rl_command_argv(const rl_node *node, int timeout_ms, int argc, const
 
 /* ---- create.c ------------------------------------------------------------------------- */
 
+/* The notes of `start=create` (the simulator's words): the commands were
+ * sent; redis-cli saw the nodes agree and attached the replicas. The judge
+ * takes the second for the moment the replicas were attached. */
+#define RL_CREATE_SENT_NOTE "redis-cli --cluster create: ADDSLOTS, SET-CONFIG-EPOCH and MEET sent"
+#define RL_CREATE_JOINED_NOTE                                                                  \
+    "redis-cli --cluster create: the nodes agree on the slots; CLUSTER REPLICATE sent to the " \
+    "replicas"
+
+/* Waits until every server answers and records its node name. */
+bool rl_create_wait_started(rl_run *r, GError **error);
+/* `start=create`: starts the thread that sends redis-cli's commands now,
+ * waits for the join in checks one second apart and attaches the replicas;
+ * it ends there, or when rl_create_stop is called. */
+void rl_create_start(rl_run *r);
+/* Stops and joins the creation thread (nothing when none runs). */
+void rl_create_stop(rl_run *r);
 /* Assigns the layout's slots and config epochs, makes the nodes meet, attaches
  * the replicas and waits until the configuration has converged everywhere.
  * Fails after a bounded time. */
@@ -253,7 +274,9 @@ int rl_node_by_name(const rl_run *r, const char *name);
 /* Checks that every expectation can be judged from observations; false with
  * one `file:line:column: message` line per predicate that cannot. */
 bool rl_judge_check(const rc_scenario *scn, GString *errors);
-/* `cur` and `cfg`: every node's epochs at t = 0. */
+/* `cur` and `cfg`: every node's epochs at t = 0. A `start=create` scenario
+ * starts from fresh processes instead (lone masters without slots, state
+ * fail, epochs 0). */
 rl_judge *rl_judge_new(const rc_scenario *scn, uint64_t seed, const int64_t *cur,
                        const int64_t *cfg);
 /* Live use (triggers): updates the state with one event, without judging the

@@ -126,15 +126,16 @@ static bool same_fact(const rc_event *poll, const rc_event *log)
 }
 
 /* The latest unused log event of the same fact in [t - window, t] and
- * after `floor`. */
-static entry *match(rl_record *log, const rc_event *poll, rc_time window, rc_time floor)
+ * after `barrier` (the node's restart: older lines are its previous
+ * process's). */
+static entry *match(rl_record *log, const rc_event *poll, rc_time window, rc_time barrier)
 {
     entry *best = NULL;
     for (guint i = 0; i < log->entries->len; i++) {
         entry *e = &g_array_index(log->entries, entry, i);
         if (e->used || !same_fact(poll, &e->ev))
             continue;
-        if (e->ev.t > poll->t || e->ev.t < poll->t - window || e->ev.t <= floor)
+        if (e->ev.t > poll->t || e->ev.t < poll->t - window || e->ev.t <= barrier)
             continue;
         if (!best || e->ev.t > best->ev.t)
             best = e;
@@ -142,19 +143,67 @@ static entry *match(rl_record *log, const rc_event *poll, rc_time window, rc_tim
     return best;
 }
 
-/* A key for (kind, node, about) of a poller event. */
+/* A key for the kind of fact a poller event reports about its node: its
+ * role (ROLE and PROMOTED alike, whichever master: a node has one role at a
+ * time), its cluster state, or its flag on one other node. */
 static gpointer fact_key(const rc_event *ev)
 {
-    return GSIZE_TO_POINTER(((gsize)ev->kind << 20) | ((gsize)(ev->node + 1) << 10) |
-                            (gsize)(ev->about + 1));
+    gsize kind = ev->kind == RC_EV_PROMOTED ? RC_EV_ROLE : ev->kind;
+    gsize about = ev->kind == RC_EV_FAIL ? (gsize)(ev->about + 1) : 0;
+    return GSIZE_TO_POINTER((kind << 20) | ((gsize)(ev->node + 1) << 10) | about);
+}
+
+/* A restart fault of one node. */
+typedef struct {
+    int node;
+    rc_time t;
+} restart;
+
+/* The time of the latest restart of `node` at or before t, or -1. */
+static rc_time restart_before(const GArray *restarts, int node, rc_time t)
+{
+    rc_time latest = -1;
+    for (guint i = 0; i < restarts->len; i++) {
+        const restart *r = &g_array_index(restarts, restart, i);
+        if (r->node == node && r->t <= t && r->t > latest)
+            latest = r->t;
+    }
+    return latest;
+}
+
+/* Every restart fault of the record, one entry per node restarted. */
+static GArray *restarts_of(rl_record *rec)
+{
+    GArray *list = g_array_new(FALSE, FALSE, sizeof(restart));
+    for (guint i = 0; i < rec->entries->len; i++) {
+        const rc_event *ev = &g_array_index(rec->entries, entry, i).ev;
+        const rc_fault_info *fi = ev->data;
+        if (ev->kind != RC_EV_FAULT || !fi || !ev->str || strcmp(ev->str, "restart"))
+            continue;
+        for (int k = 0; k < fi->node_count; k++) {
+            restart r = { fi->nodes[k], ev->t };
+            g_array_append_val(list, r);
+        }
+    }
+    return list;
 }
 
 /* See real_int.h. */
 void rl_record_merge_log(rl_record *rec, rl_record *log, rc_time window)
 {
-    /* A fact is never moved before the previous poll that reported the same
-     * kind of fact on the same node: a reply is read after the node wrote it,
-     * so log and poll times can cross by a round's duration. */
+    /* Two rules keep the merged stream in an order that happened.
+     * A log line older than the node's last restart is its previous
+     * process's: it never times a fact of the new one.
+     * A fact is never placed before the previous poll that reported the same
+     * kind of fact on the same node: a reply is read after the node wrote
+     * it, so log and poll times cross by up to a round's duration; when the
+     * log line is older than that poll (whose reply was then stale), the
+     * fact goes just after it (same time, later arrival), the earliest moment
+     * consistent with both. Without this, a restarted master's logged
+     * demotion sorted before the first poll that saw it (still a master)
+     * and its logged `cluster_state ok` after that poll: a split-brain that
+     * never happened. */
+    GArray *restarts = restarts_of(rec);
     GHashTable *previous = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     for (guint i = 0; i < rec->entries->len; i++) {
         rc_event *ev = &g_array_index(rec->entries, entry, i).ev;
@@ -167,17 +216,20 @@ void rl_record_merge_log(rl_record *rec, rl_record *log, rc_time window)
             prev = g_new(rc_time, 1);
             g_hash_table_insert(previous, fact_key(ev), prev);
         }
-        *prev = ev->t;
-        entry *m = match(log, ev, window, floor);
-        if (!m)
-            continue;
-        m->used = true;
-        ev->t = m->ev.t;
-        /* The log knows how a FAIL came (quorum or message) and which
-         * role changes are replica migrations. */
-        if (ev->kind == RC_EV_FAIL || (ev->kind == RC_EV_ROLE && !strcmp(m->ev.str, "migration")))
-            ev->str = keep_str(rec, m->ev.str);
+        rc_time polled = ev->t;
+        entry *m = match(log, ev, window, restart_before(restarts, ev->node, ev->t));
+        if (m) {
+            m->used = true;
+            ev->t = MAX(m->ev.t, floor);
+            /* The log knows how a FAIL came (quorum or message) and which
+             * role changes are replica migrations. */
+            if (ev->kind == RC_EV_FAIL ||
+                (ev->kind == RC_EV_ROLE && !strcmp(m->ev.str, "migration")))
+                ev->str = keep_str(rec, m->ev.str);
+        }
+        *prev = polled;
     }
+    g_array_free(restarts, TRUE);
     g_hash_table_destroy(previous);
     for (guint i = 0; i < log->entries->len; i++) {
         const rc_event *ev = &g_array_index(log->entries, entry, i).ev;

@@ -5,6 +5,7 @@
 #include "real/real_int.h"
 
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -234,6 +235,128 @@ static void test_judge(void)
     rc_scenario_free(s);
 }
 
+/* The slots 0-5460 (M1's of three masters). */
+static rc_slot_list *first_range(void)
+{
+    static uint16_t slots[5461];
+    static rc_slot_list list = { 5461, slots };
+    for (int i = 0; i < 5461; i++)
+        slots[i] = (uint16_t)i;
+    return &list;
+}
+
+/* M1 killed at 10 s, R1 promoted at 15 s, M1 restarted at 30.001 s: what
+ * the poller recorded around the restart. Its first poll of M1 (30.020 s)
+ * read a reply M1 wrote before it heard of R1 (master, state fail); the
+ * second (30.050 s) a replica of R1 with state ok that binds 0-5460 to R1.
+ * M1's log says it turned replica at 30.019 s and state ok at `state_ok_t`. */
+static rl_record *restart_record(rl_record **log, rc_time state_ok_t)
+{
+    static int m1_nodes[] = { 0 };
+    static rc_fault_info m1 = { 1, m1_nodes, 0, NULL, NULL, NULL };
+    int r1 = 3;
+    rl_record *rec = rl_record_new();
+    rc_event evs[] = {
+        { .t = RC_SEC(10), .kind = RC_EV_FAULT, .node = -1, .about = -1, .str = "kill", .data = &m1 },
+        { .t = RC_SEC(15), .kind = RC_EV_PROMOTED, .node = r1, .about = 0, .i1 = 7 },
+        { .t = RC_SEC(15), .kind = RC_EV_OWNER, .node = r1, .about = r1, .i1 = 7, .data = first_range() },
+        { .t = RC_MS(30001), .kind = RC_EV_FAULT, .node = -1, .about = -1, .str = "restart", .data = &m1 },
+        { .t = RC_MS(30020), .kind = RC_EV_ROLE, .node = 0, .about = -1, .flag = true, .str = "restart" },
+        { .t = RC_MS(30020), .kind = RC_EV_STATE, .node = 0, .about = -1, .flag = false },
+        { .t = RC_MS(30050), .kind = RC_EV_ROLE, .node = 0, .about = r1, .flag = false, .str = "demoted" },
+        { .t = RC_MS(30050), .kind = RC_EV_STATE, .node = 0, .about = -1, .flag = true },
+        { .t = RC_MS(30050), .kind = RC_EV_OWNER, .node = 0, .about = r1, .i1 = 7, .data = first_range() },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(evs); i++)
+        rl_record_add(rec, &evs[i]);
+    *log = rl_record_new();
+    rc_event lines[] = {
+        /* The previous process's last state change: never the new one's. */
+        { .t = RC_MS(9990), .kind = RC_EV_STATE, .node = 0, .about = -1, .flag = true },
+        { .t = RC_MS(30019), .kind = RC_EV_ROLE, .node = 0, .about = r1, .flag = false, .str = "demoted" },
+        { .t = state_ok_t, .kind = RC_EV_STATE, .node = 0, .about = -1, .flag = true },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(lines); i++)
+        rl_record_add(*log, &lines[i]);
+    return rec;
+}
+
+/* The merged stream of a restarted master, judged: no split-brain, since
+ * M1 turned replica before its cluster state became ok; the logged demotion
+ * goes right after the stale first poll, the logged state ok keeps its time. */
+static void test_merge_restart(void)
+{
+    const char *text = "cluster masters=3 replicas=1 node-timeout=2000ms\n" /* 1 */
+                       "end 40s\n"                                          /* 2 */
+                       "at 10s kill M1\n"                                   /* 3 */
+                       "at 30s restart M1\n"                                /* 4 */
+                       "never split-brain\n"                                /* 5 */
+                       "expect role M1 replica by 30.03s after 30s\n";      /* 6 */
+    GError *err = NULL;
+    rc_scenario *s = rc_scenario_parse_string("merge.scn", text, &err);
+    g_assert_no_error(err);
+    rc_time state_ok_times[] = { RC_MS(30040), RC_MS(30019) };
+    for (guint k = 0; k < G_N_ELEMENTS(state_ok_times); k++) {
+        rl_record *log = NULL;
+        rl_record *rec = restart_record(&log, state_ok_times[k]);
+        rl_record_merge_log(rec, log, RC_MS(150));
+        int64_t epochs[6] = { 6, 6, 6, 6, 6, 6 };
+        rl_judge *j = rl_judge_new(s, 1, epochs, epochs);
+        rc_eventbus *bus = rc_eventbus_new();
+        GHashTable *v = g_hash_table_new(g_direct_hash, g_direct_equal);
+        rc_eventbus_subscribe(bus, rl_judge_observe, j);
+        rc_eventbus_subscribe(bus, collect_verdicts, v);
+        rl_record_replay(rec, bus);
+        GString *failures = g_string_new(NULL);
+        rl_judge_finish(j, bus, 0, 0, failures);
+        int count = -1;
+        rl_judge_split_intervals(j, &count);
+        g_assert_cmpint(count, ==, 0);
+        g_assert_true(verdict(v, 5));
+        g_assert_true(verdict(v, 6)); /* the demotion at the first poll, 30.020 s */
+        g_string_free(failures, TRUE);
+        g_hash_table_destroy(v);
+        rc_eventbus_free(bus);
+        rl_judge_free(j);
+        rl_record_free(rec);
+    }
+    rc_scenario_free(s);
+}
+
+/* What cannot run for real is refused at the word that asks for it: a
+ * `network latency=` and a trigger's `latency` (the file is read again for
+ * the column of `latency=`). */
+static void test_refused_positions(void)
+{
+    char *dir = g_dir_make_tmp("rcsim-real-parse-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "lat.scn", NULL);
+    g_assert_true(g_file_set_contents(path,
+                                      "cluster masters=3 replicas=1\n"
+                                      "end 5s\n"
+                                      "network   latency=uniform(1ms,2ms)\n"
+                                      "whenever converged latency M2 5ms\n", -1, NULL));
+    GError *err = NULL;
+    rc_scenario *s = rc_scenario_parse_file(path, &err);
+    g_assert_no_error(err);
+    g_assert_false(rc_real_check_scenario(s, &err));
+    g_assert_error(err, RC_REAL_ERROR, RC_REAL_ERROR_UNSUPPORTED);
+    gchar **lines = g_strsplit(err->message, "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 2);
+    char *first = g_strdup_printf("%s:3:11: ", path), *second = g_strdup_printf("%s:4:20: ", path);
+    g_assert_true(g_str_has_prefix(lines[0], first));
+    g_assert_true(g_str_has_prefix(lines[1], second));
+    g_assert_nonnull(strstr(lines[1], "netem"));
+    g_free(first);
+    g_free(second);
+    g_strfreev(lines);
+    g_clear_error(&err);
+    rc_scenario_free(s);
+    g_unlink(path);
+    g_rmdir(dir);
+    g_free(path);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -241,5 +364,7 @@ int main(int argc, char **argv)
     g_test_add_func("/real-parse/cluster-nodes", test_cluster_nodes);
     g_test_add_func("/real-parse/log-lines", test_log_lines);
     g_test_add_func("/real-parse/judge", test_judge);
+    g_test_add_func("/real-parse/merge-restart", test_merge_restart);
+    g_test_add_func("/real-parse/refused-positions", test_refused_positions);
     return g_test_run();
 }

@@ -1,7 +1,8 @@
 /* Real mode on real redis-server processes (issue #17, item 4): a stopped
  * master is replaced by its replica; a 2|3 split loses the minority's
  * acknowledged writes; an action that cannot run for real is refused before
- * anything starts; nothing is left behind when rcsim is SIGKILLed, and a
+ * anything starts; a `start=create` file forms its cluster from fresh
+ * servers and acts on it with a trigger; nothing is left behind when rcsim is SIGKILLed, and a
  * SIGTERM ends the run with exit 130 and nothing left either. Needs
  * root, redis-server and network namespaces; elsewhere every case is
  * skipped and the program exits 77. Each case runs `$RCSIM real` with its
@@ -220,6 +221,37 @@ static void test_split_loses_minority_writes(void)
     remove_case(dir);
 }
 
+/* start=create: t = 0 is when the fresh servers answer; redis-cli's sequence
+ * and the rules form the cluster, the `when converged` trigger fires on the
+ * observed state (after redis-cli attached the replicas) and R1 replaces
+ * the stopped M1. */
+static void test_create_then_failover(void)
+{
+    if (skipped())
+        return;
+    char *dir = case_dir(), *err = NULL;
+    int status = run_real(dir, "tests/real/create.scn", &err);
+    g_assert_cmpstr(err, ==, "");
+    g_assert_cmpint(status, ==, 0);
+    char *events = read_out(dir, "events.jsonl");
+    g_assert_nonnull(strstr(events, "\"start\":\"create\""));
+    g_assert_nonnull(strstr(events, "{\"t\":0.000000,\"ev\":\"state\",\"node\":\"R3\",\"state\":\"fail\"}"));
+    const char *joined = strstr(events, "CLUSTER REPLICATE sent to the replicas");
+    const char *attached = strstr(events, "\"ev\":\"role\",\"node\":\"R1\",\"role\":\"replica\","
+                                          "\"master\":\"M1\",\"why\":\"replicate\"");
+    const char *stop = strstr(events, "\"action\":\"stop\",\"nodes\":[\"M1\"]");
+    g_assert_nonnull(joined);
+    g_assert_nonnull(attached);
+    g_assert_nonnull(stop);
+    /* Events are in time order: the trigger came after the replicas were attached. */
+    g_assert_true(joined < attached && attached < stop);
+    g_assert_nonnull(strstr(events, "\"ev\":\"promoted\",\"node\":\"R1\""));
+    g_assert_cmpint(processes_under(dir), ==, 0);
+    g_free(events);
+    g_free(err);
+    remove_case(dir);
+}
+
 /* `latency` cannot run here: exit 2 at its position, nothing started. */
 static void test_unsupported_action_refused(void)
 {
@@ -330,6 +362,7 @@ int main(int argc, char **argv)
         skip_reason = "RCSIM is not set (run through meson test)";
     g_test_add_func("/real/stop-promotes-replica", test_stop_promotes_replica);
     g_test_add_func("/real/split-loses-minority-writes", test_split_loses_minority_writes);
+    g_test_add_func("/real/create-then-failover", test_create_then_failover);
     g_test_add_func("/real/unsupported-action-refused", test_unsupported_action_refused);
     g_test_add_func("/real/nothing-left-after-sigkill", test_nothing_left_after_sigkill);
     g_test_add_func("/real/sigterm-ends-cleanly", test_sigterm_ends_cleanly);
