@@ -34,9 +34,11 @@ static rc_report *make_report(rl_run *r, double poll_ms, double poll_max_ms)
         nodes[x].config_epoch = r->cfg0[x];
     }
     char *cfg = rc_run_config_json(s);
-    char *settings = g_strdup_printf("real %s, %d masters, replicas %d, node-timeout %lld ms",
-                                     r->version, s->cluster.masters, l->replicas_total,
+    char *layout_text = rc_report_layout_text(l);
+    char *settings = g_strdup_printf("real %s, %s, node-timeout %lld ms", r->version,
+                                     layout_text,
                                      (long long)(s->cluster.config.node_timeout / 1000));
+    g_free(layout_text);
     char *server = g_strescape(r->server, NULL);
     char *extra = g_strdup_printf("\"source\":\"real\",\"server\":\"%s\",\"server_version\":"
                                   "\"%s\",\"poll_interval_ms\":%.3f,\"poll_max_ms\":%.3f",

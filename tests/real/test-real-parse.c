@@ -357,6 +357,43 @@ static void test_refused_positions(void)
     g_free(dir);
 }
 
+/* `lost <cause>` cannot be judged for real (real mode does not know why a
+ * write was lost): refused at the word `lost` in every expectation form,
+ * while plain `lost` is accepted. */
+static void test_lost_cause_refused(void)
+{
+    char *dir = g_dir_make_tmp("rcsim-real-parse-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "lost.scn", NULL);
+    g_assert_true(g_file_set_contents(path,
+                                      "cluster masters=3 replicas=1\n"
+                                      "workload writers=1 rate=10/s\n"
+                                      "end 5s\n"
+                                      "never lost > 0\n"
+                                      "always lost minority-master = 0\n"
+                                      "expect lost stale-promotion = 0 at 5s\n",
+                                      -1, NULL));
+    GError *err = NULL;
+    rc_scenario *s = rc_scenario_parse_file(path, &err);
+    g_assert_no_error(err);
+    g_assert_false(rc_real_check_scenario(s, &err));
+    g_assert_error(err, RC_REAL_ERROR, RC_REAL_ERROR_UNSUPPORTED);
+    gchar **lines = g_strsplit(err->message, "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 2);
+    char *first = g_strdup_printf("%s:5:8: ", path), *second = g_strdup_printf("%s:6:8: ", path);
+    g_assert_true(g_str_has_prefix(lines[0], first));
+    g_assert_true(g_str_has_prefix(lines[1], second));
+    g_assert_nonnull(strstr(lines[0], "lost minority-master"));
+    g_free(first);
+    g_free(second);
+    g_strfreev(lines);
+    g_clear_error(&err);
+    rc_scenario_free(s);
+    g_unlink(path);
+    g_rmdir(dir);
+    g_free(path);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -366,5 +403,6 @@ int main(int argc, char **argv)
     g_test_add_func("/real-parse/judge", test_judge);
     g_test_add_func("/real-parse/merge-restart", test_merge_restart);
     g_test_add_func("/real-parse/refused-positions", test_refused_positions);
+    g_test_add_func("/real-parse/lost-cause-refused", test_lost_cause_refused);
     return g_test_run();
 }
