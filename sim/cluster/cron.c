@@ -47,6 +47,24 @@ void cl_schedule_cron(node *me, rc_time at)
 /* clusterCron (§2.1)                                                     */
 /* ====================================================================== */
 
+static mstime_t peer_next_check(node *me, int x);
+
+/* Sets the new, connecting outbound link to x. cl_set_link makes x's cron
+ * block due at once, as any new link may; but a connecting link brings
+ * steps 6b-6e for x no earlier than peer_next_check says (a link that is
+ * not T old cannot look stale), so the block keeps its time lowered only to
+ * that. Why it matters: a survivor reconnects to every dead master on every
+ * tick, and with one due block per dead master the cron would walk nearly
+ * every peer on every tick (the verify_caches build checks the bound). */
+static void link_connecting(node *me, int x, rc_conn conn)
+{
+    mstime_t *block_due = &me->cron_block_due[x >> CRON_BLOCK_SHIFT];
+    mstime_t due_before = *block_due;
+    cl_set_link(me, x, conn);
+    *block_due = due_before;
+    cl_cron_due_by(me, x, peer_next_check(me, x));
+}
+
 /* Step 4 for one peer x with no outbound link: create the link and start a
  * non-blocking connect (clusterNodeCronHandleReconnect). A synchronous
  * failure starts the PFAIL clock if no ping was pending, as Redis does for
@@ -65,7 +83,7 @@ static void cron_connect(node *me, int x, mstime_t now)
             cl_set_ping_sent(me, x, now);
         return;
     }
-    cl_set_link(me, x, conn);
+    link_connecting(me, x, conn);
 }
 
 /* Step 4: give up handshakes older than max(T, 1 s) and create missing
