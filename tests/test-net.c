@@ -572,6 +572,33 @@ static void test_connect_to_killed_node_refused_after_round_trip(void)
     h_free(h);
 }
 
+/* A live node reconnects to a dead peer on every cron tick: each refused
+ * connect frees its record before the next one takes it, so a thousand
+ * attempts use one record, and every old handle is stale. */
+static void test_refused_connects_reuse_one_record(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_net_kill(h->net, 1);
+    rc_conn first = 0, last = 0;
+    for (int i = 0; i < 1000; i++) {
+        rc_connect_result res;
+        rc_conn c = rc_net_connect(h->net, 0, 1, 0, &res);
+        g_assert_cmpint(res, ==, RC_CONNECT_OK);
+        g_assert_cmpuint(c, !=, last);
+        if (!first)
+            first = c;
+        last = c;
+        rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_MS(100));
+        g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_NONE);
+    }
+    g_assert_cmpint(rc_net_conn_state(h->net, first), ==, RC_CONN_NONE);
+    g_assert_cmpuint(h->log->len, ==, 1000);
+    g_assert_cmpuint(rc_net_get_stats(h->net).refused, ==, 1000);
+    g_assert_cmpuint(rc_net_conn_records(h->net), ==, 1);
+    assert_accounted(h);
+    h_free(h);
+}
+
 /* Connecting to oneself is the one refusal a live endpoint gets at once. */
 static void test_connect_to_self_refused_synchronously(void)
 {
@@ -980,6 +1007,8 @@ int main(int argc, char **argv)
                     test_connect_succeeds_after_one_rtt);
     g_test_add_func("/net/connect-to-killed-node-refused-after-round-trip",
                     test_connect_to_killed_node_refused_after_round_trip);
+    g_test_add_func("/net/refused-connects-reuse-one-record",
+                    test_refused_connects_reuse_one_record);
     g_test_add_func("/net/connect-to-self-refused-synchronously",
                     test_connect_to_self_refused_synchronously);
     g_test_add_func("/net/connect-across-cut-succeeds-at-next-retransmission",

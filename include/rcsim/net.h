@@ -206,6 +206,12 @@ rc_conn rc_net_connect_established(rc_net *net, int from, int to, uint32_t tag,
  * reserves them in one allocation instead of growing through copies. */
 void rc_net_reserve_conns(rc_net *net, uint32_t count);
 
+/* How many connection records the table holds, free ones included. A freed
+ * record is reused by the next connect, so the table grows only with the
+ * connections open at once, not with connects made (a survivor refused by a
+ * dead peer on every cron tick reuses the same record). */
+uint32_t rc_net_conn_records(const rc_net *net);
+
 rc_conn_state rc_net_conn_state(const rc_net *net, rc_conn conn);
 uint32_t rc_net_conn_tag(const rc_net *net, rc_conn conn);
 /* The endpoint that initiated / accepted the connection, or -1. */

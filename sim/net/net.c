@@ -1263,3 +1263,9 @@ uint32_t rc_net_incarnation(const rc_net *net, int endpoint)
 
 /* A copy of the counters. */
 rc_net_stats rc_net_get_stats(const rc_net *net) { return net->stats; }
+
+/* The records in use or on the free list (see net.h). */
+uint32_t rc_net_conn_records(const rc_net *net)
+{
+    return net->conns_len;
+}
