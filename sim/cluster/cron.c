@@ -54,8 +54,8 @@ static mstime_t peer_next_check(node *me, int x);
  * steps 6b-6e for x no earlier than peer_next_check says (a link that is
  * not T old cannot look stale), so the block keeps its time lowered only to
  * that. Why it matters: a survivor reconnects to every dead master on every
- * tick, and with one due block per dead master the cron would walk nearly
- * every peer on every tick (the verify_caches build checks the bound). */
+ * tick, and the cron would walk every dead master's block on every tick
+ * although nothing is due there (the verify_caches build checks the bound). */
 static void link_connecting(node *me, int x, rc_conn conn)
 {
     mstime_t *block_due = &me->cron_block_due[x >> CRON_BLOCK_SHIFT];
