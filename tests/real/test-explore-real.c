@@ -9,9 +9,10 @@
  * every case is skipped and the program prints `skipped: <reason>` and exits
  * 77. About 20 seconds. */
 #define _GNU_SOURCE
+#include "real-env.h"
+
 #include <glib.h>
 #include <glib/gstdio.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,38 +30,9 @@ static const char tiny_base[] = "# tiny: no promotion, ever\n"
                                 "end 12s\n"
                                 "never promotions > 0\n";
 
-/* Why real runs cannot happen here, or NULL. */
-static const char *environment_problem(void)
-{
-    if (geteuid() != 0)
-        return "real mode needs root";
-    char *server = g_find_program_in_path("redis-server");
-    char *iptables = g_find_program_in_path("iptables-restore");
-    const char *why = !server ? "no redis-server" : !iptables ? "no iptables-restore" : NULL;
-    g_free(server);
-    g_free(iptables);
-    if (why)
-        return why;
-    pid_t pid = fork();
-    if (pid == 0)
-        _exit(unshare(CLONE_NEWNET) == 0 ? 0 : 1);
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-        WEXITSTATUS(status) != 0)
-        return "no network namespaces";
-    return NULL;
-}
 
 /* Marks the case skipped when real runs cannot happen here. */
-static bool skipped(void)
-{
-    if (!skip_reason)
-        return false;
-    char *msg = g_strdup_printf("skipped: %s", skip_reason);
-    g_test_skip(msg);
-    g_free(msg);
-    return true;
-}
+static bool skipped(void) { return real_env_skip(skip_reason); }
 
 /* A fresh directory with the base in it, and the search's output below. */
 static char *case_dir(void)
@@ -196,7 +168,7 @@ static void test_no_server_exit_2(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    skip_reason = environment_problem();
+    skip_reason = real_env_problem();
     if (!g_getenv("RCSIM"))
         skip_reason = "RCSIM is not set (run through meson test)";
     g_test_add_func("/explore-real/failover-find-reproduced", test_failover_find_reproduced);

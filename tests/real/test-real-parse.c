@@ -323,18 +323,16 @@ static void test_merge_restart(void)
     rc_scenario_free(s);
 }
 
-/* What cannot run for real is refused at the word that asks for it: a
- * `network latency=` and a trigger's `latency` (the file is read again for
- * the column of `latency=`). */
-static void test_refused_positions(void)
+/* Writes `text` to a scenario file, parses it (which must succeed) and
+ * checks that real mode refuses it with exactly two lines, starting with
+ * "<file>:<pos1>: " and "<file>:<pos2>: " (pos = "line:column"), the first
+ * containing `first_says`. */
+static void assert_two_refusals(const char *text, const char *pos1, const char *pos2,
+                                const char *first_says)
 {
     char *dir = g_dir_make_tmp("rcsim-real-parse-XXXXXX", NULL);
-    char *path = g_build_filename(dir, "lat.scn", NULL);
-    g_assert_true(g_file_set_contents(path,
-                                      "cluster masters=3 replicas=1\n"
-                                      "end 5s\n"
-                                      "network   latency=uniform(1ms,2ms)\n"
-                                      "whenever converged latency M2 5ms\n", -1, NULL));
+    char *path = g_build_filename(dir, "refused.scn", NULL);
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
     GError *err = NULL;
     rc_scenario *s = rc_scenario_parse_file(path, &err);
     g_assert_no_error(err);
@@ -342,10 +340,11 @@ static void test_refused_positions(void)
     g_assert_error(err, RC_REAL_ERROR, RC_REAL_ERROR_UNSUPPORTED);
     gchar **lines = g_strsplit(err->message, "\n", -1);
     g_assert_cmpuint(g_strv_length(lines), ==, 2);
-    char *first = g_strdup_printf("%s:3:11: ", path), *second = g_strdup_printf("%s:4:20: ", path);
+    char *first = g_strdup_printf("%s:%s: ", path, pos1);
+    char *second = g_strdup_printf("%s:%s: ", path, pos2);
     g_assert_true(g_str_has_prefix(lines[0], first));
     g_assert_true(g_str_has_prefix(lines[1], second));
-    g_assert_nonnull(strstr(lines[1], "netem"));
+    g_assert_nonnull(strstr(lines[0], first_says));
     g_free(first);
     g_free(second);
     g_strfreev(lines);
@@ -357,41 +356,30 @@ static void test_refused_positions(void)
     g_free(dir);
 }
 
+/* What cannot run for real is refused at the word that asks for it: a
+ * `network latency=` and a trigger's `latency` (the file is read again for
+ * the column of `latency=`). */
+static void test_refused_positions(void)
+{
+    assert_two_refusals("cluster masters=3 replicas=1\n"
+                        "end 5s\n"
+                        "network   latency=uniform(1ms,2ms)\n"
+                        "whenever converged latency M2 5ms\n",
+                        "3:11", "4:20", "netem");
+}
+
 /* `lost <cause>` cannot be judged for real (real mode does not know why a
  * write was lost): refused at the word `lost` in every expectation form,
  * while plain `lost` is accepted. */
 static void test_lost_cause_refused(void)
 {
-    char *dir = g_dir_make_tmp("rcsim-real-parse-XXXXXX", NULL);
-    char *path = g_build_filename(dir, "lost.scn", NULL);
-    g_assert_true(g_file_set_contents(path,
-                                      "cluster masters=3 replicas=1\n"
-                                      "workload writers=1 rate=10/s\n"
-                                      "end 5s\n"
-                                      "never lost > 0\n"
-                                      "always lost minority-master = 0\n"
-                                      "expect lost stale-promotion = 0 at 5s\n",
-                                      -1, NULL));
-    GError *err = NULL;
-    rc_scenario *s = rc_scenario_parse_file(path, &err);
-    g_assert_no_error(err);
-    g_assert_false(rc_real_check_scenario(s, &err));
-    g_assert_error(err, RC_REAL_ERROR, RC_REAL_ERROR_UNSUPPORTED);
-    gchar **lines = g_strsplit(err->message, "\n", -1);
-    g_assert_cmpuint(g_strv_length(lines), ==, 2);
-    char *first = g_strdup_printf("%s:5:8: ", path), *second = g_strdup_printf("%s:6:8: ", path);
-    g_assert_true(g_str_has_prefix(lines[0], first));
-    g_assert_true(g_str_has_prefix(lines[1], second));
-    g_assert_nonnull(strstr(lines[0], "lost minority-master"));
-    g_free(first);
-    g_free(second);
-    g_strfreev(lines);
-    g_clear_error(&err);
-    rc_scenario_free(s);
-    g_unlink(path);
-    g_rmdir(dir);
-    g_free(path);
-    g_free(dir);
+    assert_two_refusals("cluster masters=3 replicas=1\n"
+                        "workload writers=1 rate=10/s\n"
+                        "end 5s\n"
+                        "never lost > 0\n"
+                        "always lost minority-master = 0\n"
+                        "expect lost stale-promotion = 0 at 5s\n",
+                        "5:8", "6:8", "lost minority-master");
 }
 
 int main(int argc, char **argv)

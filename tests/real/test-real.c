@@ -10,9 +10,10 @@
  * directory (/proc/<pid>/cwd) among any other Redis processes. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include "real-env.h"
+
 #include <glib.h>
 #include <glib/gstdio.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,37 +23,9 @@
 
 static const char *skip_reason;
 
-/* Why real runs cannot happen here, or NULL. */
-static const char *environment_problem(void)
-{
-    if (geteuid() != 0)
-        return "real mode needs root";
-    char *server = g_find_program_in_path("redis-server");
-    char *iptables = g_find_program_in_path("iptables-restore");
-    const char *why = !server ? "no redis-server" : !iptables ? "no iptables-restore" : NULL;
-    g_free(server);
-    g_free(iptables);
-    if (why)
-        return why;
-    pid_t pid = fork();
-    if (pid == 0)
-        _exit(unshare(CLONE_NEWNET) == 0 ? 0 : 1);
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-        WEXITSTATUS(status) != 0)
-        return "no network namespaces";
-    return NULL;
-}
 
-static bool skipped(void)
-{
-    if (!skip_reason)
-        return false;
-    char *msg = g_strdup_printf("skipped: %s", skip_reason);
-    g_test_skip(msg);
-    g_free(msg);
-    return true;
-}
+/* Marks the case skipped when real runs cannot happen here. */
+static bool skipped(void) { return real_env_skip(skip_reason); }
 
 /* A fresh directory for one case: TMPDIR of rcsim, and its outputs. */
 static char *case_dir(void)
@@ -357,7 +330,7 @@ static void test_sigterm_ends_cleanly(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    skip_reason = environment_problem();
+    skip_reason = real_env_problem();
     if (!g_getenv("RCSIM"))
         skip_reason = "RCSIM is not set (run through meson test)";
     g_test_add_func("/real/stop-promotes-replica", test_stop_promotes_replica);
