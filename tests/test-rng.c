@@ -84,6 +84,26 @@ static void test_below_matches_gsl(void)
     }
 }
 
+/* The divisor of the last bound is cached: a stream that switches bounds,
+ * to neighbours, to 1 and back, to random and to the largest ones, must
+ * still draw exactly what the library draws. */
+static void test_below_matches_gsl_when_bounds_change(void)
+{
+    rc_rng *r = rc_rng_new(12, RC_STREAM_NET);
+    gsl_rng *g = gsl_twin(12, RC_STREAM_NET);
+    rc_rng *pick = rc_rng_new(13, RC_STREAM_NET);
+    static const uint32_t fixed[] = { 1, 2, 1000, 1001, 999, 1, UINT32_MAX, UINT32_MAX - 1,
+                                      (UINT32_C(1) << 31) + 1, 3, (UINT32_C(1) << 31) - 1 };
+    for (int i = 0; i < 200000; i++) {
+        uint32_t n = i % 3 ? fixed[i % G_N_ELEMENTS(fixed)]
+                           : 1 + rc_rng_below(pick, UINT32_MAX >> rc_rng_below(pick, 32));
+        g_assert_cmpuint(rc_rng_below(r, n), ==, gsl_rng_uniform_int(g, n));
+    }
+    rc_rng_free(pick);
+    rc_rng_free(r);
+    gsl_rng_free(g);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -92,5 +112,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rng/seed-never-zero", test_seed_never_zero);
     g_test_add_func("/rng/uniform-range-and-mean", test_uniform_range_and_mean);
     g_test_add_func("/rng/below-matches-gsl", test_below_matches_gsl);
+    g_test_add_func("/rng/below-matches-gsl-when-bounds-change",
+                    test_below_matches_gsl_when_bounds_change);
     return g_test_run();
 }
