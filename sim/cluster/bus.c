@@ -342,10 +342,13 @@ static void learn_node(node *me, int sender, int x, uint16_t flags)
 }
 
 /* How many gossip entries ahead the peer records are prefetched, and the
- * failure report blocks of suspected nodes (less far: their pointers must
- * have arrived first). */
-#define GOSSIP_PREFETCH 16
+ * three steps of fetching a failure report block (each must wait for the
+ * one before: the pointer needs the record for a withdrawal, the header
+ * needs the pointer, the middle reporter needs the header's count). */
+#define GOSSIP_PREFETCH 24
+#define REPORT_POINTER_PREFETCH 12
 #define REPORT_PREFETCH 8
+#define REPORTER_PREFETCH 4
 
 /* Starts loading what applying entry i of m will read: my record of its
  * node and, for a suspected node when the sender's reports count, the
@@ -359,16 +362,35 @@ static inline void prefetch_gossip_target(const node *me, const bus_msg *m, int 
         __builtin_prefetch(&me->reports[e->node]);
 }
 
-/* In a big incident most entries of a master's section refresh a failure
- * report: the report blocks of suspected nodes are fetched in two steps,
- * the header REPORT_PREFETCH entries ahead (its pointer fetched
- * GOSSIP_PREFETCH ahead) and the first reporter a search reads half as far
- * ahead (once the header is in). */
-static inline void prefetch_reports(const node *me, const bus_msg *m, int i)
+/* True when applying entry j will search my reports on its node for the
+ * sender: a suspected node from a sender whose reports count (a report
+ * added or refreshed), or a healthy node I hold reports on from a sender
+ * that may withdraw one. The second reads my record of the node, which
+ * was asked for GOSSIP_PREFETCH entries ahead. */
+static inline bool entry_searches_reports(const node *me, const gossip_entry *e,
+                                          bool from_master, bool may_withdraw)
 {
+    if (e->flags & (F_PFAIL | F_FAIL))
+        return from_master;
+    return may_withdraw && me->peer[e->node].reports != 0;
+}
+
+/* In a big incident most entries of a master's section refresh a failure
+ * report, and after the heal of a big partition most withdraw one: the
+ * blocks those entries search are fetched ahead in steps, the pointer of a
+ * withdrawal's block REPORT_POINTER_PREFETCH entries ahead (a suspected
+ * entry's was asked for with its record), the header REPORT_PREFETCH
+ * ahead and the reporter a search reads first REPORTER_PREFETCH ahead. */
+static inline void prefetch_reports(const node *me, const bus_msg *m, int i, bool from_master,
+                                    bool may_withdraw)
+{
+    int j = i + REPORT_POINTER_PREFETCH;
+    if (j < m->count && !(m->gossip[j].flags & (F_PFAIL | F_FAIL)) &&
+        entry_searches_reports(me, &m->gossip[j], from_master, may_withdraw))
+        __builtin_prefetch(&me->reports[m->gossip[j].node]);
     for (int k = 0; k < 2; k++) {
-        int j = i + (k ? REPORT_PREFETCH / 2 : REPORT_PREFETCH);
-        if (j < m->count && (m->gossip[j].flags & (F_PFAIL | F_FAIL)))
+        j = i + (k ? REPORTER_PREFETCH : REPORT_PREFETCH);
+        if (j < m->count && entry_searches_reports(me, &m->gossip[j], from_master, may_withdraw))
             cl_report_prefetch(me, m->gossip[j].node, k == 1);
     }
 }
@@ -396,8 +418,8 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
          * miss: ask for the records a few entries ahead in advance. */
         if (i + GOSSIP_PREFETCH < m->count)
             prefetch_gossip_target(me, m, i + GOSSIP_PREFETCH, from_master);
-        if (from_master)
-            prefetch_reports(me, m, i);
+        if (may_withdraw)
+            prefetch_reports(me, m, i, from_master, may_withdraw);
         if ((me->unknown_count || me->handshakes) &&
             (me->peer[x].flags & (F_UNKNOWN | F_HANDSHAKE))) {
             learn_node(me, sender, x, e->flags);

@@ -24,7 +24,6 @@ typedef struct {
     rc_event_fn fn;
     void *ctx;
     uint64_t arg;
-    uint32_t heap_pos; /* index in the heap, or UINT32_MAX when free */
     uint32_t gen;      /* bumped on every reuse; part of the handle */
     uint32_t next_free;
 } event_slot;
@@ -35,6 +34,12 @@ struct rc_engine {
     uint32_t *key_slot;  /* the slot of the event at heap position i */
     uint32_t heap_len, heap_cap;
     event_slot *slots;
+    /* heap_pos[s]: the heap position of slot s's event, or NO_SLOT when the
+     * slot is free. Apart from the slots because every step of a sift
+     * writes the position of the event it moves, and those events are
+     * spread over a table that can hold 400 000 slots: 4-byte entries keep
+     * those writes within the caches. */
+    uint32_t *heap_pos;
     uint32_t slots_len, slots_cap;
     uint32_t free_head;
     uint64_t next_seq;
@@ -62,6 +67,7 @@ void rc_engine_free(rc_engine *engine)
     free(engine->keys_block);
     g_free(engine->key_slot);
     g_free(engine->slots);
+    g_free(engine->heap_pos);
     g_free(engine);
 }
 
@@ -81,7 +87,7 @@ static inline void heap_place(rc_engine *e, uint32_t pos, heap_key key, uint32_t
 {
     e->keys[pos] = key;
     e->key_slot[pos] = slot;
-    e->slots[slot].heap_pos = pos;
+    e->heap_pos[slot] = pos;
 }
 
 static void sift_up(rc_engine *e, uint32_t pos)
@@ -155,6 +161,7 @@ static uint32_t slot_alloc(rc_engine *e)
     if (e->slots_len == e->slots_cap) {
         e->slots_cap = e->slots_cap ? e->slots_cap * 2 : 1024;
         e->slots = g_renew(event_slot, e->slots, e->slots_cap);
+        e->heap_pos = g_renew(uint32_t, e->heap_pos, e->slots_cap);
     }
     uint32_t s = e->slots_len++;
     e->slots[s].gen = 1;
@@ -164,7 +171,7 @@ static uint32_t slot_alloc(rc_engine *e)
 static void slot_release(rc_engine *e, uint32_t s)
 {
     event_slot *es = &e->slots[s];
-    es->heap_pos = NO_SLOT;
+    e->heap_pos[s] = NO_SLOT;
     es->gen++;
     if (es->gen == 0)
         es->gen = 1;
@@ -210,7 +217,7 @@ static uint32_t live_slot(const rc_engine *e, rc_event_id id)
     if (id == 0 || s >= e->slots_len)
         return NO_SLOT;
     const event_slot *es = &e->slots[s];
-    if (es->gen != gen || es->heap_pos == NO_SLOT)
+    if (es->gen != gen || e->heap_pos[s] == NO_SLOT)
         return NO_SLOT;
     return s;
 }
@@ -253,7 +260,7 @@ bool rc_engine_cancel(rc_engine *e, rc_event_id id)
     uint32_t s = live_slot(e, id);
     if (s == NO_SLOT)
         return false;
-    heap_remove_at(e, e->slots[s].heap_pos);
+    heap_remove_at(e, e->heap_pos[s]);
     slot_release(e, s);
     return true;
 }
@@ -266,7 +273,7 @@ bool rc_engine_pending(const rc_engine *e, rc_event_id id)
 rc_time rc_engine_event_time(const rc_engine *e, rc_event_id id)
 {
     uint32_t s = live_slot(e, id);
-    return s == NO_SLOT ? RC_TIME_NEVER : e->keys[e->slots[s].heap_pos].time;
+    return s == NO_SLOT ? RC_TIME_NEVER : e->keys[e->heap_pos[s]].time;
 }
 
 /* Pops the minimum and runs it. The slot is released before the callback runs
