@@ -276,6 +276,18 @@ static int cmp_owner_change(const void *a, const void *b)
     return (int)x->slot - (int)y->slot;
 }
 
+/* True when the first n queued changes are already in cmp_owner_change's
+ * order, as a whole view's bindings are when slots rise with owner ids
+ * (every node's 16384 at creation): the sort is then skipped. */
+static bool owner_changes_sorted(GArray *a, guint n)
+{
+    for (guint i = 1; i < n; i++)
+        if (cmp_owner_change(&g_array_index(a, owner_change, i - 1),
+                             &g_array_index(a, owner_change, i)) > 0)
+            return false;
+    return true;
+}
+
 /* Moves my queued OWNER changes to the front of the queue, keeping the
  * order of both mine and the others', and returns how many are mine. */
 static guint take_my_owner_changes(node *me, GArray *a)
@@ -308,7 +320,8 @@ void cl_owner_flush(node *me)
         uint16_t o = me->owner[ch->slot];
         ch->owner = o == NO_OWNER ? -1 : o;
     }
-    qsort(a->data, mine, sizeof(owner_change), cmp_owner_change);
+    if (!owner_changes_sorted(a, mine))
+        qsort(a->data, mine, sizeof(owner_change), cmp_owner_change);
     uint16_t *slots = g_new(uint16_t, mine ? mine : 1);
     guint i = 0;
     while (i < mine) {

@@ -253,15 +253,20 @@ void rpt_slots_free(rc_slot_tracker *tr)
     g_free(tr);
 }
 
-/* Stores column `c` from the current row owners and the given flags. */
+/* Stores column `c` from the current row owners and flags, with the flags
+ * in `row_flag_src` added when use_acc is set. */
 static void store_column(uint16_t *owner, uint8_t *flags, const rc_slot_tracker *tr,
                          int c, const uint8_t *row_flag_src, gboolean use_acc)
 {
-    for (int row = 0; row < tr->rows; row++) {
-        gsize i = (gsize)c * (gsize)tr->rows + (gsize)row;
-        owner[i] = tr->row_owner[row];
-        flags[i] = (uint8_t)(row_flags(tr, row) | (use_acc ? row_flag_src[row] : 0));
+    gsize first = (gsize)c * (gsize)tr->rows;
+    memcpy(owner + first, tr->row_owner, sizeof(uint16_t) * (gsize)tr->rows);
+    uint8_t *out = flags + first;
+    if (!use_acc) {
+        memcpy(out, tr->row_now, (gsize)tr->rows);
+        return;
     }
+    for (int row = 0; row < tr->rows; row++)
+        out[row] = (uint8_t)(tr->row_now[row] | row_flag_src[row]);
 }
 
 /* Closes every column that ends at or before t. */
@@ -270,8 +275,7 @@ static void advance(rc_slot_tracker *tr, rc_time t)
     int target = column_of(tr, t);
     while (tr->col < target) {
         store_column(tr->owner, tr->flags, tr, tr->col, tr->acc, TRUE);
-        for (int row = 0; row < tr->rows; row++)
-            tr->acc[row] = row_flags(tr, row);
+        memcpy(tr->acc, tr->row_now, (gsize)tr->rows);
         tr->col++;
     }
 }
