@@ -362,17 +362,17 @@ static inline void prefetch_gossip_target(const node *me, const bus_msg *m, int 
         __builtin_prefetch(&me->reports[e->node]);
 }
 
-/* True when applying entry j will search my reports on its node for the
- * sender: a suspected node from a sender whose reports count (a report
- * added or refreshed), or a healthy node I hold reports on from a sender
- * that may withdraw one. The second reads my record of the node, which
- * was asked for GOSSIP_PREFETCH entries ahead. */
+/* True when applying entry e will search my reports on its node for a
+ * sender that may withdraw a report: a suspected node when the sender's
+ * reports count (a report added or refreshed), or a healthy node I hold
+ * reports on (a report withdrawn). The second reads my record of the node,
+ * which was asked for GOSSIP_PREFETCH entries ahead. */
 static inline bool entry_searches_reports(const node *me, const gossip_entry *e,
-                                          bool from_master, bool may_withdraw)
+                                          bool from_master)
 {
     if (e->flags & (F_PFAIL | F_FAIL))
         return from_master;
-    return may_withdraw && me->peer[e->node].reports != 0;
+    return me->peer[e->node].reports != 0;
 }
 
 /* In a big incident most entries of a master's section refresh a failure
@@ -380,17 +380,18 @@ static inline bool entry_searches_reports(const node *me, const gossip_entry *e,
  * blocks those entries search are fetched ahead in steps, the pointer of a
  * withdrawal's block REPORT_POINTER_PREFETCH entries ahead (a suspected
  * entry's was asked for with its record), the header REPORT_PREFETCH
- * ahead and the reporter a search reads first REPORTER_PREFETCH ahead. */
-static inline void prefetch_reports(const node *me, const bus_msg *m, int i, bool from_master,
-                                    bool may_withdraw)
+ * ahead and the reporter a search reads first REPORTER_PREFETCH ahead.
+ * Only for a sender that may withdraw reports (every reporting sender
+ * may). */
+static inline void prefetch_reports(const node *me, const bus_msg *m, int i, bool from_master)
 {
     int j = i + REPORT_POINTER_PREFETCH;
     if (j < m->count && !(m->gossip[j].flags & (F_PFAIL | F_FAIL)) &&
-        entry_searches_reports(me, &m->gossip[j], from_master, may_withdraw))
+        me->peer[m->gossip[j].node].reports != 0)
         __builtin_prefetch(&me->reports[m->gossip[j].node]);
     for (int k = 0; k < 2; k++) {
         j = i + (k ? REPORTER_PREFETCH : REPORT_PREFETCH);
-        if (j < m->count && entry_searches_reports(me, &m->gossip[j], from_master, may_withdraw))
+        if (j < m->count && entry_searches_reports(me, &m->gossip[j], from_master))
             cl_report_prefetch(me, m->gossip[j].node, k == 1);
     }
 }
@@ -419,7 +420,7 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
         if (i + GOSSIP_PREFETCH < m->count)
             prefetch_gossip_target(me, m, i + GOSSIP_PREFETCH, from_master);
         if (may_withdraw)
-            prefetch_reports(me, m, i, from_master, may_withdraw);
+            prefetch_reports(me, m, i, from_master);
         if ((me->unknown_count || me->handshakes) &&
             (me->peer[x].flags & (F_UNKNOWN | F_HANDSHAKE))) {
             learn_node(me, sender, x, e->flags);

@@ -14,12 +14,12 @@ struct rc_rng {
      * without the library's indirect call (see taus2_next); NULL for other
      * generators. */
     unsigned long *taus;
-    /* The last bound of rc_rng_below, its divisor floor(2^32-1 / n) and
-     * that divisor's reciprocal (see divide_by_scale): a stream draws
-     * below the same bound again and again (the node count, a latency
-     * span), and a multiplication is several times cheaper than the two
-     * divisions a draw would otherwise take. */
-    uint32_t below_n, below_scale;
+    /* The last bound of rc_rng_below and the reciprocal of its divisor
+     * floor(2^32-1 / n) (see divide_by_scale): a stream draws below the
+     * same bound again and again (the node count, a latency span), and a
+     * multiplication is several times cheaper than the two divisions a
+     * draw would otherwise take. */
+    uint32_t below_n;
     uint64_t below_reciprocal;
 };
 
@@ -99,9 +99,9 @@ void rc_rng_free(rc_rng *rng)
  * reciprocal). A scale of 1 has no 64-bit reciprocal and is marked by 0. */
 static void set_below_bound(rc_rng *rng, uint32_t n)
 {
+    uint32_t scale = UINT32_MAX / n;
     rng->below_n = n;
-    rng->below_scale = UINT32_MAX / n;
-    rng->below_reciprocal = rng->below_scale > 1 ? UINT64_MAX / rng->below_scale + 1 : 0;
+    rng->below_reciprocal = scale > 1 ? UINT64_MAX / scale + 1 : 0;
 }
 
 /* floor(x / scale) for the cached bound, without a division. */

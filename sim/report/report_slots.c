@@ -151,12 +151,9 @@ static void update_row(rc_slot_tracker *tr, int row)
     gboolean uniform = TRUE;
     for (int i = first + 1; i < per && uniform; i++)
         uniform = tops[i] == tops[first] || (any_changed && !changed[i]);
-    if (uniform) {
-        tr->row_owner[row] = tops[first];
-        tr->acc[row] |= row_flags(tr, row);
-        return;
-    }
-    for (int i = 0; i < per; i++) {
+    if (uniform)
+        best = tops[first];
+    for (int i = 0; i < per && !uniform; i++) {
         if (any_changed && !changed[i])
             continue;
         int c = 0;
