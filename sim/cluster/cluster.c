@@ -163,8 +163,7 @@ static void init_view(node *me, mstime_t now)
     me->peer[me->id].flags |= F_MYSELF;
     cl_recount(me);
     for (int m = 0; m < l->masters; m++)
-        for (int s = c->first_slot_of_master[m]; s <= c->last_slot_of_master[m]; s++)
-            cl_bind_slot_at_create(me, s, m);
+        cl_bind_range_at_create(me, c->first_slot_of_master[m], c->last_slot_of_master[m], m);
     /* redis-cli assigns slots before it attaches replicas, so only masters
      * that got replicas carry MIGRATE_TO (clusterNodeAddSlave). */
     for (int m = 0; m < l->masters; m++) {

@@ -431,6 +431,7 @@ bool cl_has_replicas(const node *me, int x);
 void cl_set_node_as_master(node *me, int x);
 void cl_bind_slot(node *me, int slot, int owner);
 void cl_bind_slot_at_create(node *me, int slot, int owner);
+void cl_bind_range_at_create(node *me, int first, int last, int m);
 void cl_owner_flush(node *me);
 void cl_slotset_unref(rc_cluster *c, slotset *s);
 slotset *cl_claim_of(node *me, int x);

@@ -267,6 +267,35 @@ void cl_bind_slot(node *me, int slot, int owner) { bind_slot(me, slot, owner, tr
  * the layout afterwards. */
 void cl_bind_slot_at_create(node *me, int slot, int owner) { bind_slot(me, slot, owner, false); }
 
+/* Binds the unbound slots first..last to master m at the cluster's creation:
+ * the view that cl_bind_slot_at_create leaves slot by slot, in one pass.
+ * Nothing is queued for cl_owner_flush, since creation emits no OWNER event
+ * (init_view drops the queue). Slot by slot, every node binding 16384 slots
+ * was a fifth of the instructions of a whole 60 s run of 3 masters and 3
+ * replicas. */
+void cl_bind_range_at_create(node *me, int first, int last, int m)
+{
+    rc_cluster *c = me->c;
+    uint64_t hash = 0;
+    for (int slot = first; slot <= last; slot++) {
+        g_assert(me->owner[slot] == NO_OWNER);
+        me->owner[slot] = (uint16_t)m;
+        hash ^= c->slot_key[slot];
+        me->not_claiming[slot >> 6] &= ~(UINT64_C(1) << (slot & 63));
+    }
+    if (last < first)
+        return;
+    me->peer[m].numslots = (int16_t)(me->peer[m].numslots + (last - first + 1));
+    me->slots_hash[m] ^= hash;
+    if (m == me->id)
+        me->own_ranges_valid = false;
+    cl_orphan_stats_stale(me);
+    if (me->claim_cache) {
+        cl_slotset_unref(c, me->claim_cache);
+        me->claim_cache = NULL;
+    }
+}
+
 /* Orders queued OWNER changes by new owner, then by slot. */
 static int cmp_owner_change(const void *a, const void *b)
 {

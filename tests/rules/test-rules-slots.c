@@ -213,6 +213,59 @@ static void test_resharding_setslot_node(void)
     }
 }
 
+/* What one observer's view says about slots: the owner of each slot, and
+ * each node's slot count and slot hash. */
+typedef struct {
+    uint16_t owner[SLOTS];
+    int16_t numslots[8];
+    uint64_t slots_hash[8];
+    uint64_t not_claiming[SLOT_WORDS];
+} slot_view;
+
+static void take_slot_view(const node *me, int n, slot_view *v)
+{
+    memcpy(v->owner, me->owner, sizeof v->owner);
+    for (int x = 0; x < n; x++) {
+        v->numslots[x] = me->peer[x].numslots;
+        v->slots_hash[x] = me->slots_hash[x];
+    }
+    memcpy(v->not_claiming, me->not_claiming, sizeof v->not_claiming);
+}
+
+/* Creation (§12.3): the view a created cluster starts with, bound a range
+ * at a time, is the one that binding every slot on its own gives (owners,
+ * counts, hashes, claim bits), and creation queues no OWNER event. Checked
+ * by unbinding every slot of a created view and binding them again slot by
+ * slot, on every node of 3 masters, their replicas and an empty master. */
+static void test_slots_created_view_matches_slot_by_slot_binding(void)
+{
+    fx *f = fx_new(3, 1, 1, 1000);
+    int n = f->c->n;
+    g_assert_cmpint(n, <=, 8);
+    g_assert_cmpuint(f->c->owner_changes->len, ==, 0);
+    for (int o = 0; o < n; o++) {
+        node *me = N(f, o);
+        slot_view created = { 0 }, again = { 0 };
+        take_slot_view(me, n, &created);
+        for (int j = 0; j < SLOTS; j++)
+            cl_bind_slot_at_create(me, j, -1);
+        /* Unbound, the view holds nothing the creation could have left. */
+        for (int x = 0; x < n; x++) {
+            g_assert_cmpint(me->peer[x].numslots, ==, 0);
+            g_assert_cmpuint(me->slots_hash[x], ==, 0);
+        }
+        for (int m = 0; m < 3; m++)
+            for (int j = f->c->first_slot_of_master[m]; j <= f->c->last_slot_of_master[m]; j++)
+                cl_bind_slot_at_create(me, j, m);
+        g_array_set_size(f->c->owner_changes, 0);
+        take_slot_view(me, n, &again);
+        g_assert_cmpmem(&created, sizeof created, &again, sizeof again);
+        g_assert_cmpint(me->peer[0].numslots + me->peer[1].numslots + me->peer[2].numslots, ==,
+                        SLOTS);
+    }
+    fx_free(f);
+}
+
 int main(int argc, char **argv)
 {
     rules_test_init(&argc, &argv);
@@ -226,6 +279,9 @@ int main(int argc, char **argv)
                     test_slots_following_with_replica_migration_off);
     g_test_add_func("/rules/slots/sub-replica-follows-grandmaster",
                     test_slots_sub_replica_follows_grandmaster);
+
+    g_test_add_func("/rules/slots/created-view-matches-slot-by-slot-binding",
+                    test_slots_created_view_matches_slot_by_slot_binding);
 
     g_test_add_func("/rules/update/ignored-unless-newer-epoch",
                     test_update_ignored_unless_newer_epoch);
