@@ -172,7 +172,7 @@ static void init_view(node *me, mstime_t now)
         else
             me->peer[m].flags &= (uint16_t)~F_MIGRATE_TO;
     }
-    g_array_set_size(c->owner_changes, 0);
+    c->owner_changes.len = 0;
     me->current_epoch = (uint64_t)c->n;
     /* A formed cluster: state ok, size known, past the writable delay. */
     me->size = l->masters;
@@ -309,7 +309,6 @@ rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
     c->layout = layout;
     c->n = layout->nodes;
     c->seed = seed;
-    c->owner_changes = g_array_new(FALSE, FALSE, sizeof(owner_change));
     c->promoted = g_new0(uint8_t, c->n);
     c->cron_scratch = g_new0(int, c->n);
     c->gossip_seen = g_new0(uint64_t, (c->n + 63) / 64);
@@ -378,7 +377,7 @@ void rc_cluster_free(rc_cluster *c)
         c->repl_free = m->next_free;
         g_free(m);
     }
-    g_array_free(c->owner_changes, TRUE);
+    g_free(c->owner_changes.v);
     g_free(c->promoted);
     g_free(c->cron_scratch);
     g_free(c->gossip_seen);
@@ -516,7 +515,7 @@ static void fresh_view(node *me)
     rc_cluster *c = me->c;
     for (int s = 0; s < SLOTS; s++)
         cl_bind_slot_at_create(me, s, -1);
-    g_array_set_size(c->owner_changes, 0);
+    c->owner_changes.len = 0;
     for (int x = 0; x < c->n; x++) {
         memset(&me->peer[x], 0, sizeof me->peer[x]);
         me->peer[x].flags = x == me->id ? (uint16_t)(F_MYSELF | F_MASTER) : (uint16_t)F_UNKNOWN;

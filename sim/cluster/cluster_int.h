@@ -361,6 +361,14 @@ typedef struct {
     int32_t owner;
 } owner_change;
 
+/* The changes queued until cl_owner_flush, in the order they were made: a
+ * plain growable array, because a failover appends thousands of them one
+ * slot at a time. */
+typedef struct {
+    owner_change *v;
+    guint len, cap;
+} owner_queue;
+
 struct rc_cluster {
     rc_engine *engine;
     rc_net *net;
@@ -374,7 +382,7 @@ struct rc_cluster {
      * for a cluster formed by rc_cluster_new. */
     rc_time created_at;
     uint64_t slot_key[SLOTS]; /* Zobrist keys */
-    GArray *owner_changes; /* pending OWNER events, mostly of the running node */
+    owner_queue owner_changes; /* pending OWNER events, mostly of the running node */
     int *cron_scratch; /* n ints for the cron's per-master replica counts */
     uint64_t *gossip_seen; /* n bits: entries already in the section being built */
     int *first_slot_of_master;

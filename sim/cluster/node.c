@@ -221,6 +221,15 @@ void cl_set_node_as_master(node *me, int x)
 /* Slots                                                                  */
 /* ====================================================================== */
 
+static void queue_owner_change(owner_queue *q, owner_change ch)
+{
+    if (q->len == q->cap) {
+        q->cap = q->cap ? q->cap * 2 : 1024;
+        q->v = g_renew(owner_change, q->v, q->cap);
+    }
+    q->v[q->len++] = ch;
+}
+
 /* Binds `slot` to `owner` (-1 = unbound) in my view, keeping per-subject slot
  * counts and Zobrist hashes current, and queues an OWNER event (flushed by
  * cl_owner_flush). */
@@ -253,8 +262,7 @@ static void bind_slot(node *me, int slot, int owner, bool first_slot_rule)
         cl_slotset_unref(c, me->claim_cache);
         me->claim_cache = NULL;
     }
-    owner_change ch = { me->id, (uint16_t)slot, owner };
-    g_array_append_val(c->owner_changes, ch);
+    queue_owner_change(&c->owner_changes, (owner_change){ me->id, (uint16_t)slot, owner });
 }
 
 /* Binds `slot` to `owner` (-1 = unbound) in my view, with the first-slot
@@ -308,27 +316,29 @@ static int cmp_owner_change(const void *a, const void *b)
 /* True when the first n queued changes are already in cmp_owner_change's
  * order, as a whole view's bindings are when slots rise with owner ids
  * (every node's 16384 at creation): the sort is then skipped. */
-static bool owner_changes_sorted(GArray *a, guint n)
+static bool owner_changes_sorted(const owner_change *v, guint n)
 {
     for (guint i = 1; i < n; i++)
-        if (cmp_owner_change(&g_array_index(a, owner_change, i - 1),
-                             &g_array_index(a, owner_change, i)) > 0)
+        if (cmp_owner_change(&v[i - 1], &v[i]) > 0)
             return false;
     return true;
 }
 
 /* Moves my queued OWNER changes to the front of the queue, keeping the
  * order of both mine and the others', and returns how many are mine. */
-static guint take_my_owner_changes(node *me, GArray *a)
+static guint take_my_owner_changes(node *me, owner_queue *q)
 {
     guint mine = 0;
-    for (guint i = 0; i < a->len; i++) {
-        owner_change ch = g_array_index(a, owner_change, i);
+    for (guint i = 0; i < q->len; i++) {
+        owner_change ch = q->v[i];
         if (ch.node != me->id)
             continue;
-        memmove(&g_array_index(a, owner_change, mine + 1), &g_array_index(a, owner_change, mine),
-                (i - mine) * sizeof(owner_change));
-        g_array_index(a, owner_change, mine++) = ch;
+        /* Usually every queued change is mine and already in place. */
+        if (i != mine) {
+            memmove(&q->v[mine + 1], &q->v[mine], (i - mine) * sizeof(owner_change));
+            q->v[mine] = ch;
+        }
+        mine++;
     }
     return mine;
 }
@@ -339,25 +349,25 @@ static guint take_my_owner_changes(node *me, GArray *a)
 void cl_owner_flush(node *me)
 {
     rc_cluster *c = me->c;
-    GArray *a = c->owner_changes;
-    if (a->len == 0)
+    owner_queue *q = &c->owner_changes;
+    if (q->len == 0)
         return;
-    guint mine = take_my_owner_changes(me, a);
+    guint mine = take_my_owner_changes(me, q);
+    owner_change *v = q->v;
     /* Keep only the last change per slot, with the owner it has now. */
     for (guint i = 0; i < mine; i++) {
-        owner_change *ch = &g_array_index(a, owner_change, i);
-        uint16_t o = me->owner[ch->slot];
-        ch->owner = o == NO_OWNER ? -1 : o;
+        uint16_t o = me->owner[v[i].slot];
+        v[i].owner = o == NO_OWNER ? -1 : o;
     }
-    if (!owner_changes_sorted(a, mine))
-        qsort(a->data, mine, sizeof(owner_change), cmp_owner_change);
+    if (!owner_changes_sorted(v, mine))
+        qsort(v, mine, sizeof(owner_change), cmp_owner_change);
     uint16_t *slots = g_new(uint16_t, mine ? mine : 1);
     guint i = 0;
     while (i < mine) {
-        int owner = g_array_index(a, owner_change, i).owner;
+        int owner = v[i].owner;
         int n = 0;
-        for (; i < mine && g_array_index(a, owner_change, i).owner == owner; i++) {
-            uint16_t s = g_array_index(a, owner_change, i).slot;
+        for (; i < mine && v[i].owner == owner; i++) {
+            uint16_t s = v[i].slot;
             if (n == 0 || slots[n - 1] != s)
                 slots[n++] = s;
         }
@@ -373,7 +383,8 @@ void cl_owner_flush(node *me)
         rc_eventbus_emit(c->bus, &ev);
     }
     g_free(slots);
-    g_array_remove_range(a, 0, mine);
+    memmove(v, v + mine, (q->len - mine) * sizeof(owner_change));
+    q->len -= mine;
 }
 
 /* Drops one reference to `s` (NULL allowed), freeing it with the last. */
