@@ -221,6 +221,7 @@ void cl_set_node_as_master(node *me, int x)
 /* Slots                                                                  */
 /* ====================================================================== */
 
+/* Appends ch to the queue, doubling its room when it is full. */
 static void queue_owner_change(owner_queue *q, owner_change ch)
 {
     if (q->len == q->cap) {
@@ -315,7 +316,8 @@ static int cmp_owner_change(const void *a, const void *b)
 
 /* True when the first n queued changes are already in cmp_owner_change's
  * order, as a whole view's bindings are when slots rise with owner ids
- * (every node's 16384 at creation): the sort is then skipped. */
+ * (a restarted node's view, rebuilt slot by slot): the sort is then
+ * skipped. */
 static bool owner_changes_sorted(const owner_change *v, guint n)
 {
     for (guint i = 1; i < n; i++)
