@@ -106,6 +106,7 @@ static void node_alloc_views(node *me, int n)
     me->cron_block_due = rc_slab_new0(slab, mstime_t, (n + CRON_BLOCK - 1) / CRON_BLOCK);
     me->link_missing = rc_slab_new0(slab, uint64_t, (n + 63) / 64);
     me->owner = rc_slab_new0(slab, uint16_t, SLOTS);
+    me->word_owner = rc_slab_new0(slab, uint32_t, SLOT_WORDS);
     me->replica_conns = g_array_new(FALSE, FALSE, sizeof(rc_conn));
     me->stream = g_array_new(FALSE, FALSE, sizeof(stream_entry));
     me->own_ranges = g_array_new(FALSE, FALSE, sizeof(int) * 2);
@@ -147,6 +148,8 @@ static void init_view(node *me, mstime_t now)
     const rc_layout *l = c->layout;
     for (int x = 0; x < SLOTS; x++)
         me->owner[x] = NO_OWNER;
+    for (int w = 0; w < SLOT_WORDS; w++)
+        me->word_owner[w] = NO_OWNER;
     for (int x = 0; x < c->n; x++) {
         rc_node_kind k = rc_layout_kind(l, x);
         me->peer[x].flags = k == RC_KIND_REPLICA ? F_SLAVE : F_MASTER;
@@ -318,9 +321,11 @@ rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
         c->slot_key[j] = rc_splitmix64(UINT64_C(0x5107) + (uint64_t)j);
     compute_ranges(c, layout->masters);
     c->nodes = g_new0(node, c->n);
-    /* About 80 bytes per (observer, subject) pair and a slot table per node
-     * (node_alloc_views), plus the alignment of each array. */
-    c->views = rc_slab_new((size_t)c->n * ((size_t)c->n * 80 + SLOTS * 2 + 16 * 64));
+    /* About 80 bytes per (observer, subject) pair and a slot table with its
+     * word summary per node (node_alloc_views), plus the alignment of each
+     * array. */
+    c->views = rc_slab_new((size_t)c->n *
+                           ((size_t)c->n * 80 + SLOTS * 2 + SLOT_WORDS * 4 + 16 * 64));
     for (int i = 0; i < c->n; i++) {
         node *me = &c->nodes[i];
         me->id = i;

@@ -31,6 +31,8 @@
 #define SLOTS RC_SLOTS
 #define SLOT_WORDS (SLOTS / 64)
 #define NO_OWNER 0xFFFFu
+#define WORD_MIXED 0x10000u /* not a node id nor NO_OWNER */
+#define WORD_STALE 0x10001u
 #define CRON_PERIOD_MS 100
 /* How much later than 100 ms a cron tick fires: timer slack plus the event
  * loop's millisecond round-up (see cl_cron_period). */
@@ -297,6 +299,12 @@ typedef struct node {
     report_set **reports;    /* NULL while nobody reports the subject */
     /* Slot table. */
     uint16_t *owner;
+    /* For each word of 64 slots of `owner`, the one value all 64 hold (a
+     * node, or NO_OWNER when all are unbound), WORD_MIXED, or WORD_STALE
+     * when a slot changed since (found out on the next read). Walks over
+     * the slots bound to one node take a whole word at once where it is
+     * uniform. Every write to `owner` marks its word stale. */
+    uint32_t *word_owner;
     uint64_t not_claiming[SLOT_WORDS];
     /* Cached claim of my own headers (slot set of me or my master). */
     GArray *own_ranges;      /* [first, last] pairs of the slots I bind to myself */
@@ -441,6 +449,23 @@ void cl_bind_slot(node *me, int slot, int owner);
 void cl_bind_slot_at_create(node *me, int slot, int owner);
 void cl_bind_range_at_create(node *me, int first, int last, int m);
 void cl_owner_flush(node *me);
+uint32_t cl_word_owner_of(const node *me, int w);
+uint64_t cl_owned_bits_walked(const node *me, int w, uint16_t who);
+
+/* The slots of word w (64 slots) bound to `who` in my view, as bits: a
+ * whole word at once where all its slots have one owner. */
+static inline uint64_t cl_owned_bits(node *me, int w, uint16_t who)
+{
+    uint32_t o = me->word_owner[w];
+    if (o == WORD_STALE)
+        o = me->word_owner[w] = cl_word_owner_of(me, w);
+    uint64_t bits = o == who ? ~UINT64_C(0) : o != WORD_MIXED ? 0 : cl_owned_bits_walked(me, w, who);
+#ifdef RCSIM_VERIFY_CACHES
+    g_assert(o == cl_word_owner_of(me, w));
+    g_assert(bits == cl_owned_bits_walked(me, w, who));
+#endif
+    return bits;
+}
 void cl_slotset_unref(rc_cluster *c, slotset *s);
 slotset *cl_claim_of(node *me, int x);
 

@@ -3,10 +3,6 @@
  * §10). */
 #include "cluster/cluster_int.h"
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 #include <stdio.h>
 #include <string.h>
 
@@ -68,26 +64,6 @@ static bool not_claiming(const node *me, int j)
     return (me->not_claiming[j >> 6] >> (j & 63)) & 1;
 }
 
-/* The slots of word w (64 slots) bound to `who` in the owner table: 16
- * slots per SSE2 comparison where available (every x86-64). */
-static inline uint64_t owned_mask(const uint16_t *owner, int w, uint16_t who)
-{
-    const uint16_t *o = owner + w * 64;
-    uint64_t m = 0;
-#ifdef __SSE2__
-    const __m128i key = _mm_set1_epi16((short)who);
-    for (int k = 0; k < 64; k += 16) {
-        __m128i lo = _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(o + k)), key);
-        __m128i hi = _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(o + k + 8)), key);
-        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_packs_epi16(lo, hi)) << k;
-    }
-#else
-    for (int k = 0; k < 64; k++)
-        m |= (uint64_t)(o[k] == who) << k;
-#endif
-    return m;
-}
-
 /* clusterUpdateSlotsConfigWith: rebinds the slots `sender` claims with
  * `epoch` wherever my binding is unclaimed or older ("last failover wins";
  * equal epochs never rebind), then demotes me or follows the new master if my
@@ -107,7 +83,7 @@ void cl_update_slots_config_with(node *me, int sender, uint64_t epoch, const slo
     sender_slots = claimed->count;
     for (int w = 0; w < SLOT_WORDS; w++) {
         uint64_t cw = claimed->bits[w];
-        uint64_t owned = sender_owns ? owned_mask(me->owner, w, (uint16_t)sender) : 0;
+        uint64_t owned = sender_owns ? cl_owned_bits(me, w, (uint16_t)sender) : 0;
         me->not_claiming[w] = (me->not_claiming[w] & ~(cw & owned)) | (~cw & owned);
         for (cw &= ~owned; cw; cw &= cw - 1) {
             int j = w * 64 + __builtin_ctzll(cw);

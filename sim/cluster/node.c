@@ -6,6 +6,10 @@
  * Creation, the network callbacks and the public queries are in cluster.c. */
 #include "cluster/cluster_int.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -221,6 +225,37 @@ void cl_set_node_as_master(node *me, int x)
 /* Slots                                                                  */
 /* ====================================================================== */
 
+/* The value all 64 slots of word w hold in my owner table, or WORD_MIXED
+ * (what me->word_owner[w] must say). */
+uint32_t cl_word_owner_of(const node *me, int w)
+{
+    const uint16_t *o = me->owner + w * 64;
+    for (int k = 1; k < 64; k++)
+        if (o[k] != o[0])
+            return WORD_MIXED;
+    return o[0];
+}
+
+/* The slots of word w bound to `who`, from the owner table itself: 16 slots
+ * per SSE2 comparison where available (every x86-64). */
+uint64_t cl_owned_bits_walked(const node *me, int w, uint16_t who)
+{
+    const uint16_t *o = me->owner + w * 64;
+    uint64_t m = 0;
+#ifdef __SSE2__
+    const __m128i key = _mm_set1_epi16((short)who);
+    for (int k = 0; k < 64; k += 16) {
+        __m128i lo = _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(o + k)), key);
+        __m128i hi = _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(o + k + 8)), key);
+        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_packs_epi16(lo, hi)) << k;
+    }
+#else
+    for (int k = 0; k < 64; k++)
+        m |= (uint64_t)(o[k] == who) << k;
+#endif
+    return m;
+}
+
 /* Appends ch to the queue, doubling its room when it is full. */
 static void queue_owner_change(owner_queue *q, owner_change ch)
 {
@@ -251,12 +286,14 @@ static void bind_slot(node *me, int slot, int owner, bool first_slot_rule)
         me->peer[owner].numslots++;
         me->slots_hash[owner] ^= c->slot_key[slot];
         me->owner[slot] = (uint16_t)owner;
+        me->word_owner[slot >> 6] = WORD_STALE;
         /* clusterNodeSetSlotBit: a node's first slot makes it a migration
          * target when replicas exist somewhere. */
         if (first_slot_rule && me->peer[owner].numslots == 1 && masters_have_replicas(me))
             cl_set_flag(me, owner, F_MIGRATE_TO);
     } else {
         me->owner[slot] = NO_OWNER;
+        me->word_owner[slot >> 6] = WORD_STALE;
     }
     me->not_claiming[slot >> 6] &= ~(UINT64_C(1) << (slot & 63));
     if (me->claim_cache) {
@@ -294,6 +331,8 @@ void cl_bind_range_at_create(node *me, int first, int last, int m)
     }
     if (last < first)
         return;
+    for (int w = first >> 6; w <= last >> 6; w++)
+        me->word_owner[w] = WORD_STALE;
     me->peer[m].numslots = (int16_t)(me->peer[m].numslots + (last - first + 1));
     me->slots_hash[m] ^= hash;
     if (m == me->id)
@@ -408,9 +447,8 @@ slotset *cl_claim_of(node *me, int x)
     slotset *s = g_new0(slotset, 1);
     s->refs = 1;
     if (x >= 0) {
-        for (int j = 0; j < SLOTS; j++)
-            if (me->owner[j] == x)
-                s->bits[j >> 6] |= UINT64_C(1) << (j & 63);
+        for (int w = 0; w < SLOT_WORDS; w++)
+            s->bits[w] = cl_owned_bits(me, w, (uint16_t)x);
         s->count = me->peer[x].numslots;
         s->hash = me->slots_hash[x];
     }

@@ -232,9 +232,22 @@ static void take_slot_view(const node *me, int n, slot_view *v)
     memcpy(v->not_claiming, me->not_claiming, sizeof v->not_claiming);
 }
 
+/* The summary of each word of 64 slots agrees with the owner table, for
+ * every node and for "unbound". Reading it also refreshes stale words, so
+ * a later change that fails to mark its word shows up at the next call. */
+static void assert_word_summary(node *me, int n)
+{
+    for (int w = 0; w < SLOT_WORDS; w++)
+        for (int x = -1; x < n; x++) {
+            uint16_t who = x < 0 ? NO_OWNER : (uint16_t)x;
+            g_assert_cmphex(cl_owned_bits(me, w, who), ==, cl_owned_bits_walked(me, w, who));
+        }
+}
+
 /* Creation (§12.3): the view a created cluster starts with, bound a range
  * at a time, is the one that binding every slot on its own gives (owners,
- * counts, hashes, claim bits), and creation queues no OWNER event. Checked
+ * counts, hashes, claim bits, the summary of each word of slots), and
+ * creation queues no OWNER event. Checked
  * by unbinding every slot of a created view and binding them again slot by
  * slot, on every node of 3 masters, their replicas and an empty master. */
 static void test_slots_created_view_matches_slot_by_slot_binding(void)
@@ -247,8 +260,10 @@ static void test_slots_created_view_matches_slot_by_slot_binding(void)
         node *me = N(f, o);
         slot_view created = { 0 }, again = { 0 };
         take_slot_view(me, n, &created);
+        assert_word_summary(me, n);
         for (int j = 0; j < SLOTS; j++)
             cl_bind_slot_at_create(me, j, -1);
+        assert_word_summary(me, n);
         /* Unbound, the view holds nothing the creation could have left. */
         for (int x = 0; x < n; x++) {
             g_assert_cmpint(me->peer[x].numslots, ==, 0);
@@ -260,6 +275,7 @@ static void test_slots_created_view_matches_slot_by_slot_binding(void)
         f->c->owner_changes.len = 0;
         take_slot_view(me, n, &again);
         g_assert_cmpmem(&created, sizeof created, &again, sizeof again);
+        assert_word_summary(me, n);
         g_assert_cmpint(me->peer[0].numslots + me->peer[1].numslots + me->peer[2].numslots, ==,
                         SLOTS);
     }
