@@ -225,17 +225,6 @@ void cl_set_node_as_master(node *me, int x)
 /* Slots                                                                  */
 /* ====================================================================== */
 
-/* The value all 64 slots of word w hold in my owner table, or WORD_MIXED
- * (what me->word_owner[w] must say). */
-uint32_t cl_word_owner_of(const node *me, int w)
-{
-    const uint16_t *o = me->owner + w * 64;
-    for (int k = 1; k < 64; k++)
-        if (o[k] != o[0])
-            return WORD_MIXED;
-    return o[0];
-}
-
 /* The slots of word w bound to `who`, from the owner table itself: 16 slots
  * per SSE2 comparison where available (every x86-64). */
 uint64_t cl_owned_bits_walked(const node *me, int w, uint16_t who)
@@ -254,6 +243,23 @@ uint64_t cl_owned_bits_walked(const node *me, int w, uint16_t who)
         m |= (uint64_t)(o[k] == who) << k;
 #endif
     return m;
+}
+
+/* The value all 64 slots of word w hold in my owner table, or WORD_MIXED
+ * (what me->word_owner[w] must say). */
+uint32_t cl_word_owner_of(const node *me, int w)
+{
+    uint16_t first = me->owner[w * 64];
+    return cl_owned_bits_walked(me, w, first) == ~UINT64_C(0) ? first : WORD_MIXED;
+}
+
+/* Drops the cached claim of my headers: my slot table changed. */
+static void drop_claim_cache(node *me)
+{
+    if (me->claim_cache) {
+        cl_slotset_unref(me->c, me->claim_cache);
+        me->claim_cache = NULL;
+    }
 }
 
 /* Appends ch to the queue, doubling its room when it is full. */
@@ -296,10 +302,7 @@ static void bind_slot(node *me, int slot, int owner, bool first_slot_rule)
         me->word_owner[slot >> 6] = WORD_STALE;
     }
     me->not_claiming[slot >> 6] &= ~(UINT64_C(1) << (slot & 63));
-    if (me->claim_cache) {
-        cl_slotset_unref(c, me->claim_cache);
-        me->claim_cache = NULL;
-    }
+    drop_claim_cache(me);
     queue_owner_change(&c->owner_changes, (owner_change){ me->id, (uint16_t)slot, owner });
 }
 
@@ -321,16 +324,15 @@ void cl_bind_slot_at_create(node *me, int slot, int owner) { bind_slot(me, slot,
  * replicas. */
 void cl_bind_range_at_create(node *me, int first, int last, int m)
 {
-    rc_cluster *c = me->c;
+    if (last < first)
+        return;
     uint64_t hash = 0;
     for (int slot = first; slot <= last; slot++) {
         g_assert(me->owner[slot] == NO_OWNER);
         me->owner[slot] = (uint16_t)m;
-        hash ^= c->slot_key[slot];
+        hash ^= me->c->slot_key[slot];
         me->not_claiming[slot >> 6] &= ~(UINT64_C(1) << (slot & 63));
     }
-    if (last < first)
-        return;
     for (int w = first >> 6; w <= last >> 6; w++)
         me->word_owner[w] = WORD_STALE;
     me->peer[m].numslots = (int16_t)(me->peer[m].numslots + (last - first + 1));
@@ -338,10 +340,7 @@ void cl_bind_range_at_create(node *me, int first, int last, int m)
     if (m == me->id)
         me->own_ranges_valid = false;
     cl_orphan_stats_stale(me);
-    if (me->claim_cache) {
-        cl_slotset_unref(c, me->claim_cache);
-        me->claim_cache = NULL;
-    }
+    drop_claim_cache(me);
 }
 
 /* Orders queued OWNER changes by new owner, then by slot. */

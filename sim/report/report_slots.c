@@ -320,11 +320,14 @@ static void wclaim_add(rc_slot_tracker *tr, int slot, int delta)
 {
     int before = tr->wclaims[slot], row = slot / tr->per_row;
     tr->wclaims[slot] = (uint16_t)(before + delta);
-    if ((before == 0) != (tr->wclaims[slot] == 0))
+    gboolean nowrite_changed = (before == 0) != (tr->wclaims[slot] == 0);
+    gboolean twowrite_changed = (before > 1) != (tr->wclaims[slot] > 1);
+    if (nowrite_changed)
         tr->row_nowrite[row] += tr->wclaims[slot] == 0 ? 1 : -1;
-    if ((before > 1) != (tr->wclaims[slot] > 1))
+    if (twowrite_changed)
         tr->row_twowrite[row] += tr->wclaims[slot] > 1 ? 1 : -1;
-    row_recount(tr, row);
+    if (nowrite_changed || twowrite_changed)
+        row_recount(tr, row);
 }
 
 /* The observer's own copy of its view, made on first change. */
