@@ -212,13 +212,27 @@ int main(int argc, char **argv)
     const char *sizes = "3x1,30x1,100x1,500x1,1000x1,1000x2";
     const char *files = NULL;
     const char *results = NULL;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    static const char usage[] = "usage: bench-scale [--sizes MxR,...] [--files A.scn,...] "
+                                "[--results FILE]\n";
+    for (int i = 1; i < argc; i += 2) {
+        if (!strcmp(argv[i], "--help")) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "bench-scale: %s needs a value\n%s", argv[i], usage);
+            return 2;
+        }
         if (!strcmp(argv[i], "--sizes"))
             sizes = argv[i + 1];
         else if (!strcmp(argv[i], "--files"))
             files = argv[i + 1];
         else if (!strcmp(argv[i], "--results"))
             results = argv[i + 1];
+        else {
+            fprintf(stderr, "bench-scale: unknown option %s\n%s", argv[i], usage);
+            return 2;
+        }
     }
     GString *table = g_string_new(NULL);
     if (files)

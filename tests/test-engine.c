@@ -65,7 +65,8 @@ static void test_ties_in_schedule_order(void)
 }
 
 /* An event scheduled "in the past" from inside a callback runs at the current
- * instant, after everything already queued for that instant. */
+ * instant, after everything its origin (here the global actor) already
+ * queued for that instant. */
 static void schedule_past(rc_engine *e, void *ctx, uint64_t arg)
 {
     rc_engine_schedule(e, 0, record, ctx, 99);
@@ -83,6 +84,99 @@ static void test_past_means_now(void)
     g_assert_cmpuint(nth(r, 1), ==, 99);
     recorder_free(r);
     rc_engine_free(e);
+}
+
+/* Records its argument and the actor it runs for, then schedules, for the
+ * actor in the argument's second byte, an event at time 100 recording the
+ * argument's low byte + 50 (second byte 0: nothing). */
+static void record_and_schedule(rc_engine *e, void *ctx, uint64_t arg)
+{
+    recorder *r = ctx;
+    uint64_t seen = (arg & 0xff) | (uint64_t)rc_engine_actor(e) << 32;
+    g_array_append_val(r->order, seen);
+    if (arg >> 8)
+        rc_engine_schedule_for(e, 100, (rc_actor)(arg >> 8), record, r, (arg & 0xff) + 50);
+}
+
+/* Events at one instant run by origin (the actor whose event scheduled
+ * them: the global actor first, then endpoints by index), not in the order
+ * they were scheduled; each event runs as its own actor. */
+static void test_ties_by_origin(void)
+{
+    rc_engine *e = rc_engine_new();
+    recorder *r = recorder_new();
+    /* Actor 3 at time 1 and actor 1 at time 2 each schedule an event at 100
+     * (for actor 9); the global actor schedules one at 100 last. */
+    rc_engine_schedule_for(e, 1, 3, record_and_schedule, r, 1 | 9 << 8);
+    rc_engine_schedule_for(e, 2, 1, record_and_schedule, r, 2 | 9 << 8);
+    rc_engine_run_until(e, 50);
+    g_assert_cmpuint(rc_engine_actor(e), ==, RC_ACTOR_GLOBAL);
+    rc_engine_schedule(e, 100, record, r, 99);
+    rc_engine_run_until(e, 100);
+    g_assert_cmpuint(r->order->len, ==, 5);
+    g_assert_cmpuint(nth(r, 0), ==, 1 | (uint64_t)3 << 32);
+    g_assert_cmpuint(nth(r, 1), ==, 2 | (uint64_t)1 << 32);
+    g_assert_cmpuint(nth(r, 2), ==, 99);  /* the global actor's */
+    g_assert_cmpuint(nth(r, 3), ==, 52);  /* actor 1's */
+    g_assert_cmpuint(nth(r, 4), ==, 51);  /* actor 3's */
+    recorder_free(r);
+    rc_engine_free(e);
+}
+
+static void schedule_last_then_normal(rc_engine *e, void *ctx, uint64_t arg)
+{
+    rc_engine_schedule_last_for(e, rc_engine_now(e), 4, record, ctx, 1);
+    rc_engine_schedule_for(e, rc_engine_now(e), 4, record, ctx, 2);
+}
+
+/* A "last" event runs after the normal events of its instant, even those
+ * scheduled after it, and as its own actor. */
+static void test_last_class(void)
+{
+    rc_engine *e = rc_engine_new();
+    recorder *r = recorder_new();
+    rc_engine_schedule_for(e, 10, 4, schedule_last_then_normal, r, 0);
+    rc_engine_schedule_for(e, 10, 7, record, r, 3);
+    rc_engine_run_until(e, 10);
+    g_assert_cmpuint(r->order->len, ==, 3);
+    g_assert_cmpuint(nth(r, 0), ==, 3);
+    g_assert_cmpuint(nth(r, 1), ==, 2);
+    g_assert_cmpuint(nth(r, 2), ==, 1);
+    recorder_free(r);
+    rc_engine_free(e);
+}
+
+/* An event one endpoint schedules for another sooner than the lookahead
+ * aborts the run; for itself, or from the global actor, it does not. */
+static void schedule_for_5_soon(rc_engine *e, void *ctx, uint64_t arg)
+{
+    rc_engine_schedule_for(e, rc_engine_now(e) + (rc_time)arg, 5, record, ctx, 0);
+}
+
+static void test_lookahead_checked(void)
+{
+    if (g_test_subprocess()) {
+        rc_engine *e = rc_engine_new();
+        recorder *r = recorder_new();
+        rc_engine_set_lookahead(e, 100);
+        rc_engine_schedule_for(e, 0, 2, schedule_for_5_soon, r, 99);
+        rc_engine_run_until(e, 1000);
+        return;
+    }
+    rc_engine *e = rc_engine_new();
+    recorder *r = recorder_new();
+    rc_engine_set_lookahead(e, 100);
+    rc_engine_schedule_for(e, 0, 2, schedule_for_5_soon, r, 100);
+    rc_engine_schedule_for(e, 0, 5, schedule_for_5_soon, r, 0);
+    rc_engine_schedule_for(e, 0, 5, record, r, 1);
+    rc_engine_schedule_for(e, 0, RC_ACTOR_GLOBAL, schedule_for_5_soon, r, 0);
+    rc_engine_run_until(e, 1000);
+    g_assert_cmpuint(r->order->len, ==, 4);
+    recorder_free(r);
+    rc_engine_free(e);
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_failed();
+    g_test_trap_assert_stderr("*actor 2 scheduled an event for actor 5 99 us ahead*");
 }
 
 static void test_cancel(void)
@@ -270,6 +364,9 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/order-by-time", test_order_by_time);
     g_test_add_func("/engine/ties-in-schedule-order", test_ties_in_schedule_order);
     g_test_add_func("/engine/past-means-now", test_past_means_now);
+    g_test_add_func("/engine/ties-by-origin", test_ties_by_origin);
+    g_test_add_func("/engine/last-class", test_last_class);
+    g_test_add_func("/engine/lookahead-checked", test_lookahead_checked);
     g_test_add_func("/engine/cancel", test_cancel);
     g_test_add_func("/engine/run-until-stops-at-bound", test_run_until_stops_at_bound);
     g_test_add_func("/engine/random-against-reference", test_random_against_reference);

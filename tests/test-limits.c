@@ -316,6 +316,48 @@ static void test_refused_run(void)
     g_free(out);
 }
 
+/* RCSIM_LANES: a number of lanes from 0 to 8 runs (the same log for every
+ * number from 1 up, tests/test-determinism.c); anything else is refused
+ * before the run with RC_RUN_ERROR_LANES, and nothing is written. */
+static void test_lanes_value(void)
+{
+    GError *error = NULL;
+    rc_scenario *s = rc_scenario_parse_string("t.scn", "cluster masters=3 replicas=1\nend 5s\n",
+                                              &error);
+    g_assert_no_error(error);
+    char *out = g_build_filename(tmp_dir, "lanes-out", NULL);
+    rc_run_options o = rc_run_options_default();
+    o.out_dir = out;
+    o.plots = false;
+    rc_run_result r;
+    const char *bad[] = { "two", "-1", "9", "3x" };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_setenv("RCSIM_LANES", bad[i], TRUE);
+        g_assert_false(rc_run_scenario(s, &o, &r, &error));
+        g_assert_error(error, RC_RUN_ERROR, RC_RUN_ERROR_LANES);
+        g_assert_nonnull(strstr(error->message, "is not a number of lanes (0 to 8)"));
+        g_clear_error(&error);
+        g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+    }
+    char *digest[3];
+    for (int lanes = 0; lanes < 3; lanes++) {
+        char value[2] = { (char)('1' + lanes), 0 };
+        g_setenv("RCSIM_LANES", value, TRUE);
+        o.out_dir = NULL;
+        g_assert_true(rc_run_scenario(s, &o, &r, &error));
+        g_assert_no_error(error);
+        digest[lanes] = g_strdup(r.digest);
+        rc_run_result_clear(&r);
+    }
+    g_assert_cmpstr(digest[0], ==, digest[1]);
+    g_assert_cmpstr(digest[0], ==, digest[2]);
+    for (int lanes = 0; lanes < 3; lanes++)
+        g_free(digest[lanes]);
+    g_unsetenv("RCSIM_LANES");
+    rc_scenario_free(s);
+    g_free(out);
+}
+
 /* On the command line: a refused run exits with status 2, says why, and
  * leaves the previous outputs alone; `check` reports it as a failure with
  * status 2. */
@@ -445,6 +487,7 @@ int main(int argc, char **argv)
     g_test_add_func("/limits/limit-value", test_limit_value);
     g_test_add_func("/limits/refused-run", test_refused_run);
     g_test_add_func("/limits/refused-cli", test_refused_cli);
+    g_test_add_func("/limits/lanes-value", test_lanes_value);
     g_test_add_func("/limits/check-jobs", test_check_jobs);
     int rc = g_test_run();
     test_remove_tree(tmp_dir);

@@ -977,6 +977,65 @@ static void test_same_seed_same_delivery_times(void)
     h_free(z);
 }
 
+/* One endpoint's scheduled send, run as an event of that endpoint. */
+typedef struct {
+    harness *h;
+    rc_conn conn;
+    int from;
+} sender;
+
+static void send_event(rc_engine *e, void *ctx, uint64_t arg)
+{
+    sender *s = ctx;
+    g_assert_cmpuint(rc_engine_actor(e), ==, (rc_actor)s->from);
+    g_assert_true(h_send(s->h, s->conn, s->from, (int)arg));
+}
+
+/* The arrival times at endpoint 1 of 200 messages endpoint 0 sends on its
+ * own events, 1 ms apart, with default (random) latencies; when `noisy`,
+ * endpoint 2 sends to 1 as well, 300 us after each of 0's sends, and draws
+ * its latencies in between. */
+static GArray *arrivals_from_0(bool noisy)
+{
+    harness *h = h_new(3, 5, -1);
+    sender s0 = { h, h_connect(h, 0, 1), 0 }, s2 = { h, h_connect(h, 2, 1), 2 };
+    rc_time t0 = rc_engine_now(h->e) + RC_MS(1);
+    for (int k = 0; k < 200; k++) {
+        rc_engine_schedule_for(h->e, t0 + RC_MS(k), 0, send_event, &s0, (uint64_t)k);
+        if (noisy)
+            rc_engine_schedule_for(h->e, t0 + RC_MS(k) + 300, 2, send_event, &s2,
+                                   (uint64_t)(1000 + k));
+    }
+    rc_engine_run_until(h->e, t0 + RC_SEC(1));
+    GArray *at = g_array_new(FALSE, FALSE, sizeof(rc_time));
+    for (guint i = 0; i < h->log->len; i++) {
+        rec *r = h_rec(h, i);
+        if (r->kind == R_DELIVER && r->from == 0)
+            g_array_append_val(at, r->at);
+    }
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, noisy ? 400 : 200);
+    h_free(h);
+    return at;
+}
+
+/* An endpoint's latencies come from its own stream: another endpoint's
+ * sends, drawn in between, change none of them. */
+static void test_latency_draws_per_endpoint(void)
+{
+    GArray *quiet = arrivals_from_0(false), *noisy = arrivals_from_0(true);
+    g_assert_cmpuint(quiet->len, ==, 200);
+    g_assert_cmpuint(noisy->len, ==, 200);
+    bool varied = false;
+    for (guint i = 0; i < quiet->len; i++) {
+        rc_time a = g_array_index(quiet, rc_time, i), b = g_array_index(noisy, rc_time, i);
+        g_assert_cmpint(a, ==, b);
+        varied |= i > 0 && a - g_array_index(quiet, rc_time, i - 1) != RC_MS(1);
+    }
+    g_assert_true(varied);
+    g_array_free(quiet, TRUE);
+    g_array_free(noisy, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1038,5 +1097,6 @@ int main(int argc, char **argv)
                     test_release_exactly_once_per_message);
     g_test_add_func("/net/same-seed-same-delivery-times",
                     test_same_seed_same_delivery_times);
+    g_test_add_func("/net/latency-draws-per-endpoint", test_latency_draws_per_endpoint);
     return g_test_run();
 }

@@ -1,10 +1,24 @@
 /* rcsim — deterministic discrete-event engine.
  *
  * Simulated time is an integer count of microseconds (rc_time). Every
- * happening in a simulation is an event scheduled in one engine; events run in
- * (time, sequence number) order, where the sequence number is the order in
- * which they were scheduled. Two runs that schedule the same events therefore
- * execute them in exactly the same order: nothing here reads the wall clock.
+ * happening in a simulation is an event scheduled in one engine, on behalf of
+ * an *actor*: a network endpoint (a node or a client), whose state only its
+ * own events change, or RC_ACTOR_GLOBAL (the scenario, redis-cli, the
+ * runner), whose events may change anything.
+ *
+ * Events run in the order of their keys (time, class, origin, origin's
+ * sequence number): the origin is the actor whose event scheduled them (or
+ * RC_ACTOR_GLOBAL outside any event), and its sequence number counts the
+ * events that actor has scheduled. At one instant, events of the normal class
+ * run before the "last" class (rc_engine_schedule_last_for), and within a
+ * class the global actor's come first, then the endpoints' in index order,
+ * each origin's in the order it scheduled them. The order of one actor's
+ * events therefore depends only on what the actors did, never on the order
+ * in which unrelated actors happened to schedule: an execution that runs
+ * different actors' events side by side (their messages take at least one
+ * link latency) runs each actor's events in the same order. Two runs that
+ * schedule the same events execute them in exactly the same order: nothing
+ * here reads the wall clock.
  *
  * The queue is an indexed 4-ary heap over a pool of event slots, so that
  * scheduling and running an event allocates nothing once the pool has grown
@@ -31,6 +45,12 @@ typedef int64_t rc_time;
 
 typedef struct rc_engine rc_engine;
 
+/* Who an event is for: a network endpoint's index, or RC_ACTOR_GLOBAL. */
+typedef uint32_t rc_actor;
+#define RC_ACTOR_GLOBAL ((rc_actor)UINT32_MAX)
+/* Endpoint indexes must stay below this (the key has 21 bits for the origin). */
+#define RC_ACTOR_LIMIT ((rc_actor)(1u << 21) - 2)
+
 /* An event callback. `ctx` and `arg` are the values given when the event was
  * scheduled; the engine passes itself so callbacks can read the clock and
  * schedule more events. */
@@ -50,15 +70,39 @@ void rc_engine_free(rc_engine *engine);
  * the last rc_engine_run_until() stopped at. */
 rc_time rc_engine_now(const rc_engine *engine);
 
-/* Schedules fn(engine, ctx, arg) at absolute time `at`. A time in the past is
- * treated as "now" (the event runs after the events already scheduled for the
- * current instant). Returns a handle for rc_engine_cancel(). */
+/* Schedules fn(engine, ctx, arg) at absolute time `at` for `actor`. A time
+ * in the past is treated as "now": the event runs at this instant, after the
+ * events the running actor already scheduled for it. Returns a handle for
+ * rc_engine_cancel(). */
+rc_event_id rc_engine_schedule_for(rc_engine *engine, rc_time at, rc_actor actor,
+                                   rc_event_fn fn, void *ctx, uint64_t arg);
+
+/* The same in the "last" class: the event runs after every normal event of
+ * its instant (a node's end of an event-loop iteration, after everything
+ * that reached it at that instant). */
+rc_event_id rc_engine_schedule_last_for(rc_engine *engine, rc_time at, rc_actor actor,
+                                        rc_event_fn fn, void *ctx, uint64_t arg);
+
+/* rc_engine_schedule_for() for the actor of the running event (the global
+ * actor outside any event). */
 rc_event_id rc_engine_schedule(rc_engine *engine, rc_time at, rc_event_fn fn,
                                void *ctx, uint64_t arg);
 
-/* Schedules an event `delay` microseconds from now. */
+/* Schedules an event `delay` microseconds from now, for the running actor. */
 rc_event_id rc_engine_after(rc_engine *engine, rc_time delay, rc_event_fn fn,
                             void *ctx, uint64_t arg);
+
+/* The actor of the running event, or RC_ACTOR_GLOBAL outside any event. */
+rc_actor rc_engine_actor(const rc_engine *engine);
+
+/* Declares that an endpoint's event never schedules an event for another
+ * endpoint sooner than `lookahead` after its own time (the smallest link
+ * latency: actors affect each other only through messages). The engine
+ * checks it at every such scheduling and aborts the run on a breach, which
+ * would be a model that lets one node act on another at once. 0 (the
+ * default) checks nothing. An execution that runs different actors' events
+ * side by side relies on this. */
+void rc_engine_set_lookahead(rc_engine *engine, rc_time lookahead);
 
 /* Cancels a pending event. Returns false (and does nothing) when the handle is
  * 0, already ran, or was already cancelled. */
@@ -81,9 +125,37 @@ bool rc_engine_step(rc_engine *engine);
 /* Asks a running rc_engine_run_until() to return after the current event. */
 void rc_engine_stop(rc_engine *engine);
 
-/* A hook run after every event's callback returns (NULL to remove). The
- * scenario runner uses it to evaluate expectations on the state an event left
- * behind, never on a half-processed one. */
+/* ---- windows -------------------------------------------------------------
+ *
+ * A run may execute in windows: the actors are shared out among `lanes`
+ * lanes, and time is cut into a grid of `window`-long cells. Each step runs
+ * either the global event due first (at a tie, before the lanes' events of
+ * that instant), or, for the cell that holds the earliest lane event (cut
+ * short at the next global event), all the lanes' events in it, lane after
+ * lane, each lane in key order. Since `window` is at most the lookahead, no
+ * event run in a window can schedule an event for another lane inside it, so
+ * every actor runs the same events in the same order whatever the number of
+ * lanes and however actors are shared out: the lanes could run at once.
+ * In windows the post-event hook runs after each global event and at the
+ * end of each window, not after each lane event. */
+#define RC_ENGINE_MAX_LANES 8
+
+/* Switches the engine to windows of `window` microseconds (1 to the
+ * lookahead) with `lanes` lanes; actor a < `actors` goes to lane
+ * lane_of[a] (NULL: lane 0), others to lane 0. Only while nothing is
+ * pending. */
+void rc_engine_set_windows(rc_engine *engine, rc_time window, int lanes,
+                           const uint8_t *lane_of, uint32_t actors);
+
+/* In windows, while a lane event runs: its lane, time and order (the key
+ * below its time), true; otherwise false. Observers that must see the
+ * lanes' doings in one order whatever the lanes sort by (time, order). */
+bool rc_engine_running_key(const rc_engine *engine, int *lane, rc_time *time,
+                           uint64_t *order);
+
+/* A hook run after every event's callback returns (NULL to remove); in
+ * windows, see above. The scenario runner uses it to evaluate expectations
+ * on the state an event left behind, never on a half-processed one. */
 typedef void (*rc_post_event_fn)(rc_engine *engine, void *ctx);
 void rc_engine_set_post_hook(rc_engine *engine, rc_post_event_fn fn, void *ctx);
 

@@ -130,6 +130,14 @@ void rc_eventbus_emit(rc_eventbus *bus, const rc_event *ev);
  * protocol events of events.jsonl). */
 uint64_t rc_eventbus_count(const rc_eventbus *bus);
 
+/* Makes the bus hold back what lane events of `engine` emit (in windows,
+ * rcsim/engine.h) until rc_eventbus_flush(), which hands them to the
+ * observers in (time, order of the emitting event, emission) order: the
+ * order one lane would have emitted them in, whatever the lanes. The held
+ * events' strings and slot lists are copied. */
+void rc_eventbus_hold_lanes(rc_eventbus *bus, const rc_engine *engine);
+void rc_eventbus_flush(rc_eventbus *bus);
+
 #ifdef __cplusplus
 }
 #endif

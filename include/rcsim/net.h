@@ -109,6 +109,10 @@ typedef struct {
 /* Draws one value (never negative) from the distribution, rounded to whole
  * microseconds: normal draws below 0 become 0. */
 rc_time rc_dist_sample(const rc_dist *dist, rc_rng *rng);
+/* The least value a draw can take: a constant's or a uniform's lower end,
+ * and 0 for the normal and lognormal distributions (unbounded below before
+ * rounding) unless their spread is 0. */
+rc_time rc_dist_min(const rc_dist *dist);
 /* The distribution's mean, for documentation and tests (before rounding; for
  * NORMAL the mean of max(0, X); for LOGNORMAL median * exp(sigma^2 / 2)). */
 double rc_dist_mean(const rc_dist *dist);
@@ -163,8 +167,13 @@ typedef struct {
 typedef void (*rc_msg_release_fn)(void *owner, void *msg);
 
 /* Creates a network of `endpoints` endpoints, all running, with no cuts and
- * the default latency uniform(100us, 500us). Random draws (latency, loss) use
- * the RC_STREAM_NET stream of `root_seed`. */
+ * the default latency uniform(100us, 500us). Random draws (latency, loss)
+ * made by an endpoint's events use its RC_STREAM_LINK(endpoint) stream of
+ * `root_seed`, those of the global actor (the scenario's actions) the
+ * RC_STREAM_NET stream: what one endpoint draws does not depend on how the
+ * other endpoints' sends interleave with its own. Every event the net
+ * schedules is for the endpoint that handles it (the receiver of an item,
+ * the sender of a stalled direction, the initiator of a connect). */
 rc_net *rc_net_new(rc_engine *engine, int endpoints, uint64_t root_seed);
 /* Cancels the net's pending events in the engine (so free the net before the
  * engine) and releases every message not yet delivered. */

@@ -10,7 +10,9 @@
  * RC_STREAM_SCENARIO, RC_STREAM_NODE(i) for node i's protocol choices and
  * RC_STREAM_GOSSIP(i) for the nodes it draws into its gossip sections (a
  * stream of its own so that the draws can be made a few ahead, to fetch
- * the drawn nodes' records early). Because each consumer
+ * the drawn nodes' records early), RC_STREAM_LINK(i) for the link latencies
+ * and losses endpoint i's own events draw (RC_STREAM_NET holds those the
+ * scenario's actions draw). Because each consumer
  * draws from its own stream, adding a fault to a scenario does not change the
  * node IDs, the cron phases or the election jitter of an unrelated node.
  */
@@ -33,9 +35,11 @@ enum {
     RC_STREAM_CLIENT_BASE = 0x10000,  /* + client index */
     RC_STREAM_NODE_BASE = 0x1000000,  /* + node index */
     RC_STREAM_GOSSIP_BASE = 0x2000000, /* + node index */
+    RC_STREAM_LINK_BASE = 0x3000000,   /* + endpoint index */
 };
 #define RC_STREAM_NODE(i) ((uint64_t)RC_STREAM_NODE_BASE + (uint64_t)(i))
 #define RC_STREAM_GOSSIP(i) ((uint64_t)RC_STREAM_GOSSIP_BASE + (uint64_t)(i))
+#define RC_STREAM_LINK(i) ((uint64_t)RC_STREAM_LINK_BASE + (uint64_t)(i))
 
 /* The 64-bit mixing function used for seed derivation (public so tests and
  * documentation can reproduce the derivation). */

@@ -74,6 +74,16 @@ typedef struct {
      * by a SIGINT handler) the run stops, writes no output and fails with
      * RC_RUN_ERROR_INTERRUPTED. NULL: never interrupted. */
     const volatile sig_atomic_t *interrupt;
+    /* 1 (the default) to RC_ENGINE_MAX_LANES: events run in windows of the
+     * scenario's smallest link latency, the nodes shared out among that many
+     * lanes (rcsim/engine.h), and expectations and triggers are judged at
+     * the end of each window. The event stream does not depend on the
+     * number of lanes (tests/test-determinism.c checks it on every shipped
+     * scenario). 0, or a scenario whose latency can be 0: events run one by
+     * one, each followed by the judgement. The environment variable
+     * RCSIM_LANES, when set, replaces it (a check that the log does not
+     * change). */
+    int lanes;
 } rc_run_options;
 
 /* Errors of rc_run_scenario() that are not about writing files. */
@@ -84,6 +94,7 @@ typedef enum {
     RC_RUN_ERROR_MEMORY,      /* the run would need more memory than the limit */
     RC_RUN_ERROR_INTERRUPTED, /* options.interrupt was set: nothing was written */
     RC_RUN_ERROR_LIMIT,       /* RCSIM_MEMORY_LIMIT is not a valid size */
+    RC_RUN_ERROR_LANES,       /* RCSIM_LANES is not a number of lanes */
 } rc_run_error_code;
 
 /* An estimate, in bytes, of the peak memory of running `scenario`, before any

@@ -623,8 +623,8 @@ static void create_join_check(rc_engine *e, void *ctx, uint64_t arg)
     (void)arg;
     rc_cluster *c = ctx;
     if (!create_joined(c)) {
-        rc_engine_schedule(e, rc_engine_now(e) + RC_MS(CREATE_JOIN_POLL_MS), create_join_check,
-                           c, 0);
+        rc_engine_schedule_for(e, rc_engine_now(e) + RC_MS(CREATE_JOIN_POLL_MS), RC_ACTOR_GLOBAL,
+                               create_join_check, c, 0);
         return;
     }
     const rc_layout *l = c->layout;
@@ -660,8 +660,8 @@ static void create_commands(rc_engine *e, void *ctx, uint64_t arg)
     for (int x = 1; x < c->n; x++)
         rc_cluster_meet(c, x, 0);
     create_note(c, "redis-cli --cluster create: ADDSLOTS, SET-CONFIG-EPOCH and MEET sent");
-    rc_engine_schedule(e, rc_engine_now(e) + RC_MS(CREATE_JOIN_FIRST_CHECK_MS),
-                       create_join_check, c, 0);
+    rc_engine_schedule_for(e, rc_engine_now(e) + RC_MS(CREATE_JOIN_FIRST_CHECK_MS),
+                           RC_ACTOR_GLOBAL, create_join_check, c, 0);
 }
 
 /* Starts the processes made by rc_cluster_new_fresh (rcsim/cluster.h): a
@@ -678,7 +678,8 @@ void rc_cluster_start_create(rc_cluster *c)
         rc_time phase = (rc_time)rc_rng_below(me->rng, CRON_PERIOD_MS * 1000);
         cl_schedule_cron(me, rc_engine_now(c->engine) + phase);
     }
-    rc_engine_schedule(c->engine, rc_engine_now(c->engine), create_commands, c, 0);
+    rc_engine_schedule_for(c->engine, rc_engine_now(c->engine), RC_ACTOR_GLOBAL, create_commands,
+                           c, 0);
 }
 
 /* When redis-cli found the nodes joined and attached the replicas, or -1. */

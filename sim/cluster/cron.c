@@ -40,7 +40,7 @@ void cl_schedule_cron(node *me, rc_time at)
 {
     if (me->cron_ev)
         rc_engine_cancel(me->c->engine, me->cron_ev);
-    me->cron_ev = rc_engine_schedule(me->c->engine, at, cron_event, me, 0);
+    me->cron_ev = rc_engine_schedule_for(me->c->engine, at, (rc_actor)me->id, cron_event, me, 0);
 }
 
 /* ====================================================================== */
@@ -490,12 +490,13 @@ static void before_sleep_event(rc_engine *e, void *ctx, uint64_t arg)
 
 /* Asks for deferred work in clusterBeforeSleep (clusterDoBeforeSleep):
  * adds `todo_flags` (0 only makes sure pending work runs) and schedules the
- * before-sleep step once. It runs at the current instant, after the events
- * already queued for it: the end of this event-loop iteration. */
+ * before-sleep step once. It runs at the current instant, after every other
+ * event of this node at that instant (the engine's "last" class): the end
+ * of this event-loop iteration, which handles whatever reached the node. */
 void cl_request(node *me, int todo_flags)
 {
     me->todo |= todo_flags;
     if (!me->sleep_ev && me->alive)
-        me->sleep_ev = rc_engine_schedule(me->c->engine, rc_engine_now(me->c->engine),
-                                          before_sleep_event, me, 0);
+        me->sleep_ev = rc_engine_schedule_last_for(me->c->engine, rc_engine_now(me->c->engine),
+                                                   (rc_actor)me->id, before_sleep_event, me, 0);
 }

@@ -1,4 +1,6 @@
-/* Deterministic event engine: an indexed 4-ary heap keyed by (time, seq).
+/* Deterministic event engine: an indexed 4-ary heap keyed by (time, order),
+ * where `order` packs the class, the origin and the origin's sequence number
+ * (rcsim/engine.h).
  *
  * Layout: `keys` holds the 16-byte (time, seq) keys and `key_slot` the slot
  * of each, so that sifting compares keys only; `slots` holds the payload of
@@ -17,22 +19,47 @@
 
 typedef struct {
     rc_time time;
-    uint64_t seq;
+    uint64_t seq; /* class (1 bit), origin (21 bits), origin's number (42 bits) */
 } heap_key;
+
+#define ORIGIN_BITS 21
+#define NUMBER_BITS 42
+#define LAST_CLASS ((uint64_t)1 << 63)
 
 typedef struct {
     rc_event_fn fn;
     void *ctx;
     uint64_t arg;
     uint32_t gen;      /* bumped on every reuse; part of the handle */
-    uint32_t next_free;
+    union {
+        rc_actor actor;     /* while pending: who the event is for */
+        uint32_t next_free; /* while free: the next free slot */
+    };
 } event_slot;
 
-struct rc_engine {
+/* One heap of pending events. */
+typedef struct {
     heap_key *keys;      /* keys[i] for heap position i (see heap_grow) */
     void *keys_block;    /* the allocation keys points into */
     uint32_t *key_slot;  /* the slot of the event at heap position i */
-    uint32_t heap_len, heap_cap;
+    uint32_t len, cap;
+} event_heap;
+
+#define MAX_HEAPS (1 + RC_ENGINE_MAX_LANES)
+
+struct rc_engine {
+    /* heaps[0] holds every event, or in windows (rc_engine_set_windows)
+     * the global actor's; heaps[1 + l] then holds lane l's. */
+    event_heap heaps[MAX_HEAPS];
+    uint32_t n_heaps;
+    uint8_t *lane_of;    /* windows: the lane of each actor below n_lane_of */
+    uint32_t n_lane_of;
+    rc_time window;      /* windows: their length; 0 when events run one by one */
+    bool window_open;    /* a window was started and not finished */
+    rc_time window_end;  /* the open window holds the lanes' events before this */
+    rc_time window_last; /* the time of the latest event run in the open window */
+    int running_lane;    /* the lane whose event runs, or -1 */
+    uint64_t running_order;
     event_slot *slots;
     /* heap_pos[s]: the heap position of slot s's event, or NO_SLOT when the
      * slot is free. Apart from the slots because every step of a sift
@@ -42,7 +69,12 @@ struct rc_engine {
     uint32_t *heap_pos;
     uint32_t slots_len, slots_cap;
     uint32_t free_head;
-    uint64_t next_seq;
+    /* origin_count[o]: events scheduled so far by origin o, where o is 0 for
+     * the global actor and the endpoint's index + 1 for an endpoint. */
+    uint64_t *origin_count;
+    uint32_t origin_cap;
+    rc_actor running; /* the actor of the running event */
+    rc_time lookahead; /* see rc_engine_set_lookahead */
     rc_time now;
     uint64_t events_run;
     bool stop_requested;
@@ -57,6 +89,9 @@ rc_engine *rc_engine_new(void)
 {
     rc_engine *e = g_new0(rc_engine, 1);
     e->free_head = NO_SLOT;
+    e->running = RC_ACTOR_GLOBAL;
+    e->running_lane = -1;
+    e->n_heaps = 1;
     return e;
 }
 
@@ -64,16 +99,20 @@ void rc_engine_free(rc_engine *engine)
 {
     if (!engine)
         return;
-    free(engine->keys_block);
-    g_free(engine->key_slot);
+    for (uint32_t i = 0; i < MAX_HEAPS; i++) {
+        free(engine->heaps[i].keys_block);
+        g_free(engine->heaps[i].key_slot);
+    }
+    g_free(engine->lane_of);
     g_free(engine->slots);
     g_free(engine->heap_pos);
+    g_free(engine->origin_count);
     g_free(engine);
 }
 
 rc_time rc_engine_now(const rc_engine *engine) { return engine->now; }
 
-/* Keys compare as one 128-bit number, time above seq (times are never
+/* Keys compare as one 128-bit number, time above order (times are never
  * negative), so that the comparison has no branch to mispredict: in a pop,
  * which child is least is a coin toss. */
 static inline bool key_less(heap_key a, heap_key b)
@@ -83,72 +122,81 @@ static inline bool key_less(heap_key a, heap_key b)
     return ka < kb;
 }
 
-static inline void heap_place(rc_engine *e, uint32_t pos, heap_key key, uint32_t slot)
+static inline void heap_place(rc_engine *e, event_heap *h, uint32_t pos, heap_key key,
+                              uint32_t slot)
 {
-    e->keys[pos] = key;
-    e->key_slot[pos] = slot;
+    h->keys[pos] = key;
+    h->key_slot[pos] = slot;
     e->heap_pos[slot] = pos;
 }
 
-static void sift_up(rc_engine *e, uint32_t pos)
+static void sift_up(rc_engine *e, event_heap *h, uint32_t pos)
 {
-    heap_key key = e->keys[pos];
-    uint32_t slot = e->key_slot[pos];
+    heap_key key = h->keys[pos];
+    uint32_t slot = h->key_slot[pos];
     while (pos > 0) {
         uint32_t parent = (pos - 1) / ARITY;
-        if (!key_less(key, e->keys[parent]))
+        if (!key_less(key, h->keys[parent]))
             break;
-        heap_place(e, pos, e->keys[parent], e->key_slot[parent]);
+        heap_place(e, h, pos, h->keys[parent], h->key_slot[parent]);
         pos = parent;
     }
-    heap_place(e, pos, key, slot);
+    heap_place(e, h, pos, key, slot);
 }
 
 /* The least of the children first..first+ARITY-1 that exist (first < n). */
-static inline uint32_t least_child(const rc_engine *e, uint32_t first, uint32_t n)
+static inline uint32_t least_child(const event_heap *h, uint32_t first, uint32_t n)
 {
     uint32_t best = first;
     uint32_t end = first + ARITY < n ? first + ARITY : n;
     for (uint32_t c = first + 1; c < end; c++)
-        best = key_less(e->keys[c], e->keys[best]) ? c : best;
+        best = key_less(h->keys[c], h->keys[best]) ? c : best;
     return best;
 }
 
-static void sift_down(rc_engine *e, uint32_t pos)
+static void sift_down(rc_engine *e, event_heap *h, uint32_t pos)
 {
-    heap_key key = e->keys[pos];
-    uint32_t slot = e->key_slot[pos];
-    uint32_t n = e->heap_len;
+    heap_key key = h->keys[pos];
+    uint32_t slot = h->key_slot[pos];
+    uint32_t n = h->len;
     for (;;) {
         uint32_t first = ARITY * pos + 1;
         if (first >= n)
             break;
-        uint32_t child = least_child(e, first, n);
-        if (!key_less(e->keys[child], key))
+        uint32_t child = least_child(h, first, n);
+        if (!key_less(h->keys[child], key))
             break;
-        heap_place(e, pos, e->keys[child], e->key_slot[child]);
+        heap_place(e, h, pos, h->keys[child], h->key_slot[child]);
         pos = child;
     }
-    heap_place(e, pos, key, slot);
+    heap_place(e, h, pos, key, slot);
 }
 
 /* Doubles the heap's arrays. The keys are placed 48 bytes past a 64-byte
  * boundary, so that position 1, and with it every group of four siblings
  * 4i+1..4i+4, starts a cache line. */
-static void heap_grow(rc_engine *e)
+static void heap_grow(event_heap *h)
 {
-    uint32_t cap = e->heap_cap ? e->heap_cap * 2 : 1024;
+    uint32_t cap = h->cap ? h->cap * 2 : 1024;
     void *block = NULL;
     if (posix_memalign(&block, 64, sizeof(heap_key) * (size_t)(cap + 4)) != 0)
         g_error("rc_engine: cannot grow the event heap to %u events", cap);
     heap_key *keys = (heap_key *)((char *)block + 48);
-    if (e->heap_len)
-        memcpy(keys, e->keys, sizeof(heap_key) * e->heap_len);
-    free(e->keys_block);
-    e->keys_block = block;
-    e->keys = keys;
-    e->key_slot = g_renew(uint32_t, e->key_slot, cap);
-    e->heap_cap = cap;
+    if (h->len)
+        memcpy(keys, h->keys, sizeof(heap_key) * h->len);
+    free(h->keys_block);
+    h->keys_block = block;
+    h->keys = keys;
+    h->key_slot = g_renew(uint32_t, h->key_slot, cap);
+    h->cap = cap;
+}
+
+/* The heap of an actor's events. */
+static inline event_heap *heap_of(rc_engine *e, rc_actor actor)
+{
+    if (e->n_heaps == 1 || actor == RC_ACTOR_GLOBAL)
+        return &e->heaps[0];
+    return &e->heaps[1 + (actor < e->n_lane_of ? e->lane_of[actor] : 0)];
 }
 
 static uint32_t slot_alloc(rc_engine *e)
@@ -184,29 +232,95 @@ static inline rc_event_id make_id(uint32_t slot, uint32_t gen)
     return ((uint64_t)gen << 32) | slot;
 }
 
-rc_event_id rc_engine_schedule(rc_engine *e, rc_time at, rc_event_fn fn,
-                               void *ctx, uint64_t arg)
+/* The next order number of the running actor's events, with `class_bit`.
+ * The origin is the running actor, not the event's own: what decides the
+ * order of one actor's events is then what its origins did, which the
+ * origins' own events alone decide. */
+static uint64_t next_order(rc_engine *e, uint64_t class_bit)
+{
+    uint32_t origin = e->running == RC_ACTOR_GLOBAL ? 0 : e->running + 1;
+    if (origin >= e->origin_cap) {
+        if (origin > RC_ACTOR_LIMIT + 1)
+            g_error("rc_engine: actor %u is beyond the limit of %u", e->running,
+                    RC_ACTOR_LIMIT);
+        uint32_t cap = MAX(origin + 1, e->origin_cap * 2);
+        e->origin_count = g_renew(uint64_t, e->origin_count, cap);
+        memset(e->origin_count + e->origin_cap, 0, sizeof(uint64_t) * (cap - e->origin_cap));
+        e->origin_cap = cap;
+    }
+    uint64_t number = e->origin_count[origin]++;
+    if (number >> NUMBER_BITS)
+        g_error("rc_engine: actor %u scheduled more than 2^%d events", e->running,
+                NUMBER_BITS);
+    return class_bit | ((uint64_t)origin << NUMBER_BITS) | number;
+}
+
+/* Refuses what an execution in windows could not run as the order says:
+ * an endpoint acting on another sooner than the lookahead, or on the global
+ * actor inside the window it runs in. */
+static void check_reach(const rc_engine *e, rc_time at, rc_actor actor)
+{
+    if (e->running == RC_ACTOR_GLOBAL || actor == e->running)
+        return;
+    if (actor != RC_ACTOR_GLOBAL && at < e->now + e->lookahead)
+        g_error("rc_engine: actor %u scheduled an event for actor %u %" G_GINT64_FORMAT
+                " us ahead, less than the lookahead of %" G_GINT64_FORMAT " us",
+                e->running, actor, at - e->now, e->lookahead);
+    if (actor == RC_ACTOR_GLOBAL && e->running_lane >= 0 && at < e->window_end)
+        g_error("rc_engine: actor %u scheduled a global event inside its window", e->running);
+}
+
+static rc_event_id schedule(rc_engine *e, rc_time at, rc_actor actor, uint64_t class_bit,
+                            rc_event_fn fn, void *ctx, uint64_t arg)
 {
     if (at < e->now)
         at = e->now;
+    check_reach(e, at, actor);
     uint32_t s = slot_alloc(e);
     event_slot *es = &e->slots[s];
     es->fn = fn;
     es->ctx = ctx;
     es->arg = arg;
-    if (e->heap_len == e->heap_cap)
-        heap_grow(e);
-    uint32_t pos = e->heap_len++;
-    e->keys[pos] = (heap_key){ at, e->next_seq++ };
-    e->key_slot[pos] = s;
-    sift_up(e, pos);
+    es->actor = actor;
+    event_heap *h = heap_of(e, actor);
+    if (h->len == h->cap)
+        heap_grow(h);
+    uint32_t pos = h->len++;
+    h->keys[pos] = (heap_key){ at, next_order(e, class_bit) };
+    h->key_slot[pos] = s;
+    sift_up(e, h, pos);
     return make_id(s, es->gen);
+}
+
+rc_event_id rc_engine_schedule_for(rc_engine *e, rc_time at, rc_actor actor,
+                                   rc_event_fn fn, void *ctx, uint64_t arg)
+{
+    return schedule(e, at, actor, 0, fn, ctx, arg);
+}
+
+rc_event_id rc_engine_schedule_last_for(rc_engine *e, rc_time at, rc_actor actor,
+                                        rc_event_fn fn, void *ctx, uint64_t arg)
+{
+    return schedule(e, at, actor, LAST_CLASS, fn, ctx, arg);
+}
+
+rc_event_id rc_engine_schedule(rc_engine *e, rc_time at, rc_event_fn fn,
+                               void *ctx, uint64_t arg)
+{
+    return schedule(e, at, e->running, 0, fn, ctx, arg);
 }
 
 rc_event_id rc_engine_after(rc_engine *e, rc_time delay, rc_event_fn fn,
                             void *ctx, uint64_t arg)
 {
-    return rc_engine_schedule(e, e->now + delay, fn, ctx, arg);
+    return schedule(e, e->now + delay, e->running, 0, fn, ctx, arg);
+}
+
+rc_actor rc_engine_actor(const rc_engine *e) { return e->running; }
+
+void rc_engine_set_lookahead(rc_engine *e, rc_time lookahead)
+{
+    e->lookahead = lookahead > 0 ? lookahead : 0;
 }
 
 /* Returns the slot of a pending event, or NO_SLOT for stale handles. */
@@ -222,37 +336,37 @@ static uint32_t live_slot(const rc_engine *e, rc_event_id id)
     return s;
 }
 
-static void heap_remove_at(rc_engine *e, uint32_t pos)
+static void heap_remove_at(rc_engine *e, event_heap *h, uint32_t pos)
 {
-    uint32_t last = --e->heap_len;
+    uint32_t last = --h->len;
     if (pos == last)
         return;
-    heap_place(e, pos, e->keys[last], e->key_slot[last]);
-    if (pos > 0 && key_less(e->keys[pos], e->keys[(pos - 1) / ARITY]))
-        sift_up(e, pos);
+    heap_place(e, h, pos, h->keys[last], h->key_slot[last]);
+    if (pos > 0 && key_less(h->keys[pos], h->keys[(pos - 1) / ARITY]))
+        sift_up(e, h, pos);
     else
-        sift_down(e, pos);
+        sift_down(e, h, pos);
 }
 
 /* Removes the minimum (Floyd's bottom-up deletion): the hole at the root
  * moves down along the least children to a leaf, without comparing them
  * with the last key, which is then placed in the hole and sifted up. The
  * last key nearly always belongs near the bottom, so this makes about half
- * the comparisons of a sift-down from the root. Keys are distinct (seq is
- * unique), so any valid heap pops the same order. */
-static void heap_pop(rc_engine *e)
+ * the comparisons of a sift-down from the root. Keys are distinct (an
+ * origin numbers its events), so any valid heap pops the same order. */
+static void heap_pop(rc_engine *e, event_heap *h)
 {
-    uint32_t n = --e->heap_len;
+    uint32_t n = --h->len;
     if (n == 0)
         return;
     uint32_t hole = 0;
     for (uint32_t first = 1; first < n; first = ARITY * hole + 1) {
-        uint32_t child = least_child(e, first, n);
-        heap_place(e, hole, e->keys[child], e->key_slot[child]);
+        uint32_t child = least_child(h, first, n);
+        heap_place(e, h, hole, h->keys[child], h->key_slot[child]);
         hole = child;
     }
-    heap_place(e, hole, e->keys[n], e->key_slot[n]);
-    sift_up(e, hole);
+    heap_place(e, h, hole, h->keys[n], h->key_slot[n]);
+    sift_up(e, h, hole);
 }
 
 bool rc_engine_cancel(rc_engine *e, rc_event_id id)
@@ -260,7 +374,7 @@ bool rc_engine_cancel(rc_engine *e, rc_event_id id)
     uint32_t s = live_slot(e, id);
     if (s == NO_SLOT)
         return false;
-    heap_remove_at(e, e->heap_pos[s]);
+    heap_remove_at(e, heap_of(e, e->slots[s].actor), e->heap_pos[s]);
     slot_release(e, s);
     return true;
 }
@@ -273,35 +387,103 @@ bool rc_engine_pending(const rc_engine *e, rc_event_id id)
 rc_time rc_engine_event_time(const rc_engine *e, rc_event_id id)
 {
     uint32_t s = live_slot(e, id);
-    return s == NO_SLOT ? RC_TIME_NEVER : e->keys[e->heap_pos[s]].time;
+    if (s == NO_SLOT)
+        return RC_TIME_NEVER;
+    return heap_of((rc_engine *)e, e->slots[s].actor)->keys[e->heap_pos[s]].time;
 }
 
-/* Pops the minimum and runs it. The slot is released before the callback runs
- * so that the callback may schedule into it. */
-static void run_top(rc_engine *e)
+static inline rc_time top_time(const event_heap *h)
 {
-    heap_key top = e->keys[0];
-    uint32_t top_slot = e->key_slot[0];
+    return h->len ? h->keys[0].time : RC_TIME_NEVER;
+}
+
+/* Pops the minimum of `h` and runs it. The slot is released before the
+ * callback runs so that the callback may schedule into it. */
+static void run_top(rc_engine *e, event_heap *h)
+{
+    heap_key top = h->keys[0];
+    uint32_t top_slot = h->key_slot[0];
     event_slot es = e->slots[top_slot];
-    heap_pop(e);
+    heap_pop(e, h);
     slot_release(e, top_slot);
     /* The next event's payload is usually a cache miss (the event was
      * scheduled long enough ago for the gossip of a big cluster to evict
      * it): ask for it while this one runs. */
-    if (e->heap_len)
-        __builtin_prefetch(&e->slots[e->key_slot[0]]);
+    if (h->len)
+        __builtin_prefetch(&e->slots[h->key_slot[0]]);
     e->now = top.time;
     e->events_run++;
+    e->running = es.actor;
+    e->running_order = top.seq;
     es.fn(e, es.ctx, es.arg);
+    e->running = RC_ACTOR_GLOBAL;
+}
+
+/* Runs the earliest event of a run without windows, and the hook. */
+static void run_one(rc_engine *e)
+{
+    run_top(e, &e->heaps[0]);
     if (e->post)
         e->post(e, e->post_ctx);
 }
 
+/* The earliest pending time of any lane. */
+static rc_time lanes_top_time(const rc_engine *e)
+{
+    rc_time t = RC_TIME_NEVER;
+    for (uint32_t i = 1; i < e->n_heaps; i++)
+        t = MIN(t, top_time(&e->heaps[i]));
+    return t;
+}
+
+/* One step of a run in windows, no further than `until`: the global event
+ * due first (at a tie, before the lanes' events), or the lanes' events of
+ * the current window, lane after lane. A window is the stretch of the grid
+ * of window-long cells that holds the earliest lane event, cut short at
+ * the next global event; the hook runs after each global event and at the
+ * end of each window. Returns false when nothing is due by `until`, and
+ * also when the window is left open because it reaches past `until`. */
+static bool window_step(rc_engine *e, rc_time until)
+{
+    event_heap *global = &e->heaps[0];
+    if (!e->window_open) {
+        rc_time tg = top_time(global), ta = lanes_top_time(e);
+        if (MIN(tg, ta) > until)
+            return false;
+        if (tg <= ta) {
+            run_one(e);
+            return true;
+        }
+        e->window_open = true;
+        e->window_end = MIN((ta / e->window + 1) * e->window, tg);
+        e->window_last = ta;
+    }
+    rc_time limit = MIN(e->window_end - 1, until);
+    for (uint32_t i = 1; i < e->n_heaps; i++) {
+        event_heap *h = &e->heaps[i];
+        e->running_lane = (int)i - 1;
+        while (h->len && h->keys[0].time <= limit) {
+            run_top(e, h);
+            e->window_last = MAX(e->window_last, e->now);
+        }
+    }
+    e->running_lane = -1;
+    e->now = e->window_last;
+    if (limit < e->window_end - 1)
+        return false;
+    e->window_open = false;
+    if (e->post)
+        e->post(e, e->post_ctx);
+    return true;
+}
+
 bool rc_engine_step(rc_engine *e)
 {
-    if (e->heap_len == 0)
+    if (e->window)
+        return window_step(e, RC_TIME_NEVER - 1);
+    if (e->heaps[0].len == 0)
         return false;
-    run_top(e);
+    run_one(e);
     return true;
 }
 
@@ -309,10 +491,17 @@ uint64_t rc_engine_run_until(rc_engine *e, rc_time until)
 {
     uint64_t before = e->events_run;
     e->stop_requested = false;
-    while (e->heap_len > 0 && e->keys[0].time <= until) {
-        run_top(e);
-        if (e->stop_requested)
-            return e->events_run - before;
+    if (e->window) {
+        while (window_step(e, until))
+            if (e->stop_requested)
+                return e->events_run - before;
+    } else {
+        event_heap *h = &e->heaps[0];
+        while (h->len > 0 && h->keys[0].time <= until) {
+            run_one(e);
+            if (e->stop_requested)
+                return e->events_run - before;
+        }
     }
     if (until > e->now)
         e->now = until;
@@ -327,11 +516,44 @@ void rc_engine_set_post_hook(rc_engine *e, rc_post_event_fn fn, void *ctx)
 
 void rc_engine_stop(rc_engine *e) { e->stop_requested = true; }
 
-uint64_t rc_engine_pending_count(const rc_engine *e) { return e->heap_len; }
+uint64_t rc_engine_pending_count(const rc_engine *e)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < e->n_heaps; i++)
+        n += e->heaps[i].len;
+    return n;
+}
 
 uint64_t rc_engine_events_run(const rc_engine *e) { return e->events_run; }
 
 rc_time rc_engine_next_time(const rc_engine *e)
 {
-    return e->heap_len ? e->keys[0].time : RC_TIME_NEVER;
+    return MIN(top_time(&e->heaps[0]), lanes_top_time(e));
+}
+
+/* See rcsim/engine.h. */
+void rc_engine_set_windows(rc_engine *e, rc_time window, int lanes, const uint8_t *lane_of,
+                           uint32_t actors)
+{
+    g_return_if_fail(rc_engine_pending_count(e) == 0);
+    g_return_if_fail(window > 0 && window <= e->lookahead);
+    g_return_if_fail(lanes >= 1 && lanes <= RC_ENGINE_MAX_LANES);
+    e->window = window;
+    e->n_heaps = 1 + (uint32_t)lanes;
+    g_free(e->lane_of);
+    e->lane_of = g_new0(uint8_t, actors ? actors : 1);
+    for (uint32_t a = 0; a < actors; a++)
+        e->lane_of[a] = lane_of && lane_of[a] < lanes ? lane_of[a] : 0;
+    e->n_lane_of = actors;
+}
+
+/* See rcsim/engine.h. */
+bool rc_engine_running_key(const rc_engine *e, int *lane, rc_time *time, uint64_t *order)
+{
+    if (e->running_lane < 0)
+        return false;
+    *lane = e->running_lane;
+    *time = e->now;
+    *order = e->running_order;
+    return true;
 }

@@ -2,15 +2,28 @@
 #include "rcsim/events.h"
 
 #include <glib.h>
+#include <string.h>
 
 typedef struct {
     rc_observer_fn fn;
     void *user;
 } observer;
 
+/* An event held back from a lane, with the key it is handed over in. */
+typedef struct {
+    rc_time time;
+    uint64_t order;
+    uint64_t number; /* emissions held so far, in the lane's emission order */
+    rc_event ev;
+} held_event;
+
 struct rc_eventbus {
     GArray *observers;
     uint64_t count;
+    const rc_engine *engine; /* hold what its lane events emit (or NULL) */
+    GArray *held;            /* of held_event */
+    GStringChunk *strings;   /* copies of the held events' strings */
+    GPtrArray *lists;        /* copies of the held events' slot lists */
 };
 
 static const char *const kind_names[RC_EV__COUNT] = {
@@ -55,6 +68,11 @@ void rc_eventbus_free(rc_eventbus *bus)
     if (!bus)
         return;
     g_array_free(bus->observers, TRUE);
+    if (bus->held) {
+        g_array_free(bus->held, TRUE);
+        g_string_chunk_free(bus->strings);
+        g_ptr_array_free(bus->lists, TRUE);
+    }
     g_free(bus);
 }
 
@@ -64,14 +82,80 @@ void rc_eventbus_subscribe(rc_eventbus *bus, rc_observer_fn fn, void *user)
     g_array_append_val(bus->observers, o);
 }
 
-void rc_eventbus_emit(rc_eventbus *bus, const rc_event *ev)
+static void hand_over(rc_eventbus *bus, const rc_event *ev)
 {
-    if (ev->kind != RC_EV_LOG && ev->kind != RC_EV_WRITE && ev->kind != RC_EV_VIEW)
-        bus->count++;
     for (guint i = 0; i < bus->observers->len; i++) {
         observer *o = &g_array_index(bus->observers, observer, i);
         o->fn(o->user, ev);
     }
+}
+
+/* Keeps a copy of a lane's event until the flush. */
+static void hold(rc_eventbus *bus, const rc_event *ev, rc_time time, uint64_t order)
+{
+    held_event h = { time, order, bus->held->len, *ev };
+    if (ev->str)
+        h.ev.str = g_string_chunk_insert(bus->strings, ev->str);
+    if (ev->str2)
+        h.ev.str2 = g_string_chunk_insert(bus->strings, ev->str2);
+    if (ev->data) {
+        if (ev->kind != RC_EV_OWNER)
+            g_error("rc_eventbus: cannot hold the data of a %s event", rc_event_kind_name(ev->kind));
+        const rc_slot_list *from = ev->data;
+        rc_slot_list *copy = g_malloc(sizeof *copy + sizeof(uint16_t) * (size_t)from->count);
+        uint16_t *slots = (uint16_t *)(copy + 1);
+        memcpy(slots, from->slots, sizeof(uint16_t) * (size_t)from->count);
+        *copy = (rc_slot_list){ from->count, slots };
+        g_ptr_array_add(bus->lists, copy);
+        h.ev.data = copy;
+    }
+    g_array_append_val(bus->held, h);
+}
+
+void rc_eventbus_emit(rc_eventbus *bus, const rc_event *ev)
+{
+    if (ev->kind != RC_EV_LOG && ev->kind != RC_EV_WRITE && ev->kind != RC_EV_VIEW)
+        bus->count++;
+    int lane;
+    rc_time time;
+    uint64_t order;
+    if (bus->engine && rc_engine_running_key(bus->engine, &lane, &time, &order)) {
+        hold(bus, ev, time, order);
+        return;
+    }
+    hand_over(bus, ev);
+}
+
+void rc_eventbus_hold_lanes(rc_eventbus *bus, const rc_engine *engine)
+{
+    bus->engine = engine;
+    if (!bus->held) {
+        bus->held = g_array_new(FALSE, FALSE, sizeof(held_event));
+        bus->strings = g_string_chunk_new(4096);
+        bus->lists = g_ptr_array_new_with_free_func(g_free);
+    }
+}
+
+static gint cmp_held(gconstpointer a, gconstpointer b)
+{
+    const held_event *x = a, *y = b;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    if (x->order != y->order)
+        return x->order < y->order ? -1 : 1;
+    return (x->number > y->number) - (x->number < y->number);
+}
+
+void rc_eventbus_flush(rc_eventbus *bus)
+{
+    if (!bus->held || bus->held->len == 0)
+        return;
+    g_array_sort(bus->held, cmp_held);
+    for (guint i = 0; i < bus->held->len; i++)
+        hand_over(bus, &g_array_index(bus->held, held_event, i).ev);
+    g_array_set_size(bus->held, 0);
+    g_string_chunk_clear(bus->strings);
+    g_ptr_array_set_size(bus->lists, 0);
 }
 
 uint64_t rc_eventbus_count(const rc_eventbus *bus) { return bus->count; }

@@ -67,6 +67,7 @@ typedef struct {
     uint8_t attempt;   /* SYN transmissions made so far, minus one */
     uint8_t tag;
     uint8_t stalled;   /* bit per sender role: waiting for a retransmission */
+    uint32_t serial;   /* the initiator's count of connections made before it */
     rc_time ctime;
     /* 48 bytes in all: with a link per ordered pair of nodes there are
      * millions of these, so the state only a connecting connection needs
@@ -96,6 +97,8 @@ typedef struct {
     rc_time busy_until;      /* blocked (e.g. in fsync) until then */
     rc_time sent_at;         /* the instant of the items in `sent` */
     GArray *sent;            /* of sent_item: messages put on the wire at sent_at */
+    rc_rng *rng;             /* its link stream, made at its first draw */
+    uint32_t connects;       /* connections it initiated so far */
 } net_endpoint;
 
 /* A message an endpoint put on the wire at the current instant, with the
@@ -107,7 +110,8 @@ typedef struct {
 
 struct rc_net {
     rc_engine *engine;
-    rc_rng *rng;
+    rc_rng *rng; /* the global actor's draws */
+    uint64_t root_seed;
     int n;
     net_endpoint *eps;
     uint64_t *cut; /* bit from * n + to */
@@ -185,6 +189,22 @@ rc_time rc_dist_sample(const rc_dist *dist, rc_rng *rng)
     return 0;
 }
 
+/* See rcsim/net.h. */
+rc_time rc_dist_min(const rc_dist *dist)
+{
+    switch (dist->kind) {
+    case RC_DIST_CONSTANT:
+        return MAX(dist->a, 0);
+    case RC_DIST_UNIFORM:
+        return MAX(MIN(dist->a, dist->b), 0);
+    case RC_DIST_NORMAL:
+        return dist->b == 0 ? MAX(dist->a, 0) : 0;
+    case RC_DIST_LOGNORMAL:
+        return dist->sigma == 0 ? MAX(dist->a, 0) : 0;
+    }
+    return 0;
+}
+
 /* The mean of the distribution as sampled (before rounding): for NORMAL the
  * mean of max(0, X), i.e. mu * Phi(mu / sd) + sd * phi(mu / sd); for
  * LOGNORMAL median * exp(sigma^2 / 2). */
@@ -231,10 +251,25 @@ static bool both_open(const rc_net *net, int a, int b)
     return path_open(net, a, b) && path_open(net, b, a);
 }
 
+/* The stream of the actor whose event draws: the endpoint's own link stream,
+ * or the net's stream for the global actor (the scenario's actions). An
+ * endpoint's draws thus depend only on what that endpoint did, never on how
+ * other endpoints' sends interleaved with its own. */
+static rc_rng *draw_stream(rc_net *net)
+{
+    rc_actor a = rc_engine_actor(net->engine);
+    if (a == RC_ACTOR_GLOBAL || a >= (rc_actor)net->n)
+        return net->rng;
+    net_endpoint *ep = &net->eps[a];
+    if (!ep->rng)
+        ep->rng = rc_rng_new(net->root_seed, RC_STREAM_LINK(a));
+    return ep->rng;
+}
+
 /* Draws the latency of one message sent by `from`. */
 static rc_time sample_latency(rc_net *net, int from)
 {
-    return rc_dist_sample(&net->eps[from].latency, net->rng);
+    return rc_dist_sample(&net->eps[from].latency, draw_stream(net));
 }
 
 /* Decides whether a message sent by `from` is lost; draws from the stream
@@ -246,7 +281,7 @@ static bool lost(rc_net *net, int from)
         return false;
     if (p >= 1)
         return true;
-    return rc_rng_uniform(net->rng) < p;
+    return rc_rng_uniform(draw_stream(net)) < p;
 }
 
 /* Hands a message payload back to its owner. */
@@ -315,6 +350,7 @@ static uint32_t conn_alloc(rc_net *net, int from, int to, uint32_t tag)
     uint32_t gen = c->gen;
     *c = (net_conn){ .gen = gen, .state = RC_CONN_CONNECTING,
                      .ep = { from, to }, .tag = (uint8_t)tag,
+                     .serial = net->eps[from].connects++,
                      .ctime = rc_engine_now(net->engine),
                      .u.pend = { .buf_head = NIL, .buf_tail = NIL } };
     return idx;
@@ -406,7 +442,7 @@ static void schedule_arrival(rc_net *net, uint32_t it)
     if (t < c->u.last[m->role])
         t = c->u.last[m->role];
     c->u.last[m->role] = t;
-    m->ev = rc_engine_schedule(net->engine, t, ev_arrive, net, it);
+    m->ev = rc_engine_schedule_for(net->engine, t, (rc_actor)m->to, ev_arrive, net, it);
     if (m->kind != ITEM_MSG)
         return;
     if (ep->sent_at != now) {
@@ -458,7 +494,9 @@ static net_stall *stall_get_or_begin(rc_net *net, uint32_t idx, int role)
     st = g_new0(net_stall, 1);
     *st = (net_stall){ .idx = idx, .role = (uint8_t)role, .head = NIL, .tail = NIL,
                        .lost_tail = NIL, .rto = RC_NET_RTO_MIN };
-    st->timer = rc_engine_after(net->engine, st->rto, ev_retransmit, net, idx * 2 + (uint32_t)role);
+    st->timer = rc_engine_schedule_for(net->engine, rc_engine_now(net->engine) + st->rto,
+                                       (rc_actor)net->conns[idx].ep[role], ev_retransmit, net,
+                                       idx * 2 + (uint32_t)role);
     g_hash_table_insert(net->stalls, stall_key(idx, role), st);
     net->conns[idx].stalled |= (uint8_t)(1u << role);
     return st;
@@ -572,7 +610,8 @@ static void ev_retransmit(rc_engine *engine, void *ctx, uint64_t arg)
     }
     st->failures++;
     st->rto = MIN(st->rto * 2, RC_NET_RTO_MAX);
-    st->timer = rc_engine_after(engine, st->rto, ev_retransmit, net, arg);
+    st->timer = rc_engine_schedule_for(engine, rc_engine_now(engine) + st->rto, (rc_actor)from,
+                                       ev_retransmit, net, arg);
 }
 
 /* Releases the messages buffered on a connecting connection. */
@@ -750,7 +789,8 @@ static void ev_arrive(rc_engine *engine, void *ctx, uint64_t arg)
     m->ev = 0;
     if (ep->busy_until > rc_engine_now(net->engine) && ep->state != RC_PROC_DEAD) {
         /* A blocked process reads nothing: the item waits in its socket. */
-        m->ev = rc_engine_schedule(net->engine, ep->busy_until, ev_arrive, net, it);
+        m->ev = rc_engine_schedule_for(net->engine, ep->busy_until, (rc_actor)m->to, ev_arrive,
+                                       net, it);
         return;
     }
     if (m->kind == ITEM_MSG && must_wait(net, m))
@@ -849,13 +889,14 @@ static void syn_attempt(rc_net *net, uint32_t idx)
     rc_conn h = conn_handle(net, idx);
     if (both_open(net, a, b)) {
         rc_time rtt = sample_latency(net, a) + sample_latency(net, b);
-        c->u.pend.timer = rc_engine_after(net->engine, rtt, ev_answer, net, h);
+        c->u.pend.timer = rc_engine_schedule_for(net->engine, rc_engine_now(net->engine) + rtt,
+                                                 (rc_actor)a, ev_answer, net, h);
         return;
     }
     rc_time at = c->ctime + (c->attempt < N_RETRANS ? syn_retrans[c->attempt]
                                                     : SYN_TIMEOUT);
     c->attempt++;
-    c->u.pend.timer = rc_engine_schedule(net->engine, at, ev_syn, net, h);
+    c->u.pend.timer = rc_engine_schedule_for(net->engine, at, (rc_actor)a, ev_syn, net, h);
 }
 
 /* A SYN retransmission is due, or the connect timed out. */
@@ -878,11 +919,12 @@ static void ev_syn(rc_engine *engine, void *ctx, uint64_t arg)
  * default latency uniform(100 us, 500 us), no loss. */
 rc_net *rc_net_new(rc_engine *engine, int endpoints, uint64_t root_seed)
 {
-    g_return_val_if_fail(engine && endpoints > 0, NULL);
+    g_return_val_if_fail(engine && endpoints > 0 && (rc_actor)endpoints <= RC_ACTOR_LIMIT, NULL);
     rc_net *net = g_new0(rc_net, 1);
     size_t bits = (size_t)endpoints * (size_t)endpoints;
     net->engine = engine;
     net->rng = rc_rng_new(root_seed, RC_STREAM_NET);
+    net->root_seed = root_seed;
     net->n = endpoints;
     net->eps = g_new0(net_endpoint, endpoints);
     net->cut = g_new0(uint64_t, (bits + 63) / 64);
@@ -925,8 +967,11 @@ void rc_net_free(rc_net *net)
             rc_engine_cancel(net->engine, st->timer);
     }
     g_hash_table_destroy(net->stalls);
-    for (int i = 0; i < net->n; i++)
+    for (int i = 0; i < net->n; i++) {
         g_array_free(net->eps[i].sent, TRUE);
+        if (net->eps[i].rng)
+            rc_rng_free(net->eps[i].rng);
+    }
     rc_rng_free(net->rng);
     g_free(net->eps);
     g_free(net->cut);
@@ -1172,7 +1217,8 @@ void rc_net_busy(rc_net *net, int endpoint, rc_time until)
         net_conn *c = conn_get(net, m->conn);
         if (c && t > c->u.last[m->role])
             c->u.last[m->role] = t;
-        m->ev = rc_engine_schedule(net->engine, t, ev_arrive, net, rec->item);
+        m->ev = rc_engine_schedule_for(net->engine, t, (rc_actor)m->to, ev_arrive, net,
+                                       rec->item);
     }
     g_array_set_size(ep->sent, 0);
 }
@@ -1200,10 +1246,25 @@ static void drop_stop_queue(rc_net *net, int endpoint)
 
 /* Closes every connection side of `endpoint`, except the acceptor side of
  * connections still connecting (their SYN answer will find it dead). */
+/* Orders sides of connections by (initiator, initiator's serial): an order
+ * that the endpoints' own doings decide, unlike the slots, which depend on
+ * how the endpoints' connects and closes interleaved. */
+static gint cmp_side(gconstpointer a, gconstpointer b, gpointer user)
+{
+    const rc_net *net = user;
+    const net_conn *x = &net->conns[*(const uint32_t *)a / 2];
+    const net_conn *y = &net->conns[*(const uint32_t *)b / 2];
+    if (x->ep[ROLE_INIT] != y->ep[ROLE_INIT])
+        return x->ep[ROLE_INIT] < y->ep[ROLE_INIT] ? -1 : 1;
+    return (x->serial > y->serial) - (x->serial < y->serial);
+}
+
 static void close_all(rc_net *net, int endpoint)
 {
     /* A scan of the whole table (a kill is rare; per-endpoint lists would
-     * cost 16 bytes on each of the n*(n-1) connections of a big cluster). */
+     * cost 16 bytes on each of the n*(n-1) connections of a big cluster),
+     * then the sides in an order that does not depend on the slots: each
+     * close draws the latency of its notification. */
     GArray *todo = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     for (uint32_t idx = 0; idx < net->conns_len; idx++) {
         const net_conn *c = &net->conns[idx];
@@ -1215,6 +1276,7 @@ static void close_all(rc_net *net, int endpoint)
                 g_array_append_val(todo, node);
             }
     }
+    g_array_sort_with_data(todo, cmp_side, net);
     for (guint i = 0; i < todo->len; i++) {
         uint32_t node = g_array_index(todo, uint32_t, i);
         side_close(net, conn_handle(net, node / 2), (int)(node % 2));

@@ -394,7 +394,8 @@ void run_schedule_actions(run *r)
     g_array_sort(when, cmp_execution);
     for (guint i = 0; i < when->len; i++) {
         const time_pair *x = &g_array_index(when, time_pair, i);
-        rc_engine_schedule(r->engine, x->a, execute_action, r, (uint64_t)x->b);
+        rc_engine_schedule_for(r->engine, x->a, RC_ACTOR_GLOBAL, execute_action, r,
+                               (uint64_t)x->b);
     }
     g_array_free(when, TRUE);
 }

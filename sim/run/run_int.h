@@ -122,6 +122,7 @@ typedef struct run {
     /* interruption (rc_run_options.interrupt) */
     const volatile sig_atomic_t *interrupt;
     bool interrupted;
+    bool windows;       /* the engine runs in windows (rc_run_options.lanes) */
 } run;
 
 /* runner.c: appends "file:line: warning: <text>" to the run's warnings. */

@@ -35,7 +35,7 @@ G_DEFINE_QUARK(rc-run-error-quark, rc_run_error)
  * on in png. */
 rc_run_options rc_run_options_default(void)
 {
-    return (rc_run_options){ .plots = true, .formats = "png" };
+    return (rc_run_options){ .plots = true, .formats = "png", .lanes = 1 };
 }
 
 /* Frees what a result owns and zeroes it, so it can be cleared twice. */
@@ -274,6 +274,8 @@ static void observe(void *user, const rc_event *ev)
 static void after_event(rc_engine *e, void *ctx)
 {
     run *r = ctx;
+    if (r->windows)
+        rc_eventbus_flush(r->bus);
     if (r->interrupt && *r->interrupt && !r->interrupted) {
         r->interrupted = true;
         rc_engine_stop(e);
@@ -303,6 +305,17 @@ static void progress(run *r, rc_time t, gint64 wall0)
             wall > 0 ? (double)rc_engine_events_run(r->engine) / wall : 0.0);
 }
 
+/* Runs the engine until `t`. In windows, a window that reaches past `t`
+ * stays open, and what its lanes emitted so far goes to the observers now:
+ * it all lies at or before `t`, before anything the rest of the window
+ * emits. */
+static void advance(run *r, rc_time t)
+{
+    rc_engine_run_until(r->engine, t);
+    if (r->windows)
+        rc_eventbus_flush(r->bus);
+}
+
 /* Runs the engine to `end`, stopping at every checkpoint; returns early
  * (with r->interrupted set) when the run is interrupted. */
 static void run_loop(run *r, bool show_progress, gint64 wall0)
@@ -312,13 +325,13 @@ static void run_loop(run *r, bool show_progress, gint64 wall0)
     for (guint i = 0; i < cps->len && !r->interrupted; i++) {
         rc_time cp = g_array_index(cps, rc_time, i);
         while (show_progress && !r->interrupted && rc_engine_now(r->engine) + step < cp) {
-            rc_engine_run_until(r->engine, rc_engine_now(r->engine) + step);
+            advance(r, rc_engine_now(r->engine) + step);
             if (g_get_monotonic_time() - wall0 > 2000000)
                 progress(r, rc_engine_now(r->engine), wall0);
         }
         if (r->interrupted)
             break;
-        rc_engine_run_until(r->engine, cp);
+        advance(r, cp);
         if (r->interrupted)
             break;
         if (cp == r->scn->end && r->workload) {
@@ -404,6 +417,39 @@ static void setup_workload(run *r)
     rc_workload_start(r->workload);
 }
 
+/* The smallest link latency the scenario can draw: that of its network and
+ * of every `latency` action, timed or triggered. No node's event can act on
+ * another node sooner. */
+static rc_time scenario_lookahead(const rc_scenario *s)
+{
+    rc_time least = rc_dist_min(&s->network.latency);
+    for (int i = 0; i < s->n_actions; i++)
+        if (s->actions[i].kind == RC_ACT_LATENCY)
+            least = MIN(least, rc_dist_min(&s->actions[i].dist));
+    for (int i = 0; i < s->n_triggers; i++)
+        if (s->triggers[i].action.kind == RC_ACT_LATENCY)
+            least = MIN(least, rc_dist_min(&s->triggers[i].action.dist));
+    return least;
+}
+
+/* Runs the engine in windows of the smallest link latency with `lanes`
+ * lanes: the nodes in contiguous blocks, the writers in turn. The bus holds
+ * what the lanes emit until the window ends. */
+static void run_in_windows(run *r, int lanes, int actors)
+{
+    rc_time window = scenario_lookahead(r->scn);
+    if (window <= 0)
+        return;
+    lanes = CLAMP(lanes, 1, RC_ENGINE_MAX_LANES);
+    uint8_t *lane_of = g_new(uint8_t, actors);
+    for (int a = 0; a < actors; a++)
+        lane_of[a] = (uint8_t)(a < r->n ? (int64_t)a * lanes / r->n : (a - r->n) % lanes);
+    rc_engine_set_windows(r->engine, window, lanes, lane_of, (uint32_t)actors);
+    g_free(lane_of);
+    rc_eventbus_hold_lanes(r->bus, r->engine);
+    r->windows = true;
+}
+
 /* Builds the run: engine, network, cluster, report and observers, the
  * expectations, the scheduled actions, then the workload (whose writers come
  * after the nodes on the network, so the nodes keep their endpoint numbers). */
@@ -416,7 +462,10 @@ static void setup(run *r, const rc_scenario *s, const rc_run_options *o)
     r->n = s->layout->nodes;
     r->buf = g_new(int, r->n);
     r->engine = rc_engine_new();
+    rc_engine_set_lookahead(r->engine, scenario_lookahead(s));
     r->bus = rc_eventbus_new();
+    if (o->lanes > 0)
+        run_in_windows(r, o->lanes, r->n + s->writers_total);
     r->fault_rng = rc_rng_new(r->seed, RC_STREAM_FAULT);
     r->expect_rng = rc_rng_new(r->seed, RC_STREAM_SCENARIO);
     r->sb_intervals = g_array_new(FALSE, FALSE, sizeof(time_pair));
@@ -693,12 +742,32 @@ static bool check_memory(const rc_scenario *s, GError **error)
 /* Runs one scenario (see rcsim/run.h): refuses it first if it would not fit
  * in memory, then runs to the end, judges the expectations, emits the end
  * event, fills the result and writes the outputs. */
-bool rc_run_scenario(const rc_scenario *s, const rc_run_options *o, rc_run_result *res,
+/* The options with RCSIM_LANES, when set, as the number of lanes. */
+static bool lanes_from_env(rc_run_options *o, GError **error)
+{
+    const char *env = g_getenv("RCSIM_LANES");
+    if (!env || !*env)
+        return true;
+    char *end = NULL;
+    long lanes = strtol(env, &end, 10);
+    if (*end || lanes < 0 || lanes > RC_ENGINE_MAX_LANES) {
+        g_set_error(error, RC_RUN_ERROR, RC_RUN_ERROR_LANES,
+                    "RCSIM_LANES='%s' is not a number of lanes (0 to %d)", env,
+                    RC_ENGINE_MAX_LANES);
+        return false;
+    }
+    o->lanes = (int)lanes;
+    return true;
+}
+
+bool rc_run_scenario(const rc_scenario *s, const rc_run_options *given, rc_run_result *res,
                      GError **error)
 {
     run r;
     memset(res, 0, sizeof *res);
-    if (!check_memory(s, error))
+    rc_run_options options = *given;
+    const rc_run_options *o = &options;
+    if (!lanes_from_env(&options, error) || !check_memory(s, error))
         return false;
     if (o->interrupt && *o->interrupt) {
         g_set_error(error, RC_RUN_ERROR, RC_RUN_ERROR_INTERRUPTED,

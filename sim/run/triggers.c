@@ -125,7 +125,7 @@ static void fire_cb(void *user, int trigger, rc_time due, int winner)
         return;
     }
     uint64_t arg = ((uint64_t)trigger << 32) | (uint32_t)(winner + 1);
-    rc_engine_schedule(r->engine, due, execute_trigger, r, arg);
+    rc_engine_schedule_for(r->engine, due, RC_ACTOR_GLOBAL, execute_trigger, r, arg);
 }
 
 /* Evaluates a trigger's predicate on the simulated cluster, as an

@@ -388,7 +388,8 @@ static void arm_timer(writer *wr)
 {
     if (wr->timer)
         rc_engine_cancel(wr->w->engine, wr->timer);
-    wr->timer = rc_engine_after(wr->w->engine, wr->g->timeout, on_timeout, wr, wr->req);
+    wr->timer = rc_engine_schedule_for(wr->w->engine, rc_engine_now(wr->w->engine) + wr->g->timeout,
+                                       (rc_actor)wr->ep, on_timeout, wr, wr->req);
 }
 
 /* The map refresh: one CLUSTER SLOTS round trip to a reachable node. */
@@ -471,7 +472,7 @@ static void schedule_next(writer *wr)
     rc_time at = wr->last_send + wr->period;
     if (wr->refresh_wanted || at < now)
         at = now;
-    rc_engine_schedule(wr->w->engine, at, start_write, wr, 0);
+    rc_engine_schedule_for(wr->w->engine, at, (rc_actor)wr->ep, start_write, wr, 0);
 }
 
 /* A reply to the writer: a new slot map, or the outcome of the current write.
@@ -625,7 +626,7 @@ void rc_workload_start(rc_workload *w)
         }
         rc_time phase = (rc_time)(rc_rng_uniform(wr->rng) * (double)wr->period);
         wr->last_send = phase - wr->period;
-        rc_engine_schedule(w->engine, phase, start_write, wr, 0);
+        rc_engine_schedule_for(w->engine, phase, (rc_actor)wr->ep, start_write, wr, 0);
     }
 }
 
