@@ -179,6 +179,109 @@ static void test_lookahead_checked(void)
     g_test_trap_assert_stderr("*actor 2 scheduled an event for actor 5 99 us ahead*");
 }
 
+/* ---- windows ---------------------------------------------------------------- */
+
+/* A small model of endpoints: each event of endpoint a records (time, arg)
+ * in a's own log, schedules a message to another endpoint at least the
+ * lookahead later, and now and then a timer of its own inside the window
+ * (which it may cancel again) and a "last" event at its instant. */
+typedef struct {
+    rc_engine *e;
+    GArray *log[8];        /* per endpoint: (time, arg) pairs as uint64 */
+    rc_event_id timer[8];  /* per endpoint: its pending own timer, or 0 */
+    uint32_t state[8];     /* per endpoint: a value only its events change */
+    uint64_t hooks;
+} model;
+
+static void model_event(rc_engine *e, void *ctx, uint64_t arg);
+
+static void model_record(model *m, rc_actor a, uint64_t arg)
+{
+    uint64_t t = (uint64_t)rc_engine_now(m->e);
+    g_array_append_val(m->log[a], t);
+    g_array_append_val(m->log[a], arg);
+}
+
+static void model_event(rc_engine *e, void *ctx, uint64_t arg)
+{
+    model *m = ctx;
+    rc_actor a = rc_engine_actor(e);
+    m->state[a] = m->state[a] * 31 + (uint32_t)arg;
+    model_record(m, a, arg);
+    if (arg >= 4000)
+        return; /* a timer or a last event: no more */
+    uint32_t x = m->state[a];
+    rc_actor to = (a + 1 + x % 7) % 8;
+    rc_engine_schedule_for(e, rc_engine_now(e) + 100 + x % 300, to, model_event, m, arg + 1);
+    if (x % 3 == 0) {
+        if (x % 2 && m->timer[a])
+            rc_engine_cancel(e, m->timer[a]);
+        m->timer[a] = rc_engine_schedule(e, rc_engine_now(e) + x % 40, model_event, m, 4000 + arg);
+    }
+    if (x % 5 == 0)
+        rc_engine_schedule_last_for(e, rc_engine_now(e), a, model_event, m, 5000 + arg);
+}
+
+static void model_hook(rc_engine *e, void *ctx)
+{
+    ((model *)ctx)->hooks++;
+}
+
+/* Runs the model from 8 endpoints' first events (and two global events in
+ * between) to 200 ms: one by one (lanes 0) or in 100 us windows. */
+static model *model_run(int lanes, const uint8_t *lane_of, uint64_t shuffle)
+{
+    model *m = g_new0(model, 1);
+    m->e = rc_engine_new();
+    rc_engine_set_lookahead(m->e, 100);
+    if (lanes)
+        rc_engine_set_windows(m->e, 100, lanes, lane_of, 8);
+    rc_engine_shuffle_windows(m->e, shuffle);
+    rc_engine_set_post_hook(m->e, model_hook, m);
+    for (rc_actor a = 0; a < 8; a++) {
+        m->log[a] = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+        rc_engine_schedule_for(m->e, a * 37, a, model_event, m, a * 100);
+    }
+    rc_engine_run_until(m->e, RC_MS(200));
+    return m;
+}
+
+static void model_free(model *m)
+{
+    for (int a = 0; a < 8; a++)
+        g_array_free(m->log[a], TRUE);
+    rc_engine_free(m->e);
+    g_free(m);
+}
+
+/* Every endpoint runs the same events in the same order one by one, in
+ * windows with one lane, with its endpoints shared out among 3 lanes in two
+ * ways, and with each window's endpoints in a shuffled order; in windows,
+ * the hook runs once a window instead of once an event. */
+static void test_windows_keep_each_actors_order(void)
+{
+    static const uint8_t blocks[8] = { 0, 0, 0, 1, 1, 1, 2, 2 };
+    static const uint8_t mixed[8] = { 2, 0, 1, 2, 0, 1, 2, 0 };
+    model *runs[5] = { model_run(0, NULL, 0), model_run(1, NULL, 0), model_run(3, blocks, 0),
+                       model_run(3, mixed, 0), model_run(1, NULL, 77) };
+    for (int r = 1; r < 5; r++)
+        for (int a = 0; a < 8; a++) {
+            GArray *x = runs[0]->log[a], *y = runs[r]->log[a];
+            g_assert_cmpuint(x->len, >, 100);
+            g_assert_cmpuint(x->len, ==, y->len);
+            g_assert_cmpmem(x->data, x->len * sizeof(uint64_t), y->data, y->len * sizeof(uint64_t));
+        }
+    uint64_t events = rc_engine_events_run(runs[0]->e);
+    g_assert_cmpuint(runs[0]->hooks, ==, events);
+    for (int r = 1; r < 5; r++) {
+        g_assert_cmpuint(rc_engine_events_run(runs[r]->e), ==, events);
+        g_assert_cmpuint(runs[r]->hooks, <, events);
+        g_assert_cmpuint(runs[r]->hooks, ==, runs[1]->hooks);
+    }
+    for (int r = 0; r < 5; r++)
+        model_free(runs[r]);
+}
+
 static void test_cancel(void)
 {
     rc_engine *e = rc_engine_new();
@@ -367,6 +470,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/ties-by-origin", test_ties_by_origin);
     g_test_add_func("/engine/last-class", test_last_class);
     g_test_add_func("/engine/lookahead-checked", test_lookahead_checked);
+    g_test_add_func("/engine/windows-keep-each-actors-order", test_windows_keep_each_actors_order);
     g_test_add_func("/engine/cancel", test_cancel);
     g_test_add_func("/engine/run-until-stops-at-bound", test_run_until_stops_at_bound);
     g_test_add_func("/engine/random-against-reference", test_random_against_reference);

@@ -127,17 +127,20 @@ void rc_engine_stop(rc_engine *engine);
 
 /* ---- windows -------------------------------------------------------------
  *
- * A run may execute in windows: the actors are shared out among `lanes`
- * lanes, and time is cut into a grid of `window`-long cells. Each step runs
- * either the global event due first (at a tie, before the lanes' events of
- * that instant), or, for the cell that holds the earliest lane event (cut
- * short at the next global event), all the lanes' events in it, lane after
- * lane, each lane in key order. Since `window` is at most the lookahead, no
- * event run in a window can schedule an event for another lane inside it, so
- * every actor runs the same events in the same order whatever the number of
- * lanes and however actors are shared out: the lanes could run at once.
- * In windows the post-event hook runs after each global event and at the
- * end of each window, not after each lane event. */
+ * A run may execute in windows: time is cut into a grid of `window`-long
+ * cells. Each step runs either the global event due first (at a tie, before
+ * the endpoints' events of that instant), or, for the cell that holds the
+ * earliest endpoint event (cut short at the next global event), all the
+ * endpoints' events in it. With one lane they run in key order. With more
+ * lanes, or shuffled, they run endpoint after endpoint, each endpoint's
+ * events in key order: the endpoints of lane 0 first, then those of lane 1,
+ * and so on, or in an order drawn for each window. Since `window` is at most
+ * the lookahead, no endpoint's event can schedule an event for another
+ * endpoint inside its window, so every endpoint runs the same events in the
+ * same order however the window's endpoints are grouped and ordered: they
+ * could run on several threads at once. In windows the post-event hook runs
+ * after each global event and at the end of each window, not after each
+ * endpoint event. */
 #define RC_ENGINE_MAX_LANES 8
 
 /* Switches the engine to windows of `window` microseconds (1 to the
@@ -146,6 +149,11 @@ void rc_engine_stop(rc_engine *engine);
  * pending. */
 void rc_engine_set_windows(rc_engine *engine, rc_time window, int lanes,
                            const uint8_t *lane_of, uint32_t actors);
+
+/* In windows, runs each window's endpoints in an order drawn from `seed`
+ * (0: lane order) instead of lane after lane: a stronger check that the log
+ * does not depend on how the endpoints' events interleave in a window. */
+void rc_engine_shuffle_windows(rc_engine *engine, uint64_t seed);
 
 /* In windows, while a lane event runs: its lane, time and order (the key
  * below its time), true; otherwise false. Observers that must see the

@@ -84,6 +84,10 @@ typedef struct {
      * RCSIM_LANES, when set, replaces it (a check that the log does not
      * change). */
     int lanes;
+    /* In windows: not 0, run each window's nodes in an order drawn from this
+     * seed instead of lane after lane (rc_engine_shuffle_windows); the log
+     * does not change. For tests. */
+    uint64_t shuffle;
 } rc_run_options;
 
 /* Errors of rc_run_scenario() that are not about writing files. */

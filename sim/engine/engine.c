@@ -45,19 +45,37 @@ typedef struct {
     uint32_t len, cap;
 } event_heap;
 
-#define MAX_HEAPS (1 + RC_ENGINE_MAX_LANES)
+#define MAX_HEAPS 2
+
+/* An event taken out of the heap for the window being run: entries of one
+ * actor form a list in key order. */
+typedef struct {
+    heap_key key;
+    uint32_t slot; /* NO_SLOT once cancelled */
+    uint32_t next; /* the actor's next entry, or NO_SLOT */
+} window_entry;
 
 struct rc_engine {
     /* heaps[0] holds every event, or in windows (rc_engine_set_windows)
-     * the global actor's; heaps[1 + l] then holds lane l's. */
+     * the global actor's, heaps[1] then the endpoints'. */
     event_heap heaps[MAX_HEAPS];
     uint32_t n_heaps;
     uint8_t *lane_of;    /* windows: the lane of each actor below n_lane_of */
     uint32_t n_lane_of;
+    int lanes;           /* windows: the number of lanes */
+    uint64_t shuffle;    /* windows: not 0, the seed of the endpoints' order */
     rc_time window;      /* windows: their length; 0 when events run one by one */
     bool window_open;    /* a window was started and not finished */
     rc_time window_end;  /* the open window holds the lanes' events before this */
+    rc_time window_limit;/* the part being run holds those at or before this */
     rc_time window_last; /* the time of the latest event run in the open window */
+    uint64_t windows;    /* windows started so far */
+    /* The part of a window being run: its events by endpoint. */
+    window_entry *win;
+    uint32_t win_len, win_cap;
+    uint32_t *win_head, *win_tail; /* per actor below n_lane_of, NO_SLOT when none */
+    rc_actor *win_actors;          /* actors with entries, in the order of their first */
+    uint32_t n_win_actors;
     int running_lane;    /* the lane whose event runs, or -1 */
     uint64_t running_order;
     event_slot *slots;
@@ -104,6 +122,10 @@ void rc_engine_free(rc_engine *engine)
         g_free(engine->heaps[i].key_slot);
     }
     g_free(engine->lane_of);
+    g_free(engine->win);
+    g_free(engine->win_head);
+    g_free(engine->win_tail);
+    g_free(engine->win_actors);
     g_free(engine->slots);
     g_free(engine->heap_pos);
     g_free(engine->origin_count);
@@ -194,9 +216,42 @@ static void heap_grow(event_heap *h)
 /* The heap of an actor's events. */
 static inline event_heap *heap_of(rc_engine *e, rc_actor actor)
 {
-    if (e->n_heaps == 1 || actor == RC_ACTOR_GLOBAL)
-        return &e->heaps[0];
-    return &e->heaps[1 + (actor < e->n_lane_of ? e->lane_of[actor] : 0)];
+    return &e->heaps[e->n_heaps == 1 || actor == RC_ACTOR_GLOBAL ? 0 : 1];
+}
+
+/* heap_pos of a slot whose event is a window entry: this bit and the entry. */
+#define IN_WINDOW 0x80000000u
+
+/* Adds an entry for slot `s`'s event to its actor's list of the window, in
+ * key order (at the end when taken from the heap, which pops in order). */
+static void window_add(rc_engine *e, heap_key key, uint32_t s)
+{
+    if (e->win_len == e->win_cap) {
+        e->win_cap = e->win_cap ? e->win_cap * 2 : 1024;
+        if (e->win_cap >= IN_WINDOW)
+            g_error("rc_engine: too many events in one window");
+        e->win = g_renew(window_entry, e->win, e->win_cap);
+    }
+    uint32_t i = e->win_len++;
+    rc_actor a = e->slots[s].actor;
+    if (a >= e->n_lane_of)
+        g_error("rc_engine: actor %u is not in the windows' table of %u actors", a, e->n_lane_of);
+    e->win[i] = (window_entry){ key, s, NO_SLOT };
+    e->heap_pos[s] = IN_WINDOW | i;
+    if (e->win_head[a] == NO_SLOT) {
+        e->win_head[a] = e->win_tail[a] = i;
+        /* The running endpoint's list is being run: it is listed already. */
+        if (!(e->running_lane >= 0 && a == e->running))
+            e->win_actors[e->n_win_actors++] = a;
+        return;
+    }
+    uint32_t *link = &e->win_head[a];
+    while (*link != NO_SLOT && key_less(e->win[*link].key, key))
+        link = &e->win[*link].next;
+    e->win[i].next = *link;
+    if (*link == NO_SLOT)
+        e->win_tail[a] = i;
+    *link = i;
 }
 
 static uint32_t slot_alloc(rc_engine *e)
@@ -282,11 +337,18 @@ static rc_event_id schedule(rc_engine *e, rc_time at, rc_actor actor, uint64_t c
     es->ctx = ctx;
     es->arg = arg;
     es->actor = actor;
+    heap_key key = { at, next_order(e, class_bit) };
+    if (e->running_lane >= 0 && actor == e->running && at <= e->window_limit) {
+        /* An endpoint's own event inside the part of the window being run:
+         * it joins the endpoint's list of the window. */
+        window_add(e, key, s);
+        return make_id(s, es->gen);
+    }
     event_heap *h = heap_of(e, actor);
     if (h->len == h->cap)
         heap_grow(h);
     uint32_t pos = h->len++;
-    h->keys[pos] = (heap_key){ at, next_order(e, class_bit) };
+    h->keys[pos] = key;
     h->key_slot[pos] = s;
     sift_up(e, h, pos);
     return make_id(s, es->gen);
@@ -374,7 +436,11 @@ bool rc_engine_cancel(rc_engine *e, rc_event_id id)
     uint32_t s = live_slot(e, id);
     if (s == NO_SLOT)
         return false;
-    heap_remove_at(e, heap_of(e, e->slots[s].actor), e->heap_pos[s]);
+    uint32_t pos = e->heap_pos[s];
+    if (pos & IN_WINDOW)
+        e->win[pos & ~IN_WINDOW].slot = NO_SLOT;
+    else
+        heap_remove_at(e, heap_of(e, e->slots[s].actor), pos);
     slot_release(e, s);
     return true;
 }
@@ -389,7 +455,10 @@ rc_time rc_engine_event_time(const rc_engine *e, rc_event_id id)
     uint32_t s = live_slot(e, id);
     if (s == NO_SLOT)
         return RC_TIME_NEVER;
-    return heap_of((rc_engine *)e, e->slots[s].actor)->keys[e->heap_pos[s]].time;
+    uint32_t pos = e->heap_pos[s];
+    if (pos & IN_WINDOW)
+        return e->win[pos & ~IN_WINDOW].key.time;
+    return heap_of((rc_engine *)e, e->slots[s].actor)->keys[pos].time;
 }
 
 static inline rc_time top_time(const event_heap *h)
@@ -427,19 +496,132 @@ static void run_one(rc_engine *e)
         e->post(e, e->post_ctx);
 }
 
-/* The earliest pending time of any lane. */
+/* The earliest pending time of any endpoint. */
 static rc_time lanes_top_time(const rc_engine *e)
 {
-    rc_time t = RC_TIME_NEVER;
-    for (uint32_t i = 1; i < e->n_heaps; i++)
-        t = MIN(t, top_time(&e->heaps[i]));
-    return t;
+    return e->n_heaps > 1 ? top_time(&e->heaps[1]) : RC_TIME_NEVER;
+}
+
+/* Runs window entry i: as run_top, from the window's list. */
+static void run_entry(rc_engine *e, uint32_t i)
+{
+    window_entry w = e->win[i];
+    event_slot es = e->slots[w.slot];
+    slot_release(e, w.slot);
+    if (w.next != NO_SLOT && e->win[w.next].slot != NO_SLOT)
+        __builtin_prefetch(&e->slots[e->win[w.next].slot]);
+    e->now = w.key.time;
+    e->events_run++;
+    e->running = es.actor;
+    e->running_order = w.key.seq;
+    es.fn(e, es.ctx, es.arg);
+    e->running = RC_ACTOR_GLOBAL;
+}
+
+/* The rank of an actor in the order its lists run in: its lane, or with a
+ * shuffle seed a mix of the seed, the window and the actor. */
+static uint64_t actor_rank(const rc_engine *e, rc_actor a)
+{
+    if (e->shuffle) {
+        uint64_t x = e->shuffle ^ (e->windows * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)a << 32);
+        x ^= x >> 31;
+        x *= 0xbf58476d1ce4e5b9ull;
+        return x ^ (x >> 29);
+    }
+    return a < e->n_lane_of ? e->lane_of[a] : 0;
+}
+
+typedef struct {
+    uint64_t rank;
+    uint32_t first; /* the actor's place in the order of first events */
+    rc_actor actor;
+} actor_order;
+
+static int cmp_actor_order(const void *x, const void *y)
+{
+    const actor_order *a = x, *b = y;
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
+    return (a->first > b->first) - (a->first < b->first);
+}
+
+/* Puts the window's actors in the order their lists run in: by rank, then
+ * by their first events. With one lane and no shuffle that is the order
+ * they already have. */
+static void order_actors(rc_engine *e)
+{
+    if (!e->shuffle && e->lanes <= 1)
+        return;
+    uint32_t n = e->n_win_actors;
+    actor_order *v = g_new(actor_order, n ? n : 1);
+    for (uint32_t k = 0; k < n; k++)
+        v[k] = (actor_order){ actor_rank(e, e->win_actors[k]), k, e->win_actors[k] };
+    qsort(v, n, sizeof *v, cmp_actor_order);
+    for (uint32_t k = 0; k < n; k++)
+        e->win_actors[k] = v[k].actor;
+    g_free(v);
+}
+
+/* Runs the endpoints' events due by `limit`: takes them out of the heap into
+ * one list per endpoint, then runs the lists one endpoint after another,
+ * in lane order (a stable sort keeps the order of their first events
+ * within a lane) or shuffled. An endpoint's own events that come due by
+ * `limit` join its list as they are scheduled. */
+static void run_window_part(rc_engine *e, rc_time limit)
+{
+    event_heap *h = &e->heaps[1];
+    e->window_limit = limit;
+    while (h->len && h->keys[0].time <= limit) {
+        heap_key key = h->keys[0];
+        uint32_t s = h->key_slot[0];
+        heap_pop(e, h);
+        window_add(e, key, s);
+    }
+    order_actors(e);
+    for (uint32_t k = 0; k < e->n_win_actors; k++) {
+        rc_actor a = e->win_actors[k];
+        /* The next endpoint's first event is a cache miss as a rule: ask for
+         * it while this endpoint's events run. */
+        if (k + 1 < e->n_win_actors) {
+            uint32_t next = e->win_head[e->win_actors[k + 1]];
+            if (next != NO_SLOT && e->win[next].slot != NO_SLOT)
+                __builtin_prefetch(&e->slots[e->win[next].slot]);
+        }
+        e->running_lane = (int)(a < e->n_lane_of ? e->lane_of[a] : 0);
+        uint32_t i;
+        while ((i = e->win_head[a]) != NO_SLOT) {
+            e->win_head[a] = e->win[i].next;
+            if (e->win[i].slot == NO_SLOT)
+                continue;
+            run_entry(e, i);
+            e->window_last = MAX(e->window_last, e->now);
+        }
+        e->win_tail[a] = NO_SLOT;
+    }
+    e->running_lane = -1;
+    e->n_win_actors = 0;
+    e->win_len = 0;
+}
+
+/* Runs the endpoints' events due by `limit` in key order, straight from
+ * the heap: what one lane does, without the lists run_window_part() needs
+ * to run endpoint after endpoint. */
+static void run_window_in_order(rc_engine *e, rc_time limit)
+{
+    event_heap *h = &e->heaps[1];
+    e->running_lane = 0;
+    e->window_limit = -1; /* the endpoints' own events go to the heap */
+    while (h->len && h->keys[0].time <= limit) {
+        run_top(e, h);
+        e->window_last = MAX(e->window_last, e->now);
+    }
+    e->running_lane = -1;
 }
 
 /* One step of a run in windows, no further than `until`: the global event
- * due first (at a tie, before the lanes' events), or the lanes' events of
- * the current window, lane after lane. A window is the stretch of the grid
- * of window-long cells that holds the earliest lane event, cut short at
+ * due first (at a tie, before the endpoints' events), or the endpoints'
+ * events of the current window. A window is the cell of the grid of
+ * window-long cells that holds the earliest endpoint event, cut short at
  * the next global event; the hook runs after each global event and at the
  * end of each window. Returns false when nothing is due by `until`, and
  * also when the window is left open because it reaches past `until`. */
@@ -457,17 +639,13 @@ static bool window_step(rc_engine *e, rc_time until)
         e->window_open = true;
         e->window_end = MIN((ta / e->window + 1) * e->window, tg);
         e->window_last = ta;
+        e->windows++;
     }
     rc_time limit = MIN(e->window_end - 1, until);
-    for (uint32_t i = 1; i < e->n_heaps; i++) {
-        event_heap *h = &e->heaps[i];
-        e->running_lane = (int)i - 1;
-        while (h->len && h->keys[0].time <= limit) {
-            run_top(e, h);
-            e->window_last = MAX(e->window_last, e->now);
-        }
-    }
-    e->running_lane = -1;
+    if (e->lanes <= 1 && !e->shuffle)
+        run_window_in_order(e, limit);
+    else
+        run_window_part(e, limit);
     e->now = e->window_last;
     if (limit < e->window_end - 1)
         return false;
@@ -539,12 +717,28 @@ void rc_engine_set_windows(rc_engine *e, rc_time window, int lanes, const uint8_
     g_return_if_fail(window > 0 && window <= e->lookahead);
     g_return_if_fail(lanes >= 1 && lanes <= RC_ENGINE_MAX_LANES);
     e->window = window;
-    e->n_heaps = 1 + (uint32_t)lanes;
+    e->lanes = lanes;
+    e->n_heaps = 2;
     g_free(e->lane_of);
-    e->lane_of = g_new0(uint8_t, actors ? actors : 1);
-    for (uint32_t a = 0; a < actors; a++)
-        e->lane_of[a] = lane_of && lane_of[a] < lanes ? lane_of[a] : 0;
+    g_free(e->win_head);
+    g_free(e->win_tail);
+    g_free(e->win_actors);
+    uint32_t n = actors ? actors : 1;
+    e->lane_of = g_new0(uint8_t, n);
+    e->win_head = g_new(uint32_t, n);
+    e->win_tail = g_new(uint32_t, n);
+    e->win_actors = g_new(rc_actor, n);
+    for (uint32_t a = 0; a < n; a++) {
+        e->lane_of[a] = lane_of && a < actors && lane_of[a] < lanes ? lane_of[a] : 0;
+        e->win_head[a] = e->win_tail[a] = NO_SLOT;
+    }
     e->n_lane_of = actors;
+}
+
+/* See rcsim/engine.h. */
+void rc_engine_shuffle_windows(rc_engine *e, uint64_t seed)
+{
+    e->shuffle = seed;
 }
 
 /* See rcsim/engine.h. */

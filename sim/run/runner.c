@@ -466,6 +466,8 @@ static void setup(run *r, const rc_scenario *s, const rc_run_options *o)
     r->bus = rc_eventbus_new();
     if (o->lanes > 0)
         run_in_windows(r, o->lanes, r->n + s->writers_total);
+    if (r->windows)
+        rc_engine_shuffle_windows(r->engine, o->shuffle);
     r->fault_rng = rc_rng_new(r->seed, RC_STREAM_FAULT);
     r->expect_rng = rc_rng_new(r->seed, RC_STREAM_SCENARIO);
     r->sb_intervals = g_array_new(FALSE, FALSE, sizeof(time_pair));
