@@ -96,7 +96,8 @@ static int cmd_run(int argc, char **argv)
              "Exit status: 0 every expectation held, 1 one failed, 2 bad input or a run too\n"
              "large for the memory, 130 interrupted (Ctrl-C: the previous outputs are kept).\n"
              "RCSIM_MEMORY_LIMIT (e.g. 4G) replaces the physical memory as the limit of the\n"
-             "memory a run may need.\n");
+             "memory a run may need. RCSIM_LANES=N (1-8) shares the nodes out among N lanes\n"
+             "in each window of the smallest link latency: the log does not change.\n");
     GError *err = NULL;
     int code = EXIT_INPUT;
     rc_scenario *s = NULL;
