@@ -115,21 +115,25 @@ bool rc_engine_pending(const rc_engine *engine, rc_event_id id);
 rc_time rc_engine_event_time(const rc_engine *engine, rc_event_id id);
 
 /* Runs events in order while the next one is due at or before `until`, then
- * sets the clock to `until` (unless stopped early). Returns the number of
- * events run. */
+ * sets the clock to `until` (unless stopped early, or in windows when the
+ * current window reaches past `until`: it stays open, the clock at its last
+ * event, and the next call goes on with it). Returns the number of events
+ * run. */
 uint64_t rc_engine_run_until(rc_engine *engine, rc_time until);
 
-/* Runs exactly one event if any is pending; returns false when empty. */
+/* Runs exactly one event if any is pending (in windows, one step: a global
+ * event or a whole window); returns false when nothing ran. */
 bool rc_engine_step(rc_engine *engine);
 
-/* Asks a running rc_engine_run_until() to return after the current event. */
+/* Asks a running rc_engine_run_until() to return after the current event
+ * (in windows, after the current step). */
 void rc_engine_stop(rc_engine *engine);
 
 /* ---- windows -------------------------------------------------------------
  *
  * A run may execute in windows: time is cut into a grid of `window`-long
- * cells. Each step runs either the global event due first (at a tie, before
- * the endpoints' events of that instant), or, for the cell that holds the
+ * cells. Each step runs either the first due event for the global actor (at a
+ * tie, before the endpoints' events of that instant), or, for the cell that holds the
  * earliest endpoint event (cut short at the next global event), all the
  * endpoints' events in it. With one lane they run in key order. With more
  * lanes, or shuffled, they run endpoint after endpoint, each endpoint's

@@ -90,6 +90,12 @@ typedef struct {
     uint64_t shuffle;
 } rc_run_options;
 
+/* Reads RCSIM_LANES into *lanes when it is set (unchanged otherwise); false
+ * with RC_RUN_ERROR_LANES when it is not a number from 0 to
+ * RC_ENGINE_MAX_LANES. rc_run_scenario() applies it to every run; commands
+ * check it once before they start. */
+bool rc_run_lanes_from_env(int *lanes, GError **error);
+
 /* Errors of rc_run_scenario() that are not about writing files. */
 #define RC_RUN_ERROR (rc_run_error_quark())
 GQuark rc_run_error_quark(void);

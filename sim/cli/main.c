@@ -206,6 +206,13 @@ static void print_help(void)
 
 int main(int argc, char **argv)
 {
+    int lanes = 0;
+    GError *env_error = NULL;
+    if (!rc_run_lanes_from_env(&lanes, &env_error)) {
+        fprintf(stderr, "rcsim: %s\n", env_error->message);
+        g_error_free(env_error);
+        return EXIT_INPUT;
+    }
     if (argc < 2)
         return rc_demo_run("rcsim-out/demo");
     const char *cmd = argv[1];

@@ -245,6 +245,12 @@ static void window_add(rc_engine *e, heap_key key, uint32_t s)
             e->win_actors[e->n_win_actors++] = a;
         return;
     }
+    if (key_less(e->win[e->win_tail[a]].key, key)) {
+        /* Events taken from the heap, and most own events, come last. */
+        e->win[e->win_tail[a]].next = i;
+        e->win_tail[a] = i;
+        return;
+    }
     uint32_t *link = &e->win_head[a];
     while (*link != NO_SLOT && key_less(e->win[*link].key, key))
         link = &e->win[*link].next;
@@ -325,11 +331,17 @@ static void check_reach(const rc_engine *e, rc_time at, rc_actor actor)
         g_error("rc_engine: actor %u scheduled a global event inside its window", e->running);
 }
 
+/* Schedules an event for `actor` at `at` (not before now) in `class_bit`'s
+ * class, keyed by the running actor's next number: into the running
+ * endpoint's list when it is its own event inside the part of the window
+ * being run, else into the heap of its actor. */
 static rc_event_id schedule(rc_engine *e, rc_time at, rc_actor actor, uint64_t class_bit,
                             rc_event_fn fn, void *ctx, uint64_t arg)
 {
     if (at < e->now)
         at = e->now;
+    if (actor != RC_ACTOR_GLOBAL && actor > RC_ACTOR_LIMIT)
+        g_error("rc_engine: actor %u is beyond the limit of %u", actor, RC_ACTOR_LIMIT);
     check_reach(e, at, actor);
     uint32_t s = slot_alloc(e);
     event_slot *es = &e->slots[s];
@@ -354,6 +366,7 @@ static rc_event_id schedule(rc_engine *e, rc_time at, rc_actor actor, uint64_t c
     return make_id(s, es->gen);
 }
 
+/* See rcsim/engine.h for this and the other scheduling calls. */
 rc_event_id rc_engine_schedule_for(rc_engine *e, rc_time at, rc_actor actor,
                                    rc_event_fn fn, void *ctx, uint64_t arg)
 {
@@ -380,6 +393,7 @@ rc_event_id rc_engine_after(rc_engine *e, rc_time delay, rc_event_fn fn,
 
 rc_actor rc_engine_actor(const rc_engine *e) { return e->running; }
 
+/* See rcsim/engine.h. */
 void rc_engine_set_lookahead(rc_engine *e, rc_time lookahead)
 {
     e->lookahead = lookahead > 0 ? lookahead : 0;
@@ -431,11 +445,31 @@ static void heap_pop(rc_engine *e, event_heap *h)
     sift_up(e, h, hole);
 }
 
+/* With several lanes or shuffled, refuses a cancellation that acts on
+ * another endpoint at once: an endpoint's event may cancel another
+ * endpoint's event only when that one lies at least the lookahead ahead (as
+ * if a message had cancelled it). Such a cancellation would make the log
+ * depend on the grouping; one lane runs in key order and is not checked,
+ * so that a run never stops on it. */
+static void check_cancel_reach(const rc_engine *e, uint32_t s, rc_time at)
+{
+    rc_actor target = e->slots[s].actor;
+    if (e->lanes <= 1 && !e->shuffle)
+        return;
+    if (e->running == RC_ACTOR_GLOBAL || target == e->running || target == RC_ACTOR_GLOBAL)
+        return;
+    if (at < e->now + e->lookahead)
+        g_error("rc_engine: actor %u cancelled an event of actor %u %" G_GINT64_FORMAT
+                " us ahead, less than the lookahead of %" G_GINT64_FORMAT " us",
+                e->running, target, at - e->now, e->lookahead);
+}
+
 bool rc_engine_cancel(rc_engine *e, rc_event_id id)
 {
     uint32_t s = live_slot(e, id);
     if (s == NO_SLOT)
         return false;
+    check_cancel_reach(e, s, rc_engine_event_time(e, id));
     uint32_t pos = e->heap_pos[s];
     if (pos & IN_WINDOW)
         e->win[pos & ~IN_WINDOW].slot = NO_SLOT;
@@ -461,6 +495,7 @@ rc_time rc_engine_event_time(const rc_engine *e, rc_event_id id)
     return heap_of((rc_engine *)e, e->slots[s].actor)->keys[pos].time;
 }
 
+/* The time of a heap's earliest event, or RC_TIME_NEVER when it is empty. */
 static inline rc_time top_time(const event_heap *h)
 {
     return h->len ? h->keys[0].time : RC_TIME_NEVER;
@@ -537,6 +572,7 @@ typedef struct {
     rc_actor actor;
 } actor_order;
 
+/* Orders actors by rank, then by the order of their first events. */
 static int cmp_actor_order(const void *x, const void *y)
 {
     const actor_order *a = x, *b = y;
@@ -564,8 +600,8 @@ static void order_actors(rc_engine *e)
 
 /* Runs the endpoints' events due by `limit`: takes them out of the heap into
  * one list per endpoint, then runs the lists one endpoint after another,
- * in lane order (a stable sort keeps the order of their first events
- * within a lane) or shuffled. An endpoint's own events that come due by
+ * in lane order (within a lane, in the order of their first events) or
+ * shuffled. An endpoint's own events that come due by
  * `limit` join its list as they are scheduled. */
 static void run_window_part(rc_engine *e, rc_time limit)
 {
@@ -681,7 +717,9 @@ uint64_t rc_engine_run_until(rc_engine *e, rc_time until)
                 return e->events_run - before;
         }
     }
-    if (until > e->now)
+    /* A window left open keeps the clock at its last event run, so that
+     * the clock never goes back when the rest of the window runs. */
+    if (until > e->now && !e->window_open)
         e->now = until;
     return e->events_run - before;
 }

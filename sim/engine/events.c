@@ -82,6 +82,7 @@ void rc_eventbus_subscribe(rc_eventbus *bus, rc_observer_fn fn, void *user)
     g_array_append_val(bus->observers, o);
 }
 
+/* Calls every observer with `ev`, in subscription order. */
 static void hand_over(rc_eventbus *bus, const rc_event *ev)
 {
     for (guint i = 0; i < bus->observers->len; i++) {
@@ -112,6 +113,8 @@ static void hold(rc_eventbus *bus, const rc_event *ev, rc_time time, uint64_t or
     g_array_append_val(bus->held, h);
 }
 
+/* See rcsim/events.h: counts the event, then holds it when an endpoint's
+ * event of a held engine emits it, else hands it over at once. */
 void rc_eventbus_emit(rc_eventbus *bus, const rc_event *ev)
 {
     if (ev->kind != RC_EV_LOG && ev->kind != RC_EV_WRITE && ev->kind != RC_EV_VIEW)
@@ -126,6 +129,7 @@ void rc_eventbus_emit(rc_eventbus *bus, const rc_event *ev)
     hand_over(bus, ev);
 }
 
+/* See rcsim/events.h. */
 void rc_eventbus_hold_lanes(rc_eventbus *bus, const rc_engine *engine)
 {
     bus->engine = engine;
@@ -136,6 +140,7 @@ void rc_eventbus_hold_lanes(rc_eventbus *bus, const rc_engine *engine)
     }
 }
 
+/* Orders held events by (time, order of the emitting event, emission). */
 static gint cmp_held(gconstpointer a, gconstpointer b)
 {
     const held_event *x = a, *y = b;
@@ -146,6 +151,8 @@ static gint cmp_held(gconstpointer a, gconstpointer b)
     return (x->number > y->number) - (x->number < y->number);
 }
 
+/* See rcsim/events.h: hands the held events over in order, then forgets
+ * them and their copies. */
 void rc_eventbus_flush(rc_eventbus *bus)
 {
     if (!bus->held || bus->held->len == 0)

@@ -1244,8 +1244,6 @@ static void drop_stop_queue(rc_net *net, int endpoint)
     }
 }
 
-/* Closes every connection side of `endpoint`, except the acceptor side of
- * connections still connecting (their SYN answer will find it dead). */
 /* Orders sides of connections by (initiator, initiator's serial): an order
  * that the endpoints' own doings decide, unlike the slots, which depend on
  * how the endpoints' connects and closes interleaved. */
@@ -1259,6 +1257,8 @@ static gint cmp_side(gconstpointer a, gconstpointer b, gpointer user)
     return (x->serial > y->serial) - (x->serial < y->serial);
 }
 
+/* Closes every connection side of `endpoint`, except the acceptor side of
+ * connections still connecting (their SYN answer will find it dead). */
 static void close_all(rc_net *net, int endpoint)
 {
     /* A scan of the whole table (a kill is rare; per-endpoint lists would

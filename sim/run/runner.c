@@ -306,14 +306,12 @@ static void progress(run *r, rc_time t, gint64 wall0)
 }
 
 /* Runs the engine until `t`. In windows, a window that reaches past `t`
- * stays open, and what its lanes emitted so far goes to the observers now:
- * it all lies at or before `t`, before anything the rest of the window
- * emits. */
+ * stays open, and what its endpoints emitted stays held until the window
+ * ends: the observers see it at the same points whatever `t`s the run was
+ * stopped at (a progress line adds stops). */
 static void advance(run *r, rc_time t)
 {
     rc_engine_run_until(r->engine, t);
-    if (r->windows)
-        rc_eventbus_flush(r->bus);
 }
 
 /* Runs the engine to `end`, stopping at every checkpoint; returns early
@@ -334,6 +332,8 @@ static void run_loop(run *r, bool show_progress, gint64 wall0)
         advance(r, cp);
         if (r->interrupted)
             break;
+        if (cp == r->scn->end && r->windows)
+            rc_eventbus_flush(r->bus); /* the end cuts the last window short */
         if (cp == r->scn->end && r->workload) {
             /* Lost writes are known once the run is over. */
             rc_workload_finish(r->workload);
@@ -741,27 +741,29 @@ static bool check_memory(const rc_scenario *s, GError **error)
     return false;
 }
 
-/* Runs one scenario (see rcsim/run.h): refuses it first if it would not fit
- * in memory, then runs to the end, judges the expectations, emits the end
- * event, fills the result and writes the outputs. */
-/* The options with RCSIM_LANES, when set, as the number of lanes. */
-static bool lanes_from_env(rc_run_options *o, GError **error)
+/* See rcsim/run.h. */
+bool rc_run_lanes_from_env(int *lanes, GError **error)
 {
     const char *env = g_getenv("RCSIM_LANES");
     if (!env || !*env)
         return true;
     char *end = NULL;
-    long lanes = strtol(env, &end, 10);
-    if (*end || lanes < 0 || lanes > RC_ENGINE_MAX_LANES) {
+    long n = strtol(env, &end, 10);
+    if (*end || n < 0 || n > RC_ENGINE_MAX_LANES) {
         g_set_error(error, RC_RUN_ERROR, RC_RUN_ERROR_LANES,
                     "RCSIM_LANES='%s' is not a number of lanes (0 to %d)", env,
                     RC_ENGINE_MAX_LANES);
         return false;
     }
-    o->lanes = (int)lanes;
+    *lanes = (int)n;
     return true;
 }
 
+/* Runs one scenario (see rcsim/run.h): takes RCSIM_LANES, when set, as the
+ * number of lanes and refuses the run if it is not one or if the run would
+ * not fit in memory (nothing is run or written then); otherwise runs to the
+ * end, judges the expectations, emits the end event, fills the result and
+ * writes the outputs. */
 bool rc_run_scenario(const rc_scenario *s, const rc_run_options *given, rc_run_result *res,
                      GError **error)
 {
@@ -769,7 +771,7 @@ bool rc_run_scenario(const rc_scenario *s, const rc_run_options *given, rc_run_r
     memset(res, 0, sizeof *res);
     rc_run_options options = *given;
     const rc_run_options *o = &options;
-    if (!lanes_from_env(&options, error) || !check_memory(s, error))
+    if (!rc_run_lanes_from_env(&options.lanes, error) || !check_memory(s, error))
         return false;
     if (o->interrupt && *o->interrupt) {
         g_set_error(error, RC_RUN_ERROR, RC_RUN_ERROR_INTERRUPTED,

@@ -705,21 +705,43 @@ uint64_t rc_workload_lost_by_cause(const rc_workload *w, rc_lost_cause cause)
     return cause >= 0 && cause < RC_LOST__COUNT ? w->lost_by_cause[cause] : 0;
 }
 
+/* Orders row indexes by (send time, writer, the writer's sequence). */
+static gint cmp_row_index(gconstpointer a, gconstpointer b, gpointer user)
+{
+    const GArray *rows = user;
+    const row *x = &g_array_index(rows, row, *(const guint *)a);
+    const row *y = &g_array_index(rows, row, *(const guint *)b);
+    if (x->t_sent != y->t_sent)
+        return x->t_sent < y->t_sent ? -1 : 1;
+    if (x->writer != y->writer)
+        return x->writer < y->writer ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
 /* The writes as rows (see rcsim/workload.h); the array is rebuilt at each
- * call and stays valid until the next call or rc_workload_free(). */
+ * call and stays valid until the next call or rc_workload_free(). Rows are
+ * numbered as writers start them, which in windows depends on how the
+ * writers' events were grouped; the output is put in (send time, writer,
+ * sequence) order, which does not. */
 const rc_write_row *rc_workload_rows(const rc_workload *w, int *count)
 {
     guint n = w->rows->len;
     g_free(w->out_rows);
     rc_write_row *out = g_new0(rc_write_row, n ? n : 1);
-    for (guint i = 0; i < n; i++) {
+    guint *order = g_new(guint, n ? n : 1);
+    for (guint i = 0; i < n; i++)
+        order[i] = i;
+    g_qsort_with_data(order, (gint)n, sizeof(guint), cmp_row_index, w->rows);
+    for (guint k = 0; k < n; k++) {
+        guint i = order[k];
         const row *r = &g_array_index(w->rows, row, i);
-        out[i] = (rc_write_row){ w->writer_names[r->writer], w->keys[i], r->slot, r->t_sent,
+        out[k] = (rc_write_row){ w->writer_names[r->writer], w->keys[i], r->slot, r->t_sent,
                                  r->st == ST_PENDING ? -1 : r->t_done, r->node,
                                  status_name[r->st], r->applied,
                                  r->st == ST_OK && !r->applied ? rc_lost_cause_name(r->cause)
                                                                : NULL };
     }
+    g_free(order);
     ((rc_workload *)w)->out_rows = out;
     *count = (int)n;
     return out;
