@@ -241,11 +241,16 @@ static bool creator_stopping(rl_run *r)
     return atomic_load(&r->creator_stop) || (r->opt->interrupt && *r->opt->interrupt);
 }
 
-/* A note event of the creation at the current time. */
+/* A note event of the creation at time t. */
+static void create_note_at(rl_run *r, rc_time t, const char *text)
+{
+    rl_emit(r, &(rc_event){ .t = t, .kind = RC_EV_NOTE, .node = -1, .about = -1, .str = text });
+}
+
+/* Records a note of redis-cli's sequence at the current time. */
 static void create_note(rl_run *r, const char *text)
 {
-    rl_emit(r, &(rc_event){ .t = rl_now(r), .kind = RC_EV_NOTE, .node = -1, .about = -1,
-                            .str = text });
+    create_note_at(r, rl_now(r), text);
 }
 
 /* Whether the node runs (neither killed nor stopped): redis-cli can talk to it. */
@@ -347,8 +352,13 @@ static gpointer create_thread(gpointer data)
             break;
         next_check += 1000000;
     }
+    /* The note is timed when the first CLUSTER REPLICATE leaves, as the
+     * simulator sends them all at one instant: the poller can see the first
+     * replica attached before the last command has returned, and the record
+     * is sorted by time. */
+    rc_time attaching = rl_now(r);
     attach_replicas(r);
-    create_note(r, RL_CREATE_JOINED_NOTE);
+    create_note_at(r, attaching, RL_CREATE_JOINED_NOTE);
     return NULL;
 }
 
