@@ -159,11 +159,10 @@ void rc_engine_set_windows(rc_engine *engine, rc_time window, int lanes,
  * does not depend on how the endpoints' events interleave in a window. */
 void rc_engine_shuffle_windows(rc_engine *engine, uint64_t seed);
 
-/* In windows, while a lane event runs: its lane, time and order (the key
+/* In windows, while an endpoint's event runs: its time and order (the key
  * below its time), true; otherwise false. Observers that must see the
- * lanes' doings in one order whatever the lanes sort by (time, order). */
-bool rc_engine_running_key(const rc_engine *engine, int *lane, rc_time *time,
-                           uint64_t *order);
+ * endpoints' doings in one order whatever the lanes sort by (time, order). */
+bool rc_engine_running_key(const rc_engine *engine, rc_time *time, uint64_t *order);
 
 /* A hook run after every event's callback returns (NULL to remove); in
  * windows, see above. The scenario runner uses it to evaluate expectations

@@ -76,7 +76,7 @@ struct rc_engine {
     uint32_t *win_head, *win_tail; /* per actor below n_lane_of, NO_SLOT when none */
     rc_actor *win_actors;          /* actors with entries, in the order of their first */
     uint32_t n_win_actors;
-    int running_lane;    /* the lane whose event runs, or -1 */
+    bool in_window;      /* an endpoint's event of a window runs */
     uint64_t running_order;
     event_slot *slots;
     /* heap_pos[s]: the heap position of slot s's event, or NO_SLOT when the
@@ -108,7 +108,6 @@ rc_engine *rc_engine_new(void)
     rc_engine *e = g_new0(rc_engine, 1);
     e->free_head = NO_SLOT;
     e->running = RC_ACTOR_GLOBAL;
-    e->running_lane = -1;
     e->n_heaps = 1;
     return e;
 }
@@ -219,6 +218,13 @@ static inline event_heap *heap_of(rc_engine *e, rc_actor actor)
     return &e->heaps[e->n_heaps == 1 || actor == RC_ACTOR_GLOBAL ? 0 : 1];
 }
 
+/* Whether windows run endpoint after endpoint from per-endpoint lists
+ * (several lanes, or shuffled) rather than in key order from the heap. */
+static inline bool by_endpoint(const rc_engine *e)
+{
+    return e->lanes > 1 || e->shuffle;
+}
+
 /* heap_pos of a slot whose event is a window entry: this bit and the entry. */
 #define IN_WINDOW 0x80000000u
 
@@ -241,7 +247,7 @@ static void window_add(rc_engine *e, heap_key key, uint32_t s)
     if (e->win_head[a] == NO_SLOT) {
         e->win_head[a] = e->win_tail[a] = i;
         /* The running endpoint's list is being run: it is listed already. */
-        if (!(e->running_lane >= 0 && a == e->running))
+        if (!(e->in_window && a == e->running))
             e->win_actors[e->n_win_actors++] = a;
         return;
     }
@@ -301,9 +307,7 @@ static uint64_t next_order(rc_engine *e, uint64_t class_bit)
 {
     uint32_t origin = e->running == RC_ACTOR_GLOBAL ? 0 : e->running + 1;
     if (origin >= e->origin_cap) {
-        if (origin > RC_ACTOR_LIMIT + 1)
-            g_error("rc_engine: actor %u is beyond the limit of %u", e->running,
-                    RC_ACTOR_LIMIT);
+        /* The running actor's bound was checked when its event was scheduled. */
         uint32_t cap = MAX(origin + 1, e->origin_cap * 2);
         e->origin_count = g_renew(uint64_t, e->origin_count, cap);
         memset(e->origin_count + e->origin_cap, 0, sizeof(uint64_t) * (cap - e->origin_cap));
@@ -327,7 +331,7 @@ static void check_reach(const rc_engine *e, rc_time at, rc_actor actor)
         g_error("rc_engine: actor %u scheduled an event for actor %u %" G_GINT64_FORMAT
                 " us ahead, less than the lookahead of %" G_GINT64_FORMAT " us",
                 e->running, actor, at - e->now, e->lookahead);
-    if (actor == RC_ACTOR_GLOBAL && e->running_lane >= 0 && at < e->window_end)
+    if (actor == RC_ACTOR_GLOBAL && e->in_window && at < e->window_end)
         g_error("rc_engine: actor %u scheduled a global event inside its window", e->running);
 }
 
@@ -350,7 +354,7 @@ static rc_event_id schedule(rc_engine *e, rc_time at, rc_actor actor, uint64_t c
     es->arg = arg;
     es->actor = actor;
     heap_key key = { at, next_order(e, class_bit) };
-    if (e->running_lane >= 0 && actor == e->running && at <= e->window_limit) {
+    if (e->in_window && actor == e->running && at <= e->window_limit) {
         /* An endpoint's own event inside the part of the window being run:
          * it joins the endpoint's list of the window. */
         window_add(e, key, s);
@@ -454,7 +458,7 @@ static void heap_pop(rc_engine *e, event_heap *h)
 static void check_cancel_reach(const rc_engine *e, uint32_t s, rc_time at)
 {
     rc_actor target = e->slots[s].actor;
-    if (e->lanes <= 1 && !e->shuffle)
+    if (!by_endpoint(e))
         return;
     if (e->running == RC_ACTOR_GLOBAL || target == e->running || target == RC_ACTOR_GLOBAL)
         return;
@@ -464,12 +468,21 @@ static void check_cancel_reach(const rc_engine *e, uint32_t s, rc_time at)
                 e->running, target, at - e->now, e->lookahead);
 }
 
+/* The time of live slot s's event, in the heap or in a window's list. */
+static rc_time slot_time(const rc_engine *e, uint32_t s)
+{
+    uint32_t pos = e->heap_pos[s];
+    if (pos & IN_WINDOW)
+        return e->win[pos & ~IN_WINDOW].key.time;
+    return heap_of((rc_engine *)e, e->slots[s].actor)->keys[pos].time;
+}
+
 bool rc_engine_cancel(rc_engine *e, rc_event_id id)
 {
     uint32_t s = live_slot(e, id);
     if (s == NO_SLOT)
         return false;
-    check_cancel_reach(e, s, rc_engine_event_time(e, id));
+    check_cancel_reach(e, s, slot_time(e, s));
     uint32_t pos = e->heap_pos[s];
     if (pos & IN_WINDOW)
         e->win[pos & ~IN_WINDOW].slot = NO_SLOT;
@@ -487,18 +500,24 @@ bool rc_engine_pending(const rc_engine *e, rc_event_id id)
 rc_time rc_engine_event_time(const rc_engine *e, rc_event_id id)
 {
     uint32_t s = live_slot(e, id);
-    if (s == NO_SLOT)
-        return RC_TIME_NEVER;
-    uint32_t pos = e->heap_pos[s];
-    if (pos & IN_WINDOW)
-        return e->win[pos & ~IN_WINDOW].key.time;
-    return heap_of((rc_engine *)e, e->slots[s].actor)->keys[pos].time;
+    return s == NO_SLOT ? RC_TIME_NEVER : slot_time(e, s);
 }
 
 /* The time of a heap's earliest event, or RC_TIME_NEVER when it is empty. */
 static inline rc_time top_time(const event_heap *h)
 {
     return h->len ? h->keys[0].time : RC_TIME_NEVER;
+}
+
+/* Runs a taken event as its actor at its time, counting it. */
+static inline void dispatch(rc_engine *e, const event_slot *es, heap_key key)
+{
+    e->now = key.time;
+    e->events_run++;
+    e->running = es->actor;
+    e->running_order = key.seq;
+    es->fn(e, es->ctx, es->arg);
+    e->running = RC_ACTOR_GLOBAL;
 }
 
 /* Pops the minimum of `h` and runs it. The slot is released before the
@@ -515,12 +534,7 @@ static void run_top(rc_engine *e, event_heap *h)
      * it): ask for it while this one runs. */
     if (h->len)
         __builtin_prefetch(&e->slots[h->key_slot[0]]);
-    e->now = top.time;
-    e->events_run++;
-    e->running = es.actor;
-    e->running_order = top.seq;
-    es.fn(e, es.ctx, es.arg);
-    e->running = RC_ACTOR_GLOBAL;
+    dispatch(e, &es, top);
 }
 
 /* Runs the earliest event of a run without windows, and the hook. */
@@ -545,12 +559,7 @@ static void run_entry(rc_engine *e, uint32_t i)
     slot_release(e, w.slot);
     if (w.next != NO_SLOT && e->win[w.next].slot != NO_SLOT)
         __builtin_prefetch(&e->slots[e->win[w.next].slot]);
-    e->now = w.key.time;
-    e->events_run++;
-    e->running = es.actor;
-    e->running_order = w.key.seq;
-    es.fn(e, es.ctx, es.arg);
-    e->running = RC_ACTOR_GLOBAL;
+    dispatch(e, &es, w.key);
 }
 
 /* The rank of an actor in the order its lists run in: its lane, or with a
@@ -586,7 +595,7 @@ static int cmp_actor_order(const void *x, const void *y)
  * they already have. */
 static void order_actors(rc_engine *e)
 {
-    if (!e->shuffle && e->lanes <= 1)
+    if (!by_endpoint(e))
         return;
     uint32_t n = e->n_win_actors;
     actor_order *v = g_new(actor_order, n ? n : 1);
@@ -614,6 +623,7 @@ static void run_window_part(rc_engine *e, rc_time limit)
         window_add(e, key, s);
     }
     order_actors(e);
+    e->in_window = true;
     for (uint32_t k = 0; k < e->n_win_actors; k++) {
         rc_actor a = e->win_actors[k];
         /* The next endpoint's first event is a cache miss as a rule: ask for
@@ -623,7 +633,6 @@ static void run_window_part(rc_engine *e, rc_time limit)
             if (next != NO_SLOT && e->win[next].slot != NO_SLOT)
                 __builtin_prefetch(&e->slots[e->win[next].slot]);
         }
-        e->running_lane = (int)(a < e->n_lane_of ? e->lane_of[a] : 0);
         uint32_t i;
         while ((i = e->win_head[a]) != NO_SLOT) {
             e->win_head[a] = e->win[i].next;
@@ -634,7 +643,7 @@ static void run_window_part(rc_engine *e, rc_time limit)
         }
         e->win_tail[a] = NO_SLOT;
     }
-    e->running_lane = -1;
+    e->in_window = false;
     e->n_win_actors = 0;
     e->win_len = 0;
 }
@@ -645,13 +654,13 @@ static void run_window_part(rc_engine *e, rc_time limit)
 static void run_window_in_order(rc_engine *e, rc_time limit)
 {
     event_heap *h = &e->heaps[1];
-    e->running_lane = 0;
+    e->in_window = true;
     e->window_limit = -1; /* the endpoints' own events go to the heap */
     while (h->len && h->keys[0].time <= limit) {
         run_top(e, h);
         e->window_last = MAX(e->window_last, e->now);
     }
-    e->running_lane = -1;
+    e->in_window = false;
 }
 
 /* One step of a run in windows, no further than `until`: the global event
@@ -678,10 +687,10 @@ static bool window_step(rc_engine *e, rc_time until)
         e->windows++;
     }
     rc_time limit = MIN(e->window_end - 1, until);
-    if (e->lanes <= 1 && !e->shuffle)
-        run_window_in_order(e, limit);
-    else
+    if (by_endpoint(e))
         run_window_part(e, limit);
+    else
+        run_window_in_order(e, limit);
     e->now = e->window_last;
     if (limit < e->window_end - 1)
         return false;
@@ -780,11 +789,10 @@ void rc_engine_shuffle_windows(rc_engine *e, uint64_t seed)
 }
 
 /* See rcsim/engine.h. */
-bool rc_engine_running_key(const rc_engine *e, int *lane, rc_time *time, uint64_t *order)
+bool rc_engine_running_key(const rc_engine *e, rc_time *time, uint64_t *order)
 {
-    if (e->running_lane < 0)
+    if (!e->in_window)
         return false;
-    *lane = e->running_lane;
     *time = e->now;
     *order = e->running_order;
     return true;

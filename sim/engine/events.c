@@ -119,10 +119,9 @@ void rc_eventbus_emit(rc_eventbus *bus, const rc_event *ev)
 {
     if (ev->kind != RC_EV_LOG && ev->kind != RC_EV_WRITE && ev->kind != RC_EV_VIEW)
         bus->count++;
-    int lane;
     rc_time time;
     uint64_t order;
-    if (bus->engine && rc_engine_running_key(bus->engine, &lane, &time, &order)) {
+    if (bus->engine && rc_engine_running_key(bus->engine, &time, &order)) {
         hold(bus, ev, time, order);
         return;
     }

@@ -305,31 +305,28 @@ static void progress(run *r, rc_time t, gint64 wall0)
             wall > 0 ? (double)rc_engine_events_run(r->engine) / wall : 0.0);
 }
 
-/* Runs the engine until `t`. In windows, a window that reaches past `t`
- * stays open, and what its endpoints emitted stays held until the window
- * ends: the observers see it at the same points whatever `t`s the run was
- * stopped at (a progress line adds stops). */
-static void advance(run *r, rc_time t)
-{
-    rc_engine_run_until(r->engine, t);
-}
-
 /* Runs the engine to `end`, stopping at every checkpoint; returns early
- * (with r->interrupted set) when the run is interrupted. */
+ * (with r->interrupted set) when the run is interrupted. In windows, a
+ * window that reaches past a stop stays open and what its endpoints emitted
+ * stays held until it ends, so the observers see the same whatever stops
+ * a progress line adds; the progress steps count from the last stop, as the
+ * clock stays at an open window's last event. */
 static void run_loop(run *r, bool show_progress, gint64 wall0)
 {
     GArray *cps = run_checkpoint_times(r->scn);
-    rc_time step = RC_SEC(1);
+    rc_time step = RC_SEC(1), stop = rc_engine_now(r->engine);
     for (guint i = 0; i < cps->len && !r->interrupted; i++) {
         rc_time cp = g_array_index(cps, rc_time, i);
-        while (show_progress && !r->interrupted && rc_engine_now(r->engine) + step < cp) {
-            advance(r, rc_engine_now(r->engine) + step);
+        while (show_progress && !r->interrupted && stop + step < cp) {
+            stop += step;
+            rc_engine_run_until(r->engine, stop);
             if (g_get_monotonic_time() - wall0 > 2000000)
-                progress(r, rc_engine_now(r->engine), wall0);
+                progress(r, stop, wall0);
         }
         if (r->interrupted)
             break;
-        advance(r, cp);
+        rc_engine_run_until(r->engine, cp);
+        stop = cp;
         if (r->interrupted)
             break;
         if (cp == r->scn->end && r->windows)
@@ -432,12 +429,11 @@ static rc_time scenario_lookahead(const rc_scenario *s)
     return least;
 }
 
-/* Runs the engine in windows of the smallest link latency with `lanes`
- * lanes: the nodes in contiguous blocks, the writers in turn. The bus holds
- * what the lanes emit until the window ends. */
-static void run_in_windows(run *r, int lanes, int actors)
+/* Runs the engine in windows of `window` (the smallest link latency) with
+ * `lanes` lanes: the nodes in contiguous blocks, the writers in turn. The
+ * bus holds what the lanes emit until the window ends. */
+static void run_in_windows(run *r, rc_time window, int lanes, int actors)
 {
-    rc_time window = scenario_lookahead(r->scn);
     if (window <= 0)
         return;
     lanes = CLAMP(lanes, 1, RC_ENGINE_MAX_LANES);
@@ -462,10 +458,11 @@ static void setup(run *r, const rc_scenario *s, const rc_run_options *o)
     r->n = s->layout->nodes;
     r->buf = g_new(int, r->n);
     r->engine = rc_engine_new();
-    rc_engine_set_lookahead(r->engine, scenario_lookahead(s));
+    rc_time lookahead = scenario_lookahead(s);
+    rc_engine_set_lookahead(r->engine, lookahead);
     r->bus = rc_eventbus_new();
     if (o->lanes > 0)
-        run_in_windows(r, o->lanes, r->n + s->writers_total);
+        run_in_windows(r, lookahead, o->lanes, r->n + s->writers_total);
     if (r->windows)
         rc_engine_shuffle_windows(r->engine, o->shuffle);
     r->fault_rng = rc_rng_new(r->seed, RC_STREAM_FAULT);
