@@ -196,9 +196,8 @@ static void test_split_loses_minority_writes(void)
 
 /* start=create: t = 0 is when the fresh servers answer; redis-cli's sequence
  * and the rules form the cluster, the `when converged` trigger fires on the
- * observed state (after redis-cli attached the replicas), and one second
- * later, once R1 has synchronised, R1 replaces
- * the stopped M1. */
+ * observed state (after redis-cli attached the replicas), M1 stops one
+ * second later, once R1 has synchronised, and R1 replaces it. */
 static void test_create_then_failover(void)
 {
     if (skipped())
