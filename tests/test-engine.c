@@ -216,7 +216,8 @@ static void model_event(rc_engine *e, void *ctx, uint64_t arg)
     if (x % 3 == 0) {
         if (x % 2 && m->timer[a])
             rc_engine_cancel(e, m->timer[a]);
-        m->timer[a] = rc_engine_schedule(e, rc_engine_now(e) + x % 40, model_event, m, 4000 + arg);
+        rc_time after = x % 4 == 0 ? 150 + x % 200 : x % 40; /* later windows, or this one */
+        m->timer[a] = rc_engine_schedule(e, rc_engine_now(e) + after, model_event, m, 4000 + arg);
     }
     if (x % 5 == 0)
         rc_engine_schedule_last_for(e, rc_engine_now(e), a, model_event, m, 5000 + arg);
@@ -228,8 +229,9 @@ static void model_hook(rc_engine *e, void *ctx)
 }
 
 /* Runs the model from 8 endpoints' first events (and two global events in
- * between) to 200 ms: one by one (lanes 0) or in 100 us windows. */
-static model *model_run(int lanes, const uint8_t *lane_of, uint64_t shuffle)
+ * between) to 200 ms: one by one (lanes 0) or in 100 us windows, on
+ * `threads` threads. */
+static model *model_run_on(int lanes, const uint8_t *lane_of, uint64_t shuffle, int threads)
 {
     model *m = g_new0(model, 1);
     m->e = rc_engine_new();
@@ -237,6 +239,8 @@ static model *model_run(int lanes, const uint8_t *lane_of, uint64_t shuffle)
     if (lanes)
         rc_engine_set_windows(m->e, 100, lanes, lane_of, 8);
     rc_engine_shuffle_windows(m->e, shuffle);
+    if (threads > 1)
+        rc_engine_set_threads(m->e, threads);
     rc_engine_set_post_hook(m->e, model_hook, m);
     for (rc_actor a = 0; a < 8; a++) {
         m->log[a] = g_array_new(FALSE, FALSE, sizeof(uint64_t));
@@ -244,6 +248,11 @@ static model *model_run(int lanes, const uint8_t *lane_of, uint64_t shuffle)
     }
     rc_engine_run_until(m->e, RC_MS(200));
     return m;
+}
+
+static model *model_run(int lanes, const uint8_t *lane_of, uint64_t shuffle)
+{
+    return model_run_on(lanes, lane_of, shuffle, 1);
 }
 
 static void model_free(model *m)
@@ -280,6 +289,42 @@ static void test_windows_keep_each_actors_order(void)
     }
     for (int r = 0; r < 5; r++)
         model_free(runs[r]);
+}
+
+/* On 2, 3 and 8 threads (and shuffled on 2), every endpoint runs the same
+ * events in the same order as one by one, the hook runs once a window as
+ * with one thread, and nothing is left behind in the outboxes: the pending
+ * events and the clock at the end are the same. Run it under ThreadSanitizer
+ * (meson configure -Db_sanitize=thread) to check that the threads share
+ * nothing the engine does not order. */
+static void test_threads_keep_each_actors_order(void)
+{
+    model *one = model_run(0, NULL, 0), *windows = model_run(1, NULL, 0);
+    struct {
+        int threads;
+        uint64_t shuffle;
+    } runs[] = { { 2, 0 }, { 3, 0 }, { 8, 0 }, { 2, 99 } };
+    for (guint r = 0; r < G_N_ELEMENTS(runs); r++) {
+        model *m = model_run_on(1, NULL, runs[r].shuffle, runs[r].threads);
+        for (int a = 0; a < 8; a++) {
+            GArray *x = one->log[a], *y = m->log[a];
+            g_assert_cmpuint(x->len, >, 100);
+            g_assert_cmpmem(x->data, x->len * sizeof(uint64_t), y->data, y->len * sizeof(uint64_t));
+        }
+        g_assert_cmpuint(rc_engine_events_run(m->e), ==, rc_engine_events_run(one->e));
+        g_assert_cmpuint(m->hooks, ==, windows->hooks);
+        g_assert_cmpuint(rc_engine_pending_count(m->e), ==, rc_engine_pending_count(one->e));
+        g_assert_cmpint(rc_engine_now(m->e), ==, rc_engine_now(one->e));
+        g_assert_cmpint(rc_engine_next_time(m->e), ==, rc_engine_next_time(one->e));
+        /* Most windows with events of two endpoints or more were handed to
+         * the threads (which thread took which endpoint is the system's
+         * choice). */
+        g_assert_cmpuint(rc_engine_parallel_parts(m->e), >, 1000);
+        g_assert_cmpuint(rc_engine_parallel_parts(one->e), ==, 0);
+        model_free(m);
+    }
+    model_free(one);
+    model_free(windows);
 }
 
 static void test_cancel(void)
@@ -471,6 +516,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/last-class", test_last_class);
     g_test_add_func("/engine/lookahead-checked", test_lookahead_checked);
     g_test_add_func("/engine/windows-keep-each-actors-order", test_windows_keep_each_actors_order);
+    g_test_add_func("/engine/threads-keep-each-actors-order", test_threads_keep_each_actors_order);
     g_test_add_func("/engine/cancel", test_cancel);
     g_test_add_func("/engine/run-until-stops-at-bound", test_run_until_stops_at_bound);
     g_test_add_func("/engine/random-against-reference", test_random_against_reference);

@@ -159,6 +159,21 @@ void rc_engine_set_windows(rc_engine *engine, rc_time window, int lanes,
  * does not depend on how the endpoints' events interleave in a window. */
 void rc_engine_shuffle_windows(rc_engine *engine, uint64_t seed);
 
+/* In windows, runs the endpoints' lists of each window on `threads`
+ * threads (1 to 8): the caller's and threads - 1 workers, which take the
+ * window's endpoints one at a time from a shared counter. Each endpoint's
+ * events still run in key order on one thread, so the log is the same as
+ * with one thread, provided that an endpoint's events touch only its own
+ * state and the engine (what the lookahead promises). rc_engine_now(),
+ * rc_engine_actor() and the scheduling calls answer for the calling
+ * thread's running event. Only once, after rc_engine_set_windows() and
+ * before anything runs; the workers end with rc_engine_free(). */
+void rc_engine_set_threads(rc_engine *engine, int threads);
+
+/* The parts of windows handed to several threads so far: those with events
+ * of two endpoints or more. */
+uint64_t rc_engine_parallel_parts(const rc_engine *engine);
+
 /* In windows, while an endpoint's event runs: its time and order (the key
  * below its time), true; otherwise false. Observers that must see the
  * endpoints' doings in one order whatever the lanes sort by (time, order). */
