@@ -693,6 +693,21 @@ static void process_from_unknown(node *me, rc_conn conn, int sender, const bus_m
     }
 }
 
+/* setClusterNodeToInboundClusterLink: the first message from a known
+ * sender on a connection it opened to me ties that connection to it. An
+ * older inbound link from the same sender is closed: the sender reconnected
+ * before I saw its old connection close (its close may have been lost to a
+ * cut), and Redis keeps one inbound link per node. */
+static void adopt_inbound_link(node *me, int sender, rc_conn conn)
+{
+    if (rc_net_conn_acceptor(me->c->net, conn) != me->id)
+        return;
+    rc_conn old = me->inbound[sender];
+    me->inbound[sender] = conn;
+    if (old)
+        rc_net_close(me->c->net, old, me->id);
+}
+
 /* clusterProcessPacket for one bus message that arrived on `conn`. */
 void cl_on_bus_message(node *me, rc_conn conn, int from, bus_msg *m)
 {
@@ -708,6 +723,8 @@ void cl_on_bus_message(node *me, rc_conn conn, int from, bus_msg *m)
         process_from_unknown(me, conn, sender, m);
         return;
     }
+    if (me->inbound[sender] != conn)
+        adopt_inbound_link(me, sender, conn);
     process_header(me, sender, m);
     switch (m->type) {
     case MSG_PING:

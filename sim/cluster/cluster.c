@@ -95,6 +95,7 @@ static void node_alloc_views(node *me, int n)
     me->peer = rc_slab_new0(slab, peer_view, n);
     me->data_received = rc_slab_new0(slab, uint32_t, n);
     me->link = rc_slab_new0(slab, rc_conn, n);
+    me->inbound = rc_slab_new0(slab, rc_conn, n);
     me->fail_time = rc_slab_new0(slab, uint32_t, n);
     me->voted_time = rc_slab_new0(slab, uint32_t, n);
     me->orphaned_time = rc_slab_new0(slab, uint32_t, n);
@@ -249,7 +250,7 @@ static void on_connect_failed(void *user, int self, rc_conn conn, rc_connect_res
 }
 
 /* The peer closed or reset a connection: a read error frees my outbound
- * link; an inbound link needs no bookkeeping here. */
+ * link, or my inbound link from the peer (freeClusterLink). */
 static void on_closed(void *user, int self, rc_conn conn)
 {
     rc_cluster *c = user;
@@ -263,6 +264,9 @@ static void on_closed(void *user, int self, rc_conn conn)
     int peer = rc_net_conn_acceptor(c->net, conn);
     if (peer >= 0 && peer != self && me->link[peer] == conn)
         cl_link_free(me, peer);
+    int from = rc_net_conn_initiator(c->net, conn);
+    if (from >= 0 && from != self && me->inbound[from] == conn)
+        me->inbound[from] = 0;
 }
 
 /* SIGCONT: queued traffic was processed; now the timers that came due. */

@@ -288,6 +288,8 @@ typedef struct node {
      * (ms32_pack/ms32_unpack) here too. */
     peer_view *peer;
     rc_conn *link;           /* my outbound bus link, 0 = none (cl_set_link) */
+    rc_conn *inbound;        /* the bus link it opened to me that carried one of
+                              * its messages (clusterNode.inbound_link), 0 = none */
     uint32_t *data_received; /* ms32: last packet of any kind from it */
     uint32_t *fail_time;     /* ms32: when I flagged it FAIL */
     uint32_t *voted_time;    /* ms32: when I last voted for one of its replicas */

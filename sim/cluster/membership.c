@@ -58,13 +58,13 @@ void cl_add_node(node *me, int x, uint16_t flags)
     cl_request(me, TODO_SAVE_CONFIG);
 }
 
-/* Closes the connection x opened to me (my inbound link from x), as
- * freeClusterNode does; x notices and reconnects from its next cron. */
+/* Closes my inbound link from x, as freeClusterNode does; x notices and
+ * reconnects from its next cron. */
 static void close_inbound_link(node *me, int x)
 {
-    rc_conn in = me->c->nodes[x].link[me->id];
-    if (in && rc_net_conn_acceptor(me->c->net, in) == me->id)
-        rc_net_close(me->c->net, in, me->id);
+    if (me->inbound[x])
+        rc_net_close(me->c->net, me->inbound[x], me->id);
+    me->inbound[x] = 0;
 }
 
 /* clusterDelNode: x leaves my dict. Its slots become unbound, the failure

@@ -101,6 +101,7 @@ static void drop_volatile(node *me)
     me->cron_ev = me->sleep_ev = 0;
     for (int x = 0; x < c->n; x++) {
         cl_set_link(me, x, 0);
+        me->inbound[x] = 0;
         cl_reports_drop_all(me, x);
     }
     me->repl_conn = 0;

@@ -41,6 +41,46 @@ static void test_membership_forget_deletes_node(void)
     fx_free(f);
 }
 
+/* setClusterNodeToInboundClusterLink: the first message from a known node
+ * on a connection it opened to me makes it my inbound link from that node;
+ * a newer one replaces it and the older is closed (one inbound link per
+ * node); a sender I do not know ties nothing; the link is forgotten when the
+ * peer closes it, and CLUSTER FORGET closes it. */
+static void test_membership_inbound_link(void)
+{
+    fx *f = fx_new(3, 0, 0, 1000);
+    node *o = N(f, 1);
+    rc_conn first = inbound(f, 1, 0);
+    deliver_plain(f, 1, first, 0, MSG_PING);
+    g_assert_cmpuint(o->inbound[0], ==, first);
+    rc_conn second = inbound(f, 1, 0);
+    deliver_plain(f, 1, second, 0, MSG_PING);
+    g_assert_cmpuint(o->inbound[0], ==, second);
+    g_assert_cmpint(rc_net_conn_state(f->net, first), ==, RC_CONN_CLOSED);
+    g_assert_cmpint(rc_net_conn_state(f->net, second), ==, RC_CONN_CONNECTED);
+    /* A connection node 0 itself opened: when node 0 closes it, I forget
+     * it once the close reaches me. */
+    rc_conn own = rc_net_connect_established(f->net, 0, 1, TAG_BUS, 0);
+    deliver_plain(f, 1, own, 0, MSG_PING);
+    g_assert_cmpuint(o->inbound[0], ==, own);
+    g_assert_cmpint(rc_net_conn_state(f->net, second), ==, RC_CONN_CLOSED);
+    rc_net_close(f->net, own, 0);
+    settle(f);
+    g_assert_cmpuint(o->inbound[0], ==, 0);
+    rc_conn third = inbound(f, 1, 0);
+    deliver_plain(f, 1, third, 0, MSG_PING);
+    g_assert_cmpuint(o->inbound[0], ==, third);
+    g_assert_null(rc_cluster_forget(f->c, 1, 0));
+    g_assert_cmpuint(o->inbound[0], ==, 0);
+    g_assert_cmpint(rc_net_conn_state(f->net, third), ==, RC_CONN_CLOSED);
+    /* Node 0 is unknown to node 1 now: its messages tie no link. */
+    rc_conn fourth = inbound(f, 1, 0);
+    deliver_plain(f, 1, fourth, 0, MSG_PING);
+    g_assert_cmpuint(o->inbound[0], ==, 0);
+    g_assert_cmpint(rc_net_conn_state(f->net, fourth), ==, RC_CONN_CONNECTED);
+    fx_free(f);
+}
+
 /* §10.4 CLUSTER FORGET refusals: myself, my master, an unknown node. */
 static void test_membership_forget_refusals(void)
 {
@@ -247,6 +287,7 @@ int main(int argc, char **argv)
     rules_test_init(&argc, &argv);
     g_test_add_func("/rules/membership/forget-deletes-node", test_membership_forget_deletes_node);
     g_test_add_func("/rules/membership/forget-refusals", test_membership_forget_refusals);
+    g_test_add_func("/rules/membership/inbound-link", test_membership_inbound_link);
     g_test_add_func("/rules/membership/blacklist-then-gossip-readds",
                     test_membership_blacklist_then_gossip_readds);
     g_test_add_func("/rules/membership/unknown-ping-answered-only",
