@@ -431,6 +431,60 @@ static void test_lost_in_flight_stay_ahead_of_later_sends(void)
     h_free(h);
 }
 
+/* A message lost on the wire holds back what its receiver gets after it:
+ * the path heals at once, the next message arrives first and waits, and
+ * the sender's retransmission of the lost one, one minimum RTO after the
+ * loss, delivers both in send order at one instant. */
+static void test_hole_holds_later_messages_until_retransmission(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_conn c = h_connect(h, 0, 1);
+    rc_time t0 = rc_engine_now(h->e);
+    g_assert_true(h_send(h, c, 0, 1));
+    rc_engine_run_until(h->e, t0 + 50);
+    rc_net_set_cut(h->net, 0, 1, true);
+    rc_engine_run_until(h->e, t0 + 150); /* message 1 is lost at t0 + 100 */
+    rc_net_set_cut(h->net, 0, 1, false);
+    g_assert_true(h_send(h, c, 0, 2)); /* on the wire: the sender knows nothing yet */
+    rc_engine_run_until(h->e, t0 + RC_MS(100));
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 0);
+    rc_engine_run_until(h->e, t0 + RC_SEC(1));
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 2);
+    g_assert_cmpint(h_rec(h, h->log->len - 2)->seq, ==, 1);
+    g_assert_cmpint(h_rec(h, h->log->len - 1)->seq, ==, 2);
+    g_assert_cmpint(h_rec(h, h->log->len - 2)->at, ==, t0 + 100 + RC_NET_RTO_MIN + 100);
+    g_assert_cmpint(h_rec(h, h->log->len - 1)->at, ==, t0 + 100 + RC_NET_RTO_MIN + 100);
+    assert_accounted(h);
+    h_free(h);
+}
+
+/* Closing one side leaves the other side's stalled direction to its owner:
+ * the peer drops it when the close notification reaches it (and closes its
+ * side in answer), not at the instant of the close. */
+static void test_close_leaves_peers_stall_to_it(void)
+{
+    harness *h = h_new(2, 1, 100);
+    rc_conn c = h_connect(h, 0, 1);
+    rc_net_set_cut(h->net, 1, 0, true);
+    g_assert_true(h_send(h, c, 1, 1));
+    g_assert_true(h_send(h, c, 1, 2));
+    rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_MS(1));
+    rc_time t = rc_engine_now(h->e);
+    rc_net_close(h->net, c, 0);
+    g_assert_cmpuint(rc_net_get_stats(h->net).vanished_closed, ==, 0);
+    rc_engine_run_until(h->e, t + 99);
+    g_assert_cmpuint(rc_net_get_stats(h->net).vanished_closed, ==, 0);
+    rc_engine_run_until(h->e, t + 100);
+    g_assert_cmpuint(h_count(h, R_CLOSED, 1), ==, 1);
+    g_assert_cmpuint(rc_net_get_stats(h->net).vanished_closed, ==, 2);
+    g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_NONE);
+    rc_net_heal_all(h->net);
+    rc_engine_run_until(h->e, t + RC_SEC(10));
+    g_assert_cmpuint(h_count(h, R_DELIVER, 0), ==, 0);
+    assert_accounted(h);
+    h_free(h);
+}
+
 /* Closing a socket throws away what it still had to retransmit. */
 static void test_close_drops_waiting_messages(void)
 {
@@ -1036,6 +1090,168 @@ static void test_latency_draws_per_endpoint(void)
     g_array_free(noisy, TRUE);
 }
 
+/* ---- threads ---------------------------------------------------------------- */
+
+/* A net of 12 endpoints, each with its own timer, connections and log, run
+ * in 100 us windows on 1, 2 or 3 threads: everything an endpoint's events
+ * record must be the same whatever the threads (rc_net_prepare_threads,
+ * rc_engine_set_threads). The scenario cuts the endpoints in two halves and
+ * heals them (messages lost on the wire, stalls, retransmissions, holes),
+ * kills and restarts one, cuts one direction of one pair, and the endpoints
+ * close and reopen connections on their own. */
+enum { TN = 12, TPEERS = 3 };
+
+typedef struct {
+    rc_engine *e;
+    rc_net *net;
+    rc_rng *rng[TN];
+    rc_conn conn[TN][TPEERS];
+    GArray *log[TN]; /* per endpoint: uint64 records */
+    int sent[TN];
+    int released;    /* atomically */
+} tnet;
+
+static void tnet_log(tnet *t, int self, uint64_t kind, uint64_t a, uint64_t b)
+{
+    uint64_t r[4] = { (uint64_t)rc_engine_now(t->e), kind, a, b };
+    g_array_append_vals(t->log[self], r, 4);
+}
+
+static void tnet_deliver(void *user, int self, rc_conn conn, int from, void *msg)
+{
+    tnet_log(user, self, 1, (uint64_t)from, *(uint64_t *)msg);
+}
+
+static void tnet_connected(void *user, int self, rc_conn conn)
+{
+    tnet_log(user, self, 2, (uint64_t)rc_net_conn_acceptor(((tnet *)user)->net, conn), 0);
+}
+
+static void tnet_failed(void *user, int self, rc_conn conn, rc_connect_result why)
+{
+    tnet_log(user, self, 3, (uint64_t)rc_net_conn_acceptor(((tnet *)user)->net, conn), why);
+}
+
+static void tnet_closed(void *user, int self, rc_conn conn)
+{
+    tnet *t = user;
+    tnet_log(t, self, 4, (uint64_t)rc_net_conn_initiator(t->net, conn),
+             (uint64_t)rc_net_conn_acceptor(t->net, conn));
+}
+
+static void tnet_release(void *owner, void *msg)
+{
+    g_atomic_int_inc(&((tnet *)owner)->released);
+    g_free(msg);
+}
+
+static const rc_net_handlers tnet_handlers = {
+    .deliver = tnet_deliver, .connected = tnet_connected,
+    .connect_failed = tnet_failed, .closed = tnet_closed,
+};
+
+/* An endpoint's timer: reopens a connection that is gone, sends on one of
+ * its connections, now and then closes one, and comes back 200-1200 us
+ * later. */
+static void tnet_tick(rc_engine *e, void *ctx, uint64_t arg)
+{
+    tnet *t = ctx;
+    int self = (int)rc_engine_actor(e);
+    int k = (int)rc_rng_below(t->rng[self], TPEERS);
+    int peer = (self + 1 + k * 4) % TN;
+    rc_conn_state st = rc_net_side_state(t->net, t->conn[self][k], self);
+    if (st != RC_CONN_CONNECTING && st != RC_CONN_CONNECTED) {
+        rc_connect_result res;
+        t->conn[self][k] = rc_net_connect(t->net, self, peer, 1, &res);
+    } else if (rc_rng_below(t->rng[self], 40) == 0) {
+        rc_net_close(t->net, t->conn[self][k], self);
+    } else {
+        uint64_t *msg = g_new(uint64_t, 1);
+        *msg = (uint64_t)self << 32 | (uint64_t)t->sent[self]++;
+        rc_net_send(t->net, t->conn[self][k], self, msg);
+    }
+    rc_engine_schedule(e, rc_engine_now(e) + 200 + (rc_time)rc_rng_below(t->rng[self], 1000),
+                       tnet_tick, t, arg + 1);
+}
+
+typedef struct {
+    tnet *t;
+    int what;
+} tnet_fault;
+
+static void tnet_cut_halves(rc_engine *e, void *ctx, uint64_t on)
+{
+    tnet *t = ctx;
+    for (int a = 0; a < TN; a++)
+        for (int b = 0; b < TN; b++)
+            if ((a < TN / 2) != (b < TN / 2))
+                rc_net_set_cut(t->net, a, b, on != 0);
+}
+
+static void tnet_kill(rc_engine *e, void *ctx, uint64_t who) { rc_net_kill(((tnet *)ctx)->net, (int)who); }
+static void tnet_restart(rc_engine *e, void *ctx, uint64_t who) { rc_net_restart(((tnet *)ctx)->net, (int)who); }
+static void tnet_cut_one(rc_engine *e, void *ctx, uint64_t on) { rc_net_set_cut(((tnet *)ctx)->net, 1, 5, on != 0); }
+
+static tnet *tnet_run(int threads)
+{
+    tnet *t = g_new0(tnet, 1);
+    t->e = rc_engine_new();
+    t->net = rc_net_new(t->e, TN, 5);
+    rc_net_set_default_latency(t->net, (rc_dist){ RC_DIST_UNIFORM, RC_US(100), RC_US(500), 0 });
+    rc_net_set_release(t->net, tnet_release, t);
+    rc_engine_set_lookahead(t->e, 100);
+    rc_engine_set_windows(t->e, 100, 1, NULL, TN);
+    if (threads > 1) {
+        rc_engine_set_threads(t->e, threads);
+        rc_net_prepare_threads(t->net);
+    }
+    for (int i = 0; i < TN; i++) {
+        rc_net_set_handlers(t->net, i, &tnet_handlers, t);
+        t->rng[i] = rc_rng_new(11, RC_STREAM_NODE(i));
+        t->log[i] = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+        rc_engine_schedule_for(t->e, 7 * i, (rc_actor)i, tnet_tick, t, 0);
+    }
+    rc_engine_schedule_for(t->e, RC_MS(20), RC_ACTOR_GLOBAL, tnet_cut_halves, t, 1);
+    rc_engine_schedule_for(t->e, RC_MS(60), RC_ACTOR_GLOBAL, tnet_cut_halves, t, 0);
+    rc_engine_schedule_for(t->e, RC_MS(80), RC_ACTOR_GLOBAL, tnet_kill, t, 3);
+    rc_engine_schedule_for(t->e, RC_MS(100), RC_ACTOR_GLOBAL, tnet_restart, t, 3);
+    rc_engine_schedule_for(t->e, RC_MS(120), RC_ACTOR_GLOBAL, tnet_cut_one, t, 1);
+    rc_engine_schedule_for(t->e, RC_MS(700), RC_ACTOR_GLOBAL, tnet_cut_one, t, 0);
+    rc_engine_run_until(t->e, RC_SEC(2));
+    return t;
+}
+
+static void tnet_free(tnet *t)
+{
+    rc_net_free(t->net);
+    rc_engine_free(t->e);
+    for (int i = 0; i < TN; i++) {
+        rc_rng_free(t->rng[i]);
+        g_array_free(t->log[i], TRUE);
+    }
+    g_free(t);
+}
+
+static void test_threads_change_nothing(void)
+{
+    tnet *one = tnet_run(1);
+    rc_net_stats s1 = rc_net_get_stats(one->net);
+    g_assert_cmpuint(s1.delivered, >, 5000);
+    g_assert_cmpuint(s1.held, >, 50);
+    g_assert_cmpuint(s1.vanished_closed + s1.vanished_dead, >, 0);
+    for (int threads = 2; threads <= 3; threads++) {
+        tnet *t = tnet_run(threads);
+        for (int i = 0; i < TN; i++)
+            g_assert_cmpmem(one->log[i]->data, one->log[i]->len * sizeof(uint64_t),
+                            t->log[i]->data, t->log[i]->len * sizeof(uint64_t));
+        rc_net_stats s = rc_net_get_stats(t->net);
+        g_assert_cmpmem(&s1, sizeof s1, &s, sizeof s);
+        g_assert_cmpuint(rc_engine_parallel_parts(t->e), >, 1000);
+        tnet_free(t);
+    }
+    tnet_free(one);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1058,6 +1274,9 @@ int main(int argc, char **argv)
     g_test_add_func("/net/lost-in-flight-stay-ahead-of-later-sends",
                     test_lost_in_flight_stay_ahead_of_later_sends);
     g_test_add_func("/net/close-drops-waiting-messages", test_close_drops_waiting_messages);
+    g_test_add_func("/net/hole-holds-later-messages-until-retransmission",
+                    test_hole_holds_later_messages_until_retransmission);
+    g_test_add_func("/net/close-leaves-peers-stall-to-it", test_close_leaves_peers_stall_to_it);
     g_test_add_func("/net/busy-delays-sends-and-arrivals", test_busy_delays_sends_and_arrivals);
     g_test_add_func("/net/heal-restores-delivery", test_heal_restores_delivery);
     g_test_add_func("/net/loss-all-and-none", test_loss_all_and_none);
@@ -1098,5 +1317,6 @@ int main(int argc, char **argv)
     g_test_add_func("/net/same-seed-same-delivery-times",
                     test_same_seed_same_delivery_times);
     g_test_add_func("/net/latency-draws-per-endpoint", test_latency_draws_per_endpoint);
+    g_test_add_func("/net/threads-change-nothing", test_threads_change_nothing);
     return g_test_run();
 }

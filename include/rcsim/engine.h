@@ -146,6 +146,7 @@ void rc_engine_stop(rc_engine *engine);
  * after each global event and at the end of each window, not after each
  * endpoint event. */
 #define RC_ENGINE_MAX_LANES 8
+#define RC_ENGINE_MAX_THREADS 8
 
 /* Switches the engine to windows of `window` microseconds (1 to the
  * lookahead) with `lanes` lanes; actor a < `actors` goes to lane
@@ -169,6 +170,13 @@ void rc_engine_shuffle_windows(rc_engine *engine, uint64_t seed);
  * thread's running event. Only once, after rc_engine_set_windows() and
  * before anything runs; the workers end with rc_engine_free(). */
 void rc_engine_set_threads(rc_engine *engine, int threads);
+
+/* The number of threads (1 unless rc_engine_set_threads), and the index of
+ * the calling thread among them: 0 for the engine's caller (and for any
+ * thread that is not one of its workers), 1 and up for the workers. Layers
+ * above keep per-thread pools and counters by this index. */
+int rc_engine_threads(const rc_engine *engine);
+int rc_engine_thread_index(const rc_engine *engine);
 
 /* The parts of windows handed to several threads so far: those with events
  * of two endpoints or more. */

@@ -23,20 +23,34 @@
  *    buffered and leave when the connection is established.
  *  - Cuts are per ordered endpoint pair (iptables DROP). A cut does not close
  *    anything and loses no data: as TCP does, the sender keeps what did not
- *    get through. A message that finds the path cut when it is sent, or is
- *    in flight when a cut appears, stalls its direction of the connection:
- *    it and every later message of that direction wait, in send order, and
- *    are retransmitted RC_NET_RTO_MIN after the loss, then after waits that
- *    double up to RC_NET_RTO_MAX. The first retransmission that finds the
- *    path open delivers them all, in order, one latency later, however long
- *    after the heal it comes; the direction flows again once the opposite
- *    direction (the acknowledgements) is open too. After RC_NET_RETRIES
- *    failed retransmissions and one more wait (about 924.6 s after the loss)
+ *    get through. A message that finds the path cut when it is sent stalls
+ *    its direction of the connection: it and every later message of that
+ *    direction wait at the sender, in send order. A message in flight when a
+ *    cut appears is lost on the wire: its receiver holds every later message
+ *    of the direction back until the lost one arrives (TCP delivers in
+ *    order), and the sender's timer runs out RC_NET_RTO_MIN after the loss,
+ *    when the message joins the direction's stall, ahead of what waits there
+ *    and in its loss order. A stall retransmits RC_NET_RTO_MIN after it began,
+ *    then after waits that double up to RC_NET_RTO_MAX. The first
+ *    retransmission that finds the path open sends everything waiting, in
+ *    order, one latency later, however long after the heal it comes; the
+ *    direction flows again once the opposite direction (the
+ *    acknowledgements) is open too. After RC_NET_RETRIES failed
+ *    retransmissions and one more wait (about 924.6 s after the stall began)
  *    the sender gives up: its side is reset (its `closed` handler runs), the
- *    peer hears nothing. Closing a side throws away what waits in either
- *    direction (a socket the application closes loses its unsent data).
- *    Close notifications (FIN/RST) are not retransmitted: one on a cut path
- *    vanishes.
+ *    peer hears nothing. Closing a side throws away what it still had to
+ *    send and what it held back of what came towards it (a socket the
+ *    application closes loses its unsent data); what the peer still
+ *    retransmits towards it vanishes when it arrives. Each side notifies the
+ *    other when it closes (FIN/RST), unless it closes in answer to the
+ *    other's notification. Close notifications are not retransmitted: one on
+ *    a cut path vanishes.
+ *
+ *    Everything an endpoint's event does to a connection is that end's own:
+ *    its side, the direction it sends in (its stall) and the one it receives
+ *    (its holes); the other end learns only through items that take a link
+ *    latency or longer. So two ends' events of one instant may run in any
+ *    order, or on two threads, with the same result.
  *  - Loss (per sender) drops whole messages, without retransmission: it
  *    models an unreliable path, not TCP.
  *  - Processes: stop (SIGSTOP) queues deliveries, which are handed over in
@@ -221,7 +235,19 @@ void rc_net_reserve_conns(rc_net *net, uint32_t count);
  * dead peer on every cron tick reuses the same record). */
 uint32_t rc_net_conn_records(const rc_net *net);
 
+/* The state of a connection: CLOSED once either side closed. */
 rc_conn_state rc_net_conn_state(const rc_net *net, rc_conn conn);
+/* The state of a connection as `endpoint`, one of its ends, knows it:
+ * CLOSED once its own side closed (the other side's close reaches it with
+ * the notification); NONE when the handle is stale or `endpoint` is not an
+ * end. What an endpoint's own events should ask (see the top of the file). */
+rc_conn_state rc_net_side_state(const rc_net *net, rc_conn conn, int endpoint);
+/* Makes the net's tables safe for an engine with threads
+ * (rc_engine_set_threads): they move into reserved address ranges that grow
+ * in place, and each thread takes and frees records of its own. Call it
+ * once, after the engine got its threads and before anything runs on
+ * them. Results do not change. */
+void rc_net_prepare_threads(rc_net *net);
 uint32_t rc_net_conn_tag(const rc_net *net, rc_conn conn);
 /* The endpoint that initiated / accepted the connection, or -1. */
 int rc_net_conn_initiator(const rc_net *net, rc_conn conn);

@@ -26,6 +26,7 @@
 #include "rcsim/engine.h"
 
 #include <glib.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -116,7 +117,15 @@ typedef struct {
     GThread *thread;         /* workers: the thread */
 } run_ctx;
 
-#define MAX_THREADS 8
+#define MAX_THREADS RC_ENGINE_MAX_THREADS
+
+/* A ticket: a part's number (22 bits, wrapping), its actors and those taken
+ * (21 bits each, as actor numbers are). */
+#define TICKET(part, actors, taken) \
+    (((uint64_t)(part) & 0x3fffff) << 42 | (uint64_t)(actors) << 21 | (uint64_t)(taken))
+#define TICKET_PART(t) ((uint32_t)((t) >> 42))
+#define TICKET_ACTORS(t) ((uint32_t)((t) >> 21) & 0x1fffff)
+#define TICKET_TAKEN(t) ((uint32_t)(t) & 0x1fffff)
 
 struct rc_engine {
     /* heaps[0] holds every event, or in windows (rc_engine_set_windows)
@@ -149,7 +158,8 @@ struct rc_engine {
     uint32_t *heap_pos;
     uint32_t slots_len, slots_cap;
     uint32_t slots_reserved;   /* with threads: the slots the address range holds */
-    GMutex slots_lock;         /* with threads: growing the slot table */
+    pthread_mutex_t slots_lock; /* with threads: growing the slot table (pthreads,
+                                 * which ThreadSanitizer sees) */
     /* origin_count[o]: events scheduled so far by origin o, where o is 0 for
      * the global actor and the endpoint's index + 1 for an endpoint. */
     uint64_t *origin_count;
@@ -157,12 +167,14 @@ struct rc_engine {
     run_ctx ctx0;              /* the engine's caller's */
     run_ctx *workers;          /* workers[t - 1]: worker t's */
     int threads;
-    /* A part run by several threads: published by bumping part_gen; the
-     * threads take the window's actors by next_actor; busy counts the
-     * workers still in it. */
-    atomic_uint part_gen;
-    atomic_uint next_actor;
-    atomic_int busy;
+    /* A part run by several threads: published by storing in `ticket` its
+     * number, its count of actors and the actors taken so far (see
+     * TICKET()), so that a thread late from the previous part can never
+     * take an actor of a part it has not seen published; `done` counts the
+     * actors run. The caller waits for the actors, not for the workers, so
+     * a worker the system has not scheduled holds nothing up. */
+    _Atomic uint64_t ticket;
+    atomic_uint done;
     atomic_bool quit;
     rc_time lookahead; /* see rc_engine_set_lookahead */
     bool stop_requested;
@@ -216,7 +228,7 @@ rc_engine *rc_engine_new(void)
     ctx_init(e, &e->ctx0, 0);
     e->threads = 1;
     e->n_heaps = 1;
-    g_mutex_init(&e->slots_lock);
+    pthread_mutex_init(&e->slots_lock, NULL);
     return e;
 }
 
@@ -247,7 +259,7 @@ void rc_engine_free(rc_engine *engine)
     for (int t = 0; t < engine->threads; t++)
         ctx_free_arrays(ctx_of(engine, (uint32_t)t));
     g_free(engine->workers);
-    g_mutex_clear(&engine->slots_lock);
+    pthread_mutex_destroy(&engine->slots_lock);
     g_free(engine);
 }
 
@@ -438,7 +450,7 @@ static uint32_t slot_fresh(rc_engine *e, run_ctx *c)
     if (c->fresh_next == c->fresh_end) {
         uint32_t batch = e->threads > 1 ? 256 : 1;
         if (e->threads > 1)
-            g_mutex_lock(&e->slots_lock);
+            pthread_mutex_lock(&e->slots_lock);
         uint32_t base = e->slots_len;
         slots_ensure(e, base + batch);
         for (uint32_t s = base; s < base + batch; s++) {
@@ -447,7 +459,7 @@ static uint32_t slot_fresh(rc_engine *e, run_ctx *c)
         }
         __atomic_store_n(&e->slots_len, base + batch, __ATOMIC_RELEASE);
         if (e->threads > 1)
-            g_mutex_unlock(&e->slots_lock);
+            pthread_mutex_unlock(&e->slots_lock);
         c->fresh_next = base;
         c->fresh_end = base + batch;
     }
@@ -858,17 +870,26 @@ static void run_actor(rc_engine *e, run_ctx *c, rc_actor a)
     e->win_tail[a] = NO_SLOT;
 }
 
-/* Runs the actors of the window that c's thread takes from the shared
- * counter, as a thread of a part run by several. */
-static void run_shared_actors(rc_engine *e, run_ctx *c)
+/* Runs the actors of part `part` that c's thread takes from the shared
+ * ticket, as a thread of a part run by several. */
+static void run_shared_actors(rc_engine *e, run_ctx *c, uint32_t part)
 {
     c->in_window = true;
     c->parallel = true;
     thread_ctx = c;
-    uint32_t k;
-    while ((k = atomic_fetch_add_explicit(&e->next_actor, 1, memory_order_relaxed)) <
-           e->n_win_actors)
-        run_actor(e, c, e->win_actors[k]);
+    uint64_t t = atomic_load_explicit(&e->ticket, memory_order_acquire);
+    for (;;) {
+        /* Take the next actor of this part only: a compare-and-swap, so that
+         * a thread late from a finished part takes nothing from the next. */
+        if (TICKET_PART(t) != part || TICKET_TAKEN(t) >= TICKET_ACTORS(t))
+            break;
+        if (!atomic_compare_exchange_weak_explicit(&e->ticket, &t, t + 1, memory_order_acq_rel,
+                                                   memory_order_acquire))
+            continue;
+        run_actor(e, c, e->win_actors[TICKET_TAKEN(t)]);
+        atomic_fetch_add_explicit(&e->done, 1, memory_order_release);
+        t = atomic_load_explicit(&e->ticket, memory_order_acquire);
+    }
     thread_ctx = c->id ? c : NULL;
     c->parallel = false;
     c->in_window = false;
@@ -889,16 +910,18 @@ static gpointer worker_main(gpointer data)
     run_ctx *c = data;
     rc_engine *e = c->engine;
     thread_ctx = c;
-    unsigned seen = 0;
+    uint32_t seen = 0;
     for (;;) {
-        unsigned spins = 0, gen;
-        while ((gen = atomic_load_explicit(&e->part_gen, memory_order_acquire)) == seen)
+        unsigned spins = 0;
+        uint32_t part;
+        while ((part = TICKET_PART(atomic_load_explicit(&e->ticket, memory_order_acquire))) ==
+                   seen &&
+               !atomic_load_explicit(&e->quit, memory_order_acquire))
             spin_pause(&spins);
-        seen = gen;
         if (atomic_load_explicit(&e->quit, memory_order_acquire))
             break;
-        run_shared_actors(e, c);
-        atomic_fetch_sub_explicit(&e->busy, 1, memory_order_release);
+        seen = part;
+        run_shared_actors(e, c, part);
     }
     return NULL;
 }
@@ -931,14 +954,14 @@ static void merge_part(rc_engine *e)
 static void run_lists_on_threads(rc_engine *e)
 {
     e->parallel_parts++;
-    atomic_store_explicit(&e->next_actor, 0, memory_order_relaxed);
-    atomic_store_explicit(&e->busy, e->threads - 1, memory_order_relaxed);
+    uint32_t part = (uint32_t)e->parallel_parts & 0x3fffff;
+    atomic_store_explicit(&e->done, 0, memory_order_relaxed);
     for (int t = 1; t < e->threads; t++)
         ctx_of(e, (uint32_t)t)->window_last = e->ctx0.window_last;
-    atomic_fetch_add_explicit(&e->part_gen, 1, memory_order_release);
-    run_shared_actors(e, &e->ctx0);
+    atomic_store_explicit(&e->ticket, TICKET(part, e->n_win_actors, 0), memory_order_release);
+    run_shared_actors(e, &e->ctx0, part);
     unsigned spins = 0;
-    while (atomic_load_explicit(&e->busy, memory_order_acquire) > 0)
+    while (atomic_load_explicit(&e->done, memory_order_acquire) < e->n_win_actors)
         spin_pause(&spins);
     merge_part(e);
 }
@@ -1094,6 +1117,10 @@ uint64_t rc_engine_events_run(const rc_engine *e)
 
 uint64_t rc_engine_parallel_parts(const rc_engine *e) { return e->parallel_parts; }
 
+int rc_engine_threads(const rc_engine *e) { return e->threads; }
+
+int rc_engine_thread_index(const rc_engine *e) { return (int)cur(e)->id; }
+
 rc_time rc_engine_next_time(const rc_engine *e)
 {
     return MIN(top_time(&e->heaps[0]), lanes_top_time(e));
@@ -1165,7 +1192,6 @@ static void stop_workers(rc_engine *e)
     if (e->threads <= 1)
         return;
     atomic_store_explicit(&e->quit, true, memory_order_release);
-    atomic_fetch_add_explicit(&e->part_gen, 1, memory_order_release);
     for (int t = 1; t < e->threads; t++)
         g_thread_join(e->workers[t - 1].thread);
     atomic_store_explicit(&e->quit, false, memory_order_relaxed);

@@ -22,17 +22,24 @@
  * flight on it then finds a stale handle and vanishes.
  *
  * Retransmission. A direction of an established connection whose message is
- * lost to a cut (at sending or on the wire) is "stalled": its messages wait,
- * in send order, in a record kept apart in a hash table (only stalled
- * directions have one, so the connection slot stays small), and a timer
- * retransmits them after an RTO that doubles after each failure.
+ * sent into a cut, or whose sender's timer ran out for a message lost on the
+ * wire, is "stalled": its messages wait at the sender, in send order, in a
+ * record kept apart in the sender's hash table (only stalled directions have
+ * one, so the connection slot stays small), and a timer retransmits them
+ * after an RTO that doubles after each failure. The receiver of a direction
+ * that lost a message on the wire keeps a gap record in its own table: the
+ * messages expected in send order, arrived or missing, so that it delivers
+ * nothing past a hole. Each end thus changes only its own records, its own
+ * side's fields and, atomically, its own bits of the byte both ends share.
  */
 #include "rcsim/net.h"
 #include "engine/bulk.h"
 
 #include <glib.h>
+#include <pthread.h>
 #include <math.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define NIL UINT32_MAX
 
@@ -56,6 +63,7 @@ typedef struct {
     uint8_t kind;    /* item_kind */
     uint8_t role;    /* role of the sender on `conn` */
     uint8_t why;     /* rc_connect_result of ITEM_FAILED */
+    uint8_t missed;  /* a message its receiver counts as missing (lost on the wire) */
 } net_item;
 
 typedef struct {
@@ -66,7 +74,10 @@ typedef struct {
     uint8_t failed;    /* the connect failed */
     uint8_t attempt;   /* SYN transmissions made so far, minus one */
     uint8_t tag;
-    uint8_t stalled;   /* bit per sender role: waiting for a retransmission */
+    uint8_t stalled;   /* bit per sender role: waiting for a retransmission
+                        * (changed only by that sender, atomically: the
+                        * other bit is the other end's) */
+    uint8_t shared;    /* SIDE_CLOSED and GAP bits, changed atomically */
     uint32_t serial;   /* the initiator's count of connections made before it */
     rc_time ctime;
     /* 48 bytes in all: with a link per ordered pair of nodes there are
@@ -85,6 +96,23 @@ typedef struct {
 
 G_STATIC_ASSERT(sizeof(net_conn) == 48);
 
+/* Bits of net_conn.shared. SIDE_CLOSED(role): that side is closed; the side
+ * that closes second frees the slot. GAP(role): the receiver of direction
+ * `role` misses a message lost on the wire and holds what came after it
+ * (its gap record). HEARD_CLOSE(role): side `role` received the other
+ * side's close notification, so its own close sends none. Each end changes only its own bits, but both live in one
+ * byte, so they change by atomic operations. */
+#define SIDE_CLOSED(role) ((uint8_t)(1u << (role)))
+#define GAP(role) ((uint8_t)(4u << (role)))
+#define HEARD_CLOSE(role) ((uint8_t)(16u << (role))) /* side `role` got the other's notification */
+
+static inline uint8_t bits_load(const uint8_t *b) { return __atomic_load_n(b, __ATOMIC_ACQUIRE); }
+static inline uint8_t bits_set(uint8_t *b, uint8_t v)
+{
+    return __atomic_fetch_or(b, v, __ATOMIC_ACQ_REL);
+}
+static inline void bits_clear(uint8_t *b, uint8_t v) { __atomic_fetch_and(b, (uint8_t)~v, __ATOMIC_ACQ_REL); }
+
 typedef struct {
     rc_net_handlers h;
     void *user;
@@ -99,7 +127,21 @@ typedef struct {
     GArray *sent;            /* of sent_item: messages put on the wire at sent_at */
     rc_rng *rng;             /* its link stream, made at its first draw */
     uint32_t connects;       /* connections it initiated so far */
+    GHashTable *stalls;      /* its stalled directions as sender: stall_key -> net_stall */
+    GHashTable *gaps;        /* its directions as receiver with a gap: stall_key -> net_gap */
 } net_endpoint;
+
+/* The receiver's side of a direction that lost a message on the wire: the
+ * messages it expects in send order, those that arrived and those still
+ * missing, as TCP's receive buffer holds out-of-order segments. */
+typedef struct {
+    GArray *order; /* gap_slot, in send order */
+} net_gap;
+
+typedef struct {
+    uint32_t item;
+    bool arrived;
+} gap_slot;
 
 /* A message an endpoint put on the wire at the current instant, with the
  * arrival event it got (to recognise a recycled item). */
@@ -121,11 +163,26 @@ struct rc_net {
     uint32_t items_len, items_cap, item_free;
     rc_msg_release_fn release;
     void *release_owner;
+    /* With threads (rc_net_prepare_threads): the tables live in reserved
+     * address ranges that grow in place, fresh records are taken in batches
+     * under the lock, and each thread keeps its own free lists. */
+    bool threaded;
+    uint32_t conns_reserved, items_reserved;
+    pthread_mutex_t grow_lock; /* (pthreads, which ThreadSanitizer sees) */
+    uint32_t conn_free_t[RC_ENGINE_MAX_THREADS], item_free_t[RC_ENGINE_MAX_THREADS];
+    /* Connection slots a thread freed, reused only once the part of the
+     * window they were freed in has ended (then no thread still reads them
+     * through a handle it got before), and that part. */
+    uint32_t conn_later_t[RC_ENGINE_MAX_THREADS];
+    uint64_t conn_later_part[RC_ENGINE_MAX_THREADS];
+    uint32_t conn_fresh[RC_ENGINE_MAX_THREADS][2], item_fresh[RC_ENGINE_MAX_THREADS][2];
     rc_dist default_latency;
     double default_loss;
-    GHashTable *stalls; /* stall_key -> net_stall, stalled directions only */
-    rc_net_stats stats;
+    rc_net_stats stats[RC_ENGINE_MAX_THREADS]; /* per thread, summed when read */
 };
+
+/* The counters of the calling thread. */
+#define STATS(net) ((net)->stats[rc_engine_thread_index((net)->engine)])
 
 /* One stalled direction of a connection: the messages its sender's kernel
  * holds until a retransmission gets through. Messages lost on the wire were
@@ -296,19 +353,65 @@ static void release_msg(rc_net *net, void *msg)
 /* The handle of the connection in slot `idx`. */
 static rc_conn conn_handle(const rc_net *net, uint32_t idx)
 {
-    return ((uint64_t)net->conns[idx].gen << 32) | idx;
+    return ((uint64_t)__atomic_load_n(&net->conns[idx].gen, __ATOMIC_RELAXED) << 32) | idx;
 }
 
-/* The live connection behind `h`, or NULL for 0, stale or freed handles. */
+/* The live connection behind `h`, or NULL for 0, stale or freed handles.
+ * With threads, another thread may free and reuse the slot of a stale
+ * handle meanwhile: the generation and state are read atomically, and a
+ * stale handle never matches. */
 static net_conn *conn_get(const rc_net *net, rc_conn h)
 {
     uint32_t idx = (uint32_t)h;
-    if (h == 0 || idx >= net->conns_len)
+    if (h == 0 || idx >= __atomic_load_n(&net->conns_len, __ATOMIC_ACQUIRE))
         return NULL;
     net_conn *c = &net->conns[idx];
-    if (c->gen != (uint32_t)(h >> 32) || c->state == RC_CONN_NONE)
+    if (__atomic_load_n(&c->gen, __ATOMIC_RELAXED) != (uint32_t)(h >> 32) ||
+        __atomic_load_n(&c->state, __ATOMIC_RELAXED) == RC_CONN_NONE)
         return NULL;
     return c;
+}
+
+/* ---- tables that grow in place (threads) ------------------------------------ */
+
+#define PAGE_BYTES ((size_t)4096)
+
+/* Reserves address space for `bytes` (no memory yet). */
+static void *range_reserve(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        g_error("rc_net: cannot reserve %zu bytes of address space", bytes);
+    return p;
+}
+
+/* Makes bytes [from, to) of a reserved range usable (zero when new). */
+static void range_commit(void *base, size_t from, size_t to)
+{
+    size_t lo = from / PAGE_BYTES * PAGE_BYTES, hi = (to + PAGE_BYTES - 1) / PAGE_BYTES * PAGE_BYTES;
+    if (hi > lo && mprotect((char *)base + lo, hi - lo, PROT_READ | PROT_WRITE) != 0)
+        g_error("rc_net: cannot grow a table to %zu bytes", to);
+}
+
+/* With threads: `batch` fresh records of a table for the calling thread,
+ * [*first, *first + batch), taken under the lock; the table's length is
+ * published after they are ready. Returns the first. */
+static uint32_t fresh_batch(rc_net *net, void *table, size_t record, uint32_t *len,
+                            uint32_t *cap, uint32_t reserved, uint32_t batch)
+{
+    pthread_mutex_lock(&net->grow_lock);
+    uint32_t base = *len;
+    if (base + batch > *cap) {
+        uint32_t want = MAX(base + batch, *cap + *cap / 2);
+        want = MIN(want, reserved);
+        if (base + batch > want)
+            g_error("rc_net: more than %u records with threads", reserved);
+        range_commit(table, record * *cap, record * want);
+        *cap = want;
+    }
+    __atomic_store_n(len, base + batch, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&net->grow_lock);
+    return base;
 }
 
 /* The role of endpoint `e` on `c`, or -1 when it is neither end. */
@@ -323,6 +426,16 @@ static int role_of(const net_conn *c, int e)
  * it as a new CONNECTING connection from `from` to `to`. */
 void rc_net_reserve_conns(rc_net *net, uint32_t count)
 {
+    if (net->threaded) {
+        pthread_mutex_lock(&net->grow_lock);
+        count = MIN(count, net->conns_reserved);
+        if (count > net->conns_cap) {
+            range_commit(net->conns, sizeof(net_conn) * net->conns_cap, sizeof(net_conn) * count);
+            net->conns_cap = count;
+        }
+        pthread_mutex_unlock(&net->grow_lock);
+        return;
+    }
     if (count > net->conns_cap) {
         /* Millions of records at 1000+ nodes: huge pages (engine/bulk.h). */
         net->conns = rc_bulk_realloc(net->conns, sizeof(net_conn) * net->conns_cap,
@@ -331,10 +444,42 @@ void rc_net_reserve_conns(rc_net *net, uint32_t count)
     }
 }
 
+/* With threads: a free connection slot of the calling thread's, or a fresh
+ * one. */
+static uint32_t conn_take_threaded(rc_net *net)
+{
+    int t = rc_engine_thread_index(net->engine);
+    if (net->conn_later_t[t] != NIL &&
+        net->conn_later_part[t] != rc_engine_parallel_parts(net->engine)) {
+        /* Splice the slots freed in an earlier part onto the free list. */
+        uint32_t last = net->conn_later_t[t];
+        while (net->conns[last].u.pend.buf_head != NIL)
+            last = net->conns[last].u.pend.buf_head;
+        net->conns[last].u.pend.buf_head = net->conn_free_t[t];
+        net->conn_free_t[t] = net->conn_later_t[t];
+        net->conn_later_t[t] = NIL;
+    }
+    uint32_t idx = net->conn_free_t[t];
+    if (idx != NIL) {
+        net->conn_free_t[t] = net->conns[idx].u.pend.buf_head;
+        return idx;
+    }
+    uint32_t *fresh = net->conn_fresh[t];
+    if (fresh[0] == fresh[1]) {
+        fresh[0] = fresh_batch(net, net->conns, sizeof(net_conn), &net->conns_len,
+                               &net->conns_cap, net->conns_reserved, 64);
+        fresh[1] = fresh[0] + 64;
+        for (uint32_t i = fresh[0]; i < fresh[1]; i++)
+            __atomic_store_n(&net->conns[i].gen, 1, __ATOMIC_RELAXED);
+    }
+    return fresh[0]++;
+}
+
 static uint32_t conn_alloc(rc_net *net, int from, int to, uint32_t tag)
 {
-    uint32_t idx = net->conn_free;
-    if (idx != NIL) {
+    uint32_t idx = net->threaded ? conn_take_threaded(net) : net->conn_free;
+    if (net->threaded) {
+    } else if (idx != NIL) {
         net->conn_free = net->conns[idx].u.pend.buf_head;
     } else {
         if (net->conns_len == net->conns_cap) {
@@ -347,12 +492,15 @@ static uint32_t conn_alloc(rc_net *net, int from, int to, uint32_t tag)
         net->conns[idx].gen = 1;
     }
     net_conn *c = &net->conns[idx];
-    uint32_t gen = c->gen;
-    *c = (net_conn){ .gen = gen, .state = RC_CONN_CONNECTING,
-                     .ep = { from, to }, .tag = (uint8_t)tag,
-                     .serial = net->eps[from].connects++,
-                     .ctime = rc_engine_now(net->engine),
-                     .u.pend = { .buf_head = NIL, .buf_tail = NIL } };
+    net_conn fresh = { .state = RC_CONN_CONNECTING,
+                       .ep = { from, to }, .tag = (uint8_t)tag,
+                       .serial = net->eps[from].connects++,
+                       .ctime = rc_engine_now(net->engine),
+                       .u.pend = { .buf_head = NIL, .buf_tail = NIL } };
+    /* Everything but the generation, which stale handles may be reading. */
+    G_STATIC_ASSERT(G_STRUCT_OFFSET(net_conn, gen) == 0);
+    memcpy((char *)c + sizeof c->gen, (char *)&fresh + sizeof c->gen,
+           sizeof *c - sizeof c->gen);
     return idx;
 }
 
@@ -362,20 +510,56 @@ static void conn_release(rc_net *net, uint32_t idx)
     net_conn *c = &net->conns[idx];
     if (c->state == RC_CONN_CONNECTING && c->u.pend.timer)
         rc_engine_cancel(net->engine, c->u.pend.timer);
-    c->state = RC_CONN_NONE;
-    c->gen = c->gen + 1 ? c->gen + 1 : 1;
-    c->u.pend.buf_head = net->conn_free;
-    net->conn_free = idx;
+    __atomic_store_n(&c->state, RC_CONN_NONE, __ATOMIC_RELAXED);
+    uint32_t gen = c->gen + 1;
+    __atomic_store_n(&c->gen, gen ? gen : 1, __ATOMIC_RELAXED);
+    uint32_t *free_head = &net->conn_free;
+    if (net->threaded) {
+        int t = rc_engine_thread_index(net->engine);
+        uint64_t part = rc_engine_parallel_parts(net->engine);
+        if (net->conn_later_t[t] != NIL && net->conn_later_part[t] != part) {
+            /* Older ones may be reused now: they join the free list. */
+            uint32_t last = net->conn_later_t[t];
+            while (net->conns[last].u.pend.buf_head != NIL)
+                last = net->conns[last].u.pend.buf_head;
+            net->conns[last].u.pend.buf_head = net->conn_free_t[t];
+            net->conn_free_t[t] = net->conn_later_t[t];
+            net->conn_later_t[t] = NIL;
+        }
+        net->conn_later_part[t] = part;
+        free_head = &net->conn_later_t[t];
+    }
+    c->u.pend.buf_head = *free_head;
+    *free_head = idx;
 }
 
 /* ---- item pool -------------------------------------------------------------- */
 
 /* Takes an item from the pool and fills its common fields. */
+/* With threads: a free item of the calling thread's, or a fresh one. */
+static uint32_t item_take_threaded(rc_net *net)
+{
+    int t = rc_engine_thread_index(net->engine);
+    uint32_t it = net->item_free_t[t];
+    if (it != NIL) {
+        net->item_free_t[t] = net->items[it].next;
+        return it;
+    }
+    uint32_t *fresh = net->item_fresh[t];
+    if (fresh[0] == fresh[1]) {
+        fresh[0] = fresh_batch(net, net->items, sizeof(net_item), &net->items_len,
+                               &net->items_cap, net->items_reserved, 256);
+        fresh[1] = fresh[0] + 256;
+    }
+    return fresh[0]++;
+}
+
 static uint32_t item_alloc(rc_net *net, item_kind kind, rc_conn conn, int from,
                            int to)
 {
-    uint32_t it = net->item_free;
-    if (it != NIL) {
+    uint32_t it = net->threaded ? item_take_threaded(net) : net->item_free;
+    if (net->threaded) {
+    } else if (it != NIL) {
         net->item_free = net->items[it].next;
     } else {
         if (net->items_len == net->items_cap) {
@@ -392,10 +576,12 @@ static uint32_t item_alloc(rc_net *net, item_kind kind, rc_conn conn, int from,
 /* Returns an item to the pool. */
 static void item_free(rc_net *net, uint32_t it)
 {
+    uint32_t *free_head = net->threaded ? &net->item_free_t[rc_engine_thread_index(net->engine)]
+                                        : &net->item_free;
     net->items[it].kind = ITEM_FREE;
     net->items[it].ev = 0;
-    net->items[it].next = net->item_free;
-    net->item_free = it;
+    net->items[it].next = *free_head;
+    *free_head = it;
 }
 
 /* Drops an item; a message is counted in `counter` and released. */
@@ -462,7 +648,7 @@ static void transmit(rc_net *net, uint32_t it)
     m->to_inc = net->eps[m->to].incarnation;
     if (m->kind == ITEM_MSG) {
         if (lost(net, m->from)) {
-            vanish(net, it, &net->stats.vanished_loss);
+            vanish(net, it, &STATS(net).vanished_loss);
             return;
         }
         const net_conn *c = conn_get(net, m->conn);
@@ -482,13 +668,30 @@ static gpointer stall_key(uint32_t idx, int role)
     return GUINT_TO_POINTER(idx * 2 + (uint32_t)role + 1);
 }
 
+/* The endpoint sending in direction `role` of slot idx, and its table of
+ * stalled directions (made at its first stall). */
+static GHashTable *sender_stalls(rc_net *net, uint32_t idx, int role)
+{
+    net_endpoint *ep = &net->eps[net->conns[idx].ep[role]];
+    if (!ep->stalls)
+        ep->stalls = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    return ep->stalls;
+}
+
+static net_stall *stall_find(rc_net *net, uint32_t idx, int role)
+{
+    const net_endpoint *ep = &net->eps[net->conns[idx].ep[role]];
+    return ep->stalls ? g_hash_table_lookup(ep->stalls, stall_key(idx, role)) : NULL;
+}
+
 static void ev_retransmit(rc_engine *engine, void *ctx, uint64_t arg);
 
 /* The stall record of a direction, created (with its first retransmission
- * one minimum RTO from now) when the direction was flowing. */
+ * one minimum RTO from now) when the direction was flowing. Only the
+ * direction's sender calls it: the record is its kernel's. */
 static net_stall *stall_get_or_begin(rc_net *net, uint32_t idx, int role)
 {
-    net_stall *st = g_hash_table_lookup(net->stalls, stall_key(idx, role));
+    net_stall *st = stall_find(net, idx, role);
     if (st)
         return st;
     st = g_new0(net_stall, 1);
@@ -497,8 +700,8 @@ static net_stall *stall_get_or_begin(rc_net *net, uint32_t idx, int role)
     st->timer = rc_engine_schedule_for(net->engine, rc_engine_now(net->engine) + st->rto,
                                        (rc_actor)net->conns[idx].ep[role], ev_retransmit, net,
                                        idx * 2 + (uint32_t)role);
-    g_hash_table_insert(net->stalls, stall_key(idx, role), st);
-    net->conns[idx].stalled |= (uint8_t)(1u << role);
+    g_hash_table_insert(sender_stalls(net, idx, role), stall_key(idx, role), st);
+    bits_set(&net->conns[idx].stalled, (uint8_t)(1u << role));
     return st;
 }
 
@@ -510,7 +713,7 @@ static void stall_hold(rc_net *net, uint32_t it, bool lost_on_wire)
 {
     net_item *m = &net->items[it];
     net_stall *st = stall_get_or_begin(net, (uint32_t)m->conn, m->role);
-    net->stats.held++;
+    STATS(net).held++;
     if (!lost_on_wire) {
         list_append(net, &st->head, &st->tail, it);
         return;
@@ -528,21 +731,22 @@ static void stall_hold(rc_net *net, uint32_t it, bool lost_on_wire)
 }
 
 /* Forgets the stall record of a direction: its waiting messages vanish (the
- * socket was closed or aborted) and its timer is cancelled. */
+ * socket was closed or aborted) and its timer is cancelled. Only the
+ * direction's sender calls it. */
 static void stall_drop(rc_net *net, uint32_t idx, int role)
 {
-    if (!(net->conns[idx].stalled >> role & 1))
+    if (!(bits_load(&net->conns[idx].stalled) >> role & 1))
         return;
-    net_stall *st = g_hash_table_lookup(net->stalls, stall_key(idx, role));
-    net->conns[idx].stalled &= (uint8_t) ~(1u << role);
+    net_stall *st = stall_find(net, idx, role);
+    bits_clear(&net->conns[idx].stalled, (uint8_t)(1u << role));
     if (!st)
         return;
-    g_hash_table_steal(net->stalls, stall_key(idx, role));
+    g_hash_table_steal(sender_stalls(net, idx, role), stall_key(idx, role));
     if (st->timer)
         rc_engine_cancel(net->engine, st->timer);
     for (uint32_t it = st->head; it != NIL;) {
         uint32_t nx = net->items[it].next;
-        vanish(net, it, &net->stats.vanished_closed);
+        vanish(net, it, &STATS(net).vanished_closed);
         it = nx;
     }
     g_free(st);
@@ -570,7 +774,7 @@ static void stall_abort(rc_net *net, uint32_t idx, int role)
     net_conn *c = &net->conns[idx];
     int self = c->ep[role];
     rc_conn h = conn_handle(net, idx);
-    net->stats.aborted++;
+    STATS(net).aborted++;
     stall_drop(net, idx, role);
     uint32_t it = item_alloc(net, ITEM_CLOSE, h, c->ep[1 - role], self);
     net->items[it].role = (uint8_t)(1 - role);
@@ -581,20 +785,16 @@ static void stall_abort(rc_net *net, uint32_t idx, int role)
         hand_over(net, it);
 }
 
-/* A retransmission of a stalled direction is due. When the path towards the
- * receiver is open the waiting messages leave (the receiver's kernel gets the
- * lost segment and delivers everything in order); the stall ends when the
- * acknowledgements can come back too. Otherwise the wait doubles, up to the
- * maximum RTO, until the retry limit aborts the connection. */
-static void ev_retransmit(rc_engine *engine, void *ctx, uint64_t arg)
+/* A retransmission of stalled direction `role` of slot idx is due. When the
+ * path towards the receiver is open the waiting messages leave (the
+ * receiver's kernel gets the lost segment and delivers everything in
+ * order); the stall ends when the acknowledgements can come back too.
+ * Otherwise the wait doubles, up to the maximum RTO, until the retry limit
+ * aborts the connection. */
+static void retransmit(rc_net *net, net_stall *st)
 {
-    rc_net *net = ctx;
-    uint32_t idx = (uint32_t)(arg / 2);
-    int role = (int)(arg % 2);
-    net_stall *st = g_hash_table_lookup(net->stalls, stall_key(idx, role));
-    if (!st)
-        return;
-    st->timer = 0;
+    uint32_t idx = st->idx;
+    int role = st->role;
     const net_conn *c = &net->conns[idx];
     int from = c->ep[role], to = c->ep[1 - role];
     if (path_open(net, from, to)) {
@@ -610,8 +810,147 @@ static void ev_retransmit(rc_engine *engine, void *ctx, uint64_t arg)
     }
     st->failures++;
     st->rto = MIN(st->rto * 2, RC_NET_RTO_MAX);
-    st->timer = rc_engine_schedule_for(engine, rc_engine_now(engine) + st->rto, (rc_actor)from,
-                                       ev_retransmit, net, arg);
+    st->timer = rc_engine_schedule_for(net->engine, rc_engine_now(net->engine) + st->rto,
+                                       (rc_actor)from, ev_retransmit, net,
+                                       idx * 2 + (uint32_t)role);
+}
+
+static void ev_retransmit(rc_engine *engine, void *ctx, uint64_t arg)
+{
+    rc_net *net = ctx;
+    net_stall *st = stall_find(net, (uint32_t)(arg / 2), (int)(arg % 2));
+    if (!st)
+        return;
+    st->timer = 0;
+    retransmit(net, st);
+}
+
+/* The sender's retransmission timer ran out for a message lost on the wire
+ * (one minimum RTO after the loss; ev_arrive scheduled this for the sender,
+ * whose kernel still has the message): it joins the direction's stall
+ * record, behind the other lost ones. A new record retransmits at once; an
+ * existing one at its own timer. A sender that closed its side since has
+ * thrown the message away. */
+static void ev_lost(rc_engine *engine, void *ctx, uint64_t arg)
+{
+    rc_net *net = ctx;
+    uint32_t it = (uint32_t)arg;
+    net_item *m = &net->items[it];
+    m->ev = 0;
+    net_conn *c = conn_get(net, m->conn);
+    if (!c || c->closed[m->role]) {
+        vanish(net, it, &STATS(net).vanished_closed);
+        return;
+    }
+    bool fresh = !(bits_load(&c->stalled) >> m->role & 1);
+    stall_hold(net, it, true);
+    if (!fresh)
+        return;
+    net_stall *st = stall_find(net, (uint32_t)m->conn, m->role);
+    rc_engine_cancel(net->engine, st->timer);
+    st->timer = 0;
+    retransmit(net, st);
+}
+
+/* ---- the receiver's gaps --------------------------------------------------- */
+
+static net_gap *gap_find(rc_net *net, int receiver, uint32_t idx, int role)
+{
+    const net_endpoint *ep = &net->eps[receiver];
+    return ep->gaps ? g_hash_table_lookup(ep->gaps, stall_key(idx, role)) : NULL;
+}
+
+static void gap_free(gpointer data)
+{
+    net_gap *g = data;
+    g_array_free(g->order, TRUE);
+    g_free(g);
+}
+
+/* The receiver of item m's direction notes it missing (once; a message lost
+ * again after a retransmission is missing already). */
+static void gap_note_missing(rc_net *net, net_item *m, uint32_t it)
+{
+    if (m->missed)
+        return;
+    m->missed = 1;
+    net_endpoint *ep = &net->eps[m->to];
+    uint32_t idx = (uint32_t)m->conn;
+    net_gap *g = gap_find(net, m->to, idx, m->role);
+    if (!g) {
+        if (!ep->gaps)
+            ep->gaps = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, gap_free);
+        g = g_new0(net_gap, 1);
+        g->order = g_array_new(FALSE, FALSE, sizeof(gap_slot));
+        g_hash_table_insert(ep->gaps, stall_key(idx, m->role), g);
+        bits_set(&conn_get(net, m->conn)->shared, GAP(m->role));
+    }
+    gap_slot slot = { it, false };
+    g_array_append_val(g->order, slot);
+}
+
+/* Drops the receiver's gap record of direction `role` of slot idx: what it
+ * held vanishes (the receiver closed its side). */
+static void gap_drop(rc_net *net, int receiver, uint32_t idx, int role)
+{
+    net_conn *c = &net->conns[idx];
+    if (!(bits_load(&c->shared) & GAP(role)))
+        return;
+    bits_clear(&c->shared, GAP(role));
+    net_gap *g = gap_find(net, receiver, idx, role);
+    if (!g)
+        return;
+    for (guint i = 0; i < g->order->len; i++) {
+        const gap_slot *slot = &g_array_index(g->order, gap_slot, i);
+        if (slot->arrived)
+            vanish(net, slot->item, &STATS(net).vanished_closed);
+    }
+    g_hash_table_remove(net->eps[receiver].gaps, stall_key(idx, role));
+}
+
+static void arrived(rc_net *net, uint32_t it);
+
+/* Message item `it` reached a receiver that misses an earlier message of its
+ * direction: it takes its place in send order (a missing one fills its
+ * hole), then everything up to the next hole goes on as arrived, in order;
+ * the record ends with the last hole. */
+static void gap_take(rc_net *net, uint32_t it)
+{
+    net_item *m = &net->items[it];
+    int receiver = m->to, role = m->role;
+    uint32_t idx = (uint32_t)m->conn;
+    net_gap *g = gap_find(net, receiver, idx, role);
+    if (!g) {
+        arrived(net, it);
+        return;
+    }
+    gap_slot mine = { it, true };
+    if (m->missed) {
+        m->missed = 0;
+        for (guint i = 0; i < g->order->len; i++)
+            if (g_array_index(g->order, gap_slot, i).item == it)
+                g_array_index(g->order, gap_slot, i).arrived = true;
+    } else {
+        g_array_append_val(g->order, mine);
+    }
+    guint ready = 0;
+    while (ready < g->order->len && g_array_index(g->order, gap_slot, ready).arrived)
+        ready++;
+    if (ready == 0)
+        return;
+    uint32_t *go = g_new(uint32_t, ready);
+    for (guint i = 0; i < ready; i++)
+        go[i] = g_array_index(g->order, gap_slot, i).item;
+    g_array_remove_range(g->order, 0, ready);
+    if (g->order->len == 0) {
+        bits_clear(&net->conns[idx].shared, GAP(role));
+        g_hash_table_remove(net->eps[receiver].gaps, stall_key(idx, role));
+    }
+    /* Handing over may close the receiver's side, which drops the record
+     * and what it still holds: the rest of `go` then finds it closed. */
+    for (guint i = 0; i < ready; i++)
+        arrived(net, go[i]);
+    g_free(go);
 }
 
 /* Releases the messages buffered on a connecting connection. */
@@ -621,7 +960,7 @@ static void drop_buffer(rc_net *net, uint32_t idx)
     net->conns[idx].u.pend.buf_head = net->conns[idx].u.pend.buf_tail = NIL;
     while (it != NIL) {
         uint32_t nx = net->items[it].next;
-        vanish(net, it, &net->stats.vanished_closed);
+        vanish(net, it, &STATS(net).vanished_closed);
         it = nx;
     }
 }
@@ -636,10 +975,25 @@ static void send_close(rc_net *net, uint32_t idx, int role)
     transmit(net, it);
 }
 
+/* Whether the global actor (a kill, an action) closes a side whose other
+ * side is closed already: it runs alone and may look at both sides, and
+ * such a side sends no notification (the other side no longer listens).
+ * An endpoint's own event cannot know that, and sends one. */
+static bool peer_closed_for_global(const rc_net *net, const net_conn *c, int role)
+{
+    return rc_engine_actor(net->engine) == RC_ACTOR_GLOBAL && c->closed[1 - role];
+}
+
 /* Closes side `role` of the connection `h`. A connecting connection closed
- * by its initiator disappears at once (the acceptor never knew it); the first
- * side closed on an established connection notifies the other side; the slot
- * is freed when both sides are closed. */
+ * by its initiator disappears at once (the acceptor never knew it). On an
+ * established connection the side throws away what it still had to send
+ * (its stalled direction) and what it held back of what came towards it
+ * (its gap), and notifies the other side, unless it received the other
+ * side's notification already (it closes in answer), the connect failed, or
+ * the global actor closes it after the other side (a kill).
+ * The side that closes second frees the slot. Everything here is the
+ * closing side's own: the other side learns of the close from the
+ * notification. */
 static void side_close(rc_net *net, rc_conn h, int role)
 {
     net_conn *c = conn_get(net, h);
@@ -654,18 +1008,12 @@ static void side_close(rc_net *net, rc_conn h, int role)
         return;
     }
     c->closed[role] = 1;
-    if (c->stalled) {
-        /* Closing a socket throws away what it had not delivered, and what
-         * comes towards it would be refused. */
-        stall_drop(net, idx, ROLE_INIT);
-        stall_drop(net, idx, ROLE_ACC);
-    }
-    if (c->state == RC_CONN_CONNECTED) {
-        c->state = RC_CONN_CLOSED;
+    stall_drop(net, idx, role);
+    gap_drop(net, c->ep[role], idx, 1 - role);
+    if (!(bits_load(&c->shared) & HEARD_CLOSE(role)) && !c->failed && !peer_closed_for_global(net, c, role))
         send_close(net, idx, role);
-    } else if (c->closed[1 - role]) {
+    if (bits_set(&c->shared, SIDE_CLOSED(role)) & SIDE_CLOSED(1 - role))
         conn_release(net, idx);
-    }
 }
 
 /* True when the receiving side of item `m` is still open. */
@@ -682,11 +1030,11 @@ static void hand_over_msg(rc_net *net, uint32_t it)
     bool open = receiver_open(net, &m);
     item_free(net, it);
     if (!open) {
-        net->stats.vanished_closed++;
+        STATS(net).vanished_closed++;
         release_msg(net, m.msg);
         return;
     }
-    net->stats.delivered++;
+    STATS(net).delivered++;
     const net_endpoint *ep = &net->eps[m.to];
     if (ep->h.deliver)
         ep->h.deliver(ep->user, m.to, m.conn, m.from, m.msg);
@@ -694,7 +1042,7 @@ static void hand_over_msg(rc_net *net, uint32_t it)
 }
 
 /* Calls the `closed` handler for a close item; the receiving side is closed
- * after the handler returns, which frees the connection. */
+ * after the handler returns, in answer to the notification. */
 static void hand_over_close(rc_net *net, uint32_t it)
 {
     net_item m = net->items[it];
@@ -702,6 +1050,7 @@ static void hand_over_close(rc_net *net, uint32_t it)
     item_free(net, it);
     if (!open)
         return;
+    bits_set(&conn_get(net, m.conn)->shared, HEARD_CLOSE(1 - m.role));
     const net_endpoint *ep = &net->eps[m.to];
     if (ep->h.closed)
         ep->h.closed(ep->user, m.to, m.conn);
@@ -757,29 +1106,33 @@ static void hand_over(rc_net *net, uint32_t it)
     }
 }
 
-/* True when a message item reaching its receiver now must wait for a
- * retransmission: the path is cut (the segment is lost and the sender still
- * has it), or a message sent before it was lost (the receiver's kernel holds
- * it back until the gap is filled). A sender that closed its side meanwhile
- * has thrown the data away. */
-static bool must_wait(rc_net *net, const net_item *m)
-{
-    const net_conn *c = conn_get(net, m->conn);
-    if (!c || c->closed[m->role])
-        return false;
-    if (!path_open(net, m->from, m->to))
-        return true;
-    if (!(c->stalled >> m->role & 1))
-        return false;
-    const net_stall *st = g_hash_table_lookup(net->stalls, stall_key((uint32_t)m->conn, m->role));
-    return st && st->lost_tail != NIL;
-}
-
-/* An item reached its receiver: a message lost to a cut (or behind one that
- * was) waits for a retransmission; anything else vanishes if the path is now
+/* An item that may go on to its receiver: it vanishes if the path is now
  * cut, the receiver died or was restarted since it left, or the receiver's
  * side is closed; it waits in the stop queue of a stopped receiver;
  * otherwise it is handed over. */
+static void arrived(rc_net *net, uint32_t it)
+{
+    net_item *m = &net->items[it];
+    net_endpoint *ep = &net->eps[m->to];
+    if (!path_open(net, m->from, m->to))
+        vanish(net, it, &STATS(net).vanished_cut);
+    else if (ep->state == RC_PROC_DEAD || ep->incarnation != m->to_inc)
+        vanish(net, it, &STATS(net).vanished_dead);
+    else if (!receiver_open(net, m))
+        vanish(net, it, &STATS(net).vanished_closed);
+    else if (ep->state == RC_PROC_STOPPED)
+        list_append(net, &ep->q_head, &ep->q_tail, it);
+    else
+        hand_over(net, it);
+}
+
+/* An item reached its receiver. A message that finds the path cut is lost
+ * on the wire: the receiver notes it missing and the sender, whose kernel
+ * still has it, retransmits it when its timer runs out, one minimum RTO
+ * later. A message behind a missing one waits in the receiver's gap record
+ * until the holes before it are filled (TCP delivers in order). Everything
+ * here reads and changes the receiver's state only; the sender learns of
+ * the loss through the event it is sent. */
 static void ev_arrive(rc_engine *engine, void *ctx, uint64_t arg)
 {
     rc_net *net = ctx;
@@ -793,18 +1146,20 @@ static void ev_arrive(rc_engine *engine, void *ctx, uint64_t arg)
                                        net, it);
         return;
     }
-    if (m->kind == ITEM_MSG && must_wait(net, m))
-        stall_hold(net, it, true);
-    else if (!path_open(net, m->from, m->to))
-        vanish(net, it, &net->stats.vanished_cut);
-    else if (ep->state == RC_PROC_DEAD || ep->incarnation != m->to_inc)
-        vanish(net, it, &net->stats.vanished_dead);
-    else if (!receiver_open(net, m))
-        vanish(net, it, &net->stats.vanished_closed);
-    else if (ep->state == RC_PROC_STOPPED)
-        list_append(net, &ep->q_head, &ep->q_tail, it);
-    else
-        hand_over(net, it);
+    net_conn *c = m->kind == ITEM_MSG ? conn_get(net, m->conn) : NULL;
+    if (c && !c->closed[1 - m->role]) {
+        if (!path_open(net, m->from, m->to)) {
+            gap_note_missing(net, m, it);
+            m->ev = rc_engine_schedule_for(net->engine, rc_engine_now(net->engine) + RC_NET_RTO_MIN,
+                                           (rc_actor)m->from, ev_lost, net, it);
+            return;
+        }
+        if (bits_load(&c->shared) & GAP(m->role)) {
+            gap_take(net, it);
+            return;
+        }
+    }
+    arrived(net, it);
 }
 
 /* ---- connections: establishment ------------------------------------------ */
@@ -836,12 +1191,13 @@ static void conn_fail(rc_net *net, uint32_t idx, rc_connect_result why)
     c->state = RC_CONN_CLOSED;
     c->failed = 1;
     c->closed[ROLE_ACC] = 1;
+    bits_set(&c->shared, SIDE_CLOSED(ROLE_ACC));
     c->u.pend.timer = 0;
     drop_buffer(net, idx);
     if (why == RC_CONNECT_REFUSED)
-        net->stats.refused++;
+        STATS(net).refused++;
     else
-        net->stats.timeouts++;
+        STATS(net).timeouts++;
     notify_initiator(net, idx, ITEM_FAILED, why);
 }
 
@@ -853,7 +1209,7 @@ static void conn_establish(rc_net *net, uint32_t idx)
     uint32_t it = c->u.pend.buf_head;
     c->state = RC_CONN_CONNECTED;
     c->u.last[0] = c->u.last[1] = 0;
-    net->stats.connects++;
+    STATS(net).connects++;
     while (it != NIL) {
         uint32_t nx = net->items[it].next;
         transmit(net, it);
@@ -929,7 +1285,7 @@ rc_net *rc_net_new(rc_engine *engine, int endpoints, uint64_t root_seed)
     net->eps = g_new0(net_endpoint, endpoints);
     net->cut = g_new0(uint64_t, (bits + 63) / 64);
     net->conn_free = net->item_free = NIL;
-    net->stalls = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    pthread_mutex_init(&net->grow_lock, NULL);
     net->default_latency = (rc_dist){ RC_DIST_UNIFORM, RC_US(100), RC_US(500), 0 };
     for (int i = 0; i < endpoints; i++) {
         net_endpoint *ep = &net->eps[i];
@@ -958,15 +1314,22 @@ void rc_net_free(rc_net *net)
     for (uint32_t i = 0; i < net->conns_len; i++)
         if (net->conns[i].state == RC_CONN_CONNECTING && net->conns[i].u.pend.timer)
             rc_engine_cancel(net->engine, net->conns[i].u.pend.timer);
-    GHashTableIter iter;
-    gpointer value;
-    g_hash_table_iter_init(&iter, net->stalls);
-    while (g_hash_table_iter_next(&iter, NULL, &value)) {
-        net_stall *st = value;
-        if (st->timer)
-            rc_engine_cancel(net->engine, st->timer);
+    for (int i = 0; i < net->n; i++) {
+        net_endpoint *ep = &net->eps[i];
+        if (ep->stalls) {
+            GHashTableIter iter;
+            gpointer value;
+            g_hash_table_iter_init(&iter, ep->stalls);
+            while (g_hash_table_iter_next(&iter, NULL, &value)) {
+                net_stall *st = value;
+                if (st->timer)
+                    rc_engine_cancel(net->engine, st->timer);
+            }
+            g_hash_table_destroy(ep->stalls);
+        }
+        if (ep->gaps)
+            g_hash_table_destroy(ep->gaps);
     }
-    g_hash_table_destroy(net->stalls);
     for (int i = 0; i < net->n; i++) {
         g_array_free(net->eps[i].sent, TRUE);
         if (net->eps[i].rng)
@@ -975,8 +1338,14 @@ void rc_net_free(rc_net *net)
     rc_rng_free(net->rng);
     g_free(net->eps);
     g_free(net->cut);
-    rc_bulk_free(net->conns, sizeof(net_conn) * net->conns_cap);
-    g_free(net->items);
+    if (net->threaded) {
+        munmap(net->conns, sizeof(net_conn) * (size_t)net->conns_reserved);
+        munmap(net->items, sizeof(net_item) * (size_t)net->items_reserved);
+    } else {
+        rc_bulk_free(net->conns, sizeof(net_conn) * net->conns_cap);
+        g_free(net->items);
+    }
+    pthread_mutex_destroy(&net->grow_lock);
     g_free(net);
 }
 
@@ -1069,7 +1438,7 @@ rc_conn rc_net_connect(rc_net *net, int from, int to, uint32_t tag,
 {
     g_return_val_if_fail(valid_ep(net, from) && valid_ep(net, to) && tag <= UINT8_MAX, 0);
     if (from == to || net->eps[from].state == RC_PROC_DEAD) {
-        net->stats.refused++;
+        STATS(net).refused++;
         if (result)
             *result = RC_CONNECT_REFUSED;
         return 0;
@@ -1092,7 +1461,7 @@ rc_conn rc_net_connect_established(rc_net *net, int from, int to, uint32_t tag,
     net->conns[idx].state = RC_CONN_CONNECTED;
     net->conns[idx].ctime = ctime;
     net->conns[idx].u.last[0] = net->conns[idx].u.last[1] = 0;
-    net->stats.connects++;
+    STATS(net).connects++;
     return conn_handle(net, idx);
 }
 
@@ -1100,7 +1469,50 @@ rc_conn rc_net_connect_established(rc_net *net, int from, int to, uint32_t tag,
 rc_conn_state rc_net_conn_state(const rc_net *net, rc_conn conn)
 {
     const net_conn *c = conn_get(net, conn);
-    return c ? (rc_conn_state)c->state : RC_CONN_NONE;
+    if (!c)
+        return RC_CONN_NONE;
+    if (c->state == RC_CONN_CONNECTED && (c->closed[0] || c->closed[1]))
+        return RC_CONN_CLOSED;
+    return (rc_conn_state)c->state;
+}
+
+/* See rcsim/net.h. */
+rc_conn_state rc_net_side_state(const rc_net *net, rc_conn conn, int endpoint)
+{
+    const net_conn *c = conn_get(net, conn);
+    int role = c ? role_of(c, endpoint) : -1;
+    if (role < 0)
+        return conn && !c ? RC_CONN_CLOSED : RC_CONN_NONE;
+    if (c->closed[role])
+        return RC_CONN_CLOSED;
+    uint8_t state = __atomic_load_n(&c->state, __ATOMIC_RELAXED);
+    return state == RC_CONN_NONE ? RC_CONN_CLOSED : (rc_conn_state)state;
+}
+
+/* See rcsim/net.h. */
+void rc_net_prepare_threads(rc_net *net)
+{
+    if (net->threaded)
+        return;
+    const uint32_t reserved = 1u << 26;
+    net_conn *conns = range_reserve(sizeof(net_conn) * (size_t)reserved);
+    net_item *items = range_reserve(sizeof(net_item) * (size_t)reserved);
+    range_commit(conns, 0, sizeof(net_conn) * net->conns_cap);
+    range_commit(items, 0, sizeof(net_item) * net->items_cap);
+    if (net->conns_len)
+        memcpy(conns, net->conns, sizeof(net_conn) * net->conns_len);
+    if (net->items_len)
+        memcpy(items, net->items, sizeof(net_item) * net->items_len);
+    rc_bulk_free(net->conns, sizeof(net_conn) * net->conns_cap);
+    g_free(net->items);
+    net->conns = conns;
+    net->items = items;
+    net->conns_reserved = net->items_reserved = reserved;
+    for (int t = 0; t < RC_ENGINE_MAX_THREADS; t++)
+        net->conn_free_t[t] = net->item_free_t[t] = net->conn_later_t[t] = NIL;
+    net->conn_free_t[0] = net->conn_free;
+    net->item_free_t[0] = net->item_free;
+    net->threaded = true;
 }
 
 /* The caller's tag of a connection, or 0. */
@@ -1155,7 +1567,7 @@ bool rc_net_send(rc_net *net, rc_conn conn, int from, void *msg)
     uint32_t it = item_alloc(net, ITEM_MSG, conn, from, c->ep[1 - role]);
     net->items[it].msg = msg;
     net->items[it].role = (uint8_t)role;
-    net->stats.sent++;
+    STATS(net).sent++;
     if (c->state == RC_CONN_CONNECTING)
         list_append(net, &c->u.pend.buf_head, &c->u.pend.buf_tail, it);
     else
@@ -1239,7 +1651,7 @@ static void drop_stop_queue(rc_net *net, int endpoint)
     ep->q_head = ep->q_tail = NIL;
     while (it != NIL) {
         uint32_t nx = net->items[it].next;
-        vanish(net, it, &net->stats.vanished_dead);
+        vanish(net, it, &STATS(net).vanished_dead);
         it = nx;
     }
 }
@@ -1324,7 +1736,25 @@ uint32_t rc_net_incarnation(const rc_net *net, int endpoint)
 }
 
 /* A copy of the counters. */
-rc_net_stats rc_net_get_stats(const rc_net *net) { return net->stats; }
+rc_net_stats rc_net_get_stats(const rc_net *net)
+{
+    rc_net_stats sum = { 0 };
+    for (int t = 0; t < RC_ENGINE_MAX_THREADS; t++) {
+        const rc_net_stats *x = &net->stats[t];
+        sum.sent += x->sent;
+        sum.delivered += x->delivered;
+        sum.vanished_cut += x->vanished_cut;
+        sum.vanished_loss += x->vanished_loss;
+        sum.vanished_closed += x->vanished_closed;
+        sum.vanished_dead += x->vanished_dead;
+        sum.connects += x->connects;
+        sum.refused += x->refused;
+        sum.timeouts += x->timeouts;
+        sum.held += x->held;
+        sum.aborted += x->aborted;
+    }
+    return sum;
+}
 
 /* The records in use or on the free list (see net.h). */
 uint32_t rc_net_conn_records(const rc_net *net)

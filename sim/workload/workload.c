@@ -320,7 +320,7 @@ static bool client_send(writer *wr, int node, client_msg *m)
 {
     rc_workload *w = wr->w;
     rc_conn c = wr->conn[node];
-    rc_conn_state st = rc_net_conn_state(w->net, c);
+    rc_conn_state st = rc_net_side_state(w->net, c, wr->ep);
     if (st != RC_CONN_CONNECTING && st != RC_CONN_CONNECTED) {
         rc_connect_result res;
         c = rc_net_connect(w->net, wr->ep, node, RC_TAG_CLIENT, &res);
