@@ -12,12 +12,13 @@
 
 #include "test-util.h"
 
-static char *digest_shuffled(const rc_scenario *s, uint64_t seed, const char *out_dir,
-                             int lanes, uint64_t shuffle)
+static char *digest_on(const rc_scenario *s, uint64_t seed, const char *out_dir, int lanes,
+                       uint64_t shuffle, int threads)
 {
     rc_run_options o = rc_run_options_default();
     o.lanes = lanes;
     o.shuffle = shuffle;
+    o.threads = threads;
     o.has_seed = true;
     o.seed = seed;
     o.out_dir = out_dir;
@@ -29,6 +30,12 @@ static char *digest_shuffled(const rc_scenario *s, uint64_t seed, const char *ou
     char *d = g_strdup(r.digest);
     rc_run_result_clear(&r);
     return d;
+}
+
+static char *digest_shuffled(const rc_scenario *s, uint64_t seed, const char *out_dir,
+                             int lanes, uint64_t shuffle)
+{
+    return digest_on(s, seed, out_dir, lanes, shuffle, 1);
 }
 
 static char *digest_in_lanes(const rc_scenario *s, uint64_t seed, const char *out_dir,
@@ -137,6 +144,48 @@ static void test_lanes_do_not_matter(void)
     g_assert_cmpuint(judged_differently, >, 0);
     g_test_message("%u scenarios alike in 1, 2 and 3 lanes and shuffled; %u runs judged "
                    "differently one by one", checked, judged_differently);
+    g_ptr_array_free(files, TRUE);
+}
+
+/* Every shipped scenario without a workload gives the same log on 1, 2 and 3
+ * threads (rc_run_options.threads): the nodes of a window run on the
+ * engine's threads, the net's and the cluster's shared tables per thread.
+ * (Scenarios with writers run on one thread; they are run here too, as a
+ * check that the fallback changes nothing.) */
+static void test_threads_do_not_matter(void)
+{
+    GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+    collect("scenarios", files);
+    guint checked = 0, threaded = 0;
+    for (guint i = 0; i < files->len; i++) {
+        GError *err = NULL;
+        rc_scenario *s = rc_scenario_parse_file(g_ptr_array_index(files, i), &err);
+        if (!s) {
+            g_error_free(err);
+            continue;
+        }
+        if (s->layout->nodes > 100) {
+            rc_scenario_free(s);
+            continue;
+        }
+        threaded += s->writers_total == 0;
+        for (uint64_t seed = 1; seed <= 2; seed++) {
+            char *one = digest_on(s, seed, NULL, 1, 0, 1);
+            for (int threads = 2; threads <= 3; threads++) {
+                char *more = digest_on(s, seed, NULL, 1, 0, threads);
+                if (strcmp(one, more) != 0)
+                    g_error("%s, seed %" G_GUINT64_FORMAT ": %d threads give another log",
+                            (const char *)g_ptr_array_index(files, i), seed, threads);
+                g_free(more);
+            }
+            g_free(one);
+        }
+        rc_scenario_free(s);
+        checked++;
+    }
+    g_assert_cmpuint(threaded, >, 30);
+    g_test_message("%u scenarios alike on 1, 2 and 3 threads (%u of them on threads)", checked,
+                   threaded);
     g_ptr_array_free(files, TRUE);
 }
 
@@ -352,6 +401,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/determinism/shipped-scenarios-repeat", test_shipped_scenarios_repeat);
     g_test_add_func("/determinism/lanes-do-not-matter", test_lanes_do_not_matter);
+    g_test_add_func("/determinism/threads-do-not-matter", test_threads_do_not_matter);
     g_test_add_func("/determinism/writes-do-not-depend-on-lanes",
                     test_writes_do_not_depend_on_lanes);
     g_test_add_func("/determinism/out-dir-does-not-matter", test_out_dir_does_not_matter);

@@ -252,6 +252,12 @@ void rc_cluster_message_totals(const rc_cluster *cluster, uint64_t out[RC_MSG_TY
 /* Gossip entries processed by all receivers so far. */
 uint64_t rc_cluster_gossip_entries(const rc_cluster *cluster);
 
+/* Makes the cluster's shared pools, scratch buffers, OWNER queue and totals
+ * per engine thread, and its reference counts atomic, for an engine with
+ * threads (rc_engine_set_threads). Call it once, after the engine got its
+ * threads and before anything runs on them. Results do not change. */
+void rc_cluster_prepare_threads(rc_cluster *cluster);
+
 /* CLUSTER NODES and CLUSTER INFO text of one node's view, in Redis's formats
  * (§13.1-13.2). The caller frees the string with g_free(). */
 char *rc_cluster_nodes_text(const rc_cluster *cluster, int node);

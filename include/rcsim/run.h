@@ -88,6 +88,13 @@ typedef struct {
      * seed instead of lane after lane (rc_engine_shuffle_windows); the log
      * does not change. For tests. */
     uint64_t shuffle;
+    /* In windows: more than 1 runs each window's nodes on that many threads
+     * (up to RC_ENGINE_MAX_THREADS; rc_engine_set_threads). The log does not
+     * change (tests/test-determinism.c). A scenario with a workload runs on
+     * one thread (its writers' rows are not thread-safe yet), with a
+     * warning on stderr. The environment variable RCSIM_THREADS, when set,
+     * replaces it. 0 or 1: one thread. */
+    int threads;
 } rc_run_options;
 
 /* Reads RCSIM_LANES into *lanes when it is set (unchanged otherwise); false
@@ -95,6 +102,11 @@ typedef struct {
  * RC_ENGINE_MAX_LANES. rc_run_scenario() applies it to every run; commands
  * check it once before they start. */
 bool rc_run_lanes_from_env(int *lanes, GError **error);
+
+/* Reads RCSIM_THREADS into *threads when it is set (unchanged otherwise);
+ * false with RC_RUN_ERROR_LANES when it is not a number from 0 to
+ * RC_ENGINE_MAX_THREADS. */
+bool rc_run_threads_from_env(int *threads, GError **error);
 
 /* Errors of rc_run_scenario() that are not about writing files. */
 #define RC_RUN_ERROR (rc_run_error_quark())
@@ -104,7 +116,7 @@ typedef enum {
     RC_RUN_ERROR_MEMORY,      /* the run would need more memory than the limit */
     RC_RUN_ERROR_INTERRUPTED, /* options.interrupt was set: nothing was written */
     RC_RUN_ERROR_LIMIT,       /* RCSIM_MEMORY_LIMIT is not a valid size */
-    RC_RUN_ERROR_LANES,       /* RCSIM_LANES is not a number of lanes */
+    RC_RUN_ERROR_LANES,       /* RCSIM_LANES or RCSIM_THREADS is not a valid number */
 } rc_run_error_code;
 
 /* An estimate, in bytes, of the peak memory of running `scenario`, before any

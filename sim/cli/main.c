@@ -206,9 +206,10 @@ static void print_help(void)
 
 int main(int argc, char **argv)
 {
-    int lanes = 0;
+    int lanes = 0, threads = 0;
     GError *env_error = NULL;
-    if (!rc_run_lanes_from_env(&lanes, &env_error)) {
+    if (!rc_run_lanes_from_env(&lanes, &env_error) ||
+        !rc_run_threads_from_env(&threads, &env_error)) {
         fprintf(stderr, "rcsim: %s\n", env_error->message);
         g_error_free(env_error);
         return EXIT_INPUT;

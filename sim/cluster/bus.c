@@ -17,9 +17,10 @@
 bus_msg *cl_msg_new(node *me, int type)
 {
     rc_cluster *c = me->c;
-    bus_msg *m = c->msg_free;
+    cl_thread *th = cl_th(c);
+    bus_msg *m = th->msg_free;
     if (m)
-        c->msg_free = m->next_free;
+        th->msg_free = m->next_free;
     else
         m = g_new0(bus_msg, 1);
     int master = cl_is_master(me) ? -1 : cl_my_master(me);
@@ -44,13 +45,14 @@ bus_msg *cl_msg_new(node *me, int type)
 
 void cl_msg_unref(rc_cluster *c, bus_msg *m)
 {
-    if (--m->refs > 0)
+    if (!cl_ref_dec(c, &m->refs))
         return;
     cl_slotset_unref(c, m->myslots);
     cl_slotset_unref(c, m->update_slots);
     m->myslots = m->update_slots = NULL;
-    m->next_free = c->msg_free;
-    c->msg_free = m;
+    cl_thread *th = cl_th(c);
+    m->next_free = th->msg_free;
+    th->msg_free = m;
 }
 
 /* The net's release callback for both bus and replication messages. */
@@ -70,8 +72,8 @@ void cl_msg_release(void *owner, void *msg)
 static void send_on_conn(node *me, rc_conn conn, bus_msg *m)
 {
     me->stats_sent[m->type]++;
-    me->c->msg_totals[m->type]++;
-    m->refs++;
+    cl_th(me->c)->msg_totals[m->type]++;
+    cl_ref_inc(me->c, &m->refs);
     rc_net_send(me->c->net, conn, me->id, m);
 }
 
@@ -149,7 +151,7 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes,
     /* Entries already in the section, as bits of a small shared bitmap
      * (cleared again below) rather than marks in the peer records: the
      * records stay clean and need no write-back. */
-    uint64_t *seen = me->c->gossip_seen;
+    uint64_t *seen = cl_th(me->c)->gossip_seen;
     int first = m->count;
     /* The waiting draws were fetched when my last section was built, and
      * are long out of the cache by now. */
@@ -408,7 +410,7 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
      * known sender that no longer suspects x withdraws its report. */
     bool may_withdraw = from_master || (sender >= 0 && rules->purge_reports);
     mstime_t now = cl_now(me);
-    me->c->gossip_entries += m->count;
+    cl_th(me->c)->gossip_entries += m->count;
     /* The first entries have nobody ahead of them to ask for their records. */
     for (int i = 0; i < GOSSIP_PREFETCH && i < m->count; i++)
         prefetch_gossip_target(me, m, i, from_master);

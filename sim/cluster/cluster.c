@@ -176,7 +176,7 @@ static void init_view(node *me, mstime_t now)
         else
             me->peer[m].flags &= (uint16_t)~F_MIGRATE_TO;
     }
-    c->owner_changes.len = 0;
+    c->th[0].owner_changes.len = 0;
     me->current_epoch = (uint64_t)c->n;
     /* A formed cluster: state ok, size known, past the writable delay. */
     me->size = l->masters;
@@ -317,8 +317,8 @@ rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
     c->n = layout->nodes;
     c->seed = seed;
     c->promoted = g_new0(uint8_t, c->n);
-    c->cron_scratch = g_new0(int, c->n);
-    c->gossip_seen = g_new0(uint64_t, (c->n + 63) / 64);
+    c->th[0].cron_scratch = g_new0(int, c->n);
+    c->th[0].gossip_seen = g_new0(uint64_t, (c->n + 63) / 64);
     c->first_slot_of_master = g_new0(int, layout->masters);
     c->last_slot_of_master = g_new0(int, layout->masters);
     for (int j = 0; j < SLOTS; j++)
@@ -375,21 +375,24 @@ void rc_cluster_free(rc_cluster *c)
         node_free_views(me);
         cl_persisted_free(me->saved);
     }
-    while (c->msg_free) {
-        bus_msg *m = c->msg_free;
-        c->msg_free = m->next_free;
-        g_free(m->gossip);
-        g_free(m);
+    for (int t = 0; t < RC_ENGINE_MAX_THREADS; t++) {
+        cl_thread *th = &c->th[t];
+        while (th->msg_free) {
+            bus_msg *m = th->msg_free;
+            th->msg_free = m->next_free;
+            g_free(m->gossip);
+            g_free(m);
+        }
+        while (th->repl_free) {
+            repl_msg *m = th->repl_free;
+            th->repl_free = m->next_free;
+            g_free(m);
+        }
+        g_free(th->owner_changes.v);
+        g_free(th->cron_scratch);
+        g_free(th->gossip_seen);
     }
-    while (c->repl_free) {
-        repl_msg *m = c->repl_free;
-        c->repl_free = m->next_free;
-        g_free(m);
-    }
-    g_free(c->owner_changes.v);
     g_free(c->promoted);
-    g_free(c->cron_scratch);
-    g_free(c->gossip_seen);
     g_free(c->first_slot_of_master);
     g_free(c->last_slot_of_master);
     g_free(c->nodes);
@@ -474,10 +477,22 @@ bool rc_cluster_write_paused(const rc_cluster *c, int x)
 rc_redis_config *rc_cluster_config(rc_cluster *c, int x) { return &c->nodes[x].cfg; }
 
 /* Elections started over the run, by all nodes. */
-uint64_t rc_cluster_elections(const rc_cluster *c) { return c->elections; }
+uint64_t rc_cluster_elections(const rc_cluster *c)
+{
+    uint64_t n = 0;
+    for (int t = 0; t < RC_ENGINE_MAX_THREADS; t++)
+        n += c->th[t].elections;
+    return n;
+}
 
 /* Promotions over the run (a replica replacing its master). */
-uint64_t rc_cluster_promotions(const rc_cluster *c) { return c->promotions; }
+uint64_t rc_cluster_promotions(const rc_cluster *c)
+{
+    uint64_t n = 0;
+    for (int t = 0; t < RC_ENGINE_MAX_THREADS; t++)
+        n += c->th[t].promotions;
+    return n;
+}
 
 /* True once node `x` has been promoted during the run. */
 bool rc_cluster_was_promoted(const rc_cluster *c, int x) { return c->promoted[x]; }
@@ -497,11 +512,32 @@ void rc_cluster_set_client_hooks(rc_cluster *c, rc_client_request_fn on_request,
 /* Copies the bus messages sent so far, by type, over all nodes. */
 void rc_cluster_message_totals(const rc_cluster *c, uint64_t out[RC_MSG_TYPES])
 {
-    memcpy(out, c->msg_totals, sizeof c->msg_totals);
+    memset(out, 0, sizeof(uint64_t) * RC_MSG_TYPES);
+    for (int t = 0; t < RC_ENGINE_MAX_THREADS; t++)
+        for (int k = 0; k < RC_MSG_TYPES; k++)
+            out[k] += c->th[t].msg_totals[k];
 }
 
 /* Gossip entries processed by all receivers so far. */
-uint64_t rc_cluster_gossip_entries(const rc_cluster *c) { return c->gossip_entries; }
+uint64_t rc_cluster_gossip_entries(const rc_cluster *c)
+{
+    uint64_t n = 0;
+    for (int t = 0; t < RC_ENGINE_MAX_THREADS; t++)
+        n += c->th[t].gossip_entries;
+    return n;
+}
+
+/* See rcsim/cluster.h. */
+void rc_cluster_prepare_threads(rc_cluster *c)
+{
+    if (c->threaded)
+        return;
+    for (int t = 1; t < RC_ENGINE_MAX_THREADS; t++) {
+        c->th[t].cron_scratch = g_new0(int, c->n);
+        c->th[t].gossip_seen = g_new0(uint64_t, (c->n + 63) / 64);
+    }
+    c->threaded = true;
+}
 
 
 /* ====================================================================== */
@@ -524,7 +560,7 @@ static void fresh_view(node *me)
     rc_cluster *c = me->c;
     for (int s = 0; s < SLOTS; s++)
         cl_bind_slot_at_create(me, s, -1);
-    c->owner_changes.len = 0;
+    cl_th(c)->owner_changes.len = 0;
     for (int x = 0; x < c->n; x++) {
         memset(&me->peer[x], 0, sizeof me->peer[x]);
         me->peer[x].flags = x == me->id ? (uint16_t)(F_MYSELF | F_MASTER) : (uint16_t)F_UNKNOWN;

@@ -379,6 +379,23 @@ typedef struct {
     guint len, cap;
 } owner_queue;
 
+/* What the nodes' events share, kept once per engine thread so that two
+ * threads never write the same one (rc_cluster_prepare_threads): message
+ * pools, scratch buffers, the queue of OWNER changes and the totals. Without
+ * threads only th[0] is used. */
+typedef struct {
+    bus_msg *msg_free;
+    struct repl_msg *repl_free;
+    int *cron_scratch;     /* n ints for the cron's per-master replica counts */
+    uint64_t *gossip_seen; /* n bits: entries already in the section being built */
+    owner_queue owner_changes; /* pending OWNER events of the nodes this thread ran */
+    uint64_t elections;
+    uint64_t promotions;
+    uint64_t msg_totals[RC_MSG_TYPES];
+    uint64_t gossip_entries; /* gossip entries processed by receivers */
+    char pad[64];
+} cl_thread;
+
 struct rc_cluster {
     rc_engine *engine;
     rc_net *net;
@@ -392,15 +409,11 @@ struct rc_cluster {
      * for a cluster formed by rc_cluster_new. */
     rc_time created_at;
     uint64_t slot_key[SLOTS]; /* Zobrist keys */
-    owner_queue owner_changes; /* pending OWNER events, mostly of the running node */
-    int *cron_scratch; /* n ints for the cron's per-master replica counts */
-    uint64_t *gossip_seen; /* n bits: entries already in the section being built */
     int *first_slot_of_master;
     int *last_slot_of_master;
 
-    /* Pools. */
-    bus_msg *msg_free;
-    repl_msg *repl_free;
+    cl_thread th[RC_ENGINE_MAX_THREADS];
+    bool threaded; /* rc_cluster_prepare_threads */
 
     /* Clients (the workload): requests arrive at nodes as MSGK_CLIENT. */
     rc_client_request_fn client_request;
@@ -412,13 +425,33 @@ struct rc_cluster {
     int (*write_slot)(void *ctx, int32_t write_id);
     void *write_slot_ctx;
 
-    /* Totals. */
-    uint64_t elections;
-    uint64_t promotions;
-    uint8_t *promoted;
-    uint64_t msg_totals[RC_MSG_TYPES];
-    uint64_t gossip_entries; /* gossip entries processed by receivers */
+    uint8_t *promoted; /* per node: promoted once (each node writes its own) */
 };
+
+/* The calling thread's share of the cluster's pools, scratch and totals. */
+static inline cl_thread *cl_th(rc_cluster *c)
+{
+    return &c->th[c->threaded ? rc_engine_thread_index(c->engine) : 0];
+}
+
+/* Reference counts that nodes on several threads change (a broadcast's
+ * message, released by its receivers; a claim, shared by every header that
+ * carries it): atomic with threads, plain without. */
+static inline void cl_ref_inc(const rc_cluster *c, uint32_t *refs)
+{
+    if (c->threaded)
+        __atomic_fetch_add(refs, 1, __ATOMIC_RELAXED);
+    else
+        ++*refs;
+}
+
+/* Drops one reference; true when it was the last. */
+static inline bool cl_ref_dec(const rc_cluster *c, uint32_t *refs)
+{
+    if (c->threaded)
+        return __atomic_sub_fetch(refs, 1, __ATOMIC_ACQ_REL) == 0;
+    return --*refs == 0;
+}
 
 /* ---- cross-file internal API (prefix cl_) -------------------------------- */
 

@@ -164,7 +164,7 @@ static void count_ok_replicas(node *me, int *out)
 static orphan_stats compute_orphan_stats(node *me)
 {
     orphan_stats st = { 0, 0, 0 };
-    int *ok_replicas = me->c->cron_scratch; /* one cron runs at a time */
+    int *ok_replicas = cl_th(me->c)->cron_scratch; /* one cron per thread at a time */
     count_ok_replicas(me, ok_replicas);
     int my_master = cl_my_master(me);
     for (int x = 0; x < me->c->n; x++) {

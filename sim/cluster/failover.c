@@ -25,8 +25,11 @@ static bool name_less(const node *me, int a, int b)
  * taken to know it at once. Only rule demoted-slots reads it. */
 int cl_shard(const rc_cluster *c, int x)
 {
-    if (c->nodes[x].shard_plus1)
-        return c->nodes[x].shard_plus1 - 1;
+    /* Another node's field, read at once (see above): atomic, so that a
+     * node on another thread may be changing it. */
+    int plus1 = __atomic_load_n(&c->nodes[x].shard_plus1, __ATOMIC_RELAXED);
+    if (plus1)
+        return plus1 - 1;
     int s = rc_layout_shard(c->layout, x);
     return s >= 0 ? s : x;
 }
@@ -41,7 +44,7 @@ void cl_set_master(node *me, int master, const char *why)
         cl_set_flag(me, id, F_SLAVE);
     }
     me->slaveof[id] = master;
-    me->shard_plus1 = cl_shard(me->c, master) + 1;
+    __atomic_store_n(&me->shard_plus1, cl_shard(me->c, master) + 1, __ATOMIC_RELAXED);
     cl_orphan_stats_stale(me);
     if (old >= 0 && old != master && !cl_has_replicas(me, old))
         cl_clear_flag(me, old, F_MIGRATE_TO); /* clusterNodeRemoveSlave */
@@ -413,7 +416,7 @@ static void start_election(node *me)
     me->failover_auth_epoch = me->current_epoch;
     cl_log(me, '#', "Starting a failover election for epoch %llu.",
            (unsigned long long)me->current_epoch);
-    me->c->elections++;
+    cl_th(me->c)->elections++;
     cl_emit(me, RC_EV_ELECTION, -1, (int64_t)me->current_epoch, 0, 0, false, NULL);
     bus_msg *m = cl_msg_new(me, MSG_AUTH_REQUEST);
     if (me->mf_end)
@@ -490,7 +493,7 @@ void cl_failover_replace_master(node *me, bool manual)
     for (int j = 0; j < SLOTS; j++)
         if (me->owner[j] == old)
             cl_bind_slot(me, j, me->id);
-    c->promotions++;
+    cl_th(c)->promotions++;
     c->promoted[me->id] = 1;
     cl_emit(me, RC_EV_PROMOTED, old, (int64_t)me->config_epoch[me->id],
             me->peer[me->id].numslots, 0, manual, NULL);

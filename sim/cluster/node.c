@@ -303,7 +303,7 @@ static void bind_slot(node *me, int slot, int owner, bool first_slot_rule)
     }
     me->not_claiming[slot >> 6] &= ~(UINT64_C(1) << (slot & 63));
     drop_claim_cache(me);
-    queue_owner_change(&c->owner_changes, (owner_change){ me->id, (uint16_t)slot, owner });
+    queue_owner_change(&cl_th(c)->owner_changes, (owner_change){ me->id, (uint16_t)slot, owner });
 }
 
 /* Binds `slot` to `owner` (-1 = unbound) in my view, with the first-slot
@@ -389,7 +389,7 @@ static guint take_my_owner_changes(node *me, owner_queue *q)
 void cl_owner_flush(node *me)
 {
     rc_cluster *c = me->c;
-    owner_queue *q = &c->owner_changes;
+    owner_queue *q = &cl_th(c)->owner_changes;
     if (q->len == 0)
         return;
     guint mine = take_my_owner_changes(me, q);
@@ -430,7 +430,7 @@ void cl_owner_flush(node *me)
 /* Drops one reference to `s` (NULL allowed), freeing it with the last. */
 void cl_slotset_unref(rc_cluster *c, slotset *s)
 {
-    if (s && --s->refs == 0)
+    if (s && cl_ref_dec(c, &s->refs))
         g_free(s);
 }
 
@@ -440,7 +440,7 @@ void cl_slotset_unref(rc_cluster *c, slotset *s)
 slotset *cl_claim_of(node *me, int x)
 {
     if (me->claim_cache && me->claim_cache_for == x) {
-        me->claim_cache->refs++;
+        cl_ref_inc(me->c, &me->claim_cache->refs);
         return me->claim_cache;
     }
     slotset *s = g_new0(slotset, 1);
@@ -454,6 +454,6 @@ slotset *cl_claim_of(node *me, int x)
     cl_slotset_unref(me->c, me->claim_cache);
     me->claim_cache = s;
     me->claim_cache_for = x;
-    s->refs++;
+    cl_ref_inc(me->c, &s->refs);
     return s;
 }

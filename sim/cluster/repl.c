@@ -20,9 +20,10 @@
  * cl_repl_release; pooling keeps a steady write load from allocating. */
 static repl_msg *repl_msg_new(rc_cluster *c, int type)
 {
-    repl_msg *m = c->repl_free;
+    cl_thread *th = cl_th(c);
+    repl_msg *m = th->repl_free;
     if (m)
-        c->repl_free = m->next_free;
+        th->repl_free = m->next_free;
     else
         m = g_new0(repl_msg, 1);
     m->kind = MSGK_REPL;
@@ -42,8 +43,9 @@ void cl_repl_release(rc_cluster *c, repl_msg *m)
     if (m->snapshot)
         g_array_free(m->snapshot, TRUE);
     m->snapshot = NULL;
-    m->next_free = c->repl_free;
-    c->repl_free = m;
+    cl_thread *th = cl_th(c);
+    m->next_free = th->repl_free;
+    th->repl_free = m;
 }
 
 /* Sends `m` from me on the replication connection `conn`. The net owns the

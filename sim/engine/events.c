@@ -17,13 +17,19 @@ typedef struct {
     rc_event ev;
 } held_event;
 
+/* What one thread of the engine held back, and its count of events. */
+typedef struct {
+    GArray *held;          /* of held_event */
+    GStringChunk *strings; /* copies of the held events' strings */
+    GPtrArray *lists;      /* copies of the held events' slot lists */
+    uint64_t count;
+    char pad[64];          /* the next thread's counter on another line */
+} hold_buf;
+
 struct rc_eventbus {
     GArray *observers;
-    uint64_t count;
     const rc_engine *engine; /* hold what its lane events emit (or NULL) */
-    GArray *held;            /* of held_event */
-    GStringChunk *strings;   /* copies of the held events' strings */
-    GPtrArray *lists;        /* copies of the held events' slot lists */
+    hold_buf buf[RC_ENGINE_MAX_THREADS]; /* per engine thread; buf[0] without threads */
 };
 
 static const char *const kind_names[RC_EV__COUNT] = {
@@ -68,10 +74,13 @@ void rc_eventbus_free(rc_eventbus *bus)
     if (!bus)
         return;
     g_array_free(bus->observers, TRUE);
-    if (bus->held) {
-        g_array_free(bus->held, TRUE);
-        g_string_chunk_free(bus->strings);
-        g_ptr_array_free(bus->lists, TRUE);
+    for (int t = 0; t < RC_ENGINE_MAX_THREADS; t++) {
+        hold_buf *b = &bus->buf[t];
+        if (b->held) {
+            g_array_free(b->held, TRUE);
+            g_string_chunk_free(b->strings);
+            g_ptr_array_free(b->lists, TRUE);
+        }
     }
     g_free(bus);
 }
@@ -91,8 +100,10 @@ static void hand_over(rc_eventbus *bus, const rc_event *ev)
     }
 }
 
-/* Keeps a copy of a lane's event until the flush. */
-static void hold(rc_eventbus *bus, const rc_event *ev, rc_time time, uint64_t order)
+/* Keeps a copy of a lane's event in the emitting thread's buffer until the
+ * flush. An event's ties on (time, order) all come from one emitting event,
+ * which runs on one thread, so the buffer's own count orders them. */
+static void hold(hold_buf *bus, const rc_event *ev, rc_time time, uint64_t order)
 {
     held_event h = { time, order, bus->held->len, *ev };
     if (ev->str)
@@ -117,12 +128,13 @@ static void hold(rc_eventbus *bus, const rc_event *ev, rc_time time, uint64_t or
  * event of a held engine emits it, else hands it over at once. */
 void rc_eventbus_emit(rc_eventbus *bus, const rc_event *ev)
 {
+    hold_buf *b = &bus->buf[bus->engine ? rc_engine_thread_index(bus->engine) : 0];
     if (ev->kind != RC_EV_LOG && ev->kind != RC_EV_WRITE && ev->kind != RC_EV_VIEW)
-        bus->count++;
+        b->count++;
     rc_time time;
     uint64_t order;
     if (bus->engine && rc_engine_running_key(bus->engine, &time, &order)) {
-        hold(bus, ev, time, order);
+        hold(b, ev, time, order);
         return;
     }
     hand_over(bus, ev);
@@ -132,10 +144,13 @@ void rc_eventbus_emit(rc_eventbus *bus, const rc_event *ev)
 void rc_eventbus_hold_lanes(rc_eventbus *bus, const rc_engine *engine)
 {
     bus->engine = engine;
-    if (!bus->held) {
-        bus->held = g_array_new(FALSE, FALSE, sizeof(held_event));
-        bus->strings = g_string_chunk_new(4096);
-        bus->lists = g_ptr_array_new_with_free_func(g_free);
+    for (int t = 0; t < RC_ENGINE_MAX_THREADS; t++) {
+        hold_buf *b = &bus->buf[t];
+        if (!b->held) {
+            b->held = g_array_new(FALSE, FALSE, sizeof(held_event));
+            b->strings = g_string_chunk_new(4096);
+            b->lists = g_ptr_array_new_with_free_func(g_free);
+        }
     }
 }
 
@@ -154,17 +169,37 @@ static gint cmp_held(gconstpointer a, gconstpointer b)
  * them and their copies. */
 void rc_eventbus_flush(rc_eventbus *bus)
 {
-    if (!bus->held || bus->held->len == 0)
+    GArray *all = bus->buf[0].held;
+    if (!all)
         return;
-    g_array_sort(bus->held, cmp_held);
-    for (guint i = 0; i < bus->held->len; i++)
-        hand_over(bus, &g_array_index(bus->held, held_event, i).ev);
-    g_array_set_size(bus->held, 0);
-    g_string_chunk_clear(bus->strings);
-    g_ptr_array_set_size(bus->lists, 0);
+    bool used[RC_ENGINE_MAX_THREADS] = { all->len > 0 };
+    int threads = bus->engine ? rc_engine_threads(bus->engine) : 1;
+    for (int t = 1; t < threads; t++)
+        if (bus->buf[t].held->len) {
+            used[t] = true;
+            g_array_append_vals(all, bus->buf[t].held->data, bus->buf[t].held->len);
+            g_array_set_size(bus->buf[t].held, 0);
+        }
+    if (all->len == 0)
+        return;
+    g_array_sort(all, cmp_held);
+    for (guint i = 0; i < all->len; i++)
+        hand_over(bus, &g_array_index(all, held_event, i).ev);
+    g_array_set_size(all, 0);
+    for (int t = 0; t < threads; t++)
+        if (used[t]) {
+            g_string_chunk_clear(bus->buf[t].strings);
+            g_ptr_array_set_size(bus->buf[t].lists, 0);
+        }
 }
 
-uint64_t rc_eventbus_count(const rc_eventbus *bus) { return bus->count; }
+uint64_t rc_eventbus_count(const rc_eventbus *bus)
+{
+    uint64_t n = 0;
+    for (int t = 0; t < RC_ENGINE_MAX_THREADS; t++)
+        n += bus->buf[t].count;
+    return n;
+}
 
 const char *rc_msg_type_name(int type)
 {

@@ -181,8 +181,8 @@ struct rc_net {
     rc_net_stats stats[RC_ENGINE_MAX_THREADS]; /* per thread, summed when read */
 };
 
-/* The counters of the calling thread. */
-#define STATS(net) ((net)->stats[rc_engine_thread_index((net)->engine)])
+/* The counters of the calling thread (without threads, the first). */
+#define STATS(net) ((net)->stats[(net)->threaded ? rc_engine_thread_index((net)->engine) : 0])
 
 /* One stalled direction of a connection: the messages its sender's kernel
  * holds until a retransmission gets through. Messages lost on the wire were
@@ -360,7 +360,7 @@ static rc_conn conn_handle(const rc_net *net, uint32_t idx)
  * With threads, another thread may free and reuse the slot of a stale
  * handle meanwhile: the generation and state are read atomically, and a
  * stale handle never matches. */
-static net_conn *conn_get(const rc_net *net, rc_conn h)
+static inline __attribute__((always_inline)) net_conn *conn_get(const rc_net *net, rc_conn h)
 {
     uint32_t idx = (uint32_t)h;
     if (h == 0 || idx >= __atomic_load_n(&net->conns_len, __ATOMIC_ACQUIRE))
@@ -733,10 +733,16 @@ static void stall_hold(rc_net *net, uint32_t it, bool lost_on_wire)
 /* Forgets the stall record of a direction: its waiting messages vanish (the
  * socket was closed or aborted) and its timer is cancelled. Only the
  * direction's sender calls it. */
-static void stall_drop(rc_net *net, uint32_t idx, int role)
+static void stall_drop_slow(rc_net *net, uint32_t idx, int role);
+
+static inline void stall_drop(rc_net *net, uint32_t idx, int role)
 {
-    if (!(bits_load(&net->conns[idx].stalled) >> role & 1))
-        return;
+    if (bits_load(&net->conns[idx].stalled) >> role & 1)
+        stall_drop_slow(net, idx, role);
+}
+
+static void stall_drop_slow(rc_net *net, uint32_t idx, int role)
+{
     net_stall *st = stall_find(net, idx, role);
     bits_clear(&net->conns[idx].stalled, (uint8_t)(1u << role));
     if (!st)
@@ -891,11 +897,17 @@ static void gap_note_missing(rc_net *net, net_item *m, uint32_t it)
 
 /* Drops the receiver's gap record of direction `role` of slot idx: what it
  * held vanishes (the receiver closed its side). */
-static void gap_drop(rc_net *net, int receiver, uint32_t idx, int role)
+static void gap_drop_slow(rc_net *net, int receiver, uint32_t idx, int role);
+
+static inline void gap_drop(rc_net *net, int receiver, uint32_t idx, int role)
+{
+    if (bits_load(&net->conns[idx].shared) & GAP(role))
+        gap_drop_slow(net, receiver, idx, role);
+}
+
+static void gap_drop_slow(rc_net *net, int receiver, uint32_t idx, int role)
 {
     net_conn *c = &net->conns[idx];
-    if (!(bits_load(&c->shared) & GAP(role)))
-        return;
     bits_clear(&c->shared, GAP(role));
     net_gap *g = gap_find(net, receiver, idx, role);
     if (!g)

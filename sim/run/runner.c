@@ -446,6 +446,24 @@ static void run_in_windows(run *r, rc_time window, int lanes, int actors)
     r->windows = true;
 }
 
+/* Runs the windows' nodes on `threads` threads (rc_run_options.threads):
+ * the engine's workers, and the net's and the cluster's tables made safe
+ * for them. Not without windows, and not with a workload, whose rows are
+ * shared by its writers (a warning says so). */
+static void use_threads(run *r, int threads)
+{
+    if (threads <= 1 || !r->windows)
+        return;
+    if (r->scn->writers_total > 0) {
+        g_printerr("%s: warning: the workload does not run on threads yet; running on one "
+                   "thread\n", r->scn->name);
+        return;
+    }
+    rc_engine_set_threads(r->engine, MIN(threads, RC_ENGINE_MAX_THREADS));
+    rc_net_prepare_threads(r->net);
+    rc_cluster_prepare_threads(r->cluster);
+}
+
 /* Builds the run: engine, network, cluster, report and observers, the
  * expectations, the scheduled actions, then the workload (whose writers come
  * after the nodes on the network, so the nodes keep their endpoint numbers). */
@@ -487,6 +505,7 @@ static void setup(run *r, const rc_scenario *s, const rc_run_options *o)
     r->cluster = (create ? rc_cluster_new_fresh : rc_cluster_new)(r->engine, r->net, r->bus,
                                                                  s->layout, cfg, r->seed);
     g_free(cfg);
+    use_threads(r, o->threads);
     r->report = make_report(r);
     rc_eventbus_subscribe(r->bus, rc_report_observe, r->report);
     rc_eventbus_subscribe(r->bus, observe, r);
@@ -756,6 +775,24 @@ bool rc_run_lanes_from_env(int *lanes, GError **error)
     return true;
 }
 
+/* See rcsim/run.h. */
+bool rc_run_threads_from_env(int *threads, GError **error)
+{
+    const char *env = g_getenv("RCSIM_THREADS");
+    if (!env || !*env)
+        return true;
+    char *end = NULL;
+    long n = strtol(env, &end, 10);
+    if (*end || n < 0 || n > RC_ENGINE_MAX_THREADS) {
+        g_set_error(error, RC_RUN_ERROR, RC_RUN_ERROR_LANES,
+                    "RCSIM_THREADS='%s' is not a number of threads (0 to %d)", env,
+                    RC_ENGINE_MAX_THREADS);
+        return false;
+    }
+    *threads = (int)n;
+    return true;
+}
+
 /* Runs one scenario (see rcsim/run.h): takes RCSIM_LANES, when set, as the
  * number of lanes and refuses the run if it is not one or if the run would
  * not fit in memory (nothing is run or written then); otherwise runs to the
@@ -768,7 +805,8 @@ bool rc_run_scenario(const rc_scenario *s, const rc_run_options *given, rc_run_r
     memset(res, 0, sizeof *res);
     rc_run_options options = *given;
     const rc_run_options *o = &options;
-    if (!rc_run_lanes_from_env(&options.lanes, error) || !check_memory(s, error))
+    if (!rc_run_lanes_from_env(&options.lanes, error) ||
+        !rc_run_threads_from_env(&options.threads, error) || !check_memory(s, error))
         return false;
     if (o->interrupt && *o->interrupt) {
         g_set_error(error, RC_RUN_ERROR, RC_RUN_ERROR_INTERRUPTED,

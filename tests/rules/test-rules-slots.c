@@ -255,7 +255,7 @@ static void test_slots_created_view_matches_slot_by_slot_binding(void)
     fx *f = fx_new(3, 1, 1, 1000);
     int n = f->c->n;
     g_assert_cmpint(n, <=, 8);
-    g_assert_cmpuint(f->c->owner_changes.len, ==, 0);
+    g_assert_cmpuint(f->c->th[0].owner_changes.len, ==, 0);
     for (int o = 0; o < n; o++) {
         node *me = N(f, o);
         slot_view created = { 0 }, again = { 0 };
@@ -272,7 +272,7 @@ static void test_slots_created_view_matches_slot_by_slot_binding(void)
         for (int m = 0; m < 3; m++)
             for (int j = f->c->first_slot_of_master[m]; j <= f->c->last_slot_of_master[m]; j++)
                 cl_bind_slot_at_create(me, j, m);
-        f->c->owner_changes.len = 0;
+        f->c->th[0].owner_changes.len = 0;
         take_slot_view(me, n, &again);
         g_assert_cmpmem(&created, sizeof created, &again, sizeof again);
         assert_word_summary(me, n);
