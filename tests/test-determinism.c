@@ -66,6 +66,24 @@ static void collect(const char *dir, GPtrArray *out)
     g_dir_close(d);
 }
 
+/* A shipped scenario of up to 100 nodes, or NULL for a bigger one (the
+ * scale scenarios have their own runs) and for a file that needs parameter
+ * values (checked elsewhere). */
+static rc_scenario *load_small(const char *path)
+{
+    GError *err = NULL;
+    rc_scenario *s = rc_scenario_parse_file(path, &err);
+    if (!s) {
+        g_error_free(err);
+        return NULL;
+    }
+    if (s->layout->nodes > 100) {
+        rc_scenario_free(s);
+        return NULL;
+    }
+    return s;
+}
+
 /* Every shipped scenario, run twice with the same seed, gives the same log. */
 static void test_shipped_scenarios_repeat(void)
 {
@@ -73,18 +91,9 @@ static void test_shipped_scenarios_repeat(void)
     collect("scenarios", files);
     guint checked = 0;
     for (guint i = 0; i < files->len; i++) {
-        const char *path = g_ptr_array_index(files, i);
-        GError *err = NULL;
-        rc_scenario *s = rc_scenario_parse_file(path, &err);
-        if (!s) {
-            /* Parameterised files may need values; they are checked elsewhere. */
-            g_error_free(err);
+        rc_scenario *s = load_small(g_ptr_array_index(files, i));
+        if (!s)
             continue;
-        }
-        if (s->layout->nodes > 100) {
-            rc_scenario_free(s);
-            continue; /* scale scenarios: covered by their own runs */
-        }
         char *a = digest_of(s, 3, NULL), *b = digest_of(s, 3, NULL);
         g_assert_cmpstr(a, ==, b);
         g_free(a);
@@ -108,16 +117,9 @@ static void test_lanes_do_not_matter(void)
     collect("scenarios", files);
     guint checked = 0, judged_differently = 0;
     for (guint i = 0; i < files->len; i++) {
-        GError *err = NULL;
-        rc_scenario *s = rc_scenario_parse_file(g_ptr_array_index(files, i), &err);
-        if (!s) {
-            g_error_free(err);
+        rc_scenario *s = load_small(g_ptr_array_index(files, i));
+        if (!s)
             continue;
-        }
-        if (s->layout->nodes > 100) {
-            rc_scenario_free(s);
-            continue;
-        }
         for (uint64_t seed = 1; seed <= 2; seed++) {
             char *one = digest_in_lanes(s, seed, NULL, 1);
             for (int lanes = 2; lanes <= 3; lanes++) {
@@ -158,16 +160,9 @@ static void test_threads_do_not_matter(void)
     collect("scenarios", files);
     guint checked = 0, threaded = 0;
     for (guint i = 0; i < files->len; i++) {
-        GError *err = NULL;
-        rc_scenario *s = rc_scenario_parse_file(g_ptr_array_index(files, i), &err);
-        if (!s) {
-            g_error_free(err);
+        rc_scenario *s = load_small(g_ptr_array_index(files, i));
+        if (!s)
             continue;
-        }
-        if (s->layout->nodes > 100) {
-            rc_scenario_free(s);
-            continue;
-        }
         threaded += s->writers_total == 0;
         for (uint64_t seed = 1; seed <= 2; seed++) {
             char *one = digest_on(s, seed, NULL, 1, 0, 1);

@@ -358,6 +358,72 @@ static void test_lanes_value(void)
     g_free(out);
 }
 
+/* RCSIM_THREADS and `rcsim run --threads`: a value that is not a number from
+ * 1 to 8 (0 too for the variable) is refused before anything runs (status 2
+ * on the command line); 1, 2 and 3 threads give the same digest. */
+static void test_threads_value(void)
+{
+    GError *error = NULL;
+    rc_scenario *s = rc_scenario_parse_string(
+        "t.scn", "cluster masters=5 replicas=1\nend 20s\nat 3s kill M1\n", &error);
+    g_assert_no_error(error);
+    rc_run_options o = rc_run_options_default();
+    o.plots = false;
+    rc_run_result r;
+    const char *bad[] = { "two", "-1", "9", "3x" };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_setenv("RCSIM_THREADS", bad[i], TRUE);
+        g_assert_false(rc_run_scenario(s, &o, &r, &error));
+        g_assert_error(error, RC_RUN_ERROR, RC_RUN_ERROR_LANES);
+        g_assert_nonnull(strstr(error->message, "is not a number of threads (0 to 8)"));
+        g_clear_error(&error);
+    }
+    g_unsetenv("RCSIM_THREADS");
+    char *digest[3];
+    for (int t = 0; t < 3; t++) {
+        o.threads = t + 1;
+        g_assert_true(rc_run_scenario(s, &o, &r, &error));
+        g_assert_no_error(error);
+        digest[t] = g_strdup(r.digest);
+        rc_run_result_clear(&r);
+    }
+    g_assert_cmpstr(digest[0], ==, digest[1]);
+    g_assert_cmpstr(digest[0], ==, digest[2]);
+    char *file = write_scn("threads.scn", "cluster masters=5 replicas=1\nend 20s\nat 3s kill M1\n");
+    char *out = g_build_filename(tmp_dir, "threads-out", NULL);
+    const char *rcsim = g_getenv("RCSIM");
+    const char *values[] = { "0", "9", "x", "2", "1" };
+    char *cli_digest[2] = { NULL, NULL };
+    for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
+        const char *argv[] = { rcsim, "run", file, "--quiet", "--no-plots", "--out", out,
+                               "--threads", values[i], NULL };
+        char *out_text = NULL, *err_text = NULL;
+        int status = -1;
+        g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                                   &out_text, &err_text, &status, NULL));
+        g_assert_true(WIFEXITED(status));
+        if (i < 3) {
+            g_assert_cmpint(WEXITSTATUS(status), ==, 2);
+            g_assert_nonnull(strstr(err_text, "--threads expects a number from 1 to 8"));
+        } else {
+            g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+            const char *d = strstr(out_text, "digest: ");
+            g_assert_nonnull(d);
+            cli_digest[i - 3] = g_strdup(d);
+        }
+        g_free(out_text);
+        g_free(err_text);
+    }
+    g_assert_cmpstr(cli_digest[0], ==, cli_digest[1]);
+    g_free(cli_digest[0]);
+    g_free(cli_digest[1]);
+    for (int t = 0; t < 3; t++)
+        g_free(digest[t]);
+    rc_scenario_free(s);
+    g_free(file);
+    g_free(out);
+}
+
 /* On the command line: a refused run exits with status 2, says why, and
  * leaves the previous outputs alone; `check` reports it as a failure with
  * status 2. */
@@ -488,6 +554,7 @@ int main(int argc, char **argv)
     g_test_add_func("/limits/refused-run", test_refused_run);
     g_test_add_func("/limits/refused-cli", test_refused_cli);
     g_test_add_func("/limits/lanes-value", test_lanes_value);
+    g_test_add_func("/limits/threads-value", test_threads_value);
     g_test_add_func("/limits/check-jobs", test_check_jobs);
     int rc = g_test_run();
     test_remove_tree(tmp_dir);

@@ -173,9 +173,9 @@ struct rc_engine {
      * take an actor of a part it has not seen published; `done` counts the
      * actors run. The caller waits for the actors, not for the workers, so
      * a worker the system has not scheduled holds nothing up. */
-    _Atomic uint64_t ticket;
-    atomic_uint done;
-    atomic_bool quit;
+    _Alignas(64) _Atomic uint64_t ticket;
+    _Alignas(64) atomic_uint done; /* on its own line: each thread adds its count once */
+    _Alignas(64) atomic_bool quit;
     rc_time lookahead; /* see rc_engine_set_lookahead */
     bool stop_requested;
     rc_post_event_fn post;
@@ -878,6 +878,7 @@ static void run_shared_actors(rc_engine *e, run_ctx *c, uint32_t part)
     c->parallel = true;
     thread_ctx = c;
     uint64_t t = atomic_load_explicit(&e->ticket, memory_order_acquire);
+    uint32_t ran = 0;
     for (;;) {
         /* Take the next actor of this part only: a compare-and-swap, so that
          * a thread late from a finished part takes nothing from the next. */
@@ -887,9 +888,11 @@ static void run_shared_actors(rc_engine *e, run_ctx *c, uint32_t part)
                                                    memory_order_acquire))
             continue;
         run_actor(e, c, e->win_actors[TICKET_TAKEN(t)]);
-        atomic_fetch_add_explicit(&e->done, 1, memory_order_release);
+        ran++;
         t = atomic_load_explicit(&e->ticket, memory_order_acquire);
     }
+    if (ran)
+        atomic_fetch_add_explicit(&e->done, ran, memory_order_release);
     thread_ctx = c->id ? c : NULL;
     c->parallel = false;
     c->in_window = false;

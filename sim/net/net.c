@@ -444,21 +444,26 @@ void rc_net_reserve_conns(rc_net *net, uint32_t count)
     }
 }
 
+/* With threads: the connection slots thread t freed in a part before `part`
+ * may be reused now; they join its free list. */
+static void free_earlier_parts(rc_net *net, int t, uint64_t part)
+{
+    if (net->conn_later_t[t] == NIL || net->conn_later_part[t] == part)
+        return;
+    uint32_t last = net->conn_later_t[t];
+    while (net->conns[last].u.pend.buf_head != NIL)
+        last = net->conns[last].u.pend.buf_head;
+    net->conns[last].u.pend.buf_head = net->conn_free_t[t];
+    net->conn_free_t[t] = net->conn_later_t[t];
+    net->conn_later_t[t] = NIL;
+}
+
 /* With threads: a free connection slot of the calling thread's, or a fresh
  * one. */
 static uint32_t conn_take_threaded(rc_net *net)
 {
     int t = rc_engine_thread_index(net->engine);
-    if (net->conn_later_t[t] != NIL &&
-        net->conn_later_part[t] != rc_engine_parallel_parts(net->engine)) {
-        /* Splice the slots freed in an earlier part onto the free list. */
-        uint32_t last = net->conn_later_t[t];
-        while (net->conns[last].u.pend.buf_head != NIL)
-            last = net->conns[last].u.pend.buf_head;
-        net->conns[last].u.pend.buf_head = net->conn_free_t[t];
-        net->conn_free_t[t] = net->conn_later_t[t];
-        net->conn_later_t[t] = NIL;
-    }
+    free_earlier_parts(net, t, rc_engine_parallel_parts(net->engine));
     uint32_t idx = net->conn_free_t[t];
     if (idx != NIL) {
         net->conn_free_t[t] = net->conns[idx].u.pend.buf_head;
@@ -517,15 +522,7 @@ static void conn_release(rc_net *net, uint32_t idx)
     if (net->threaded) {
         int t = rc_engine_thread_index(net->engine);
         uint64_t part = rc_engine_parallel_parts(net->engine);
-        if (net->conn_later_t[t] != NIL && net->conn_later_part[t] != part) {
-            /* Older ones may be reused now: they join the free list. */
-            uint32_t last = net->conn_later_t[t];
-            while (net->conns[last].u.pend.buf_head != NIL)
-                last = net->conns[last].u.pend.buf_head;
-            net->conns[last].u.pend.buf_head = net->conn_free_t[t];
-            net->conn_free_t[t] = net->conn_later_t[t];
-            net->conn_later_t[t] = NIL;
-        }
+        free_earlier_parts(net, t, part);
         net->conn_later_part[t] = part;
         free_head = &net->conn_later_t[t];
     }

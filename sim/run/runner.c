@@ -757,40 +757,36 @@ static bool check_memory(const rc_scenario *s, GError **error)
     return false;
 }
 
-/* See rcsim/run.h. */
-bool rc_run_lanes_from_env(int *lanes, GError **error)
+/* Reads the environment variable `name` into *value when it is set: a
+ * number from 0 to `max`, else false with RC_RUN_ERROR_LANES saying it is
+ * not a number of `what`. */
+static bool count_from_env(const char *name, int max, const char *what, int *value,
+                           GError **error)
 {
-    const char *env = g_getenv("RCSIM_LANES");
+    const char *env = g_getenv(name);
     if (!env || !*env)
         return true;
     char *end = NULL;
     long n = strtol(env, &end, 10);
-    if (*end || n < 0 || n > RC_ENGINE_MAX_LANES) {
+    if (*end || n < 0 || n > max) {
         g_set_error(error, RC_RUN_ERROR, RC_RUN_ERROR_LANES,
-                    "RCSIM_LANES='%s' is not a number of lanes (0 to %d)", env,
-                    RC_ENGINE_MAX_LANES);
+                    "%s='%s' is not a number of %s (0 to %d)", name, env, what, max);
         return false;
     }
-    *lanes = (int)n;
+    *value = (int)n;
     return true;
+}
+
+/* See rcsim/run.h. */
+bool rc_run_lanes_from_env(int *lanes, GError **error)
+{
+    return count_from_env("RCSIM_LANES", RC_ENGINE_MAX_LANES, "lanes", lanes, error);
 }
 
 /* See rcsim/run.h. */
 bool rc_run_threads_from_env(int *threads, GError **error)
 {
-    const char *env = g_getenv("RCSIM_THREADS");
-    if (!env || !*env)
-        return true;
-    char *end = NULL;
-    long n = strtol(env, &end, 10);
-    if (*end || n < 0 || n > RC_ENGINE_MAX_THREADS) {
-        g_set_error(error, RC_RUN_ERROR, RC_RUN_ERROR_LANES,
-                    "RCSIM_THREADS='%s' is not a number of threads (0 to %d)", env,
-                    RC_ENGINE_MAX_THREADS);
-        return false;
-    }
-    *threads = (int)n;
-    return true;
+    return count_from_env("RCSIM_THREADS", RC_ENGINE_MAX_THREADS, "threads", threads, error);
 }
 
 /* Runs one scenario (see rcsim/run.h): takes RCSIM_LANES, when set, as the
