@@ -919,8 +919,16 @@ static gpointer worker_main(gpointer data)
         uint32_t part;
         while ((part = TICKET_PART(atomic_load_explicit(&e->ticket, memory_order_acquire))) ==
                    seen &&
-               !atomic_load_explicit(&e->quit, memory_order_acquire))
-            spin_pause(&spins);
+               !atomic_load_explicit(&e->quit, memory_order_acquire)) {
+            /* A long wait (the run's global events, its outputs): sleep in
+             * short naps rather than hold a core. The caller never waits for
+             * a worker, so a part published meanwhile only runs on fewer
+             * threads. */
+            if (spins > 65536)
+                g_usleep(20);
+            else
+                spin_pause(&spins);
+        }
         if (atomic_load_explicit(&e->quit, memory_order_acquire))
             break;
         seen = part;
