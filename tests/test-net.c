@@ -458,6 +458,30 @@ static void test_hole_holds_later_messages_until_retransmission(void)
     h_free(h);
 }
 
+/* With links slower than the minimum RTO (the lookahead above 200 ms), a
+ * message lost on the wire is retransmitted one lookahead after the loss:
+ * its sender learns of it no sooner than any other event can reach it. */
+static void test_lost_on_slow_links_waits_a_lookahead(void)
+{
+    harness *h = h_new(2, 1, RC_MS(300));
+    rc_engine_set_lookahead(h->e, RC_MS(300));
+    rc_connect_result res;
+    rc_conn c = rc_net_connect(h->net, 0, 1, 7, &res);
+    rc_engine_run_until(h->e, rc_engine_now(h->e) + RC_SEC(1));
+    g_assert_cmpint(rc_net_conn_state(h->net, c), ==, RC_CONN_CONNECTED);
+    rc_time t0 = rc_engine_now(h->e);
+    g_assert_true(h_send(h, c, 0, 1));
+    rc_engine_run_until(h->e, t0 + RC_MS(100));
+    rc_net_set_cut(h->net, 0, 1, true);
+    rc_engine_run_until(h->e, t0 + RC_MS(400)); /* lost at t0 + 300 ms */
+    rc_net_set_cut(h->net, 0, 1, false);
+    rc_engine_run_until(h->e, t0 + RC_SEC(2));
+    g_assert_cmpuint(h_count(h, R_DELIVER, 1), ==, 1);
+    g_assert_cmpint(h_rec(h, h->log->len - 1)->at, ==, t0 + RC_MS(300) * 3);
+    assert_accounted(h);
+    h_free(h);
+}
+
 /* Closing one side leaves the other side's stalled direction to its owner:
  * the peer drops it when the close notification reaches it (and closes its
  * side in answer), not at the instant of the close. */
@@ -1277,6 +1301,8 @@ int main(int argc, char **argv)
     g_test_add_func("/net/hole-holds-later-messages-until-retransmission",
                     test_hole_holds_later_messages_until_retransmission);
     g_test_add_func("/net/close-leaves-peers-stall-to-it", test_close_leaves_peers_stall_to_it);
+    g_test_add_func("/net/lost-on-slow-links-waits-a-lookahead",
+                    test_lost_on_slow_links_waits_a_lookahead);
     g_test_add_func("/net/busy-delays-sends-and-arrivals", test_busy_delays_sends_and_arrivals);
     g_test_add_func("/net/heal-restores-delivery", test_heal_restores_delivery);
     g_test_add_func("/net/loss-all-and-none", test_loss_all_and_none);

@@ -104,6 +104,9 @@ rc_actor rc_engine_actor(const rc_engine *engine);
  * side by side relies on this. */
 void rc_engine_set_lookahead(rc_engine *engine, rc_time lookahead);
 
+/* The lookahead set, or 0. */
+rc_time rc_engine_lookahead(const rc_engine *engine);
+
 /* Cancels a pending event. Returns false (and does nothing) when the handle is
  * 0, already ran, or was already cancelled. */
 bool rc_engine_cancel(rc_engine *engine, rc_event_id id);

@@ -629,6 +629,8 @@ void rc_engine_set_lookahead(rc_engine *e, rc_time lookahead)
     e->lookahead = lookahead > 0 ? lookahead : 0;
 }
 
+rc_time rc_engine_lookahead(const rc_engine *e) { return e->lookahead; }
+
 /* Returns the slot of a pending event, or NO_SLOT for stale handles. */
 static uint32_t live_slot(const rc_engine *e, rc_event_id id)
 {
@@ -719,13 +721,17 @@ bool rc_engine_cancel(rc_engine *e, rc_event_id id)
         ctx_of(e, (pos & ~IN_OUTBOX) >> REF_INDEX_BITS)->out[pos & REF_INDEX_MASK].slot = NO_SLOT;
     } else if (c->parallel) {
         /* The heaps are shared: the event leaves its heap when the part
-         * ends; its handle is stale from now on. */
+         * ends; its handle is stale from now on. Two threads could cancel
+         * it at once: the one that bumps the generation first has it. */
+        uint32_t gen = (uint32_t)(id >> 32), next = gen + 1 ? gen + 1 : 1;
+        if (!__atomic_compare_exchange_n(&e->slots[s].gen, &gen, next, false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_RELAXED))
+            return false;
         if (c->n_cancels == c->cancels_cap) {
             c->cancels_cap = c->cancels_cap ? c->cancels_cap * 2 : 64;
             c->cancels = g_renew(uint32_t, c->cancels, c->cancels_cap);
         }
         c->cancels[c->n_cancels++] = s;
-        slot_bump_gen(&e->slots[s]);
         return true;
     } else {
         heap_remove_at(e, heap_of(e, e->slots[s].actor), pos);

@@ -649,7 +649,7 @@ static void transmit(rc_net *net, uint32_t it)
             return;
         }
         const net_conn *c = conn_get(net, m->conn);
-        if ((c->stalled >> m->role & 1) || !path_open(net, m->from, m->to)) {
+        if ((bits_load(&c->stalled) >> m->role & 1) || !path_open(net, m->from, m->to)) {
             stall_hold(net, it, false);
             return;
         }
@@ -1159,7 +1159,10 @@ static void ev_arrive(rc_engine *engine, void *ctx, uint64_t arg)
     if (c && !c->closed[1 - m->role]) {
         if (!path_open(net, m->from, m->to)) {
             gap_note_missing(net, m, it);
-            m->ev = rc_engine_schedule_for(net->engine, rc_engine_now(net->engine) + RC_NET_RTO_MIN,
+            /* An event for the sender: at least the lookahead away (a
+             * scenario whose latencies all exceed the RTO waits that long). */
+            rc_time wait = MAX(RC_NET_RTO_MIN, rc_engine_lookahead(net->engine));
+            m->ev = rc_engine_schedule_for(net->engine, rc_engine_now(net->engine) + wait,
                                            (rc_actor)m->from, ev_lost, net, it);
             return;
         }
