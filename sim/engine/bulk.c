@@ -17,6 +17,33 @@ static size_t round_up(size_t size, size_t unit)
     return (size + unit - 1) / unit * unit;
 }
 
+/* The base page size the commits round to. */
+#define PAGE ((size_t)4096)
+
+/* See bulk.h. */
+void *rc_bulk_reserve(size_t size, const char *what)
+{
+    void *p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        g_error("%s: cannot reserve %zu bytes of address space", what, size);
+    return p;
+}
+
+/* See bulk.h. */
+void rc_bulk_commit(void *base, size_t from, size_t to, const char *what)
+{
+    size_t lo = from / PAGE * PAGE, hi = round_up(to, PAGE);
+    if (hi > lo && mprotect((char *)base + lo, hi - lo, PROT_READ | PROT_WRITE) != 0)
+        g_error("%s: cannot grow a table to %zu bytes", what, to);
+}
+
+/* See bulk.h. */
+void rc_bulk_unreserve(void *base, size_t size)
+{
+    if (base)
+        munmap(base, size);
+}
+
 /* Whether a block of `size` bytes is a mapping of its own (else malloc's):
  * below one huge page, a mapping would only waste the rest of the page. */
 static bool is_bulk(size_t size) { return size >= HUGE_PAGE; }

@@ -29,6 +29,16 @@ void *rc_bulk_realloc(void *block, size_t old_size, size_t new_size);
 /* Frees a block from rc_bulk_alloc0 or rc_bulk_realloc; NULL is ignored. */
 void rc_bulk_free(void *block, size_t size);
 
+/* Address space for a table that grows in place, for tables that threads
+ * read while another thread grows them: rc_bulk_reserve takes `size` bytes
+ * of address space and no memory; rc_bulk_commit makes bytes [from, to)
+ * usable (zero when new; whole pages, so a partly used page is fine);
+ * rc_bulk_unreserve gives the range back. Each aborts when the kernel
+ * refuses, naming `what`. */
+void *rc_bulk_reserve(size_t size, const char *what);
+void rc_bulk_commit(void *base, size_t from, size_t to, const char *what);
+void rc_bulk_unreserve(void *base, size_t size);
+
 /* A bump allocator over bulk chunks for many arrays that live and die
  * together (a cluster's views): allocation is a pointer increment, and the
  * whole slab is freed at once. */

@@ -24,6 +24,7 @@
  * moves under a running thread: with threads it lives in a reserved range
  * of address space that grows in place. */
 #include "rcsim/engine.h"
+#include "engine/bulk.h"
 
 #include <glib.h>
 #include <pthread.h>
@@ -31,7 +32,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 typedef struct {
     rc_time time;
@@ -94,8 +94,8 @@ typedef struct {
 #define SLOTS_RESERVED (1u << 27)
 
 /* What one thread needs while it runs events. The thread running the
- * engine (the caller of rc_engine_run_until) uses ctx[0]; with threads,
- * worker t uses ctx[t]. */
+ * engine (the caller of rc_engine_run_until) uses ctx0; with threads,
+ * worker t uses workers[t - 1] (ctx_of). */
 typedef struct {
     rc_engine *engine;
     rc_time now;
@@ -249,8 +249,8 @@ void rc_engine_free(rc_engine *engine)
     g_free(engine->win_tail);
     g_free(engine->win_actors);
     if (engine->slots_reserved) {
-        munmap(engine->slots, sizeof(event_slot) * (size_t)engine->slots_reserved);
-        munmap(engine->heap_pos, sizeof(uint32_t) * (size_t)engine->slots_reserved);
+        rc_bulk_unreserve(engine->slots, sizeof(event_slot) * (size_t)engine->slots_reserved);
+        rc_bulk_unreserve(engine->heap_pos, sizeof(uint32_t) * (size_t)engine->slots_reserved);
     } else {
         g_free(engine->slots);
         g_free(engine->heap_pos);
@@ -432,14 +432,10 @@ static void slots_ensure(rc_engine *e, uint32_t need)
     cap = MIN(cap, e->slots_reserved);
     if (need > cap)
         g_error("rc_engine: more than %u pending events with threads", e->slots_reserved);
-    size_t page = 4096;
-    size_t old_s = sizeof(event_slot) * (size_t)e->slots_cap / page * page;
-    size_t old_p = sizeof(uint32_t) * (size_t)e->slots_cap / page * page;
-    size_t new_s = (sizeof(event_slot) * (size_t)cap + page - 1) / page * page;
-    size_t new_p = (sizeof(uint32_t) * (size_t)cap + page - 1) / page * page;
-    if (mprotect((char *)e->slots + old_s, new_s - old_s, PROT_READ | PROT_WRITE) != 0 ||
-        mprotect((char *)e->heap_pos + old_p, new_p - old_p, PROT_READ | PROT_WRITE) != 0)
-        g_error("rc_engine: cannot grow the slot table to %u slots", cap);
+    rc_bulk_commit(e->slots, sizeof(event_slot) * (size_t)e->slots_cap,
+                   sizeof(event_slot) * (size_t)cap, "rc_engine");
+    rc_bulk_commit(e->heap_pos, sizeof(uint32_t) * (size_t)e->slots_cap,
+                   sizeof(uint32_t) * (size_t)cap, "rc_engine");
     e->slots_cap = cap;
 }
 
@@ -1180,13 +1176,8 @@ void rc_engine_shuffle_windows(rc_engine *e, uint64_t seed)
  * others read the table. */
 static void reserve_slots(rc_engine *e, uint32_t slots)
 {
-    size_t bytes_s = sizeof(event_slot) * (size_t)slots;
-    size_t bytes_p = sizeof(uint32_t) * (size_t)slots;
-    int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
-    event_slot *table = mmap(NULL, bytes_s, PROT_NONE, flags, -1, 0);
-    uint32_t *pos = mmap(NULL, bytes_p, PROT_NONE, flags, -1, 0);
-    if (table == MAP_FAILED || pos == MAP_FAILED)
-        g_error("rc_engine: cannot reserve room for %u events", slots);
+    event_slot *table = rc_bulk_reserve(sizeof(event_slot) * (size_t)slots, "rc_engine");
+    uint32_t *pos = rc_bulk_reserve(sizeof(uint32_t) * (size_t)slots, "rc_engine");
     event_slot *old_table = e->slots;
     uint32_t *old_pos = e->heap_pos;
     uint32_t cap = e->slots_cap;

@@ -39,7 +39,6 @@
 #include <pthread.h>
 #include <math.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #define NIL UINT32_MAX
 
@@ -374,25 +373,6 @@ static inline __attribute__((always_inline)) net_conn *conn_get(const rc_net *ne
 
 /* ---- tables that grow in place (threads) ------------------------------------ */
 
-#define PAGE_BYTES ((size_t)4096)
-
-/* Reserves address space for `bytes` (no memory yet). */
-static void *range_reserve(size_t bytes)
-{
-    void *p = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
-        g_error("rc_net: cannot reserve %zu bytes of address space", bytes);
-    return p;
-}
-
-/* Makes bytes [from, to) of a reserved range usable (zero when new). */
-static void range_commit(void *base, size_t from, size_t to)
-{
-    size_t lo = from / PAGE_BYTES * PAGE_BYTES, hi = (to + PAGE_BYTES - 1) / PAGE_BYTES * PAGE_BYTES;
-    if (hi > lo && mprotect((char *)base + lo, hi - lo, PROT_READ | PROT_WRITE) != 0)
-        g_error("rc_net: cannot grow a table to %zu bytes", to);
-}
-
 /* With threads: `batch` fresh records of a table for the calling thread,
  * [*first, *first + batch), taken under the lock; the table's length is
  * published after they are ready. Returns the first. */
@@ -406,7 +386,7 @@ static uint32_t fresh_batch(rc_net *net, void *table, size_t record, uint32_t *l
         want = MIN(want, reserved);
         if (base + batch > want)
             g_error("rc_net: more than %u records with threads", reserved);
-        range_commit(table, record * *cap, record * want);
+        rc_bulk_commit(table, record * *cap, record * want, "rc_net");
         *cap = want;
     }
     __atomic_store_n(len, base + batch, __ATOMIC_RELEASE);
@@ -422,15 +402,15 @@ static int role_of(const net_conn *c, int e)
     return c->ep[ROLE_ACC] == e ? ROLE_ACC : -1;
 }
 
-/* Takes a connection slot from the free list or grows the array, and fills
- * it as a new CONNECTING connection from `from` to `to`. */
+/* See rcsim/net.h. */
 void rc_net_reserve_conns(rc_net *net, uint32_t count)
 {
     if (net->threaded) {
         pthread_mutex_lock(&net->grow_lock);
         count = MIN(count, net->conns_reserved);
         if (count > net->conns_cap) {
-            range_commit(net->conns, sizeof(net_conn) * net->conns_cap, sizeof(net_conn) * count);
+            rc_bulk_commit(net->conns, sizeof(net_conn) * net->conns_cap, sizeof(net_conn) * count,
+                           "rc_net");
             net->conns_cap = count;
         }
         pthread_mutex_unlock(&net->grow_lock);
@@ -480,22 +460,32 @@ static uint32_t conn_take_threaded(rc_net *net)
     return fresh[0]++;
 }
 
+/* A free connection slot, or a fresh one. */
+static uint32_t conn_take(rc_net *net)
+{
+    if (net->threaded)
+        return conn_take_threaded(net);
+    uint32_t idx = net->conn_free;
+    if (idx != NIL) {
+        net->conn_free = net->conns[idx].u.pend.buf_head;
+        return idx;
+    }
+    if (net->conns_len == net->conns_cap) {
+        /* Grow by half: with millions of connections, doubling would
+         * hold the old and a twice larger table at once. */
+        uint32_t grow = net->conns_cap / 2 > 256 ? net->conns_cap / 2 : 256;
+        rc_net_reserve_conns(net, net->conns_cap + grow);
+    }
+    idx = net->conns_len++;
+    net->conns[idx].gen = 1;
+    return idx;
+}
+
+/* Takes a connection slot and fills it as a new CONNECTING connection from
+ * `from` to `to`. */
 static uint32_t conn_alloc(rc_net *net, int from, int to, uint32_t tag)
 {
-    uint32_t idx = net->threaded ? conn_take_threaded(net) : net->conn_free;
-    if (net->threaded) {
-    } else if (idx != NIL) {
-        net->conn_free = net->conns[idx].u.pend.buf_head;
-    } else {
-        if (net->conns_len == net->conns_cap) {
-            /* Grow by half: with millions of connections, doubling would
-             * hold the old and a twice larger table at once. */
-            uint32_t grow = net->conns_cap / 2 > 256 ? net->conns_cap / 2 : 256;
-            rc_net_reserve_conns(net, net->conns_cap + grow);
-        }
-        idx = net->conns_len++;
-        net->conns[idx].gen = 1;
-    }
+    uint32_t idx = conn_take(net);
     net_conn *c = &net->conns[idx];
     net_conn fresh = { .state = RC_CONN_CONNECTING,
                        .ep = { from, to }, .tag = (uint8_t)tag,
@@ -532,7 +522,6 @@ static void conn_release(rc_net *net, uint32_t idx)
 
 /* ---- item pool -------------------------------------------------------------- */
 
-/* Takes an item from the pool and fills its common fields. */
 /* With threads: a free item of the calling thread's, or a fresh one. */
 static uint32_t item_take_threaded(rc_net *net)
 {
@@ -551,20 +540,28 @@ static uint32_t item_take_threaded(rc_net *net)
     return fresh[0]++;
 }
 
+/* A free item, or a fresh one. */
+static uint32_t item_take(rc_net *net)
+{
+    if (net->threaded)
+        return item_take_threaded(net);
+    uint32_t it = net->item_free;
+    if (it != NIL) {
+        net->item_free = net->items[it].next;
+        return it;
+    }
+    if (net->items_len == net->items_cap) {
+        net->items_cap = net->items_cap ? net->items_cap * 2 : 1024;
+        net->items = g_renew(net_item, net->items, net->items_cap);
+    }
+    return net->items_len++;
+}
+
+/* Takes an item from the pool and fills its common fields. */
 static uint32_t item_alloc(rc_net *net, item_kind kind, rc_conn conn, int from,
                            int to)
 {
-    uint32_t it = net->threaded ? item_take_threaded(net) : net->item_free;
-    if (net->threaded) {
-    } else if (it != NIL) {
-        net->item_free = net->items[it].next;
-    } else {
-        if (net->items_len == net->items_cap) {
-            net->items_cap = net->items_cap ? net->items_cap * 2 : 1024;
-            net->items = g_renew(net_item, net->items, net->items_cap);
-        }
-        it = net->items_len++;
-    }
+    uint32_t it = item_take(net);
     net->items[it] = (net_item){ .conn = conn, .from = from, .to = to,
                                  .kind = (uint8_t)kind, .next = NIL };
     return it;
@@ -1351,8 +1348,8 @@ void rc_net_free(rc_net *net)
     g_free(net->eps);
     g_free(net->cut);
     if (net->threaded) {
-        munmap(net->conns, sizeof(net_conn) * (size_t)net->conns_reserved);
-        munmap(net->items, sizeof(net_item) * (size_t)net->items_reserved);
+        rc_bulk_unreserve(net->conns, sizeof(net_conn) * (size_t)net->conns_reserved);
+        rc_bulk_unreserve(net->items, sizeof(net_item) * (size_t)net->items_reserved);
     } else {
         rc_bulk_free(net->conns, sizeof(net_conn) * net->conns_cap);
         g_free(net->items);
@@ -1507,10 +1504,10 @@ void rc_net_prepare_threads(rc_net *net)
     if (net->threaded)
         return;
     const uint32_t reserved = 1u << 26;
-    net_conn *conns = range_reserve(sizeof(net_conn) * (size_t)reserved);
-    net_item *items = range_reserve(sizeof(net_item) * (size_t)reserved);
-    range_commit(conns, 0, sizeof(net_conn) * net->conns_cap);
-    range_commit(items, 0, sizeof(net_item) * net->items_cap);
+    net_conn *conns = rc_bulk_reserve(sizeof(net_conn) * (size_t)reserved, "rc_net");
+    net_item *items = rc_bulk_reserve(sizeof(net_item) * (size_t)reserved, "rc_net");
+    rc_bulk_commit(conns, 0, sizeof(net_conn) * net->conns_cap, "rc_net");
+    rc_bulk_commit(items, 0, sizeof(net_item) * net->items_cap, "rc_net");
     if (net->conns_len)
         memcpy(conns, net->conns, sizeof(net_conn) * net->conns_len);
     if (net->items_len)
