@@ -149,21 +149,20 @@ static void test_lanes_do_not_matter(void)
     g_ptr_array_free(files, TRUE);
 }
 
-/* Every shipped scenario without a workload gives the same log on 1, 2 and 3
- * threads (rc_run_options.threads): the nodes of a window run on the
- * engine's threads, the net's and the cluster's shared tables per thread.
- * (Scenarios with writers run on one thread; they are run here too, as a
- * check that the fallback changes nothing.) */
+/* Every shipped scenario gives the same log on 1, 2 and 3 threads
+ * (rc_run_options.threads): the endpoints of a window, nodes and writers,
+ * run on the engine's threads, with the net's, the cluster's and the
+ * workload's shared tables per thread or per endpoint. */
 static void test_threads_do_not_matter(void)
 {
     GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
     collect("scenarios", files);
-    guint checked = 0, threaded = 0;
+    guint checked = 0, with_writers = 0;
     for (guint i = 0; i < files->len; i++) {
         rc_scenario *s = load_small(g_ptr_array_index(files, i));
         if (!s)
             continue;
-        threaded += s->writers_total == 0;
+        with_writers += s->writers_total > 0;
         for (uint64_t seed = 1; seed <= 2; seed++) {
             char *one = digest_on(s, seed, NULL, 1, 0, 1);
             for (int threads = 2; threads <= 3; threads++) {
@@ -178,23 +177,83 @@ static void test_threads_do_not_matter(void)
         rc_scenario_free(s);
         checked++;
     }
-    g_assert_cmpuint(threaded, >, 30);
-    g_test_message("%u scenarios alike on 1, 2 and 3 threads (%u of them on threads)", checked,
-                   threaded);
+    g_assert_cmpuint(checked, >, 40);
+    g_assert_cmpuint(with_writers, >, 5);
+    g_test_message("%u scenarios alike on 1, 2 and 3 threads (%u of them with writers)", checked,
+                   with_writers);
     g_ptr_array_free(files, TRUE);
 }
 
-/* writes.csv of a run in `lanes` lanes, as text. */
-static char *writes_in_lanes(const rc_scenario *s, int lanes)
+/* The text of output file `name` of a run in `lanes` lanes on `threads`
+ * threads. */
+static char *output_of(const rc_scenario *s, const char *name, int lanes, int threads)
 {
     char *dir = g_dir_make_tmp("rcsim-lanes-XXXXXX", NULL);
-    g_free(digest_in_lanes(s, 1, dir, lanes));
-    char *path = g_build_filename(dir, "writes.csv", NULL), *text = NULL;
+    g_free(digest_on(s, 1, dir, lanes, 0, threads));
+    char *path = g_build_filename(dir, name, NULL), *text = NULL;
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
     g_free(path);
     test_remove_tree(dir);
     g_free(dir);
     return text;
+}
+
+/* writes.csv of a run in `lanes` lanes, as text. */
+static char *writes_in_lanes(const rc_scenario *s, int lanes)
+{
+    return output_of(s, "writes.csv", lanes, 1);
+}
+
+/* The line of a summary that holds `key` (summary.json puts each of its
+ * top-level fields on a line of its own). */
+static char *summary_line(const char *summary, const char *key)
+{
+    const char *at = strstr(summary, key);
+    g_assert_nonnull(at);
+    return g_strndup(at, strcspn(at, "\n"));
+}
+
+/* Sixteen writers through a manual failover (whose pause holds writes), a
+ * partition that loses acknowledged writes on the minority side, and a
+ * kill: writes.csv (every write's outcome, node, and whether it was lost)
+ * and the summary's counts and causes of lost writes are the same on 1, 2
+ * and 3 threads, although the
+ * writers start their writes, and get their ids, in an order that depends
+ * on the threads. */
+static void test_writes_do_not_depend_on_threads(void)
+{
+    GError *err = NULL;
+    rc_scenario *s = rc_scenario_parse_string(
+        "wt.scn",
+        "cluster masters=5 replicas=1 node-timeout=2000ms\n"
+        "workload writers=16 rate=400/s\nend 14s\n"
+        "at 1s failover R1\n"
+        "at 3s partition {R1 M2} | rest\n"
+        "at 8s heal\n"
+        "at 10s kill M3\n",
+        &err);
+    g_assert_no_error(err);
+    char *one = output_of(s, "writes.csv", 1, 1);
+    char *summary = output_of(s, "summary.json", 1, 1);
+    char *writes = summary_line(summary, "\"writes\"");
+    const char *lost = strstr(writes, "\"minority-master\":");
+    g_assert_nonnull(lost);
+    g_assert_cmpuint(g_ascii_strtoull(lost + strlen("\"minority-master\":"), NULL, 10), >, 100);
+    g_assert_cmpuint(strlen(one), >, 100000);
+    for (int threads = 2; threads <= 3; threads++) {
+        char *more = output_of(s, "writes.csv", 1, threads);
+        char *more_summary = output_of(s, "summary.json", 1, threads);
+        char *more_writes = summary_line(more_summary, "\"writes\"");
+        g_assert_cmpstr(one, ==, more);
+        g_assert_cmpstr(writes, ==, more_writes);
+        g_free(more);
+        g_free(more_summary);
+        g_free(more_writes);
+    }
+    g_free(one);
+    g_free(summary);
+    g_free(writes);
+    rc_scenario_free(s);
 }
 
 /* Eight writers at 500 writes/s send at the same microsecond now and then;
@@ -399,6 +458,8 @@ int main(int argc, char **argv)
     g_test_add_func("/determinism/threads-do-not-matter", test_threads_do_not_matter);
     g_test_add_func("/determinism/writes-do-not-depend-on-lanes",
                     test_writes_do_not_depend_on_lanes);
+    g_test_add_func("/determinism/writes-do-not-depend-on-threads",
+                    test_writes_do_not_depend_on_threads);
     g_test_add_func("/determinism/out-dir-does-not-matter", test_out_dir_does_not_matter);
     g_test_add_func("/determinism/unrelated-action-changes-nothing-else",
                     test_unrelated_action_changes_nothing_else);

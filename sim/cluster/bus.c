@@ -10,6 +10,55 @@
 /* Message pool                                                           */
 /* ====================================================================== */
 
+/* Each thread keeps its free messages in a list. With threads a list that
+ * reaches MSG_BATCH messages becomes the thread's spare batch, and a second
+ * full one goes to the cluster's depot, from which a thread whose list and
+ * spare are empty takes a batch before it allocates: the messages one
+ * thread frees beyond those it makes are found by the others, at one lock
+ * for every MSG_BATCH messages at most (two batches per thread keep a
+ * thread that makes and frees in turn off the lock). */
+#define MSG_BATCH 256
+
+/* A free message for c's calling thread, or a new one. */
+static bus_msg *msg_take(rc_cluster *c, cl_thread *th)
+{
+    if (!th->msg_free && c->threaded) {
+        if (th->msg_spare) {
+            th->msg_free = th->msg_spare;
+            th->msg_spare = NULL;
+        } else {
+            pthread_mutex_lock(&c->msg_depot_lock);
+            if (c->msg_depot->len)
+                th->msg_free = g_ptr_array_steal_index_fast(c->msg_depot, c->msg_depot->len - 1);
+            pthread_mutex_unlock(&c->msg_depot_lock);
+        }
+        th->msg_free_count = th->msg_free ? MSG_BATCH : 0;
+    }
+    bus_msg *m = th->msg_free;
+    if (!m)
+        return g_new0(bus_msg, 1);
+    th->msg_free = m->next_free;
+    th->msg_free_count--;
+    return m;
+}
+
+/* Puts m on c's calling thread's free list (see msg_take). */
+static void msg_give(rc_cluster *c, cl_thread *th, bus_msg *m)
+{
+    m->next_free = th->msg_free;
+    th->msg_free = m;
+    if (++th->msg_free_count < MSG_BATCH || !c->threaded)
+        return;
+    if (th->msg_spare) {
+        pthread_mutex_lock(&c->msg_depot_lock);
+        g_ptr_array_add(c->msg_depot, th->msg_spare);
+        pthread_mutex_unlock(&c->msg_depot_lock);
+    }
+    th->msg_spare = th->msg_free;
+    th->msg_free = NULL;
+    th->msg_free_count = 0;
+}
+
 /* Returns a message of `type` with the common header filled as
  * clusterBuildMessageHdr does: a replica with a known master advertises its
  * master's configEpoch and slots; masters their own. One reference is held by
@@ -17,12 +66,7 @@
 bus_msg *cl_msg_new(node *me, int type)
 {
     rc_cluster *c = me->c;
-    cl_thread *th = cl_th(c);
-    bus_msg *m = th->msg_free;
-    if (m)
-        th->msg_free = m->next_free;
-    else
-        m = g_new0(bus_msg, 1);
+    bus_msg *m = msg_take(c, cl_th(c));
     int master = cl_is_master(me) ? -1 : cl_my_master(me);
     int claimant = master >= 0 ? master : me->id;
     m->kind = MSGK_BUS;
@@ -50,9 +94,7 @@ void cl_msg_unref(rc_cluster *c, bus_msg *m)
     cl_slotset_unref(c, m->myslots);
     cl_slotset_unref(c, m->update_slots);
     m->myslots = m->update_slots = NULL;
-    cl_thread *th = cl_th(c);
-    m->next_free = th->msg_free;
-    th->msg_free = m;
+    msg_give(c, cl_th(c), m);
 }
 
 /* The net's release callback for both bus and replication messages. */

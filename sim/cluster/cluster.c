@@ -363,6 +363,17 @@ rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
 /* Frees the cluster, its nodes and the message pools. A net that is freed
  * hands its undelivered messages back through cl_msg_release, into these
  * pools, so free the net first. */
+/* Frees a list of free messages, with their gossip sections. */
+static void free_msg_list(bus_msg *m)
+{
+    while (m) {
+        bus_msg *next = m->next_free;
+        g_free(m->gossip);
+        g_free(m);
+        m = next;
+    }
+}
+
 void rc_cluster_free(rc_cluster *c)
 {
     if (!c)
@@ -375,14 +386,16 @@ void rc_cluster_free(rc_cluster *c)
         node_free_views(me);
         cl_persisted_free(me->saved);
     }
+    if (c->msg_depot) {
+        for (guint i = 0; i < c->msg_depot->len; i++)
+            free_msg_list(g_ptr_array_index(c->msg_depot, i));
+        g_ptr_array_free(c->msg_depot, TRUE);
+        pthread_mutex_destroy(&c->msg_depot_lock);
+    }
     for (int t = 0; t < RC_ENGINE_MAX_THREADS; t++) {
         cl_thread *th = &c->th[t];
-        while (th->msg_free) {
-            bus_msg *m = th->msg_free;
-            th->msg_free = m->next_free;
-            g_free(m->gossip);
-            g_free(m);
-        }
+        free_msg_list(th->msg_free);
+        free_msg_list(th->msg_spare);
         while (th->repl_free) {
             repl_msg *m = th->repl_free;
             th->repl_free = m->next_free;
@@ -536,6 +549,8 @@ void rc_cluster_prepare_threads(rc_cluster *c)
         c->th[t].cron_scratch = g_new0(int, c->n);
         c->th[t].gossip_seen = g_new0(uint64_t, (c->n + 63) / 64);
     }
+    pthread_mutex_init(&c->msg_depot_lock, NULL);
+    c->msg_depot = g_ptr_array_new();
     c->threaded = true;
 }
 

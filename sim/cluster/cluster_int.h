@@ -24,6 +24,7 @@
 #include "rcsim/rng.h"
 
 #include <glib.h>
+#include <pthread.h>
 #include <stdint.h>
 
 /* ---- constants (docs/model.md, "Constants") ------------------------------ */
@@ -384,7 +385,9 @@ typedef struct {
  * pools, scratch buffers, the queue of OWNER changes and the totals. Without
  * threads only th[0] is used. */
 typedef struct {
-    bus_msg *msg_free;
+    bus_msg *msg_free;       /* free messages, msg_free_count of them */
+    uint32_t msg_free_count;
+    bus_msg *msg_spare;      /* with threads: a full batch kept back, or NULL */
     struct repl_msg *repl_free;
     int *cron_scratch;     /* n ints for the cron's per-master replica counts */
     uint64_t *gossip_seen; /* n bits: entries already in the section being built */
@@ -414,6 +417,12 @@ struct rc_cluster {
 
     cl_thread th[RC_ENGINE_MAX_THREADS];
     bool threaded; /* rc_cluster_prepare_threads */
+    /* With threads: full batches of free messages (bus.c's message pool).
+     * A message is made on its sender's thread and freed on its last
+     * receiver's, so one thread can free more than it makes for as long as
+     * the run lasts; its surplus comes here for the others to take. */
+    pthread_mutex_t msg_depot_lock; /* pthreads: ThreadSanitizer sees them */
+    GPtrArray *msg_depot;           /* heads of MSG_BATCH-long lists */
 
     /* Clients (the workload): requests arrive at nodes as MSGK_CLIENT. */
     rc_client_request_fn client_request;

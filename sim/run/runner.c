@@ -446,19 +446,13 @@ static void run_in_windows(run *r, rc_time window, int lanes, int actors)
     r->windows = true;
 }
 
-/* Runs the windows' nodes on `threads` threads (rc_run_options.threads):
- * the engine's workers, and the net's and the cluster's tables made safe
- * for them. Not without windows, and not with a workload, whose rows are
- * shared by its writers (a warning says so). */
+/* Runs the windows' endpoints (nodes and writers) on `threads` threads
+ * (rc_run_options.threads): the engine's workers, and the net's and the
+ * cluster's tables made safe for them. Not without windows. */
 static void use_threads(run *r, int threads)
 {
     if (threads <= 1 || !r->windows)
         return;
-    if (r->scn->writers_total > 0) {
-        g_printerr("%s: warning: the workload does not run on threads yet; running on one "
-                   "thread\n", r->scn->name);
-        return;
-    }
     rc_engine_set_threads(r->engine, MIN(threads, RC_ENGINE_MAX_THREADS));
     rc_net_prepare_threads(r->net);
     rc_cluster_prepare_threads(r->cluster);

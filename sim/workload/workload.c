@@ -1,38 +1,48 @@
 /* Cluster-aware writers and write accounting (see rcsim/workload.h). */
 #include "workload_int.h"
 
+#include "rcsim/engine.h"
+
 #include <glib.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
 #define NO_OWNER 0xFFFFu
+
+/* Writes are kept in chunks of ROW_CHUNK rows that never move once made, so
+ * that a node's event may note an application in a row while a writer on
+ * another thread starts a new one; ROW_CHUNKS chunks cover every int32 id. */
+#define ROW_CHUNK_BITS 14
+#define ROW_CHUNK (1u << ROW_CHUNK_BITS)
+#define ROW_CHUNKS (1u << (31 - ROW_CHUNK_BITS))
 
 /* ====================================================================== */
 /* Key -> slot                                                            */
 /* ====================================================================== */
 
 static uint16_t crc_table[256];
-static gsize crc_table_ready;
+static pthread_once_t crc_table_once = PTHREAD_ONCE_INIT;
 
-/* Builds the byte table of CRC-16/XMODEM from the bit-by-bit definition. */
-static void crc_table_init(void)
+/* Builds the byte table of CRC-16/XMODEM from the bit-by-bit definition,
+ * once (writers on several threads may ask first at the same time; a
+ * pthread once, which ThreadSanitizer sees, unlike GLib's). */
+static void crc_table_build(void)
 {
-    if (!g_once_init_enter(&crc_table_ready))
-        return;
     for (int b = 0; b < 256; b++) {
         uint16_t crc = (uint16_t)(b << 8);
         for (int i = 0; i < 8; i++)
             crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
         crc_table[b] = crc;
     }
-    g_once_init_leave(&crc_table_ready, 1);
 }
 
 /* CRC-16/XMODEM of `len` bytes (see rcsim/workload.h), one table look-up a
  * byte. */
 uint16_t rc_crc16(const char *buf, size_t len)
 {
-    crc_table_init();
+    pthread_once(&crc_table_once, crc_table_build);
     uint16_t crc = 0;
     for (size_t i = 0; i < len; i++)
         crc = (uint16_t)((crc << 8) ^ crc_table[((crc >> 8) ^ (uint8_t)buf[i]) & 0xff]);
@@ -94,6 +104,7 @@ typedef struct {
     int applied_by;     /* the master that applied it last (-1: none) */
     rc_time t_applied;
     rc_lost_cause cause; /* when lost */
+    char *key;          /* "w<writer>:<seq>" */
 } row;
 
 typedef struct writer {
@@ -115,6 +126,9 @@ typedef struct writer {
     bool refreshing;
     bool refresh_wanted;
     rc_event_id timer;
+    /* What this writer's writes came to (the workload's totals are sums,
+     * so that writers on different threads never share a counter). */
+    uint64_t sent, acked, failed;
 } writer;
 
 typedef struct {
@@ -134,14 +148,19 @@ struct rc_workload {
     writer *writers;
     int n_writers;
     rc_writer_group *groups;
-    GArray *rows;        /* row */
-    GArray *held;        /* held_request: writes paused by a manual failover */
-    client_msg *free_msgs;
-    uint64_t sent, acked, failed, lost;
+    /* The writes, by id: ids are handed out in the order writers start
+     * them (on threads, in the order the threads get there; no output
+     * depends on the numbering, only on which writes a dataset holds). */
+    row *_Atomic *row_chunks;
+    atomic_int n_rows;
+    GArray **held;       /* per node: held_request, writes paused by a manual failover */
+    /* Free messages, one list per engine thread: a message freed on one
+     * thread is reused by that thread. */
+    client_msg *free_msgs[RC_ENGINE_MAX_THREADS];
+    uint64_t lost;
     uint64_t lost_by_cause[RC_LOST__COUNT];
     wl_lost_history *history;
     rc_write_row *out_rows;
-    char **keys;
     char **writer_names;
 };
 
@@ -149,9 +168,10 @@ struct rc_workload {
  * (writers send many small messages; reusing them keeps the run fast). */
 static client_msg *msg_new(rc_workload *w, int type)
 {
-    client_msg *m = w->free_msgs;
+    client_msg **list = &w->free_msgs[rc_engine_thread_index(w->engine)];
+    client_msg *m = *list;
     if (m)
-        w->free_msgs = m->next_free;
+        *list = m->next_free;
     else
         m = g_new0(client_msg, 1);
     memset(m, 0, sizeof *m);
@@ -161,25 +181,58 @@ static client_msg *msg_new(rc_workload *w, int type)
 }
 
 /* The network's release callback: a delivered or dropped message goes back
- * to the free list, its slot map freed. */
+ * to the free list of the thread that releases it, its slot map freed. */
 static void msg_release(void *ctx, void *p)
 {
     rc_workload *w = ctx;
     client_msg *m = p;
+    client_msg **list = &w->free_msgs[rc_engine_thread_index(w->engine)];
     g_free(m->map);
     m->map = NULL;
-    m->next_free = w->free_msgs;
-    w->free_msgs = m;
+    m->next_free = *list;
+    *list = m;
 }
 
-/* The write whose id (row index) is i. */
-static row *row_at(rc_workload *w, int i) { return &g_array_index(w->rows, row, i); }
+/* The number of writes started so far (ids 0 .. that - 1). */
+static int rows_count(const rc_workload *w)
+{
+    return atomic_load_explicit(&w->n_rows, memory_order_acquire);
+}
+
+/* The write whose id is i (below rows_count()). */
+static row *row_at(const rc_workload *w, int i)
+{
+    row *chunk = atomic_load_explicit(&w->row_chunks[(uint32_t)i >> ROW_CHUNK_BITS],
+                                      memory_order_acquire);
+    return &chunk[(uint32_t)i & (ROW_CHUNK - 1)];
+}
+
+/* A new row for a write, with its id: the first writer to need a chunk
+ * makes it, and a writer on another thread that lost the race frees its
+ * own. */
+static int32_t row_new(rc_workload *w, const row *r)
+{
+    int32_t id = atomic_fetch_add_explicit(&w->n_rows, 1, memory_order_acq_rel);
+    g_assert(id >= 0);
+    row *_Atomic *slot = &w->row_chunks[(uint32_t)id >> ROW_CHUNK_BITS];
+    row *chunk = atomic_load_explicit(slot, memory_order_acquire);
+    if (!chunk) {
+        row *fresh = g_new0(row, ROW_CHUNK);
+        if (atomic_compare_exchange_strong_explicit(slot, &chunk, fresh, memory_order_acq_rel,
+                                                    memory_order_acquire))
+            chunk = fresh;
+        else
+            g_free(fresh);
+    }
+    chunk[(uint32_t)id & (ROW_CHUNK - 1)] = *r;
+    return id;
+}
 
 /* The slot of write `id` (its row), for slot moves. */
 static int write_slot(void *ctx, int32_t id)
 {
     rc_workload *w = ctx;
-    return id >= 0 && (guint)id < w->rows->len ? row_at(w, id)->slot : -1;
+    return id >= 0 && id < rows_count(w) ? row_at(w, id)->slot : -1;
 }
 
 /* ====================================================================== */
@@ -204,7 +257,7 @@ static void reply(rc_workload *w, int node, rc_conn conn, const client_msg *req,
  * it. */
 static void note_applied(rc_workload *w, int node, int32_t id)
 {
-    if (id < 0 || (guint)id >= w->rows->len)
+    if (id < 0 || id >= rows_count(w))
         return;
     row *r = row_at(w, id);
     r->applied_by = node;
@@ -236,7 +289,9 @@ static bool serve_set(rc_workload *w, int node, rc_conn conn, int from, client_m
     *copy = *m;
     copy->next_free = NULL;
     held_request h = { node, conn, from, copy };
-    g_array_append_val(w->held, h);
+    if (!w->held[node])
+        w->held[node] = g_array_new(FALSE, FALSE, sizeof(held_request));
+    g_array_append_val(w->held[node], h);
     return false;
 }
 
@@ -265,24 +320,21 @@ static void on_node_request(void *ctx, int node, rc_conn conn, int from, void *p
         serve_slots(w, node, conn, m);
 }
 
-/* The master's write pause ended: serve the writes it held, in order. */
+/* The master's write pause ended: serve the writes it held, in order.
+ * Each node keeps its own, so that this touches nothing of another node's. */
 static void on_unpause(void *ctx, int node)
 {
     rc_workload *w = ctx;
-    GArray *still = g_array_new(FALSE, FALSE, sizeof(held_request));
-    GArray *all = w->held;
-    w->held = still;
-    for (guint i = 0; i < all->len; i++) {
-        held_request *h = &g_array_index(all, held_request, i);
-        if (h->node != node) {
-            g_array_append_val(w->held, *h);
-            continue;
-        }
+    GArray *mine = w->held[node];
+    w->held[node] = NULL;
+    for (guint i = 0; mine && i < mine->len; i++) {
+        held_request *h = &g_array_index(mine, held_request, i);
         /* Served, or held again as a fresh copy: either way this one goes. */
         serve_set(w, h->node, h->conn, h->from, h->msg);
         msg_release(w, h->msg);
     }
-    g_array_free(all, TRUE);
+    if (mine)
+        g_array_free(mine, TRUE);
 }
 
 /* ====================================================================== */
@@ -350,9 +402,9 @@ static void complete(writer *wr, status st)
     r->st = st;
     r->t_done = rc_engine_now(w->engine);
     if (st == ST_OK)
-        w->acked++;
+        wr->acked++;
     else
-        w->failed++;
+        wr->failed++;
     if (wr->timer)
         rc_engine_cancel(w->engine, wr->timer);
     wr->timer = 0;
@@ -428,7 +480,7 @@ static void send_current(writer *wr)
     m->req = wr->req;
     m->row = wr->row;
     m->slot = r->slot;
-    m->bytes = set_bytes(w->keys[wr->row]);
+    m->bytes = set_bytes(r->key);
     r->node = wr->target;
     if (!client_send(wr, wr->target, m)) {
         complete(wr, ST_REFUSED);
@@ -451,13 +503,10 @@ static void start_write(rc_engine *e, void *ctx, uint64_t arg)
     }
     row r = { .writer = wr->index, .seq = ++wr->seq, .t_sent = rc_engine_now(e), .t_done = -1,
               .node = -1, .st = ST_PENDING, .applied_by = -1, .t_applied = -1 };
-    char *key = g_strdup_printf("w%d:%lld", wr->index + 1, (long long)r.seq);
-    r.slot = rc_key_hash_slot(key, strlen(key));
-    g_array_append_val(w->rows, r);
-    w->keys = g_renew(char *, w->keys, w->rows->len);
-    w->keys[w->rows->len - 1] = key;
-    w->sent++;
-    wr->row = (int)w->rows->len - 1;
+    r.key = g_strdup_printf("w%d:%lld", wr->index + 1, (long long)r.seq);
+    r.slot = rc_key_hash_slot(r.key, strlen(r.key));
+    wr->sent++;
+    wr->row = row_new(w, &r);
     wr->last_send = r.t_sent;
     wr->redirected = false;
     int owner = wr->map[r.slot] == NO_OWNER ? -1 : wr->map[r.slot];
@@ -564,7 +613,7 @@ static void observe_history(void *user, const rc_event *ev)
     rc_workload *w = user;
     if (ev->kind == RC_EV_PROMOTED || ev->kind == RC_EV_OWNER || ev->kind == RC_EV_ROLE ||
         ev->kind == RC_EV_FAULT)
-        wl_lost_history_observe(w->history, ev, (int)w->rows->len);
+        wl_lost_history_observe(w->history, ev, rows_count(w));
 }
 
 /* Creates the writers of every group (see rcsim/workload.h): one network
@@ -581,8 +630,8 @@ rc_workload *rc_workload_new(rc_engine *engine, rc_net *net, rc_cluster *cluster
     w->bus = bus;
     w->nodes = rc_cluster_size(cluster);
     w->first_ep = first_endpoint;
-    w->rows = g_array_new(FALSE, FALSE, sizeof(row));
-    w->held = g_array_new(FALSE, FALSE, sizeof(held_request));
+    w->row_chunks = g_new0(row *_Atomic, ROW_CHUNKS);
+    w->held = g_new0(GArray *, w->nodes);
     w->groups = g_memdup2(groups, sizeof(rc_writer_group) * (size_t)n_groups);
     for (int g = 0; g < n_groups; g++)
         w->n_writers += groups[g].writers;
@@ -655,7 +704,7 @@ void rc_workload_finish(rc_workload *w)
 {
     int *owner = g_new(int, RC_SLOTS);
     consensus_owners(w, owner);
-    guint n = w->rows->len;
+    guint n = (guint)rows_count(w);
     /* present[node] = bitmap of writes in that node's dataset, built lazily. */
     uint8_t **present = g_new0(uint8_t *, w->nodes);
     w->lost = 0;
@@ -690,12 +739,32 @@ void rc_workload_finish(rc_workload *w)
 }
 
 /* Writes started so far. */
-uint64_t rc_workload_sent(const rc_workload *w) { return w->sent; }
+uint64_t rc_workload_sent(const rc_workload *w)
+{
+    uint64_t sum = 0;
+    for (int k = 0; k < w->n_writers; k++)
+        sum += w->writers[k].sent;
+    return sum;
+}
+
 /* Writes that got their OK so far. */
-uint64_t rc_workload_acked(const rc_workload *w) { return w->acked; }
+uint64_t rc_workload_acked(const rc_workload *w)
+{
+    uint64_t sum = 0;
+    for (int k = 0; k < w->n_writers; k++)
+        sum += w->writers[k].acked;
+    return sum;
+}
+
 /* Writes that ended otherwise (moved, clusterdown, timeout, refused,
  * unreachable). */
-uint64_t rc_workload_failed(const rc_workload *w) { return w->failed; }
+uint64_t rc_workload_failed(const rc_workload *w)
+{
+    uint64_t sum = 0;
+    for (int k = 0; k < w->n_writers; k++)
+        sum += w->writers[k].failed;
+    return sum;
+}
 /* Acknowledged writes lost: 0 until rc_workload_finish() decided. */
 uint64_t rc_workload_lost(const rc_workload *w) { return w->lost; }
 
@@ -708,9 +777,9 @@ uint64_t rc_workload_lost_by_cause(const rc_workload *w, rc_lost_cause cause)
 /* Orders row indexes by (send time, writer, the writer's sequence). */
 static gint cmp_row_index(gconstpointer a, gconstpointer b, gpointer user)
 {
-    const GArray *rows = user;
-    const row *x = &g_array_index(rows, row, *(const guint *)a);
-    const row *y = &g_array_index(rows, row, *(const guint *)b);
+    const rc_workload *w = user;
+    const row *x = row_at(w, (int)*(const guint *)a);
+    const row *y = row_at(w, (int)*(const guint *)b);
     if (x->t_sent != y->t_sent)
         return x->t_sent < y->t_sent ? -1 : 1;
     if (x->writer != y->writer)
@@ -721,21 +790,21 @@ static gint cmp_row_index(gconstpointer a, gconstpointer b, gpointer user)
 /* The writes as rows (see rcsim/workload.h); the array is rebuilt at each
  * call and stays valid until the next call or rc_workload_free(). Rows are
  * numbered as writers start them, which in windows depends on how the
- * writers' events were grouped; the output is put in (send time, writer,
- * sequence) order, which does not. */
+ * writers' events were grouped and, on threads, on which thread got there
+ * first; the output is put in (send time, writer, sequence) order, which
+ * depends on neither. */
 const rc_write_row *rc_workload_rows(const rc_workload *w, int *count)
 {
-    guint n = w->rows->len;
+    guint n = (guint)rows_count(w);
     g_free(w->out_rows);
     rc_write_row *out = g_new0(rc_write_row, n ? n : 1);
     guint *order = g_new(guint, n ? n : 1);
     for (guint i = 0; i < n; i++)
         order[i] = i;
-    g_qsort_with_data(order, (gint)n, sizeof(guint), cmp_row_index, w->rows);
+    g_qsort_with_data(order, (gint)n, sizeof(guint), cmp_row_index, (gpointer)w);
     for (guint k = 0; k < n; k++) {
-        guint i = order[k];
-        const row *r = &g_array_index(w->rows, row, i);
-        out[k] = (rc_write_row){ w->writer_names[r->writer], w->keys[i], r->slot, r->t_sent,
+        const row *r = row_at(w, (int)order[k]);
+        out[k] = (rc_write_row){ w->writer_names[r->writer], r->key, r->slot, r->t_sent,
                                  r->st == ST_PENDING ? -1 : r->t_done, r->node,
                                  status_name[r->st], r->applied,
                                  r->st == ST_OK && !r->applied ? rc_lost_cause_name(r->cause)
@@ -757,22 +826,30 @@ void rc_workload_free(rc_workload *w)
         g_free(w->writers[k].conn);
         g_free(w->writer_names[k]);
     }
-    for (guint i = 0; i < w->held->len; i++)
-        g_free(g_array_index(w->held, held_request, i).msg);
-    for (guint i = 0; i < w->rows->len; i++)
-        g_free(w->keys[i]);
-    while (w->free_msgs) {
-        client_msg *m = w->free_msgs;
-        w->free_msgs = m->next_free;
-        g_free(m);
+    for (int x = 0; x < w->nodes; x++) {
+        for (guint i = 0; w->held[x] && i < w->held[x]->len; i++)
+            g_free(g_array_index(w->held[x], held_request, i).msg);
+        if (w->held[x])
+            g_array_free(w->held[x], TRUE);
     }
-    g_free(w->keys);
+    int n = rows_count(w);
+    for (int i = 0; i < n; i++)
+        g_free(row_at(w, i)->key);
+    for (uint32_t c = 0; c < ROW_CHUNKS; c++)
+        g_free(w->row_chunks[c]);
+    for (int t = 0; t < RC_ENGINE_MAX_THREADS; t++) {
+        while (w->free_msgs[t]) {
+            client_msg *m = w->free_msgs[t];
+            w->free_msgs[t] = m->next_free;
+            g_free(m);
+        }
+    }
     g_free(w->writer_names);
     g_free(w->writers);
     g_free(w->groups);
     g_free(w->out_rows);
     wl_lost_history_free(w->history);
-    g_array_free(w->rows, TRUE);
-    g_array_free(w->held, TRUE);
+    g_free(w->row_chunks);
+    g_free(w->held);
     g_free(w);
 }
