@@ -105,7 +105,9 @@ typedef struct {
     bool parallel;           /* in a part of a window run by several threads */
     uint64_t events_run;
     rc_time window_last;     /* the latest event it ran in the open window */
-    uint32_t free_head;      /* its free slots */
+    uint32_t free_head;      /* its free slots, free_count of them */
+    uint32_t free_count;
+    uint32_t spare_head;     /* with threads: a full batch of free slots kept back */
     uint32_t fresh_next, fresh_end; /* never used slots it reserved */
     uint32_t id;             /* its number: entries it adds are in array id + 1 */
     window_entry *win;       /* entries its endpoints' own events added */
@@ -158,6 +160,10 @@ struct rc_engine {
     uint32_t *heap_pos;
     uint32_t slots_len, slots_cap;
     uint32_t slots_reserved;   /* with threads: the slots the address range holds */
+    /* With threads: full batches of free slots (SLOT_BATCH each, linked
+     * through next_free) that a thread freed beyond those it took, for
+     * the others (slot_release). Under slots_lock. */
+    GArray *slot_depot;
     pthread_mutex_t slots_lock; /* with threads: growing the slot table (pthreads,
                                  * which ThreadSanitizer sees) */
     /* origin_count[o]: events scheduled so far by origin o, where o is 0 for
@@ -213,6 +219,7 @@ static void ctx_init(rc_engine *e, run_ctx *c, uint32_t id)
     c->id = id;
     c->running = RC_ACTOR_GLOBAL;
     c->free_head = NO_SLOT;
+    c->spare_head = NO_SLOT;
 }
 
 static void ctx_free_arrays(run_ctx *c)
@@ -259,6 +266,8 @@ void rc_engine_free(rc_engine *engine)
     for (int t = 0; t < engine->threads; t++)
         ctx_free_arrays(ctx_of(engine, (uint32_t)t));
     g_free(engine->workers);
+    if (engine->slot_depot)
+        g_array_free(engine->slot_depot, TRUE);
     pthread_mutex_destroy(&engine->slots_lock);
     g_free(engine);
 }
@@ -462,11 +471,55 @@ static uint32_t slot_fresh(rc_engine *e, run_ctx *c)
     return c->fresh_next++;
 }
 
+/* With threads, each thread's free slots form batches of SLOT_BATCH: a
+ * thread whose list fills keeps it as its spare and hands an older full
+ * one to the depot; a thread whose list and spare are empty takes a batch
+ * from the depot before it reserves fresh slots. An event is often
+ * scheduled on one thread (a message's sender) and run on another (its
+ * receiver), so without the depot one thread's list could grow for the
+ * whole run while the other takes fresh slots. */
+#define SLOT_BATCH 256
+
+/* Fills c's empty free list from its spare batch or the depot, if either
+ * has one. */
+static void slots_refill(rc_engine *e, run_ctx *c)
+{
+    if (c->spare_head != NO_SLOT) {
+        c->free_head = c->spare_head;
+        c->spare_head = NO_SLOT;
+    } else {
+        pthread_mutex_lock(&e->slots_lock);
+        if (e->slot_depot->len) {
+            c->free_head = g_array_index(e->slot_depot, uint32_t, e->slot_depot->len - 1);
+            g_array_set_size(e->slot_depot, e->slot_depot->len - 1);
+        }
+        pthread_mutex_unlock(&e->slots_lock);
+    }
+    c->free_count = c->free_head != NO_SLOT ? SLOT_BATCH : 0;
+}
+
+/* c's full free list becomes its spare batch; the spare it had goes to the
+ * depot. */
+static void slots_spill(rc_engine *e, run_ctx *c)
+{
+    if (c->spare_head != NO_SLOT) {
+        pthread_mutex_lock(&e->slots_lock);
+        g_array_append_val(e->slot_depot, c->spare_head);
+        pthread_mutex_unlock(&e->slots_lock);
+    }
+    c->spare_head = c->free_head;
+    c->free_head = NO_SLOT;
+    c->free_count = 0;
+}
+
 static uint32_t slot_alloc(rc_engine *e, run_ctx *c)
 {
+    if (c->free_head == NO_SLOT && e->threads > 1)
+        slots_refill(e, c);
     if (c->free_head != NO_SLOT) {
         uint32_t s = c->free_head;
         c->free_head = e->slots[s].next_free;
+        c->free_count--;
         return s;
     }
     return slot_fresh(e, c);
@@ -490,6 +543,8 @@ static void slot_release(rc_engine *e, run_ctx *c, uint32_t s)
     slot_bump_gen(es);
     es->next_free = c->free_head;
     c->free_head = s;
+    if (++c->free_count == SLOT_BATCH && e->threads > 1)
+        slots_spill(e, c);
 }
 
 static inline rc_event_id make_id(uint32_t slot, uint32_t gen)
@@ -1205,6 +1260,26 @@ static void stop_workers(rc_engine *e)
     atomic_store_explicit(&e->quit, false, memory_order_relaxed);
 }
 
+/* Splits c's free list, longer than a batch after a run on one thread,
+ * into full batches for the depot and a shorter list of its own. */
+static void split_free_slots(rc_engine *e, run_ctx *c)
+{
+    uint32_t s = c->free_head;
+    c->free_head = NO_SLOT;
+    c->free_count = 0;
+    while (s != NO_SLOT) {
+        uint32_t next = e->slots[s].next_free;
+        e->slots[s].next_free = c->free_head;
+        c->free_head = s;
+        if (++c->free_count == SLOT_BATCH) {
+            g_array_append_val(e->slot_depot, c->free_head);
+            c->free_head = NO_SLOT;
+            c->free_count = 0;
+        }
+        s = next;
+    }
+}
+
 /* See rcsim/engine.h. */
 void rc_engine_set_threads(rc_engine *e, int threads)
 {
@@ -1223,6 +1298,9 @@ void rc_engine_set_threads(rc_engine *e, int threads)
                sizeof(uint64_t) * (origins - e->origin_cap));
         e->origin_cap = origins;
     }
+    e->slot_depot = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    if (e->ctx0.free_count >= SLOT_BATCH)
+        split_free_slots(e, &e->ctx0);
     e->workers = g_new(run_ctx, threads - 1);
     for (int t = 1; t < threads; t++)
         ctx_init(e, &e->workers[t - 1], (uint32_t)t);

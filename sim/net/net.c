@@ -169,6 +169,12 @@ struct rc_net {
     uint32_t conns_reserved, items_reserved;
     pthread_mutex_t grow_lock; /* (pthreads, which ThreadSanitizer sees) */
     uint32_t conn_free_t[RC_ENGINE_MAX_THREADS], item_free_t[RC_ENGINE_MAX_THREADS];
+    /* Free items in batches (item_take_threaded): each thread's count of
+     * free items, its spare full batch, and the depot of full batches
+     * (under grow_lock) that threads freeing more items than they take
+     * hand to the others. */
+    uint32_t item_free_count_t[RC_ENGINE_MAX_THREADS], item_spare_t[RC_ENGINE_MAX_THREADS];
+    GArray *item_depot;
     /* Connection slots a thread freed, reused only once the part of the
      * window they were freed in has ended (then no thread still reads them
      * through a handle it got before), and that part. */
@@ -522,13 +528,54 @@ static void conn_release(rc_net *net, uint32_t idx)
 
 /* ---- item pool -------------------------------------------------------------- */
 
+/* With threads, each thread's free items form batches of ITEM_BATCH, as
+ * the engine's free slots do: a message's item is taken on its sender's
+ * thread and freed on its receiver's, and the depot hands the items one
+ * thread frees beyond those it takes to the others. */
+#define ITEM_BATCH 256
+
+/* Fills thread t's empty list of free items from its spare batch or the
+ * depot, if either has one. */
+static void items_refill(rc_net *net, int t)
+{
+    if (net->item_spare_t[t] != NIL) {
+        net->item_free_t[t] = net->item_spare_t[t];
+        net->item_spare_t[t] = NIL;
+    } else {
+        pthread_mutex_lock(&net->grow_lock);
+        if (net->item_depot->len) {
+            net->item_free_t[t] = g_array_index(net->item_depot, uint32_t, net->item_depot->len - 1);
+            g_array_set_size(net->item_depot, net->item_depot->len - 1);
+        }
+        pthread_mutex_unlock(&net->grow_lock);
+    }
+    net->item_free_count_t[t] = net->item_free_t[t] != NIL ? ITEM_BATCH : 0;
+}
+
+/* Thread t's full list becomes its spare batch; the spare it had goes to
+ * the depot. */
+static void items_spill(rc_net *net, int t)
+{
+    if (net->item_spare_t[t] != NIL) {
+        pthread_mutex_lock(&net->grow_lock);
+        g_array_append_val(net->item_depot, net->item_spare_t[t]);
+        pthread_mutex_unlock(&net->grow_lock);
+    }
+    net->item_spare_t[t] = net->item_free_t[t];
+    net->item_free_t[t] = NIL;
+    net->item_free_count_t[t] = 0;
+}
+
 /* With threads: a free item of the calling thread's, or a fresh one. */
 static uint32_t item_take_threaded(rc_net *net)
 {
     int t = rc_engine_thread_index(net->engine);
+    if (net->item_free_t[t] == NIL)
+        items_refill(net, t);
     uint32_t it = net->item_free_t[t];
     if (it != NIL) {
         net->item_free_t[t] = net->items[it].next;
+        net->item_free_count_t[t]--;
         return it;
     }
     uint32_t *fresh = net->item_fresh[t];
@@ -570,12 +617,14 @@ static uint32_t item_alloc(rc_net *net, item_kind kind, rc_conn conn, int from,
 /* Returns an item to the pool. */
 static void item_free(rc_net *net, uint32_t it)
 {
-    uint32_t *free_head = net->threaded ? &net->item_free_t[rc_engine_thread_index(net->engine)]
-                                        : &net->item_free;
+    int t = net->threaded ? rc_engine_thread_index(net->engine) : 0;
+    uint32_t *free_head = net->threaded ? &net->item_free_t[t] : &net->item_free;
     net->items[it].kind = ITEM_FREE;
     net->items[it].ev = 0;
     net->items[it].next = *free_head;
     *free_head = it;
+    if (net->threaded && ++net->item_free_count_t[t] == ITEM_BATCH)
+        items_spill(net, t);
 }
 
 /* Drops an item; a message is counted in `counter` and released. */
@@ -1354,6 +1403,8 @@ void rc_net_free(rc_net *net)
         rc_bulk_free(net->conns, sizeof(net_conn) * net->conns_cap);
         g_free(net->items);
     }
+    if (net->item_depot)
+        g_array_free(net->item_depot, TRUE);
     pthread_mutex_destroy(&net->grow_lock);
     g_free(net);
 }
@@ -1517,11 +1568,21 @@ void rc_net_prepare_threads(rc_net *net)
     net->conns = conns;
     net->items = items;
     net->conns_reserved = net->items_reserved = reserved;
-    for (int t = 0; t < RC_ENGINE_MAX_THREADS; t++)
+    for (int t = 0; t < RC_ENGINE_MAX_THREADS; t++) {
         net->conn_free_t[t] = net->item_free_t[t] = net->conn_later_t[t] = NIL;
+        net->item_spare_t[t] = NIL;
+        net->item_free_count_t[t] = 0;
+    }
     net->conn_free_t[0] = net->conn_free;
-    net->item_free_t[0] = net->item_free;
+    /* The items already free go to thread 0's list, full batches of them
+     * to the depot, so that every count is exact. */
+    net->item_depot = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     net->threaded = true;
+    for (uint32_t it = net->item_free, next; it != NIL; it = next) {
+        next = net->items[it].next;
+        item_free(net, it);
+    }
+    net->item_free = NIL;
 }
 
 /* The caller's tag of a connection, or 0. */
