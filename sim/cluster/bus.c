@@ -38,7 +38,8 @@ static bus_msg *msg_take(rc_cluster *c, cl_thread *th)
     if (!m)
         return g_new0(bus_msg, 1);
     th->msg_free = m->next_free;
-    th->msg_free_count--;
+    if (c->threaded)
+        th->msg_free_count--;
     return m;
 }
 
@@ -47,7 +48,7 @@ static void msg_give(rc_cluster *c, cl_thread *th, bus_msg *m)
 {
     m->next_free = th->msg_free;
     th->msg_free = m;
-    if (++th->msg_free_count < MSG_BATCH || !c->threaded)
+    if (!c->threaded || ++th->msg_free_count < MSG_BATCH)
         return;
     if (th->msg_spare) {
         pthread_mutex_lock(&c->msg_depot_lock);
@@ -57,6 +58,21 @@ static void msg_give(rc_cluster *c, cl_thread *th, bus_msg *m)
     th->msg_spare = th->msg_free;
     th->msg_free = NULL;
     th->msg_free_count = 0;
+}
+
+/* See cluster_int.h: thread 0's free messages, which one thread does not
+ * count, given back one by one so that they are counted and batched. */
+void cl_msg_pool_batch(rc_cluster *c)
+{
+    cl_thread *th = &c->th[0];
+    bus_msg *m = th->msg_free;
+    th->msg_free = NULL;
+    th->msg_free_count = 0;
+    while (m) {
+        bus_msg *next = m->next_free;
+        msg_give(c, th, m);
+        m = next;
+    }
 }
 
 /* Returns a message of `type` with the common header filled as

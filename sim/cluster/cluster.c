@@ -552,6 +552,7 @@ void rc_cluster_prepare_threads(rc_cluster *c)
     pthread_mutex_init(&c->msg_depot_lock, NULL);
     c->msg_depot = g_ptr_array_new();
     c->threaded = true;
+    cl_msg_pool_batch(c);
 }
 
 

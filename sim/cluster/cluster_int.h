@@ -385,8 +385,8 @@ typedef struct {
  * pools, scratch buffers, the queue of OWNER changes and the totals. Without
  * threads only th[0] is used. */
 typedef struct {
-    bus_msg *msg_free;       /* free messages, msg_free_count of them */
-    uint32_t msg_free_count;
+    bus_msg *msg_free;       /* free messages */
+    uint32_t msg_free_count; /* with threads: how many */
     bus_msg *msg_spare;      /* with threads: a full batch kept back, or NULL */
     struct repl_msg *repl_free;
     int *cron_scratch;     /* n ints for the cron's per-master replica counts */
@@ -523,6 +523,9 @@ void cl_report_prefetch(const node *me, int x, bool deep);
 /* bus.c: messages */
 bus_msg *cl_msg_new(node *me, int type);
 void cl_msg_unref(rc_cluster *c, bus_msg *m);
+/* With threads (rc_cluster_prepare_threads): counts thread 0's free messages
+ * and puts full batches of them in the depot. */
+void cl_msg_pool_batch(rc_cluster *c);
 void cl_send_ping(node *me, int to, int type, rc_conn conn);
 void cl_send_on_link(node *me, int to, bus_msg *m);
 void cl_broadcast(node *me, bus_msg *m);

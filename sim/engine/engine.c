@@ -105,8 +105,8 @@ typedef struct {
     bool parallel;           /* in a part of a window run by several threads */
     uint64_t events_run;
     rc_time window_last;     /* the latest event it ran in the open window */
-    uint32_t free_head;      /* its free slots, free_count of them */
-    uint32_t free_count;
+    uint32_t free_head;      /* its free slots */
+    uint32_t free_count;     /* with threads: how many */
     uint32_t spare_head;     /* with threads: a full batch of free slots kept back */
     uint32_t fresh_next, fresh_end; /* never used slots it reserved */
     uint32_t id;             /* its number: entries it adds are in array id + 1 */
@@ -514,12 +514,14 @@ static void slots_spill(rc_engine *e, run_ctx *c)
 
 static uint32_t slot_alloc(rc_engine *e, run_ctx *c)
 {
-    if (c->free_head == NO_SLOT && e->threads > 1)
-        slots_refill(e, c);
+    if (e->threads > 1) {
+        if (c->free_head == NO_SLOT)
+            slots_refill(e, c);
+        c->free_count -= c->free_head != NO_SLOT;
+    }
     if (c->free_head != NO_SLOT) {
         uint32_t s = c->free_head;
         c->free_head = e->slots[s].next_free;
-        c->free_count--;
         return s;
     }
     return slot_fresh(e, c);
@@ -543,7 +545,7 @@ static void slot_release(rc_engine *e, run_ctx *c, uint32_t s)
     slot_bump_gen(es);
     es->next_free = c->free_head;
     c->free_head = s;
-    if (++c->free_count == SLOT_BATCH && e->threads > 1)
+    if (e->threads > 1 && ++c->free_count == SLOT_BATCH)
         slots_spill(e, c);
 }
 
@@ -1260,7 +1262,7 @@ static void stop_workers(rc_engine *e)
     atomic_store_explicit(&e->quit, false, memory_order_relaxed);
 }
 
-/* Splits c's free list, longer than a batch after a run on one thread,
+/* Counts c's free list, which one thread does not count, and splits it
  * into full batches for the depot and a shorter list of its own. */
 static void split_free_slots(rc_engine *e, run_ctx *c)
 {
@@ -1299,8 +1301,7 @@ void rc_engine_set_threads(rc_engine *e, int threads)
         e->origin_cap = origins;
     }
     e->slot_depot = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-    if (e->ctx0.free_count >= SLOT_BATCH)
-        split_free_slots(e, &e->ctx0);
+    split_free_slots(e, &e->ctx0);
     e->workers = g_new(run_ctx, threads - 1);
     for (int t = 1; t < threads; t++)
         ctx_init(e, &e->workers[t - 1], (uint32_t)t);
