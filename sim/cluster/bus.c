@@ -564,7 +564,7 @@ static void process_header(node *me, int sender, const bus_msg *m)
  * of the slots bound to it. Redis 7.0 unbinds them (clusterDelNodeSlots)
  * until their new owner claims them, so for a moment nobody serves them in
  * my view. Rule demoted-slots: when the sender's new master is in the
- * sender's shard (cl_shard), Redis 7.4 (#13055) binds the slots to the new
+ * sender's shard (cl_shard_seen_by), Redis 7.4 (#13055) binds the slots to the new
  * master at once and Valkey 8 (#445) leaves them with the old one; either
  * way the new master is a master with the sender's announced configEpoch,
  * unless that epoch is older than the sender's: a stale message (say, a
@@ -575,7 +575,7 @@ static void demoted_master_slots(node *me, int sender, const bus_msg *m)
     int mode = me->cfg.rules.demoted_slots;
     int newm = m->slaveof;
     bool same_shard = newm >= 0 && newm != sender && !(me->peer[newm].flags & F_UNKNOWN) &&
-                      cl_shard(me->c, newm) == cl_shard(me->c, sender);
+                      cl_shard_seen_by(me, newm) == cl_shard_seen_by(me, sender);
     if (mode == RC_DEMOTED_DELETE || !same_shard) {
         for (int j = 0; j < SLOTS; j++)
             if (me->owner[j] == sender)

@@ -355,8 +355,14 @@ typedef struct node {
     mstime_t *handshake_ctime;
 
     /* The shard I am in, as 1 + a node id; 0 until I first follow a
-     * master: then my shard at creation (see cl_shard). */
-    int shard_plus1;
+     * master: then my shard at creation (see cl_shard_seen_by). Only my
+     * own events change it; the others see a change one lookahead after it
+     * was made, and until then the value before it (shard_before_plus1);
+     * they read the three under the count shard_seq (odd while a change is
+     * written). */
+    uint32_t shard_seq;
+    int shard_plus1, shard_before_plus1;
+    rc_time shard_changed;
 
     /* Persisted nodes.conf image, taken when the node dies. */
     struct persisted *saved;
@@ -562,7 +568,7 @@ void cl_handle_slave_migration(node *me, int max_slaves);
 void cl_on_mfstart(node *me, int sender, rc_conn conn);
 void cl_update_slots_config_with(node *me, int sender, uint64_t epoch, const slotset *claimed);
 void cl_set_master(node *me, int master, const char *why);
-int cl_shard(const rc_cluster *c, int x);
+int cl_shard_seen_by(const node *me, int x);
 
 /* The process is alive and not frozen by SIGSTOP: it runs commands and
  * takes part in the cluster. */

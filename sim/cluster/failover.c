@@ -17,21 +17,59 @@ static bool name_less(const node *me, int a, int b)
 /* Slot configuration updates (§4.4)                                      */
 /* ====================================================================== */
 
-/* The shard node x is in, named by the id of a node: at creation a master's
- * own id (an empty master's too) and a replica's master's id; a node that
- * becomes a replica joins its new master's shard. This stands for Valkey's
- * shard ID (which replicas take from their primary and which travels in a
- * ping extension), kept as one global label per process: observers are
- * taken to know it at once. Only rule demoted-slots reads it. */
-int cl_shard(const rc_cluster *c, int x)
+/* The shard a label 1 + id names, or node x's shard at creation for 0: a
+ * master's own id (an empty master's too), a replica's master's id. */
+static int shard_of_label(const rc_cluster *c, int x, int plus1)
 {
-    /* Another node's field, read at once (see above): atomic, so that a
-     * node on another thread may be changing it. */
-    int plus1 = __atomic_load_n(&c->nodes[x].shard_plus1, __ATOMIC_RELAXED);
     if (plus1)
         return plus1 - 1;
     int s = rc_layout_shard(c->layout, x);
     return s >= 0 ? s : x;
+}
+
+/* The shard node x is in, as node `me` knows it, named by the id of a
+ * node; a node that becomes a replica joins its new master's shard. This
+ * stands for Valkey's shard ID (which replicas take from their primary and
+ * which travels in a ping extension), kept as one label per process that
+ * the others learn one lookahead (the shortest latency) after it changed:
+ * no sooner than a message could tell them, and never within the window
+ * of the change, so that what a node reads does not depend on the order in
+ * which a window's nodes run, nor on the threads. Only rule demoted-slots
+ * and cl_set_master read it. */
+int cl_shard_seen_by(const node *me, int x)
+{
+    const rc_cluster *c = me->c;
+    const node *n = &c->nodes[x];
+    if (x == me->id)
+        return shard_of_label(c, x, n->shard_plus1);
+    uint32_t seq;
+    int plus1, before;
+    rc_time changed;
+    do {
+        seq = __atomic_load_n(&n->shard_seq, __ATOMIC_ACQUIRE);
+        plus1 = __atomic_load_n(&n->shard_plus1, __ATOMIC_RELAXED);
+        before = __atomic_load_n(&n->shard_before_plus1, __ATOMIC_RELAXED);
+        changed = __atomic_load_n(&n->shard_changed, __ATOMIC_RELAXED);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    } while ((seq & 1) || seq != __atomic_load_n(&n->shard_seq, __ATOMIC_RELAXED));
+    bool known = seq == 0 || rc_engine_now(c->engine) >= changed + rc_engine_lookahead(c->engine);
+    return shard_of_label(c, x, known ? plus1 : before);
+}
+
+/* I join `shard`: the others keep seeing what they saw until one
+ * lookahead has passed (cl_shard_seen_by). */
+static void set_my_shard(node *me, int shard)
+{
+    rc_engine *e = me->c->engine;
+    rc_time now = rc_engine_now(e);
+    bool known = me->shard_seq == 0 || now >= me->shard_changed + rc_engine_lookahead(e);
+    int seen = known ? me->shard_plus1 : me->shard_before_plus1;
+    __atomic_store_n(&me->shard_seq, me->shard_seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(&me->shard_before_plus1, seen, __ATOMIC_RELAXED);
+    __atomic_store_n(&me->shard_plus1, shard + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&me->shard_changed, now, __ATOMIC_RELAXED);
+    __atomic_store_n(&me->shard_seq, me->shard_seq + 1, __ATOMIC_RELEASE);
 }
 
 /* clusterSetMaster: I become a replica of `master` (I must own no slots). */
@@ -44,7 +82,7 @@ void cl_set_master(node *me, int master, const char *why)
         cl_set_flag(me, id, F_SLAVE);
     }
     me->slaveof[id] = master;
-    __atomic_store_n(&me->shard_plus1, cl_shard(me->c, master) + 1, __ATOMIC_RELAXED);
+    set_my_shard(me, cl_shard_seen_by(me, master));
     cl_orphan_stats_stale(me);
     if (old >= 0 && old != master && !cl_has_replicas(me, old))
         cl_clear_flag(me, old, F_MIGRATE_TO); /* clusterNodeRemoveSlave */

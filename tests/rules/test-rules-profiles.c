@@ -529,6 +529,38 @@ static void test_profiles_demoted_slots(void)
     }
 }
 
+/* The shard label that demoted-slots compares (cl_shard_seen_by): a
+ * replica that follows another master joins that master's shard at once
+ * in its own eyes, and in the others' one lookahead later, never within
+ * the window of the change, so that what they read does not depend on the
+ * order in which a window's nodes run. */
+static void test_profiles_shard_known_a_lookahead_later(void)
+{
+    fx *f = fx_new(3, 1, 0, 1000);
+    rc_net_set_default_latency(f->net, (rc_dist){ .kind = RC_DIST_CONSTANT, .a = 1000 });
+    rc_engine_set_lookahead(f->engine, RC_MS(1));
+    int r0 = rep(f, 0, 0);
+    at_ms(f, 10000);
+    g_assert_cmpint(cl_shard_seen_by(N(f, 2), r0), ==, 0);
+    cl_set_master(N(f, r0), 1, "test");
+    g_assert_cmpint(cl_shard_seen_by(N(f, r0), r0), ==, 1);
+    g_assert_cmpint(cl_shard_seen_by(N(f, 2), r0), ==, 0);
+    rc_engine_run_until(f->engine, RC_MS(10000) + RC_MS(1) - 1);
+    g_assert_cmpint(cl_shard_seen_by(N(f, 2), r0), ==, 0);
+    rc_engine_run_until(f->engine, RC_MS(10001));
+    g_assert_cmpint(cl_shard_seen_by(N(f, 2), r0), ==, 1);
+    g_assert_cmpint(cl_shard_seen_by(N(f, 1), r0), ==, 1);
+    /* A second change within the lookahead: the others keep the shard they
+     * saw before it (1) until the lookahead after it has passed. */
+    cl_set_master(N(f, r0), 2, "test");
+    cl_set_master(N(f, r0), 0, "test");
+    g_assert_cmpint(cl_shard_seen_by(N(f, r0), r0), ==, 0);
+    g_assert_cmpint(cl_shard_seen_by(N(f, 2), r0), ==, 1);
+    rc_engine_run_until(f->engine, RC_MS(10002));
+    g_assert_cmpint(cl_shard_seen_by(N(f, 2), r0), ==, 0);
+    fx_free(f);
+}
+
 /* ====================================================================== */
 /* Role changes and manual failover                                       */
 /* ====================================================================== */
@@ -672,6 +704,8 @@ int main(int argc, char **argv)
     g_test_add_func("/rules/profiles/empty-primary-failover",
                     test_profiles_empty_primary_failover);
     g_test_add_func("/rules/profiles/demoted-slots", test_profiles_demoted_slots);
+    g_test_add_func("/rules/profiles/shard-known-a-lookahead-later",
+                    test_profiles_shard_known_a_lookahead_later);
     g_test_add_func("/rules/profiles/role-change-broadcast",
                     test_profiles_role_change_broadcast);
     g_test_add_func("/rules/profiles/mf-immediate", test_profiles_mf_immediate);
