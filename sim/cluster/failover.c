@@ -45,12 +45,14 @@ int cl_shard_seen_by(const node *me, int x)
     uint32_t seq;
     int plus1, before;
     rc_time changed;
+    /* A sequence lock without fences (which ThreadSanitizer does not
+     * follow): the writer's release stores and these acquire loads order
+     * the fields between the two reads of the count. */
     do {
         seq = __atomic_load_n(&n->shard_seq, __ATOMIC_ACQUIRE);
-        plus1 = __atomic_load_n(&n->shard_plus1, __ATOMIC_RELAXED);
-        before = __atomic_load_n(&n->shard_before_plus1, __ATOMIC_RELAXED);
-        changed = __atomic_load_n(&n->shard_changed, __ATOMIC_RELAXED);
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        plus1 = __atomic_load_n(&n->shard_plus1, __ATOMIC_ACQUIRE);
+        before = __atomic_load_n(&n->shard_before_plus1, __ATOMIC_ACQUIRE);
+        changed = __atomic_load_n(&n->shard_changed, __ATOMIC_ACQUIRE);
     } while ((seq & 1) || seq != __atomic_load_n(&n->shard_seq, __ATOMIC_RELAXED));
     bool known = seq == 0 || rc_engine_now(c->engine) >= changed + rc_engine_lookahead(c->engine);
     return shard_of_label(c, x, known ? plus1 : before);
@@ -65,10 +67,9 @@ static void set_my_shard(node *me, int shard)
     bool known = me->shard_seq == 0 || now >= me->shard_changed + rc_engine_lookahead(e);
     int seen = known ? me->shard_plus1 : me->shard_before_plus1;
     __atomic_store_n(&me->shard_seq, me->shard_seq + 1, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    __atomic_store_n(&me->shard_before_plus1, seen, __ATOMIC_RELAXED);
-    __atomic_store_n(&me->shard_plus1, shard + 1, __ATOMIC_RELAXED);
-    __atomic_store_n(&me->shard_changed, now, __ATOMIC_RELAXED);
+    __atomic_store_n(&me->shard_before_plus1, seen, __ATOMIC_RELEASE);
+    __atomic_store_n(&me->shard_plus1, shard + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&me->shard_changed, now, __ATOMIC_RELEASE);
     __atomic_store_n(&me->shard_seq, me->shard_seq + 1, __ATOMIC_RELEASE);
 }
 

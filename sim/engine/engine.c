@@ -117,9 +117,15 @@ typedef struct {
     uint32_t *cancels;       /* with several threads: cancelled slots still in a heap */
     uint32_t n_cancels, cancels_cap;
     GThread *thread;         /* workers: the thread */
+    /* A context is written by its own thread all the time: the padding
+     * keeps what follows it (another context, the engine's fields that
+     * every thread reads) off its last line. */
+    char pad[64];
 } run_ctx;
 
 #define MAX_THREADS RC_ENGINE_MAX_THREADS
+/* With threads, origins' counters are this many apart: one 64-byte line. */
+#define ORIGIN_STRIDE_THREADS 8
 
 /* A ticket: a part's number (22 bits, wrapping), its actors and those taken
  * (21 bits each, as actor numbers are). */
@@ -170,6 +176,8 @@ struct rc_engine {
      * the global actor and the endpoint's index + 1 for an endpoint. */
     uint64_t *origin_count;
     uint32_t origin_cap;
+    uint32_t origin_stride;    /* origin o's counter is origin_count[o * stride] */
+    char pad[64];              /* keeps ctx0 off the lines of the fields above */
     run_ctx ctx0;              /* the engine's caller's */
     run_ctx *workers;          /* workers[t - 1]: worker t's */
     int threads;
@@ -234,6 +242,7 @@ rc_engine *rc_engine_new(void)
     rc_engine *e = g_new0(rc_engine, 1);
     ctx_init(e, &e->ctx0, 0);
     e->threads = 1;
+    e->origin_stride = 1;
     e->n_heaps = 1;
     pthread_mutex_init(&e->slots_lock, NULL);
     return e;
@@ -565,11 +574,12 @@ static uint64_t next_order(rc_engine *e, run_ctx *c, uint64_t class_bit)
     if (origin >= e->origin_cap) {
         /* The running actor's bound was checked when its event was scheduled. */
         uint32_t cap = MAX(origin + 1, e->origin_cap * 2);
-        e->origin_count = g_renew(uint64_t, e->origin_count, cap);
-        memset(e->origin_count + e->origin_cap, 0, sizeof(uint64_t) * (cap - e->origin_cap));
+        e->origin_count = g_renew(uint64_t, e->origin_count, (size_t)cap * e->origin_stride);
+        memset(e->origin_count + (size_t)e->origin_cap * e->origin_stride, 0,
+               sizeof(uint64_t) * (cap - e->origin_cap) * e->origin_stride);
         e->origin_cap = cap;
     }
-    uint64_t number = e->origin_count[origin]++;
+    uint64_t number = e->origin_count[(size_t)origin * e->origin_stride]++;
     if (number >> NUMBER_BITS)
         g_error("rc_engine: actor %u scheduled more than 2^%d events", c->running,
                 NUMBER_BITS);
@@ -929,6 +939,16 @@ static void run_actor(rc_engine *e, run_ctx *c, rc_actor a)
     e->win_tail[a] = NO_SLOT;
 }
 
+/* How many of the `left` actors of a part a thread takes at once: a share
+ * of what is left (guided self-scheduling), so that a part of many light
+ * actors costs few exchanges of the ticket's line between the cores, while
+ * its last actors still go one at a time to whichever thread is free. */
+static inline uint32_t actors_to_take(const rc_engine *e, uint32_t left)
+{
+    uint32_t share = left / (4 * (uint32_t)e->threads);
+    return share ? share : 1;
+}
+
 /* Runs the actors of part `part` that c's thread takes from the shared
  * ticket, as a thread of a part run by several. */
 static void run_shared_actors(rc_engine *e, run_ctx *c, uint32_t part)
@@ -939,15 +959,18 @@ static void run_shared_actors(rc_engine *e, run_ctx *c, uint32_t part)
     uint64_t t = atomic_load_explicit(&e->ticket, memory_order_acquire);
     uint32_t ran = 0;
     for (;;) {
-        /* Take the next actor of this part only: a compare-and-swap, so that
-         * a thread late from a finished part takes nothing from the next. */
+        /* Take the next actors of this part only: a compare-and-swap, so
+         * that a thread late from a finished part takes nothing from the
+         * next. */
         if (TICKET_PART(t) != part || TICKET_TAKEN(t) >= TICKET_ACTORS(t))
             break;
-        if (!atomic_compare_exchange_weak_explicit(&e->ticket, &t, t + 1, memory_order_acq_rel,
-                                                   memory_order_acquire))
+        uint32_t take = actors_to_take(e, TICKET_ACTORS(t) - TICKET_TAKEN(t));
+        if (!atomic_compare_exchange_weak_explicit(&e->ticket, &t, t + take,
+                                                   memory_order_acq_rel, memory_order_acquire))
             continue;
-        run_actor(e, c, e->win_actors[TICKET_TAKEN(t)]);
-        ran++;
+        for (uint32_t k = TICKET_TAKEN(t); k < TICKET_TAKEN(t) + take; k++)
+            run_actor(e, c, e->win_actors[k]);
+        ran += take;
         t = atomic_load_explicit(&e->ticket, memory_order_acquire);
     }
     if (ran)
@@ -1292,14 +1315,17 @@ void rc_engine_set_threads(rc_engine *e, int threads)
         return;
     if (!e->slots_reserved)
         reserve_slots(e, SLOTS_RESERVED);
-    /* Every origin's counter exists before any thread counts in it. */
-    uint32_t origins = e->n_lane_of + 1;
-    if (e->origin_cap < origins) {
-        e->origin_count = g_renew(uint64_t, e->origin_count, origins);
-        memset(e->origin_count + e->origin_cap, 0,
-               sizeof(uint64_t) * (origins - e->origin_cap));
-        e->origin_cap = origins;
-    }
+    /* Every origin's counter exists before any thread counts in it, each
+     * on a line of its own: the origins of a window count on several
+     * threads at once. */
+    uint32_t origins = MAX(e->n_lane_of + 1, e->origin_cap);
+    uint64_t *counts = g_new0(uint64_t, (size_t)origins * ORIGIN_STRIDE_THREADS);
+    for (uint32_t o = 0; o < e->origin_cap; o++)
+        counts[(size_t)o * ORIGIN_STRIDE_THREADS] = e->origin_count[o];
+    g_free(e->origin_count);
+    e->origin_count = counts;
+    e->origin_cap = origins;
+    e->origin_stride = ORIGIN_STRIDE_THREADS;
     e->slot_depot = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     split_free_slots(e, &e->ctx0);
     e->workers = g_new(run_ctx, threads - 1);

@@ -149,6 +149,24 @@ typedef struct {
     rc_event_id ev;
 } sent_item;
 
+/* What one engine thread keeps of the net's (the first without threads):
+ * its free lists and fresh batches of records, and its counters. */
+typedef struct {
+    uint32_t conn_free, item_free;
+    /* Free items in batches (item_take_threaded): how many, and a spare
+     * full batch. */
+    uint32_t item_free_count, item_spare;
+    /* Connection slots it freed, reused only once the part of the window
+     * they were freed in has ended (then no thread still reads them
+     * through a handle it got before): the list, its last slot, and that
+     * part. */
+    uint32_t conn_later, conn_later_last;
+    uint64_t conn_later_part;
+    uint32_t conn_fresh[2], item_fresh[2];
+    rc_net_stats stats; /* summed when read */
+    char pad[64];
+} net_thread;
+
 struct rc_net {
     rc_engine *engine;
     rc_rng *rng; /* the global actor's draws */
@@ -168,26 +186,21 @@ struct rc_net {
     bool threaded;
     uint32_t conns_reserved, items_reserved;
     pthread_mutex_t grow_lock; /* (pthreads, which ThreadSanitizer sees) */
-    uint32_t conn_free_t[RC_ENGINE_MAX_THREADS], item_free_t[RC_ENGINE_MAX_THREADS];
-    /* Free items in batches (item_take_threaded): each thread's count of
-     * free items, its spare full batch, and the depot of full batches
-     * (under grow_lock) that threads freeing more items than they take
-     * hand to the others. */
-    uint32_t item_free_count_t[RC_ENGINE_MAX_THREADS], item_spare_t[RC_ENGINE_MAX_THREADS];
+    /* The depot of full batches of free items (under grow_lock) that
+     * threads freeing more items than they take hand to the others
+     * (item_take_threaded). */
     GArray *item_depot;
-    /* Connection slots a thread freed, reused only once the part of the
-     * window they were freed in has ended (then no thread still reads them
-     * through a handle it got before), and that part. */
-    uint32_t conn_later_t[RC_ENGINE_MAX_THREADS];
-    uint64_t conn_later_part[RC_ENGINE_MAX_THREADS];
-    uint32_t conn_fresh[RC_ENGINE_MAX_THREADS][2], item_fresh[RC_ENGINE_MAX_THREADS][2];
     rc_dist default_latency;
     double default_loss;
-    rc_net_stats stats[RC_ENGINE_MAX_THREADS]; /* per thread, summed when read */
+    /* Each thread's own records and counters, apart from the fields every
+     * thread reads and from each other's (a line two cores write in turn
+     * costs a transfer between them each time). */
+    char pad[64];
+    net_thread th[RC_ENGINE_MAX_THREADS];
 };
 
 /* The counters of the calling thread (without threads, the first). */
-#define STATS(net) ((net)->stats[(net)->threaded ? rc_engine_thread_index((net)->engine) : 0])
+#define STATS(net) ((net)->th[(net)->threaded ? rc_engine_thread_index((net)->engine) : 0].stats)
 
 /* One stalled direction of a connection: the messages its sender's kernel
  * holds until a retransmission gets through. Messages lost on the wire were
@@ -434,14 +447,11 @@ void rc_net_reserve_conns(rc_net *net, uint32_t count)
  * may be reused now; they join its free list. */
 static void free_earlier_parts(rc_net *net, int t, uint64_t part)
 {
-    if (net->conn_later_t[t] == NIL || net->conn_later_part[t] == part)
+    if (net->th[t].conn_later == NIL || net->th[t].conn_later_part == part)
         return;
-    uint32_t last = net->conn_later_t[t];
-    while (net->conns[last].u.pend.buf_head != NIL)
-        last = net->conns[last].u.pend.buf_head;
-    net->conns[last].u.pend.buf_head = net->conn_free_t[t];
-    net->conn_free_t[t] = net->conn_later_t[t];
-    net->conn_later_t[t] = NIL;
+    net->conns[net->th[t].conn_later_last].u.pend.buf_head = net->th[t].conn_free;
+    net->th[t].conn_free = net->th[t].conn_later;
+    net->th[t].conn_later = NIL;
 }
 
 /* With threads: a free connection slot of the calling thread's, or a fresh
@@ -450,12 +460,12 @@ static uint32_t conn_take_threaded(rc_net *net)
 {
     int t = rc_engine_thread_index(net->engine);
     free_earlier_parts(net, t, rc_engine_parallel_parts(net->engine));
-    uint32_t idx = net->conn_free_t[t];
+    uint32_t idx = net->th[t].conn_free;
     if (idx != NIL) {
-        net->conn_free_t[t] = net->conns[idx].u.pend.buf_head;
+        net->th[t].conn_free = net->conns[idx].u.pend.buf_head;
         return idx;
     }
-    uint32_t *fresh = net->conn_fresh[t];
+    uint32_t *fresh = net->th[t].conn_fresh;
     if (fresh[0] == fresh[1]) {
         fresh[0] = fresh_batch(net, net->conns, sizeof(net_conn), &net->conns_len,
                                &net->conns_cap, net->conns_reserved, 64);
@@ -519,8 +529,10 @@ static void conn_release(rc_net *net, uint32_t idx)
         int t = rc_engine_thread_index(net->engine);
         uint64_t part = rc_engine_parallel_parts(net->engine);
         free_earlier_parts(net, t, part);
-        net->conn_later_part[t] = part;
-        free_head = &net->conn_later_t[t];
+        net->th[t].conn_later_part = part;
+        free_head = &net->th[t].conn_later;
+        if (*free_head == NIL)
+            net->th[t].conn_later_last = idx;
     }
     c->u.pend.buf_head = *free_head;
     *free_head = idx;
@@ -538,47 +550,47 @@ static void conn_release(rc_net *net, uint32_t idx)
  * depot, if either has one. */
 static void items_refill(rc_net *net, int t)
 {
-    if (net->item_spare_t[t] != NIL) {
-        net->item_free_t[t] = net->item_spare_t[t];
-        net->item_spare_t[t] = NIL;
+    if (net->th[t].item_spare != NIL) {
+        net->th[t].item_free = net->th[t].item_spare;
+        net->th[t].item_spare = NIL;
     } else {
         pthread_mutex_lock(&net->grow_lock);
         if (net->item_depot->len) {
-            net->item_free_t[t] = g_array_index(net->item_depot, uint32_t, net->item_depot->len - 1);
+            net->th[t].item_free = g_array_index(net->item_depot, uint32_t, net->item_depot->len - 1);
             g_array_set_size(net->item_depot, net->item_depot->len - 1);
         }
         pthread_mutex_unlock(&net->grow_lock);
     }
-    net->item_free_count_t[t] = net->item_free_t[t] != NIL ? ITEM_BATCH : 0;
+    net->th[t].item_free_count = net->th[t].item_free != NIL ? ITEM_BATCH : 0;
 }
 
 /* Thread t's full list becomes its spare batch; the spare it had goes to
  * the depot. */
 static void items_spill(rc_net *net, int t)
 {
-    if (net->item_spare_t[t] != NIL) {
+    if (net->th[t].item_spare != NIL) {
         pthread_mutex_lock(&net->grow_lock);
-        g_array_append_val(net->item_depot, net->item_spare_t[t]);
+        g_array_append_val(net->item_depot, net->th[t].item_spare);
         pthread_mutex_unlock(&net->grow_lock);
     }
-    net->item_spare_t[t] = net->item_free_t[t];
-    net->item_free_t[t] = NIL;
-    net->item_free_count_t[t] = 0;
+    net->th[t].item_spare = net->th[t].item_free;
+    net->th[t].item_free = NIL;
+    net->th[t].item_free_count = 0;
 }
 
 /* With threads: a free item of the calling thread's, or a fresh one. */
 static uint32_t item_take_threaded(rc_net *net)
 {
     int t = rc_engine_thread_index(net->engine);
-    if (net->item_free_t[t] == NIL)
+    if (net->th[t].item_free == NIL)
         items_refill(net, t);
-    uint32_t it = net->item_free_t[t];
+    uint32_t it = net->th[t].item_free;
     if (it != NIL) {
-        net->item_free_t[t] = net->items[it].next;
-        net->item_free_count_t[t]--;
+        net->th[t].item_free = net->items[it].next;
+        net->th[t].item_free_count--;
         return it;
     }
-    uint32_t *fresh = net->item_fresh[t];
+    uint32_t *fresh = net->th[t].item_fresh;
     if (fresh[0] == fresh[1]) {
         fresh[0] = fresh_batch(net, net->items, sizeof(net_item), &net->items_len,
                                &net->items_cap, net->items_reserved, 256);
@@ -618,12 +630,12 @@ static uint32_t item_alloc(rc_net *net, item_kind kind, rc_conn conn, int from,
 static void item_free(rc_net *net, uint32_t it)
 {
     int t = net->threaded ? rc_engine_thread_index(net->engine) : 0;
-    uint32_t *free_head = net->threaded ? &net->item_free_t[t] : &net->item_free;
+    uint32_t *free_head = net->threaded ? &net->th[t].item_free : &net->item_free;
     net->items[it].kind = ITEM_FREE;
     net->items[it].ev = 0;
     net->items[it].next = *free_head;
     *free_head = it;
-    if (net->threaded && ++net->item_free_count_t[t] == ITEM_BATCH)
+    if (net->threaded && ++net->th[t].item_free_count == ITEM_BATCH)
         items_spill(net, t);
 }
 
@@ -1569,11 +1581,11 @@ void rc_net_prepare_threads(rc_net *net)
     net->items = items;
     net->conns_reserved = net->items_reserved = reserved;
     for (int t = 0; t < RC_ENGINE_MAX_THREADS; t++) {
-        net->conn_free_t[t] = net->item_free_t[t] = net->conn_later_t[t] = NIL;
-        net->item_spare_t[t] = NIL;
-        net->item_free_count_t[t] = 0;
+        net->th[t].conn_free = net->th[t].item_free = net->th[t].conn_later = NIL;
+        net->th[t].item_spare = NIL;
+        net->th[t].item_free_count = 0;
     }
-    net->conn_free_t[0] = net->conn_free;
+    net->th[0].conn_free = net->conn_free;
     /* The items already free go to thread 0's list, full batches of them
      * to the depot, so that every count is exact. */
     net->item_depot = g_array_new(FALSE, FALSE, sizeof(uint32_t));
@@ -1810,7 +1822,7 @@ rc_net_stats rc_net_get_stats(const rc_net *net)
 {
     rc_net_stats sum = { 0 };
     for (int t = 0; t < RC_ENGINE_MAX_THREADS; t++) {
-        const rc_net_stats *x = &net->stats[t];
+        const rc_net_stats *x = &net->th[t].stats;
         sum.sent += x->sent;
         sum.delivered += x->delivered;
         sum.vanished_cut += x->vanished_cut;
