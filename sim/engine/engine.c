@@ -781,7 +781,15 @@ bool rc_engine_cancel(rc_engine *e, rc_event_id id)
     if (pos & IN_WINDOW) {
         entry(e, pos & ~IN_WINDOW)->slot = NO_SLOT;
     } else if (pos & IN_OUTBOX) {
-        ctx_of(e, (pos & ~IN_OUTBOX) >> REF_INDEX_BITS)->out[pos & REF_INDEX_MASK].slot = NO_SLOT;
+        uint32_t owner = (pos & ~IN_OUTBOX) >> REF_INDEX_BITS;
+        /* Another thread's outbox may be growing: and the handle could only
+         * have come from an event of this part on that thread, which no
+         * actor may learn of before the part ends (it would make the run
+         * depend on the threads' timing). */
+        if (c->parallel && owner != c->id)
+            g_error("rc_engine: actor %u cancelled an event another thread scheduled in the "
+                    "same part of a window", c->running);
+        ctx_of(e, owner)->out[pos & REF_INDEX_MASK].slot = NO_SLOT;
     } else if (c->parallel) {
         /* The heaps are shared: the event leaves its heap when the part
          * ends; its handle is stale from now on. Two threads could cancel
