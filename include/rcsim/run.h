@@ -151,6 +151,7 @@ typedef struct {
     uint64_t events;          /* events.jsonl lines */
     uint64_t messages;        /* bus messages sent */
     uint64_t engine_events;   /* events the engine ran */
+    uint64_t parallel_parts;  /* parts of windows run on several threads (0 on one) */
     uint64_t gossip_entries;  /* gossip entries processed */
     double wall_s;
     rc_time end;

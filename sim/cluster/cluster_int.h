@@ -25,6 +25,10 @@
 
 #include <glib.h>
 #include <pthread.h>
+
+/* The changes of a node's shard label kept for the others (cl_shard_seen_by):
+ * the changes of the last two lookaheads. */
+#define CL_SHARD_CHANGES 4
 #include <stdint.h>
 
 /* ---- constants (docs/model.md, "Constants") ------------------------------ */
@@ -356,13 +360,18 @@ typedef struct node {
 
     /* The shard I am in, as 1 + a node id; 0 until I first follow a
      * master: then my shard at creation (see cl_shard_seen_by). Only my
-     * own events change it; the others see a change one lookahead after it
-     * was made, and until then the value before it (shard_before_plus1);
-     * they read the three under the count shard_seq (odd while a change is
+     * own events change it; the others learn each change one lookahead
+     * after it was made: they know shard_known_plus1 and the changes
+     * since, oldest first, that are one lookahead old at their time. They
+     * read these under the count shard_seq (odd while a change is being
      * written). */
     uint32_t shard_seq;
-    int shard_plus1, shard_before_plus1;
-    rc_time shard_changed;
+    int shard_plus1, shard_known_plus1;
+    uint32_t shard_n_changes;
+    struct {
+        rc_time t;
+        int plus1;
+    } shard_changes[CL_SHARD_CHANGES];
 
     /* Persisted nodes.conf image, taken when the node dies. */
     struct persisted *saved;

@@ -42,34 +42,53 @@ int cl_shard_seen_by(const node *me, int x)
     const node *n = &c->nodes[x];
     if (x == me->id)
         return shard_of_label(c, x, n->shard_plus1);
+    rc_time known_before = rc_engine_now(c->engine) - rc_engine_lookahead(c->engine);
     uint32_t seq;
-    int plus1, before;
-    rc_time changed;
+    int plus1;
     /* A sequence lock without fences (which ThreadSanitizer does not
      * follow): the writer's release stores and these acquire loads order
      * the fields between the two reads of the count. */
     do {
         seq = __atomic_load_n(&n->shard_seq, __ATOMIC_ACQUIRE);
-        plus1 = __atomic_load_n(&n->shard_plus1, __ATOMIC_ACQUIRE);
-        before = __atomic_load_n(&n->shard_before_plus1, __ATOMIC_ACQUIRE);
-        changed = __atomic_load_n(&n->shard_changed, __ATOMIC_ACQUIRE);
+        plus1 = __atomic_load_n(&n->shard_known_plus1, __ATOMIC_ACQUIRE);
+        uint32_t count = __atomic_load_n(&n->shard_n_changes, __ATOMIC_ACQUIRE);
+        for (uint32_t i = 0; i < count && i < CL_SHARD_CHANGES; i++) {
+            if (__atomic_load_n(&n->shard_changes[i].t, __ATOMIC_ACQUIRE) > known_before)
+                break;
+            plus1 = __atomic_load_n(&n->shard_changes[i].plus1, __ATOMIC_ACQUIRE);
+        }
     } while ((seq & 1) || seq != __atomic_load_n(&n->shard_seq, __ATOMIC_RELAXED));
-    bool known = seq == 0 || rc_engine_now(c->engine) >= changed + rc_engine_lookahead(c->engine);
-    return shard_of_label(c, x, known ? plus1 : before);
+    return shard_of_label(c, x, plus1);
 }
 
-/* I join `shard`: the others keep seeing what they saw until one
- * lookahead has passed (cl_shard_seen_by). */
+/* I join `shard`: the others learn it one lookahead from now
+ * (cl_shard_seen_by). The changes every node that can still read has
+ * learned (one lookahead old a lookahead ago: a window is no longer than
+ * the lookahead) fold into what they know. */
 static void set_my_shard(node *me, int shard)
 {
+    if (me->shard_plus1 == shard + 1)
+        return;
     rc_engine *e = me->c->engine;
-    rc_time now = rc_engine_now(e);
-    bool known = me->shard_seq == 0 || now >= me->shard_changed + rc_engine_lookahead(e);
-    int seen = known ? me->shard_plus1 : me->shard_before_plus1;
+    rc_time now = rc_engine_now(e), lookahead = rc_engine_lookahead(e);
+    uint32_t keep = 0, n = me->shard_n_changes;
+    int known = me->shard_known_plus1;
+    while (keep < n && me->shard_changes[keep].t + lookahead <= now - lookahead)
+        known = me->shard_changes[keep++].plus1;
+    if (n - keep == CL_SHARD_CHANGES)
+        g_error("node %d changed its shard more than %d times within two lookaheads", me->id,
+                CL_SHARD_CHANGES);
     __atomic_store_n(&me->shard_seq, me->shard_seq + 1, __ATOMIC_RELAXED);
-    __atomic_store_n(&me->shard_before_plus1, seen, __ATOMIC_RELEASE);
+    __atomic_store_n(&me->shard_known_plus1, known, __ATOMIC_RELEASE);
+    for (uint32_t i = keep; i < n; i++) {
+        __atomic_store_n(&me->shard_changes[i - keep].t, me->shard_changes[i].t, __ATOMIC_RELEASE);
+        __atomic_store_n(&me->shard_changes[i - keep].plus1, me->shard_changes[i].plus1,
+                         __ATOMIC_RELEASE);
+    }
+    __atomic_store_n(&me->shard_changes[n - keep].t, now, __ATOMIC_RELEASE);
+    __atomic_store_n(&me->shard_changes[n - keep].plus1, shard + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&me->shard_n_changes, n - keep + 1, __ATOMIC_RELEASE);
     __atomic_store_n(&me->shard_plus1, shard + 1, __ATOMIC_RELEASE);
-    __atomic_store_n(&me->shard_changed, now, __ATOMIC_RELEASE);
     __atomic_store_n(&me->shard_seq, me->shard_seq + 1, __ATOMIC_RELEASE);
 }
 

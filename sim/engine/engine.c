@@ -770,26 +770,44 @@ static rc_time slot_time(const rc_engine *e, uint32_t s)
     return heap_of((rc_engine *)e, e->slots[s].actor)->keys[pos].time;
 }
 
+/* In a part run by several threads, stops the run when live slot s's event
+ * sits in another thread's window entries or outbox: those arrays may be
+ * growing, and the handle could only have come from an event of this part
+ * on that thread, which no actor may learn of before the part ends (the
+ * run would depend on the threads' timing). */
+static void check_slot_mine(const rc_engine *e, const run_ctx *c, uint32_t s)
+{
+    if (!c->parallel)
+        return;
+    uint32_t pos = e->heap_pos[s], owner;
+    if (pos & IN_WINDOW) {
+        uint32_t array = (pos & ~IN_WINDOW) >> REF_INDEX_BITS; /* 0: the taken entries */
+        if (array == 0)
+            return;
+        owner = array - 1;
+    } else if (pos & IN_OUTBOX) {
+        owner = (pos & ~IN_OUTBOX) >> REF_INDEX_BITS;
+    } else {
+        return;
+    }
+    if (owner != c->id)
+        g_error("rc_engine: actor %u touched an event another thread scheduled in the same "
+                "part of a window", c->running);
+}
+
 bool rc_engine_cancel(rc_engine *e, rc_event_id id)
 {
     uint32_t s = live_slot(e, id);
     if (s == NO_SLOT)
         return false;
     run_ctx *c = cur(e);
+    check_slot_mine(e, c, s);
     check_cancel_reach(e, c, s, slot_time(e, s));
     uint32_t pos = e->heap_pos[s];
     if (pos & IN_WINDOW) {
         entry(e, pos & ~IN_WINDOW)->slot = NO_SLOT;
     } else if (pos & IN_OUTBOX) {
-        uint32_t owner = (pos & ~IN_OUTBOX) >> REF_INDEX_BITS;
-        /* Another thread's outbox may be growing: and the handle could only
-         * have come from an event of this part on that thread, which no
-         * actor may learn of before the part ends (it would make the run
-         * depend on the threads' timing). */
-        if (c->parallel && owner != c->id)
-            g_error("rc_engine: actor %u cancelled an event another thread scheduled in the "
-                    "same part of a window", c->running);
-        ctx_of(e, owner)->out[pos & REF_INDEX_MASK].slot = NO_SLOT;
+        ctx_of(e, (pos & ~IN_OUTBOX) >> REF_INDEX_BITS)->out[pos & REF_INDEX_MASK].slot = NO_SLOT;
     } else if (c->parallel) {
         /* The heaps are shared: the event leaves its heap when the part
          * ends; its handle is stale from now on. Two threads could cancel
@@ -819,7 +837,10 @@ bool rc_engine_pending(const rc_engine *e, rc_event_id id)
 rc_time rc_engine_event_time(const rc_engine *e, rc_event_id id)
 {
     uint32_t s = live_slot(e, id);
-    return s == NO_SLOT ? RC_TIME_NEVER : slot_time(e, s);
+    if (s == NO_SLOT)
+        return RC_TIME_NEVER;
+    check_slot_mine(e, cur(e), s);
+    return slot_time(e, s);
 }
 
 /* The time of a heap's earliest event, or RC_TIME_NEVER when it is empty. */

@@ -831,6 +831,7 @@ bool rc_run_scenario(const rc_scenario *s, const rc_run_options *given, rc_run_r
     res->end = s->end;
     res->events = rc_report_event_count(r.report);
     res->engine_events = rc_engine_events_run(r.engine);
+    res->parallel_parts = rc_engine_parallel_parts(r.engine);
     res->gossip_entries = rc_cluster_gossip_entries(r.cluster);
     res->digest = rc_report_events_digest(r.report);
     res->promotions = rc_cluster_promotions(r.cluster);

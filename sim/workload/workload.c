@@ -11,6 +11,9 @@
 
 #define NO_OWNER 0xFFFFu
 
+/* Free client messages a thread keeps for reuse (see rc_workload). */
+#define FREE_MSGS_KEPT 4096
+
 /* Writes are kept in chunks of ROW_CHUNK rows that never move once made, so
  * that a node's event may note an application in a row while a writer on
  * another thread starts a new one; ROW_CHUNKS chunks cover every int32 id. */
@@ -154,9 +157,16 @@ struct rc_workload {
     row *_Atomic *row_chunks;
     atomic_int n_rows;
     GArray **held;       /* per node: held_request, writes paused by a manual failover */
-    /* Free messages, one list per engine thread: a message freed on one
-     * thread is reused by that thread. */
-    client_msg *free_msgs[RC_ENGINE_MAX_THREADS];
+    /* Free messages, one list per engine thread, each on its own line: a
+     * message freed on one thread is reused by that thread. A request is
+     * made on its writer's thread and freed on its node's, so a list could
+     * grow for as long as the run lasts: beyond FREE_MSGS_KEPT messages a
+     * freed one is given back to malloc. */
+    struct {
+        client_msg *head;
+        uint32_t count;
+        char pad[64];
+    } free_msgs[RC_ENGINE_MAX_THREADS];
     uint64_t lost;
     uint64_t lost_by_cause[RC_LOST__COUNT];
     wl_lost_history *history;
@@ -168,12 +178,14 @@ struct rc_workload {
  * (writers send many small messages; reusing them keeps the run fast). */
 static client_msg *msg_new(rc_workload *w, int type)
 {
-    client_msg **list = &w->free_msgs[rc_engine_thread_index(w->engine)];
-    client_msg *m = *list;
-    if (m)
-        *list = m->next_free;
-    else
+    int t = rc_engine_thread_index(w->engine);
+    client_msg *m = w->free_msgs[t].head;
+    if (m) {
+        w->free_msgs[t].head = m->next_free;
+        w->free_msgs[t].count--;
+    } else {
         m = g_new0(client_msg, 1);
+    }
     memset(m, 0, sizeof *m);
     m->kind = RC_MSGK_CLIENT;
     m->type = (uint8_t)type;
@@ -186,11 +198,16 @@ static void msg_release(void *ctx, void *p)
 {
     rc_workload *w = ctx;
     client_msg *m = p;
-    client_msg **list = &w->free_msgs[rc_engine_thread_index(w->engine)];
+    int t = rc_engine_thread_index(w->engine);
     g_free(m->map);
     m->map = NULL;
-    m->next_free = *list;
-    *list = m;
+    if (w->free_msgs[t].count >= FREE_MSGS_KEPT) {
+        g_free(m);
+        return;
+    }
+    m->next_free = w->free_msgs[t].head;
+    w->free_msgs[t].head = m;
+    w->free_msgs[t].count++;
 }
 
 /* The number of writes started so far (ids 0 .. that - 1). */
@@ -838,9 +855,9 @@ void rc_workload_free(rc_workload *w)
     for (uint32_t c = 0; c < ROW_CHUNKS; c++)
         g_free(w->row_chunks[c]);
     for (int t = 0; t < RC_ENGINE_MAX_THREADS; t++) {
-        while (w->free_msgs[t]) {
-            client_msg *m = w->free_msgs[t];
-            w->free_msgs[t] = m->next_free;
+        while (w->free_msgs[t].head) {
+            client_msg *m = w->free_msgs[t].head;
+            w->free_msgs[t].head = m->next_free;
             g_free(m);
         }
     }
