@@ -755,33 +755,31 @@ void rc_workload_finish(rc_workload *w)
     g_free(owner);
 }
 
+/* The writers' counts summed (each writer counts its own, so that writers
+ * on different threads never share a counter). */
+typedef struct {
+    uint64_t sent, acked, failed;
+} write_totals;
+
+static write_totals writers_totals(const rc_workload *w)
+{
+    write_totals t = { 0, 0, 0 };
+    for (int k = 0; k < w->n_writers; k++) {
+        t.sent += w->writers[k].sent;
+        t.acked += w->writers[k].acked;
+        t.failed += w->writers[k].failed;
+    }
+    return t;
+}
+
 /* Writes started so far. */
-uint64_t rc_workload_sent(const rc_workload *w)
-{
-    uint64_t sum = 0;
-    for (int k = 0; k < w->n_writers; k++)
-        sum += w->writers[k].sent;
-    return sum;
-}
-
+uint64_t rc_workload_sent(const rc_workload *w) { return writers_totals(w).sent; }
 /* Writes that got their OK so far. */
-uint64_t rc_workload_acked(const rc_workload *w)
-{
-    uint64_t sum = 0;
-    for (int k = 0; k < w->n_writers; k++)
-        sum += w->writers[k].acked;
-    return sum;
-}
-
+uint64_t rc_workload_acked(const rc_workload *w) { return writers_totals(w).acked; }
 /* Writes that ended otherwise (moved, clusterdown, timeout, refused,
  * unreachable). */
-uint64_t rc_workload_failed(const rc_workload *w)
-{
-    uint64_t sum = 0;
-    for (int k = 0; k < w->n_writers; k++)
-        sum += w->writers[k].failed;
-    return sum;
-}
+uint64_t rc_workload_failed(const rc_workload *w) { return writers_totals(w).failed; }
+
 /* Acknowledged writes lost: 0 until rc_workload_finish() decided. */
 uint64_t rc_workload_lost(const rc_workload *w) { return w->lost; }
 
