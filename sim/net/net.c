@@ -162,6 +162,7 @@ typedef struct {
      * part. */
     uint32_t conn_later, conn_later_last;
     uint64_t conn_later_part;
+    uint32_t conn_free_count, conn_later_count; /* the two lists' lengths */
     uint32_t conn_fresh[2], item_fresh[2];
     rc_net_stats stats; /* summed when read */
     char pad[64];
@@ -190,6 +191,9 @@ struct rc_net {
      * threads freeing more items than they take hand to the others
      * (item_take_threaded). */
     GArray *item_depot;
+    /* The same for connection slots (conn_take_threaded): conn_batch
+     * records, each a list and the part it was freed in. */
+    GArray *conn_depot;
     rc_dist default_latency;
     double default_loss;
     /* Each thread's own records and counters, apart from the fields every
@@ -443,15 +447,65 @@ void rc_net_reserve_conns(rc_net *net, uint32_t count)
     }
 }
 
+/* With threads, a connection slot is taken on its initiator's thread and
+ * freed on the thread of whichever side frees it last, so, as with items,
+ * the slots one thread frees beyond those it takes go to a depot in
+ * batches: a thread keeps at most CONN_BATCH free and CONN_BATCH freed in
+ * the current part. A batch remembers its part, and is reused only in a
+ * later one. */
+#define CONN_BATCH 256
+
+typedef struct {
+    uint32_t head, count;
+    uint64_t part;
+} conn_batch;
+
+/* Hands thread t's list of slots freed in the current part to the depot. */
+static void conns_spill_later(rc_net *net, int t)
+{
+    conn_batch b = { net->th[t].conn_later, net->th[t].conn_later_count,
+                     net->th[t].conn_later_part };
+    pthread_mutex_lock(&net->grow_lock);
+    g_array_append_val(net->conn_depot, b);
+    pthread_mutex_unlock(&net->grow_lock);
+    net->th[t].conn_later = NIL;
+    net->th[t].conn_later_count = 0;
+}
+
 /* With threads: the connection slots thread t freed in a part before `part`
- * may be reused now; they join its free list. */
+ * may be reused now; they join its free list, or the depot when that list
+ * would grow beyond a batch. */
 static void free_earlier_parts(rc_net *net, int t, uint64_t part)
 {
-    if (net->th[t].conn_later == NIL || net->th[t].conn_later_part == part)
+    net_thread *th = &net->th[t];
+    if (th->conn_later == NIL || th->conn_later_part == part)
         return;
-    net->conns[net->th[t].conn_later_last].u.pend.buf_head = net->th[t].conn_free;
-    net->th[t].conn_free = net->th[t].conn_later;
-    net->th[t].conn_later = NIL;
+    if (th->conn_free_count + th->conn_later_count > CONN_BATCH) {
+        conns_spill_later(net, t);
+        return;
+    }
+    net->conns[th->conn_later_last].u.pend.buf_head = th->conn_free;
+    th->conn_free = th->conn_later;
+    th->conn_free_count += th->conn_later_count;
+    th->conn_later = NIL;
+    th->conn_later_count = 0;
+}
+
+/* Fills thread t's empty free list with a batch of the depot freed in a
+ * part before `part`, if there is one. */
+static void conns_refill(rc_net *net, int t, uint64_t part)
+{
+    pthread_mutex_lock(&net->grow_lock);
+    for (guint i = net->conn_depot->len; i-- > 0;) {
+        conn_batch b = g_array_index(net->conn_depot, conn_batch, i);
+        if (b.part == part)
+            continue;
+        net->th[t].conn_free = b.head;
+        net->th[t].conn_free_count = b.count;
+        g_array_remove_index_fast(net->conn_depot, i);
+        break;
+    }
+    pthread_mutex_unlock(&net->grow_lock);
 }
 
 /* With threads: a free connection slot of the calling thread's, or a fresh
@@ -459,10 +513,14 @@ static void free_earlier_parts(rc_net *net, int t, uint64_t part)
 static uint32_t conn_take_threaded(rc_net *net)
 {
     int t = rc_engine_thread_index(net->engine);
-    free_earlier_parts(net, t, rc_engine_parallel_parts(net->engine));
+    uint64_t part = rc_engine_parallel_parts(net->engine);
+    free_earlier_parts(net, t, part);
+    if (net->th[t].conn_free == NIL && net->conn_depot->len)
+        conns_refill(net, t, part);
     uint32_t idx = net->th[t].conn_free;
     if (idx != NIL) {
         net->th[t].conn_free = net->conns[idx].u.pend.buf_head;
+        net->th[t].conn_free_count--;
         return idx;
     }
     uint32_t *fresh = net->th[t].conn_fresh;
@@ -533,6 +591,12 @@ static void conn_release(rc_net *net, uint32_t idx)
         free_head = &net->th[t].conn_later;
         if (*free_head == NIL)
             net->th[t].conn_later_last = idx;
+        if (++net->th[t].conn_later_count == CONN_BATCH) {
+            c->u.pend.buf_head = *free_head;
+            *free_head = idx;
+            conns_spill_later(net, t);
+            return;
+        }
     }
     c->u.pend.buf_head = *free_head;
     *free_head = idx;
@@ -1417,6 +1481,8 @@ void rc_net_free(rc_net *net)
     }
     if (net->item_depot)
         g_array_free(net->item_depot, TRUE);
+    if (net->conn_depot)
+        g_array_free(net->conn_depot, TRUE);
     pthread_mutex_destroy(&net->grow_lock);
     g_free(net);
 }
@@ -1586,6 +1652,9 @@ void rc_net_prepare_threads(rc_net *net)
         net->th[t].item_free_count = 0;
     }
     net->th[0].conn_free = net->conn_free;
+    for (uint32_t i = net->conn_free; i != NIL; i = net->conns[i].u.pend.buf_head)
+        net->th[0].conn_free_count++;
+    net->conn_depot = g_array_new(FALSE, FALSE, sizeof(conn_batch));
     /* The items already free go to thread 0's list, full batches of them
      * to the depot, so that every count is exact. */
     net->item_depot = g_array_new(FALSE, FALSE, sizeof(uint32_t));
