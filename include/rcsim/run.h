@@ -88,12 +88,11 @@ typedef struct {
      * seed instead of lane after lane (rc_engine_shuffle_windows); the log
      * does not change. For tests. */
     uint64_t shuffle;
-    /* In windows: more than 1 runs each window's nodes on that many threads
-     * (up to RC_ENGINE_MAX_THREADS; rc_engine_set_threads). The log does not
-     * change (tests/test-determinism.c). A scenario with a workload runs on
-     * one thread (its writers' rows are not thread-safe yet), with a
-     * warning on stderr. The environment variable RCSIM_THREADS, when set,
-     * replaces it. 0 or 1: one thread. */
+    /* In windows: more than 1 runs each window's nodes and writers on that
+     * many threads (up to RC_ENGINE_MAX_THREADS; rc_engine_set_threads). The
+     * log and the outputs do not change (tests/test-determinism.c). The
+     * environment variable RCSIM_THREADS, when set, replaces it. 0 or 1:
+     * one thread. */
     int threads;
 } rc_run_options;
 

@@ -78,7 +78,7 @@ static int cmd_run(int argc, char **argv)
         { "check-determinism", 0, 0, G_OPTION_ARG_NONE, &determinism,
           "Run twice and compare the event logs", NULL },
         { "threads", 0, 0, G_OPTION_ARG_STRING, &threads_s,
-          "Run each window's nodes on N threads (1-8, default 1; same log)", "N" },
+          "Run each window's nodes and writers on N threads (1-8, default 1; same log)", "N" },
         { NULL },
     };
     GOptionContext *ctx = g_option_context_new("FILE.scn - run one scenario");
@@ -101,9 +101,9 @@ static int cmd_run(int argc, char **argv)
              "RCSIM_MEMORY_LIMIT (e.g. 4G) replaces the physical memory as the limit of the\n"
              "memory a run may need. RCSIM_LANES=N (1-8) shares the nodes out among N lanes\n"
              "in each window of the smallest link latency: the log does not change.\n"
-             "--threads N (or RCSIM_THREADS=N) runs those windows' nodes on N threads, with\n"
-             "the same log as one; worth it from a few hundred nodes on. A scenario with a\n"
-             "workload still runs on one thread (a warning says so).\n");
+             "--threads N (or RCSIM_THREADS=N) runs those windows' nodes and writers on N\n"
+             "threads, with the same log and outputs as one; worth it from a few hundred\n"
+             "nodes on.\n");
     GError *err = NULL;
     int code = EXIT_INPUT;
     rc_scenario *s = NULL;
