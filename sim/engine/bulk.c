@@ -44,6 +44,38 @@ void rc_bulk_unreserve(void *base, size_t size)
         munmap(base, size);
 }
 
+/* See bulk.h. */
+void rc_batches_refill(rc_free_batches *l, rc_batch_depot depot)
+{
+    if (l->spare != UINT32_MAX) {
+        l->head = l->spare;
+        l->spare = UINT32_MAX;
+    } else {
+        pthread_mutex_lock(depot.lock);
+        if (depot.heads->len) {
+            l->head = g_array_index(depot.heads, uint32_t, depot.heads->len - 1);
+            g_array_set_size(depot.heads, depot.heads->len - 1);
+        }
+        pthread_mutex_unlock(depot.lock);
+    }
+    l->count = l->head != UINT32_MAX ? RC_BATCH : 0;
+}
+
+/* See bulk.h. */
+void rc_batches_freed_one(rc_free_batches *l, rc_batch_depot depot)
+{
+    if (++l->count < RC_BATCH)
+        return;
+    if (l->spare != UINT32_MAX) {
+        pthread_mutex_lock(depot.lock);
+        g_array_append_val(depot.heads, l->spare);
+        pthread_mutex_unlock(depot.lock);
+    }
+    l->spare = l->head;
+    l->head = UINT32_MAX;
+    l->count = 0;
+}
+
 /* Whether a block of `size` bytes is a mapping of its own (else malloc's):
  * below one huge page, a mapping would only waste the rest of the page. */
 static bool is_bulk(size_t size) { return size >= HUGE_PAGE; }

@@ -14,7 +14,10 @@
 #ifndef RCSIM_ENGINE_BULK_H
 #define RCSIM_ENGINE_BULK_H
 
+#include <glib.h>
+#include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Returns `size` zeroed bytes (a 2 MiB-aligned mapping when size is at least
  * 2 MiB, g_malloc0 memory otherwise). Aborts when out of memory, as g_malloc
@@ -38,6 +41,36 @@ void rc_bulk_free(void *block, size_t size);
 void *rc_bulk_reserve(size_t size, const char *what);
 void rc_bulk_commit(void *base, size_t from, size_t to, const char *what);
 void rc_bulk_unreserve(void *base, size_t size);
+
+/* One thread's free records of a table, linked by index through the
+ * records (the caller links them; UINT32_MAX ends a list). With threads a
+ * record is often taken on one thread and freed on another, so one
+ * thread's list could grow for the whole run while another takes fresh
+ * records: the lists go in batches of RC_BATCH. A thread whose list fills
+ * keeps it as its spare and hands an older full one to a depot shared by
+ * the threads (a GArray of list heads under `lock`); a thread whose list
+ * and spare are empty takes a batch from the depot before it makes fresh
+ * records. That is one lock per RC_BATCH records at most, and two batches
+ * per thread keep a thread that takes and frees in turn off it. */
+#define RC_BATCH 256
+
+typedef struct {
+    uint32_t head;  /* the list, `count` records long */
+    uint32_t count;
+    uint32_t spare; /* a full batch kept back, or UINT32_MAX */
+} rc_free_batches;
+
+typedef struct {
+    GArray *heads;         /* full batches' list heads (uint32_t) */
+    pthread_mutex_t *lock; /* guards heads */
+} rc_batch_depot;
+
+/* Fills l's empty list from its spare or the depot, if either has one. */
+void rc_batches_refill(rc_free_batches *l, rc_batch_depot depot);
+
+/* Counts a record the caller just put at the head of l's list; a list that
+ * fills becomes the spare, and the spare goes to the depot. */
+void rc_batches_freed_one(rc_free_batches *l, rc_batch_depot depot);
 
 /* A bump allocator over bulk chunks for many arrays that live and die
  * together (a cluster's views): allocation is a pointer increment, and the

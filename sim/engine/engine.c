@@ -105,9 +105,7 @@ typedef struct {
     bool parallel;           /* in a part of a window run by several threads */
     uint64_t events_run;
     rc_time window_last;     /* the latest event it ran in the open window */
-    uint32_t free_head;      /* its free slots */
-    uint32_t free_count;     /* with threads: how many */
-    uint32_t spare_head;     /* with threads: a full batch of free slots kept back */
+    rc_free_batches free;    /* its free slots (counted and batched with threads) */
     uint32_t fresh_next, fresh_end; /* never used slots it reserved */
     uint32_t id;             /* its number: entries it adds are in array id + 1 */
     window_entry *win;       /* entries its endpoints' own events added */
@@ -166,9 +164,9 @@ struct rc_engine {
     uint32_t *heap_pos;
     uint32_t slots_len, slots_cap;
     uint32_t slots_reserved;   /* with threads: the slots the address range holds */
-    /* With threads: full batches of free slots (SLOT_BATCH each, linked
-     * through next_free) that a thread freed beyond those it took, for
-     * the others (slot_release). Under slots_lock. */
+    /* With threads: full batches of free slots (linked through next_free)
+     * that a thread freed beyond those it took, for the others
+     * (slot_release, engine/bulk.h). Under slots_lock. */
     GArray *slot_depot;
     pthread_mutex_t slots_lock; /* with threads: growing the slot table (pthreads,
                                  * which ThreadSanitizer sees) */
@@ -226,8 +224,8 @@ static void ctx_init(rc_engine *e, run_ctx *c, uint32_t id)
     c->engine = e;
     c->id = id;
     c->running = RC_ACTOR_GLOBAL;
-    c->free_head = NO_SLOT;
-    c->spare_head = NO_SLOT;
+    c->free.head = NO_SLOT;
+    c->free.spare = NO_SLOT;
 }
 
 static void ctx_free_arrays(run_ctx *c)
@@ -480,57 +478,22 @@ static uint32_t slot_fresh(rc_engine *e, run_ctx *c)
     return c->fresh_next++;
 }
 
-/* With threads, each thread's free slots form batches of SLOT_BATCH: a
- * thread whose list fills keeps it as its spare and hands an older full
- * one to the depot; a thread whose list and spare are empty takes a batch
- * from the depot before it reserves fresh slots. An event is often
- * scheduled on one thread (a message's sender) and run on another (its
- * receiver), so without the depot one thread's list could grow for the
- * whole run while the other takes fresh slots. */
-#define SLOT_BATCH 256
-
-/* Fills c's empty free list from its spare batch or the depot, if either
- * has one. */
-static void slots_refill(rc_engine *e, run_ctx *c)
+/* The depot of the threads' batches of free slots (engine/bulk.h). */
+static rc_batch_depot slot_depot(rc_engine *e)
 {
-    if (c->spare_head != NO_SLOT) {
-        c->free_head = c->spare_head;
-        c->spare_head = NO_SLOT;
-    } else {
-        pthread_mutex_lock(&e->slots_lock);
-        if (e->slot_depot->len) {
-            c->free_head = g_array_index(e->slot_depot, uint32_t, e->slot_depot->len - 1);
-            g_array_set_size(e->slot_depot, e->slot_depot->len - 1);
-        }
-        pthread_mutex_unlock(&e->slots_lock);
-    }
-    c->free_count = c->free_head != NO_SLOT ? SLOT_BATCH : 0;
-}
-
-/* c's full free list becomes its spare batch; the spare it had goes to the
- * depot. */
-static void slots_spill(rc_engine *e, run_ctx *c)
-{
-    if (c->spare_head != NO_SLOT) {
-        pthread_mutex_lock(&e->slots_lock);
-        g_array_append_val(e->slot_depot, c->spare_head);
-        pthread_mutex_unlock(&e->slots_lock);
-    }
-    c->spare_head = c->free_head;
-    c->free_head = NO_SLOT;
-    c->free_count = 0;
+    return (rc_batch_depot){ e->slot_depot, &e->slots_lock };
 }
 
 static uint32_t slot_alloc(rc_engine *e, run_ctx *c)
 {
     if (e->threads > 1) {
-        if (c->free_head == NO_SLOT)
-            slots_refill(e, c);
-        c->free_count -= c->free_head != NO_SLOT;
+        if (c->free.head == NO_SLOT)
+            rc_batches_refill(&c->free, slot_depot(e));
+        c->free.count -= c->free.head != NO_SLOT;
     }
-    if (c->free_head != NO_SLOT) {
-        uint32_t s = c->free_head;
-        c->free_head = e->slots[s].next_free;
+    if (c->free.head != NO_SLOT) {
+        uint32_t s = c->free.head;
+        c->free.head = e->slots[s].next_free;
         return s;
     }
     return slot_fresh(e, c);
@@ -552,10 +515,10 @@ static void slot_release(rc_engine *e, run_ctx *c, uint32_t s)
     event_slot *es = &e->slots[s];
     e->heap_pos[s] = NO_SLOT;
     slot_bump_gen(es);
-    es->next_free = c->free_head;
-    c->free_head = s;
-    if (e->threads > 1 && ++c->free_count == SLOT_BATCH)
-        slots_spill(e, c);
+    es->next_free = c->free.head;
+    c->free.head = s;
+    if (e->threads > 1)
+        rc_batches_freed_one(&c->free, slot_depot(e));
 }
 
 static inline rc_event_id make_id(uint32_t slot, uint32_t gen)
@@ -1314,22 +1277,18 @@ static void stop_workers(rc_engine *e)
     atomic_store_explicit(&e->quit, false, memory_order_relaxed);
 }
 
-/* Counts c's free list, which one thread does not count, and splits it
- * into full batches for the depot and a shorter list of its own. */
-static void split_free_slots(rc_engine *e, run_ctx *c)
+/* Frees c's free list again, slot by slot, so that it is counted and
+ * batched: one thread does neither. */
+static void batch_free_slots(rc_engine *e, run_ctx *c)
 {
-    uint32_t s = c->free_head;
-    c->free_head = NO_SLOT;
-    c->free_count = 0;
+    uint32_t s = c->free.head;
+    c->free.head = NO_SLOT;
+    c->free.count = 0;
     while (s != NO_SLOT) {
         uint32_t next = e->slots[s].next_free;
-        e->slots[s].next_free = c->free_head;
-        c->free_head = s;
-        if (++c->free_count == SLOT_BATCH) {
-            g_array_append_val(e->slot_depot, c->free_head);
-            c->free_head = NO_SLOT;
-            c->free_count = 0;
-        }
+        e->slots[s].next_free = c->free.head;
+        c->free.head = s;
+        rc_batches_freed_one(&c->free, slot_depot(e));
         s = next;
     }
 }
@@ -1356,7 +1315,7 @@ void rc_engine_set_threads(rc_engine *e, int threads)
     e->origin_cap = origins;
     e->origin_stride = ORIGIN_STRIDE_THREADS;
     e->slot_depot = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-    split_free_slots(e, &e->ctx0);
+    batch_free_slots(e, &e->ctx0);
     e->workers = g_new(run_ctx, threads - 1);
     for (int t = 1; t < threads; t++)
         ctx_init(e, &e->workers[t - 1], (uint32_t)t);

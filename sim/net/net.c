@@ -152,10 +152,8 @@ typedef struct {
 /* What one engine thread keeps of the net's (the first without threads):
  * its free lists and fresh batches of records, and its counters. */
 typedef struct {
-    uint32_t conn_free, item_free;
-    /* Free items in batches (item_take_threaded): how many, and a spare
-     * full batch. */
-    uint32_t item_free_count, item_spare;
+    uint32_t conn_free;
+    rc_free_batches items; /* free items (item_take_threaded) */
     /* Connection slots it freed, reused only once the part of the window
      * they were freed in has ended (then no thread still reads them
      * through a handle it got before): the list, its last slot, and that
@@ -604,54 +602,25 @@ static void conn_release(rc_net *net, uint32_t idx)
 
 /* ---- item pool -------------------------------------------------------------- */
 
-/* With threads, each thread's free items form batches of ITEM_BATCH, as
- * the engine's free slots do: a message's item is taken on its sender's
- * thread and freed on its receiver's, and the depot hands the items one
- * thread frees beyond those it takes to the others. */
-#define ITEM_BATCH 256
-
-/* Fills thread t's empty list of free items from its spare batch or the
- * depot, if either has one. */
-static void items_refill(rc_net *net, int t)
+/* The depot of the threads' batches of free items (engine/bulk.h): a
+ * message's item is taken on its sender's thread and freed on its
+ * receiver's. */
+static rc_batch_depot item_depot(rc_net *net)
 {
-    if (net->th[t].item_spare != NIL) {
-        net->th[t].item_free = net->th[t].item_spare;
-        net->th[t].item_spare = NIL;
-    } else {
-        pthread_mutex_lock(&net->grow_lock);
-        if (net->item_depot->len) {
-            net->th[t].item_free = g_array_index(net->item_depot, uint32_t, net->item_depot->len - 1);
-            g_array_set_size(net->item_depot, net->item_depot->len - 1);
-        }
-        pthread_mutex_unlock(&net->grow_lock);
-    }
-    net->th[t].item_free_count = net->th[t].item_free != NIL ? ITEM_BATCH : 0;
-}
-
-/* Thread t's full list becomes its spare batch; the spare it had goes to
- * the depot. */
-static void items_spill(rc_net *net, int t)
-{
-    if (net->th[t].item_spare != NIL) {
-        pthread_mutex_lock(&net->grow_lock);
-        g_array_append_val(net->item_depot, net->th[t].item_spare);
-        pthread_mutex_unlock(&net->grow_lock);
-    }
-    net->th[t].item_spare = net->th[t].item_free;
-    net->th[t].item_free = NIL;
-    net->th[t].item_free_count = 0;
+    return (rc_batch_depot){ net->item_depot, &net->grow_lock };
 }
 
 /* With threads: a free item of the calling thread's, or a fresh one. */
 static uint32_t item_take_threaded(rc_net *net)
 {
     int t = rc_engine_thread_index(net->engine);
-    if (net->th[t].item_free == NIL)
-        items_refill(net, t);
-    uint32_t it = net->th[t].item_free;
+    rc_free_batches *pool = &net->th[t].items;
+    if (pool->head == NIL)
+        rc_batches_refill(pool, item_depot(net));
+    uint32_t it = pool->head;
     if (it != NIL) {
-        net->th[t].item_free = net->items[it].next;
-        net->th[t].item_free_count--;
+        pool->head = net->items[it].next;
+        pool->count--;
         return it;
     }
     uint32_t *fresh = net->th[t].item_fresh;
@@ -693,14 +662,15 @@ static uint32_t item_alloc(rc_net *net, item_kind kind, rc_conn conn, int from,
 /* Returns an item to the pool. */
 static void item_free(rc_net *net, uint32_t it)
 {
-    int t = net->threaded ? rc_engine_thread_index(net->engine) : 0;
-    uint32_t *free_head = net->threaded ? &net->th[t].item_free : &net->item_free;
+    rc_free_batches *pool =
+        net->threaded ? &net->th[rc_engine_thread_index(net->engine)].items : NULL;
+    uint32_t *free_head = pool ? &pool->head : &net->item_free;
     net->items[it].kind = ITEM_FREE;
     net->items[it].ev = 0;
     net->items[it].next = *free_head;
     *free_head = it;
-    if (net->threaded && ++net->th[t].item_free_count == ITEM_BATCH)
-        items_spill(net, t);
+    if (pool)
+        rc_batches_freed_one(pool, item_depot(net));
 }
 
 /* Drops an item; a message is counted in `counter` and released. */
@@ -1647,9 +1617,8 @@ void rc_net_prepare_threads(rc_net *net)
     net->items = items;
     net->conns_reserved = net->items_reserved = reserved;
     for (int t = 0; t < RC_ENGINE_MAX_THREADS; t++) {
-        net->th[t].conn_free = net->th[t].item_free = net->th[t].conn_later = NIL;
-        net->th[t].item_spare = NIL;
-        net->th[t].item_free_count = 0;
+        net->th[t].conn_free = net->th[t].conn_later = NIL;
+        net->th[t].items = (rc_free_batches){ NIL, 0, NIL };
     }
     net->th[0].conn_free = net->conn_free;
     for (uint32_t i = net->conn_free; i != NIL; i = net->conns[i].u.pend.buf_head)
