@@ -360,9 +360,6 @@ rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
     return c;
 }
 
-/* Frees the cluster, its nodes and the message pools. A net that is freed
- * hands its undelivered messages back through cl_msg_release, into these
- * pools, so free the net first. */
 /* Frees a list of free messages, with their gossip sections. */
 static void free_msg_list(bus_msg *m)
 {
@@ -374,6 +371,9 @@ static void free_msg_list(bus_msg *m)
     }
 }
 
+/* Frees the cluster, its nodes and the message pools. A net that is freed
+ * hands its undelivered messages back through cl_msg_release, into these
+ * pools, so free the net first. */
 void rc_cluster_free(rc_cluster *c)
 {
     if (!c)
