@@ -114,7 +114,11 @@ bool rc_engine_cancel(rc_engine *engine, rc_event_id id);
 /* True while the event behind `id` is still pending. */
 bool rc_engine_pending(const rc_engine *engine, rc_event_id id);
 
-/* The time at which a pending event will run, or RC_TIME_NEVER. */
+/* The time at which a pending event will run, or RC_TIME_NEVER. With
+ * threads (rc_engine_set_threads), an endpoint's event may not ask it of
+ * another endpoint's event that it did not schedule in the same window
+ * (that event's group may be running on another thread): the run stops
+ * with a message. */
 rc_time rc_engine_event_time(const rc_engine *engine, rc_event_id id);
 
 /* Runs events in order while the next one is due at or before `until`, then
@@ -163,12 +167,15 @@ void rc_engine_set_windows(rc_engine *engine, rc_time window, int lanes,
  * does not depend on how the endpoints' events interleave in a window. */
 void rc_engine_shuffle_windows(rc_engine *engine, uint64_t seed);
 
-/* In windows, runs the endpoints' lists of each window on `threads`
- * threads (1 to 8): the caller's and threads - 1 workers, which take the
- * window's endpoints one at a time from a shared counter. Each endpoint's
- * events still run in key order on one thread, so the log is the same as
+/* In windows, runs the endpoints' events of each window on `threads`
+ * threads (1 to 8): the caller's and threads - 1 workers. The endpoints are
+ * cut into groups by actor number (8 per thread, 16 at most), each with a
+ * heap of its own; a thread takes its own groups first, then whatever
+ * group is left, and runs a group's events in key order, so each
+ * endpoint's run in key order on one thread and the log is the same as
  * with one thread, provided that an endpoint's events touch only its own
- * state and the engine (what the lookahead promises). rc_engine_now(),
+ * state and the engine (what the lookahead promises). Lanes and shuffling
+ * do not apply. rc_engine_now(),
  * rc_engine_actor() and the scheduling calls answer for the calling
  * thread's running event. Only once, after rc_engine_set_windows() and
  * before anything runs; the workers end with rc_engine_free(). */
@@ -182,7 +189,7 @@ int rc_engine_threads(const rc_engine *engine);
 int rc_engine_thread_index(const rc_engine *engine);
 
 /* The parts of windows handed to several threads so far: those with events
- * of two endpoints or more. */
+ * of two groups of endpoints or more. */
 uint64_t rc_engine_parallel_parts(const rc_engine *engine);
 
 /* In windows, while an endpoint's event runs: its time and order (the key

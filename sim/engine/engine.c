@@ -12,17 +12,22 @@
  * pops the same (time, seq) order, so the choice changes no result.
  * Free slots form a LIFO list, so a steady state allocates nothing.
  *
- * Threads (rc_engine_set_threads). The endpoints' events of a window may run
- * on several threads, each endpoint's on one thread in key order. What a
- * running event touches in the engine is then its thread's own: the clock
- * and the running event (a run_ctx, found through a thread-local pointer),
- * the free slots, the entries its endpoints' own events add to the window,
- * an outbox for every other event it schedules, and the cancellations of
- * events in the shared heaps. The heaps change only between the parts of
- * windows, when the outboxes and cancellations are merged: since keys are
- * distinct, the order of the merge changes nothing. The slot table never
- * moves under a running thread: with threads it lives in a reserved range
- * of address space that grows in place. */
+ * Threads (rc_engine_set_threads). The endpoints are cut into groups (actor
+ * number modulo the number of groups), each with a heap of its own, and the
+ * endpoints' events of a window run group by group, several groups at once
+ * on several threads: each group's events in key order from its heap, so
+ * each endpoint's in key order. While a thread runs a group, the group's
+ * heap is its own: the events its endpoints schedule for endpoints of the
+ * same group go straight into it, and so do the cancellations there. An
+ * event for another group (or the global actor) waits in the thread's
+ * outbox for that group, and a cancellation in another group's heap in the
+ * thread's list for that group, until every group of the window has run;
+ * then the threads merge them, a group each, into the groups' heaps. Since keys are distinct,
+ * the order of the merge changes nothing. What else a running event touches
+ * in the engine is its thread's own: the clock and the running event (a
+ * run_ctx, found through a thread-local pointer) and the free slots. The
+ * slot table never moves under a running thread: with threads it lives in a
+ * reserved range of address space that grows in place. */
 #include "rcsim/engine.h"
 #include "engine/bulk.h"
 
@@ -61,7 +66,16 @@ typedef struct {
     uint32_t len, cap;
 } event_heap;
 
-#define MAX_HEAPS 2
+/* With threads, the endpoints are cut into at most MAX_GROUPS groups, each
+ * with a heap; heaps[0] is the global actor's. */
+#define MAX_GROUPS 16
+#define MAX_HEAPS (1 + MAX_GROUPS)
+/* The groups per thread: more groups than threads let a thread that is
+ * done with its own take another's, while most of a thread's endpoints stay
+ * on it (and in its core's caches) from window to window. */
+#define GROUPS_PER_THREAD 8
+/* The outbox (and cancellation list) for the global actor's heap. */
+#define GLOBAL_BOX MAX_GROUPS
 
 /* An event taken out of the heap for the window being run: entries of one
  * actor form a list in key order. Entries are named by references: the
@@ -73,22 +87,53 @@ typedef struct {
     uint32_t next; /* the actor's next entry, or NO_SLOT */
 } window_entry;
 
-/* An event a thread scheduled inside a part of a window run by several
- * threads, waiting for the heap until the part ends. */
+/* An event a thread scheduled for another group (or the global actor)
+ * while it ran a group's part of a window, waiting for that group's heap
+ * until every group's part has run. */
 typedef struct {
     heap_key key;
     uint32_t slot; /* NO_SLOT once cancelled */
 } outbox_entry;
 
+typedef struct {
+    outbox_entry *v;
+    uint32_t len, cap;
+} outbox;
+
+/* An event in another group's heap that a thread cancelled while it ran a
+ * group: it leaves that heap when every group's part has run, and the
+ * lookahead is checked then (check_cancel_reach), with what the
+ * cancelling event was. */
+typedef struct {
+    uint32_t slot;
+    uint32_t gen;     /* the slot's generation after the cancellation */
+    rc_actor target;  /* the event's actor */
+    rc_actor by;      /* the actor whose event cancelled it */
+    rc_time at;       /* the time of that event */
+} deferred_cancel;
+
+typedef struct {
+    deferred_cancel *v;
+    uint32_t len, cap;
+} cancel_list;
+
 #define REF_INDEX_BITS 26
 #define REF_INDEX_MASK ((1u << REF_INDEX_BITS) - 1)
 
 /* heap_pos of a slot whose event is a window entry (with its reference) or
- * in an outbox (with the thread's number and the index); heap positions
- * stay below HEAP_MAX. */
+ * in an outbox (with the thread's number, the outbox and the index); heap
+ * positions stay below HEAP_MAX. */
 #define IN_WINDOW 0x80000000u
 #define IN_OUTBOX 0x40000000u
 #define HEAP_MAX IN_OUTBOX
+#define OUT_INDEX_BITS 22
+#define OUT_BOX_BITS 5
+#define OUT_REF(thread, box, i) \
+    (IN_OUTBOX | (uint32_t)(thread) << (OUT_INDEX_BITS + OUT_BOX_BITS) | \
+     (uint32_t)(box) << OUT_INDEX_BITS | (uint32_t)(i))
+#define OUT_THREAD(pos) (((pos) & ~IN_OUTBOX) >> (OUT_INDEX_BITS + OUT_BOX_BITS))
+#define OUT_BOX(pos) (((pos) >> OUT_INDEX_BITS) & ((1u << OUT_BOX_BITS) - 1))
+#define OUT_INDEX(pos) ((pos) & ((1u << OUT_INDEX_BITS) - 1))
 
 /* With threads, the slot table holds at most this many events. */
 #define SLOTS_RESERVED (1u << 27)
@@ -102,7 +147,9 @@ typedef struct {
     rc_actor running;        /* the actor of the running event */
     uint64_t running_order;
     bool in_window;          /* an endpoint's event of a window runs */
-    bool parallel;           /* in a part of a window run by several threads */
+    bool parallel;           /* runs a group while other threads may run others */
+    uint32_t group;          /* with threads: the group of endpoints it runs */
+    uint32_t mine;           /* with threads: the groups it takes first (a bit each) */
     uint64_t events_run;
     rc_time window_last;     /* the latest event it ran in the open window */
     rc_free_batches free;    /* its free slots (counted and batched with threads) */
@@ -110,10 +157,8 @@ typedef struct {
     uint32_t id;             /* its number: entries it adds are in array id + 1 */
     window_entry *win;       /* entries its endpoints' own events added */
     uint32_t win_len, win_cap;
-    outbox_entry *out;       /* with several threads: events for the heaps */
-    uint32_t out_len, out_cap;
-    uint32_t *cancels;       /* with several threads: cancelled slots still in a heap */
-    uint32_t n_cancels, cancels_cap;
+    outbox out[MAX_GROUPS + 1];          /* with threads: by group, and GLOBAL_BOX */
+    cancel_list cancels[MAX_GROUPS + 1]; /* with threads: by group, and GLOBAL_BOX */
     GThread *thread;         /* workers: the thread */
     /* A context is written by its own thread all the time: the padding
      * keeps what follows it (another context, the engine's fields that
@@ -125,19 +170,24 @@ typedef struct {
 /* With threads, origins' counters are this many apart: one 64-byte line. */
 #define ORIGIN_STRIDE_THREADS 8
 
-/* A ticket: a part's number (22 bits, wrapping), its actors and those taken
- * (21 bits each, as actor numbers are). */
-#define TICKET(part, actors, taken) \
-    (((uint64_t)(part) & 0x3fffff) << 42 | (uint64_t)(actors) << 21 | (uint64_t)(taken))
-#define TICKET_PART(t) ((uint32_t)((t) >> 42))
-#define TICKET_ACTORS(t) ((uint32_t)((t) >> 21) & 0x1fffff)
-#define TICKET_TAKEN(t) ((uint32_t)(t) & 0x1fffff)
+/* A ticket: a phase's number (32 bits, wrapping) above a bit for each of
+ * its tasks, set once a thread took it (and from the start for tasks the
+ * phase does not have). */
+#define TICKET(phase, tasks) \
+    ((uint64_t)(phase) << 32 | (uint32_t)((tasks) < 32 ? ~0u << (tasks) : 0))
+#define TICKET_PHASE(t) ((uint32_t)((t) >> 32))
+#define TICKET_FREE(t) (~(uint32_t)(t))
+
+/* What the tasks of a phase are: running the groups' events of a part of a
+ * window, or merging the outboxes and cancellations into the groups' heaps. */
+enum { PHASE_RUN, PHASE_MERGE };
 
 struct rc_engine {
     /* heaps[0] holds every event, or in windows (rc_engine_set_windows)
-     * the global actor's, heaps[1] then the endpoints'. */
+     * the global actor's, heaps[1 + g] then the endpoints' of group g. */
     event_heap heaps[MAX_HEAPS];
     uint32_t n_heaps;
+    uint32_t n_groups;    /* 1, or with threads several (MAX_GROUPS at most) */
     uint8_t *lane_of;    /* windows: the lane of each actor below n_lane_of */
     uint32_t n_lane_of;
     int lanes;           /* windows: the number of lanes */
@@ -146,6 +196,7 @@ struct rc_engine {
     bool window_open;    /* a window was started and not finished */
     rc_time window_end;  /* the open window holds the lanes' events before this */
     rc_time window_limit;/* the part being run holds those at or before this */
+    rc_time run_limit;   /* with threads: the part being run holds those at or before this */
     uint64_t windows;    /* windows started so far */
     uint64_t parallel_parts; /* parts of windows handed to several threads */
     /* The part of a window being run: its events by endpoint. */
@@ -179,12 +230,15 @@ struct rc_engine {
     run_ctx ctx0;              /* the engine's caller's */
     run_ctx *workers;          /* workers[t - 1]: worker t's */
     int threads;
-    /* A part run by several threads: published by storing in `ticket` its
-     * number, its count of actors and the actors taken so far (see
-     * TICKET()), so that a thread late from the previous part can never
-     * take an actor of a part it has not seen published; `done` counts the
-     * actors run. The caller waits for the actors, not for the workers, so
-     * a worker the system has not scheduled holds nothing up. */
+    /* A phase run by several threads (one task a group): published by
+     * storing in `ticket` its number and its tasks (see TICKET()), after
+     * its kind and tasks, so that a thread late from the previous phase can
+     * never take a task of one it has not seen published; the threads take
+     * tasks by setting their bits, and `done` counts the tasks done. The
+     * caller waits for the tasks, not for the workers, and takes any task
+     * left, so a worker the system has not scheduled holds nothing up. */
+    int phase_kind;
+    uint32_t phase;
     _Alignas(64) _Atomic uint64_t ticket;
     _Alignas(64) atomic_uint done; /* on its own line: each thread adds its count once */
     _Alignas(64) atomic_bool quit;
@@ -231,8 +285,10 @@ static void ctx_init(rc_engine *e, run_ctx *c, uint32_t id)
 static void ctx_free_arrays(run_ctx *c)
 {
     g_free(c->win);
-    g_free(c->out);
-    g_free(c->cancels);
+    for (int b = 0; b <= MAX_GROUPS; b++) {
+        g_free(c->out[b].v);
+        g_free(c->cancels[b].v);
+    }
 }
 
 rc_engine *rc_engine_new(void)
@@ -242,6 +298,7 @@ rc_engine *rc_engine_new(void)
     e->threads = 1;
     e->origin_stride = 1;
     e->n_heaps = 1;
+    e->n_groups = 1;
     pthread_mutex_init(&e->slots_lock, NULL);
     return e;
 }
@@ -291,12 +348,25 @@ static inline bool key_less(heap_key a, heap_key b)
     return ka < kb;
 }
 
+/* heap_pos[s], which with threads another thread may read (live_slot)
+ * while the thread running s's group moves the event in its heap: atomic,
+ * which costs nothing on this machine's plain loads and stores. */
+static inline uint32_t pos_load(const rc_engine *e, uint32_t s)
+{
+    return __atomic_load_n(&e->heap_pos[s], __ATOMIC_RELAXED);
+}
+
+static inline void pos_store(rc_engine *e, uint32_t s, uint32_t pos)
+{
+    __atomic_store_n(&e->heap_pos[s], pos, __ATOMIC_RELAXED);
+}
+
 static inline void heap_place(rc_engine *e, event_heap *h, uint32_t pos, heap_key key,
                               uint32_t slot)
 {
     h->keys[pos] = key;
     h->key_slot[pos] = slot;
-    e->heap_pos[slot] = pos;
+    pos_store(e, slot, pos);
 }
 
 static void sift_up(rc_engine *e, event_heap *h, uint32_t pos)
@@ -362,10 +432,22 @@ static void heap_grow(event_heap *h)
     h->cap = cap;
 }
 
+/* The group of an endpoint (with threads; else group 0). */
+static inline uint32_t group_of(const rc_engine *e, rc_actor actor)
+{
+    return e->n_groups == 1 ? 0 : actor % e->n_groups;
+}
+
+/* The index of the heap of an actor's events. */
+static inline uint32_t heap_index(const rc_engine *e, rc_actor actor)
+{
+    return e->n_heaps == 1 || actor == RC_ACTOR_GLOBAL ? 0 : 1 + group_of(e, actor);
+}
+
 /* The heap of an actor's events. */
 static inline event_heap *heap_of(rc_engine *e, rc_actor actor)
 {
-    return &e->heaps[e->n_heaps == 1 || actor == RC_ACTOR_GLOBAL ? 0 : 1];
+    return &e->heaps[heap_index(e, actor)];
 }
 
 /* Whether windows run endpoint after endpoint from per-endpoint lists
@@ -409,7 +491,7 @@ static void window_add(rc_engine *e, run_ctx *c, heap_key key, uint32_t s)
     rc_actor a = e->slots[s].actor;
     if (a >= e->n_lane_of)
         g_error("rc_engine: actor %u is not in the windows' table of %u actors", a, e->n_lane_of);
-    e->heap_pos[s] = IN_WINDOW | ref;
+    pos_store(e, s, IN_WINDOW | ref);
     if (e->win_head[a] == NO_SLOT) {
         e->win_head[a] = e->win_tail[a] = ref;
         /* The running endpoint's list is being run: it is listed already. */
@@ -513,7 +595,7 @@ static void slot_bump_gen(event_slot *es)
 static void slot_release(rc_engine *e, run_ctx *c, uint32_t s)
 {
     event_slot *es = &e->slots[s];
-    e->heap_pos[s] = NO_SLOT;
+    pos_store(e, s, NO_SLOT);
     slot_bump_gen(es);
     es->next_free = c->free.head;
     c->free.head = s;
@@ -576,24 +658,39 @@ static inline void heap_insert(rc_engine *e, heap_key key, uint32_t s)
     sift_up(e, h, pos);
 }
 
-/* Keeps slot s's event in c's outbox until the part of the window ends. */
-static void outbox_add(rc_engine *e, run_ctx *c, heap_key key, uint32_t s)
+/* The outbox (and cancellation list) for an actor's heap. */
+static inline uint32_t box_of(const rc_engine *e, rc_actor actor)
 {
-    if (c->out_len == c->out_cap) {
-        c->out_cap = c->out_cap ? c->out_cap * 2 : 256;
-        if (c->out_cap > REF_INDEX_MASK + 1)
+    return actor == RC_ACTOR_GLOBAL ? GLOBAL_BOX : group_of(e, actor);
+}
+
+/* Whether c's thread may change heap h now: always, unless it runs a group
+ * while other threads may run others; then only its group's heap. */
+static inline bool heap_is_mine(const rc_engine *e, const run_ctx *c, uint32_t h)
+{
+    return !c->parallel || h == 1 + c->group;
+}
+
+/* Keeps slot s's event in c's outbox `box` until every group's part of the
+ * window has run. */
+static void outbox_add(rc_engine *e, run_ctx *c, uint32_t box, heap_key key, uint32_t s)
+{
+    outbox *o = &c->out[box];
+    if (o->len == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 256;
+        if (o->cap > (1u << OUT_INDEX_BITS))
             g_error("rc_engine: too many events scheduled in one window");
-        c->out = g_renew(outbox_entry, c->out, c->out_cap);
+        o->v = g_renew(outbox_entry, o->v, o->cap);
     }
-    e->heap_pos[s] = IN_OUTBOX | (c->id << REF_INDEX_BITS) | c->out_len;
-    c->out[c->out_len++] = (outbox_entry){ key, s };
+    pos_store(e, s, OUT_REF(c->id, box, o->len));
+    o->v[o->len++] = (outbox_entry){ key, s };
 }
 
 /* Schedules an event for `actor` at `at` (not before now) in `class_bit`'s
  * class, keyed by the running actor's next number: into the running
  * endpoint's list when it is its own event inside the part of the window
- * being run, into the thread's outbox when several threads run the part,
- * else into the heap of its actor. */
+ * being run by lanes, into the thread's outbox for the actor's heap when
+ * that heap is not the thread's to change now, else into that heap. */
 static rc_event_id schedule(rc_engine *e, rc_time at, rc_actor actor, uint64_t class_bit,
                             rc_event_fn fn, void *ctx, uint64_t arg)
 {
@@ -614,8 +711,8 @@ static rc_event_id schedule(rc_engine *e, rc_time at, rc_actor actor, uint64_t c
         /* An endpoint's own event inside the part of the window being run:
          * it joins the endpoint's list of the window. */
         window_add(e, c, key, s);
-    else if (c->parallel)
-        outbox_add(e, c, key, s);
+    else if (!heap_is_mine(e, c, heap_index(e, actor)))
+        outbox_add(e, c, box_of(e, actor), key, s);
     else
         heap_insert(e, key, s);
     return make_id(s, __atomic_load_n(&es->gen, __ATOMIC_RELAXED));
@@ -665,7 +762,7 @@ static uint32_t live_slot(const rc_engine *e, rc_event_id id)
     if (id == 0 || s >= __atomic_load_n(&e->slots_len, __ATOMIC_ACQUIRE))
         return NO_SLOT;
     const event_slot *es = &e->slots[s];
-    if (__atomic_load_n(&es->gen, __ATOMIC_RELAXED) != gen || e->heap_pos[s] == NO_SLOT)
+    if (__atomic_load_n(&es->gen, __ATOMIC_RELAXED) != gen || pos_load(e, s) == NO_SLOT)
         return NO_SLOT;
     return s;
 }
@@ -708,54 +805,78 @@ static void heap_pop(rc_engine *e, event_heap *h)
  * endpoint's event only when that one lies at least the lookahead ahead (as
  * if a message had cancelled it). Such a cancellation would make the log
  * depend on the grouping; one lane runs in key order and is not checked,
- * so that a run never stops on it. */
-static void check_cancel_reach(const rc_engine *e, const run_ctx *c, uint32_t s, rc_time at)
+ * so that a run never stops on it. `by` is the cancelling event's actor,
+ * `now` its time, `target` and `at` the cancelled event's actor and time. */
+static void check_cancel_reach(const rc_engine *e, rc_actor by, rc_time now, rc_actor target,
+                               rc_time at)
 {
-    rc_actor target = e->slots[s].actor;
     if (!by_endpoint(e))
         return;
-    if (c->running == RC_ACTOR_GLOBAL || target == c->running || target == RC_ACTOR_GLOBAL)
+    if (by == RC_ACTOR_GLOBAL || target == by || target == RC_ACTOR_GLOBAL)
         return;
-    if (at < c->now + e->lookahead)
+    if (at < now + e->lookahead)
         g_error("rc_engine: actor %u cancelled an event of actor %u %" G_GINT64_FORMAT
                 " us ahead, less than the lookahead of %" G_GINT64_FORMAT " us",
-                c->running, target, at - c->now, e->lookahead);
+                by, target, at - now, e->lookahead);
 }
 
-/* The time of live slot s's event, in a heap, a window's list or an outbox. */
+/* The time of live slot s's event, in a heap, a window's list or an outbox
+ * (never in another group's heap while that group may be running). */
 static rc_time slot_time(const rc_engine *e, uint32_t s)
 {
-    uint32_t pos = e->heap_pos[s];
+    uint32_t pos = pos_load(e, s);
     if (pos & IN_WINDOW)
         return entry(e, pos & ~IN_WINDOW)->key.time;
     if (pos & IN_OUTBOX)
-        return ctx_of(e, (pos & ~IN_OUTBOX) >> REF_INDEX_BITS)->out[pos & REF_INDEX_MASK].key.time;
+        return ctx_of(e, OUT_THREAD(pos))->out[OUT_BOX(pos)].v[OUT_INDEX(pos)].key.time;
     return heap_of((rc_engine *)e, e->slots[s].actor)->keys[pos].time;
 }
 
-/* In a part run by several threads, stops the run when live slot s's event
- * sits in another thread's window entries or outbox: those arrays may be
- * growing, and the handle could only have come from an event of this part
- * on that thread, which no actor may learn of before the part ends (the
- * run would depend on the threads' timing). */
+/* While c's thread runs a group and others may run others, stops the run
+ * when live slot s's event sits in another thread's outbox: that array may
+ * be growing, and the handle could only have come from an event another
+ * thread ran in this window, which no actor may learn of before the window
+ * ends (the run would depend on the threads' timing). */
 static void check_slot_mine(const rc_engine *e, const run_ctx *c, uint32_t s)
 {
     if (!c->parallel)
         return;
-    uint32_t pos = e->heap_pos[s], owner;
-    if (pos & IN_WINDOW) {
-        uint32_t array = (pos & ~IN_WINDOW) >> REF_INDEX_BITS; /* 0: the taken entries */
-        if (array == 0)
-            return;
-        owner = array - 1;
-    } else if (pos & IN_OUTBOX) {
-        owner = (pos & ~IN_OUTBOX) >> REF_INDEX_BITS;
-    } else {
-        return;
-    }
-    if (owner != c->id)
+    uint32_t pos = pos_load(e, s);
+    if ((pos & IN_OUTBOX) && !(pos & IN_WINDOW) && OUT_THREAD(pos) != c->id)
         g_error("rc_engine: actor %u touched an event another thread scheduled in the same "
-                "part of a window", c->running);
+                "window", c->running);
+}
+
+/* Whether live slot s's event sits in a heap that another thread may be
+ * changing now: another group's while c's thread runs a group. */
+static bool slot_in_other_group(const rc_engine *e, const run_ctx *c, uint32_t s)
+{
+    return (pos_load(e, s) & (IN_WINDOW | IN_OUTBOX)) == 0 &&
+           !heap_is_mine(e, c, heap_index(e, e->slots[s].actor)) &&
+           e->slots[s].actor != RC_ACTOR_GLOBAL;
+}
+
+/* Cancels live slot s's event in a heap c's thread may not change now
+ * (another group's, or the global actor's, which no thread changes while
+ * groups run): its handle is stale from now on, and it leaves the heap when
+ * every group's part of the window has run (merge_box). Two threads could cancel it at
+ * once: the one that bumps the generation first has it. */
+static bool cancel_later(rc_engine *e, run_ctx *c, uint32_t s, uint32_t gen)
+{
+    rc_actor target = e->slots[s].actor;
+    if (target == RC_ACTOR_GLOBAL) /* the global heap stands still: check now */
+        check_cancel_reach(e, c->running, c->now, target, slot_time(e, s));
+    uint32_t next = gen + 1 ? gen + 1 : 1;
+    if (!__atomic_compare_exchange_n(&e->slots[s].gen, &gen, next, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_RELAXED))
+        return false;
+    cancel_list *l = &c->cancels[box_of(e, target)];
+    if (l->len == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->v = g_renew(deferred_cancel, l->v, l->cap);
+    }
+    l->v[l->len++] = (deferred_cancel){ s, next, target, c->running, c->now };
+    return true;
 }
 
 bool rc_engine_cancel(rc_engine *e, rc_event_id id)
@@ -765,29 +886,16 @@ bool rc_engine_cancel(rc_engine *e, rc_event_id id)
         return false;
     run_ctx *c = cur(e);
     check_slot_mine(e, c, s);
-    check_cancel_reach(e, c, s, slot_time(e, s));
-    uint32_t pos = e->heap_pos[s];
-    if (pos & IN_WINDOW) {
+    uint32_t pos = pos_load(e, s);
+    if (!(pos & (IN_WINDOW | IN_OUTBOX)) && !heap_is_mine(e, c, heap_index(e, e->slots[s].actor)))
+        return cancel_later(e, c, s, (uint32_t)(id >> 32));
+    check_cancel_reach(e, c->running, c->now, e->slots[s].actor, slot_time(e, s));
+    if (pos & IN_WINDOW)
         entry(e, pos & ~IN_WINDOW)->slot = NO_SLOT;
-    } else if (pos & IN_OUTBOX) {
-        ctx_of(e, (pos & ~IN_OUTBOX) >> REF_INDEX_BITS)->out[pos & REF_INDEX_MASK].slot = NO_SLOT;
-    } else if (c->parallel) {
-        /* The heaps are shared: the event leaves its heap when the part
-         * ends; its handle is stale from now on. Two threads could cancel
-         * it at once: the one that bumps the generation first has it. */
-        uint32_t gen = (uint32_t)(id >> 32), next = gen + 1 ? gen + 1 : 1;
-        if (!__atomic_compare_exchange_n(&e->slots[s].gen, &gen, next, false, __ATOMIC_ACQ_REL,
-                                         __ATOMIC_RELAXED))
-            return false;
-        if (c->n_cancels == c->cancels_cap) {
-            c->cancels_cap = c->cancels_cap ? c->cancels_cap * 2 : 64;
-            c->cancels = g_renew(uint32_t, c->cancels, c->cancels_cap);
-        }
-        c->cancels[c->n_cancels++] = s;
-        return true;
-    } else {
+    else if (pos & IN_OUTBOX)
+        ctx_of(e, OUT_THREAD(pos))->out[OUT_BOX(pos)].v[OUT_INDEX(pos)].slot = NO_SLOT;
+    else
         heap_remove_at(e, heap_of(e, e->slots[s].actor), pos);
-    }
     slot_release(e, c, s);
     return true;
 }
@@ -802,7 +910,11 @@ rc_time rc_engine_event_time(const rc_engine *e, rc_event_id id)
     uint32_t s = live_slot(e, id);
     if (s == NO_SLOT)
         return RC_TIME_NEVER;
-    check_slot_mine(e, cur(e), s);
+    const run_ctx *c = cur(e);
+    check_slot_mine(e, c, s);
+    if (slot_in_other_group(e, c, s))
+        g_error("rc_engine: actor %u asked the time of an event of actor %u, whose group "
+                "another thread may be running", c->running, e->slots[s].actor);
     return slot_time(e, s);
 }
 
@@ -823,12 +935,10 @@ static inline void dispatch(run_ctx *c, const event_slot *es, heap_key key)
     c->running = RC_ACTOR_GLOBAL;
 }
 
-/* Pops the minimum of `h` and runs it on the caller's thread. The slot is
- * released before the callback runs so that the callback may schedule into
- * it. */
-static void run_top(rc_engine *e, event_heap *h)
+/* Pops the minimum of `h` and runs it on c's thread. The slot is released
+ * before the callback runs so that the callback may schedule into it. */
+static void run_top(rc_engine *e, run_ctx *c, event_heap *h)
 {
-    run_ctx *c = &e->ctx0;
     heap_key top = h->keys[0];
     uint32_t top_slot = h->key_slot[0];
     event_slot es = e->slots[top_slot];
@@ -845,7 +955,7 @@ static void run_top(rc_engine *e, event_heap *h)
 /* Runs the earliest event of a run without windows, and the hook. */
 static void run_one(rc_engine *e)
 {
-    run_top(e, &e->heaps[0]);
+    run_top(e, &e->ctx0, &e->heaps[0]);
     if (e->post)
         e->post(e, e->post_ctx);
 }
@@ -853,7 +963,10 @@ static void run_one(rc_engine *e)
 /* The earliest pending time of any endpoint. */
 static rc_time lanes_top_time(const rc_engine *e)
 {
-    return e->n_heaps > 1 ? top_time(&e->heaps[1]) : RC_TIME_NEVER;
+    rc_time t = RC_TIME_NEVER;
+    for (uint32_t i = 1; i < e->n_heaps; i++)
+        t = MIN(t, top_time(&e->heaps[i]));
+    return t;
 }
 
 /* Runs the window entry `ref` on c's thread: as run_top, from the window's
@@ -931,45 +1044,56 @@ static void run_actor(rc_engine *e, run_ctx *c, rc_actor a)
     e->win_tail[a] = NO_SLOT;
 }
 
-/* How many of the `left` actors of a part a thread takes at once: a share
- * of what is left (guided self-scheduling), so that a part of many light
- * actors costs few exchanges of the ticket's line between the cores, while
- * its last actors still go one at a time to whichever thread is free. */
-static inline uint32_t actors_to_take(const rc_engine *e, uint32_t left)
+/* Runs group g's events due by `limit` on c's thread, in key order from the
+ * group's heap: what one lane does for the group. */
+static void run_group(rc_engine *e, run_ctx *c, uint32_t g, rc_time limit)
 {
-    uint32_t share = left / (4 * (uint32_t)e->threads);
-    return share ? share : 1;
+    event_heap *h = &e->heaps[1 + g];
+    c->group = g;
+    while (h->len && h->keys[0].time <= limit) {
+        run_top(e, c, h);
+        c->window_last = MAX(c->window_last, c->now);
+    }
 }
 
-/* Runs the actors of part `part` that c's thread takes from the shared
- * ticket, as a thread of a part run by several. */
-static void run_shared_actors(rc_engine *e, run_ctx *c, uint32_t part)
+/* Puts into group q's heap (or with GLOBAL_BOX the global actor's) what the
+ * threads kept apart for it while the groups ran, on c's thread: the events
+ * in their outboxes for q, and the events of q's heap they cancelled. */
+static void merge_box(rc_engine *e, run_ctx *c, uint32_t q)
 {
-    c->in_window = true;
-    c->parallel = true;
-    thread_ctx = c;
-    uint64_t t = atomic_load_explicit(&e->ticket, memory_order_acquire);
-    uint32_t ran = 0;
-    for (;;) {
-        /* Take the next actors of this part only: a compare-and-swap, so
-         * that a thread late from a finished part takes nothing from the
-         * next. */
-        if (TICKET_PART(t) != part || TICKET_TAKEN(t) >= TICKET_ACTORS(t))
-            break;
-        uint32_t take = actors_to_take(e, TICKET_ACTORS(t) - TICKET_TAKEN(t));
-        if (!atomic_compare_exchange_weak_explicit(&e->ticket, &t, t + take,
-                                                   memory_order_acq_rel, memory_order_acquire))
-            continue;
-        for (uint32_t k = TICKET_TAKEN(t); k < TICKET_TAKEN(t) + take; k++)
-            run_actor(e, c, e->win_actors[k]);
-        ran += take;
-        t = atomic_load_explicit(&e->ticket, memory_order_acquire);
+    event_heap *h = q == GLOBAL_BOX ? &e->heaps[0] : &e->heaps[1 + q];
+    for (int t = 0; t < e->threads; t++) {
+        run_ctx *from = ctx_of(e, (uint32_t)t);
+        outbox *o = &from->out[q];
+        for (uint32_t i = 0; i < o->len; i++) {
+            if (o->v[i].slot == NO_SLOT)
+                continue;
+            if (h->len == h->cap)
+                heap_grow(h);
+            uint32_t pos = h->len++;
+            h->keys[pos] = o->v[i].key;
+            h->key_slot[pos] = o->v[i].slot;
+            sift_up(e, h, pos);
+        }
+        o->len = 0;
+        cancel_list *l = &from->cancels[q];
+        for (uint32_t i = 0; i < l->len; i++) {
+            const deferred_cancel *d = &l->v[i];
+            uint32_t pos = pos_load(e, d->slot);
+            /* The event ran meanwhile (its slot was freed, perhaps reused):
+             * it lay inside the window, which only the lookahead's breach
+             * allows. */
+            if (__atomic_load_n(&e->slots[d->slot].gen, __ATOMIC_RELAXED) != d->gen ||
+                pos >= h->len || h->key_slot[pos] != d->slot)
+                g_error("rc_engine: actor %u cancelled an event of actor %u in the window it "
+                        "ran in, less than the lookahead of %" G_GINT64_FORMAT " us ahead",
+                        d->by, d->target, e->lookahead);
+            check_cancel_reach(e, d->by, d->at, d->target, h->keys[pos].time);
+            heap_remove_at(e, h, pos);
+            slot_release(e, c, d->slot);
+        }
+        l->len = 0;
     }
-    if (ran)
-        atomic_fetch_add_explicit(&e->done, ran, memory_order_release);
-    thread_ctx = c->id ? c : NULL;
-    c->parallel = false;
-    c->in_window = false;
 }
 
 /* Waits a moment in a spin loop, yielding the core now and then. */
@@ -981,7 +1105,67 @@ static inline void spin_pause(unsigned *spins)
         __builtin_ia32_pause();
 }
 
-/* A worker: runs its share of each part published, until told to quit. */
+/* The tasks of `free` (a bit each) that c's thread takes next: its own
+ * groups first, then the others one at a time. Merging takes the own ones
+ * at once (its tasks cost about the same); running takes half of those
+ * left (guided self-scheduling: few exchanges of the ticket's line between
+ * the cores, while the last of a window's groups, whose events cost
+ * anything from nothing to a whole cron, still go one at a time to
+ * whichever thread is free). */
+static inline uint32_t tasks_to_take(const rc_engine *e, const run_ctx *c, uint32_t free)
+{
+    uint32_t own = free & c->mine;
+    if (!own)
+        return free & -free;
+    /* A thread late from the previous phase may read the next one's kind
+     * here: its compare-and-swap then fails, and it reads it again. */
+    if (__atomic_load_n(&e->phase_kind, __ATOMIC_RELAXED) == PHASE_MERGE)
+        return own;
+    uint32_t take = 0;
+    for (int n = (__builtin_popcount(own) + 1) / 2; n > 0; n--, own &= own - 1)
+        take |= own & -own;
+    return take;
+}
+
+/* Does task `task` of the phase being run on c's thread. */
+static void run_task(rc_engine *e, run_ctx *c, uint32_t task)
+{
+    if (e->phase_kind == PHASE_RUN) {
+        c->in_window = true;
+        c->parallel = true;
+        run_group(e, c, task, e->run_limit);
+        c->parallel = false;
+        c->in_window = false;
+    } else {
+        merge_box(e, c, task);
+    }
+}
+
+/* Does the tasks of phase `phase` that c's thread takes, until none is
+ * left to take. */
+static void run_tasks(rc_engine *e, run_ctx *c, uint32_t phase)
+{
+    uint64_t t = atomic_load_explicit(&e->ticket, memory_order_acquire);
+    uint32_t ran = 0;
+    for (;;) {
+        /* Take tasks of this phase only: a compare-and-swap of the whole
+         * ticket, so that a thread late from a finished phase takes nothing
+         * from the next. */
+        if (TICKET_PHASE(t) != phase || TICKET_FREE(t) == 0)
+            break;
+        uint32_t take = tasks_to_take(e, c, TICKET_FREE(t));
+        if (!atomic_compare_exchange_weak_explicit(&e->ticket, &t, t | take,
+                                                   memory_order_acq_rel, memory_order_acquire))
+            continue;
+        for (; take; take &= take - 1, ran++)
+            run_task(e, c, (uint32_t)__builtin_ctz(take));
+        t = atomic_load_explicit(&e->ticket, memory_order_acquire);
+    }
+    if (ran)
+        atomic_fetch_add_explicit(&e->done, ran, memory_order_release);
+}
+
+/* A worker: does its share of each phase published, until told to quit. */
 static gpointer worker_main(gpointer data)
 {
     run_ctx *c = data;
@@ -990,13 +1174,13 @@ static gpointer worker_main(gpointer data)
     uint32_t seen = 0;
     for (;;) {
         unsigned spins = 0;
-        uint32_t part;
-        while ((part = TICKET_PART(atomic_load_explicit(&e->ticket, memory_order_acquire))) ==
+        uint32_t phase;
+        while ((phase = TICKET_PHASE(atomic_load_explicit(&e->ticket, memory_order_acquire))) ==
                    seen &&
                !atomic_load_explicit(&e->quit, memory_order_acquire)) {
             /* A long wait (the run's global events, its outputs): sleep in
              * short naps rather than hold a core. The caller never waits for
-             * a worker, so a part published meanwhile only runs on fewer
+             * a worker, so a phase published meanwhile only runs on fewer
              * threads. */
             if (spins > 65536)
                 g_usleep(20);
@@ -1005,57 +1189,72 @@ static gpointer worker_main(gpointer data)
         }
         if (atomic_load_explicit(&e->quit, memory_order_acquire))
             break;
-        seen = part;
-        run_shared_actors(e, c, part);
+        seen = phase;
+        run_tasks(e, c, phase);
     }
     return NULL;
 }
 
-/* Hands what the threads kept apart during a part to the heaps: their
- * outboxes, and the events they cancelled there. Any order gives the same
- * heaps' order, since keys are distinct. */
-static void merge_part(rc_engine *e)
+/* Runs a phase of `tasks` tasks (a group each) on every thread, and returns
+ * when all are done. */
+static void run_phase(rc_engine *e, int kind, uint32_t tasks)
 {
-    run_ctx *main_ctx = &e->ctx0;
-    for (int t = 0; t < e->threads; t++) {
-        run_ctx *c = ctx_of(e, (uint32_t)t);
-        for (uint32_t i = 0; i < c->out_len; i++)
-            if (c->out[i].slot != NO_SLOT)
-                heap_insert(e, c->out[i].key, c->out[i].slot);
-        c->out_len = 0;
-        for (uint32_t i = 0; i < c->n_cancels; i++) {
-            uint32_t s = c->cancels[i];
-            heap_remove_at(e, heap_of(e, e->slots[s].actor), e->heap_pos[s]);
-            slot_release(e, main_ctx, s);
-        }
-        c->n_cancels = 0;
-        c->win_len = 0;
-        main_ctx->window_last = MAX(main_ctx->window_last, c->window_last);
-    }
+    __atomic_store_n(&e->phase_kind, kind, __ATOMIC_RELAXED);
+    uint32_t phase = ++e->phase ? e->phase : ++e->phase; /* 0 is no phase */
+    atomic_store_explicit(&e->done, 0, memory_order_relaxed);
+    atomic_store_explicit(&e->ticket, TICKET(phase, tasks), memory_order_release);
+    run_tasks(e, &e->ctx0, phase);
+    unsigned spins = 0;
+    while (atomic_load_explicit(&e->done, memory_order_acquire) < tasks)
+        spin_pause(&spins);
 }
 
-/* Runs the window's lists on every thread: the workers and the caller take
- * actors from one counter until none is left. */
-static void run_lists_on_threads(rc_engine *e)
+/* Runs the endpoints' events due by `limit` on the caller's thread, group
+ * after group, each in key order straight from its heap: what one lane
+ * does, without the lists run_window_part() needs to run endpoint after
+ * endpoint. */
+static void run_window_in_order(rc_engine *e, rc_time limit)
 {
+    run_ctx *c = &e->ctx0;
+    c->in_window = true;
+    e->window_limit = -1; /* the endpoints' own events go to the heaps */
+    for (uint32_t g = 0; g < e->n_groups; g++)
+        run_group(e, c, g, limit);
+    c->in_window = false;
+}
+
+/* Runs the endpoints' events due by `limit` with threads: the groups with
+ * such events on the threads at once, then the threads merge what they
+ * kept apart into the groups' heaps, and the caller what they kept for the
+ * global actor's. A part of a window with one such group runs on the
+ * caller alone, straight into the heaps. */
+static void run_window_threads(rc_engine *e, rc_time limit)
+{
+    run_ctx *c = &e->ctx0;
+    uint32_t busy = 0;
+    for (uint32_t g = 0; g < e->n_groups; g++)
+        busy += top_time(&e->heaps[1 + g]) <= limit;
+    if (busy <= 1) {
+        run_window_in_order(e, limit);
+        return;
+    }
     e->parallel_parts++;
-    uint32_t part = (uint32_t)e->parallel_parts & 0x3fffff;
-    atomic_store_explicit(&e->done, 0, memory_order_relaxed);
+    e->window_limit = -1; /* the endpoints' own events go to the heaps */
+    e->run_limit = limit;
     for (int t = 1; t < e->threads; t++)
-        ctx_of(e, (uint32_t)t)->window_last = e->ctx0.window_last;
-    atomic_store_explicit(&e->ticket, TICKET(part, e->n_win_actors, 0), memory_order_release);
-    run_shared_actors(e, &e->ctx0, part);
-    unsigned spins = 0;
-    while (atomic_load_explicit(&e->done, memory_order_acquire) < e->n_win_actors)
-        spin_pause(&spins);
-    merge_part(e);
+        ctx_of(e, (uint32_t)t)->window_last = c->window_last;
+    run_phase(e, PHASE_RUN, e->n_groups);
+    run_phase(e, PHASE_MERGE, e->n_groups);
+    merge_box(e, c, GLOBAL_BOX);
+    for (int t = 1; t < e->threads; t++)
+        c->window_last = MAX(c->window_last, ctx_of(e, (uint32_t)t)->window_last);
 }
 
 /* Runs the endpoints' events due by `limit`: takes them out of the heap into
  * one list per endpoint, then runs the lists one endpoint after another,
  * in lane order (within a lane, in the order of their first events) or
- * shuffled, or with threads on all of them at once. An endpoint's own
- * events that come due by `limit` join its list as they are scheduled. */
+ * shuffled. An endpoint's own events that come due by `limit` join its list
+ * as they are scheduled. One thread only. */
 static void run_window_part(rc_engine *e, rc_time limit)
 {
     event_heap *h = &e->heaps[1];
@@ -1068,41 +1267,21 @@ static void run_window_part(rc_engine *e, rc_time limit)
         window_add(e, NULL, key, s);
     }
     order_actors(e);
-    if (e->threads > 1 && e->n_win_actors > 1) {
-        run_lists_on_threads(e);
-    } else {
-        c->in_window = true;
-        for (uint32_t k = 0; k < e->n_win_actors; k++) {
-            /* The next endpoint's first event is a cache miss as a rule:
-             * ask for it while this endpoint's events run. */
-            if (k + 1 < e->n_win_actors) {
-                uint32_t next = e->win_head[e->win_actors[k + 1]];
-                if (next != NO_SLOT && entry(e, next)->slot != NO_SLOT)
-                    __builtin_prefetch(&e->slots[entry(e, next)->slot]);
-            }
-            run_actor(e, c, e->win_actors[k]);
-        }
-        c->in_window = false;
-        c->win_len = 0;
-    }
-    e->n_win_actors = 0;
-    e->taken_len = 0;
-}
-
-/* Runs the endpoints' events due by `limit` in key order, straight from
- * the heap: what one lane does, without the lists run_window_part() needs
- * to run endpoint after endpoint. */
-static void run_window_in_order(rc_engine *e, rc_time limit)
-{
-    event_heap *h = &e->heaps[1];
-    run_ctx *c = &e->ctx0;
     c->in_window = true;
-    e->window_limit = -1; /* the endpoints' own events go to the heap */
-    while (h->len && h->keys[0].time <= limit) {
-        run_top(e, h);
-        c->window_last = MAX(c->window_last, c->now);
+    for (uint32_t k = 0; k < e->n_win_actors; k++) {
+        /* The next endpoint's first event is a cache miss as a rule: ask
+         * for it while this endpoint's events run. */
+        if (k + 1 < e->n_win_actors) {
+            uint32_t next = e->win_head[e->win_actors[k + 1]];
+            if (next != NO_SLOT && entry(e, next)->slot != NO_SLOT)
+                __builtin_prefetch(&e->slots[entry(e, next)->slot]);
+        }
+        run_actor(e, c, e->win_actors[k]);
     }
     c->in_window = false;
+    c->win_len = 0;
+    e->n_win_actors = 0;
+    e->taken_len = 0;
 }
 
 /* One step of a run in windows, no further than `until`: the global event
@@ -1130,7 +1309,9 @@ static bool window_step(rc_engine *e, rc_time until)
         e->windows++;
     }
     rc_time limit = MIN(e->window_end - 1, until);
-    if (by_endpoint(e))
+    if (e->threads > 1)
+        run_window_threads(e, limit);
+    else if (by_endpoint(e))
         run_window_part(e, limit);
     else
         run_window_in_order(e, limit);
@@ -1220,7 +1401,7 @@ void rc_engine_set_windows(rc_engine *e, rc_time window, int lanes, const uint8_
     g_return_if_fail(lanes >= 1 && lanes <= RC_ENGINE_MAX_LANES);
     e->window = window;
     e->lanes = lanes;
-    e->n_heaps = 2;
+    e->n_heaps = 1 + e->n_groups;
     g_free(e->lane_of);
     g_free(e->win_head);
     g_free(e->win_tail);
@@ -1277,6 +1458,27 @@ static void stop_workers(rc_engine *e)
     atomic_store_explicit(&e->quit, false, memory_order_relaxed);
 }
 
+/* Cuts the endpoints into `groups` groups, each with a heap, moving the
+ * events pending in the one heap of the endpoints into theirs; thread t
+ * takes the groups g with g % threads == t first. */
+static void split_into_groups(rc_engine *e, uint32_t groups)
+{
+    event_heap all = e->heaps[1];
+    memset(&e->heaps[1], 0, sizeof e->heaps[1]);
+    e->n_groups = groups;
+    e->n_heaps = 1 + groups;
+    for (uint32_t i = 0; i < all.len; i++)
+        heap_insert(e, all.keys[i], all.key_slot[i]);
+    free(all.keys_block);
+    g_free(all.key_slot);
+    for (int t = 0; t < e->threads; t++) {
+        run_ctx *c = ctx_of(e, (uint32_t)t);
+        c->mine = 0;
+        for (uint32_t g = (uint32_t)t; g < groups; g += (uint32_t)e->threads)
+            c->mine |= 1u << g;
+    }
+}
+
 /* Frees c's free list again, slot by slot, so that it is counted and
  * batched: one thread does neither. */
 static void batch_free_slots(rc_engine *e, run_ctx *c)
@@ -1320,6 +1522,7 @@ void rc_engine_set_threads(rc_engine *e, int threads)
     for (int t = 1; t < threads; t++)
         ctx_init(e, &e->workers[t - 1], (uint32_t)t);
     e->threads = threads;
+    split_into_groups(e, MIN((uint32_t)threads * GROUPS_PER_THREAD, MAX_GROUPS));
     for (int t = 1; t < threads; t++)
         e->workers[t - 1].thread = g_thread_new("rcsim-engine", worker_main, &e->workers[t - 1]);
 }
