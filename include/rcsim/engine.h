@@ -169,7 +169,7 @@ void rc_engine_shuffle_windows(rc_engine *engine, uint64_t seed);
 
 /* In windows, runs the endpoints' events of each window on `threads`
  * threads (1 to 8): the caller's and threads - 1 workers. The endpoints are
- * cut into groups by actor number (8 per thread, 16 at most), each with a
+ * cut into groups by actor number (16 per thread, 32 at most), each with a
  * heap of its own; a thread takes its own groups first, then whatever
  * group is left, and runs a group's events in key order, so each
  * endpoint's run in key order on one thread and the log is the same as

@@ -68,12 +68,12 @@ typedef struct {
 
 /* With threads, the endpoints are cut into at most MAX_GROUPS groups, each
  * with a heap; heaps[0] is the global actor's. */
-#define MAX_GROUPS 16
+#define MAX_GROUPS 32
 #define MAX_HEAPS (1 + MAX_GROUPS)
 /* The groups per thread: more groups than threads let a thread that is
  * done with its own take another's, while most of a thread's endpoints stay
  * on it (and in its core's caches) from window to window. */
-#define GROUPS_PER_THREAD 8
+#define GROUPS_PER_THREAD 16
 /* The outbox (and cancellation list) for the global actor's heap. */
 #define GLOBAL_BOX MAX_GROUPS
 
@@ -126,8 +126,8 @@ typedef struct {
 #define IN_WINDOW 0x80000000u
 #define IN_OUTBOX 0x40000000u
 #define HEAP_MAX IN_OUTBOX
-#define OUT_INDEX_BITS 22
-#define OUT_BOX_BITS 5
+#define OUT_INDEX_BITS 21
+#define OUT_BOX_BITS 6
 #define OUT_REF(thread, box, i) \
     (IN_OUTBOX | (uint32_t)(thread) << (OUT_INDEX_BITS + OUT_BOX_BITS) | \
      (uint32_t)(box) << OUT_INDEX_BITS | (uint32_t)(i))
