@@ -382,19 +382,25 @@ static void reacher_run(bool ask_time, rc_time window)
     rc_engine_free(e);
 }
 
+/* Runs the reacher in a subprocess, which must stop with `message`. */
+static void reacher_expect_stop(bool ask_time, rc_time window, const char *message)
+{
+    if (g_test_subprocess()) {
+        reacher_run(ask_time, window);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_failed();
+    g_test_trap_assert_stderr(message);
+}
+
 /* With threads, an endpoint that cancels another's event less than the
  * lookahead ahead stops the run, though the cancellation waits until the
  * window's groups have run: with the event's time when it is still
  * pending, and without when it ran in the meantime. */
 static void test_threads_refuse_a_late_cancel(void)
 {
-    if (g_test_subprocess()) {
-        reacher_run(false, 50);
-        return;
-    }
-    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-    g_test_trap_assert_failed();
-    g_test_trap_assert_stderr("*actor 2 cancelled an event of actor 5 50 us ahead*");
+    reacher_expect_stop(false, 50, "*actor 2 cancelled an event of actor 5 50 us ahead*");
 }
 
 static void test_threads_refuse_a_cancel_that_ran(void)
@@ -405,26 +411,15 @@ static void test_threads_refuse_a_cancel_that_ran(void)
     g_test_skip("a breach of the lookahead races by design");
     return;
 #endif
-    if (g_test_subprocess()) {
-        reacher_run(false, 100);
-        return;
-    }
-    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-    g_test_trap_assert_failed();
-    g_test_trap_assert_stderr("*actor 2 cancelled an event of actor 5 in the window it ran in*");
+    reacher_expect_stop(false, 100,
+                        "*actor 2 cancelled an event of actor 5 in the window it ran in*");
 }
 
 /* With threads, an endpoint that asks the time of an event in another
  * group's heap stops the run: that heap may be changing. */
 static void test_threads_refuse_a_time_across(void)
 {
-    if (g_test_subprocess()) {
-        reacher_run(true, 50);
-        return;
-    }
-    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-    g_test_trap_assert_failed();
-    g_test_trap_assert_stderr("*actor 2 asked the time of an event of actor 5*");
+    reacher_expect_stop(true, 50, "*actor 2 asked the time of an event of actor 5*");
 }
 
 static void test_cancel(void)
