@@ -115,10 +115,10 @@ bool rc_engine_cancel(rc_engine *engine, rc_event_id id);
 bool rc_engine_pending(const rc_engine *engine, rc_event_id id);
 
 /* The time at which a pending event will run, or RC_TIME_NEVER. With
- * threads (rc_engine_set_threads), an endpoint's event may not ask it of
- * another endpoint's event that it did not schedule in the same window
- * (that event's group may be running on another thread): the run stops
- * with a message. */
+ * threads (rc_engine_set_threads), an endpoint's event may not ask it of an
+ * event in another group's heap (one its thread did not schedule in the
+ * same part of the window): that group may be running on another thread,
+ * and the run stops with a message. Keep the time where it is needed. */
 rc_time rc_engine_event_time(const rc_engine *engine, rc_event_id id);
 
 /* Runs events in order while the next one is due at or before `until`, then
@@ -157,8 +157,8 @@ void rc_engine_stop(rc_engine *engine);
 
 /* Switches the engine to windows of `window` microseconds (1 to the
  * lookahead) with `lanes` lanes; actor a < `actors` goes to lane
- * lane_of[a] (NULL: lane 0), others to lane 0. Only while nothing is
- * pending. */
+ * lane_of[a] (NULL: lane 0), others to lane 0 (with threads, an event for
+ * an actor beyond `actors` stops the run). Only while nothing is pending. */
 void rc_engine_set_windows(rc_engine *engine, rc_time window, int lanes,
                            const uint8_t *lane_of, uint32_t actors);
 

@@ -77,10 +77,11 @@ typedef struct {
 /* The outbox (and cancellation list) for the global actor's heap. */
 #define GLOBAL_BOX MAX_GROUPS
 
-/* An event taken out of the heap for the window being run: entries of one
- * actor form a list in key order. Entries are named by references: the
- * array (0 for the events taken from the heap, 1 + t for those thread t's
- * endpoints added while they ran) above REF_INDEX_BITS, the index below. */
+/* An event taken out of the heap for the window being run by lanes (one
+ * thread): entries of one actor form a list in key order. Entries are named
+ * by references: the array (0 for the events taken from the heap, 1 + t for
+ * those thread t's endpoints added while they ran; t is 0, the only thread
+ * that runs lanes) above REF_INDEX_BITS, the index below. */
 typedef struct {
     heap_key key;
     uint32_t slot; /* NO_SLOT once cancelled */
@@ -252,7 +253,7 @@ struct rc_engine {
 #define ARITY 4
 
 /* The context of the calling thread when it is one of this engine's
- * workers, or the engine's caller inside a part run by several threads. */
+ * workers (the engine's caller has ctx0). */
 static __thread run_ctx *thread_ctx __attribute__((tls_model("initial-exec")));
 
 /* Thread t's context: 0 is the engine's caller, 1 and up the workers. */
@@ -450,9 +451,9 @@ static inline event_heap *heap_of(rc_engine *e, rc_actor actor)
     return &e->heaps[heap_index(e, actor)];
 }
 
-/* Whether windows run endpoint after endpoint from per-endpoint lists
- * (several lanes or threads, or shuffled) rather than in key order from
- * the heap. */
+/* Whether windows run their endpoints' events in another order than key
+ * order: endpoint after endpoint from per-endpoint lists (several lanes, or
+ * shuffled), or group by group (threads). */
 static inline bool by_endpoint(const rc_engine *e)
 {
     return e->lanes > 1 || e->shuffle || e->threads > 1;
@@ -699,6 +700,11 @@ static rc_event_id schedule(rc_engine *e, rc_time at, rc_actor actor, uint64_t c
         at = c->now;
     if (actor != RC_ACTOR_GLOBAL && actor > RC_ACTOR_LIMIT)
         g_error("rc_engine: actor %u is beyond the limit of %u", actor, RC_ACTOR_LIMIT);
+    /* With threads, every actor's origin counter exists beforehand
+     * (next_order): one beyond the windows' table has none. */
+    if (e->threads > 1 && actor != RC_ACTOR_GLOBAL && actor >= e->n_lane_of)
+        g_error("rc_engine: actor %u is not in the windows' table of %u actors", actor,
+                e->n_lane_of);
     check_reach(e, c, at, actor);
     uint32_t s = slot_alloc(e, c);
     event_slot *es = &e->slots[s];
@@ -835,8 +841,8 @@ static rc_time slot_time(const rc_engine *e, uint32_t s)
 /* While c's thread runs a group and others may run others, stops the run
  * when live slot s's event sits in another thread's outbox: that array may
  * be growing, and the handle could only have come from an event another
- * thread ran in this window, which no actor may learn of before the window
- * ends (the run would depend on the threads' timing). */
+ * thread ran in this part of the window, which no actor may learn of before
+ * the part ends (the run would depend on the threads' timing). */
 static void check_slot_mine(const rc_engine *e, const run_ctx *c, uint32_t s)
 {
     if (!c->parallel)
@@ -844,7 +850,7 @@ static void check_slot_mine(const rc_engine *e, const run_ctx *c, uint32_t s)
     uint32_t pos = pos_load(e, s);
     if ((pos & IN_OUTBOX) && !(pos & IN_WINDOW) && OUT_THREAD(pos) != c->id)
         g_error("rc_engine: actor %u touched an event another thread scheduled in the same "
-                "window", c->running);
+                "part of a window", c->running);
 }
 
 /* Whether live slot s's event sits in a heap that another thread may be
@@ -864,8 +870,6 @@ static bool slot_in_other_group(const rc_engine *e, const run_ctx *c, uint32_t s
 static bool cancel_later(rc_engine *e, run_ctx *c, uint32_t s, uint32_t gen)
 {
     rc_actor target = e->slots[s].actor;
-    if (target == RC_ACTOR_GLOBAL) /* the global heap stands still: check now */
-        check_cancel_reach(e, c->running, c->now, target, slot_time(e, s));
     uint32_t next = gen + 1 ? gen + 1 : 1;
     if (!__atomic_compare_exchange_n(&e->slots[s].gen, &gen, next, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_RELAXED))

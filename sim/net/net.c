@@ -143,10 +143,13 @@ typedef struct {
 } gap_slot;
 
 /* A message an endpoint put on the wire at the current instant, with the
- * arrival event it got (to recognise a recycled item). */
+ * arrival event it got (to recognise a recycled item) and that event's time
+ * (kept here: with threads the event may sit in a heap another thread is
+ * changing, whose times the engine does not tell, rc_engine_event_time). */
 typedef struct {
     uint32_t item;
     rc_event_id ev;
+    rc_time at;
 } sent_item;
 
 /* What one engine thread keeps of the net's (the first without threads):
@@ -448,7 +451,8 @@ void rc_net_reserve_conns(rc_net *net, uint32_t count)
 /* With threads, a connection slot is taken on its initiator's thread and
  * freed on the thread of whichever side frees it last, so, as with items,
  * the slots one thread frees beyond those it takes go to a depot in
- * batches: a thread keeps at most CONN_BATCH free and CONN_BATCH freed in
+ * batches: a thread keeps at most CONN_BATCH free (PRIVATE_CONNS_MAX when
+ * they are slots of never-established connections) and CONN_BATCH freed in
  * the current part. A batch remembers its part, and is reused only in a
  * later one. */
 #define CONN_BATCH 256
@@ -742,7 +746,7 @@ static void schedule_arrival(rc_net *net, uint32_t it)
         g_array_set_size(ep->sent, 0);
         ep->sent_at = now;
     }
-    sent_item rec = { it, m->ev };
+    sent_item rec = { it, m->ev, t };
     g_array_append_val(ep->sent, rec);
 }
 
@@ -1762,7 +1766,7 @@ void rc_net_busy(rc_net *net, int endpoint, rc_time until)
         net_item *m = &net->items[rec->item];
         if (m->kind != ITEM_MSG || m->ev != rec->ev)
             continue;
-        rc_time t = rc_engine_event_time(net->engine, m->ev) + shift;
+        rc_time t = rec->at + shift;
         rc_engine_cancel(net->engine, m->ev);
         net_conn *c = conn_get(net, m->conn);
         if (c && t > c->u.last[m->role])
