@@ -647,16 +647,21 @@ static void check_reach(const rc_engine *e, const run_ctx *c, rc_time at, rc_act
         g_error("rc_engine: actor %u scheduled a global event inside its window", c->running);
 }
 
-/* Puts slot s's event into its actor's heap. */
-static inline void heap_insert(rc_engine *e, heap_key key, uint32_t s)
+/* Puts slot s's event, keyed `key`, into heap h. */
+static inline void heap_push(rc_engine *e, event_heap *h, heap_key key, uint32_t s)
 {
-    event_heap *h = heap_of(e, e->slots[s].actor);
     if (h->len == h->cap)
         heap_grow(h);
     uint32_t pos = h->len++;
     h->keys[pos] = key;
     h->key_slot[pos] = s;
     sift_up(e, h, pos);
+}
+
+/* Puts slot s's event into its actor's heap. */
+static inline void heap_insert(rc_engine *e, heap_key key, uint32_t s)
+{
+    heap_push(e, heap_of(e, e->slots[s].actor), key, s);
 }
 
 /* The outbox (and cancellation list) for an actor's heap. */
@@ -1070,14 +1075,8 @@ static void merge_box(rc_engine *e, run_ctx *c, uint32_t q)
         run_ctx *from = ctx_of(e, (uint32_t)t);
         outbox *o = &from->out[q];
         for (uint32_t i = 0; i < o->len; i++) {
-            if (o->v[i].slot == NO_SLOT)
-                continue;
-            if (h->len == h->cap)
-                heap_grow(h);
-            uint32_t pos = h->len++;
-            h->keys[pos] = o->v[i].key;
-            h->key_slot[pos] = o->v[i].slot;
-            sift_up(e, h, pos);
+            if (o->v[i].slot != NO_SLOT)
+                heap_push(e, h, o->v[i].key, o->v[i].slot);
         }
         o->len = 0;
         cancel_list *l = &from->cancels[q];
