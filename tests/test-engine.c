@@ -196,6 +196,12 @@ typedef struct {
     uint32_t state[8];     /* per endpoint: a value only its events change */
     uint64_t hooks;
     uint64_t taken_back[8]; /* per endpoint: messages it cancelled */
+    /* With hook_acts, the hook takes back an endpoint's last message now
+     * and then and sends another, and logs the pending events and the
+     * next time it sees (hook_log). */
+    bool hook_acts;
+    uint64_t hook_taken;
+    GArray *hook_log;
 } model;
 
 static void model_event(rc_engine *e, void *ctx, uint64_t arg);
@@ -236,15 +242,31 @@ static void model_event(rc_engine *e, void *ctx, uint64_t arg)
 
 static void model_hook(rc_engine *e, void *ctx)
 {
-    ((model *)ctx)->hooks++;
+    model *m = ctx;
+    m->hooks++;
+    if (!m->hook_acts)
+        return;
+    uint64_t seen[2] = { rc_engine_pending_count(e), (uint64_t)rc_engine_next_time(e) };
+    g_array_append_vals(m->hook_log, seen, 2);
+    rc_actor a = (rc_actor)(m->hooks % 8);
+    if (m->hooks % 5 == 0 && rc_engine_cancel(e, m->sent[a])) {
+        m->hook_taken++;
+        rc_engine_schedule_for(e, rc_engine_now(e) + 120, (a + 5) % 8, model_event, m,
+                               m->hooks % 1000);
+        uint64_t after[2] = { rc_engine_pending_count(e), (uint64_t)rc_engine_next_time(e) };
+        g_array_append_vals(m->hook_log, after, 2);
+    }
 }
 
 /* Runs the model from 8 endpoints' first events (and two global events in
  * between) to 200 ms: one by one (lanes 0) or in 100 us windows, on
  * `threads` threads. */
-static model *model_run_on(int lanes, const uint8_t *lane_of, uint64_t shuffle, int threads)
+static model *model_run_hooked(int lanes, const uint8_t *lane_of, uint64_t shuffle,
+                               int threads, bool hook_acts)
 {
     model *m = g_new0(model, 1);
+    m->hook_acts = hook_acts;
+    m->hook_log = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     m->e = rc_engine_new();
     rc_engine_set_lookahead(m->e, 100);
     if (lanes)
@@ -261,6 +283,11 @@ static model *model_run_on(int lanes, const uint8_t *lane_of, uint64_t shuffle, 
     return m;
 }
 
+static model *model_run_on(int lanes, const uint8_t *lane_of, uint64_t shuffle, int threads)
+{
+    return model_run_hooked(lanes, lane_of, shuffle, threads, false);
+}
+
 static model *model_run(int lanes, const uint8_t *lane_of, uint64_t shuffle)
 {
     return model_run_on(lanes, lane_of, shuffle, 1);
@@ -270,6 +297,7 @@ static void model_free(model *m)
 {
     for (int a = 0; a < 8; a++)
         g_array_free(m->log[a], TRUE);
+    g_array_free(m->hook_log, TRUE);
     rc_engine_free(m->e);
     g_free(m);
 }
@@ -343,6 +371,30 @@ static void test_threads_keep_each_actors_order(void)
     }
     model_free(one);
     model_free(windows);
+}
+
+/* The hook between two windows sees the same pending events and next time
+ * on 2, 3 and 8 threads as on one, and its cancellations of messages in
+ * flight (with threads, some still in the outboxes of the part before)
+ * take back the same messages: the logs stay the same. */
+static void test_threads_hook_sees_every_event(void)
+{
+    model *one = model_run_hooked(1, NULL, 0, 1, true);
+    g_assert_cmpuint(one->hook_taken, >, 100);
+    g_assert_cmpuint(one->hook_log->len, >, 1000);
+    const int threads[] = { 2, 3, 8 };
+    for (guint r = 0; r < G_N_ELEMENTS(threads); r++) {
+        model *m = model_run_hooked(1, NULL, 0, threads[r], true);
+        g_assert_cmpuint(m->hook_taken, ==, one->hook_taken);
+        g_assert_cmpmem(m->hook_log->data, m->hook_log->len * sizeof(uint64_t),
+                        one->hook_log->data, one->hook_log->len * sizeof(uint64_t));
+        for (int a = 0; a < 8; a++)
+            g_assert_cmpmem(m->log[a]->data, m->log[a]->len * sizeof(uint64_t),
+                            one->log[a]->data, one->log[a]->len * sizeof(uint64_t));
+        g_assert_cmpuint(rc_engine_parallel_parts(m->e), >, 1000);
+        model_free(m);
+    }
+    model_free(one);
 }
 
 /* For the tests of what threads refuse: actor 2 sends actor 5 an event at
@@ -618,6 +670,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/lookahead-checked", test_lookahead_checked);
     g_test_add_func("/engine/windows-keep-each-actors-order", test_windows_keep_each_actors_order);
     g_test_add_func("/engine/threads-keep-each-actors-order", test_threads_keep_each_actors_order);
+    g_test_add_func("/engine/threads-hook-sees-every-event", test_threads_hook_sees_every_event);
     g_test_add_func("/engine/threads-refuse-a-late-cancel", test_threads_refuse_a_late_cancel);
     g_test_add_func("/engine/threads-refuse-a-time-across", test_threads_refuse_a_time_across);
     g_test_add_func("/engine/threads-refuse-an-actor-beyond-the-table",

@@ -203,6 +203,19 @@ bool rc_engine_running_key(const rc_engine *engine, rc_time *time, uint64_t *ord
 typedef void (*rc_post_event_fn)(rc_engine *engine, void *ctx);
 void rc_engine_set_post_hook(rc_engine *engine, rc_post_event_fn fn, void *ctx);
 
+/* A hint that makes no difference to what runs: `prefetch(ctx, arg)` is
+ * called for a pending event of `fn` while the event before it in its heap
+ * runs, so that the records the event will read can start coming into the
+ * cache meanwhile (events scheduled long ago are cache misses as a rule in
+ * a big cluster). It may only compute addresses from `ctx` and `arg` and
+ * ask for them (__builtin_prefetch): it runs on any thread, and it may be
+ * called for an event that is cancelled before it runs. At most
+ * RC_ENGINE_MAX_PREFETCH functions; registering `fn` again replaces its
+ * hint. */
+#define RC_ENGINE_MAX_PREFETCH 4
+typedef void (*rc_prefetch_fn)(void *ctx, uint64_t arg);
+void rc_engine_set_prefetch(rc_engine *engine, rc_event_fn fn, rc_prefetch_fn prefetch);
+
 /* Number of pending events and total events run so far. */
 uint64_t rc_engine_pending_count(const rc_engine *engine);
 uint64_t rc_engine_events_run(const rc_engine *engine);

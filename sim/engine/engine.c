@@ -21,8 +21,13 @@
  * same group go straight into it, and so do the cancellations there. An
  * event for another group (or the global actor) waits in the thread's
  * outbox for that group, and a cancellation in another group's heap in the
- * thread's list for that group, until every group of the window has run;
- * then the threads merge them, a group each, into the groups' heaps. Since keys are distinct,
+ * thread's list for that group. When every group of the window has run,
+ * the caller puts the global actor's events into its heap and takes the
+ * cancelled events out of theirs; the events for a group join its heap at
+ * the start of the group's part of the next window, on the thread that
+ * runs it (an event for another group lies a lookahead ahead, so never in
+ * the window it was scheduled in), or earlier, on the caller, when
+ * anything else needs them there (flush_pending). Since keys are distinct,
  * the order of the merge changes nothing. What else a running event touches
  * in the engine is its thread's own: the clock and the running event (a
  * run_ctx, found through a thread-local pointer) and the free slots. The
@@ -76,6 +81,8 @@ typedef struct {
 #define GROUPS_PER_THREAD 16
 /* The outbox (and cancellation list) for the global actor's heap. */
 #define GLOBAL_BOX MAX_GROUPS
+/* A thread's outboxes of one parity (see run_ctx.out). */
+#define BOXES (MAX_GROUPS + 1)
 
 /* An event taken out of the heap for the window being run by lanes (one
  * thread): entries of one actor form a list in key order. Entries are named
@@ -127,8 +134,8 @@ typedef struct {
 #define IN_WINDOW 0x80000000u
 #define IN_OUTBOX 0x40000000u
 #define HEAP_MAX IN_OUTBOX
-#define OUT_INDEX_BITS 21
-#define OUT_BOX_BITS 6
+#define OUT_INDEX_BITS 20
+#define OUT_BOX_BITS 7 /* an index of run_ctx.out: the parity times BOXES plus the box */
 #define OUT_REF(thread, box, i) \
     (IN_OUTBOX | (uint32_t)(thread) << (OUT_INDEX_BITS + OUT_BOX_BITS) | \
      (uint32_t)(box) << OUT_INDEX_BITS | (uint32_t)(i))
@@ -158,8 +165,18 @@ typedef struct {
     uint32_t id;             /* its number: entries it adds are in array id + 1 */
     window_entry *win;       /* entries its endpoints' own events added */
     uint32_t win_len, win_cap;
-    outbox out[MAX_GROUPS + 1];          /* with threads: by group, and GLOBAL_BOX */
-    cancel_list cancels[MAX_GROUPS + 1]; /* with threads: by group, and GLOBAL_BOX */
+    /* With threads: out[p * BOXES + box], its outboxes by group and
+     * GLOBAL_BOX in the parts of parity p (they alternate: the outboxes a
+     * part fills are merged while the next part runs, see run_task). For
+     * each parity, the groups whose outboxes hold events, the least time
+     * there by group (for the groups of the mask), and whether an event
+     * was taken back out of one (then that least time may be too early). */
+    outbox out[2 * BOXES];
+    uint32_t out_mask[2];
+    bool out_stale[2];
+    rc_time out_min[2][MAX_GROUPS];
+    cancel_list cancels[BOXES];  /* with threads: by group, and GLOBAL_BOX */
+    uint64_t cancel_mask;        /* the boxes whose lists are not empty */
     GThread *thread;         /* workers: the thread */
     /* A context is written by its own thread all the time: the padding
      * keeps what follows it (another context, the engine's fields that
@@ -179,9 +196,6 @@ typedef struct {
 #define TICKET_PHASE(t) ((uint32_t)((t) >> 32))
 #define TICKET_FREE(t) (~(uint32_t)(t))
 
-/* What the tasks of a phase are: running the groups' events of a part of a
- * window, or merging the outboxes and cancellations into the groups' heaps. */
-enum { PHASE_RUN, PHASE_MERGE };
 
 struct rc_engine {
     /* heaps[0] holds every event, or in windows (rc_engine_set_windows)
@@ -238,8 +252,13 @@ struct rc_engine {
      * tasks by setting their bits, and `done` counts the tasks done. The
      * caller waits for the tasks, not for the workers, and takes any task
      * left, so a worker the system has not scheduled holds nothing up. */
-    int phase_kind;
     uint32_t phase;
+    /* With threads: the parity of the outboxes the next part fills; the
+     * groups whose outboxes of the other parity hold events that are not
+     * in their heaps yet, and the least time there by group. */
+    uint32_t parity;
+    uint32_t pending_mask;
+    rc_time pending_min[MAX_GROUPS];
     _Alignas(64) _Atomic uint64_t ticket;
     _Alignas(64) atomic_uint done; /* on its own line: each thread adds its count once */
     _Alignas(64) atomic_bool quit;
@@ -247,6 +266,12 @@ struct rc_engine {
     bool stop_requested;
     rc_post_event_fn post;
     void *post_ctx;
+    /* The hints of rc_engine_set_prefetch, by event function. */
+    uint32_t n_prefetch;
+    struct {
+        rc_event_fn fn;
+        rc_prefetch_fn prefetch;
+    } prefetch[RC_ENGINE_MAX_PREFETCH];
 };
 
 #define NO_SLOT UINT32_MAX
@@ -286,10 +311,10 @@ static void ctx_init(rc_engine *e, run_ctx *c, uint32_t id)
 static void ctx_free_arrays(run_ctx *c)
 {
     g_free(c->win);
-    for (int b = 0; b <= MAX_GROUPS; b++) {
+    for (int b = 0; b < 2 * BOXES; b++)
         g_free(c->out[b].v);
+    for (int b = 0; b < BOXES; b++)
         g_free(c->cancels[b].v);
-    }
 }
 
 rc_engine *rc_engine_new(void)
@@ -677,19 +702,39 @@ static inline bool heap_is_mine(const rc_engine *e, const run_ctx *c, uint32_t h
     return !c->parallel || h == 1 + c->group;
 }
 
-/* Keeps slot s's event in c's outbox `box` until every group's part of the
- * window has run. */
+/* Keeps slot s's event in c's outbox `box` of the part being run: the
+ * global actor's is merged into its heap when every group's part of the
+ * window has run, a group's while the group's part of the next window
+ * runs (or before, when anything else needs it, flush_pending). */
 static void outbox_add(rc_engine *e, run_ctx *c, uint32_t box, heap_key key, uint32_t s)
 {
-    outbox *o = &c->out[box];
+    uint32_t p = e->parity;
+    uint32_t index = p * BOXES + box;
+    outbox *o = &c->out[index];
     if (o->len == o->cap) {
         o->cap = o->cap ? o->cap * 2 : 256;
         if (o->cap > (1u << OUT_INDEX_BITS))
             g_error("rc_engine: too many events scheduled in one window");
         o->v = g_renew(outbox_entry, o->v, o->cap);
     }
-    pos_store(e, s, OUT_REF(c->id, box, o->len));
+    pos_store(e, s, OUT_REF(c->id, index, o->len));
     o->v[o->len++] = (outbox_entry){ key, s };
+    if (box == GLOBAL_BOX)
+        return;
+    uint32_t bit = 1u << box;
+    if (!(c->out_mask[p] & bit)) {
+        c->out_mask[p] |= bit;
+        c->out_min[p][box] = key.time;
+    } else {
+        c->out_min[p][box] = MIN(c->out_min[p][box], key.time);
+    }
+}
+
+/* Whether an event at heap position `pos` (IN_OUTBOX) is in c's outbox
+ * of the part being run, which only c's thread changes. */
+static inline bool in_own_outbox(const rc_engine *e, const run_ctx *c, uint32_t pos)
+{
+    return OUT_THREAD(pos) == c->id && OUT_BOX(pos) / BOXES == e->parity;
 }
 
 /* Schedules an event for `actor` at `at` (not before now) in `class_bit`'s
@@ -843,35 +888,48 @@ static rc_time slot_time(const rc_engine *e, uint32_t s)
     return heap_of((rc_engine *)e, e->slots[s].actor)->keys[pos].time;
 }
 
+/* Whether heap position `pos` says the event waits in an outbox. */
+static inline bool in_outbox(uint32_t pos)
+{
+    return (pos & (IN_WINDOW | IN_OUTBOX)) == IN_OUTBOX;
+}
+
 /* While c's thread runs a group and others may run others, stops the run
- * when live slot s's event sits in another thread's outbox: that array may
- * be growing, and the handle could only have come from an event another
- * thread ran in this part of the window, which no actor may learn of before
- * the part ends (the run would depend on the threads' timing). */
+ * when live slot s's event sits in another thread's outbox of the part
+ * being run: that array may be growing, and the handle could only have
+ * come from an event another thread ran in this part of the window, which
+ * no actor may learn of before the part ends (the run would depend on the
+ * threads' timing). */
 static void check_slot_mine(const rc_engine *e, const run_ctx *c, uint32_t s)
 {
     if (!c->parallel)
         return;
     uint32_t pos = pos_load(e, s);
-    if ((pos & IN_OUTBOX) && !(pos & IN_WINDOW) && OUT_THREAD(pos) != c->id)
+    if (in_outbox(pos) && OUT_BOX(pos) / BOXES == e->parity && OUT_THREAD(pos) != c->id)
         g_error("rc_engine: actor %u touched an event another thread scheduled in the same "
                 "part of a window", c->running);
 }
 
-/* Whether live slot s's event sits in a heap that another thread may be
- * changing now: another group's while c's thread runs a group. */
+/* Whether live slot s's event is where another thread may be moving it
+ * now: in another group's heap, or in an outbox of the part before, which
+ * its group's thread merges into that heap, while c's thread runs a
+ * group. */
 static bool slot_in_other_group(const rc_engine *e, const run_ctx *c, uint32_t s)
 {
-    return (pos_load(e, s) & (IN_WINDOW | IN_OUTBOX)) == 0 &&
-           !heap_is_mine(e, c, heap_index(e, e->slots[s].actor)) &&
+    uint32_t pos = pos_load(e, s);
+    if ((pos & IN_WINDOW) || (in_outbox(pos) && in_own_outbox(e, c, pos)))
+        return false;
+    return !heap_is_mine(e, c, heap_index(e, e->slots[s].actor)) &&
            e->slots[s].actor != RC_ACTOR_GLOBAL;
 }
 
 /* Cancels live slot s's event in a heap c's thread may not change now
  * (another group's, or the global actor's, which no thread changes while
- * groups run): its handle is stale from now on, and it leaves the heap when
- * every group's part of the window has run (merge_box). Two threads could cancel it at
- * once: the one that bumps the generation first has it. */
+ * groups run), or in an outbox of the part before (which the event leaves
+ * for its group's heap in this part): its handle is stale from now on, and
+ * it leaves the heap when every group's part of the window has run
+ * (apply_cancels). Two threads could cancel it at once: the one that bumps
+ * the generation first has it. */
 static bool cancel_later(rc_engine *e, run_ctx *c, uint32_t s, uint32_t gen)
 {
     rc_actor target = e->slots[s].actor;
@@ -879,7 +937,9 @@ static bool cancel_later(rc_engine *e, run_ctx *c, uint32_t s, uint32_t gen)
     if (!__atomic_compare_exchange_n(&e->slots[s].gen, &gen, next, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_RELAXED))
         return false;
-    cancel_list *l = &c->cancels[box_of(e, target)];
+    uint32_t box = box_of(e, target);
+    cancel_list *l = &c->cancels[box];
+    c->cancel_mask |= UINT64_C(1) << box;
     if (l->len == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 64;
         l->v = g_renew(deferred_cancel, l->v, l->cap);
@@ -887,6 +947,8 @@ static bool cancel_later(rc_engine *e, run_ctx *c, uint32_t s, uint32_t gen)
     l->v[l->len++] = (deferred_cancel){ s, next, target, c->running, c->now };
     return true;
 }
+
+static void flush_pending(rc_engine *e);
 
 bool rc_engine_cancel(rc_engine *e, rc_event_id id)
 {
@@ -896,15 +958,26 @@ bool rc_engine_cancel(rc_engine *e, rc_event_id id)
     run_ctx *c = cur(e);
     check_slot_mine(e, c, s);
     uint32_t pos = pos_load(e, s);
+    if (in_outbox(pos) && !in_own_outbox(e, c, pos)) {
+        /* In an outbox of the part before: merged into its heap by now
+         * when no part runs, and in this part when one does. */
+        if (c->parallel)
+            return cancel_later(e, c, s, (uint32_t)(id >> 32));
+        flush_pending(e);
+        pos = pos_load(e, s);
+    }
     if (!(pos & (IN_WINDOW | IN_OUTBOX)) && !heap_is_mine(e, c, heap_index(e, e->slots[s].actor)))
         return cancel_later(e, c, s, (uint32_t)(id >> 32));
     check_cancel_reach(e, c->running, c->now, e->slots[s].actor, slot_time(e, s));
-    if (pos & IN_WINDOW)
+    if (pos & IN_WINDOW) {
         entry(e, pos & ~IN_WINDOW)->slot = NO_SLOT;
-    else if (pos & IN_OUTBOX)
-        ctx_of(e, OUT_THREAD(pos))->out[OUT_BOX(pos)].v[OUT_INDEX(pos)].slot = NO_SLOT;
-    else
+    } else if (pos & IN_OUTBOX) {
+        /* The least time of that outbox may now be too early. */
+        c->out[OUT_BOX(pos)].v[OUT_INDEX(pos)].slot = NO_SLOT;
+        c->out_stale[e->parity] = true;
+    } else {
         heap_remove_at(e, heap_of(e, e->slots[s].actor), pos);
+    }
     slot_release(e, c, s);
     return true;
 }
@@ -944,6 +1017,21 @@ static inline void dispatch(run_ctx *c, const event_slot *es, heap_key key)
     c->running = RC_ACTOR_GLOBAL;
 }
 
+/* The hint of rc_engine_set_prefetch for the event at the top of `h`,
+ * whose slot was asked for while the event before ran (as the second of
+ * the heap, below), and a request for the slot of the event after it. */
+static void prefetch_ahead(const rc_engine *e, const event_heap *h)
+{
+    if (h->len > 1)
+        __builtin_prefetch(&e->slots[h->key_slot[least_child(h, 1, h->len)]]);
+    const event_slot *next = &e->slots[h->key_slot[0]];
+    for (uint32_t i = 0; i < e->n_prefetch; i++)
+        if (e->prefetch[i].fn == next->fn) {
+            e->prefetch[i].prefetch(next->ctx, next->arg);
+            return;
+        }
+}
+
 /* Pops the minimum of `h` and runs it on c's thread. The slot is released
  * before the callback runs so that the callback may schedule into it. */
 static void run_top(rc_engine *e, run_ctx *c, event_heap *h)
@@ -956,8 +1044,11 @@ static void run_top(rc_engine *e, run_ctx *c, event_heap *h)
     /* The next event's payload is usually a cache miss (the event was
      * scheduled long enough ago for the gossip of a big cluster to evict
      * it): ask for it while this one runs. */
-    if (h->len)
+    if (h->len) {
         __builtin_prefetch(&e->slots[h->key_slot[0]]);
+        if (e->n_prefetch)
+            prefetch_ahead(e, h);
+    }
     dispatch(c, &es, top);
 }
 
@@ -970,11 +1061,19 @@ static void run_one(rc_engine *e)
 }
 
 /* The earliest pending time of any endpoint. */
+/* The time of group g's earliest event, in its heap or pending in the
+ * outboxes of the part before (take_pending). */
+static inline rc_time group_top_time(const rc_engine *e, uint32_t g)
+{
+    rc_time t = top_time(&e->heaps[1 + g]);
+    return (e->pending_mask >> g & 1) ? MIN(t, e->pending_min[g]) : t;
+}
+
 static rc_time lanes_top_time(const rc_engine *e)
 {
     rc_time t = RC_TIME_NEVER;
-    for (uint32_t i = 1; i < e->n_heaps; i++)
-        t = MIN(t, top_time(&e->heaps[i]));
+    for (uint32_t g = 0; g < e->n_groups; g++)
+        t = MIN(t, group_top_time(e, g));
     return t;
 }
 
@@ -1065,27 +1164,35 @@ static void run_group(rc_engine *e, run_ctx *c, uint32_t g, rc_time limit)
     }
 }
 
-/* Puts into group q's heap (or with GLOBAL_BOX the global actor's) what the
- * threads kept apart for it while the groups ran, on c's thread: the events
- * in their outboxes for q, and the events of q's heap they cancelled. */
-static void merge_box(rc_engine *e, run_ctx *c, uint32_t q)
+/* Puts into group q's heap (or with GLOBAL_BOX the global actor's) the
+ * events the threads kept for it in their outboxes of parity p, on c's
+ * thread. */
+static void merge_outboxes(rc_engine *e, uint32_t p, uint32_t q)
 {
     event_heap *h = q == GLOBAL_BOX ? &e->heaps[0] : &e->heaps[1 + q];
     for (int t = 0; t < e->threads; t++) {
-        run_ctx *from = ctx_of(e, (uint32_t)t);
-        outbox *o = &from->out[q];
+        outbox *o = &ctx_of(e, (uint32_t)t)->out[p * BOXES + q];
         for (uint32_t i = 0; i < o->len; i++) {
             if (o->v[i].slot != NO_SLOT)
                 heap_push(e, h, o->v[i].key, o->v[i].slot);
         }
         o->len = 0;
-        cancel_list *l = &from->cancels[q];
+    }
+}
+
+/* Takes out of the heaps, on the caller's thread once every group's part
+ * of a window has run, the events thread t cancelled there (cancel_later).
+ * Each must still be in its heap: one that ran meanwhile lay inside the
+ * window, which only a breach of the lookahead allows. */
+static void apply_cancels(rc_engine *e, run_ctx *t)
+{
+    for (uint64_t m = t->cancel_mask; m; m &= m - 1) {
+        uint32_t q = (uint32_t)__builtin_ctzll(m);
+        event_heap *h = q == GLOBAL_BOX ? &e->heaps[0] : &e->heaps[1 + q];
+        cancel_list *l = &t->cancels[q];
         for (uint32_t i = 0; i < l->len; i++) {
             const deferred_cancel *d = &l->v[i];
             uint32_t pos = pos_load(e, d->slot);
-            /* The event ran meanwhile (its slot was freed, perhaps reused):
-             * it lay inside the window, which only the lookahead's breach
-             * allows. */
             if (__atomic_load_n(&e->slots[d->slot].gen, __ATOMIC_RELAXED) != d->gen ||
                 pos >= h->len || h->key_slot[pos] != d->slot)
                 g_error("rc_engine: actor %u cancelled an event of actor %u in the window it "
@@ -1093,10 +1200,63 @@ static void merge_box(rc_engine *e, run_ctx *c, uint32_t q)
                         d->by, d->target, e->lookahead);
             check_cancel_reach(e, d->by, d->at, d->target, h->keys[pos].time);
             heap_remove_at(e, h, pos);
-            slot_release(e, c, d->slot);
+            slot_release(e, &e->ctx0, d->slot);
         }
         l->len = 0;
     }
+    t->cancel_mask = 0;
+}
+
+/* The least time of the live events in outbox o (RC_TIME_NEVER when none). */
+static rc_time outbox_min(const outbox *o)
+{
+    rc_time least = RC_TIME_NEVER;
+    for (uint32_t i = 0; i < o->len; i++)
+        if (o->v[i].slot != NO_SLOT)
+            least = MIN(least, o->v[i].key.time);
+    return least;
+}
+
+/* After a part run by the threads, on the caller's thread: the outboxes of
+ * the part's parity become the pending ones (whose events the groups'
+ * threads merge while the next part runs), described by the groups they
+ * hold events for and the least time for each; the outboxes of the other
+ * parity were merged during the part, and the next part fills them. */
+static void take_pending(rc_engine *e)
+{
+    uint32_t p = e->parity;
+    uint32_t mask = 0;
+    for (int t = 0; t < e->threads; t++) {
+        run_ctx *c = ctx_of(e, (uint32_t)t);
+        c->out_mask[p ^ 1] = 0;
+        c->out_stale[p ^ 1] = false;
+        uint32_t m = c->out_mask[p];
+        for (uint32_t rest = m; rest; rest &= rest - 1) {
+            uint32_t g = (uint32_t)__builtin_ctz(rest);
+            rc_time least = c->out_stale[p] ? outbox_min(&c->out[p * BOXES + g])
+                                            : c->out_min[p][g];
+            e->pending_min[g] = (mask >> g & 1) ? MIN(e->pending_min[g], least) : least;
+            mask |= 1u << g;
+        }
+    }
+    e->pending_mask = mask;
+    e->parity = p ^ 1;
+}
+
+/* Merges the pending outboxes (take_pending) into the groups' heaps on the
+ * caller's thread, before anything but the groups' next part needs every
+ * event in its heap: a global event, a part run by the caller alone, a
+ * cancellation from outside the parts, the end of rc_engine_run_until. */
+static void flush_pending(rc_engine *e)
+{
+    uint32_t p = e->parity ^ 1;
+    for (uint32_t m = e->pending_mask; m; m &= m - 1)
+        merge_outboxes(e, p, (uint32_t)__builtin_ctz(m));
+    for (int t = 0; t < e->threads; t++) {
+        ctx_of(e, (uint32_t)t)->out_mask[p] = 0;
+        ctx_of(e, (uint32_t)t)->out_stale[p] = false;
+    }
+    e->pending_mask = 0;
 }
 
 /* Waits a moment in a spin loop, yielding the core now and then (every
@@ -1111,39 +1271,37 @@ static inline void spin_pause(unsigned *spins)
 }
 
 /* The tasks of `free` (a bit each) that c's thread takes next: its own
- * groups first, then the others one at a time. Merging takes the own ones
- * at once (its tasks cost about the same); running takes half of those
- * left (guided self-scheduling: few exchanges of the ticket's line between
- * the cores, while the last of a window's groups, whose events cost
- * anything from nothing to a whole cron, still go one at a time to
- * whichever thread is free). */
-static inline uint32_t tasks_to_take(const rc_engine *e, const run_ctx *c, uint32_t free)
+ * groups first, half of those left at a time (guided self-scheduling: few
+ * exchanges of the ticket's line between the cores), then the others one
+ * at a time (the last of a window's groups, whose events cost anything
+ * from nothing to a whole cron, go to whichever thread is free). */
+static inline uint32_t tasks_to_take(const run_ctx *c, uint32_t free)
 {
     uint32_t own = free & c->mine;
     if (!own)
         return free & -free;
-    /* A thread late from the previous phase may read the next one's kind
-     * here: its compare-and-swap then fails, and it reads it again. */
-    if (__atomic_load_n(&e->phase_kind, __ATOMIC_RELAXED) == PHASE_MERGE)
-        return own;
     uint32_t take = 0;
     for (int n = (__builtin_popcount(own) + 1) / 2; n > 0; n--, own &= own - 1)
         take |= own & -own;
     return take;
 }
 
-/* Does task `task` of the phase being run on c's thread. */
-static void run_task(rc_engine *e, run_ctx *c, uint32_t task)
+/* Does task g of the part being run on c's thread: merges into group g's
+ * heap the events the threads kept for it in the part before (no other
+ * thread touches that heap or those outboxes now), then runs the group's
+ * events of this part. Merging here rather than in a phase of its own
+ * after each part saves the threads a wait for each other per window, and
+ * the events go into the heap on the thread that is about to run them. */
+static void run_task(rc_engine *e, run_ctx *c, uint32_t g)
 {
-    if (e->phase_kind == PHASE_RUN) {
-        c->in_window = true;
-        c->parallel = true;
-        run_group(e, c, task, e->run_limit);
-        c->parallel = false;
-        c->in_window = false;
-    } else {
-        merge_box(e, c, task);
-    }
+    c->group = g;
+    if (e->pending_mask >> g & 1)
+        merge_outboxes(e, e->parity ^ 1, g);
+    c->in_window = true;
+    c->parallel = true;
+    run_group(e, c, g, e->run_limit);
+    c->parallel = false;
+    c->in_window = false;
 }
 
 /* Does the tasks of phase `phase` that c's thread takes, until none is
@@ -1158,7 +1316,7 @@ static void run_tasks(rc_engine *e, run_ctx *c, uint32_t phase)
          * from the next. */
         if (TICKET_PHASE(t) != phase || TICKET_FREE(t) == 0)
             break;
-        uint32_t take = tasks_to_take(e, c, TICKET_FREE(t));
+        uint32_t take = tasks_to_take(c, TICKET_FREE(t));
         if (!atomic_compare_exchange_weak_explicit(&e->ticket, &t, t | take,
                                                    memory_order_acq_rel, memory_order_acquire))
             continue;
@@ -1202,9 +1360,8 @@ static gpointer worker_main(gpointer data)
 
 /* Runs a phase of `tasks` tasks (a group each) on every thread, and returns
  * when all are done. */
-static void run_phase(rc_engine *e, int kind, uint32_t tasks)
+static void run_phase(rc_engine *e, uint32_t tasks)
 {
-    __atomic_store_n(&e->phase_kind, kind, __ATOMIC_RELAXED);
     uint32_t phase = ++e->phase ? e->phase : ++e->phase; /* 0 is no phase */
     atomic_store_explicit(&e->done, 0, memory_order_relaxed);
     atomic_store_explicit(&e->ticket, TICKET(phase, tasks), memory_order_release);
@@ -1229,17 +1386,19 @@ static void run_window_in_order(rc_engine *e, rc_time limit)
 }
 
 /* Runs the endpoints' events due by `limit` with threads: the groups with
- * such events on the threads at once, then the threads merge what they
- * kept apart into the groups' heaps, and the caller what they kept for the
- * global actor's. A part of a window with one such group runs on the
- * caller alone, straight into the heaps. */
+ * such events on the threads at once (each merging first what the threads
+ * kept for it in the part before), then the caller puts what they kept for
+ * the global actor into its heap and takes out the events they cancelled
+ * in other groups' heaps. A part of a window with one such group runs on
+ * the caller alone, straight into the heaps. */
 static void run_window_threads(rc_engine *e, rc_time limit)
 {
     run_ctx *c = &e->ctx0;
     uint32_t busy = 0;
     for (uint32_t g = 0; g < e->n_groups; g++)
-        busy += top_time(&e->heaps[1 + g]) <= limit;
+        busy += group_top_time(e, g) <= limit;
     if (busy <= 1) {
+        flush_pending(e);
         run_window_in_order(e, limit);
         return;
     }
@@ -1248,9 +1407,12 @@ static void run_window_threads(rc_engine *e, rc_time limit)
     e->run_limit = limit;
     for (int t = 1; t < e->threads; t++)
         ctx_of(e, (uint32_t)t)->window_last = c->window_last;
-    run_phase(e, PHASE_RUN, e->n_groups);
-    run_phase(e, PHASE_MERGE, e->n_groups);
-    merge_box(e, c, GLOBAL_BOX);
+    run_phase(e, e->n_groups);
+    merge_outboxes(e, e->parity, GLOBAL_BOX);
+    for (int t = 0; t < e->threads; t++)
+        if (ctx_of(e, (uint32_t)t)->cancel_mask)
+            apply_cancels(e, ctx_of(e, (uint32_t)t));
+    take_pending(e);
     for (int t = 1; t < e->threads; t++)
         c->window_last = MAX(c->window_last, ctx_of(e, (uint32_t)t)->window_last);
 }
@@ -1305,6 +1467,7 @@ static bool window_step(rc_engine *e, rc_time until)
         if (MIN(tg, ta) > until)
             return false;
         if (tg <= ta) {
+            flush_pending(e);
             run_one(e);
             return true;
         }
@@ -1331,8 +1494,11 @@ static bool window_step(rc_engine *e, rc_time until)
 
 bool rc_engine_step(rc_engine *e)
 {
-    if (e->window)
-        return window_step(e, RC_TIME_NEVER - 1);
+    if (e->window) {
+        bool stepped = window_step(e, RC_TIME_NEVER - 1);
+        flush_pending(e);
+        return stepped;
+    }
     if (e->heaps[0].len == 0)
         return false;
     run_one(e);
@@ -1344,9 +1510,14 @@ uint64_t rc_engine_run_until(rc_engine *e, rc_time until)
     uint64_t before = rc_engine_events_run(e);
     e->stop_requested = false;
     if (e->window) {
+        /* Every event in its heap again when the caller gets the engine
+         * back. */
         while (window_step(e, until))
-            if (e->stop_requested)
+            if (e->stop_requested) {
+                flush_pending(e);
                 return rc_engine_events_run(e) - before;
+            }
+        flush_pending(e);
     } else {
         event_heap *h = &e->heaps[0];
         while (h->len > 0 && h->keys[0].time <= until) {
@@ -1368,6 +1539,19 @@ void rc_engine_set_post_hook(rc_engine *e, rc_post_event_fn fn, void *ctx)
     e->post_ctx = ctx;
 }
 
+void rc_engine_set_prefetch(rc_engine *e, rc_event_fn fn, rc_prefetch_fn prefetch)
+{
+    g_return_if_fail(fn != NULL && prefetch != NULL);
+    uint32_t i = 0;
+    while (i < e->n_prefetch && e->prefetch[i].fn != fn)
+        i++;
+    g_return_if_fail(i < RC_ENGINE_MAX_PREFETCH);
+    e->prefetch[i].fn = fn;
+    e->prefetch[i].prefetch = prefetch;
+    if (i == e->n_prefetch)
+        e->n_prefetch++;
+}
+
 void rc_engine_stop(rc_engine *e) { e->stop_requested = true; }
 
 uint64_t rc_engine_pending_count(const rc_engine *e)
@@ -1375,6 +1559,15 @@ uint64_t rc_engine_pending_count(const rc_engine *e)
     uint64_t n = 0;
     for (uint32_t i = 0; i < e->n_heaps; i++)
         n += e->heaps[i].len;
+    /* Asked from the hook between two parts run by threads: the events
+     * still in the outboxes of the first. */
+    for (uint32_t m = e->pending_mask; m; m &= m - 1)
+        for (int t = 0; t < e->threads; t++) {
+            const outbox *o = &ctx_of(e, (uint32_t)t)->out[(e->parity ^ 1) * BOXES +
+                                                             (uint32_t)__builtin_ctz(m)];
+            for (uint32_t i = 0; i < o->len; i++)
+                n += o->v[i].slot != NO_SLOT;
+        }
     return n;
 }
 

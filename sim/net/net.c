@@ -395,6 +395,15 @@ static inline __attribute__((always_inline)) net_conn *conn_get(const rc_net *ne
     return c;
 }
 
+/* Asks for the lines of the record of `size` bytes at p, to be written
+ * (a locked instruction on a line the core holds only shared waits for
+ * the other copies to go). */
+static inline void prefetch_record(const void *p, size_t size)
+{
+    __builtin_prefetch(p, 1);
+    __builtin_prefetch((const char *)p + size - 1, 1);
+}
+
 /* ---- tables that grow in place (threads) ------------------------------------ */
 
 /* With threads: `batch` fresh records of a table for the calling thread,
@@ -525,8 +534,13 @@ static uint32_t conn_take_threaded(rc_net *net)
         conns_refill(net, t, part);
     uint32_t idx = net->th[t].conn_free;
     if (idx != NIL) {
-        net->th[t].conn_free = net->conns[idx].u.pend.buf_head;
+        uint32_t next = net->conns[idx].u.pend.buf_head;
+        net->th[t].conn_free = next;
         net->th[t].conn_free_count--;
+        /* A cron tick connects to every dead node at once: the next
+         * slot's record comes in while this one is filled. */
+        if (next != NIL)
+            prefetch_record(&net->conns[next], sizeof(net_conn));
         return idx;
     }
     uint32_t *fresh = net->th[t].conn_fresh;
@@ -548,6 +562,8 @@ static uint32_t conn_take(rc_net *net)
     uint32_t idx = net->conn_free;
     if (idx != NIL) {
         net->conn_free = net->conns[idx].u.pend.buf_head;
+        if (net->conn_free != NIL)
+            prefetch_record(&net->conns[net->conn_free], sizeof(net_conn));
         return idx;
     }
     if (net->conns_len == net->conns_cap) {
@@ -567,15 +583,22 @@ static uint32_t conn_alloc(rc_net *net, int from, int to, uint32_t tag)
 {
     uint32_t idx = conn_take(net);
     net_conn *c = &net->conns[idx];
-    net_conn fresh = { .state = RC_CONN_CONNECTING,
-                       .ep = { from, to }, .tag = (uint8_t)tag,
-                       .serial = net->eps[from].connects++,
-                       .ctime = rc_engine_now(net->engine),
-                       .u.pend = { .buf_head = NIL, .buf_tail = NIL } };
-    /* Everything but the generation, which stale handles may be reading. */
-    G_STATIC_ASSERT(G_STRUCT_OFFSET(net_conn, gen) == 0);
-    memcpy((char *)c + sizeof c->gen, (char *)&fresh + sizeof c->gen,
-           sizeof *c - sizeof c->gen);
+    /* Every field but the generation, one by one (a copy of a record built
+     * on the stack would read back the stack's narrow stores too early to
+     * be forwarded); stale handles may be reading the state. */
+    c->ep[ROLE_INIT] = from;
+    c->ep[ROLE_ACC] = to;
+    __atomic_store_n(&c->state, RC_CONN_CONNECTING, __ATOMIC_RELAXED);
+    c->closed[0] = c->closed[1] = 0;
+    c->failed = 0;
+    c->attempt = 0;
+    c->tag = (uint8_t)tag;
+    __atomic_store_n(&c->stalled, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->shared, 0, __ATOMIC_RELAXED);
+    c->serial = net->eps[from].connects++;
+    c->ctime = rc_engine_now(net->engine);
+    c->u.pend.buf_head = c->u.pend.buf_tail = NIL;
+    c->u.pend.timer = 0;
     return idx;
 }
 
@@ -1317,7 +1340,10 @@ static void conn_fail(rc_net *net, uint32_t idx, rc_connect_result why)
     c->state = RC_CONN_CLOSED;
     c->failed = 1;
     c->closed[ROLE_ACC] = 1;
-    bits_set(&c->shared, SIDE_CLOSED(ROLE_ACC));
+    /* No other end ever had the connection, so no other thread changes its
+     * bits: a plain store instead of a locked instruction, which waits for
+     * every store before it (a refused reconnect's record is a cache miss). */
+    __atomic_store_n(&c->shared, bits_load(&c->shared) | SIDE_CLOSED(ROLE_ACC), __ATOMIC_RELEASE);
     c->u.pend.timer = 0;
     drop_buffer(net, idx);
     if (why == RC_CONNECT_REFUSED)
@@ -1395,6 +1421,28 @@ static void ev_syn(rc_engine *engine, void *ctx, uint64_t arg)
         syn_attempt(net, (uint32_t)arg);
 }
 
+/* ---- prefetch hints (rc_engine_set_prefetch) ---------------------------------- */
+
+/* The connection record a SYN's answer reads (a connection to a dead node
+ * is refused one round trip after the connect, long enough in a big
+ * cluster for its record to leave the cache). */
+static void prefetch_answer(void *ctx, uint64_t arg)
+{
+    const rc_net *net = ctx;
+    uint32_t idx = (uint32_t)arg;
+    if (idx < __atomic_load_n(&net->conns_len, __ATOMIC_RELAXED))
+        prefetch_record(&net->conns[idx], sizeof(net_conn));
+}
+
+/* The item an arrival reads. */
+static void prefetch_arrival(void *ctx, uint64_t arg)
+{
+    const rc_net *net = ctx;
+    uint32_t it = (uint32_t)arg;
+    if (it < __atomic_load_n(&net->items_len, __ATOMIC_RELAXED))
+        prefetch_record(&net->items[it], sizeof(net_item));
+}
+
 /* ---- public API: network ---------------------------------------------------- */
 
 /* Creates the network: all endpoints running with incarnation 0, no cuts,
@@ -1421,6 +1469,8 @@ rc_net *rc_net_new(rc_engine *engine, int endpoints, uint64_t root_seed)
         ep->sent = g_array_new(FALSE, FALSE, sizeof(sent_item));
         ep->sent_at = -1;
     }
+    rc_engine_set_prefetch(engine, ev_answer, prefetch_answer);
+    rc_engine_set_prefetch(engine, ev_arrive, prefetch_arrival);
     return net;
 }
 
