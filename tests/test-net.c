@@ -940,6 +940,37 @@ static void test_kill_closes_peers_and_drops_in_flight(void)
     h_free(h);
 }
 
+/* Kills in one instant share one index of the connections' sides, made
+ * again when a connection was made in between: the connection made between
+ * the kills of 1 and 0 is closed with 0's, and 3's kill after that closes
+ * 3's. Endpoint 2 hears of both closes one latency later. */
+static void test_kills_of_one_instant_close_every_connection(void)
+{
+    harness *h = h_new(4, 1, 100);
+    rc_conn a = h_connect(h, 0, 1);
+    rc_conn b = h_connect(h, 2, 3);
+    rc_time t = rc_engine_now(h->e);
+    guint base = h->log->len;
+    rc_net_kill(h->net, 1);
+    rc_conn c = rc_net_connect_established(h->net, 2, 0, 7, t);
+    rc_net_kill(h->net, 0);
+    rc_net_kill(h->net, 3);
+    g_assert_cmpint(rc_net_side_state(h->net, c, 0), ==, RC_CONN_CLOSED);
+    rc_engine_run_until(h->e, t + RC_SEC(1));
+    guint closed_at_2 = 0;
+    for (guint i = base; i < h->log->len; i++) {
+        if (h_rec(h, i)->self != 2)
+            continue;
+        g_assert_cmpint(h_rec(h, i)->kind, ==, R_CLOSED);
+        g_assert_cmpint(h_rec(h, i)->at, ==, t + 100);
+        closed_at_2++;
+    }
+    g_assert_cmpuint(closed_at_2, ==, 2);
+    g_assert_cmpint(rc_net_conn_state(h->net, a), ==, RC_CONN_NONE);
+    g_assert_cmpint(rc_net_conn_state(h->net, b), !=, RC_CONN_CONNECTED);
+    h_free(h);
+}
+
 static void test_kill_and_restart_while_in_flight_drops_message(void)
 {
     harness *h = h_new(2, 1, 1000);
@@ -1404,6 +1435,8 @@ int main(int argc, char **argv)
                     test_stopped_initiator_gets_connected_at_cont);
     g_test_add_func("/net/kill-closes-peers-and-drops-in-flight",
                     test_kill_closes_peers_and_drops_in_flight);
+    g_test_add_func("/net/kills-of-one-instant-close-every-connection",
+                    test_kills_of_one_instant_close_every_connection);
     g_test_add_func("/net/kill-and-restart-while-in-flight-drops-message",
                     test_kill_and_restart_while_in_flight_drops_message);
     g_test_add_func("/net/kill-stopped-node-drops-its-queue",

@@ -195,6 +195,9 @@ struct rc_net {
     /* The same for connection slots (conn_take_threaded): conn_batch
      * records, each a list and the part it was freed in. */
     GArray *conn_depot;
+    /* The sides of the connections by endpoint, for the kills of one
+     * instant (close_all); NULL when there is none. */
+    struct side_index *kill_index;
     rc_dist default_latency;
     double default_loss;
     /* Each thread's own records and counters, apart from the fields every
@@ -1158,7 +1161,15 @@ static void side_close(rc_net *net, rc_conn h, int role)
     gap_drop(net, c->ep[role], idx, 1 - role);
     if (!(bits_load(&c->shared) & HEARD_CLOSE(role)) && !c->failed && !peer_closed_for_global(net, c, role))
         send_close(net, idx, role);
-    if (bits_set(&c->shared, SIDE_CLOSED(role)) & SIDE_CLOSED(1 - role))
+    uint8_t before = bits_load(&c->shared);
+    if (c->failed)
+        /* A connect that failed never had another end, so no other thread
+         * changes its bits: a plain store, not a locked instruction (one
+         * for each of the millions of refused reconnects to dead nodes). */
+        __atomic_store_n(&c->shared, before | SIDE_CLOSED(role), __ATOMIC_RELEASE);
+    else
+        before = bits_set(&c->shared, SIDE_CLOSED(role));
+    if (before & SIDE_CLOSED(1 - role))
         conn_release(net, idx);
 }
 
@@ -1476,10 +1487,13 @@ rc_net *rc_net_new(rc_engine *engine, int endpoints, uint64_t root_seed)
 
 /* Frees the network. Pending net events are cancelled in the engine (which
  * must still exist) and every message not yet delivered is released. */
+static void drop_side_index(rc_net *net);
+
 void rc_net_free(rc_net *net)
 {
     if (!net)
         return;
+    drop_side_index(net);
     for (uint32_t i = 0; i < net->items_len; i++) {
         net_item *m = &net->items[i];
         if (m->ev)
@@ -1861,24 +1875,87 @@ static gint cmp_side(gconstpointer a, gconstpointer b, gpointer user)
     return (x->serial > y->serial) - (x->serial < y->serial);
 }
 
+/* The sides (slot * 2 + role) of every connection, by endpoint: those of
+ * endpoint e are sides[start[e]] to sides[start[e + 1] - 1]. Built by a
+ * kill with one scan of the whole table, and used by the kills after it
+ * until a connection is made (a scenario that kills a hundred nodes at once
+ * scans the millions of connections of a big cluster once, not a hundred
+ * times); per-endpoint lists kept all the time would cost 16 bytes on each
+ * of the n*(n-1) connections. */
+typedef struct side_index {
+    uint32_t *start;
+    uint32_t *sides;
+    uint64_t connects; /* the connections the endpoints had made by then */
+} side_index;
+
+/* The connections the endpoints made so far: it changes with every slot
+ * taken, so an index of the sides is still right while it does not. */
+static uint64_t connects_made(const rc_net *net)
+{
+    uint64_t n = 0;
+    for (int e = 0; e < net->n; e++)
+        n += net->eps[e].connects;
+    return n;
+}
+
+static void drop_side_index(rc_net *net)
+{
+    if (!net->kill_index)
+        return;
+    g_free(net->kill_index->start);
+    g_free(net->kill_index->sides);
+    g_free(net->kill_index);
+    net->kill_index = NULL;
+}
+
+/* Counts the sides by endpoint, then puts them in place (a counting sort). */
+static side_index *build_side_index(const rc_net *net, uint64_t connects)
+{
+    side_index *ix = g_new0(side_index, 1);
+    ix->connects = connects;
+    ix->start = g_new0(uint32_t, (size_t)net->n + 1);
+    for (uint32_t idx = 0; idx < net->conns_len; idx++) {
+        const net_conn *c = &net->conns[idx];
+        if (c->state != RC_CONN_NONE) {
+            ix->start[c->ep[ROLE_INIT] + 1]++;
+            ix->start[c->ep[ROLE_ACC] + 1]++;
+        }
+    }
+    for (int e = 0; e < net->n; e++)
+        ix->start[e + 1] += ix->start[e];
+    ix->sides = g_new(uint32_t, MAX(ix->start[net->n], 1u));
+    uint32_t *fill = g_memdup2(ix->start, sizeof(uint32_t) * (size_t)net->n);
+    for (uint32_t idx = 0; idx < net->conns_len; idx++) {
+        const net_conn *c = &net->conns[idx];
+        if (c->state != RC_CONN_NONE)
+            for (uint32_t role = 0; role < 2; role++)
+                ix->sides[fill[c->ep[role]]++] = idx * 2 + role;
+    }
+    g_free(fill);
+    return ix;
+}
+
 /* Closes every connection side of `endpoint`, except the acceptor side of
  * connections still connecting (their SYN answer will find it dead). */
 static void close_all(rc_net *net, int endpoint)
 {
-    /* A scan of the whole table (a kill is rare; per-endpoint lists would
-     * cost 16 bytes on each of the n*(n-1) connections of a big cluster),
-     * then the sides in an order that does not depend on the slots: each
-     * close draws the latency of its notification. */
+    /* The endpoint's sides still open, from the index (built again when a
+     * connection was made since), then in an order that does not depend on
+     * the slots: each close draws the latency of its notification. */
+    uint64_t made = connects_made(net);
+    if (net->kill_index && net->kill_index->connects != made)
+        drop_side_index(net);
+    if (!net->kill_index)
+        net->kill_index = build_side_index(net, made);
+    const side_index *ix = net->kill_index;
     GArray *todo = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-    for (uint32_t idx = 0; idx < net->conns_len; idx++) {
-        const net_conn *c = &net->conns[idx];
-        if (c->state == RC_CONN_NONE)
-            continue;
-        for (uint32_t role = 0; role < 2; role++)
-            if (c->ep[role] == endpoint) {
-                uint32_t node = idx * 2 + role;
-                g_array_append_val(todo, node);
-            }
+    for (uint32_t k = ix->start[endpoint]; k < ix->start[endpoint + 1]; k++) {
+        uint32_t node = ix->sides[k];
+        const net_conn *c = &net->conns[node / 2];
+        /* A side closed since may have freed its slot (never taken again:
+         * that would have made a connection). */
+        if (c->state != RC_CONN_NONE && c->ep[node % 2] == endpoint)
+            g_array_append_val(todo, node);
     }
     g_array_sort_with_data(todo, cmp_side, net);
     for (guint i = 0; i < todo->len; i++) {
@@ -1909,6 +1986,7 @@ void rc_net_restart(rc_net *net, int endpoint)
 {
     g_return_if_fail(valid_ep(net, endpoint));
     rc_net_kill(net, endpoint);
+    drop_side_index(net); /* a restart ends a series of kills, as a rule */
     net->eps[endpoint].state = RC_PROC_RUNNING;
     net->eps[endpoint].incarnation++;
 }
