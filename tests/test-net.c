@@ -940,10 +940,11 @@ static void test_kill_closes_peers_and_drops_in_flight(void)
     h_free(h);
 }
 
-/* Kills in one instant share one index of the connections' sides, made
- * again when a connection was made in between: the connection made between
- * the kills of 1 and 0 is closed with 0's, and 3's kill after that closes
- * 3's. Endpoint 2 hears of both closes one latency later. */
+/* Kills of a series (rc_net_begin_kills) share one index of the
+ * connections' sides, made again when a connection was made in between:
+ * the connection made between the kills of 1 and 0 is closed with 0's, and
+ * 3's kill after that closes 3's. Endpoint 2 hears of both closes one
+ * latency later. */
 static void test_kills_of_one_instant_close_every_connection(void)
 {
     harness *h = h_new(4, 1, 100);
@@ -951,10 +952,12 @@ static void test_kills_of_one_instant_close_every_connection(void)
     rc_conn b = h_connect(h, 2, 3);
     rc_time t = rc_engine_now(h->e);
     guint base = h->log->len;
+    rc_net_begin_kills(h->net);
     rc_net_kill(h->net, 1);
     rc_conn c = rc_net_connect_established(h->net, 2, 0, 7, t);
     rc_net_kill(h->net, 0);
     rc_net_kill(h->net, 3);
+    rc_net_end_kills(h->net);
     g_assert_cmpint(rc_net_side_state(h->net, c, 0), ==, RC_CONN_CLOSED);
     rc_engine_run_until(h->e, t + RC_SEC(1));
     guint closed_at_2 = 0;

@@ -195,8 +195,10 @@ struct rc_net {
     /* The same for connection slots (conn_take_threaded): conn_batch
      * records, each a list and the part it was freed in. */
     GArray *conn_depot;
-    /* The sides of the connections by endpoint, for the kills of one
-     * instant (close_all); NULL when there is none. */
+    /* Inside rc_net_begin_kills/rc_net_end_kills pairs (their depth): the
+     * sides of the connections by endpoint, for the kills (close_all),
+     * NULL until the first. */
+    int kill_series;
     struct side_index *kill_index;
     rc_dist default_latency;
     double default_loss;
@@ -1876,12 +1878,13 @@ static gint cmp_side(gconstpointer a, gconstpointer b, gpointer user)
 }
 
 /* The sides (slot * 2 + role) of every connection, by endpoint: those of
- * endpoint e are sides[start[e]] to sides[start[e + 1] - 1]. Built by a
- * kill with one scan of the whole table, and used by the kills after it
- * until a connection is made (a scenario that kills a hundred nodes at once
- * scans the millions of connections of a big cluster once, not a hundred
- * times); per-endpoint lists kept all the time would cost 16 bytes on each
- * of the n*(n-1) connections. */
+ * endpoint e are sides[start[e]] to sides[start[e + 1] - 1]. Built by the
+ * first kill of a series (rc_net_begin_kills) with one scan of the whole
+ * table, and used by the kills after it until a connection is made (a
+ * scenario that kills a hundred nodes at once scans the millions of
+ * connections of a big cluster once, not a hundred times); per-endpoint
+ * lists kept all the time would cost 16 bytes on each of the n*(n-1)
+ * connections. */
 typedef struct side_index {
     uint32_t *start;
     uint32_t *sides;
@@ -1935,20 +1938,31 @@ static side_index *build_side_index(const rc_net *net, uint64_t connects)
     return ix;
 }
 
-/* Closes every connection side of `endpoint`, except the acceptor side of
- * connections still connecting (their SYN answer will find it dead). */
-static void close_all(rc_net *net, int endpoint)
+/* Appends to `todo` the sides of `endpoint` from a scan of the whole table. */
+static void sides_by_scan(const rc_net *net, int endpoint, GArray *todo)
 {
-    /* The endpoint's sides still open, from the index (built again when a
-     * connection was made since), then in an order that does not depend on
-     * the slots: each close draws the latency of its notification. */
+    for (uint32_t idx = 0; idx < net->conns_len; idx++) {
+        const net_conn *c = &net->conns[idx];
+        if (c->state == RC_CONN_NONE)
+            continue;
+        for (uint32_t role = 0; role < 2; role++)
+            if (c->ep[role] == endpoint) {
+                uint32_t node = idx * 2 + role;
+                g_array_append_val(todo, node);
+            }
+    }
+}
+
+/* Appends to `todo` the sides of `endpoint` from the series' index, built
+ * again when a connection was made since. */
+static void sides_by_index(rc_net *net, int endpoint, GArray *todo)
+{
     uint64_t made = connects_made(net);
     if (net->kill_index && net->kill_index->connects != made)
         drop_side_index(net);
     if (!net->kill_index)
         net->kill_index = build_side_index(net, made);
     const side_index *ix = net->kill_index;
-    GArray *todo = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     for (uint32_t k = ix->start[endpoint]; k < ix->start[endpoint + 1]; k++) {
         uint32_t node = ix->sides[k];
         const net_conn *c = &net->conns[node / 2];
@@ -1957,6 +1971,19 @@ static void close_all(rc_net *net, int endpoint)
         if (c->state != RC_CONN_NONE && c->ep[node % 2] == endpoint)
             g_array_append_val(todo, node);
     }
+}
+
+/* Closes every connection side of `endpoint`, except the acceptor side of
+ * connections still connecting (their SYN answer will find it dead). */
+static void close_all(rc_net *net, int endpoint)
+{
+    /* The endpoint's sides, then in an order that does not depend on the
+     * slots: each close draws the latency of its notification. */
+    GArray *todo = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    if (net->kill_series > 0)
+        sides_by_index(net, endpoint, todo);
+    else
+        sides_by_scan(net, endpoint, todo);
     g_array_sort_with_data(todo, cmp_side, net);
     for (guint i = 0; i < todo->len; i++) {
         uint32_t node = g_array_index(todo, uint32_t, i);
@@ -1980,13 +2007,24 @@ void rc_net_kill(rc_net *net, int endpoint)
     close_all(net, endpoint);
 }
 
+void rc_net_begin_kills(rc_net *net)
+{
+    net->kill_series++;
+}
+
+void rc_net_end_kills(rc_net *net)
+{
+    g_return_if_fail(net->kill_series > 0);
+    if (--net->kill_series == 0)
+        drop_side_index(net);
+}
+
 /* Restarts a dead endpoint with a new incarnation; a live one is killed
  * first. */
 void rc_net_restart(rc_net *net, int endpoint)
 {
     g_return_if_fail(valid_ep(net, endpoint));
     rc_net_kill(net, endpoint);
-    drop_side_index(net); /* a restart ends a series of kills, as a rule */
     net->eps[endpoint].state = RC_PROC_RUNNING;
     net->eps[endpoint].incarnation++;
 }

@@ -197,6 +197,8 @@ static void process_action(run *r, const rc_action *a, const int *ids, int n)
 {
     int idle = -1, applied = 0;
     const char *why = NULL;
+    /* The kills of a set share one look at the net's connections. */
+    rc_net_begin_kills(r->net);
     for (int i = 0; i < n; i++) {
         int x = ids[i];
         const char *reason = process_noop_reason(r, a, x);
@@ -215,6 +217,7 @@ static void process_action(run *r, const rc_action *a, const int *ids, int n)
         r->stopped[x] = a->kind == RC_ACT_STOP;
         applied++;
     }
+    rc_net_end_kills(r->net);
     if (applied > 0 || idle < 0)
         return;
     char label[RC_LABEL_MAX];
