@@ -48,6 +48,46 @@ static void test_help_has_summary_and_examples(void)
     }
 }
 
+/* rcsim starts itself again with malloc on huge pages (sim/cli/hugepages.c)
+ * and passes its arguments on: a run prints the same digest started so, with
+ * RCSIM_HUGEPAGES=0 (no second start) and with the user's own GLIBC_TUNABLES
+ * (kept, the huge pages added). */
+static void test_second_start_changes_nothing(void)
+{
+    char *tmp = g_dir_make_tmp("rcsim-cli-XXXXXX", NULL);
+    char *file = g_build_filename(tmp, "crash.scn", NULL);
+    g_assert_true(g_file_set_contents(file,
+                                      "cluster masters=3 replicas=1 node-timeout=1000ms\n"
+                                      "end 10s\n"
+                                      "at 2s kill M1\n"
+                                      "expect promoted R1 by 8s\n",
+                                      -1, NULL));
+    char *out_dir = g_build_filename(tmp, "out", NULL);
+    const char *run[] = { "run", file, "--quiet", "--no-plots", "--seed", "3", "--out", out_dir,
+                          NULL };
+    char **plain = g_environ_unsetenv(g_get_environ(), "RCSIM_HUGEPAGES");
+    plain = g_environ_unsetenv(plain, "GLIBC_TUNABLES");
+    char **off = g_environ_setenv(g_strdupv(plain), "RCSIM_HUGEPAGES", "0", TRUE);
+    char **user = g_environ_setenv(g_strdupv(plain), "GLIBC_TUNABLES",
+                                   "glibc.malloc.perturb=0", TRUE);
+    char *outs[3];
+    char **envs[3] = { plain, off, user };
+    for (int i = 0; i < 3; i++) {
+        g_assert_cmpint(run_rcsim(tmp, envs[i], run, &outs[i]), ==, 0);
+        g_assert_nonnull(strstr(outs[i], "digest: "));
+    }
+    g_assert_cmpstr(outs[0], ==, outs[1]);
+    g_assert_cmpstr(outs[0], ==, outs[2]);
+    for (int i = 0; i < 3; i++) {
+        g_free(outs[i]);
+        g_strfreev(envs[i]);
+    }
+    test_remove_tree(tmp);
+    g_free(out_dir);
+    g_free(file);
+    g_free(tmp);
+}
+
 /* A scenario name (without folder of the library and without .scn) is found
  * through RCSIM_SCENARIO_PATH from any working directory, by run and check;
  * a name found nowhere is bad input (exit 2). */
@@ -96,5 +136,6 @@ int main(int argc, char **argv)
     }
     g_test_add_func("/cli/help-has-summary-and-examples", test_help_has_summary_and_examples);
     g_test_add_func("/cli/scenario-found-by-name", test_scenario_found_by_name);
+    g_test_add_func("/cli/second-start-changes-nothing", test_second_start_changes_nothing);
     return g_test_run();
 }

@@ -81,4 +81,10 @@ int rc_real_cmd(int argc, char **argv);
  * outputs under `out_root`, prints what happened, and returns the exit status. */
 int rc_demo_run(const char *out_root);
 
+/* hugepages.c: starts rcsim again (once) with glibc's malloc on transparent
+ * huge pages, unless RCSIM_HUGEPAGES=0, GLIBC_TUNABLES already says, or
+ * valgrind or a sanitizer watches; on the second start puts the user's
+ * GLIBC_TUNABLES back. Returns when it does not start again. */
+void rc_cli_use_huge_pages(char **argv);
+
 #endif

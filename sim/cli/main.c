@@ -103,7 +103,8 @@ static int cmd_run(int argc, char **argv)
              "in each window of the smallest link latency: the log does not change.\n"
              "--threads N (or RCSIM_THREADS=N) runs those windows' nodes and writers on N\n"
              "threads, with the same log and outputs as one; worth it from a few hundred\n"
-             "nodes on.\n");
+             "nodes on. rcsim starts itself again with malloc on transparent huge pages\n"
+             "(GLIBC_TUNABLES glibc.malloc.hugetlb=1); RCSIM_HUGEPAGES=0 turns that off.\n");
     GError *err = NULL;
     int code = EXIT_INPUT;
     rc_scenario *s = NULL;
@@ -220,6 +221,7 @@ static void print_help(void)
 
 int main(int argc, char **argv)
 {
+    rc_cli_use_huge_pages(argv);
     int lanes = 0, threads = 0;
     GError *env_error = NULL;
     if (!rc_run_lanes_from_env(&lanes, &env_error) ||

@@ -1887,7 +1887,10 @@ static gint cmp_side(gconstpointer a, gconstpointer b, gpointer user)
  * connections. */
 typedef struct side_index {
     uint32_t *start;
-    uint32_t *sides;
+    uint32_t *sides;   /* a mapping of its own (engine/bulk.h): freed, its tens
+                        * of megabytes go back to the system, and malloc's
+                        * threshold for mappings stays where it was */
+    size_t sides_size;
     uint64_t connects; /* the connections the endpoints had made by then */
 } side_index;
 
@@ -1906,7 +1909,7 @@ static void drop_side_index(rc_net *net)
     if (!net->kill_index)
         return;
     g_free(net->kill_index->start);
-    g_free(net->kill_index->sides);
+    rc_bulk_free(net->kill_index->sides, net->kill_index->sides_size);
     g_free(net->kill_index);
     net->kill_index = NULL;
 }
@@ -1926,7 +1929,8 @@ static side_index *build_side_index(const rc_net *net, uint64_t connects)
     }
     for (int e = 0; e < net->n; e++)
         ix->start[e + 1] += ix->start[e];
-    ix->sides = g_new(uint32_t, MAX(ix->start[net->n], 1u));
+    ix->sides_size = sizeof(uint32_t) * MAX(ix->start[net->n], 1u);
+    ix->sides = rc_bulk_alloc0(ix->sides_size);
     uint32_t *fill = g_memdup2(ix->start, sizeof(uint32_t) * (size_t)net->n);
     for (uint32_t idx = 0; idx < net->conns_len; idx++) {
         const net_conn *c = &net->conns[idx];
