@@ -48,6 +48,17 @@ static void test_help_has_summary_and_examples(void)
     }
 }
 
+/* Writes a small scenario whose expectation holds: 3 masters, one killed. */
+static void write_crash_scenario(const char *file)
+{
+    g_assert_true(g_file_set_contents(file,
+                                      "cluster masters=3 replicas=1 node-timeout=1000ms\n"
+                                      "end 10s\n"
+                                      "at 2s kill M1\n"
+                                      "expect promoted R1 by 8s\n",
+                                      -1, NULL));
+}
+
 /* rcsim starts itself again with malloc on huge pages (sim/cli/hugepages.c)
  * and passes its arguments on: a run prints the same digest started so, with
  * RCSIM_HUGEPAGES=0 (no second start) and with the user's own GLIBC_TUNABLES
@@ -56,12 +67,7 @@ static void test_second_start_changes_nothing(void)
 {
     char *tmp = g_dir_make_tmp("rcsim-cli-XXXXXX", NULL);
     char *file = g_build_filename(tmp, "crash.scn", NULL);
-    g_assert_true(g_file_set_contents(file,
-                                      "cluster masters=3 replicas=1 node-timeout=1000ms\n"
-                                      "end 10s\n"
-                                      "at 2s kill M1\n"
-                                      "expect promoted R1 by 8s\n",
-                                      -1, NULL));
+    write_crash_scenario(file);
     char *out_dir = g_build_filename(tmp, "out", NULL);
     const char *run[] = { "run", file, "--quiet", "--no-plots", "--seed", "3", "--out", out_dir,
                           NULL };
@@ -97,12 +103,7 @@ static void test_scenario_found_by_name(void)
     char *lib = g_build_filename(tmp, "lib", "mine", NULL);
     g_assert_cmpint(g_mkdir_with_parents(lib, 0755), ==, 0);
     char *file = g_build_filename(lib, "crash.scn", NULL);
-    g_assert_true(g_file_set_contents(file,
-                                      "cluster masters=3 replicas=1 node-timeout=1000ms\n"
-                                      "end 10s\n"
-                                      "at 2s kill M1\n"
-                                      "expect promoted R1 by 8s\n",
-                                      -1, NULL));
+    write_crash_scenario(file);
     char *path = g_build_filename(tmp, "lib", NULL);
     char **envp = g_environ_setenv(g_get_environ(), "RCSIM_SCENARIO_PATH", path, TRUE);
     char *out_dir = g_build_filename(tmp, "out", NULL);
