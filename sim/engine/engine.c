@@ -1066,7 +1066,6 @@ static void run_one(rc_engine *e)
         e->post(e, e->post_ctx);
 }
 
-/* The earliest pending time of any endpoint. */
 /* The time of group g's earliest event, in its heap or pending in the
  * outboxes of the part before (take_pending). */
 static inline rc_time group_top_time(const rc_engine *e, uint32_t g)
@@ -1075,6 +1074,7 @@ static inline rc_time group_top_time(const rc_engine *e, uint32_t g)
     return (e->pending_mask >> g & 1) ? MIN(t, e->pending_min[g]) : t;
 }
 
+/* The earliest pending time of any endpoint. */
 static rc_time lanes_top_time(const rc_engine *e)
 {
     rc_time t = RC_TIME_NEVER;
@@ -1170,12 +1170,18 @@ static void run_group(rc_engine *e, run_ctx *c, uint32_t g, rc_time limit)
     }
 }
 
+/* The heap that box q's events and cancellations are for: group q's, or
+ * with GLOBAL_BOX the global actor's. */
+static inline event_heap *box_heap(rc_engine *e, uint32_t q)
+{
+    return q == GLOBAL_BOX ? &e->heaps[0] : &e->heaps[1 + q];
+}
+
 /* Puts into group q's heap (or with GLOBAL_BOX the global actor's) the
- * events the threads kept for it in their outboxes of parity p, on c's
- * thread. */
+ * events the threads kept for it in their outboxes of parity p. */
 static void merge_outboxes(rc_engine *e, uint32_t p, uint32_t q)
 {
-    event_heap *h = q == GLOBAL_BOX ? &e->heaps[0] : &e->heaps[1 + q];
+    event_heap *h = box_heap(e, q);
     for (int t = 0; t < e->threads; t++) {
         outbox *o = &ctx_of(e, (uint32_t)t)->out[p * BOXES + q];
         for (uint32_t i = 0; i < o->len; i++) {
@@ -1194,7 +1200,7 @@ static void apply_cancels(rc_engine *e, run_ctx *t)
 {
     for (uint64_t m = t->cancel_mask; m; m &= m - 1) {
         uint32_t q = (uint32_t)__builtin_ctzll(m);
-        event_heap *h = q == GLOBAL_BOX ? &e->heaps[0] : &e->heaps[1 + q];
+        event_heap *h = box_heap(e, q);
         cancel_list *l = &t->cancels[q];
         for (uint32_t i = 0; i < l->len; i++) {
             const deferred_cancel *d = &l->v[i];
@@ -1223,6 +1229,16 @@ static rc_time outbox_min(const outbox *o)
     return least;
 }
 
+/* Forgets every thread's description of its outboxes of parity p, once
+ * they are merged. */
+static void clear_out_summaries(rc_engine *e, uint32_t p)
+{
+    for (int t = 0; t < e->threads; t++) {
+        ctx_of(e, (uint32_t)t)->out_mask[p] = 0;
+        ctx_of(e, (uint32_t)t)->out_stale[p] = false;
+    }
+}
+
 /* After a part run by the threads, on the caller's thread: the outboxes of
  * the part's parity become the pending ones (whose events the groups'
  * threads merge while the next part runs), described by the groups they
@@ -1232,10 +1248,9 @@ static void take_pending(rc_engine *e)
 {
     uint32_t p = e->parity;
     uint32_t mask = 0;
+    clear_out_summaries(e, p ^ 1);
     for (int t = 0; t < e->threads; t++) {
         run_ctx *c = ctx_of(e, (uint32_t)t);
-        c->out_mask[p ^ 1] = 0;
-        c->out_stale[p ^ 1] = false;
         uint32_t m = c->out_mask[p];
         for (uint32_t rest = m; rest; rest &= rest - 1) {
             uint32_t g = (uint32_t)__builtin_ctz(rest);
@@ -1258,10 +1273,7 @@ static void flush_pending(rc_engine *e)
     uint32_t p = e->parity ^ 1;
     for (uint32_t m = e->pending_mask; m; m &= m - 1)
         merge_outboxes(e, p, (uint32_t)__builtin_ctz(m));
-    for (int t = 0; t < e->threads; t++) {
-        ctx_of(e, (uint32_t)t)->out_mask[p] = 0;
-        ctx_of(e, (uint32_t)t)->out_stale[p] = false;
-    }
+    clear_out_summaries(e, p);
     e->pending_mask = 0;
 }
 

@@ -112,6 +112,20 @@ static inline uint8_t bits_set(uint8_t *b, uint8_t v)
 }
 static inline void bits_clear(uint8_t *b, uint8_t v) { __atomic_fetch_and(b, (uint8_t)~v, __ATOMIC_ACQ_REL); }
 
+/* Sets SIDE_CLOSED(role) in c->shared and returns the bits before. A
+ * connect that failed never had another end, so no other thread changes
+ * its bits: a plain store then, not a locked instruction, which waits for
+ * every store before it (one for each of the millions of refused
+ * reconnects to dead nodes, whose records are cache misses). */
+static inline uint8_t mark_side_closed(net_conn *c, int role)
+{
+    if (!c->failed)
+        return bits_set(&c->shared, SIDE_CLOSED(role));
+    uint8_t before = bits_load(&c->shared);
+    __atomic_store_n(&c->shared, before | SIDE_CLOSED(role), __ATOMIC_RELEASE);
+    return before;
+}
+
 typedef struct {
     rc_net_handlers h;
     void *user;
@@ -1163,15 +1177,7 @@ static void side_close(rc_net *net, rc_conn h, int role)
     gap_drop(net, c->ep[role], idx, 1 - role);
     if (!(bits_load(&c->shared) & HEARD_CLOSE(role)) && !c->failed && !peer_closed_for_global(net, c, role))
         send_close(net, idx, role);
-    uint8_t before = bits_load(&c->shared);
-    if (c->failed)
-        /* A connect that failed never had another end, so no other thread
-         * changes its bits: a plain store, not a locked instruction (one
-         * for each of the millions of refused reconnects to dead nodes). */
-        __atomic_store_n(&c->shared, before | SIDE_CLOSED(role), __ATOMIC_RELEASE);
-    else
-        before = bits_set(&c->shared, SIDE_CLOSED(role));
-    if (before & SIDE_CLOSED(1 - role))
+    if (mark_side_closed(c, role) & SIDE_CLOSED(1 - role))
         conn_release(net, idx);
 }
 
@@ -1353,10 +1359,7 @@ static void conn_fail(rc_net *net, uint32_t idx, rc_connect_result why)
     c->state = RC_CONN_CLOSED;
     c->failed = 1;
     c->closed[ROLE_ACC] = 1;
-    /* No other end ever had the connection, so no other thread changes its
-     * bits: a plain store instead of a locked instruction, which waits for
-     * every store before it (a refused reconnect's record is a cache miss). */
-    __atomic_store_n(&c->shared, bits_load(&c->shared) | SIDE_CLOSED(ROLE_ACC), __ATOMIC_RELEASE);
+    mark_side_closed(c, ROLE_ACC);
     c->u.pend.timer = 0;
     drop_buffer(net, idx);
     if (why == RC_CONNECT_REFUSED)
