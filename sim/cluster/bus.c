@@ -223,7 +223,7 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes,
         uint16_t f = me->peer[x].flags;
         if (f & F_PFAIL)
             continue;
-        if ((f & (F_HANDSHAKE | F_NOADDR)) || (!me->peer[x].linked && me->peer[x].numslots == 0)) {
+        if ((f & (F_HANDSHAKE | F_NOADDR)) || !(me->peer[x].marks & (PV_LINKED | PV_SLOTS))) {
             freshnodes--;
             continue;
         }
@@ -333,7 +333,7 @@ bool cl_is_reporter(const node *me, int x)
 {
     if (!(me->peer[x].flags & F_MASTER))
         return false;
-    return !me->cfg.rules.voting_reporters || me->peer[x].numslots > 0;
+    return !me->cfg.rules.voting_reporters || me->numslots[x] > 0;
 }
 
 /* markNodeAsFailingIfNeeded: promotes my PFAIL on x to FAIL when valid
@@ -363,7 +363,7 @@ void cl_mark_node_as_failing_if_needed(node *me, int x)
 static void clear_node_failure_if_needed(node *me, int x)
 {
     const char *reason = NULL;
-    if ((me->peer[x].flags & F_SLAVE) || me->peer[x].numslots == 0) {
+    if ((me->peer[x].flags & F_SLAVE) || me->numslots[x] == 0) {
         bool replica = me->peer[x].flags & F_SLAVE;
         cl_log(me, '*', "Clear FAIL state for node %s: %s is reachable again.",
                cl_node_name(me, x), replica ? "replica" : "master without slots");
@@ -432,7 +432,7 @@ static inline bool entry_searches_reports(const node *me, const gossip_entry *e,
 {
     if (e->flags & (F_PFAIL | F_FAIL))
         return from_master;
-    return me->peer[e->node].reports != 0;
+    return cl_has_reports(me, e->node);
 }
 
 /* In a big incident most entries of a master's section refresh a failure
@@ -447,7 +447,7 @@ static inline void prefetch_reports(const node *me, const bus_msg *m, int i, boo
 {
     int j = i + REPORT_POINTER_PREFETCH;
     if (j < m->count && !(m->gossip[j].flags & (F_PFAIL | F_FAIL)) &&
-        me->peer[m->gossip[j].node].reports != 0)
+        cl_has_reports(me, m->gossip[j].node))
         __builtin_prefetch(&me->reports[m->gossip[j].node]);
     for (int k = 0; k < 2; k++) {
         j = i + (k ? REPORTER_PREFETCH : REPORT_PREFETCH);
@@ -495,12 +495,12 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
             if (suspected && from_master) {
                 cl_report_add(me, x, sender);
                 cl_mark_node_as_failing_if_needed(me, x);
-            } else if (!suspected && may_withdraw && me->peer[x].reports) {
+            } else if (!suspected && may_withdraw && cl_has_reports(me, x)) {
                 cl_report_remove(me, x, sender);
             }
         }
-        if (!suspected && cl_ping_sent(me, x) == 0 &&
-            (me->peer[x].reports == 0 || cl_report_count(me, x) == 0)) {
+        if (!suspected && !cl_ping_pending(me, x) &&
+            (!cl_has_reports(me, x) || cl_report_count(me, x) == 0)) {
             mstime_t t = (mstime_t)e->pong_received_s * 1000;
             if (t <= now + 500 && t > cl_pong_received(me, x))
                 cl_set_pong_received(me, x, t);
@@ -687,7 +687,7 @@ static void process_ping_pong(node *me, rc_conn conn, int sender, const bus_msg 
     int sender_master = (me->peer[sender].flags & F_MASTER) ? sender : me->slaveof[sender];
     bool dirty = sender_master >= 0 &&
                  (me->slots_hash[sender_master] != m->myslots->hash ||
-                  me->peer[sender_master].numslots != m->myslots->count);
+                  me->numslots[sender_master] != m->myslots->count);
     if ((me->peer[sender].flags & F_MASTER) && dirty)
         cl_update_slots_config_with(me, sender, m->config_epoch, m->myslots);
     if (dirty)

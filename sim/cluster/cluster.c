@@ -93,6 +93,8 @@ static void node_alloc_views(node *me, int n)
      * of a page fault per 4 KiB when a big cluster is created. */
     rc_slab *slab = me->c->views;
     me->peer = rc_slab_new0(slab, peer_view, n);
+    me->ping_sent = rc_slab_new0(slab, uint32_t, n);
+    me->numslots = rc_slab_new0(slab, int16_t, n);
     me->data_received = rc_slab_new0(slab, uint32_t, n);
     me->link = rc_slab_new0(slab, rc_conn, n);
     me->inbound = rc_slab_new0(slab, rc_conn, n);

@@ -217,22 +217,33 @@ typedef struct report_set report_set;
 static inline uint32_t ms32_pack(mstime_t t) { return t ? (uint32_t)(t - MS32_BASE) : 0; }
 static inline mstime_t ms32_unpack(uint32_t v) { return v ? MS32_BASE + (mstime_t)v : 0; }
 
+/* Marks of a peer_view: facts kept in full in arrays of their own,
+ * mirrored here so that the gossip paths read one record. */
+enum {
+    PV_LINKED = 1 << 0,  /* I have an outbound link to it (link[x] != 0) */
+    PV_SLOTS = 1 << 1,   /* slots are bound to it in my view (numslots[x] > 0) */
+    PV_PING = 1 << 2,    /* a ping to it awaits its pong (ping_sent[x] holds when) */
+    PV_REPORTS = 1 << 3, /* I hold failure reports on it (reports[x]) */
+};
+
 /* What a node knows about one other node that the gossip hot path reads on
- * every entry, packed in 16 bytes (four to a cache line, never straddling
- * two) because with 1000+ nodes each entry is a cache miss: building a
- * gossip section reads flags, link presence, slot count and both times of a
- * random peer, and applying one reads flags, report count and both times.
- * Read and write the times with cl_ping_sent() and friends. */
+ * every entry, packed in 8 bytes (eight to a cache line) because with 1000+
+ * nodes each entry is a cache miss, and the views of all nodes together
+ * (n^2 records: 32 MB at 2000 nodes in 8 bytes, 64 MB in the 16 they took
+ * before) are what the last-level cache cannot hold: building a gossip
+ * section reads flags, link presence, whether it has slots and both times
+ * of a random peer, and applying one reads flags, whether reports are held,
+ * whether a ping is pending and the pong time. The ping time itself is read
+ * only when one is pending (in a healthy cluster, for the length of a round
+ * trip in each half node timeout). Read and write the times with
+ * cl_ping_sent() and friends, the slot count with cl_set_numslots(). */
 typedef struct {
-    uint32_t ping_sent;      /* ms32: the ping awaiting a pong, 0 = none */
     uint32_t pong_received;  /* ms32: last pong on my outbound link, or newer gossip */
     uint16_t flags;
-    int16_t reports;         /* failure reports held on it (some may have expired) */
-    int16_t numslots;        /* slots bound to it in my view */
-    uint16_t linked;         /* 1 while I have an outbound link to it (link[x]) */
+    uint16_t marks;          /* PV_* */
 } peer_view;
 
-G_STATIC_ASSERT(sizeof(peer_view) == 16);
+G_STATIC_ASSERT(sizeof(peer_view) == 8);
 
 typedef struct node {
     int id;
@@ -292,6 +303,8 @@ typedef struct node {
      * entries (9 million at 3000 nodes), so times are ms32 values
      * (ms32_pack/ms32_unpack) here too. */
     peer_view *peer;
+    uint32_t *ping_sent;     /* ms32: the ping awaiting a pong, valid under PV_PING */
+    int16_t *numslots;       /* slots bound to it in my view (cl_set_numslots) */
     rc_conn *link;           /* my outbound bus link, 0 = none (cl_set_link) */
     rc_conn *inbound;        /* the bus link it opened to me that carried one of
                               * its messages (clusterNode.inbound_link), 0 = none */
@@ -616,9 +629,14 @@ static inline void cl_cron_caches_reset(node *me)
         me->cron_block_due[b] = 0;
     me->orphan_stats_valid = false;
 }
+/* True while a ping to x awaits its pong (cl_ping_sent(me, x) != 0). */
+static inline bool cl_ping_pending(const node *me, int x)
+{
+    return me->peer[x].marks & PV_PING;
+}
 static inline mstime_t cl_ping_sent(const node *me, int x)
 {
-    return ms32_unpack(me->peer[x].ping_sent);
+    return cl_ping_pending(me, x) ? ms32_unpack(me->ping_sent[x]) : 0;
 }
 static inline mstime_t cl_pong_received(const node *me, int x)
 {
@@ -627,9 +645,27 @@ static inline mstime_t cl_pong_received(const node *me, int x)
 /* Records a new ping_sent for x (0 = none) and when it can fall due. */
 static inline void cl_set_ping_sent(node *me, int x, mstime_t t)
 {
-    me->peer[x].ping_sent = ms32_pack(t);
-    if (t)
+    if (t) {
+        me->ping_sent[x] = ms32_pack(t);
+        me->peer[x].marks |= PV_PING;
         cl_cron_due_by(me, x, t + me->cfg.node_timeout_ms / 2);
+    } else {
+        me->peer[x].marks &= (uint16_t)~PV_PING;
+    }
+}
+/* Sets the number of slots bound to x in my view. */
+static inline void cl_set_numslots(node *me, int x, int count)
+{
+    me->numslots[x] = (int16_t)count;
+    if (count > 0)
+        me->peer[x].marks |= PV_SLOTS;
+    else
+        me->peer[x].marks &= (uint16_t)~PV_SLOTS;
+}
+/* True when I hold failure reports on x (maybe expired ones). */
+static inline bool cl_has_reports(const node *me, int x)
+{
+    return me->peer[x].marks & PV_REPORTS;
 }
 /* A later pong only postpones the cron's steps; an earlier one is set only
  * by bulk edits, which reset the cron's caches. */

@@ -173,7 +173,7 @@ static orphan_stats compute_orphan_stats(node *me)
             (f & F_FAIL))
             continue;
         int ok = ok_replicas[x];
-        if (ok == 0 && me->peer[x].numslots > 0 && (f & F_MIGRATE_TO))
+        if (ok == 0 && me->numslots[x] > 0 && (f & F_MIGRATE_TO))
             st.orphaned_masters++;
         if (ok > st.max_slaves)
             st.max_slaves = ok;
@@ -243,7 +243,7 @@ static bool pfail_due(node *me, int x, mstime_t now)
 static bool quorum_check_on_pfail(const node *me)
 {
     const rc_rules *r = &me->cfg.rules;
-    bool voting = cl_is_master(me) && me->peer[me->id].numslots > 0;
+    bool voting = cl_is_master(me) && me->numslots[me->id] > 0;
     if (r->pfail_quorum_check)
         return voting;
     if (r->single_primary_fail)
@@ -347,6 +347,20 @@ static bool peer_needs_step(node *me, int x, mstime_t now)
 }
 #endif
 
+#ifdef RCSIM_VERIFY_CACHES
+/* The marks of my peer records say what the arrays they mirror hold. */
+static void verify_marks(const node *me)
+{
+    for (int x = 0; x < me->c->n; x++) {
+        uint16_t marks = me->peer[x].marks;
+        if (!(marks & PV_LINKED) != !me->link[x] || !(marks & PV_SLOTS) != !(me->numslots[x] > 0) ||
+            !(marks & PV_REPORTS) != !me->reports[x])
+            g_error("node %d: marks %#x of peer %d disagree with its link, slots or reports",
+                    me->id, marks, x);
+    }
+}
+#endif
+
 /* Steps 6b-6e over every peer, looking only into the blocks that may have
  * something due (and the manual failover replica's block on every tick).
  * The order of the actions is the id order of a full walk. */
@@ -377,6 +391,9 @@ static bool cron_check_peers(node *me, mstime_t now)
 /* clusterCron: the steps of §2.1 in their exact order. */
 void cl_cron(node *me)
 {
+#ifdef RCSIM_VERIFY_CACHES
+    verify_marks(me);
+#endif
     me->iteration++;
     me->stats_pfail_nodes = 0;
     if (me->cfg.replica_no_failover)

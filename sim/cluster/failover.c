@@ -140,7 +140,7 @@ void cl_update_slots_config_with(node *me, int sender, uint64_t epoch, const slo
     /* 64 slots at a time, in increasing order as in Redis: the slots bound
      * to the sender in my view are claimed (still claiming) or not (no
      * longer claiming); the other claimed slots may be rebound. */
-    bool sender_owns = me->peer[sender].numslots > 0;
+    bool sender_owns = me->numslots[sender] > 0;
     sender_slots = claimed->count;
     for (int w = 0; w < SLOT_WORDS; w++) {
         uint64_t cw = claimed->bits[w];
@@ -159,7 +159,7 @@ void cl_update_slots_config_with(node *me, int sender, uint64_t epoch, const slo
             }
         }
     }
-    if (newmaster >= 0 && curmaster >= 0 && me->peer[curmaster].numslots == 0 &&
+    if (newmaster >= 0 && curmaster >= 0 && me->numslots[curmaster] == 0 &&
         (me->cfg.replica_migration || sender_slots == migrated_our_slots)) {
         cl_log(me, '#', "Configuration change detected. Reconfiguring myself as a "
                "replica of %s", cl_node_name(me, sender));
@@ -370,7 +370,7 @@ static int failed_primary_rank(node *me)
     int rank = 0;
     for (int x = 0; x < me->c->n; x++) {
         const peer_view *p = &me->peer[x];
-        if (!(p->flags & F_FAIL) || !(p->flags & F_MASTER) || p->numslots == 0 ||
+        if (!(p->flags & F_FAIL) || !(p->flags & F_MASTER) || me->numslots[x] == 0 ||
             !cl_has_replicas(me, x))
             continue;
         if (me->cfg.validity_factor && now - ms32_unpack(me->fail_time[x]) > window)
@@ -405,7 +405,7 @@ static bool failover_preconditions(node *me, bool manual)
         return false;
     /* Rule empty-primary-failover (Valkey #445, clusterHandleReplicaFailover):
      * the replica of a master without slots may replace it too. */
-    return me->peer[master].numslots > 0 || me->cfg.rules.empty_primary_failover;
+    return me->numslots[master] > 0 || me->cfg.rules.empty_primary_failover;
 }
 
 /* §5.4: schedules an election 500 ms + random(0..499) + 1 s per rank ahead
@@ -554,7 +554,7 @@ void cl_failover_replace_master(node *me, bool manual)
     cl_th(c)->promotions++;
     c->promoted[me->id] = 1;
     cl_emit(me, RC_EV_PROMOTED, old, (int64_t)me->config_epoch[me->id],
-            me->peer[me->id].numslots, 0, manual, NULL);
+            me->numslots[me->id], 0, manual, NULL);
     cl_owner_flush(me);
     cl_update_state(me);
     /* Saved with fsync before the others are told. */
@@ -571,7 +571,7 @@ void cl_failover_replace_master(node *me, bool manual)
 /* AUTH_ACK: counted if it comes from a slot-owning master for my epoch. */
 void cl_on_auth_ack(node *me, int sender, const bus_msg *m)
 {
-    if ((me->peer[sender].flags & F_MASTER) && me->peer[sender].numslots > 0 &&
+    if ((me->peer[sender].flags & F_MASTER) && me->numslots[sender] > 0 &&
         m->current_epoch >= me->failover_auth_epoch) {
         me->failover_auth_count++;
         cl_request(me, TODO_HANDLE_FAILOVER);
@@ -608,7 +608,7 @@ static int stale_claim(const node *me, const bus_msg *req)
 void cl_send_failover_auth_if_needed(node *me, int requester, const bus_msg *req)
 {
     char why[160];
-    if (!cl_is_master(me) || me->peer[me->id].numslots == 0)
+    if (!cl_is_master(me) || me->numslots[me->id] == 0)
         return;
     if (req->current_epoch < me->current_epoch) {
         snprintf(why, sizeof why, "reqEpoch (%llu) < curEpoch(%llu)",
@@ -699,7 +699,7 @@ void cl_handle_slave_migration(node *me, int max_slaves)
         bool orphaned = !(me->peer[x].flags & F_SLAVE) && !(me->peer[x].flags & F_FAIL) &&
                         (me->peer[x].flags & F_MIGRATE_TO) && okslaves == 0;
         if (orphaned) {
-            if (target < 0 && me->peer[x].numslots > 0)
+            if (target < 0 && me->numslots[x] > 0)
                 target = x;
             if (!ms32_unpack(me->orphaned_time[x]))
                 me->orphaned_time[x] = ms32_pack(now);
@@ -770,7 +770,7 @@ const char *rc_cluster_replicate(rc_cluster *c, int x, int master)
         return "ERR Can't replicate myself";
     if (!(me->peer[master].flags & F_MASTER))
         return "ERR I can only replicate a master, not a replica.";
-    if (cl_is_master(me) && me->peer[x].numslots > 0)
+    if (cl_is_master(me) && me->numslots[x] > 0)
         return "ERR To set a master the node must be empty and without assigned slots.";
     cl_set_master(me, master, "replicate");
     cl_request(me, TODO_UPDATE_STATE | TODO_SAVE_CONFIG);

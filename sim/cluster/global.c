@@ -9,7 +9,7 @@ static bool accepts_writes(const node *me)
 {
     return cl_running(me) && cl_is_master(me) && me->state_ok &&
            !(me->write_pause_until && cl_now(me) < me->write_pause_until) &&
-           me->peer[me->id].numslots > 0;
+           me->numslots[me->id] > 0;
 }
 
 typedef struct {
@@ -90,7 +90,7 @@ static bool agrees(const rc_cluster *c, const node *o, const node *r)
             if (master && o->config_epoch[x] != subject->config_epoch[x])
                 return false;
         }
-        if (o->peer[x].numslots != r->peer[x].numslots || o->slots_hash[x] != r->slots_hash[x])
+        if (o->numslots[x] != r->numslots[x] || o->slots_hash[x] != r->slots_hash[x])
             return false;
     }
     return true;
@@ -134,7 +134,7 @@ bool rc_cluster_slotless_master(const rc_cluster *c)
 {
     for (int x = 0; x < c->n; x++) {
         const node *me = &c->nodes[x];
-        if (cl_running(me) && cl_is_master(me) && me->peer[x].numslots == 0 &&
+        if (cl_running(me) && cl_is_master(me) && me->numslots[x] == 0 &&
             rc_layout_kind(c->layout, x) != RC_KIND_EMPTY)
             return true;
     }

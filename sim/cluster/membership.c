@@ -40,6 +40,7 @@ void cl_add_node(node *me, int x, uint16_t flags)
         return;
     peer_view *p = &me->peer[x];
     memset(p, 0, sizeof *p);
+    me->numslots[x] = 0;
     me->unknown_count--;
     cl_set_flag(me, x, (uint16_t)(flags & ~(F_MYSELF | F_UNKNOWN)));
     if (flags & F_HANDSHAKE)
@@ -74,12 +75,12 @@ void cl_del_node(node *me, int x)
 {
     if (x == me->id || !cl_knows(me, x))
         return;
-    if (me->peer[x].numslots > 0)
+    if (me->numslots[x] > 0)
         for (int j = 0; j < SLOTS; j++)
             if (me->owner[j] == x)
                 cl_bind_slot(me, j, -1);
     for (int y = 0; y < me->c->n; y++)
-        if (me->peer[y].reports)
+        if (cl_has_reports(me, y))
             cl_report_remove(me, y, x);
     cl_reports_drop_all(me, x);
     for (int y = 0; y < me->c->n; y++)

@@ -129,7 +129,10 @@ void cl_set_link(node *me, int x, rc_conn conn)
         return;
     me->links_missing += (me->link[x] != 0) - (conn != 0);
     me->link[x] = conn;
-    me->peer[x].linked = conn != 0;
+    if (conn)
+        me->peer[x].marks |= PV_LINKED;
+    else
+        me->peer[x].marks &= (uint16_t)~PV_LINKED;
     uint64_t bit = UINT64_C(1) << (x & 63);
     if (conn) {
         me->link_missing[x >> 6] &= ~bit;
@@ -285,17 +288,17 @@ static void bind_slot(node *me, int slot, int owner, bool first_slot_rule)
         me->own_ranges_valid = false;
     cl_orphan_stats_stale(me);
     if (old >= 0) {
-        me->peer[old].numslots--;
+        cl_set_numslots(me, old, me->numslots[old] - 1);
         me->slots_hash[old] ^= c->slot_key[slot];
     }
     if (owner >= 0) {
-        me->peer[owner].numslots++;
+        cl_set_numslots(me, owner, me->numslots[owner] + 1);
         me->slots_hash[owner] ^= c->slot_key[slot];
         me->owner[slot] = (uint16_t)owner;
         me->word_owner[slot >> 6] = WORD_STALE;
         /* clusterNodeSetSlotBit: a node's first slot makes it a migration
          * target when replicas exist somewhere. */
-        if (first_slot_rule && me->peer[owner].numslots == 1 && masters_have_replicas(me))
+        if (first_slot_rule && me->numslots[owner] == 1 && masters_have_replicas(me))
             cl_set_flag(me, owner, F_MIGRATE_TO);
     } else {
         me->owner[slot] = NO_OWNER;
@@ -335,7 +338,7 @@ void cl_bind_range_at_create(node *me, int first, int last, int m)
     }
     for (int w = first >> 6; w <= last >> 6; w++)
         me->word_owner[w] = WORD_STALE;
-    me->peer[m].numslots = (int16_t)(me->peer[m].numslots + (last - first + 1));
+    cl_set_numslots(me, m, me->numslots[m] + (last - first + 1));
     me->slots_hash[m] ^= hash;
     if (m == me->id)
         me->own_ranges_valid = false;
@@ -448,7 +451,7 @@ slotset *cl_claim_of(node *me, int x)
     if (x >= 0) {
         for (int w = 0; w < SLOT_WORDS; w++)
             s->bits[w] = cl_owned_bits(me, w, (uint16_t)x);
-        s->count = me->peer[x].numslots;
+        s->count = me->numslots[x];
         s->hash = me->slots_hash[x];
     }
     cl_slotset_unref(me->c, me->claim_cache);

@@ -159,7 +159,7 @@ static void load_image(node *me, const struct persisted *p)
     }
     /* Start from an empty table so the reload shows as OWNER events. */
     for (int x = 0; x < c->n; x++) {
-        me->peer[x].numslots = 0;
+        cl_set_numslots(me, x, 0);
         me->slots_hash[x] = 0;
     }
     for (int j = 0; j < SLOTS; j++)

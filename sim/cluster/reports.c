@@ -75,8 +75,8 @@ static void set_erase(report_set *s, uint32_t i)
     s->count--;
 }
 
-/* Records the number of reports on x (the hot copy the gossip path tests),
- * freeing an empty block. */
+/* Stores x's block of reports and whether there is one (the mark the gossip
+ * path tests), freeing an empty block. */
 static void set_store(node *me, int x, report_set *s)
 {
     if (s && s->count == 0) {
@@ -84,7 +84,10 @@ static void set_store(node *me, int x, report_set *s)
         s = NULL;
     }
     me->reports[x] = s;
-    me->peer[x].reports = s ? (int16_t)s->count : 0;
+    if (s)
+        me->peer[x].marks |= PV_REPORTS;
+    else
+        me->peer[x].marks &= (uint16_t)~PV_REPORTS;
 }
 
 /* A reporter whose report has lost its weight under rule purge-reports
@@ -93,7 +96,7 @@ static void set_store(node *me, int x, report_set *s)
  * the quorum is taken from. */
 static bool reporter_lost_vote(const node *me, int reporter)
 {
-    return !(me->peer[reporter].flags & F_MASTER) || me->peer[reporter].numslots == 0;
+    return !(me->peer[reporter].flags & F_MASTER) || me->numslots[reporter] == 0;
 }
 
 /* clusterNodeCleanupFailureReports: drops the reports strictly older than
@@ -127,10 +130,10 @@ static void reports_cleanup(node *me, int x)
 /* clusterNodeFailureReportsCount: valid reports on x, after cleanup. */
 int cl_report_count(node *me, int x)
 {
-    if (me->peer[x].reports == 0)
+    if (!cl_has_reports(me, x))
         return 0;
     reports_cleanup(me, x);
-    return me->peer[x].reports;
+    return cl_has_reports(me, x) ? (int)me->reports[x]->count : 0;
 }
 
 /* clusterNodeAddFailureReport: adds or refreshes reporter's report on x. */
@@ -201,5 +204,5 @@ void cl_reports_drop_all(node *me, int x)
 {
     g_free(me->reports[x]);
     me->reports[x] = NULL;
-    me->peer[x].reports = 0;
+    me->peer[x].marks &= (uint16_t)~PV_REPORTS;
 }

@@ -41,7 +41,7 @@ static void setslot_node(node *me, int slot, int target, bool importing)
 {
     bool was_mine = me->owner[slot] == me->id;
     cl_bind_slot(me, slot, target);
-    if (was_mine && target != me->id && me->peer[me->id].numslots == 0 &&
+    if (was_mine && target != me->id && me->numslots[me->id] == 0 &&
         me->cfg.replica_migration) {
         cl_log(me, '#', "Configuration change detected. Reconfiguring myself as a "
                "replica of %s", cl_node_name(me, target));

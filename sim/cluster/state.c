@@ -8,11 +8,11 @@ static bool slots_fully_covered(const node *me)
 {
     int bound = 0;
     for (int x = 0; x < me->c->n; x++) {
-        if (me->peer[x].numslots == 0)
+        if (me->numslots[x] == 0)
             continue;
         if (me->peer[x].flags & F_FAIL)
             return false;
-        bound += me->peer[x].numslots;
+        bound += me->numslots[x];
     }
     return bound == SLOTS;
 }
@@ -35,7 +35,7 @@ void cl_update_state(node *me)
 
     int size = 0, reachable = 0;
     for (int x = 0; x < me->c->n; x++) {
-        if (!(me->peer[x].flags & F_MASTER) || me->peer[x].numslots == 0)
+        if (!(me->peer[x].flags & F_MASTER) || me->numslots[x] == 0)
             continue;
         size++;
         if (!(me->peer[x].flags & (F_PFAIL | F_FAIL)))

@@ -19,6 +19,6 @@ void rc_cluster_peer_view(const rc_cluster *c, int observer, int subject, rc_pee
         .master_of = master >= 0 ? master : RC_NO_NODE,
         .config_epoch = o->config_epoch[subject],
         .flags = flags & (F_PFAIL | F_FAIL),
-        .slots = o->peer[subject].numslots,
+        .slots = o->numslots[subject],
     };
 }

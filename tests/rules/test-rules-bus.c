@@ -299,7 +299,7 @@ static void test_packet_master_turning_replica_unbinds_its_slots(void)
     m->myslots = cl_claim_of(N(f, 1), 2);
     m->config_epoch = N(f, 1)->config_epoch[2];
     deliver(f, 0, FAKE_CONN, m);
-    g_assert_cmpint(o->peer[1].numslots, ==, 0);
+    g_assert_cmpint(o->numslots[1], ==, 0);
     g_assert_cmpint(owner_of(f, 0, first), ==, -1);
     g_assert_cmpint(owner_of(f, 0, last), ==, -1);
     g_assert_true(has_flag(f, 0, 1, F_SLAVE));
@@ -415,7 +415,7 @@ static void test_packet_update_sent_to_stale_claimer(void)
             const wire_msg *w = wire_last(f, 1, sender, MSG_UPDATE);
             g_assert_cmpint(w->about, ==, about);
             g_assert_cmpuint(w->update_epoch, ==, o->config_epoch[about]);
-            g_assert_cmpint(w->update_slots, ==, o->peer[about].numslots);
+            g_assert_cmpint(w->update_slots, ==, o->numslots[about]);
         }
         /* The stale claim did not take the slots back. */
         g_assert_cmpint(owner_of(f, 1, last), ==, promoted);
@@ -496,7 +496,7 @@ static void test_packet_replica_header_advertises_master_epoch_and_slots(void)
     bus_msg *m = msg_new(f, r0, MSG_PING);
     g_assert_cmpint(m->slaveof, ==, 0);
     g_assert_cmpuint(m->config_epoch, ==, 10);
-    g_assert_cmpint(m->myslots->count, ==, N(f, r0)->peer[0].numslots);
+    g_assert_cmpint(m->myslots->count, ==, N(f, r0)->numslots[0]);
     deliver(f, 1, FAKE_CONN, m);
     g_assert_cmpuint(N(f, 1)->config_epoch[r0], ==, 10);
     g_assert_cmpuint(N(f, 1)->config_epoch[0], ==, 1);

@@ -270,7 +270,7 @@ static void test_election_request_bumps_epoch_and_broadcasts(void)
     const wire_msg *w = wire_last(f, r0, 1, MSG_AUTH_REQUEST);
     g_assert_cmpuint(w->current_epoch, ==, 7);
     g_assert_cmpuint(w->config_epoch, ==, 1);
-    g_assert_cmpint(w->myslots, ==, N(f, r0)->peer[0].numslots);
+    g_assert_cmpint(w->myslots, ==, N(f, r0)->numslots[0]);
     g_assert_false(w->mflags & MF_FORCEACK);
     g_assert_cmpint(ev_last(f, RC_EV_ELECTION, r0, -1)->i1, ==, 7);
     fx_free(f);

@@ -26,7 +26,7 @@ static void test_membership_forget_deletes_node(void)
     g_assert_null(rc_cluster_forget(f->c, 1, 0));
     g_assert_false(rc_cluster_knows(f->c, 1, 0));
     g_assert_cmpint(owner_of(f, 1, 0), ==, -1);
-    g_assert_cmpint(o->peer[0].numslots, ==, 0);
+    g_assert_cmpint(o->numslots[0], ==, 0);
     g_assert_cmpint(cl_report_count(o, 2), ==, 0);
     g_assert_cmpint(cl_report_count(o, 0), ==, 0);
     g_assert_cmpint(o->slaveof[r0], ==, -1);
@@ -114,7 +114,7 @@ static void test_membership_blacklist_then_gossip_readds(void)
     g_assert_true(rc_cluster_knows(f->c, 1, 0));
     g_assert_cmpint(o->peer[0].flags, ==, F_MASTER | F_PFAIL);
     g_assert_cmpint(o->pfail_count, ==, 1);
-    g_assert_cmpint(o->peer[0].numslots, ==, 0);
+    g_assert_cmpint(o->numslots[0], ==, 0);
     g_assert_cmpint(o->config_epoch[0], ==, 0);
     g_assert_cmpint(o->link[0], ==, 0);
     /* A node learnt this way reports nothing: gossip cannot introduce it
@@ -185,9 +185,9 @@ static void test_membership_pong_completes_handshake(void)
     g_assert_cmpint(cl_ping_sent(o, 0), ==, 0);
     g_assert_cmpint(cl_pong_received(o, 0), ==, now_ms(f));
     /* Its slots and epoch come with its next packet. */
-    g_assert_cmpint(o->peer[0].numslots, ==, 0);
+    g_assert_cmpint(o->numslots[0], ==, 0);
     deliver_plain(f, 1, link, 0, MSG_PONG);
-    g_assert_cmpint(o->peer[0].numslots, ==, 5461);
+    g_assert_cmpint(o->numslots[0], ==, 5461);
     g_assert_cmpint(o->config_epoch[0], ==, 1);
     fx_free(f);
 }
@@ -250,7 +250,7 @@ static void test_membership_reset_soft_and_hard(void)
     g_assert_null(rc_cluster_reset(f->c, r0, false));
     g_assert_true(cl_is_master(o));
     g_assert_cmpint(cl_dict_size(o), ==, 1);
-    g_assert_cmpint(o->peer[0].numslots, ==, 0);
+    g_assert_cmpint(o->numslots[0], ==, 0);
     g_assert_cmpint(g_array_index(o->stream, stream_entry, 0).write_id, ==, -1);
     g_assert_cmpint(o->current_epoch, ==, 6);
     g_assert_null(rc_cluster_reset(f->c, r1, true));

@@ -64,7 +64,7 @@ static void test_slots_old_master_demoted_when_last_slot_lost(void)
     range_of(f, 0, &first, &last);
     deliver_master_claim(f, 0, r0, first, last, 7);
     node *o = N(f, 0);
-    g_assert_cmpint(o->peer[0].numslots, ==, 0);
+    g_assert_cmpint(o->numslots[0], ==, 0);
     g_assert_cmpint(owner_of(f, 0, first), ==, r0);
     g_assert_false(cl_is_master(o));
     g_assert_cmpint(cl_my_master(o), ==, r0);
@@ -109,7 +109,7 @@ static void test_slots_following_with_replica_migration_off(void)
         range_of(f, 1, &first1, &last1);
         N(f, r0)->cfg.replica_migration = cases[i].migration;
         deliver_claim(f, r0, 1, first0, cases[i].sender_keeps_own ? last1 : last0, 10);
-        g_assert_cmpint(N(f, r0)->peer[0].numslots, ==, 0);
+        g_assert_cmpint(N(f, r0)->numslots[0], ==, 0);
         g_assert_cmpint(cl_my_master(N(f, r0)), ==, cases[i].follows ? 1 : 0);
         fx_free(f);
     }
@@ -171,7 +171,7 @@ static void test_update_demotes_stale_master_and_replicas_follow(void)
     }
     g_assert_false(cl_is_master(N(f, 0)));
     g_assert_cmpint(cl_my_master(N(f, 0)), ==, winner);
-    g_assert_cmpint(N(f, 0)->peer[0].numslots, ==, 0);
+    g_assert_cmpint(N(f, 0)->numslots[0], ==, 0);
     g_assert_cmpint(cl_my_master(N(f, sibling)), ==, winner);
     fx_free(f);
 }
@@ -226,7 +226,7 @@ static void take_slot_view(const node *me, int n, slot_view *v)
 {
     memcpy(v->owner, me->owner, sizeof v->owner);
     for (int x = 0; x < n; x++) {
-        v->numslots[x] = me->peer[x].numslots;
+        v->numslots[x] = me->numslots[x];
         v->slots_hash[x] = me->slots_hash[x];
     }
     memcpy(v->not_claiming, me->not_claiming, sizeof v->not_claiming);
@@ -266,7 +266,7 @@ static void test_slots_created_view_matches_slot_by_slot_binding(void)
         assert_word_summary(me, n);
         /* Unbound, the view holds nothing the creation could have left. */
         for (int x = 0; x < n; x++) {
-            g_assert_cmpint(me->peer[x].numslots, ==, 0);
+            g_assert_cmpint(me->numslots[x], ==, 0);
             g_assert_cmpuint(me->slots_hash[x], ==, 0);
         }
         for (int m = 0; m < 3; m++)
@@ -276,7 +276,7 @@ static void test_slots_created_view_matches_slot_by_slot_binding(void)
         take_slot_view(me, n, &again);
         g_assert_cmpmem(&created, sizeof created, &again, sizeof again);
         assert_word_summary(me, n);
-        g_assert_cmpint(me->peer[0].numslots + me->peer[1].numslots + me->peer[2].numslots, ==,
+        g_assert_cmpint(me->numslots[0] + me->numslots[1] + me->numslots[2], ==,
                         SLOTS);
     }
     fx_free(f);
