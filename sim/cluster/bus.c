@@ -89,7 +89,7 @@ bus_msg *cl_msg_new(node *me, int type)
     m->type = (uint8_t)type;
     m->refs = 1;
     m->sender = me->id;
-    m->flags = me->peer[me->id].flags;
+    m->flags = me->flags[me->id];
     m->slaveof = master;
     m->current_epoch = me->current_epoch;
     m->config_epoch = me->config_epoch[claimant];
@@ -147,7 +147,7 @@ void cl_send_on_link(node *me, int to, bus_msg *m)
 void cl_broadcast(node *me, bus_msg *m)
 {
     for (int x = 0; x < me->c->n; x++)
-        if (x != me->id && me->link[x] && !(me->peer[x].flags & F_HANDSHAKE))
+        if (x != me->id && me->link[x] && !(me->flags[x] & F_HANDSHAKE))
             send_on_conn(me, me->link[x], m);
     cl_msg_unref(me->c, m);
 }
@@ -172,13 +172,14 @@ static void gossip_append(node *me, bus_msg *m, int x)
     if (m->count == m->cap)
         gossip_reserve(m, m->cap ? m->cap * 2 : 8);
     gossip_entry *e = &m->gossip[m->count++];
+    peer_view w = me->peer[x];
     e->node = (uint16_t)x;
-    e->flags = me->peer[x].flags;
+    e->flags = cl_entry_flags(me, x, w);
     e->ping_sent_s = (uint32_t)(cl_ping_sent(me, x) / 1000);
-    e->pong_received_s = (uint32_t)(cl_pong_received(me, x) / 1000);
+    e->pong_received_s = pv_pong_s(w);
 }
 
-/* Starts loading my record of x into the cache (16 bytes: one line). */
+/* Starts loading my record of x into the cache. */
 static inline void prefetch_peer(const node *me, int x)
 {
     __builtin_prefetch(&me->peer[x]);
@@ -196,7 +197,7 @@ static int gossip_draw(node *me)
         me->gossip_ahead[me->gossip_ahead_pos] = next;
         prefetch_peer(me, next);
         me->gossip_ahead_pos = (me->gossip_ahead_pos + 1) % GOSSIP_AHEAD;
-        if (cl_knows(me, x))
+        if (cl_knows_by_word(me, x, me->peer[x]))
             return x;
     }
 }
@@ -220,10 +221,11 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes,
         int x = gossip_draw(me);
         if (x == me->id || x == skip)
             continue;
-        uint16_t f = me->peer[x].flags;
-        if (f & F_PFAIL)
+        peer_view w = me->peer[x];
+        if (w & F_PFAIL)
             continue;
-        if ((f & (F_HANDSHAKE | F_NOADDR)) || !(me->peer[x].marks & (PV_LINKED | PV_SLOTS))) {
+        if (((w & PV_RARE) && (me->flags[x] & (F_HANDSHAKE | F_NOADDR))) ||
+            !(w & (PV_LINKED | PV_SLOTS))) {
             freshnodes--;
             continue;
         }
@@ -261,7 +263,7 @@ void cl_send_ping(node *me, int to, int type, rc_conn conn)
      * and every drawn entry carries news. */
     gossip_random_part(me, m, wanted, freshnodes, me->cfg.rules.gossip_skip_receiver ? to : -1);
     for (int x = 0; x < me->c->n && pfail_wanted > 0; x++) {
-        if (!(me->peer[x].flags & F_PFAIL) || (me->peer[x].flags & (F_HANDSHAKE | F_NOADDR)))
+        if (!(me->flags[x] & F_PFAIL) || (me->flags[x] & (F_HANDSHAKE | F_NOADDR)))
             continue;
         gossip_append(me, m, x);
         pfail_wanted--;
@@ -276,11 +278,11 @@ void cl_broadcast_pong(node *me, bool local_slaves_only)
 {
     int mymaster = cl_my_master(me);
     for (int x = 0; x < me->c->n; x++) {
-        if (x == me->id || !me->link[x] || (me->peer[x].flags & F_HANDSHAKE))
+        if (x == me->id || !me->link[x] || (me->flags[x] & F_HANDSHAKE))
             continue;
         if (local_slaves_only) {
             int xm = me->slaveof[x];
-            bool sibling = (me->peer[x].flags & F_SLAVE) && xm >= 0 &&
+            bool sibling = (me->flags[x] & F_SLAVE) && xm >= 0 &&
                            (xm == mymaster || xm == me->id);
             if (!sibling)
                 continue;
@@ -331,7 +333,7 @@ void cl_link_free(node *me, int x)
  * owns slots, as only those make up the cluster size the quorum is half of. */
 bool cl_is_reporter(const node *me, int x)
 {
-    if (!(me->peer[x].flags & F_MASTER))
+    if (!(me->flags[x] & F_MASTER))
         return false;
     return !me->cfg.rules.voting_reporters || me->numslots[x] > 0;
 }
@@ -341,7 +343,7 @@ bool cl_is_reporter(const node *me, int x)
  * FAIL. */
 void cl_mark_node_as_failing_if_needed(node *me, int x)
 {
-    if (!(me->peer[x].flags & F_PFAIL) || (me->peer[x].flags & F_FAIL))
+    if (!(me->flags[x] & F_PFAIL) || (me->flags[x] & F_FAIL))
         return;
     int failures = cl_report_count(me, x);
     if (cl_is_reporter(me, me->id))
@@ -363,8 +365,8 @@ void cl_mark_node_as_failing_if_needed(node *me, int x)
 static void clear_node_failure_if_needed(node *me, int x)
 {
     const char *reason = NULL;
-    if ((me->peer[x].flags & F_SLAVE) || me->numslots[x] == 0) {
-        bool replica = me->peer[x].flags & F_SLAVE;
+    if ((me->flags[x] & F_SLAVE) || me->numslots[x] == 0) {
+        bool replica = me->flags[x] & F_SLAVE;
         cl_log(me, '*', "Clear FAIL state for node %s: %s is reachable again.",
                cl_node_name(me, x), replica ? "replica" : "master without slots");
         reason = replica ? "replica_reachable" : "no_slots";
@@ -389,10 +391,10 @@ static void learn_node(node *me, int sender, int x, uint16_t flags)
 {
     if (sender < 0 || (flags & F_NOADDR) || cl_blacklisted(me, x))
         return;
-    if (me->peer[x].flags & F_HANDSHAKE) {
-        uint16_t meet = me->peer[x].flags & F_MEET;
+    if (me->flags[x] & F_HANDSHAKE) {
+        uint16_t meet = me->flags[x] & F_MEET;
         me->handshakes--;
-        cl_clear_flag(me, x, me->peer[x].flags);
+        cl_clear_flag(me, x, me->flags[x]);
         cl_set_flag(me, x, (uint16_t)((flags & ~(F_MYSELF | F_UNKNOWN | F_HANDSHAKE)) | meet));
         cl_emit_view(me, x);
         cl_request(me, TODO_SAVE_CONFIG);
@@ -481,8 +483,8 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
             prefetch_gossip_target(me, m, i + GOSSIP_PREFETCH, from_master);
         if (may_withdraw)
             prefetch_reports(me, m, i, from_master);
-        if ((me->unknown_count || me->handshakes) &&
-            (me->peer[x].flags & (F_UNKNOWN | F_HANDSHAKE))) {
+        if ((me->unknown_count || me->handshakes) && (me->peer[x] & PV_RARE) &&
+            (me->flags[x] & (F_UNKNOWN | F_HANDSHAKE))) {
             learn_node(me, sender, x, e->flags);
             continue;
         }
@@ -501,9 +503,10 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
         }
         if (!suspected && !cl_ping_pending(me, x) &&
             (!cl_has_reports(me, x) || cl_report_count(me, x) == 0)) {
+            /* Whole seconds against whole seconds: see peer_view. */
             mstime_t t = (mstime_t)e->pong_received_s * 1000;
-            if (t <= now + 500 && t > cl_pong_received(me, x))
-                cl_set_pong_received(me, x, t);
+            if (t <= now + 500 && e->pong_received_s > pv_pong_s(me->peer[x]))
+                cl_set_pong_s(me, x, e->pong_received_s);
         }
     }
 }
@@ -574,7 +577,7 @@ static void demoted_master_slots(node *me, int sender, const bus_msg *m)
 {
     int mode = me->cfg.rules.demoted_slots;
     int newm = m->slaveof;
-    bool same_shard = newm >= 0 && newm != sender && !(me->peer[newm].flags & F_UNKNOWN) &&
+    bool same_shard = newm >= 0 && newm != sender && !(me->flags[newm] & F_UNKNOWN) &&
                       cl_shard_seen_by(me, newm) == cl_shard_seen_by(me, sender);
     if (mode == RC_DEMOTED_DELETE || !same_shard) {
         for (int j = 0; j < SLOTS; j++)
@@ -608,7 +611,7 @@ static void update_sender_role(node *me, int sender, const bus_msg *m)
         cl_set_node_as_master(me, sender);
         return;
     }
-    if (me->peer[sender].flags & F_MASTER) {
+    if (me->flags[sender] & F_MASTER) {
         demoted_master_slots(me, sender, m);
         cl_clear_flag(me, sender, F_MASTER | F_MIGRATE_TO);
         cl_set_flag(me, sender, F_SLAVE);
@@ -673,27 +676,27 @@ static void process_ping_pong(node *me, rc_conn conn, int sender, const bus_msg 
     if (m->type == MSG_PONG && conn == me->link[sender]) {
         cl_set_pong_received(me, sender, cl_now(me));
         cl_set_ping_sent(me, sender, 0);
-        if (me->peer[sender].flags & F_PFAIL) {
+        if (me->flags[sender] & F_PFAIL) {
             cl_clear_flag(me, sender, F_PFAIL);
             cl_emit(me, RC_EV_PFAIL_CLEAR, sender, 0, 0, 0, false, NULL);
             cl_request(me, TODO_UPDATE_STATE | TODO_SAVE_CONFIG);
-        } else if (me->peer[sender].flags & F_FAIL) {
+        } else if (me->flags[sender] & F_FAIL) {
             clear_node_failure_if_needed(me, sender);
         }
     }
 
     update_sender_role(me, sender, m);
 
-    int sender_master = (me->peer[sender].flags & F_MASTER) ? sender : me->slaveof[sender];
+    int sender_master = (me->flags[sender] & F_MASTER) ? sender : me->slaveof[sender];
     bool dirty = sender_master >= 0 &&
                  (me->slots_hash[sender_master] != m->myslots->hash ||
                   me->numslots[sender_master] != m->myslots->count);
-    if ((me->peer[sender].flags & F_MASTER) && dirty)
+    if ((me->flags[sender] & F_MASTER) && dirty)
         cl_update_slots_config_with(me, sender, m->config_epoch, m->myslots);
     if (dirty)
         maybe_send_update(me, sender, m);
 
-    if (cl_is_master(me) && (me->peer[sender].flags & F_MASTER) &&
+    if (cl_is_master(me) && (me->flags[sender] & F_MASTER) &&
         m->config_epoch == me->config_epoch[me->id])
         cl_handle_config_epoch_collision(me, sender);
 
@@ -704,7 +707,7 @@ static void process_ping_pong(node *me, rc_conn conn, int sender, const bus_msg 
 static void process_fail(node *me, int sender, const bus_msg *m)
 {
     int x = m->about;
-    if (x < 0 || x == me->id || (me->peer[x].flags & (F_FAIL | F_UNKNOWN | F_HANDSHAKE)))
+    if (x < 0 || x == me->id || (me->flags[x] & (F_FAIL | F_UNKNOWN | F_HANDSHAKE)))
         return;
     cl_log(me, '*', "FAIL message received from %s about %s", cl_node_name(me, sender),
            cl_node_name(me, x));
@@ -719,10 +722,10 @@ static void process_fail(node *me, int sender, const bus_msg *m)
 static void process_update(node *me, const bus_msg *m)
 {
     int x = m->about;
-    if (x < 0 || (me->peer[x].flags & (F_UNKNOWN | F_HANDSHAKE)) ||
+    if (x < 0 || (me->flags[x] & (F_UNKNOWN | F_HANDSHAKE)) ||
         me->config_epoch[x] >= m->update_epoch)
         return;
-    if (me->peer[x].flags & F_SLAVE)
+    if (me->flags[x] & F_SLAVE)
         cl_set_node_as_master(me, x);
     me->config_epoch[x] = m->update_epoch;
     cl_emit_view(me, x);
@@ -746,7 +749,7 @@ static void process_from_unknown(node *me, rc_conn conn, int sender, const bus_m
         }
         cl_send_ping(me, sender, MSG_PONG, conn);
     } else if (m->type == MSG_PONG && conn == me->link[sender] &&
-               (me->peer[sender].flags & F_HANDSHAKE)) {
+               (me->flags[sender] & F_HANDSHAKE)) {
         cl_handshake_complete(me, sender, m);
         cl_set_pong_received(me, sender, cl_now(me));
         cl_set_ping_sent(me, sender, 0);
@@ -779,7 +782,7 @@ void cl_on_bus_message(node *me, rc_conn conn, int from, bus_msg *m)
     }
     if (sender < 0 || sender == me->id)
         return;
-    if (me->peer[sender].flags & (F_UNKNOWN | F_HANDSHAKE)) {
+    if (me->flags[sender] & (F_UNKNOWN | F_HANDSHAKE)) {
         process_from_unknown(me, conn, sender, m);
         return;
     }

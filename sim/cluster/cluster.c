@@ -93,6 +93,8 @@ static void node_alloc_views(node *me, int n)
      * of a page fault per 4 KiB when a big cluster is created. */
     rc_slab *slab = me->c->views;
     me->peer = rc_slab_new0(slab, peer_view, n);
+    me->flags = rc_slab_new0(slab, uint16_t, n);
+    me->pong_ms = rc_slab_new0(slab, uint32_t, n);
     me->ping_sent = rc_slab_new0(slab, uint32_t, n);
     me->numslots = rc_slab_new0(slab, int16_t, n);
     me->data_received = rc_slab_new0(slab, uint32_t, n);
@@ -155,18 +157,20 @@ static void init_view(node *me, mstime_t now)
         me->word_owner[w] = NO_OWNER;
     for (int x = 0; x < c->n; x++) {
         rc_node_kind k = rc_layout_kind(l, x);
-        me->peer[x].flags = k == RC_KIND_REPLICA ? F_SLAVE : F_MASTER;
+        uint16_t f = k == RC_KIND_REPLICA ? F_SLAVE : F_MASTER;
         if (k == RC_KIND_MASTER && l->replicas[x] > 0)
-            me->peer[x].flags |= F_MIGRATE_TO;
+            f |= F_MIGRATE_TO;
         if (k == RC_KIND_REPLICA)
             me->slaveof[x] = rc_layout_shard(l, x);
         me->config_epoch[x] = (uint64_t)x + 1;
         cl_set_pong_received(me, x, now);
         me->data_received[x] = ms32_pack(now);
         if (c->nodes[x].cfg.replica_no_failover)
-            me->peer[x].flags |= F_NOFAILOVER;
+            f |= F_NOFAILOVER;
+        if (x == me->id)
+            f |= F_MYSELF;
+        cl_store_flags(me, x, f);
     }
-    me->peer[me->id].flags |= F_MYSELF;
     cl_recount(me);
     for (int m = 0; m < l->masters; m++)
         cl_bind_range_at_create(me, c->first_slot_of_master[m], c->last_slot_of_master[m], m);
@@ -174,9 +178,9 @@ static void init_view(node *me, mstime_t now)
      * that got replicas carry MIGRATE_TO (clusterNodeAddSlave). */
     for (int m = 0; m < l->masters; m++) {
         if (l->replicas[m] > 0)
-            me->peer[m].flags |= F_MIGRATE_TO;
+            cl_store_flags(me, m, me->flags[m] | F_MIGRATE_TO);
         else
-            me->peer[m].flags &= (uint16_t)~F_MIGRATE_TO;
+            cl_store_flags(me, m, me->flags[m] & (uint16_t)~F_MIGRATE_TO);
     }
     c->th[0].owner_changes.len = 0;
     me->current_epoch = (uint64_t)c->n;
@@ -226,7 +230,7 @@ static void on_connected(void *user, int self, rc_conn conn)
     if (peer < 0 || me->link[peer] != conn)
         return;
     mstime_t old_ping_sent = cl_ping_sent(me, peer);
-    bool meet = me->peer[peer].flags & F_MEET;
+    bool meet = me->flags[peer] & F_MEET;
     cl_send_ping(me, peer, meet ? MSG_MEET : MSG_PING, conn);
     cl_clear_flag(me, peer, F_MEET);
     if (old_ping_sent)
@@ -459,7 +463,7 @@ bool rc_cluster_knows(const rc_cluster *c, int observer, int subject)
  * internal. */
 unsigned rc_cluster_flags(const rc_cluster *c, int observer, int subject)
 {
-    return c->nodes[observer].peer[subject].flags & (F_PFAIL | F_FAIL);
+    return c->nodes[observer].flags[subject] & (F_PFAIL | F_FAIL);
 }
 
 /* The owner of `slot` in `observer`'s slot table, or -1 when unbound. */
@@ -580,8 +584,10 @@ static void fresh_view(node *me)
         cl_bind_slot_at_create(me, s, -1);
     cl_th(c)->owner_changes.len = 0;
     for (int x = 0; x < c->n; x++) {
-        memset(&me->peer[x], 0, sizeof me->peer[x]);
-        me->peer[x].flags = x == me->id ? (uint16_t)(F_MYSELF | F_MASTER) : (uint16_t)F_UNKNOWN;
+        me->peer[x] = 0;
+        me->pong_ms[x] = 0;
+        me->numslots[x] = 0;
+        cl_store_flags(me, x, x == me->id ? (uint16_t)(F_MYSELF | F_MASTER) : (uint16_t)F_UNKNOWN);
         me->slaveof[x] = -1;
         me->config_epoch[x] = 0;
         me->data_received[x] = ms32_pack(0);
@@ -589,7 +595,7 @@ static void fresh_view(node *me)
         me->slots_hash[x] = 0;
     }
     if (me->cfg.replica_no_failover)
-        me->peer[me->id].flags |= F_NOFAILOVER;
+        cl_store_flags(me, me->id, me->flags[me->id] | F_NOFAILOVER);
     me->current_epoch = 0;
     me->size = 1;
     me->state_ok = false;
@@ -666,7 +672,7 @@ static bool create_joined(const rc_cluster *c)
         if (memcmp(me->owner, ref->owner, sizeof(uint16_t) * SLOTS) != 0)
             return false;
         for (int s = 0; s < SLOTS; s++)
-            if (me->owner[s] != NO_OWNER && (me->peer[me->owner[s]].flags & F_HANDSHAKE))
+            if (me->owner[s] != NO_OWNER && (me->flags[me->owner[s]] & F_HANDSHAKE))
                 return false;
     }
     return true;

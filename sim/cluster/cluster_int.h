@@ -217,33 +217,57 @@ typedef struct report_set report_set;
 static inline uint32_t ms32_pack(mstime_t t) { return t ? (uint32_t)(t - MS32_BASE) : 0; }
 static inline mstime_t ms32_unpack(uint32_t v) { return v ? MS32_BASE + (mstime_t)v : 0; }
 
-/* Marks of a peer_view: facts kept in full in arrays of their own,
- * mirrored here so that the gossip paths read one record. */
+/* What a node knows about one other node that the gossip paths read on
+ * every entry, packed in one 32-bit word per peer (sixteen to a cache
+ * line). With 1000+ nodes each entry is a cache miss, and what decides how
+ * long it waits is the size of all nodes' views together (n^2 words: 16 MB
+ * at 2000 nodes, against the 64 MB of the 16-byte records of the eleventh
+ * session), which the last-level cache cannot hold. Building a gossip
+ * section reads a random peer's flags, link presence, whether it has slots
+ * and both times, and applying one reads flags, whether reports are held,
+ * whether a ping is pending and the pong time. So the word holds:
+ *
+ * - the common flags: F_MASTER, F_SLAVE, F_PFAIL and F_FAIL as their own
+ *   bits, PV_MIGRATE_TO for F_MIGRATE_TO, and PV_RARE when any other flag
+ *   is set (myself, HANDSHAKE, NOADDR, MEET, NOFAILOVER, unknown): then the
+ *   flags must be read from `flags`, which always holds them all;
+ * - marks of facts kept in full elsewhere: a link is present, slots are
+ *   bound to it, a ping awaits its pong, reports on it are held;
+ * - the pong time in whole seconds (PV_PONG_SHIFT up, 0 = none), which is
+ *   all a gossip entry carries or is compared with: an entry's pong time t
+ *   (whole seconds) is newer than mine exactly when t is greater than my
+ *   pong time's whole seconds. The milliseconds of a pong heard on my own
+ *   link are in pong_ms; the pong time is the later of the two.
+ *
+ * Write flags with cl_store_flags() (or cl_set_flag/cl_clear_flag), the
+ * times with cl_set_ping_sent() and friends, the slot count with
+ * cl_set_numslots(). */
+typedef uint32_t peer_view;
+
 enum {
-    PV_LINKED = 1 << 0,  /* I have an outbound link to it (link[x] != 0) */
-    PV_SLOTS = 1 << 1,   /* slots are bound to it in my view (numslots[x] > 0) */
-    PV_PING = 1 << 2,    /* a ping to it awaits its pong (ping_sent[x] holds when) */
-    PV_REPORTS = 1 << 3, /* I hold failure reports on it (reports[x]) */
+    PV_FLAG_BITS = F_MASTER | F_SLAVE | F_PFAIL | F_FAIL,
+    PV_MIGRATE_TO = 1 << 4,
+    PV_RARE = 1 << 5,
+    PV_FLAGS = PV_FLAG_BITS | PV_MIGRATE_TO | PV_RARE,
+    PV_LINKED = 1 << 6,  /* I have an outbound link to it (link[x] != 0) */
+    PV_SLOTS = 1 << 7,   /* slots are bound to it in my view (numslots[x] > 0) */
+    PV_PING = 1 << 8,    /* a ping to it awaits its pong (ping_sent[x] holds when) */
+    PV_REPORTS = 1 << 9, /* I hold failure reports on it (reports[x]) */
+    PV_PONG_SHIFT = 10,
 };
+G_STATIC_ASSERT(PV_FLAG_BITS == 15);
 
-/* What a node knows about one other node that the gossip hot path reads on
- * every entry, packed in 8 bytes (eight to a cache line) because with 1000+
- * nodes each entry is a cache miss, and the views of all nodes together
- * (n^2 records: 32 MB at 2000 nodes in 8 bytes, 64 MB in the 16 they took
- * before) are what the last-level cache cannot hold: building a gossip
- * section reads flags, link presence, whether it has slots and both times
- * of a random peer, and applying one reads flags, whether reports are held,
- * whether a ping is pending and the pong time. The ping time itself is read
- * only when one is pending (in a healthy cluster, for the length of a round
- * trip in each half node timeout). Read and write the times with
- * cl_ping_sent() and friends, the slot count with cl_set_numslots(). */
-typedef struct {
-    uint32_t pong_received;  /* ms32: last pong on my outbound link, or newer gossip */
-    uint16_t flags;
-    uint16_t marks;          /* PV_* */
-} peer_view;
+/* The pong seconds of a word count from PV_PONG_BASE_S, 2^20 s (12 days)
+ * before the clock's base, plus one (0 is "none"): 22 bits reach 36 days
+ * after the base, beyond the 20 days a run may last. */
+#define PV_PONG_BASE_S (UNIX_BASE_MS / 1000 - (INT64_C(1) << 20))
 
-G_STATIC_ASSERT(sizeof(peer_view) == 8);
+/* The word's bits for flags f. */
+static inline uint32_t pv_flag_bits(uint16_t f)
+{
+    return (f & PV_FLAG_BITS) | ((f & F_MIGRATE_TO) ? PV_MIGRATE_TO : 0) |
+           ((f & ~(PV_FLAG_BITS | F_MIGRATE_TO)) ? PV_RARE : 0);
+}
 
 typedef struct node {
     int id;
@@ -303,6 +327,8 @@ typedef struct node {
      * entries (9 million at 3000 nodes), so times are ms32 values
      * (ms32_pack/ms32_unpack) here too. */
     peer_view *peer;
+    uint16_t *flags;         /* every flag (peer_view holds the common ones) */
+    uint32_t *pong_ms;       /* ms32: last pong heard on my link (see peer_view) */
     uint32_t *ping_sent;     /* ms32: the ping awaiting a pong, valid under PV_PING */
     int16_t *numslots;       /* slots bound to it in my view (cl_set_numslots) */
     rc_conn *link;           /* my outbound bus link, 0 = none (cl_set_link) */
@@ -629,28 +655,50 @@ static inline void cl_cron_caches_reset(node *me)
         me->cron_block_due[b] = 0;
     me->orphan_stats_valid = false;
 }
+/* Sets x's flags in my view to f (the word's copy too). */
+static inline void cl_store_flags(node *me, int x, uint16_t f)
+{
+    me->flags[x] = f;
+    me->peer[x] = (me->peer[x] & ~(uint32_t)PV_FLAGS) | pv_flag_bits(f);
+}
+/* x's flags as a gossip entry carries them, from the word w of x when it
+ * has no rare flag. */
+static inline uint16_t cl_entry_flags(const node *me, int x, peer_view w)
+{
+    if (w & PV_RARE)
+        return me->flags[x];
+    return (uint16_t)((w & PV_FLAG_BITS) | ((w & PV_MIGRATE_TO) ? F_MIGRATE_TO : 0));
+}
 /* True while a ping to x awaits its pong (cl_ping_sent(me, x) != 0). */
 static inline bool cl_ping_pending(const node *me, int x)
 {
-    return me->peer[x].marks & PV_PING;
+    return me->peer[x] & PV_PING;
 }
 static inline mstime_t cl_ping_sent(const node *me, int x)
 {
     return cl_ping_pending(me, x) ? ms32_unpack(me->ping_sent[x]) : 0;
 }
+/* The whole seconds of x's pong time (0 = none), from its word w. */
+static inline uint32_t pv_pong_s(peer_view w)
+{
+    uint32_t v = w >> PV_PONG_SHIFT;
+    return v ? (uint32_t)(PV_PONG_BASE_S + v - 1) : 0;
+}
 static inline mstime_t cl_pong_received(const node *me, int x)
 {
-    return ms32_unpack(me->peer[x].pong_received);
+    mstime_t exact = ms32_unpack(me->pong_ms[x]);
+    mstime_t whole = (mstime_t)pv_pong_s(me->peer[x]) * 1000;
+    return exact > whole ? exact : whole;
 }
 /* Records a new ping_sent for x (0 = none) and when it can fall due. */
 static inline void cl_set_ping_sent(node *me, int x, mstime_t t)
 {
     if (t) {
         me->ping_sent[x] = ms32_pack(t);
-        me->peer[x].marks |= PV_PING;
+        me->peer[x] |= PV_PING;
         cl_cron_due_by(me, x, t + me->cfg.node_timeout_ms / 2);
     } else {
-        me->peer[x].marks &= (uint16_t)~PV_PING;
+        me->peer[x] &= ~(uint32_t)PV_PING;
     }
 }
 /* Sets the number of slots bound to x in my view. */
@@ -658,26 +706,42 @@ static inline void cl_set_numslots(node *me, int x, int count)
 {
     me->numslots[x] = (int16_t)count;
     if (count > 0)
-        me->peer[x].marks |= PV_SLOTS;
+        me->peer[x] |= PV_SLOTS;
     else
-        me->peer[x].marks &= (uint16_t)~PV_SLOTS;
+        me->peer[x] &= ~(uint32_t)PV_SLOTS;
 }
 /* True when I hold failure reports on x (maybe expired ones). */
 static inline bool cl_has_reports(const node *me, int x)
 {
-    return me->peer[x].marks & PV_REPORTS;
+    return me->peer[x] & PV_REPORTS;
+}
+/* Sets x's pong time in whole seconds s (not 0) in its word only: a newer
+ * pong time heard in gossip, which is whole seconds. */
+static inline void cl_set_pong_s(node *me, int x, uint32_t s)
+{
+    me->peer[x] = (me->peer[x] & ((UINT32_C(1) << PV_PONG_SHIFT) - 1)) |
+                  (uint32_t)(s - PV_PONG_BASE_S + 1) << PV_PONG_SHIFT;
 }
 /* A later pong only postpones the cron's steps; an earlier one is set only
  * by bulk edits, which reset the cron's caches. */
 static inline void cl_set_pong_received(node *me, int x, mstime_t t)
 {
-    me->peer[x].pong_received = ms32_pack(t);
+    g_assert(t == 0 || (t / 1000 > PV_PONG_BASE_S && t / 1000 - PV_PONG_BASE_S < (INT64_C(1) << 22)));
+    me->pong_ms[x] = ms32_pack(t);
+    me->peer[x] &= (UINT32_C(1) << PV_PONG_SHIFT) - 1;
+    if (t)
+        cl_set_pong_s(me, x, (uint32_t)(t / 1000));
 }
 
 /* membership.c: nodes dict changes (MEET, FORGET, RESET, gossip learning) */
 static inline bool cl_knows(const node *me, int x)
 {
-    return !(me->peer[x].flags & F_UNKNOWN);
+    return !(me->flags[x] & F_UNKNOWN);
+}
+/* cl_knows from x's word w, reading the flags only when w has a rare one. */
+static inline bool cl_knows_by_word(const node *me, int x, peer_view w)
+{
+    return !(w & PV_RARE) || !(me->flags[x] & F_UNKNOWN);
 }
 /* The dict size D of §3.4: known entries, myself and HANDSHAKE included. */
 static inline int cl_dict_size(const node *me) { return me->c->n - me->unknown_count; }

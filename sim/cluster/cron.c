@@ -99,7 +99,7 @@ static void cron_links(node *me, mstime_t now)
         for (int w = 0; w < (c->n + 63) / 64; w++)
             for (uint64_t bits = me->link_missing[w]; bits; bits &= bits - 1) {
                 int x = w * 64 + __builtin_ctzll(bits);
-                if (cl_knows(me, x) && !(me->peer[x].flags & F_NOADDR))
+                if (cl_knows(me, x) && !(me->flags[x] & F_NOADDR))
                     cron_connect(me, x, now);
             }
         return;
@@ -111,7 +111,7 @@ static void cron_links(node *me, mstime_t now)
             cl_del_node(me, x);
             continue;
         }
-        if (me->link[x] || (me->peer[x].flags & F_NOADDR))
+        if (me->link[x] || (me->flags[x] & F_NOADDR))
             continue;
         cron_connect(me, x, now);
     }
@@ -126,7 +126,7 @@ static void cron_random_ping(node *me)
     for (int j = 0; j < 5; j++) {
         int x = cl_random_known(me);
         if (x == me->id || !me->link[x] || cl_ping_sent(me, x) != 0 ||
-            (me->peer[x].flags & F_HANDSHAKE))
+            (me->flags[x] & F_HANDSHAKE))
             continue;
         if (best < 0 || cl_pong_received(me, x) < best_pong) {
             best = x;
@@ -155,7 +155,7 @@ static void count_ok_replicas(node *me, int *out)
         out[x] = 0;
     for (int x = 0; x < n; x++) {
         int m = me->slaveof[x];
-        if (m >= 0 && (me->peer[x].flags & F_SLAVE) && !(me->peer[x].flags & F_FAIL))
+        if (m >= 0 && (me->flags[x] & F_SLAVE) && !(me->flags[x] & F_FAIL))
             out[m]++;
     }
 }
@@ -168,7 +168,7 @@ static orphan_stats compute_orphan_stats(node *me)
     count_ok_replicas(me, ok_replicas);
     int my_master = cl_my_master(me);
     for (int x = 0; x < me->c->n; x++) {
-        uint16_t f = me->peer[x].flags;
+        uint16_t f = me->flags[x];
         if (x == me->id || (f & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN)) || !(f & F_MASTER) ||
             (f & F_FAIL))
             continue;
@@ -226,7 +226,7 @@ static bool half_timeout_ping_due(node *me, int x, mstime_t now)
  * flagged. */
 static bool pfail_due(node *me, int x, mstime_t now)
 {
-    if (cl_ping_sent(me, x) == 0 || (me->peer[x].flags & (F_PFAIL | F_FAIL)))
+    if (cl_ping_sent(me, x) == 0 || (me->flags[x] & (F_PFAIL | F_FAIL)))
         return false;
     mstime_t ping_delay = now - cl_ping_sent(me, x);
     mstime_t data_delay = now - ms32_unpack(me->data_received[x]);
@@ -284,8 +284,8 @@ static bool cron_check_peer(node *me, int x, mstime_t now)
  * Every test there is "more than D since t", so the answer is t + D + 1. */
 static mstime_t peer_next_check(node *me, int x)
 {
-    const peer_view *p = &me->peer[x];
-    if (x == me->id || (p->flags & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN)))
+    uint16_t flags = me->flags[x];
+    if (x == me->id || (flags & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN)))
         return NEVER;
     mstime_t timeout = me->cfg.node_timeout_ms;
     mstime_t half = timeout / 2;
@@ -295,7 +295,7 @@ static mstime_t peer_next_check(node *me, int x)
     mstime_t data = ms32_unpack(me->data_received[x]);
     mstime_t last = ping > data ? ping : data;
     mstime_t due = NEVER;
-    if (!(p->flags & (F_PFAIL | F_FAIL)))
+    if (!(flags & (F_PFAIL | F_FAIL)))
         due = last + timeout + 1;
     if (me->link[x]) {
         mstime_t ctime = UNIX_BASE_MS + rc_net_conn_ctime(me->c->net, me->link[x]) / 1000;
@@ -318,7 +318,7 @@ static bool cron_check_block(node *me, int b, mstime_t now, bool mf_master)
     me->cron_block_due[b] = NEVER;
     mstime_t due = NEVER;
     for (int x = lo; x < hi; x++) {
-        if (x == me->id || (me->peer[x].flags & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN)))
+        if (x == me->id || (me->flags[x] & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN)))
             continue;
         /* Fast path: a linked peer with no ping pending and a recent pong
          * needs none of steps 6b-6e. */
@@ -340,7 +340,7 @@ static bool cron_check_block(node *me, int b, mstime_t now, bool mf_master)
  * aside): what a skipped block must never hold. */
 static bool peer_needs_step(node *me, int x, mstime_t now)
 {
-    if (x == me->id || (me->peer[x].flags & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN)))
+    if (x == me->id || (me->flags[x] & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN)))
         return false;
     return link_looks_stale(me, x, now) || half_timeout_ping_due(me, x, now) ||
            pfail_due(me, x, now);
@@ -348,15 +348,18 @@ static bool peer_needs_step(node *me, int x, mstime_t now)
 #endif
 
 #ifdef RCSIM_VERIFY_CACHES
-/* The marks of my peer records say what the arrays they mirror hold. */
+/* The words of my peer records say what the arrays they mirror hold: the
+ * common flags, the link, slots and reports, and the whole seconds of the
+ * pong time (never fewer than those of the last pong heard on my link). */
 static void verify_marks(const node *me)
 {
     for (int x = 0; x < me->c->n; x++) {
-        uint16_t marks = me->peer[x].marks;
-        if (!(marks & PV_LINKED) != !me->link[x] || !(marks & PV_SLOTS) != !(me->numslots[x] > 0) ||
-            !(marks & PV_REPORTS) != !me->reports[x])
-            g_error("node %d: marks %#x of peer %d disagree with its link, slots or reports",
-                    me->id, marks, x);
+        peer_view w = me->peer[x];
+        if ((w & PV_FLAGS) != pv_flag_bits(me->flags[x]) || !(w & PV_LINKED) != !me->link[x] ||
+            !(w & PV_SLOTS) != !(me->numslots[x] > 0) || !(w & PV_REPORTS) != !me->reports[x] ||
+            ms32_unpack(me->pong_ms[x]) / 1000 > pv_pong_s(w))
+            g_error("node %d: word %#x of peer %d disagrees with its flags, link, slots, "
+                    "reports or pong", me->id, w, x);
     }
 }
 #endif

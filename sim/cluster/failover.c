@@ -97,7 +97,7 @@ void cl_set_master(node *me, int master, const char *why)
 {
     int id = me->id;
     int old = me->slaveof[id];
-    if (me->peer[id].flags & F_MASTER) {
+    if (me->flags[id] & F_MASTER) {
         cl_clear_flag(me, id, F_MASTER | F_MIGRATE_TO);
         cl_set_flag(me, id, F_SLAVE);
     }
@@ -320,7 +320,7 @@ static void log_cant_failover(node *me, int reason)
         return;
     me->cant_failover_reason = reason;
     int master = cl_my_master(me);
-    if (master >= 0 && (me->peer[master].flags & F_FAIL) &&
+    if (master >= 0 && (me->flags[master] & F_FAIL) &&
         cl_now(me) - ms32_unpack(me->fail_time[master]) < me->cfg.node_timeout_ms + 5000)
         return;
     me->last_cant_log_s = now_s;
@@ -342,8 +342,8 @@ static int slave_rank(node *me)
     bool tiebreak = me->cfg.rules.rank_tiebreak;
     int rank = 0;
     for (int x = 0; x < me->c->n; x++) {
-        if (x == me->id || me->slaveof[x] != master || !(me->peer[x].flags & F_SLAVE) ||
-            (me->peer[x].flags & F_NOFAILOVER))
+        if (x == me->id || me->slaveof[x] != master || !(me->flags[x] & F_SLAVE) ||
+            (me->flags[x] & F_NOFAILOVER))
             continue;
         if (me->repl_offset[x] > mine ||
             (tiebreak && me->repl_offset[x] == mine && name_less(me, x, me->id)))
@@ -369,8 +369,8 @@ static int failed_primary_rank(node *me)
     mstime_t window = me->cfg.node_timeout_ms * me->cfg.validity_factor;
     int rank = 0;
     for (int x = 0; x < me->c->n; x++) {
-        const peer_view *p = &me->peer[x];
-        if (!(p->flags & F_FAIL) || !(p->flags & F_MASTER) || me->numslots[x] == 0 ||
+        uint16_t flags = me->flags[x];
+        if (!(flags & F_FAIL) || !(flags & F_MASTER) || me->numslots[x] == 0 ||
             !cl_has_replicas(me, x))
             continue;
         if (me->cfg.validity_factor && now - ms32_unpack(me->fail_time[x]) > window)
@@ -399,7 +399,7 @@ static bool failover_preconditions(node *me, bool manual)
     int master = cl_my_master(me);
     if (cl_is_master(me) || master < 0)
         return false;
-    if (!(me->peer[master].flags & F_FAIL) && !manual)
+    if (!(me->flags[master] & F_FAIL) && !manual)
         return false;
     if (me->cfg.replica_no_failover && !manual)
         return false;
@@ -571,7 +571,7 @@ void cl_failover_replace_master(node *me, bool manual)
 /* AUTH_ACK: counted if it comes from a slot-owning master for my epoch. */
 void cl_on_auth_ack(node *me, int sender, const bus_msg *m)
 {
-    if ((me->peer[sender].flags & F_MASTER) && me->numslots[sender] > 0 &&
+    if ((me->flags[sender] & F_MASTER) && me->numslots[sender] > 0 &&
         m->current_epoch >= me->failover_auth_epoch) {
         me->failover_auth_count++;
         cl_request(me, TODO_HANDLE_FAILOVER);
@@ -624,9 +624,9 @@ void cl_send_failover_auth_if_needed(node *me, int requester, const bus_msg *req
     }
     int master = me->slaveof[requester];
     bool force = req->mflags & MF_FORCEACK;
-    if ((me->peer[requester].flags & F_MASTER) || master < 0 ||
-        (!(me->peer[master].flags & F_FAIL) && !force)) {
-        bool is_master = me->peer[requester].flags & F_MASTER;
+    if ((me->flags[requester] & F_MASTER) || master < 0 ||
+        (!(me->flags[master] & F_FAIL) && !force)) {
+        bool is_master = me->flags[requester] & F_MASTER;
         const char *reason = is_master ? "requester_is_master"
                              : master < 0 ? "master_unknown"
                                           : "master_up";
@@ -681,23 +681,23 @@ void cl_handle_slave_migration(node *me, int max_slaves)
         return;
     int healthy = 0;
     for (int x = 0; x < c->n; x++)
-        if (me->slaveof[x] == mymaster && (me->peer[x].flags & F_SLAVE) &&
-            !(me->peer[x].flags & (F_FAIL | F_PFAIL)))
+        if (me->slaveof[x] == mymaster && (me->flags[x] & F_SLAVE) &&
+            !(me->flags[x] & (F_FAIL | F_PFAIL)))
             healthy++;
     if (healthy <= me->cfg.migration_barrier)
         return;
 
     int *ok = g_new0(int, c->n);
     for (int x = 0; x < c->n; x++)
-        if (me->slaveof[x] >= 0 && (me->peer[x].flags & F_SLAVE) && !(me->peer[x].flags & F_FAIL))
+        if (me->slaveof[x] >= 0 && (me->flags[x] & F_SLAVE) && !(me->flags[x] & F_FAIL))
             ok[me->slaveof[x]]++;
     mstime_t now = cl_now(me);
     int target = -1, candidate = me->id;
     for (int x = 0; x < c->n; x++) {
-        bool master = me->peer[x].flags & F_MASTER;
+        bool master = me->flags[x] & F_MASTER;
         int okslaves = master ? ok[x] : 0;
-        bool orphaned = !(me->peer[x].flags & F_SLAVE) && !(me->peer[x].flags & F_FAIL) &&
-                        (me->peer[x].flags & F_MIGRATE_TO) && okslaves == 0;
+        bool orphaned = !(me->flags[x] & F_SLAVE) && !(me->flags[x] & F_FAIL) &&
+                        (me->flags[x] & F_MIGRATE_TO) && okslaves == 0;
         if (orphaned) {
             if (target < 0 && me->numslots[x] > 0)
                 target = x;
@@ -711,7 +711,7 @@ void cl_handle_slave_migration(node *me, int max_slaves)
      * every master with max_slaves healthy replicas, FAIL masters included. */
     for (int y = 0; y < c->n; y++) {
         int m = me->slaveof[y];
-        if (m < 0 || !(me->peer[y].flags & F_SLAVE) || !(me->peer[m].flags & F_MASTER))
+        if (m < 0 || !(me->flags[y] & F_SLAVE) || !(me->flags[m] & F_MASTER))
             continue;
         if (ok[m] == max_slaves && name_less(me, y, candidate))
             candidate = y;
@@ -738,7 +738,7 @@ const char *rc_cluster_failover(rc_cluster *c, int x, rc_failover_mode mode)
     int master = cl_my_master(me);
     if (master < 0)
         return "ERR I'm a replica but my master is unknown to me";
-    if (mode == RC_FAILOVER_MODE_DEFAULT && ((me->peer[master].flags & F_FAIL) || !me->link[master]))
+    if (mode == RC_FAILOVER_MODE_DEFAULT && ((me->flags[master] & F_FAIL) || !me->link[master]))
         return "ERR Master is down or failed, please use CLUSTER FAILOVER FORCE";
     cl_reset_manual_failover(me, "aborted");
     me->mf_end = cl_now(me) + me->cfg.rules.mf_timeout_ms;
@@ -764,11 +764,11 @@ const char *rc_cluster_replicate(rc_cluster *c, int x, int master)
     node *me = &c->nodes[x];
     if (!cl_running(me))
         return "node not running";
-    if (!cl_knows(me, master) || (me->peer[master].flags & F_HANDSHAKE))
+    if (!cl_knows(me, master) || (me->flags[master] & F_HANDSHAKE))
         return "ERR Unknown node";
     if (master == x)
         return "ERR Can't replicate myself";
-    if (!(me->peer[master].flags & F_MASTER))
+    if (!(me->flags[master] & F_MASTER))
         return "ERR I can only replicate a master, not a replica.";
     if (cl_is_master(me) && me->numslots[x] > 0)
         return "ERR To set a master the node must be empty and without assigned slots.";

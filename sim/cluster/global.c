@@ -78,12 +78,12 @@ static bool agrees(const rc_cluster *c, const node *o, const node *r)
     for (int x = 0; x < c->n; x++) {
         const node *subject = &c->nodes[x];
         if (cl_running(subject)) {
-            if (o->peer[x].flags & (F_UNKNOWN | F_HANDSHAKE))
+            if (o->flags[x] & (F_UNKNOWN | F_HANDSHAKE))
                 return false;
-            if (o->peer[x].flags & (F_PFAIL | F_FAIL))
+            if (o->flags[x] & (F_PFAIL | F_FAIL))
                 return false;
             bool master = cl_is_master(subject);
-            if (((o->peer[x].flags & F_MASTER) != 0) != master)
+            if (((o->flags[x] & F_MASTER) != 0) != master)
                 return false;
             if (!master && o->slaveof[x] != subject->slaveof[x])
                 return false;

@@ -38,15 +38,16 @@ void cl_add_node(node *me, int x, uint16_t flags)
 {
     if (cl_knows(me, x))
         return;
-    peer_view *p = &me->peer[x];
-    memset(p, 0, sizeof *p);
+    me->peer[x] = 0;
+    me->flags[x] = 0;
+    me->pong_ms[x] = 0;
     me->numslots[x] = 0;
     me->unknown_count--;
     cl_set_flag(me, x, (uint16_t)(flags & ~(F_MYSELF | F_UNKNOWN)));
     if (flags & F_HANDSHAKE)
         me->handshakes++;
     me->slaveof[x] = -1;
-    /* The entry left F_UNKNOWN through the memset, not cl_clear_flag. */
+    /* The entry left F_UNKNOWN by being cleared above, not by cl_clear_flag. */
     cl_orphan_stats_stale(me);
     cl_cron_due_by(me, x, 0);
     me->config_epoch[x] = 0;
@@ -93,10 +94,10 @@ void cl_del_node(node *me, int x)
         cl_clear_flag(me, master, F_MIGRATE_TO);
     cl_link_free(me, x);
     close_inbound_link(me, x);
-    if (me->peer[x].flags & F_HANDSHAKE)
+    if (me->flags[x] & F_HANDSHAKE)
         me->handshakes--;
-    cl_clear_flag(me, x, me->peer[x].flags);
-    me->peer[x].flags = F_UNKNOWN;
+    cl_clear_flag(me, x, me->flags[x]);
+    cl_store_flags(me, x, F_UNKNOWN);
     cl_set_ping_sent(me, x, 0);
     cl_set_pong_received(me, x, 0);
     me->data_received[x] = ms32_pack(0);
@@ -142,7 +143,7 @@ void cl_handshake_start(node *me, int x, bool meet)
 bool cl_handshake_expired(node *me, int x, mstime_t now)
 {
     mstime_t timeout = me->cfg.node_timeout_ms > 1000 ? me->cfg.node_timeout_ms : 1000;
-    return (me->peer[x].flags & F_HANDSHAKE) && now - me->handshake_ctime[x] > timeout;
+    return (me->flags[x] & F_HANDSHAKE) && now - me->handshake_ctime[x] > timeout;
 }
 
 /* §4.3 step 1: the first PONG on my outbound link to a HANDSHAKE entry names
@@ -151,7 +152,7 @@ bool cl_handshake_expired(node *me, int x, mstime_t now)
  * packets. */
 void cl_handshake_complete(node *me, int x, const bus_msg *m)
 {
-    if (!(me->peer[x].flags & F_HANDSHAKE))
+    if (!(me->flags[x] & F_HANDSHAKE))
         return;
     cl_clear_flag(me, x, F_HANDSHAKE);
     me->handshakes--;
@@ -175,7 +176,7 @@ const char *rc_cluster_meet(rc_cluster *c, int x, int target)
     node *me = running_node(c, x);
     if (!me)
         return "node not running";
-    if (me->peer[target].flags & F_HANDSHAKE)
+    if (me->flags[target] & F_HANDSHAKE)
         return "ERR Invalid node address specified";
     /* Meeting a node I already know makes a handshake entry that is dropped
      * as soon as its PONG names a known node: no lasting effect. */
@@ -189,7 +190,7 @@ const char *rc_cluster_forget(rc_cluster *c, int x, int target)
     node *me = running_node(c, x);
     if (!me)
         return "node not running";
-    if (!cl_knows(me, target) || (me->peer[target].flags & F_HANDSHAKE))
+    if (!cl_knows(me, target) || (me->flags[target] & F_HANDSHAKE))
         return "ERR Unknown node";
     if (target == x)
         return "ERR I tried hard but I can't forget myself...";

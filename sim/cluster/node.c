@@ -81,7 +81,7 @@ void cl_emit_role(node *me, const char *why)
 /* ====================================================================== */
 
 /* My role in my own view (nodeIsMaster(myself)). */
-bool cl_is_master(const node *me) { return me->peer[me->id].flags & F_MASTER; }
+bool cl_is_master(const node *me) { return me->flags[me->id] & F_MASTER; }
 
 /* The master I replicate in my own view (myself->slaveof), or -1. */
 int cl_my_master(const node *me) { return me->slaveof[me->id]; }
@@ -100,10 +100,10 @@ int cl_quorum(const node *me) { return me->size / 2 + 1; }
  * without a scan. */
 void cl_set_flag(node *me, int x, uint16_t f)
 {
-    uint16_t added = f & (uint16_t)~me->peer[x].flags;
+    uint16_t added = f & (uint16_t)~me->flags[x];
     if ((added & F_PFAIL) && x != me->id)
         me->pfail_count++;
-    me->peer[x].flags |= f;
+    cl_store_flags(me, x, me->flags[x] | f);
     if (added & ORPHAN_STAT_FLAGS)
         cl_orphan_stats_stale(me);
 }
@@ -112,10 +112,10 @@ void cl_set_flag(node *me, int x, uint16_t f)
  * or UNKNOWN can make the cron's steps due for x at once. */
 void cl_clear_flag(node *me, int x, uint16_t f)
 {
-    uint16_t removed = f & me->peer[x].flags;
+    uint16_t removed = f & me->flags[x];
     if ((removed & F_PFAIL) && x != me->id)
         me->pfail_count--;
-    me->peer[x].flags &= (uint16_t)~f;
+    cl_store_flags(me, x, me->flags[x] & (uint16_t)~f);
     if (removed & ORPHAN_STAT_FLAGS)
         cl_orphan_stats_stale(me);
     if (removed & CRON_SKIP_FLAGS)
@@ -130,9 +130,9 @@ void cl_set_link(node *me, int x, rc_conn conn)
     me->links_missing += (me->link[x] != 0) - (conn != 0);
     me->link[x] = conn;
     if (conn)
-        me->peer[x].marks |= PV_LINKED;
+        me->peer[x] |= PV_LINKED;
     else
-        me->peer[x].marks &= (uint16_t)~PV_LINKED;
+        me->peer[x] &= ~(uint32_t)PV_LINKED;
     uint64_t bit = UINT64_C(1) << (x & 63);
     if (conn) {
         me->link_missing[x >> 6] &= ~bit;
@@ -154,12 +154,12 @@ void cl_recount(node *me)
     for (int x = 0; x < me->c->n; x++) {
         if (x == me->id)
             continue;
-        me->pfail_count += (me->peer[x].flags & F_PFAIL) != 0;
+        me->pfail_count += (me->flags[x] & F_PFAIL) != 0;
         me->links_missing += me->link[x] == 0;
         if (me->link[x] == 0)
             me->link_missing[x >> 6] |= UINT64_C(1) << (x & 63);
-        me->unknown_count += (me->peer[x].flags & F_UNKNOWN) != 0;
-        me->handshakes += (me->peer[x].flags & F_HANDSHAKE) != 0;
+        me->unknown_count += (me->flags[x] & F_UNKNOWN) != 0;
+        me->handshakes += (me->flags[x] & F_HANDSHAKE) != 0;
     }
     cl_cron_caches_reset(me);
 }
@@ -188,7 +188,7 @@ void cl_set_own_config_epoch(node *me, uint64_t epoch)
 bool cl_has_replicas(const node *me, int x)
 {
     for (int i = 0; i < me->c->n; i++)
-        if (me->slaveof[i] == x && (me->peer[i].flags & F_SLAVE))
+        if (me->slaveof[i] == x && (me->flags[i] & F_SLAVE))
             return true;
     return false;
 }
@@ -198,7 +198,7 @@ static bool masters_have_replicas(const node *me)
 {
     for (int i = 0; i < me->c->n; i++) {
         int m = me->slaveof[i];
-        if (m >= 0 && (me->peer[i].flags & F_SLAVE) && (me->peer[m].flags & F_MASTER))
+        if (m >= 0 && (me->flags[i] & F_SLAVE) && (me->flags[m] & F_MASTER))
             return true;
     }
     return false;
@@ -208,7 +208,7 @@ static bool masters_have_replicas(const node *me)
  * replica list; MIGRATE_TO on the old master is maintained by that list). */
 void cl_set_node_as_master(node *me, int x)
 {
-    if (me->peer[x].flags & F_MASTER)
+    if (me->flags[x] & F_MASTER)
         return;
     int old = me->slaveof[x];
     me->slaveof[x] = -1;

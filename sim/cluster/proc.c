@@ -54,7 +54,7 @@ static struct persisted *persist(const node *me)
     p->pinged = g_new0(uint8_t, n);
     p->ponged = g_new0(uint8_t, n);
     for (int x = 0; x < n; x++) {
-        p->flags[x] = me->peer[x].flags;
+        p->flags[x] = me->flags[x];
         p->pinged[x] = cl_ping_sent(me, x) != 0;
         p->ponged[x] = cl_pong_received(me, x) != 0;
     }
@@ -144,7 +144,7 @@ static void load_image(node *me, const struct persisted *p)
     uint64_t max_epoch = 0;
     for (int x = 0; x < c->n; x++) {
         /* nodes.conf does not list HANDSHAKE entries. */
-        me->peer[x].flags = (p->flags[x] & F_HANDSHAKE) ? F_UNKNOWN : p->flags[x];
+        cl_store_flags(me, x, (p->flags[x] & F_HANDSHAKE) ? F_UNKNOWN : p->flags[x]);
         me->slaveof[x] = p->slaveof[x];
         me->config_epoch[x] = (p->flags[x] & F_SLAVE) ? 0 : p->config_epoch[x];
         if (me->config_epoch[x] > max_epoch)

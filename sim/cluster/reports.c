@@ -85,9 +85,9 @@ static void set_store(node *me, int x, report_set *s)
     }
     me->reports[x] = s;
     if (s)
-        me->peer[x].marks |= PV_REPORTS;
+        me->peer[x] |= PV_REPORTS;
     else
-        me->peer[x].marks &= (uint16_t)~PV_REPORTS;
+        me->peer[x] &= ~(uint32_t)PV_REPORTS;
 }
 
 /* A reporter whose report has lost its weight under rule purge-reports
@@ -96,7 +96,7 @@ static void set_store(node *me, int x, report_set *s)
  * the quorum is taken from. */
 static bool reporter_lost_vote(const node *me, int reporter)
 {
-    return !(me->peer[reporter].flags & F_MASTER) || me->numslots[reporter] == 0;
+    return !(me->flags[reporter] & F_MASTER) || me->numslots[reporter] == 0;
 }
 
 /* clusterNodeCleanupFailureReports: drops the reports strictly older than
@@ -204,5 +204,5 @@ void cl_reports_drop_all(node *me, int x)
 {
     g_free(me->reports[x]);
     me->reports[x] = NULL;
-    me->peer[x].marks &= (uint16_t)~PV_REPORTS;
+    me->peer[x] &= ~(uint32_t)PV_REPORTS;
 }

@@ -10,7 +10,7 @@ static bool slots_fully_covered(const node *me)
     for (int x = 0; x < me->c->n; x++) {
         if (me->numslots[x] == 0)
             continue;
-        if (me->peer[x].flags & F_FAIL)
+        if (me->flags[x] & F_FAIL)
             return false;
         bound += me->numslots[x];
     }
@@ -35,10 +35,10 @@ void cl_update_state(node *me)
 
     int size = 0, reachable = 0;
     for (int x = 0; x < me->c->n; x++) {
-        if (!(me->peer[x].flags & F_MASTER) || me->numslots[x] == 0)
+        if (!(me->flags[x] & F_MASTER) || me->numslots[x] == 0)
             continue;
         size++;
-        if (!(me->peer[x].flags & (F_PFAIL | F_FAIL)))
+        if (!(me->flags[x] & (F_PFAIL | F_FAIL)))
             reachable++;
     }
     me->size = size;

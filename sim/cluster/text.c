@@ -19,7 +19,7 @@ static void append_flags(GString *s, const node *me, int x)
     };
     bool any = false;
     for (size_t i = 0; i < G_N_ELEMENTS(order); i++) {
-        if (!(me->peer[x].flags & order[i].bit))
+        if (!(me->flags[x] & order[i].bit))
             continue;
         g_string_append_printf(s, "%s%s", any ? "," : "", order[i].name);
         any = true;
@@ -53,7 +53,7 @@ static void append_node_line(GString *s, const node *me, int x)
     const rc_cluster *c = me->c;
     int port = BASE_PORT + x;
     int master = me->slaveof[x];
-    bool replica_with_master = (me->peer[x].flags & F_SLAVE) && master >= 0;
+    bool replica_with_master = (me->flags[x] & F_SLAVE) && master >= 0;
     uint64_t epoch = replica_with_master ? me->config_epoch[master] : me->config_epoch[x];
     bool connected = x == me->id || me->link[x];
     g_string_append_printf(s, "%s 127.0.0.1:%d@%d ", c->nodes[x].name, port, port + 10000);
@@ -61,7 +61,7 @@ static void append_node_line(GString *s, const node *me, int x)
     g_string_append_printf(s, " %s %lld %lld %llu %s", master >= 0 ? c->nodes[master].name : "-",
                            (long long)cl_ping_sent(me, x), (long long)cl_pong_received(me, x),
                            (unsigned long long)epoch, connected ? "connected" : "disconnected");
-    if (me->peer[x].flags & F_MASTER)
+    if (me->flags[x] & F_MASTER)
         append_slots(s, me, x);
     g_string_append_c(s, '\n');
 }
@@ -98,15 +98,15 @@ char *rc_cluster_info_text(const rc_cluster *c, int x)
         if (o == NO_OWNER)
             continue;
         assigned++;
-        if (me->peer[o].flags & F_FAIL)
+        if (me->flags[o] & F_FAIL)
             fail++;
-        else if (me->peer[o].flags & F_PFAIL)
+        else if (me->flags[o] & F_PFAIL)
             pfail++;
         else
             ok++;
     }
     int master = me->slaveof[x];
-    uint64_t my_epoch = (!(me->peer[x].flags & F_MASTER) && master >= 0) ? me->config_epoch[master]
+    uint64_t my_epoch = (!(me->flags[x] & F_MASTER) && master >= 0) ? me->config_epoch[master]
                                                                      : me->config_epoch[x];
     GString *s = g_string_new(NULL);
     g_string_append_printf(s, "cluster_state:%s\r\n", me->state_ok ? "ok" : "fail");

@@ -10,7 +10,7 @@
 void rc_cluster_peer_view(const rc_cluster *c, int observer, int subject, rc_peer_view *view)
 {
     const node *o = &c->nodes[observer];
-    uint16_t flags = o->peer[subject].flags;
+    uint16_t flags = o->flags[subject];
     int32_t master = o->slaveof[subject];
     *view = (rc_peer_view){
         .known = !(flags & F_UNKNOWN),

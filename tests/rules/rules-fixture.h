@@ -190,7 +190,7 @@ static inline int owner_of(fx *f, int observer, int slot)
 
 static inline bool has_flag(fx *f, int observer, int x, uint16_t flag)
 {
-    return (N(f, observer)->peer[x].flags & flag) != 0;
+    return (N(f, observer)->flags[x] & flag) != 0;
 }
 
 /* The slots master `master` was given when the cluster was created. */

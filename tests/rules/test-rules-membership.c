@@ -112,7 +112,7 @@ static void test_membership_blacklist_then_gossip_readds(void)
     at_ms(f, 61000);
     gossip(f, 2, 1, 0, F_MASTER | F_PFAIL);
     g_assert_true(rc_cluster_knows(f->c, 1, 0));
-    g_assert_cmpint(o->peer[0].flags, ==, F_MASTER | F_PFAIL);
+    g_assert_cmpint(o->flags[0], ==, F_MASTER | F_PFAIL);
     g_assert_cmpint(o->pfail_count, ==, 1);
     g_assert_cmpint(o->numslots[0], ==, 0);
     g_assert_cmpint(o->config_epoch[0], ==, 0);
@@ -153,7 +153,7 @@ static void test_membership_meet_from_unknown_starts_handshake(void)
     msg_gossip(m, 3, F_MASTER, 0);
     deliver(f, 1, inbound(f, 1, 0), m);
     g_assert_cmpint(wire_count(f, 1, 0, MSG_PONG), ==, 1);
-    g_assert_cmpint(N(f, 1)->peer[0].flags, ==, F_HANDSHAKE);
+    g_assert_cmpint(N(f, 1)->flags[0], ==, F_HANDSHAKE);
     g_assert_cmpint(cl_report_count(N(f, 1), 2), ==, 0);
     g_assert_false(rc_cluster_knows(f->c, 1, 3));
     char *text = rc_cluster_nodes_text(f->c, 1);
@@ -172,16 +172,16 @@ static void test_membership_pong_completes_handshake(void)
     g_assert_null(rc_cluster_forget(f->c, 1, 0));
     at_ms(f, 2000);
     g_assert_null(rc_cluster_meet(f->c, 1, 0));
-    g_assert_cmpint(o->peer[0].flags, ==, F_HANDSHAKE | F_MEET);
+    g_assert_cmpint(o->flags[0], ==, F_HANDSHAKE | F_MEET);
     g_assert_cmpstr(rc_cluster_meet(f->c, 1, 0), ==, "ERR Invalid node address specified");
     deliver_plain(f, 1, FAKE_CONN, 0, MSG_PONG);
-    g_assert_true(o->peer[0].flags & F_HANDSHAKE);
+    g_assert_true(o->flags[0] & F_HANDSHAKE);
     rc_conn link = tap(f, 1, 0);
     cl_set_ping_sent(o, 0, now_ms(f));
     advance_ms(f, 10);
     deliver_plain(f, 1, link, 0, MSG_PONG);
-    g_assert_false(o->peer[0].flags & F_HANDSHAKE);
-    g_assert_true(o->peer[0].flags & F_MASTER);
+    g_assert_false(o->flags[0] & F_HANDSHAKE);
+    g_assert_true(o->flags[0] & F_MASTER);
     g_assert_cmpint(cl_ping_sent(o, 0), ==, 0);
     g_assert_cmpint(cl_pong_received(o, 0), ==, now_ms(f));
     /* Its slots and epoch come with its next packet. */

@@ -67,7 +67,7 @@ static void test_text_cluster_nodes_format(void)
     g_strfreev(lines);
     g_free(text);
 
-    o->peer[e0].flags = 0;
+    cl_store_flags(o, e0, 0);
     text = rc_cluster_nodes_text(f->c, 0);
     g_assert_nonnull(strstr(text, " noflags - "));
     g_free(text);
