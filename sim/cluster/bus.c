@@ -167,16 +167,18 @@ static void gossip_reserve(bus_msg *m, int n)
     }
 }
 
-static void gossip_append(node *me, bus_msg *m, int x)
+/* Appends an entry about x, whose word is w, to m's gossip section (the
+ * word is read once: the entry's stores could otherwise be its aliases). */
+static inline void gossip_append(node *me, bus_msg *m, int x, peer_view w)
 {
     if (m->count == m->cap)
         gossip_reserve(m, m->cap ? m->cap * 2 : 8);
     gossip_entry *e = &m->gossip[m->count++];
-    peer_view w = me->peer[x];
-    e->node = (uint16_t)x;
-    e->flags = cl_entry_flags(me, x, w);
-    e->ping_sent_s = (uint32_t)(cl_ping_sent(me, x) / 1000);
-    e->pong_received_s = pv_pong_s(w);
+    uint32_t ping_s = (w & PV_PING) ? (uint32_t)(ms32_unpack(me->ping_sent[x]) / 1000) : 0;
+    *e = (gossip_entry){ .node = (uint16_t)x,
+                         .flags = cl_entry_flags(me, x, w),
+                         .ping_sent_s = ping_s,
+                         .pong_received_s = pv_pong_s(w) };
 }
 
 /* Starts loading my record of x into the cache. */
@@ -234,7 +236,7 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes,
             continue;
         seen[x >> 6] |= bit;
         freshnodes--;
-        gossip_append(me, m, x);
+        gossip_append(me, m, x, w);
     }
     for (int i = first; i < m->count; i++)
         seen[m->gossip[i].node >> 6] = 0;
@@ -265,7 +267,7 @@ void cl_send_ping(node *me, int to, int type, rc_conn conn)
     for (int x = 0; x < me->c->n && pfail_wanted > 0; x++) {
         if (!(me->flags[x] & F_PFAIL) || (me->flags[x] & (F_HANDSHAKE | F_NOADDR)))
             continue;
-        gossip_append(me, m, x);
+        gossip_append(me, m, x, me->peer[x]);
         pfail_wanted--;
     }
     send_on_conn(me, conn, m);
