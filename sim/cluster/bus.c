@@ -174,10 +174,8 @@ static inline void gossip_append(node *me, bus_msg *m, int x, peer_view w)
     if (m->count == m->cap)
         gossip_reserve(m, m->cap ? m->cap * 2 : 8);
     gossip_entry *e = &m->gossip[m->count++];
-    uint32_t ping_s = (w & PV_PING) ? (uint32_t)(ms32_unpack(me->ping_sent[x]) / 1000) : 0;
     *e = (gossip_entry){ .node = (uint16_t)x,
                          .flags = cl_entry_flags(me, x, w),
-                         .ping_sent_s = ping_s,
                          .pong_received_s = pv_pong_s(w) };
 }
 

@@ -138,12 +138,14 @@ static inline bool slotset_has(const slotset *s, int slot)
 
 /* ---- messages ------------------------------------------------------------ */
 
-/* One gossip entry, 12 bytes: node ids are dense and below 65536 (the
- * cluster refuses more nodes), so 16 bits carry them. */
+/* One gossip entry, 8 bytes: node ids are dense and below 65536 (the
+ * cluster refuses more nodes), so 16 bits carry them. Redis's entry also
+ * carries the sender's ping time, which no receiver reads (docs/model.md
+ * §3.3), and the address, which never changes here: neither is kept, and a
+ * message's size in bytes is Redis's (§3.1), not this struct's. */
 typedef struct {
     uint16_t node;
     uint16_t flags;
-    uint32_t ping_sent_s;
     uint32_t pong_received_s;
 } gossip_entry;
 
@@ -224,8 +226,8 @@ static inline mstime_t ms32_unpack(uint32_t v) { return v ? MS32_BASE + (mstime_
  * at 2000 nodes, against the 64 MB of the 16-byte records of the eleventh
  * session), which the last-level cache cannot hold. Building a gossip
  * section reads a random peer's flags, link presence, whether it has slots
- * and both times, and applying one reads flags, whether reports are held,
- * whether a ping is pending and the pong time. So the word holds:
+ * and its pong time, and applying one reads flags, whether reports are
+ * held, whether a ping is pending and the pong time. So the word holds:
  *
  * - the common flags: F_MASTER, F_SLAVE, F_PFAIL and F_FAIL as their own
  *   bits, PV_MIGRATE_TO for F_MIGRATE_TO, and PV_RARE when any other flag

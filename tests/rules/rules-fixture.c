@@ -265,7 +265,7 @@ void msg_gossip(bus_msg *m, int x, uint16_t flags, mstime_t pong_ms)
         m->gossip = g_renew(gossip_entry, m->gossip, m->cap);
     }
     m->gossip[m->count++] = (gossip_entry){
-        .node = x, .flags = flags, .ping_sent_s = 0, .pong_received_s = (uint32_t)(pong_ms / 1000)
+        .node = x, .flags = flags, .pong_received_s = (uint32_t)(pong_ms / 1000)
     };
 }
 
