@@ -208,7 +208,7 @@ void rc_engine_set_post_hook(rc_engine *engine, rc_post_event_fn fn, void *ctx);
  * runs, so that the records the event will read can start coming into the
  * cache meanwhile (events scheduled long ago are cache misses as a rule in
  * a big cluster). It may only compute addresses from `ctx` and `arg` and
- * ask for them (__builtin_prefetch): it runs on any thread, and it may be
+ * ask for them (a prefetch instruction): it runs on any thread, and it may be
  * called for an event that is cancelled before it runs. At most
  * RC_ENGINE_MAX_PREFETCH functions; registering `fn` again replaces its
  * hint. */

@@ -182,7 +182,7 @@ static inline void gossip_append(node *me, bus_msg *m, int x, peer_view w)
 /* Starts loading my record of x into the cache. */
 static inline void prefetch_peer(const node *me, int x)
 {
-    __builtin_prefetch(&me->peer[x]);
+    rc_prefetch(&me->peer[x]);
 }
 
 /* dictGetRandomKey for the gossip section, from the node's gossip stream:
@@ -421,7 +421,7 @@ static inline void prefetch_gossip_target(const node *me, const bus_msg *m, int 
     const gossip_entry *e = &m->gossip[i];
     prefetch_peer(me, e->node);
     if (from_master && (e->flags & (F_PFAIL | F_FAIL)))
-        __builtin_prefetch(&me->reports[e->node]);
+        rc_prefetch(&me->reports[e->node]);
 }
 
 /* True when applying entry e will search my reports on its node for a
@@ -450,7 +450,7 @@ static inline void prefetch_reports(const node *me, const bus_msg *m, int i, boo
     int j = i + REPORT_POINTER_PREFETCH;
     if (j < m->count && !(m->gossip[j].flags & (F_PFAIL | F_FAIL)) &&
         cl_has_reports(me, m->gossip[j].node))
-        __builtin_prefetch(&me->reports[m->gossip[j].node]);
+        rc_prefetch(&me->reports[m->gossip[j].node]);
     for (int k = 0; k < 2; k++) {
         j = i + (k ? REPORTER_PREFETCH : REPORT_PREFETCH);
         if (j < m->count && entry_searches_reports(me, &m->gossip[j], from_master))
@@ -771,10 +771,33 @@ static void adopt_inbound_link(node *me, int sender, rc_conn conn)
         rc_net_close(me->c->net, old, me->id);
 }
 
+/* Starts loading what processing a message from `sender` reads in my views
+ * of it (each in an array of its own, and in a big cluster each a cache
+ * miss that the processing would otherwise meet one after the other), and
+ * the start of its gossip section. */
+static void prefetch_sender(const node *me, int sender, const bus_msg *m)
+{
+    rc_prefetch(&me->flags[sender]);
+    rc_prefetch(&me->inbound[sender]);
+    rc_prefetch(&me->data_received[sender]);
+    rc_prefetch(&me->config_epoch[sender]);
+    rc_prefetch(&me->repl_offset[sender]);
+    rc_prefetch(&me->slaveof[sender]);
+    rc_prefetch(&me->slots_hash[sender]);
+    rc_prefetch(&me->numslots[sender]);
+    rc_prefetch(&me->link[sender]);
+    rc_prefetch(&me->peer[sender]);
+    rc_prefetch(&me->pong_ms[sender]);
+    if (m->count > 0)
+        rc_prefetch(m->gossip);
+}
+
 /* clusterProcessPacket for one bus message that arrived on `conn`. */
 void cl_on_bus_message(node *me, rc_conn conn, int from, bus_msg *m)
 {
     int sender = m->sender;
+    if (sender >= 0 && sender < me->c->n)
+        prefetch_sender(me, sender, m);
     me->stats_received[m->type]++;
     if (m->type == me->drop_filter) {
         cl_log(me, '#', "Dropping packet that matches debug drop filter");

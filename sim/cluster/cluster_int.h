@@ -22,6 +22,7 @@
 
 #include "rcsim/cluster.h"
 #include "rcsim/rng.h"
+#include "engine/prefetch.h"
 
 #include <glib.h>
 #include <pthread.h>

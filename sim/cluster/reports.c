@@ -195,9 +195,9 @@ void cl_report_prefetch(const node *me, int x, bool deep)
     if (!s)
         return;
     if (deep)
-        __builtin_prefetch(set_reporters(s) + s->count / 2);
+        rc_prefetch(set_reporters(s) + s->count / 2);
     else
-        __builtin_prefetch(s);
+        rc_prefetch(s);
 }
 
 void cl_reports_drop_all(node *me, int x)

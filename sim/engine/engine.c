@@ -35,6 +35,7 @@
  * reserved range of address space that grows in place. */
 #include "rcsim/engine.h"
 #include "engine/bulk.h"
+#include "engine/prefetch.h"
 
 #include <glib.h>
 #include <pthread.h>
@@ -1028,7 +1029,7 @@ static inline void dispatch(run_ctx *c, const event_slot *es, heap_key key)
 static void prefetch_ahead(const rc_engine *e, const event_heap *h)
 {
     if (h->len > 1)
-        __builtin_prefetch(&e->slots[h->key_slot[least_child(h, 1, h->len)]]);
+        rc_prefetch(&e->slots[h->key_slot[least_child(h, 1, h->len)]]);
     const event_slot *next = &e->slots[h->key_slot[0]];
     for (uint32_t i = 0; i < e->n_prefetch; i++)
         if (e->prefetch[i].fn == next->fn) {
@@ -1050,7 +1051,7 @@ static void run_top(rc_engine *e, run_ctx *c, event_heap *h)
      * scheduled long enough ago for the gossip of a big cluster to evict
      * it): ask for it while this one runs. */
     if (h->len) {
-        __builtin_prefetch(&e->slots[h->key_slot[0]]);
+        rc_prefetch(&e->slots[h->key_slot[0]]);
         /* A small heap's events are in the cache anyway. */
         if (e->n_prefetch && h->len >= PREFETCH_MIN_PENDING)
             prefetch_ahead(e, h);
@@ -1093,7 +1094,7 @@ static void run_entry(rc_engine *e, run_ctx *c, uint32_t ref)
     if (w.next != NO_SLOT) {
         uint32_t next = entry(e, w.next)->slot;
         if (next != NO_SLOT)
-            __builtin_prefetch(&e->slots[next]);
+            rc_prefetch(&e->slots[next]);
     }
     dispatch(c, &es, w.key);
 }
@@ -1459,7 +1460,7 @@ static void run_window_part(rc_engine *e, rc_time limit)
         if (k + 1 < e->n_win_actors) {
             uint32_t next = e->win_head[e->win_actors[k + 1]];
             if (next != NO_SLOT && entry(e, next)->slot != NO_SLOT)
-                __builtin_prefetch(&e->slots[entry(e, next)->slot]);
+                rc_prefetch(&e->slots[entry(e, next)->slot]);
         }
         run_actor(e, c, e->win_actors[k]);
     }

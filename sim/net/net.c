@@ -34,6 +34,7 @@
  */
 #include "rcsim/net.h"
 #include "engine/bulk.h"
+#include "engine/prefetch.h"
 
 #include <glib.h>
 #include <pthread.h>
@@ -419,8 +420,8 @@ static inline __attribute__((always_inline)) net_conn *conn_get(const rc_net *ne
  * the other copies to go). */
 static inline void prefetch_record(const void *p, size_t size)
 {
-    __builtin_prefetch(p, 1);
-    __builtin_prefetch((const char *)p + size - 1, 1);
+    rc_prefetch(p);
+    rc_prefetch((const char *)p + size - 1);
 }
 
 /* ---- tables that grow in place (threads) ------------------------------------ */
