@@ -584,9 +584,7 @@ static void fresh_view(node *me)
         cl_bind_slot_at_create(me, s, -1);
     cl_th(c)->owner_changes.len = 0;
     for (int x = 0; x < c->n; x++) {
-        me->peer[x] = 0;
-        me->pong_ms[x] = 0;
-        me->numslots[x] = 0;
+        cl_clear_peer(me, x);
         cl_store_flags(me, x, x == me->id ? (uint16_t)(F_MYSELF | F_MASTER) : (uint16_t)F_UNKNOWN);
         me->slaveof[x] = -1;
         me->config_epoch[x] = 0;

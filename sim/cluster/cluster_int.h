@@ -658,6 +658,20 @@ static inline void cl_cron_caches_reset(node *me)
         me->cron_block_due[b] = 0;
     me->orphan_stats_valid = false;
 }
+/* Sets or clears `mark` (a PV_* mark) in x's word. */
+static inline void cl_set_mark(node *me, int x, uint32_t mark, bool on)
+{
+    me->peer[x] = on ? me->peer[x] | mark : me->peer[x] & ~mark;
+}
+/* Empties my record of x: no flags, marks, pong time or slots (the caller
+ * then sets its flags). */
+static inline void cl_clear_peer(node *me, int x)
+{
+    me->peer[x] = 0;
+    me->flags[x] = 0;
+    me->pong_ms[x] = 0;
+    me->numslots[x] = 0;
+}
 /* Sets x's flags in my view to f (the word's copy too). */
 static inline void cl_store_flags(node *me, int x, uint16_t f)
 {
@@ -696,22 +710,17 @@ static inline mstime_t cl_pong_received(const node *me, int x)
 /* Records a new ping_sent for x (0 = none) and when it can fall due. */
 static inline void cl_set_ping_sent(node *me, int x, mstime_t t)
 {
+    cl_set_mark(me, x, PV_PING, t != 0);
     if (t) {
         me->ping_sent[x] = ms32_pack(t);
-        me->peer[x] |= PV_PING;
         cl_cron_due_by(me, x, t + me->cfg.node_timeout_ms / 2);
-    } else {
-        me->peer[x] &= ~(uint32_t)PV_PING;
     }
 }
 /* Sets the number of slots bound to x in my view. */
 static inline void cl_set_numslots(node *me, int x, int count)
 {
     me->numslots[x] = (int16_t)count;
-    if (count > 0)
-        me->peer[x] |= PV_SLOTS;
-    else
-        me->peer[x] &= ~(uint32_t)PV_SLOTS;
+    cl_set_mark(me, x, PV_SLOTS, count > 0);
 }
 /* True when I hold failure reports on x (maybe expired ones). */
 static inline bool cl_has_reports(const node *me, int x)

@@ -38,10 +38,7 @@ void cl_add_node(node *me, int x, uint16_t flags)
 {
     if (cl_knows(me, x))
         return;
-    me->peer[x] = 0;
-    me->flags[x] = 0;
-    me->pong_ms[x] = 0;
-    me->numslots[x] = 0;
+    cl_clear_peer(me, x);
     me->unknown_count--;
     cl_set_flag(me, x, (uint16_t)(flags & ~(F_MYSELF | F_UNKNOWN)));
     if (flags & F_HANDSHAKE)

@@ -129,10 +129,7 @@ void cl_set_link(node *me, int x, rc_conn conn)
         return;
     me->links_missing += (me->link[x] != 0) - (conn != 0);
     me->link[x] = conn;
-    if (conn)
-        me->peer[x] |= PV_LINKED;
-    else
-        me->peer[x] &= ~(uint32_t)PV_LINKED;
+    cl_set_mark(me, x, PV_LINKED, conn != 0);
     uint64_t bit = UINT64_C(1) << (x & 63);
     if (conn) {
         me->link_missing[x >> 6] &= ~bit;

@@ -84,10 +84,7 @@ static void set_store(node *me, int x, report_set *s)
         s = NULL;
     }
     me->reports[x] = s;
-    if (s)
-        me->peer[x] |= PV_REPORTS;
-    else
-        me->peer[x] &= ~(uint32_t)PV_REPORTS;
+    cl_set_mark(me, x, PV_REPORTS, s != NULL);
 }
 
 /* A reporter whose report has lost its weight under rule purge-reports
@@ -204,5 +201,5 @@ void cl_reports_drop_all(node *me, int x)
 {
     g_free(me->reports[x]);
     me->reports[x] = NULL;
-    me->peer[x] &= ~(uint32_t)PV_REPORTS;
+    cl_set_mark(me, x, PV_REPORTS, false);
 }
