@@ -104,6 +104,56 @@ static void test_below_matches_gsl_when_bounds_change(void)
     gsl_rng_free(g);
 }
 
+/* An inline stream seeded like an rc_rng is GSL's taus2 of the same seed:
+ * the raw outputs for many seeds (the seeding's small-component cases
+ * included), then the bounded draws as bounds change. */
+static void test_taus_matches_gsl(void)
+{
+    for (uint64_t root = 0; root < 300; root++) {
+        rc_taus t;
+        rc_taus_seed(&t, root, RC_STREAM_GOSSIP(root * 7));
+        gsl_rng *g = gsl_twin(root, RC_STREAM_GOSSIP(root * 7));
+        for (int i = 0; i < 100; i++)
+            g_assert_cmpuint(rc_taus_next(&t), ==, gsl_rng_get(g));
+        gsl_rng_free(g);
+    }
+    rc_taus t;
+    rc_taus_seed(&t, 14, RC_STREAM_GOSSIP(3));
+    gsl_rng *g = gsl_twin(14, RC_STREAM_GOSSIP(3));
+    rc_rng *pick = rc_rng_new(15, RC_STREAM_NET);
+    static const uint32_t fixed[] = { 2000, 2000, 1, 3000, UINT32_MAX, (UINT32_C(1) << 31) + 1, 7 };
+    for (int i = 0; i < 200000; i++) {
+        uint32_t n = i % 3 ? fixed[i % G_N_ELEMENTS(fixed)]
+                           : 1 + rc_rng_below(pick, UINT32_MAX >> rc_rng_below(pick, 32));
+        g_assert_cmpuint(rc_taus_below(&t, n), ==, gsl_rng_uniform_int(g, n));
+    }
+    rc_rng_free(pick);
+    gsl_rng_free(g);
+}
+
+/* Seeds whose first LCG image is small (k times the inverse of 69069 mod
+ * 2^32 maps to k) take the raised starting values; small seeds and these
+ * must all give the library's first outputs. */
+static void test_taus_seeding_edges(void)
+{
+    uint32_t inverse = 1;
+    for (int i = 0; i < 5; i++) /* Newton's iteration for an inverse mod 2^32 */
+        inverse *= 2 - UINT32_C(69069) * inverse;
+    g_assert_cmpuint(inverse * UINT32_C(69069), ==, 1);
+    for (uint32_t k = 0; k < 2000; k++) {
+        uint32_t seed = k < 1000 ? k : (k - 1000) * inverse;
+        if (seed == 0)
+            continue;
+        rc_taus t;
+        rc_taus_set_seed(&t, seed);
+        gsl_rng *g = gsl_rng_alloc(gsl_rng_taus2);
+        gsl_rng_set(g, seed);
+        for (int i = 0; i < 20; i++)
+            g_assert_cmpuint(rc_taus_next(&t), ==, gsl_rng_get(g));
+        gsl_rng_free(g);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -114,5 +164,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rng/below-matches-gsl", test_below_matches_gsl);
     g_test_add_func("/rng/below-matches-gsl-when-bounds-change",
                     test_below_matches_gsl_when_bounds_change);
+    g_test_add_func("/rng/taus-matches-gsl", test_taus_matches_gsl);
+    g_test_add_func("/rng/taus-seeding-edges", test_taus_seeding_edges);
     return g_test_run();
 }

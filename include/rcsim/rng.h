@@ -62,6 +62,55 @@ double rc_rng_lognormal(rc_rng *rng, double median, double sigma);
 /* Exponential with the given mean. */
 double rc_rng_exponential(rc_rng *rng, double mean);
 
+/* A taus2 stream its owner keeps by value and steps inline: the same draws
+ * as the rc_rng of the same root seed and stream (rc_rng_below, bit for
+ * bit), without a call and two pointers per draw. It is for the hottest
+ * consumer, the gossip draws, hundreds per message. The three components
+ * are L'Ecuyer's (Math. Comp. 65, 1996), 32 bits each; `bound` is the last
+ * bound drawn below and `reciprocal` ceil(2^64 / floor((2^32-1) / bound)),
+ * or 0 when that scale is 1, so that a draw divides by multiplying. */
+typedef struct {
+    uint32_t s[3];
+    uint32_t bound;
+    uint64_t reciprocal;
+} rc_taus;
+
+/* Seeds t as rc_rng_new seeds the stream `stream_id` of `root_seed`. */
+void rc_taus_seed(rc_taus *t, uint64_t root_seed, uint64_t stream_id);
+/* Seeds t as gsl_rng_set seeds a taus2 generator with `seed` (not 0). */
+void rc_taus_set_seed(rc_taus *t, uint32_t seed);
+/* Makes n (> 0) t's cached bound; rc_taus_below calls it on a new bound. */
+void rc_taus_set_bound(rc_taus *t, uint32_t n);
+
+/* The next 32-bit output: each component shifted and masked with the
+ * paper's parameters, the output their XOR. */
+static inline uint32_t rc_taus_next(rc_taus *t)
+{
+    uint32_t a = t->s[0], b = t->s[1], c = t->s[2];
+    a = ((a & UINT32_C(0xfffffffe)) << 12) ^ (((a << 13) ^ a) >> 19);
+    b = ((b & UINT32_C(0xfffffff8)) << 4) ^ (((b << 2) ^ b) >> 25);
+    c = ((c & UINT32_C(0xfffffff0)) << 17) ^ (((c << 3) ^ c) >> 11);
+    t->s[0] = a;
+    t->s[1] = b;
+    t->s[2] = c;
+    return a ^ b ^ c;
+}
+
+/* Uniform integer in [0, n), n > 0: rc_rng_below's algorithm (outputs
+ * divided by floor((2^32-1) / n), rejected until one is below n). */
+static inline uint32_t rc_taus_below(rc_taus *t, uint32_t n)
+{
+    if (__builtin_expect(n != t->bound, 0))
+        rc_taus_set_bound(t, n);
+    for (;;) {
+        uint32_t x = rc_taus_next(t);
+        uint32_t k = t->reciprocal ? (uint32_t)(((unsigned __int128)t->reciprocal * x) >> 64)
+                                   : x;
+        if (k < n)
+            return k;
+    }
+}
+
 #ifdef __cplusplus
 }
 #endif

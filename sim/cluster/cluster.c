@@ -342,7 +342,7 @@ rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
         me->c = c;
         me->cfg = configs[i];
         me->rng = rc_rng_new(seed, RC_STREAM_NODE(i));
-        me->gossip_rng = rc_rng_new(seed, RC_STREAM_GOSSIP(i));
+        rc_taus_seed(&me->gossip_stream, seed, RC_STREAM_GOSSIP(i));
         for (int k = 0; k < GOSSIP_AHEAD; k++)
             me->gossip_ahead[k] = cl_gossip_random_id(me);
         make_node_id(me);
@@ -387,7 +387,6 @@ void rc_cluster_free(rc_cluster *c)
     for (int i = 0; i < c->n; i++) {
         node *me = &c->nodes[i];
         rc_rng_free(me->rng);
-        rc_rng_free(me->gossip_rng);
         cl_slotset_unref(c, me->claim_cache);
         node_free_views(me);
         cl_persisted_free(me->saved);

@@ -280,7 +280,7 @@ typedef struct node {
     rc_rng *rng;
     /* Gossip draws (RC_STREAM_GOSSIP), made GOSSIP_AHEAD in advance: the
      * drawn node ids wait in a ring while their records are fetched. */
-    rc_rng *gossip_rng;
+    rc_taus gossip_stream;
     int32_t gossip_ahead[GOSSIP_AHEAD];
     int gossip_ahead_pos;
 
@@ -632,7 +632,7 @@ static inline bool cl_running(const node *me) { return me->alive && !me->stopped
  * FAIL quorum.) */
 static inline int cl_gossip_random_id(node *me)
 {
-    return (int)rc_rng_below(me->gossip_rng, (uint32_t)me->c->n);
+    return (int)rc_taus_below(&me->gossip_stream, (uint32_t)me->c->n);
 }
 
 /* The cron's schedule caches (see node.cron_block_due): cron.c reads them,

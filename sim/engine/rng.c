@@ -141,6 +141,39 @@ uint32_t rc_rng_below(rc_rng *rng, uint32_t n)
     return k;
 }
 
+/* The seeding of GSL's taus2, written from its documented behaviour: the
+ * seed goes through the LCG x -> 69069 x mod 2^32 once per
+ * component, each component raised above the values its recurrence
+ * cannot start from (below 2, 8 and 16), and the first six outputs are
+ * discarded. tests/test-rng.c checks it against the library. */
+void rc_taus_set_seed(rc_taus *t, uint32_t seed)
+{
+    static const uint32_t least[3] = { 2, 8, 16 };
+    uint32_t x = seed;
+    for (int i = 0; i < 3; i++) {
+        x *= UINT32_C(69069);
+        if (x < least[i])
+            x += least[i];
+        t->s[i] = x;
+    }
+    for (int i = 0; i < 6; i++)
+        rc_taus_next(t);
+    t->bound = 0;
+    t->reciprocal = 0;
+}
+
+void rc_taus_seed(rc_taus *t, uint64_t root_seed, uint64_t stream_id)
+{
+    rc_taus_set_seed(t, (uint32_t)rc_rng_stream_seed(root_seed, stream_id));
+}
+
+void rc_taus_set_bound(rc_taus *t, uint32_t n)
+{
+    uint32_t scale = UINT32_MAX / n;
+    t->bound = n;
+    t->reciprocal = scale > 1 ? UINT64_MAX / scale + 1 : 0;
+}
+
 double rc_rng_uniform(rc_rng *rng) { return gsl_rng_uniform(rng->g); }
 
 double rc_rng_gaussian(rc_rng *rng, double mean, double sd)
