@@ -20,11 +20,38 @@ static size_t round_up(size_t size, size_t unit)
 /* The base page size the commits round to. */
 #define PAGE ((size_t)4096)
 
-/* See bulk.h. */
+/* Maps `length` bytes (a multiple of HUGE_PAGE) with `prot` at a HUGE_PAGE
+ * boundary, advised to be backed by huge pages: maps one huge page more
+ * than asked and gives back the misaligned ends. NULL when the kernel
+ * refuses. */
+static void *map_huge_aligned(size_t length, int prot, int flags)
+{
+    size_t span = length + HUGE_PAGE;
+    uint8_t *raw = mmap(NULL, span, prot, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+    if (raw == MAP_FAILED)
+        return NULL;
+    uint8_t *start = (uint8_t *)round_up((uintptr_t)raw, HUGE_PAGE);
+    if (start > raw)
+        munmap(raw, (size_t)(start - raw));
+    size_t tail = (size_t)(raw + span - (start + length));
+    if (tail)
+        munmap(start + length, tail);
+    /* Advice only: a kernel without THP leaves the memory as it is. The
+     * advice matters where THP is "madvise" (Debian's default): a table
+     * of millions of records in base pages costs a fault per 4 KiB when
+     * it is first written (hundreds of thousands at a big cluster's
+     * start, each slow in a virtual machine) and a TLB miss on nearly
+     * every random access afterwards. */
+    (void)madvise(start, length, MADV_HUGEPAGE);
+    return start;
+}
+
+/* See bulk.h. The range is whole huge pages, aligned, so that the pages
+ * committed can be huge ones. */
 void *rc_bulk_reserve(size_t size, const char *what)
 {
-    void *p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
+    void *p = map_huge_aligned(round_up(size, HUGE_PAGE), PROT_NONE, MAP_NORESERVE);
+    if (!p)
         g_error("%s: cannot reserve %zu bytes of address space", what, size);
     return p;
 }
@@ -41,7 +68,7 @@ void rc_bulk_commit(void *base, size_t from, size_t to, const char *what)
 void rc_bulk_unreserve(void *base, size_t size)
 {
     if (base)
-        munmap(base, size);
+        munmap(base, round_up(size, HUGE_PAGE));
 }
 
 /* See bulk.h. */
@@ -80,25 +107,6 @@ void rc_batches_freed_one(rc_free_batches *l, rc_batch_depot depot)
  * below one huge page, a mapping would only waste the rest of the page. */
 static bool is_bulk(size_t size) { return size >= HUGE_PAGE; }
 
-/* Maps `length` bytes (a multiple of HUGE_PAGE) at a HUGE_PAGE boundary:
- * maps one huge page more than asked and gives back the misaligned ends. */
-static void *map_aligned(size_t length)
-{
-    size_t span = length + HUGE_PAGE;
-    uint8_t *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED)
-        g_error("rc_bulk_alloc0: cannot map %zu bytes", length);
-    uint8_t *start = (uint8_t *)round_up((uintptr_t)raw, HUGE_PAGE);
-    if (start > raw)
-        munmap(raw, (size_t)(start - raw));
-    size_t tail = (size_t)(raw + span - (start + length));
-    if (tail)
-        munmap(start + length, tail);
-    /* Advice only: a kernel without THP leaves the memory as it is. */
-    (void)madvise(start, length, MADV_HUGEPAGE);
-    return start;
-}
-
 /* Fresh anonymous mappings read as zero, so nothing is written here: pages
  * are faulted in (a huge page at a time) when the simulation first uses
  * them. */
@@ -106,7 +114,10 @@ void *rc_bulk_alloc0(size_t size)
 {
     if (!is_bulk(size))
         return g_malloc0(size);
-    return map_aligned(round_up(size, HUGE_PAGE));
+    void *p = map_huge_aligned(round_up(size, HUGE_PAGE), PROT_READ | PROT_WRITE, 0);
+    if (!p)
+        g_error("rc_bulk_alloc0: cannot map %zu bytes", size);
+    return p;
 }
 
 void rc_bulk_free(void *block, size_t size)
@@ -131,7 +142,9 @@ static void *remap_bulk(void *block, size_t old_size, size_t new_size)
         munmap((uint8_t *)block + new_len, old_len - new_len);
         return block;
     }
-    void *target = map_aligned(new_len);
+    void *target = map_huge_aligned(new_len, PROT_READ | PROT_WRITE, 0);
+    if (!target)
+        g_error("rc_bulk_realloc: cannot map %zu bytes", new_len);
     void *moved = mremap(block, old_len, old_len, MREMAP_MAYMOVE | MREMAP_FIXED, target);
     if (moved == MAP_FAILED)
         g_error("rc_bulk_realloc: cannot move %zu bytes", old_len);
