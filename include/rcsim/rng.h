@@ -96,6 +96,18 @@ static inline uint32_t rc_taus_next(rc_taus *t)
     return a ^ b ^ c;
 }
 
+/* rc_taus_below(t, t->bound) for a bound set by rc_taus_set_bound and
+ * below 2^31 (so that its reciprocal is not 0): a loop of draws makes the
+ * checks once, before it. */
+static inline uint32_t rc_taus_below_bound(rc_taus *t)
+{
+    for (;;) {
+        uint32_t k = (uint32_t)(((unsigned __int128)t->reciprocal * rc_taus_next(t)) >> 64);
+        if (k < t->bound)
+            return k;
+    }
+}
+
 /* Uniform integer in [0, n), n > 0: rc_rng_below's algorithm (outputs
  * divided by floor((2^32-1) / n), rejected until one is below n). */
 static inline uint32_t rc_taus_below(rc_taus *t, uint32_t n)

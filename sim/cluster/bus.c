@@ -100,6 +100,7 @@ bus_msg *cl_msg_new(node *me, int type)
     m->update_epoch = 0;
     m->update_slots = NULL;
     m->count = 0;
+    m->suspects = false;
     return m;
 }
 
@@ -177,6 +178,7 @@ static inline void gossip_append(node *me, bus_msg *m, int x, peer_view w)
     *e = (gossip_entry){ .node = (uint16_t)x,
                          .flags = cl_entry_flags(me, x, w),
                          .pong_received_s = pv_pong_s(w) };
+    m->suspects |= (w & (F_PFAIL | F_FAIL)) != 0;
 }
 
 /* Starts loading my record of x into the cache. */
@@ -185,18 +187,44 @@ static inline void prefetch_peer(const node *me, int x)
     rc_prefetch(&me->peer[x]);
 }
 
+/* The gossip draws of one section, held in locals while it is built: the
+ * stream's state and the ring's position stay in registers (stores into
+ * the section could otherwise alias them, and every draw would reload and
+ * store them), and go back to the node at the end (gossip_draws_end). The
+ * stream's bound is the node count, set here once. */
+typedef struct {
+    rc_taus stream;
+    unsigned pos;
+} gossip_draws;
+
+static inline gossip_draws gossip_draws_begin(const node *me)
+{
+    gossip_draws d = { me->gossip_stream, (unsigned)me->gossip_ahead_pos };
+    if (d.stream.bound != (uint32_t)me->c->n)
+        rc_taus_set_bound(&d.stream, (uint32_t)me->c->n);
+    return d;
+}
+
+static inline void gossip_draws_end(node *me, const gossip_draws *d)
+{
+    me->gossip_stream = d->stream;
+    me->gossip_ahead_pos = (int)d->pos;
+}
+
 /* dictGetRandomKey for the gossip section, from the node's gossip stream:
  * the draw returned was made GOSSIP_AHEAD draws ago and its record fetched
  * then (with thousands of nodes nearly every drawn record is a cache miss).
- * Entries not in my dict are drawn again. */
-static int gossip_draw(node *me)
+ * Entries not in my dict are drawn again. The same draws as
+ * cl_gossip_random_id. */
+static inline int gossip_draw(node *me, gossip_draws *d)
 {
     for (;;) {
-        int x = me->gossip_ahead[me->gossip_ahead_pos];
-        int next = cl_gossip_random_id(me);
-        me->gossip_ahead[me->gossip_ahead_pos] = next;
+        int x = me->gossip_ahead[d->pos];
+        int next = (int)rc_taus_below_bound(&d->stream); /* below the node count */
+        me->gossip_ahead[d->pos] = next;
         prefetch_peer(me, next);
-        me->gossip_ahead_pos = (me->gossip_ahead_pos + 1) % GOSSIP_AHEAD;
+        if (++d->pos == GOSSIP_AHEAD)
+            d->pos = 0;
         if (cl_knows_by_word(me, x, me->peer[x]))
             return x;
     }
@@ -204,21 +232,25 @@ static int gossip_draw(node *me)
 
 /* The random part of the gossip section: up to `wanted` distinct non-PFAIL
  * nodes drawn uniformly (myself and `skip` skipped; nodes without a link and
- * without slots skipped), at most 3*wanted draws. */
+ * without slots skipped), at most 3*wanted draws. The section has room for
+ * `wanted` more entries (cl_send_ping reserved it). */
 static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes, int skip)
 {
     /* Entries already in the section, as bits of a small shared bitmap
      * (cleared again below) rather than marks in the peer records: the
      * records stay clean and need no write-back. */
     uint64_t *seen = cl_th(me->c)->gossip_seen;
-    int first = m->count;
+    gossip_entry *section = m->gossip;
+    int first = m->count, count = first;
     /* The waiting draws were fetched when my last section was built, and
      * are long out of the cache by now. */
     for (int k = 0; k < GOSSIP_AHEAD; k++)
         prefetch_peer(me, me->gossip_ahead[k]);
+    gossip_draws d = gossip_draws_begin(me);
+    peer_view suspects = 0;
     int iterations_left = wanted * 3;
-    while (freshnodes > 0 && m->count < wanted && iterations_left-- > 0) {
-        int x = gossip_draw(me);
+    while (freshnodes > 0 && count < wanted && iterations_left-- > 0) {
+        int x = gossip_draw(me, &d);
         if (x == me->id || x == skip)
             continue;
         peer_view w = me->peer[x];
@@ -234,10 +266,16 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes,
             continue;
         seen[x >> 6] |= bit;
         freshnodes--;
-        gossip_append(me, m, x, w);
+        suspects |= w;
+        section[count++] = (gossip_entry){ .node = (uint16_t)x,
+                                           .flags = cl_entry_flags(me, x, w),
+                                           .pong_received_s = pv_pong_s(w) };
     }
-    for (int i = first; i < m->count; i++)
-        seen[m->gossip[i].node >> 6] = 0;
+    gossip_draws_end(me, &d);
+    m->count = count;
+    m->suspects |= (suspects & F_FAIL) != 0;
+    for (int i = first; i < count; i++)
+        seen[section[i].node >> 6] = 0;
 }
 
 /* clusterSendPing: builds a PING, PONG or MEET for `to` with a fresh gossip
@@ -416,27 +454,28 @@ static void learn_node(node *me, int sender, int x, uint16_t flags)
 #define REPORTER_PREFETCH 4
 
 /* Starts loading what applying entry i of m will read: my record of its
- * node and, for a suspected node when the sender's reports count, the
- * pointer to my reports on it. */
+ * node and, for a suspected node when the section's suspected entries add
+ * reports (`adds_reports`: a master sender's), the pointer to my reports
+ * on it. */
 static inline void prefetch_gossip_target(const node *me, const bus_msg *m, int i,
-                                          bool from_master)
+                                          bool adds_reports)
 {
     const gossip_entry *e = &m->gossip[i];
     prefetch_peer(me, e->node);
-    if (from_master && (e->flags & (F_PFAIL | F_FAIL)))
+    if (adds_reports && (e->flags & (F_PFAIL | F_FAIL)))
         rc_prefetch(&me->reports[e->node]);
 }
 
 /* True when applying entry e will search my reports on its node for a
- * sender that may withdraw a report: a suspected node when the sender's
- * reports count (a report added or refreshed), or a healthy node I hold
+ * sender that may withdraw a report: a suspected node when the section's
+ * suspected entries add reports (a report added or refreshed), or a healthy node I hold
  * reports on (a report withdrawn). The second reads my record of the node,
  * which was asked for GOSSIP_PREFETCH entries ahead. */
 static inline bool entry_searches_reports(const node *me, const gossip_entry *e,
-                                          bool from_master)
+                                          bool adds_reports)
 {
     if (e->flags & (F_PFAIL | F_FAIL))
-        return from_master;
+        return adds_reports;
     return cl_has_reports(me, e->node);
 }
 
@@ -448,7 +487,7 @@ static inline bool entry_searches_reports(const node *me, const gossip_entry *e,
  * ahead and the reporter a search reads first REPORTER_PREFETCH ahead.
  * Only for a sender that may withdraw reports (every reporting sender
  * may). */
-static inline void prefetch_reports(const node *me, const bus_msg *m, int i, bool from_master)
+static inline void prefetch_reports(const node *me, const bus_msg *m, int i, bool adds_reports)
 {
     int j = i + REPORT_POINTER_PREFETCH;
     if (j < m->count && !(m->gossip[j].flags & (F_PFAIL | F_FAIL)) &&
@@ -456,8 +495,43 @@ static inline void prefetch_reports(const node *me, const bus_msg *m, int i, boo
         rc_prefetch(&me->reports[m->gossip[j].node]);
     for (int k = 0; k < 2; k++) {
         j = i + (k ? REPORTER_PREFETCH : REPORT_PREFETCH);
-        if (j < m->count && entry_searches_reports(me, &m->gossip[j], from_master))
+        if (j < m->count && entry_searches_reports(me, &m->gossip[j], adds_reports))
             cl_report_prefetch(me, m->gossip[j].node, k == 1);
+    }
+}
+
+/* Applies one gossip entry from `sender` (-1: a MEET from an unknown node)
+ * in clusterProcessGossipSection's order: a node I do not know yet is
+ * learnt; otherwise a master sender's report on it is added or withdrawn
+ * and, for a healthy node neither awaiting my ping's pong nor reported
+ * failing, a newer pong time (at most `latest_s`) is taken. */
+static void apply_gossip_entry(node *me, int sender, const gossip_entry *e, bool from_master,
+                               bool may_withdraw, uint32_t latest_s)
+{
+    int x = e->node;
+    if ((me->unknown_count || me->handshakes) && (me->peer[x] & PV_RARE) &&
+        (me->flags[x] & (F_UNKNOWN | F_HANDSHAKE))) {
+        learn_node(me, sender, x, e->flags);
+        return;
+    }
+    /* Rule gossip-skip-receiver (Redis #13046): an entry about me is
+     * ignored altogether. */
+    if (x == me->id && me->cfg.rules.gossip_skip_receiver)
+        return;
+    bool suspected = e->flags & (F_PFAIL | F_FAIL);
+    if (x != me->id) {
+        if (suspected && from_master) {
+            cl_report_add(me, x, sender);
+            cl_mark_node_as_failing_if_needed(me, x);
+        } else if (!suspected && may_withdraw && cl_has_reports(me, x)) {
+            cl_report_remove(me, x, sender);
+        }
+    }
+    if (!suspected && !cl_ping_pending(me, x) &&
+        (!cl_has_reports(me, x) || cl_report_count(me, x) == 0)) {
+        /* Whole seconds against whole seconds: see peer_view. */
+        if (e->pong_received_s <= latest_s && e->pong_received_s > pv_pong_s(me->peer[x]))
+            cl_set_pong_s(me, x, e->pong_received_s);
     }
 }
 
@@ -473,44 +547,39 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
      * known sender that no longer suspects x withdraws its report. */
     bool may_withdraw = from_master || (sender >= 0 && rules->purge_reports);
     mstime_t now = cl_now(me);
+    /* A pong time is taken when at most 500 ms ahead of my clock: for
+     * whole seconds s, s * 1000 <= now + 500 is s <= latest_s. */
+    uint32_t latest_s = (uint32_t)((now + 500) / 1000);
     cl_th(me->c)->gossip_entries += m->count;
+    /* Reports are searched only for suspected entries from a master
+     * sender, which add theirs, and for entries about nodes I hold reports
+     * on, which may withdraw one: in quiet times neither, and the blocks
+     * need not be fetched ahead. */
+    bool adds_reports = from_master && m->suspects;
+    bool search_ahead = may_withdraw && (adds_reports || me->report_subjects > 0);
     /* The first entries have nobody ahead of them to ask for their records. */
     for (int i = 0; i < GOSSIP_PREFETCH && i < m->count; i++)
-        prefetch_gossip_target(me, m, i, from_master);
+        prefetch_gossip_target(me, m, i, adds_reports);
     for (int i = 0; i < m->count; i++) {
         const gossip_entry *e = &m->gossip[i];
         int x = e->node;
         /* With thousands of nodes nearly every entry's record is a cache
          * miss: ask for the records a few entries ahead in advance. */
         if (i + GOSSIP_PREFETCH < m->count)
-            prefetch_gossip_target(me, m, i + GOSSIP_PREFETCH, from_master);
-        if (may_withdraw)
-            prefetch_reports(me, m, i, from_master);
-        if ((me->unknown_count || me->handshakes) && (me->peer[x] & PV_RARE) &&
-            (me->flags[x] & (F_UNKNOWN | F_HANDSHAKE))) {
-            learn_node(me, sender, x, e->flags);
-            continue;
-        }
-        /* Rule gossip-skip-receiver (Redis #13046): an entry about me is
-         * ignored altogether. */
-        if (x == me->id && rules->gossip_skip_receiver)
-            continue;
-        bool suspected = e->flags & (F_PFAIL | F_FAIL);
-        if (x != me->id) {
-            if (suspected && from_master) {
-                cl_report_add(me, x, sender);
-                cl_mark_node_as_failing_if_needed(me, x);
-            } else if (!suspected && may_withdraw && cl_has_reports(me, x)) {
-                cl_report_remove(me, x, sender);
-            }
-        }
-        if (!suspected && !cl_ping_pending(me, x) &&
-            (!cl_has_reports(me, x) || cl_report_count(me, x) == 0)) {
-            /* Whole seconds against whole seconds: see peer_view. */
-            mstime_t t = (mstime_t)e->pong_received_s * 1000;
-            if (t <= now + 500 && e->pong_received_s > pv_pong_s(me->peer[x]))
+            prefetch_gossip_target(me, m, i + GOSSIP_PREFETCH, adds_reports);
+        if (search_ahead)
+            prefetch_reports(me, m, i, adds_reports);
+        peer_view w = me->peer[x];
+        /* Nearly every entry is about a healthy node I know well, hold no
+         * reports on and await no pong from: all the rules below do with it
+         * is take its pong time when newer (the last branch, in short). */
+        if (!(e->flags & (F_PFAIL | F_FAIL)) && !(w & (PV_RARE | PV_REPORTS | PV_PING)) &&
+            x != me->id) {
+            if (e->pong_received_s <= latest_s && e->pong_received_s > pv_pong_s(w))
                 cl_set_pong_s(me, x, e->pong_received_s);
+            continue;
         }
+        apply_gossip_entry(me, sender, e, from_master, may_withdraw, latest_s);
     }
 }
 

@@ -159,6 +159,7 @@ typedef struct bus_msg {
     uint8_t kind; /* MSGK_BUS */
     uint8_t type;
     uint8_t mflags;
+    bool suspects; /* some gossip entry carries PFAIL or FAIL */
     uint32_t refs;
     int32_t sender;
     uint16_t flags;
@@ -315,6 +316,7 @@ typedef struct node {
     int links_missing;  /* peers without an outbound link (kept by cl_set_link) */
     int unknown_count;  /* entries with F_UNKNOWN (kept by cl_recount and membership.c) */
     int handshakes;     /* entries with F_HANDSHAKE */
+    int report_subjects; /* peers I hold failure reports on (PV_REPORTS; kept by reports.c) */
     int drop_filter;    /* DEBUG DROP-CLUSTER-PACKET-FILTER: message type, -1 = off */
     uint64_t stats_sent[RC_MSG_TYPES];
     uint64_t stats_received[RC_MSG_TYPES];
@@ -667,6 +669,7 @@ static inline void cl_set_mark(node *me, int x, uint32_t mark, bool on)
  * then sets its flags). */
 static inline void cl_clear_peer(node *me, int x)
 {
+    me->report_subjects -= (me->peer[x] & PV_REPORTS) != 0;
     me->peer[x] = 0;
     me->flags[x] = 0;
     me->pong_ms[x] = 0;

@@ -353,14 +353,19 @@ static bool peer_needs_step(node *me, int x, mstime_t now)
  * pong time (never fewer than those of the last pong heard on my link). */
 static void verify_marks(const node *me)
 {
+    int reported = 0;
     for (int x = 0; x < me->c->n; x++) {
         peer_view w = me->peer[x];
+        reported += (w & PV_REPORTS) != 0;
         if ((w & PV_FLAGS) != pv_flag_bits(me->flags[x]) || !(w & PV_LINKED) != !me->link[x] ||
             !(w & PV_SLOTS) != !(me->numslots[x] > 0) || !(w & PV_REPORTS) != !me->reports[x] ||
             ms32_unpack(me->pong_ms[x]) / 1000 > pv_pong_s(w))
             g_error("node %d: word %#x of peer %d disagrees with its flags, link, slots, "
                     "reports or pong", me->id, w, x);
     }
+    if (reported != me->report_subjects)
+        g_error("node %d: %d peers marked as reported, %d counted", me->id, reported,
+                me->report_subjects);
 }
 #endif
 

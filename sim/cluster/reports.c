@@ -75,6 +75,14 @@ static void set_erase(report_set *s, uint32_t i)
     s->count--;
 }
 
+/* Sets or clears the mark that says I hold reports on x, counting the
+ * peers so marked. */
+static void set_reports_mark(node *me, int x, bool on)
+{
+    me->report_subjects += (int)on - (int)((me->peer[x] & PV_REPORTS) != 0);
+    cl_set_mark(me, x, PV_REPORTS, on);
+}
+
 /* Stores x's block of reports and whether there is one (the mark the gossip
  * path tests), freeing an empty block. */
 static void set_store(node *me, int x, report_set *s)
@@ -84,7 +92,7 @@ static void set_store(node *me, int x, report_set *s)
         s = NULL;
     }
     me->reports[x] = s;
-    cl_set_mark(me, x, PV_REPORTS, s != NULL);
+    set_reports_mark(me, x, s != NULL);
 }
 
 /* A reporter whose report has lost its weight under rule purge-reports
@@ -201,5 +209,5 @@ void cl_reports_drop_all(node *me, int x)
 {
     g_free(me->reports[x]);
     me->reports[x] = NULL;
-    cl_set_mark(me, x, PV_REPORTS, false);
+    set_reports_mark(me, x, false);
 }
