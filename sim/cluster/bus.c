@@ -236,12 +236,18 @@ static inline int gossip_draw(node *me, gossip_draws *d)
  * `wanted` more entries (cl_send_ping reserved it). */
 static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes, int skip)
 {
-    /* Entries already in the section, as bits of a small shared bitmap
-     * (cleared again below) rather than marks in the peer records: the
-     * records stay clean and need no write-back. */
-    uint64_t *seen = cl_th(me->c)->gossip_seen;
+    /* Entries already in the section are stamped with its number in a
+     * small array per thread rather than marked in the peer records: the
+     * records stay clean and need no write-back, and nothing needs
+     * clearing afterwards. */
+    cl_thread *th = cl_th(me->c);
+    if (++th->gossip_section == 0) {
+        memset(th->gossip_seen, 0, sizeof *th->gossip_seen * (size_t)me->c->n);
+        th->gossip_section = 1;
+    }
+    uint16_t *seen = th->gossip_seen, stamp = th->gossip_section;
     gossip_entry *section = m->gossip;
-    int first = m->count, count = first;
+    int count = m->count;
     /* The waiting draws were fetched when my last section was built, and
      * are long out of the cache by now. */
     for (int k = 0; k < GOSSIP_AHEAD; k++)
@@ -261,10 +267,9 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes,
             freshnodes--;
             continue;
         }
-        uint64_t bit = UINT64_C(1) << (x & 63);
-        if (seen[x >> 6] & bit)
+        if (seen[x] == stamp)
             continue;
-        seen[x >> 6] |= bit;
+        seen[x] = stamp;
         freshnodes--;
         suspects |= w;
         section[count++] = (gossip_entry){ .node = (uint16_t)x,
@@ -274,8 +279,6 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes,
     gossip_draws_end(me, &d);
     m->count = count;
     m->suspects |= (suspects & F_FAIL) != 0;
-    for (int i = first; i < count; i++)
-        seen[section[i].node >> 6] = 0;
 }
 
 /* clusterSendPing: builds a PING, PONG or MEET for `to` with a fresh gossip

@@ -324,7 +324,7 @@ rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
     c->seed = seed;
     c->promoted = g_new0(uint8_t, c->n);
     c->th[0].cron_scratch = g_new0(int, c->n);
-    c->th[0].gossip_seen = g_new0(uint64_t, (c->n + 63) / 64);
+    c->th[0].gossip_seen = g_new0(uint16_t, c->n);
     c->first_slot_of_master = g_new0(int, layout->masters);
     c->last_slot_of_master = g_new0(int, layout->masters);
     for (int j = 0; j < SLOTS; j++)
@@ -552,7 +552,7 @@ void rc_cluster_prepare_threads(rc_cluster *c)
         return;
     for (int t = 1; t < RC_ENGINE_MAX_THREADS; t++) {
         c->th[t].cron_scratch = g_new0(int, c->n);
-        c->th[t].gossip_seen = g_new0(uint64_t, (c->n + 63) / 64);
+        c->th[t].gossip_seen = g_new0(uint16_t, c->n);
     }
     pthread_mutex_init(&c->msg_depot_lock, NULL);
     c->msg_depot = g_ptr_array_new();

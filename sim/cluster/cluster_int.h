@@ -449,7 +449,11 @@ typedef struct {
     bus_msg *msg_spare;      /* with threads: a full batch kept back, or NULL */
     struct repl_msg *repl_free;
     int *cron_scratch;     /* n ints for the cron's per-master replica counts */
-    uint64_t *gossip_seen; /* n bits: entries already in the section being built */
+    /* Entries already in the section being built: x is in it when
+     * gossip_seen[x] is gossip_section, the number of the section (a new
+     * one per section; the array is cleared when the number wraps). */
+    uint16_t *gossip_seen;
+    uint16_t gossip_section;
     owner_queue owner_changes; /* pending OWNER events of the nodes this thread ran */
     uint64_t elections;
     uint64_t promotions;
