@@ -369,6 +369,39 @@ static void verify_marks(const node *me)
 }
 #endif
 
+#ifdef RCSIM_VERIFY_CACHES
+/* A block the cron skips holds no peer with a step due. */
+static void verify_block_skippable(node *me, int b, mstime_t now)
+{
+    int hi = (b + 1) << CRON_BLOCK_SHIFT;
+    for (int x = b << CRON_BLOCK_SHIFT; x < hi && x < me->c->n; x++)
+        if (peer_needs_step(me, x, now))
+            g_error("node %d: cron skipped peer %d that is due", me->id, x);
+}
+#endif
+
+/* The first block from b on that the cron must look into at `now`: one
+ * that may have a step due, or the manual failover's replica's (mf_block,
+ * -1 for none); `blocks` when none is left. With thousands of peers a tick
+ * looks into a handful of the hundreds of blocks, so the others are passed
+ * four at a time, with one branch. */
+static int next_block_to_check(node *me, int b, int blocks, int mf_block, mstime_t now)
+{
+    const mstime_t *due = me->cron_block_due;
+    int end = mf_block >= b ? mf_block : blocks;
+#ifndef RCSIM_VERIFY_CACHES
+    for (; b + 4 <= end; b += 4)
+        if ((due[b] <= now) | (due[b + 1] <= now) | (due[b + 2] <= now) | (due[b + 3] <= now))
+            break;
+#endif
+    for (; b < end && due[b] > now; b++) {
+#ifdef RCSIM_VERIFY_CACHES
+        verify_block_skippable(me, b, now);
+#endif
+    }
+    return b;
+}
+
 /* Steps 6b-6e over every peer, looking only into the blocks that may have
  * something due (and the manual failover replica's block on every tick).
  * The order of the actions is the id order of a full walk. */
@@ -381,18 +414,9 @@ static bool cron_check_peers(node *me, mstime_t now)
     int mf_block = mf_master && me->mf_slave >= 0 ? me->mf_slave >> CRON_BLOCK_SHIFT : -1;
     int blocks = (me->c->n + CRON_BLOCK - 1) >> CRON_BLOCK_SHIFT;
     bool pfail = false;
-    for (int b = 0; b < blocks; b++) {
-        if (me->cron_block_due[b] > now && b != mf_block) {
-#ifdef RCSIM_VERIFY_CACHES
-            int hi = (b + 1) << CRON_BLOCK_SHIFT;
-            for (int x = b << CRON_BLOCK_SHIFT; x < hi && x < me->c->n; x++)
-                if (peer_needs_step(me, x, now))
-                    g_error("node %d: cron skipped peer %d that is due", me->id, x);
-#endif
-            continue;
-        }
+    for (int b = next_block_to_check(me, 0, blocks, mf_block, now); b < blocks;
+         b = next_block_to_check(me, b + 1, blocks, mf_block, now))
         pfail |= cron_check_block(me, b, now, mf_master);
-    }
     return pfail;
 }
 
