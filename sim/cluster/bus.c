@@ -195,11 +195,12 @@ static inline void prefetch_peer(const node *me, int x)
 typedef struct {
     rc_taus stream;
     unsigned pos;
+    const peer_view *peer; /* me->peer */
 } gossip_draws;
 
 static inline gossip_draws gossip_draws_begin(const node *me)
 {
-    gossip_draws d = { me->gossip_stream, (unsigned)me->gossip_ahead_pos };
+    gossip_draws d = { me->gossip_stream, (unsigned)me->gossip_ahead_pos, me->peer };
     if (d.stream.bound != (uint32_t)me->c->n)
         rc_taus_set_bound(&d.stream, (uint32_t)me->c->n);
     return d;
@@ -222,10 +223,10 @@ static inline int gossip_draw(node *me, gossip_draws *d)
         int x = me->gossip_ahead[d->pos];
         int next = (int)rc_taus_below_bound(&d->stream); /* below the node count */
         me->gossip_ahead[d->pos] = next;
-        prefetch_peer(me, next);
+        rc_prefetch(&d->peer[next]);
         if (++d->pos == GOSSIP_AHEAD)
             d->pos = 0;
-        if (cl_knows_by_word(me, x, me->peer[x]))
+        if (cl_knows_by_word(me, x, d->peer[x]))
             return x;
     }
 }
@@ -233,7 +234,9 @@ static inline int gossip_draw(node *me, gossip_draws *d)
 /* The random part of the gossip section: up to `wanted` distinct non-PFAIL
  * nodes drawn uniformly (myself and `skip` skipped; nodes without a link and
  * without slots skipped), at most 3*wanted draws. The section has room for
- * `wanted` more entries (cl_send_ping reserved it). */
+ * `wanted` more entries (cl_send_ping reserved it). The loop keeps few
+ * values live: with more than the registers hold, every draw would spill
+ * and reload them. */
 static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes, int skip)
 {
     /* Entries already in the section are stamped with its number in a
@@ -246,20 +249,24 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes,
         th->gossip_section = 1;
     }
     uint16_t *seen = th->gossip_seen, stamp = th->gossip_section;
-    gossip_entry *section = m->gossip;
-    int count = m->count;
+    /* Myself and `skip` are passed over as entries already in the section
+     * are: drawn, they count against the draws only, as in Redis's loop. */
+    seen[me->id] = stamp;
+    if (skip >= 0)
+        seen[skip] = stamp;
     /* The waiting draws were fetched when my last section was built, and
      * are long out of the cache by now. */
     for (int k = 0; k < GOSSIP_AHEAD; k++)
         prefetch_peer(me, me->gossip_ahead[k]);
     gossip_draws d = gossip_draws_begin(me);
-    peer_view suspects = 0;
+    const peer_view *peer = d.peer;
+    gossip_entry *out = m->gossip + m->count, *end = m->gossip + MAX(wanted, m->count);
     int iterations_left = wanted * 3;
-    while (freshnodes > 0 && count < wanted && iterations_left-- > 0) {
+    while (freshnodes > 0 && out < end && iterations_left-- > 0) {
         int x = gossip_draw(me, &d);
-        if (x == me->id || x == skip)
+        if (seen[x] == stamp)
             continue;
-        peer_view w = me->peer[x];
+        peer_view w = peer[x];
         if (w & F_PFAIL)
             continue;
         if (((w & PV_RARE) && (me->flags[x] & (F_HANDSHAKE | F_NOADDR))) ||
@@ -267,18 +274,16 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes,
             freshnodes--;
             continue;
         }
-        if (seen[x] == stamp)
-            continue;
         seen[x] = stamp;
         freshnodes--;
-        suspects |= w;
-        section[count++] = (gossip_entry){ .node = (uint16_t)x,
-                                           .flags = cl_entry_flags(me, x, w),
-                                           .pong_received_s = pv_pong_s(w) };
+        if (w & F_FAIL)
+            m->suspects = true;
+        *out++ = (gossip_entry){ .node = (uint16_t)x,
+                                 .flags = cl_entry_flags(me, x, w),
+                                 .pong_received_s = pv_pong_s(w) };
     }
     gossip_draws_end(me, &d);
-    m->count = count;
-    m->suspects |= (suspects & F_FAIL) != 0;
+    m->count = (int)(out - m->gossip);
 }
 
 /* clusterSendPing: builds a PING, PONG or MEET for `to` with a fresh gossip
@@ -456,15 +461,14 @@ static void learn_node(node *me, int sender, int x, uint16_t flags)
 #define REPORT_PREFETCH 8
 #define REPORTER_PREFETCH 4
 
-/* Starts loading what applying entry i of m will read: my record of its
+/* Starts loading what applying entry e will read: my record of its
  * node and, for a suspected node when the section's suspected entries add
  * reports (`adds_reports`: a master sender's), the pointer to my reports
  * on it. */
-static inline void prefetch_gossip_target(const node *me, const bus_msg *m, int i,
-                                          bool adds_reports)
+static inline void prefetch_gossip_target(const node *me, const peer_view *peer,
+                                          const gossip_entry *e, bool adds_reports)
 {
-    const gossip_entry *e = &m->gossip[i];
-    prefetch_peer(me, e->node);
+    rc_prefetch(&peer[e->node]);
     if (adds_reports && (e->flags & (F_PFAIL | F_FAIL)))
         rc_prefetch(&me->reports[e->node]);
 }
@@ -560,26 +564,31 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
      * need not be fetched ahead. */
     bool adds_reports = from_master && m->suspects;
     bool search_ahead = may_withdraw && (adds_reports || me->report_subjects > 0);
+    /* Locals for what the loop reads on every entry: a store into my
+     * records could otherwise alias the message's fields and my node's. */
+    const gossip_entry *section = m->gossip;
+    int count = m->count, self = me->id;
+    peer_view *peer = me->peer;
     /* The first entries have nobody ahead of them to ask for their records. */
-    for (int i = 0; i < GOSSIP_PREFETCH && i < m->count; i++)
-        prefetch_gossip_target(me, m, i, adds_reports);
-    for (int i = 0; i < m->count; i++) {
-        const gossip_entry *e = &m->gossip[i];
+    for (int i = 0; i < GOSSIP_PREFETCH && i < count; i++)
+        prefetch_gossip_target(me, peer, &section[i], adds_reports);
+    for (int i = 0; i < count; i++) {
+        const gossip_entry *e = &section[i];
         int x = e->node;
         /* With thousands of nodes nearly every entry's record is a cache
          * miss: ask for the records a few entries ahead in advance. */
-        if (i + GOSSIP_PREFETCH < m->count)
-            prefetch_gossip_target(me, m, i + GOSSIP_PREFETCH, adds_reports);
+        if (i + GOSSIP_PREFETCH < count)
+            prefetch_gossip_target(me, peer, &section[i + GOSSIP_PREFETCH], adds_reports);
         if (search_ahead)
             prefetch_reports(me, m, i, adds_reports);
-        peer_view w = me->peer[x];
+        peer_view w = peer[x];
         /* Nearly every entry is about a healthy node I know well, hold no
          * reports on and await no pong from: all the rules below do with it
          * is take its pong time when newer (the last branch, in short). */
         if (!(e->flags & (F_PFAIL | F_FAIL)) && !(w & (PV_RARE | PV_REPORTS | PV_PING)) &&
-            x != me->id) {
+            x != self) {
             if (e->pong_received_s <= latest_s && e->pong_received_s > pv_pong_s(w))
-                cl_set_pong_s(me, x, e->pong_received_s);
+                peer[x] = pv_with_pong_s(w, e->pong_received_s);
             continue;
         }
         apply_gossip_entry(me, sender, e, from_master, may_withdraw, latest_s);

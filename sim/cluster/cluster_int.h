@@ -736,10 +736,15 @@ static inline bool cl_has_reports(const node *me, int x)
 }
 /* Sets x's pong time in whole seconds s (not 0) in its word only: a newer
  * pong time heard in gossip, which is whole seconds. */
+/* Word w with its pong time set to whole second s. */
+static inline peer_view pv_with_pong_s(peer_view w, uint32_t s)
+{
+    return (w & ((UINT32_C(1) << PV_PONG_SHIFT) - 1)) |
+           (uint32_t)(s - PV_PONG_BASE_S + 1) << PV_PONG_SHIFT;
+}
 static inline void cl_set_pong_s(node *me, int x, uint32_t s)
 {
-    me->peer[x] = (me->peer[x] & ((UINT32_C(1) << PV_PONG_SHIFT) - 1)) |
-                  (uint32_t)(s - PV_PONG_BASE_S + 1) << PV_PONG_SHIFT;
+    me->peer[x] = pv_with_pong_s(me->peer[x], s);
 }
 /* A later pong only postpones the cron's steps; an earlier one is set only
  * by bulk edits, which reset the cron's caches. */
