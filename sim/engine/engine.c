@@ -1018,7 +1018,7 @@ static inline void dispatch(run_ctx *c, const event_slot *es, heap_key key)
     c->running = RC_ACTOR_GLOBAL;
 }
 
-/* The least number of pending events in a heap for which the hints of
+/* The least number of pending events in a run for which the hints of
  * rc_engine_set_prefetch are worth their cost (a few dozen instructions an
  * event, 2 % of a 3-master run's). */
 #define PREFETCH_MIN_PENDING 128
@@ -1052,8 +1052,10 @@ static void run_top(rc_engine *e, run_ctx *c, event_heap *h)
      * it): ask for it while this one runs. */
     if (h->len) {
         rc_prefetch(&e->slots[h->key_slot[0]]);
-        /* A small heap's events are in the cache anyway. */
-        if (e->n_prefetch && h->len >= PREFETCH_MIN_PENDING)
+        /* A small run's events are in the cache anyway. With groups, the
+         * run's size is about the groups' count times this heap's: each
+         * heap of a big cluster cut in 32 groups holds some 60 events. */
+        if (e->n_prefetch && h->len * e->n_groups >= PREFETCH_MIN_PENDING)
             prefetch_ahead(e, h);
     }
     dispatch(c, &es, top);
