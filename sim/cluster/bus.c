@@ -475,9 +475,9 @@ static inline void prefetch_gossip_target(const node *me, const peer_view *peer,
 
 /* True when applying entry e will search my reports on its node for a
  * sender that may withdraw a report: a suspected node when the section's
- * suspected entries add reports (a report added or refreshed), or a healthy node I hold
- * reports on (a report withdrawn). The second reads my record of the node,
- * which was asked for GOSSIP_PREFETCH entries ahead. */
+ * suspected entries add reports (a report added or refreshed), or a
+ * healthy node I hold reports on (a report withdrawn). The second reads my
+ * record of the node, which was asked for GOSSIP_PREFETCH entries ahead. */
 static inline bool entry_searches_reports(const node *me, const gossip_entry *e,
                                           bool adds_reports)
 {
@@ -492,8 +492,7 @@ static inline bool entry_searches_reports(const node *me, const gossip_entry *e,
  * withdrawal's block REPORT_POINTER_PREFETCH entries ahead (a suspected
  * entry's was asked for with its record), the header REPORT_PREFETCH
  * ahead and the reporter a search reads first REPORTER_PREFETCH ahead.
- * Only for a sender that may withdraw reports (every reporting sender
- * may). */
+ * Only for a section that can add or withdraw a report (process_gossip). */
 static inline void prefetch_reports(const node *me, const bus_msg *m, int i, bool adds_reports)
 {
     int j = i + REPORT_POINTER_PREFETCH;
