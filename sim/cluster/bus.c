@@ -239,6 +239,9 @@ static inline int gossip_draw(node *me, gossip_draws *d)
  * and reload them. */
 static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes, int skip)
 {
+    /* Nothing to draw (and a section with no room may have no buffer). */
+    if (wanted <= m->count || freshnodes <= 0)
+        return;
     /* Entries already in the section are stamped with its number in a
      * small array per thread rather than marked in the peer records: the
      * records stay clean and need no write-back, and nothing needs
@@ -260,7 +263,7 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes,
         prefetch_peer(me, me->gossip_ahead[k]);
     gossip_draws d = gossip_draws_begin(me);
     const peer_view *peer = d.peer;
-    gossip_entry *out = m->gossip + m->count, *end = m->gossip + MAX(wanted, m->count);
+    gossip_entry *out = m->gossip + m->count, *end = m->gossip + wanted;
     int iterations_left = wanted * 3;
     while (freshnodes > 0 && out < end && iterations_left-- > 0) {
         int x = gossip_draw(me, &d);
