@@ -114,12 +114,13 @@ static inline uint32_t rc_taus_below(rc_taus *t, uint32_t n)
 {
     if (__builtin_expect(n != t->bound, 0))
         rc_taus_set_bound(t, n);
+    if (__builtin_expect(t->reciprocal != 0, 1))
+        return rc_taus_below_bound(t);
+    /* A bound of 2^31 or more: the scale is 1, outputs are taken as they are. */
     for (;;) {
         uint32_t x = rc_taus_next(t);
-        uint32_t k = t->reciprocal ? (uint32_t)(((unsigned __int128)t->reciprocal * x) >> 64)
-                                   : x;
-        if (k < n)
-            return k;
+        if (x < n)
+            return x;
     }
 }
 

@@ -734,14 +734,14 @@ static inline bool cl_has_reports(const node *me, int x)
 {
     return me->peer[x] & PV_REPORTS;
 }
-/* Sets x's pong time in whole seconds s (not 0) in its word only: a newer
- * pong time heard in gossip, which is whole seconds. */
-/* Word w with its pong time set to whole second s. */
+/* Word w with its pong time set to whole second s (not 0). */
 static inline peer_view pv_with_pong_s(peer_view w, uint32_t s)
 {
     return (w & ((UINT32_C(1) << PV_PONG_SHIFT) - 1)) |
            (uint32_t)(s - PV_PONG_BASE_S + 1) << PV_PONG_SHIFT;
 }
+/* Sets x's pong time in whole seconds s (not 0) in its word only: a newer
+ * pong time heard in gossip, which is whole seconds. */
 static inline void cl_set_pong_s(node *me, int x, uint32_t s)
 {
     me->peer[x] = pv_with_pong_s(me->peer[x], s);

@@ -367,9 +367,7 @@ static void verify_marks(const node *me)
         g_error("node %d: %d peers marked as reported, %d counted", me->id, reported,
                 me->report_subjects);
 }
-#endif
 
-#ifdef RCSIM_VERIFY_CACHES
 /* A block the cron skips holds no peer with a step due. */
 static void verify_block_skippable(node *me, int b, mstime_t now)
 {

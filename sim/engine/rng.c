@@ -26,17 +26,16 @@ struct rc_rng {
 /* The state of GSL's taus2: three unsigned longs, s1 s2 s3. */
 #define TAUS_WORDS 3
 
-/* One step of L'Ecuyer's maximally equidistributed combined Tausworthe
- * generator (Math. Comp. 65, 1996), the algorithm of gsl_rng_taus2: each
- * component is shifted and masked with the paper's parameters, and the
- * output is the XOR of the three. */
+/* One step of taus2 (rc_taus_next, include/rcsim/rng.h) on GSL's state,
+ * whose three unsigned longs hold 32-bit values. */
 static inline uint32_t taus2_next(unsigned long *s)
 {
-    const unsigned long m = 0xffffffffUL;
-    s[0] = (((s[0] & 4294967294UL) << 12) & m) ^ ((((s[0] << 13) & m) ^ s[0]) >> 19);
-    s[1] = (((s[1] & 4294967288UL) << 4) & m) ^ ((((s[1] << 2) & m) ^ s[1]) >> 25);
-    s[2] = (((s[2] & 4294967280UL) << 17) & m) ^ ((((s[2] << 3) & m) ^ s[2]) >> 11);
-    return (uint32_t)(s[0] ^ s[1] ^ s[2]);
+    rc_taus t = { { (uint32_t)s[0], (uint32_t)s[1], (uint32_t)s[2] }, 0, 0 };
+    uint32_t out = rc_taus_next(&t);
+    s[0] = t.s[0];
+    s[1] = t.s[1];
+    s[2] = t.s[2];
+    return out;
 }
 
 /* Whether this build of GSL keeps taus2's state as taus2_next expects:
@@ -92,16 +91,23 @@ void rc_rng_free(rc_rng *rng)
     free(rng);
 }
 
-/* Makes n the cached bound of rc_rng_below. The reciprocal is
- * ceil(2^64 / scale): for every 32-bit x, the high 64 bits of x times it
- * are exactly floor(x / scale) (Lemire, Kaser and Kurz, "Faster remainder
- * by direct computation", 2019, for 32-bit operands and a 64-bit
- * reciprocal). A scale of 1 has no 64-bit reciprocal and is marked by 0. */
-static void set_below_bound(rc_rng *rng, uint32_t n)
+/* The reciprocal that divides by floor((2^32-1) / n) for rc_rng_below and
+ * rc_taus_below: ceil(2^64 / scale), for which the high 64 bits of any
+ * 32-bit x times it are exactly floor(x / scale) (Lemire, Kaser and Kurz,
+ * "Faster remainder by direct computation", 2019, for 32-bit operands and a
+ * 64-bit reciprocal). A scale of 1 has no 64-bit reciprocal and is marked
+ * by 0. */
+static uint64_t below_reciprocal(uint32_t n)
 {
     uint32_t scale = UINT32_MAX / n;
+    return scale > 1 ? UINT64_MAX / scale + 1 : 0;
+}
+
+/* Makes n the cached bound of rc_rng_below. */
+static void set_below_bound(rc_rng *rng, uint32_t n)
+{
     rng->below_n = n;
-    rng->below_reciprocal = scale > 1 ? UINT64_MAX / scale + 1 : 0;
+    rng->below_reciprocal = below_reciprocal(n);
 }
 
 /* floor(x / scale) for the cached bound, without a division. */
@@ -169,9 +175,8 @@ void rc_taus_seed(rc_taus *t, uint64_t root_seed, uint64_t stream_id)
 
 void rc_taus_set_bound(rc_taus *t, uint32_t n)
 {
-    uint32_t scale = UINT32_MAX / n;
     t->bound = n;
-    t->reciprocal = scale > 1 ? UINT64_MAX / scale + 1 : 0;
+    t->reciprocal = below_reciprocal(n);
 }
 
 double rc_rng_uniform(rc_rng *rng) { return gsl_rng_uniform(rng->g); }
