@@ -174,10 +174,7 @@ static inline void gossip_append(node *me, bus_msg *m, int x, peer_view w)
 {
     if (m->count == m->cap)
         gossip_reserve(m, m->cap ? m->cap * 2 : 8);
-    gossip_entry *e = &m->gossip[m->count++];
-    *e = (gossip_entry){ .node = (uint16_t)x,
-                         .flags = cl_entry_flags(me, x, w),
-                         .pong_received_s = pv_pong_s(w) };
+    m->gossip[m->count++] = cl_gossip_entry(me, x, w);
     m->suspects |= (w & (F_PFAIL | F_FAIL)) != 0;
 }
 
@@ -265,6 +262,7 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes,
     const peer_view *peer = d.peer;
     gossip_entry *out = m->gossip + m->count, *end = m->gossip + wanted;
     int iterations_left = wanted * 3;
+    peer_view words = 0; /* the entries' words or'ed: is any FAIL? */
     while (freshnodes > 0 && out < end && iterations_left-- > 0) {
         int x = gossip_draw(me, &d);
         if (seen[x] == stamp)
@@ -272,21 +270,29 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes,
         peer_view w = peer[x];
         if (w & F_PFAIL)
             continue;
-        if (((w & PV_RARE) && (me->flags[x] & (F_HANDSHAKE | F_NOADDR))) ||
-            !(w & (PV_LINKED | PV_SLOTS))) {
+        /* The entry is the word as it is: only a rare flag sends the
+         * builder to the flags. */
+        uint16_t rare_flags = 0;
+        if (w & PV_RARE) {
+            rare_flags = me->flags[x];
+            if (rare_flags & (F_HANDSHAKE | F_NOADDR)) {
+                freshnodes--;
+                continue;
+            }
+        }
+        if (!(w & (PV_LINKED | PV_SLOTS))) {
             freshnodes--;
             continue;
         }
         seen[x] = stamp;
         freshnodes--;
-        if (w & F_FAIL)
-            m->suspects = true;
-        *out++ = (gossip_entry){ .node = (uint16_t)x,
-                                 .flags = cl_entry_flags(me, x, w),
-                                 .pong_received_s = pv_pong_s(w) };
+        words |= w;
+        *out++ = (gossip_entry){ .node = (uint16_t)x, .rare_flags = rare_flags, .word = w };
     }
     gossip_draws_end(me, &d);
     m->count = (int)(out - m->gossip);
+    if (words & F_FAIL)
+        m->suspects = true;
 }
 
 /* clusterSendPing: builds a PING, PONG or MEET for `to` with a fresh gossip
@@ -472,7 +478,7 @@ static inline void prefetch_gossip_target(const node *me, const peer_view *peer,
                                           const gossip_entry *e, bool adds_reports)
 {
     rc_prefetch(&peer[e->node]);
-    if (adds_reports && (e->flags & (F_PFAIL | F_FAIL)))
+    if (adds_reports && entry_suspected(e))
         rc_prefetch(&me->reports[e->node]);
 }
 
@@ -484,7 +490,7 @@ static inline void prefetch_gossip_target(const node *me, const peer_view *peer,
 static inline bool entry_searches_reports(const node *me, const gossip_entry *e,
                                           bool adds_reports)
 {
-    if (e->flags & (F_PFAIL | F_FAIL))
+    if (entry_suspected(e))
         return adds_reports;
     return cl_has_reports(me, e->node);
 }
@@ -499,7 +505,7 @@ static inline bool entry_searches_reports(const node *me, const gossip_entry *e,
 static inline void prefetch_reports(const node *me, const bus_msg *m, int i, bool adds_reports)
 {
     int j = i + REPORT_POINTER_PREFETCH;
-    if (j < m->count && !(m->gossip[j].flags & (F_PFAIL | F_FAIL)) &&
+    if (j < m->count && !entry_suspected(&m->gossip[j]) &&
         cl_has_reports(me, m->gossip[j].node))
         rc_prefetch(&me->reports[m->gossip[j].node]);
     for (int k = 0; k < 2; k++) {
@@ -513,21 +519,22 @@ static inline void prefetch_reports(const node *me, const bus_msg *m, int i, boo
  * in clusterProcessGossipSection's order: a node I do not know yet is
  * learnt; otherwise a master sender's report on it is added or withdrawn
  * and, for a healthy node neither awaiting my ping's pong nor reported
- * failing, a newer pong time (at most `latest_s`) is taken. */
+ * failing, a newer pong time (at most `latest_v`, encoded as in a word) is
+ * taken. */
 static void apply_gossip_entry(node *me, int sender, const gossip_entry *e, bool from_master,
-                               bool may_withdraw, uint32_t latest_s)
+                               bool may_withdraw, uint32_t latest_v)
 {
     int x = e->node;
     if ((me->unknown_count || me->handshakes) && (me->peer[x] & PV_RARE) &&
         (me->flags[x] & (F_UNKNOWN | F_HANDSHAKE))) {
-        learn_node(me, sender, x, e->flags);
+        learn_node(me, sender, x, entry_flags(e));
         return;
     }
     /* Rule gossip-skip-receiver (Redis #13046): an entry about me is
      * ignored altogether. */
     if (x == me->id && me->cfg.rules.gossip_skip_receiver)
         return;
-    bool suspected = e->flags & (F_PFAIL | F_FAIL);
+    bool suspected = entry_suspected(e);
     if (x != me->id) {
         if (suspected && from_master) {
             cl_report_add(me, x, sender);
@@ -539,8 +546,9 @@ static void apply_gossip_entry(node *me, int sender, const gossip_entry *e, bool
     if (!suspected && !cl_ping_pending(me, x) &&
         (!cl_has_reports(me, x) || cl_report_count(me, x) == 0)) {
         /* Whole seconds against whole seconds: see peer_view. */
-        if (e->pong_received_s <= latest_s && e->pong_received_s > pv_pong_s(me->peer[x]))
-            cl_set_pong_s(me, x, e->pong_received_s);
+        uint32_t v = entry_pong_v(e);
+        if (v <= latest_v && v > pv_pong_v(me->peer[x]))
+            cl_set_pong_v(me, x, v);
     }
 }
 
@@ -557,8 +565,9 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
     bool may_withdraw = from_master || (sender >= 0 && rules->purge_reports);
     mstime_t now = cl_now(me);
     /* A pong time is taken when at most 500 ms ahead of my clock: for
-     * whole seconds s, s * 1000 <= now + 500 is s <= latest_s. */
-    uint32_t latest_s = (uint32_t)((now + 500) / 1000);
+     * whole seconds s, s * 1000 <= now + 500 is s <= (now + 500) / 1000,
+     * compared in the words' encoding of seconds, which keeps their order. */
+    uint32_t latest_v = pv_encode_s((uint32_t)((now + 500) / 1000));
     cl_th(me->c)->gossip_entries += m->count;
     /* Reports are searched only for suspected entries from a master
      * sender, which add theirs, and for entries about nodes I hold reports
@@ -587,13 +596,13 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
         /* Nearly every entry is about a healthy node I know well, hold no
          * reports on and await no pong from: all the rules below do with it
          * is take its pong time when newer (the last branch, in short). */
-        if (!(e->flags & (F_PFAIL | F_FAIL)) && !(w & (PV_RARE | PV_REPORTS | PV_PING)) &&
-            x != self) {
-            if (e->pong_received_s <= latest_s && e->pong_received_s > pv_pong_s(w))
-                peer[x] = pv_with_pong_s(w, e->pong_received_s);
+        if (!entry_suspected(e) && !(w & (PV_RARE | PV_REPORTS | PV_PING)) && x != self) {
+            uint32_t v = entry_pong_v(e);
+            if (v <= latest_v && v > pv_pong_v(w))
+                peer[x] = pv_with_pong_v(w, v);
             continue;
         }
-        apply_gossip_entry(me, sender, e, from_master, may_withdraw, latest_s);
+        apply_gossip_entry(me, sender, e, from_master, may_withdraw, latest_v);
     }
 }
 

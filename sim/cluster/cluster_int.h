@@ -140,14 +140,19 @@ static inline bool slotset_has(const slotset *s, int slot)
 /* ---- messages ------------------------------------------------------------ */
 
 /* One gossip entry, 8 bytes: node ids are dense and below 65536 (the
- * cluster refuses more nodes), so 16 bits carry them. Redis's entry also
+ * cluster refuses more nodes), so 16 bits carry them. The flags and the pong
+ * time travel as the sender's peer_view word of the node (below), copied
+ * as it is: the entry's builder does no work per field, and the receiver
+ * compares pong times in the word's encoding. The word's other bits are
+ * the sender's own marks, which no receiver reads: read an entry through
+ * entry_flags(), entry_suspected() and entry_pong_v(). Redis's entry also
  * carries the sender's ping time, which no receiver reads (docs/model.md
  * §3.3), and the address, which never changes here: neither is kept, and a
  * message's size in bytes is Redis's (§3.1), not this struct's. */
 typedef struct {
     uint16_t node;
-    uint16_t flags;
-    uint32_t pong_received_s;
+    uint16_t rare_flags; /* the node's flags when `word` has PV_RARE, else 0 */
+    uint32_t word;       /* the sender's peer_view of the node */
 } gossip_entry;
 
 /* The most nodes a cluster may have: gossip entries carry 16-bit ids. */
@@ -685,13 +690,26 @@ static inline void cl_store_flags(node *me, int x, uint16_t f)
     me->flags[x] = f;
     me->peer[x] = (me->peer[x] & ~(uint32_t)PV_FLAGS) | pv_flag_bits(f);
 }
-/* x's flags as a gossip entry carries them, from the word w of x when it
- * has no rare flag. */
-static inline uint16_t cl_entry_flags(const node *me, int x, peer_view w)
+/* A gossip entry about x, whose word is w: the flags are read only when
+ * the word has a rare one. */
+static inline gossip_entry cl_gossip_entry(const node *me, int x, peer_view w)
 {
-    if (w & PV_RARE)
-        return me->flags[x];
-    return (uint16_t)((w & PV_FLAG_BITS) | ((w & PV_MIGRATE_TO) ? F_MIGRATE_TO : 0));
+    return (gossip_entry){ .node = (uint16_t)x,
+                           .rare_flags = (w & PV_RARE) ? me->flags[x] : 0,
+                           .word = w };
+}
+/* The flags a gossip entry carries. */
+static inline uint16_t entry_flags(const gossip_entry *e)
+{
+    if (e->word & PV_RARE)
+        return e->rare_flags;
+    return (uint16_t)((e->word & PV_FLAG_BITS) | ((e->word & PV_MIGRATE_TO) ? F_MIGRATE_TO : 0));
+}
+/* Whether a gossip entry's node is PFAIL or FAIL in the sender's view (the
+ * word holds those flags as their own bits). */
+static inline bool entry_suspected(const gossip_entry *e)
+{
+    return e->word & (F_PFAIL | F_FAIL);
 }
 /* True while a ping to x awaits its pong (cl_ping_sent(me, x) != 0). */
 static inline bool cl_ping_pending(const node *me, int x)
@@ -702,11 +720,28 @@ static inline mstime_t cl_ping_sent(const node *me, int x)
 {
     return cl_ping_pending(me, x) ? ms32_unpack(me->ping_sent[x]) : 0;
 }
+/* The pong time of word w as the word encodes it: 0 for none, else its
+ * whole seconds counted from PV_PONG_BASE_S plus one. The encoding keeps
+ * the order of the times, so encoded times compare as the seconds do. */
+static inline uint32_t pv_pong_v(peer_view w)
+{
+    return w >> PV_PONG_SHIFT;
+}
+/* The encoding of whole second s (at least PV_PONG_BASE_S). */
+static inline uint32_t pv_encode_s(uint32_t s)
+{
+    return (uint32_t)(s - PV_PONG_BASE_S + 1);
+}
 /* The whole seconds of x's pong time (0 = none), from its word w. */
 static inline uint32_t pv_pong_s(peer_view w)
 {
-    uint32_t v = w >> PV_PONG_SHIFT;
+    uint32_t v = pv_pong_v(w);
     return v ? (uint32_t)(PV_PONG_BASE_S + v - 1) : 0;
+}
+/* The pong time a gossip entry carries, encoded as in a word. */
+static inline uint32_t entry_pong_v(const gossip_entry *e)
+{
+    return pv_pong_v(e->word);
 }
 static inline mstime_t cl_pong_received(const node *me, int x)
 {
@@ -734,17 +769,28 @@ static inline bool cl_has_reports(const node *me, int x)
 {
     return me->peer[x] & PV_REPORTS;
 }
-/* Word w with its pong time set to whole second s (not 0). */
-static inline peer_view pv_with_pong_s(peer_view w, uint32_t s)
+/* A gossip entry about x with flags f and pong time pong_ms (0 = none, else
+ * at least PV_PONG_BASE_S seconds), as a sender whose view of x holds them
+ * builds it: for messages made outside cl_send_ping (tests). */
+static inline gossip_entry cl_gossip_entry_of(int x, uint16_t f, mstime_t pong_ms)
 {
-    return (w & ((UINT32_C(1) << PV_PONG_SHIFT) - 1)) |
-           (uint32_t)(s - PV_PONG_BASE_S + 1) << PV_PONG_SHIFT;
+    uint32_t s = (uint32_t)(pong_ms / 1000);
+    g_assert(s == 0 || s >= PV_PONG_BASE_S);
+    uint32_t word = pv_flag_bits(f) | (s ? pv_encode_s(s) << PV_PONG_SHIFT : 0);
+    return (gossip_entry){ .node = (uint16_t)x,
+                           .rare_flags = (word & PV_RARE) ? f : 0,
+                           .word = word };
 }
-/* Sets x's pong time in whole seconds s (not 0) in its word only: a newer
- * pong time heard in gossip, which is whole seconds. */
-static inline void cl_set_pong_s(node *me, int x, uint32_t s)
+/* Word w with its pong time set to encoded time v (pv_pong_v). */
+static inline peer_view pv_with_pong_v(peer_view w, uint32_t v)
 {
-    me->peer[x] = pv_with_pong_s(me->peer[x], s);
+    return (w & ((UINT32_C(1) << PV_PONG_SHIFT) - 1)) | v << PV_PONG_SHIFT;
+}
+/* Sets x's pong time to encoded time v (not 0) in its word only: a newer
+ * pong time heard in gossip, which is whole seconds. */
+static inline void cl_set_pong_v(node *me, int x, uint32_t v)
+{
+    me->peer[x] = pv_with_pong_v(me->peer[x], v);
 }
 /* A later pong only postpones the cron's steps; an earlier one is set only
  * by bulk edits, which reset the cron's caches. */
@@ -754,7 +800,7 @@ static inline void cl_set_pong_received(node *me, int x, mstime_t t)
     me->pong_ms[x] = ms32_pack(t);
     me->peer[x] &= (UINT32_C(1) << PV_PONG_SHIFT) - 1;
     if (t)
-        cl_set_pong_s(me, x, (uint32_t)(t / 1000));
+        cl_set_pong_v(me, x, pv_encode_s((uint32_t)(t / 1000)));
 }
 
 /* membership.c: nodes dict changes (MEET, FORGET, RESET, gossip learning) */

@@ -264,9 +264,7 @@ void msg_gossip(bus_msg *m, int x, uint16_t flags, mstime_t pong_ms)
         m->cap = (uint16_t)(m->cap ? m->cap * 2 : 8);
         m->gossip = g_renew(gossip_entry, m->gossip, m->cap);
     }
-    m->gossip[m->count++] = (gossip_entry){
-        .node = x, .flags = flags, .pong_received_s = (uint32_t)(pong_ms / 1000)
-    };
+    m->gossip[m->count++] = cl_gossip_entry_of(x, flags, pong_ms);
 }
 
 slotset *mk_slots(fx *f, int first, int last)

@@ -68,10 +68,10 @@ static void test_gossip_all_pfail_nodes_appended(void)
         g_assert_cmpint(m->count, <=, 6);
         int random_part = m->count - 3;
         for (int a = 0; a < random_part; a++)
-            g_assert_false(m->gossip[a].flags & F_PFAIL);
+            g_assert_false(entry_flags(&m->gossip[a]) & F_PFAIL);
         for (int k = 0; k < 3; k++) {
             g_assert_cmpint(m->gossip[random_part + k].node, ==, pfail[k]);
-            g_assert_true(m->gossip[random_part + k].flags & F_PFAIL);
+            g_assert_true(entry_flags(&m->gossip[random_part + k]) & F_PFAIL);
         }
     }
     fx_free(f);
