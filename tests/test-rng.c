@@ -154,6 +154,65 @@ static void test_taus_seeding_edges(void)
     }
 }
 
+/* Draws `count` bounded values of stream `stream` below `bound` on the
+ * lanes into out, and leaves the stream's state in *t. */
+static void lanes_draws(rc_taus *t, uint32_t bound, uint32_t *out, int count)
+{
+    rc_taus_set_bound(t, bound);
+    rc_taus_lanes v = rc_taus_lanes_load(t);
+    for (int i = 0; i < count; i++)
+        out[i] = i % 2 ? rc_taus_lanes_below_bound(&v, t) : rc_taus_lanes_next(&v);
+    rc_taus_lanes_store(t, v);
+}
+
+#if defined(__x86_64__)
+/* The same compiled for AVX2, as the gossip's builder is (sim/cluster/bus.c). */
+__attribute__((target("avx2"))) static void lanes_draws_avx2(rc_taus *t, uint32_t bound,
+                                                             uint32_t *out, int count)
+{
+    rc_taus_set_bound(t, bound);
+    rc_taus_lanes v = rc_taus_lanes_load(t);
+    for (int i = 0; i < count; i++)
+        out[i] = i % 2 ? rc_taus_lanes_below_bound(&v, t) : rc_taus_lanes_next(&v);
+    rc_taus_lanes_store(t, v);
+}
+#endif
+
+/* The stream stepped in the lanes of a vector gives rc_taus_next's raw
+ * outputs and rc_taus_below_bound's bounded ones, and leaves the same state,
+ * for many seeds and bounds: compiled for any target, and for AVX2 when the
+ * processor has it. */
+static void test_taus_lanes_match(void)
+{
+    enum { COUNT = 1000 };
+    uint32_t want[COUNT], got[COUNT];
+    gboolean avx2 = FALSE;
+#if defined(__x86_64__)
+    avx2 = __builtin_cpu_supports("avx2");
+#endif
+    for (uint64_t root = 0; root < 200; root++) {
+        uint32_t bound = root % 4 == 0 ? 2000 : 3 + (uint32_t)(root * 7919 % 65000);
+        rc_taus ref, lanes, wide;
+        rc_taus_seed(&ref, root, RC_STREAM_GOSSIP(root));
+        lanes = wide = ref;
+        rc_taus_set_bound(&ref, bound);
+        for (int i = 0; i < COUNT; i++)
+            want[i] = i % 2 ? rc_taus_below_bound(&ref) : rc_taus_next(&ref);
+        lanes_draws(&lanes, bound, got, COUNT);
+        g_assert_cmpmem(got, sizeof got, want, sizeof want);
+        g_assert_cmpmem(lanes.s, sizeof lanes.s, ref.s, sizeof ref.s);
+#if defined(__x86_64__)
+        if (avx2) {
+            lanes_draws_avx2(&wide, bound, got, COUNT);
+            g_assert_cmpmem(got, sizeof got, want, sizeof want);
+            g_assert_cmpmem(wide.s, sizeof wide.s, ref.s, sizeof ref.s);
+        }
+#endif
+    }
+    if (!avx2)
+        g_test_message("no AVX2 here: the lanes were checked as compiled for any target only");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -166,5 +225,6 @@ int main(int argc, char **argv)
                     test_below_matches_gsl_when_bounds_change);
     g_test_add_func("/rng/taus-matches-gsl", test_taus_matches_gsl);
     g_test_add_func("/rng/taus-seeding-edges", test_taus_seeding_edges);
+    g_test_add_func("/rng/taus-lanes-match", test_taus_lanes_match);
     return g_test_run();
 }

@@ -188,23 +188,34 @@ static inline void prefetch_peer(const node *me, int x)
  * stream's state and the ring's position stay in registers (stores into
  * the section could otherwise alias them, and every draw would reload and
  * store them), and go back to the node at the end (gossip_draws_end). The
- * stream's bound is the node count, set here once. */
+ * stream's bound is the node count, set here once. With `lanes` the stream's
+ * state is stepped in the lanes of a vector (rc_taus_lanes), which the AVX2
+ * build of the section's loop does in half the instructions. */
 typedef struct {
-    rc_taus stream;
+    rc_taus stream;        /* with `lanes`, its state is in `lanes` meanwhile */
+    rc_taus_lanes lanes;
     unsigned pos;
     const peer_view *peer; /* me->peer */
 } gossip_draws;
 
-static inline gossip_draws gossip_draws_begin(const node *me)
+static inline __attribute__((always_inline)) gossip_draws gossip_draws_begin(const node *me,
+                                                                             bool lanes)
 {
-    gossip_draws d = { me->gossip_stream, (unsigned)me->gossip_ahead_pos, me->peer };
+    gossip_draws d = { .stream = me->gossip_stream,
+                       .pos = (unsigned)me->gossip_ahead_pos,
+                       .peer = me->peer };
     if (d.stream.bound != (uint32_t)me->c->n)
         rc_taus_set_bound(&d.stream, (uint32_t)me->c->n);
+    if (lanes)
+        d.lanes = rc_taus_lanes_load(&d.stream);
     return d;
 }
 
-static inline void gossip_draws_end(node *me, const gossip_draws *d)
+static inline __attribute__((always_inline)) void gossip_draws_end(node *me, gossip_draws *d,
+                                                                   bool lanes)
 {
+    if (lanes)
+        rc_taus_lanes_store(&d->stream, d->lanes);
     me->gossip_stream = d->stream;
     me->gossip_ahead_pos = (int)d->pos;
 }
@@ -213,12 +224,15 @@ static inline void gossip_draws_end(node *me, const gossip_draws *d)
  * the draw returned was made GOSSIP_AHEAD draws ago and its record fetched
  * then (with thousands of nodes nearly every drawn record is a cache miss).
  * Entries not in my dict are drawn again. The same draws as
- * cl_gossip_random_id. */
-static inline int gossip_draw(node *me, gossip_draws *d)
+ * cl_gossip_random_id, with or without `lanes`. */
+static inline __attribute__((always_inline)) int gossip_draw(node *me, gossip_draws *d,
+                                                             bool lanes)
 {
     for (;;) {
         int x = me->gossip_ahead[d->pos];
-        int next = (int)rc_taus_below_bound(&d->stream); /* below the node count */
+        /* Below the node count. */
+        int next = (int)(lanes ? rc_taus_lanes_below_bound(&d->lanes, &d->stream)
+                               : rc_taus_below_bound(&d->stream));
         me->gossip_ahead[d->pos] = next;
         rc_prefetch(&d->peer[next]);
         if (++d->pos == GOSSIP_AHEAD)
@@ -233,8 +247,10 @@ static inline int gossip_draw(node *me, gossip_draws *d)
  * without slots skipped), at most 3*wanted draws. The section has room for
  * `wanted` more entries (cl_send_ping reserved it). The loop keeps few
  * values live: with more than the registers hold, every draw would spill
- * and reload them. */
-static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes, int skip)
+ * and reload them. Built twice, with and without `lanes` (below). */
+static inline __attribute__((always_inline)) void gossip_random_loop(node *me, bus_msg *m,
+                                                                     int wanted, int freshnodes,
+                                                                     int skip, bool lanes)
 {
     /* Nothing to draw (and a section with no room may have no buffer). */
     if (wanted <= m->count || freshnodes <= 0)
@@ -258,13 +274,13 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes,
      * are long out of the cache by now. */
     for (int k = 0; k < GOSSIP_AHEAD; k++)
         prefetch_peer(me, me->gossip_ahead[k]);
-    gossip_draws d = gossip_draws_begin(me);
+    gossip_draws d = gossip_draws_begin(me, lanes);
     const peer_view *peer = d.peer;
     gossip_entry *out = m->gossip + m->count, *end = m->gossip + wanted;
     int iterations_left = wanted * 3;
     peer_view words = 0; /* the entries' words or'ed: is any FAIL? */
     while (freshnodes > 0 && out < end && iterations_left-- > 0) {
-        int x = gossip_draw(me, &d);
+        int x = gossip_draw(me, &d, lanes);
         if (seen[x] == stamp)
             continue;
         peer_view w = peer[x];
@@ -289,10 +305,42 @@ static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes,
         words |= w;
         *out++ = (gossip_entry){ .node = (uint16_t)x, .rare_flags = rare_flags, .word = w };
     }
-    gossip_draws_end(me, &d);
+    gossip_draws_end(me, &d, lanes);
     m->count = (int)(out - m->gossip);
     if (words & F_FAIL)
         m->suspects = true;
+}
+
+static void gossip_random_part_plain(node *me, bus_msg *m, int wanted, int freshnodes, int skip)
+{
+    gossip_random_loop(me, m, wanted, freshnodes, skip, false);
+}
+
+#if defined(__x86_64__)
+/* The loop compiled for AVX2, the stream in a vector's lanes: the three
+ * components step with a shift each (vpsllvd, vpsrlvd), and the stream's
+ * state holds no general register, so fewer of the loop's values spill. */
+__attribute__((target("avx2"))) static void gossip_random_part_avx2(node *me, bus_msg *m,
+                                                                    int wanted, int freshnodes,
+                                                                    int skip)
+{
+    gossip_random_loop(me, m, wanted, freshnodes, skip, true);
+}
+#endif
+
+bool cl_gossip_plain_draws = false;
+
+/* The random part of a gossip section, built with AVX2 where the processor
+ * has it (the same draws and entries either way). */
+static void gossip_random_part(node *me, bus_msg *m, int wanted, int freshnodes, int skip)
+{
+#if defined(__x86_64__)
+    if (!cl_gossip_plain_draws && __builtin_cpu_supports("avx2")) {
+        gossip_random_part_avx2(me, m, wanted, freshnodes, skip);
+        return;
+    }
+#endif
+    gossip_random_part_plain(me, m, wanted, freshnodes, skip);
 }
 
 /* clusterSendPing: builds a PING, PONG or MEET for `to` with a fresh gossip

@@ -79,6 +79,10 @@ enum {
  * (CLUSTER_BLACKLIST_TTL, seconds). */
 #define BLACKLIST_TTL_S 60
 
+/* True to build gossip sections without AVX2 even where the processor has
+ * it (bus.c): the same entries either way, which tests check. */
+extern bool cl_gossip_plain_draws;
+
 /* How many gossip draws a node makes ahead of their use (bus.c). */
 #define GOSSIP_AHEAD 24
 

@@ -46,6 +46,52 @@ static void test_gossip_section_size(void)
     }
 }
 
+/* §3.4 (clusterSendPing): the section's builder compiled for AVX2, whose
+ * draws step the stream in a vector's lanes, builds the same sections as
+ * the plain one from the same state, and leaves the stream as it does. */
+static void test_gossip_lanes_same_sections(void)
+{
+#if defined(__x86_64__)
+    if (!__builtin_cpu_supports("avx2")) {
+        g_test_skip("no AVX2 on this processor: only the plain builder runs");
+        return;
+    }
+#else
+    g_test_skip("the AVX2 builder is for x86-64 only");
+    return;
+#endif
+    fx *f[2];
+    for (int v = 0; v < 2; v++) {
+        f[v] = fx_new(205, 0, 0, 15000);
+        node *o = N(f[v], 0);
+        tap_all(f[v], 0);
+        cl_set_flag(o, 7, F_FAIL);
+        cl_set_flag(o, 9, F_PFAIL);
+        cl_gossip_plain_draws = v == 0;
+        for (int k = 0; k < 40; k++)
+            cl_send_ping(o, 1 + k % 5, MSG_PING, o->link[1 + k % 5]);
+        settle(f[v]);
+    }
+    cl_gossip_plain_draws = false;
+    g_assert_cmpuint(f[0]->wire->len, ==, 40);
+    g_assert_cmpuint(f[1]->wire->len, ==, 40);
+    bool fail_sent = false;
+    for (guint w = 0; w < 40; w++) {
+        const wire_msg *plain = &g_array_index(f[0]->wire, wire_msg, w);
+        const wire_msg *lanes = &g_array_index(f[1]->wire, wire_msg, w);
+        g_assert_cmpint(plain->count, ==, lanes->count);
+        g_assert_cmpmem(plain->gossip, sizeof *plain->gossip * (size_t)plain->count,
+                        lanes->gossip, sizeof *lanes->gossip * (size_t)lanes->count);
+        for (int a = 0; a < plain->count; a++)
+            fail_sent |= plain->gossip[a].node == 7 && (entry_flags(&plain->gossip[a]) & F_FAIL);
+    }
+    g_assert_true(fail_sent);
+    g_assert_cmpmem(N(f[0], 0)->gossip_stream.s, sizeof N(f[0], 0)->gossip_stream.s,
+                    N(f[1], 0)->gossip_stream.s, sizeof N(f[1], 0)->gossip_stream.s);
+    fx_free(f[0]);
+    fx_free(f[1]);
+}
+
 /* §3.4 steps 5-6: PFAIL nodes are skipped by the random part and all of them
  * (as counted by the last cron) are appended after it, in dict order. */
 static void test_gossip_all_pfail_nodes_appended(void)
@@ -507,6 +553,7 @@ int main(int argc, char **argv)
 {
     rules_test_init(&argc, &argv);
     g_test_add_func("/rules/gossip/section-size", test_gossip_section_size);
+    g_test_add_func("/rules/gossip/lanes-same-sections", test_gossip_lanes_same_sections);
     g_test_add_func("/rules/gossip/all-pfail-nodes-appended", test_gossip_all_pfail_nodes_appended);
     g_test_add_func("/rules/gossip/skips-linkless-slotless-nodes",
                     test_gossip_skips_linkless_slotless_nodes);
