@@ -321,12 +321,16 @@ static bool cron_check_block(node *me, int b, mstime_t now, bool mf_master)
         if (x == me->id || (me->flags[x] & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN)))
             continue;
         /* Fast path: a linked peer with no ping pending and a recent pong
-         * needs none of steps 6b-6e. */
-        bool quiet = me->link[x] && cl_ping_sent(me, x) == 0 &&
-                     now - cl_pong_received(me, x) <= half && !(mf_master && me->mf_slave == x);
-        if (!quiet)
+         * needs none of steps 6b-6e, and its next look is when the pong
+         * grows half a timeout old (what peer_next_check says of it). */
+        mstime_t next;
+        mstime_t pong = me->link[x] && cl_ping_sent(me, x) == 0 ? cl_pong_received(me, x) : 0;
+        if (pong && now - pong <= half && !(mf_master && me->mf_slave == x)) {
+            next = pong + half + 1;
+        } else {
             pfail |= cron_check_peer(me, x, now);
-        mstime_t next = peer_next_check(me, x);
+            next = peer_next_check(me, x);
+        }
         if (next < due)
             due = next;
     }
