@@ -600,57 +600,88 @@ static void apply_gossip_entry(node *me, int sender, const gossip_entry *e, bool
     }
 }
 
+/* What applying a section needs besides the entries: who sent it, what its
+ * entries may do to my failure reports, and the latest pong time taken. */
+typedef struct {
+    int sender;
+    bool from_master, may_withdraw, adds_reports, search_ahead;
+    uint32_t latest_v;
+} section_ctx;
+
+/* Applies entries from..to-1 of m's section in order, asking for the
+ * records of the entry GOSSIP_PREFETCH ahead when `ahead` (the caller
+ * passes false for the last GOSSIP_PREFETCH entries) and for report blocks
+ * when `reports` (s->search_ahead). Built for each combination, so that
+ * the loop of a quiet section tests neither on every entry. */
+static inline __attribute__((always_inline)) void apply_entries(node *me, const bus_msg *m,
+                                                               const section_ctx *s, int from,
+                                                               int to, bool ahead, bool reports)
+{
+    /* Locals for what the loop reads on every entry: a store into my
+     * records could otherwise alias the message's fields and my node's. */
+    const gossip_entry *section = m->gossip;
+    peer_view *peer = me->peer;
+    uint32_t latest_v = s->latest_v;
+    bool adds_reports = reports && s->adds_reports;
+    for (int i = from; i < to; i++) {
+        const gossip_entry *e = &section[i];
+        int x = e->node;
+        /* With thousands of nodes nearly every entry's record is a cache
+         * miss: ask for the records a few entries ahead in advance. */
+        if (ahead)
+            prefetch_gossip_target(me, peer, &section[i + GOSSIP_PREFETCH], adds_reports);
+        if (reports)
+            prefetch_reports(me, m, i, adds_reports);
+        peer_view w = peer[x];
+        /* Nearly every entry is about a healthy node I know well, hold no
+         * reports on and await no pong from: all the rules below do with it
+         * is take its pong time when newer (the last branch, in short). My
+         * own word always has PV_RARE (F_MYSELF), so no entry about me
+         * takes this path. */
+        if (!entry_suspected(e) && !(w & (PV_RARE | PV_REPORTS | PV_PING))) {
+            uint32_t v = entry_pong_v(e);
+            if (v <= latest_v && v > pv_pong_v(w))
+                peer[x] = pv_with_pong_v(w, v);
+            continue;
+        }
+        apply_gossip_entry(me, s->sender, e, s->from_master, s->may_withdraw, latest_v);
+    }
+}
+
 /* clusterProcessGossipSection: failure reports from master senders, the
  * pong-time trust that defers my own pings while others hear from a node,
  * and nodes I learn about. `sender` is -1 for a MEET from an unknown node:
  * then only the pong times of nodes I know are used. */
 static void process_gossip(node *me, int sender, const bus_msg *m)
 {
-    const rc_rules *rules = &me->cfg.rules;
-    bool from_master = sender >= 0 && cl_is_reporter(me, sender);
+    section_ctx s = { .sender = sender };
+    s.from_master = sender >= 0 && cl_is_reporter(me, sender);
     /* Rule purge-reports (Valkey #1184, clusterProcessGossipSection): any
      * known sender that no longer suspects x withdraws its report. */
-    bool may_withdraw = from_master || (sender >= 0 && rules->purge_reports);
+    s.may_withdraw = s.from_master || (sender >= 0 && me->cfg.rules.purge_reports);
     mstime_t now = cl_now(me);
     /* A pong time is taken when at most 500 ms ahead of my clock: for
      * whole seconds s, s * 1000 <= now + 500 is s <= (now + 500) / 1000,
      * compared in the words' encoding of seconds, which keeps their order. */
-    uint32_t latest_v = pv_encode_s((uint32_t)((now + 500) / 1000));
+    s.latest_v = pv_encode_s((uint32_t)((now + 500) / 1000));
     cl_th(me->c)->gossip_entries += m->count;
     /* Reports are searched only for suspected entries from a master
      * sender, which add theirs, and for entries about nodes I hold reports
      * on, which may withdraw one: in quiet times neither, and the blocks
      * need not be fetched ahead. */
-    bool adds_reports = from_master && m->suspects;
-    bool search_ahead = may_withdraw && (adds_reports || me->report_subjects > 0);
-    /* Locals for what the loop reads on every entry: a store into my
-     * records could otherwise alias the message's fields and my node's. */
-    const gossip_entry *section = m->gossip;
-    int count = m->count, self = me->id;
-    peer_view *peer = me->peer;
+    s.adds_reports = s.from_master && m->suspects;
+    s.search_ahead = s.may_withdraw && (s.adds_reports || me->report_subjects > 0);
+    int count = m->count;
     /* The first entries have nobody ahead of them to ask for their records. */
     for (int i = 0; i < GOSSIP_PREFETCH && i < count; i++)
-        prefetch_gossip_target(me, peer, &section[i], adds_reports);
-    for (int i = 0; i < count; i++) {
-        const gossip_entry *e = &section[i];
-        int x = e->node;
-        /* With thousands of nodes nearly every entry's record is a cache
-         * miss: ask for the records a few entries ahead in advance. */
-        if (i + GOSSIP_PREFETCH < count)
-            prefetch_gossip_target(me, peer, &section[i + GOSSIP_PREFETCH], adds_reports);
-        if (search_ahead)
-            prefetch_reports(me, m, i, adds_reports);
-        peer_view w = peer[x];
-        /* Nearly every entry is about a healthy node I know well, hold no
-         * reports on and await no pong from: all the rules below do with it
-         * is take its pong time when newer (the last branch, in short). */
-        if (!entry_suspected(e) && !(w & (PV_RARE | PV_REPORTS | PV_PING)) && x != self) {
-            uint32_t v = entry_pong_v(e);
-            if (v <= latest_v && v > pv_pong_v(w))
-                peer[x] = pv_with_pong_v(w, v);
-            continue;
-        }
-        apply_gossip_entry(me, sender, e, from_master, may_withdraw, latest_v);
+        prefetch_gossip_target(me, me->peer, &m->gossip[i], s.adds_reports);
+    int last_ahead = count > GOSSIP_PREFETCH ? count - GOSSIP_PREFETCH : 0;
+    if (s.search_ahead) {
+        apply_entries(me, m, &s, 0, last_ahead, true, true);
+        apply_entries(me, m, &s, last_ahead, count, false, true);
+    } else {
+        apply_entries(me, m, &s, 0, last_ahead, true, false);
+        apply_entries(me, m, &s, last_ahead, count, false, false);
     }
 }
 

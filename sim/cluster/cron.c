@@ -354,7 +354,8 @@ static bool peer_needs_step(node *me, int x, mstime_t now)
 #ifdef RCSIM_VERIFY_CACHES
 /* The words of my peer records say what the arrays they mirror hold: the
  * common flags, the link, slots and reports, and the whole seconds of the
- * pong time (never fewer than those of the last pong heard on my link). */
+ * pong time (never fewer than those of the last pong heard on my link);
+ * my own word has the rare mark. */
 static void verify_marks(const node *me)
 {
     int reported = 0;
@@ -370,6 +371,9 @@ static void verify_marks(const node *me)
     if (reported != me->report_subjects)
         g_error("node %d: %d peers marked as reported, %d counted", me->id, reported,
                 me->report_subjects);
+    /* process_gossip's short path relies on it to pass over entries about me. */
+    if (!(me->peer[me->id] & PV_RARE))
+        g_error("node %d: its own word has no rare mark (F_MYSELF)", me->id);
 }
 
 /* A block the cron skips holds no peer with a step due. */
