@@ -594,9 +594,7 @@ static void apply_gossip_entry(node *me, int sender, const gossip_entry *e, bool
     if (!suspected && !cl_ping_pending(me, x) &&
         (!cl_has_reports(me, x) || cl_report_count(me, x) == 0)) {
         /* Whole seconds against whole seconds: see peer_view. */
-        uint32_t v = entry_pong_v(e);
-        if (v <= latest_v && v > pv_pong_v(me->peer[x]))
-            cl_set_pong_v(me, x, v);
+        me->peer[x] = pv_with_newer_pong_v(me->peer[x], entry_pong_v(e), latest_v);
     }
 }
 
@@ -622,6 +620,8 @@ static inline __attribute__((always_inline)) void apply_entries(node *me, const 
     const gossip_entry *section = m->gossip;
     peer_view *peer = me->peer;
     uint32_t latest_v = s->latest_v;
+    /* A section that adds reports always searches them (adds_reports implies
+     * search_ahead), so the loops built without `reports` know it is false. */
     bool adds_reports = reports && s->adds_reports;
     for (int i = from; i < to; i++) {
         const gossip_entry *e = &section[i];
@@ -639,9 +639,9 @@ static inline __attribute__((always_inline)) void apply_entries(node *me, const 
          * own word always has PV_RARE (F_MYSELF), so no entry about me
          * takes this path. */
         if (!entry_suspected(e) && !(w & (PV_RARE | PV_REPORTS | PV_PING))) {
-            uint32_t v = entry_pong_v(e);
-            if (v <= latest_v && v > pv_pong_v(w))
-                peer[x] = pv_with_pong_v(w, v);
+            peer_view taken = pv_with_newer_pong_v(w, entry_pong_v(e), latest_v);
+            if (taken != w)
+                peer[x] = taken;
             continue;
         }
         apply_gossip_entry(me, s->sender, e, s->from_master, s->may_withdraw, latest_v);

@@ -790,6 +790,13 @@ static inline peer_view pv_with_pong_v(peer_view w, uint32_t v)
 {
     return (w & ((UINT32_C(1) << PV_PONG_SHIFT) - 1)) | v << PV_PONG_SHIFT;
 }
+/* Word w with gossip's pong time v (encoded) taken when it is newer than
+ * w's and at most latest_v, the latest a pong time may be: the rule of
+ * clusterProcessGossipSection for a healthy node, in the words' encoding. */
+static inline peer_view pv_with_newer_pong_v(peer_view w, uint32_t v, uint32_t latest_v)
+{
+    return v <= latest_v && v > pv_pong_v(w) ? pv_with_pong_v(w, v) : w;
+}
 /* Sets x's pong time to encoded time v (not 0) in its word only: a newer
  * pong time heard in gossip, which is whole seconds. */
 static inline void cl_set_pong_v(node *me, int x, uint32_t v)

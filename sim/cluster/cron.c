@@ -327,6 +327,11 @@ static bool cron_check_block(node *me, int b, mstime_t now, bool mf_master)
         mstime_t pong = me->link[x] && cl_ping_sent(me, x) == 0 ? cl_pong_received(me, x) : 0;
         if (pong && now - pong <= half && !(mf_master && me->mf_slave == x)) {
             next = pong + half + 1;
+#ifdef RCSIM_VERIFY_CACHES
+            if (next != peer_next_check(me, x))
+                g_error("node %d: quiet peer %d's next look differs from peer_next_check",
+                        me->id, x);
+#endif
         } else {
             pfail |= cron_check_peer(me, x, now);
             next = peer_next_check(me, x);
