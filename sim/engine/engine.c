@@ -190,10 +190,10 @@ typedef struct {
 #define ORIGIN_STRIDE_THREADS 8
 
 /* A ticket: a phase's number (32 bits, wrapping) above a bit for each of
- * its tasks, set once a thread took it (and from the start for tasks the
- * phase does not have). */
-#define TICKET(phase, tasks) \
-    ((uint64_t)(phase) << 32 | (uint32_t)((tasks) < 32 ? ~0u << (tasks) : 0))
+ * its tasks (task g is group g), set once a thread took it, and from the
+ * start for the groups with nothing to do in the phase (not in `tasks`, a
+ * mask). */
+#define TICKET(phase, tasks) ((uint64_t)(phase) << 32 | (uint32_t)~(tasks))
 #define TICKET_PHASE(t) ((uint32_t)((t) >> 32))
 #define TICKET_FREE(t) (~(uint32_t)(t))
 
@@ -1379,16 +1379,17 @@ static gpointer worker_main(gpointer data)
     return NULL;
 }
 
-/* Runs a phase of `tasks` tasks (a group each) on every thread, and returns
- * when all are done. */
+/* Runs a phase whose tasks are the groups of the mask `tasks` on every
+ * thread, and returns when all are done. */
 static void run_phase(rc_engine *e, uint32_t tasks)
 {
     uint32_t phase = ++e->phase ? e->phase : ++e->phase; /* 0 is no phase */
+    uint32_t count = (uint32_t)__builtin_popcount(tasks);
     atomic_store_explicit(&e->done, 0, memory_order_relaxed);
     atomic_store_explicit(&e->ticket, TICKET(phase, tasks), memory_order_release);
     run_tasks(e, &e->ctx0, phase);
     unsigned spins = 0;
-    while (atomic_load_explicit(&e->done, memory_order_acquire) < tasks)
+    while (atomic_load_explicit(&e->done, memory_order_acquire) < count)
         spin_pause(&spins);
 }
 
@@ -1417,8 +1418,8 @@ static void run_window_threads(rc_engine *e, rc_time limit)
     run_ctx *c = &e->ctx0;
     uint32_t busy = 0;
     for (uint32_t g = 0; g < e->n_groups; g++)
-        busy += group_top_time(e, g) <= limit;
-    if (busy <= 1) {
+        busy |= (uint32_t)(group_top_time(e, g) <= limit) << g;
+    if (__builtin_popcount(busy) <= 1) {
         flush_pending(e);
         run_window_in_order(e, limit);
         return;
@@ -1428,7 +1429,12 @@ static void run_window_threads(rc_engine *e, rc_time limit)
     e->run_limit = limit;
     for (int t = 1; t < e->threads; t++)
         ctx_of(e, (uint32_t)t)->window_last = c->window_last;
-    run_phase(e, e->n_groups);
+    /* A task for each group with events in the part or events to merge
+     * (the pending outboxes must be empty before the next part fills
+     * them); the others have nothing to do, and a thread that took a
+     * share of them in one go could leave the other thread idle while it
+     * ran a busy group among them. */
+    run_phase(e, busy | e->pending_mask);
     merge_outboxes(e, e->parity, GLOBAL_BOX);
     for (int t = 0; t < e->threads; t++)
         if (ctx_of(e, (uint32_t)t)->cancel_mask)
