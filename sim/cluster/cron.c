@@ -318,13 +318,21 @@ static bool cron_check_block(node *me, int b, mstime_t now, bool mf_master)
     me->cron_block_due[b] = NEVER;
     mstime_t due = NEVER;
     for (int x = lo; x < hi; x++) {
-        if (x == me->id || (me->flags[x] & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN)))
+        peer_view w = me->peer[x];
+        /* My own word, and a peer's with NOADDR, HANDSHAKE or UNKNOWN, have
+         * the rare mark: only then are the full flags needed to skip it. */
+        if ((w & PV_RARE) &&
+            (x == me->id || (me->flags[x] & (F_NOADDR | F_HANDSHAKE | F_UNKNOWN))))
             continue;
-        /* Fast path: a linked peer with no ping pending and a recent pong
-         * needs none of steps 6b-6e, and its next look is when the pong
-         * grows half a timeout old (what peer_next_check says of it). */
+        /* Fast path: a linked peer with common flags, no ping pending and a
+         * recent pong needs none of steps 6b-6e, and its next look is when
+         * the pong grows half a timeout old (what peer_next_check says of
+         * it). The word tells all but the pong's milliseconds, so a quiet
+         * peer costs two records (its word and its pong) rather than four
+         * (flags and link besides). */
         mstime_t next;
-        mstime_t pong = me->link[x] && cl_ping_sent(me, x) == 0 ? cl_pong_received(me, x) : 0;
+        mstime_t pong = (w & (PV_RARE | PV_PING | PV_LINKED)) == PV_LINKED
+                            ? cl_pong_received(me, x) : 0;
         if (pong && now - pong <= half && !(mf_master && me->mf_slave == x)) {
             next = pong + half + 1;
 #ifdef RCSIM_VERIFY_CACHES
