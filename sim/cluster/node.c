@@ -101,6 +101,11 @@ int cl_quorum(const node *me) { return me->size / 2 + 1; }
 void cl_set_flag(node *me, int x, uint16_t f)
 {
     uint16_t added = f & (uint16_t)~me->flags[x];
+    /* Nothing to store: the message handlers set and clear flags the
+     * sender already has or lacks on every message (NOFAILOVER), and a
+     * store would dirty two lines of my records for nothing. */
+    if (!added)
+        return;
     if ((added & F_PFAIL) && x != me->id)
         me->pfail_count++;
     cl_store_flags(me, x, me->flags[x] | f);
@@ -113,6 +118,8 @@ void cl_set_flag(node *me, int x, uint16_t f)
 void cl_clear_flag(node *me, int x, uint16_t f)
 {
     uint16_t removed = f & me->flags[x];
+    if (!removed)
+        return;
     if ((removed & F_PFAIL) && x != me->id)
         me->pfail_count--;
     cl_store_flags(me, x, me->flags[x] & (uint16_t)~f);
