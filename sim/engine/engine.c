@@ -64,9 +64,11 @@ typedef struct {
     };
 } event_slot;
 
-/* One heap of pending events. */
+/* One heap of pending events, on a cache line of its own: with threads,
+ * the heaps of neighbouring groups are run by different threads, and each
+ * push and pop writes `len`. */
 typedef struct {
-    heap_key *keys;      /* keys[i] for heap position i (see heap_grow) */
+    _Alignas(64) heap_key *keys; /* keys[i] for heap position i (see heap_grow) */
     void *keys_block;    /* the allocation keys points into */
     uint32_t *key_slot;  /* the slot of the event at heap position i */
     uint32_t len, cap;
@@ -318,9 +320,21 @@ static void ctx_free_arrays(run_ctx *c)
         g_free(c->cancels[b].v);
 }
 
+/* `size` zeroed bytes on a cache line boundary, freed with free(): the
+ * engine and the workers' contexts keep what each thread writes on lines
+ * of its own (_Alignas(64)), which malloc's 16-byte alignment would
+ * break. Aborts when out of memory, as g_new does. */
+static void *zalloc_lines(size_t size)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, 64, size) != 0)
+        g_error("rc_engine: cannot allocate %zu bytes", size);
+    return memset(p, 0, size);
+}
+
 rc_engine *rc_engine_new(void)
 {
-    rc_engine *e = g_new0(rc_engine, 1);
+    rc_engine *e = zalloc_lines(sizeof(rc_engine));
     ctx_init(e, &e->ctx0, 0);
     e->threads = 1;
     e->origin_stride = 1;
@@ -356,11 +370,11 @@ void rc_engine_free(rc_engine *engine)
     g_free(engine->origin_count);
     for (int t = 0; t < engine->threads; t++)
         ctx_free_arrays(ctx_of(engine, (uint32_t)t));
-    g_free(engine->workers);
+    free(engine->workers);
     if (engine->slot_depot)
         g_array_free(engine->slot_depot, TRUE);
     pthread_mutex_destroy(&engine->slots_lock);
-    g_free(engine);
+    free(engine);
 }
 
 rc_time rc_engine_now(const rc_engine *engine) { return cur(engine)->now; }
@@ -1743,7 +1757,7 @@ void rc_engine_set_threads(rc_engine *e, int threads)
     e->origin_stride = ORIGIN_STRIDE_THREADS;
     e->slot_depot = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     batch_free_slots(e, &e->ctx0);
-    e->workers = g_new(run_ctx, threads - 1);
+    e->workers = zalloc_lines(sizeof(run_ctx) * (size_t)(threads - 1));
     for (int t = 1; t < threads; t++)
         ctx_init(e, &e->workers[t - 1], (uint32_t)t);
     e->threads = threads;
