@@ -797,21 +797,13 @@ static inline peer_view pv_with_newer_pong_v(peer_view w, uint32_t v, uint32_t l
 {
     return v <= latest_v && v > pv_pong_v(w) ? pv_with_pong_v(w, v) : w;
 }
-/* Sets x's pong time to encoded time v (not 0) in its word only: a newer
- * pong time heard in gossip, which is whole seconds. */
-static inline void cl_set_pong_v(node *me, int x, uint32_t v)
-{
-    me->peer[x] = pv_with_pong_v(me->peer[x], v);
-}
 /* A later pong only postpones the cron's steps; an earlier one is set only
  * by bulk edits, which reset the cron's caches. */
 static inline void cl_set_pong_received(node *me, int x, mstime_t t)
 {
     g_assert(t == 0 || (t / 1000 > PV_PONG_BASE_S && t / 1000 - PV_PONG_BASE_S < (INT64_C(1) << 22)));
     me->pong_ms[x] = ms32_pack(t);
-    me->peer[x] &= (UINT32_C(1) << PV_PONG_SHIFT) - 1;
-    if (t)
-        cl_set_pong_v(me, x, pv_encode_s((uint32_t)(t / 1000)));
+    me->peer[x] = pv_with_pong_v(me->peer[x], t ? pv_encode_s((uint32_t)(t / 1000)) : 0);
 }
 
 /* membership.c: nodes dict changes (MEET, FORGET, RESET, gossip learning) */
