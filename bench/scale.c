@@ -12,9 +12,16 @@
  * run would have on a core of its own.
  *
  * Usage: bench-scale [--sizes 3x1,30x1,100x1,500x1,1000x1,1000x2]
- *                    [--files a.scn,b.scn] [--results FILE]
+ *                    [--files a.scn,b.scn] [--threads 2,1,2] [--results FILE]
  * --files times scenario files instead (seed 1, no output), e.g. those of
  * scenarios/scale/, and prints their digests, elections and promotions.
+ * --threads runs each size (or file) once per listed thread count, in the
+ * order listed (2,1,2 puts the one-thread run between two others, so that
+ * a drift of the machine's speed shows), then prints each count's median
+ * wall time and its speed against one thread's (or the first count's when
+ * 1 is not listed), and whether every run of the size logged the same
+ * events (exit status 1 if not). Without it each size
+ * runs once, on RCSIM_THREADS threads (1 when unset).
  * Each run is a child process, so that its peak RSS is its own. */
 #include "rcsim/run.h"
 #include "rcsim/scenario.h"
@@ -28,7 +35,7 @@
 #include <unistd.h>
 
 typedef struct {
-    int masters, replicas;
+    int masters, replicas, threads;
     double wall, cpu, sim_s, events_per_s, msgs, gossip_per_s;
     long rss_kb;
     uint64_t promotions, elections;
@@ -73,16 +80,24 @@ static char *scenario_text(int masters, int replicas)
     return t;
 }
 
-/* Runs scenario s (seed 1 unless it has its own, no output) and writes
- * its figures to fd. */
-static void run_and_report(rc_scenario *s, int masters, int replicas, int fd)
+/* Runs scenario s (seed 1 unless it has its own, no output) on `threads`
+ * threads (0: as RCSIM_THREADS says) and writes its figures to fd. */
+static void run_and_report(rc_scenario *s, int masters, int replicas, int threads, int fd)
 {
     rc_run_options o = rc_run_options_default();
+    if (threads > 0) {
+        /* The environment would override the option. */
+        g_unsetenv("RCSIM_THREADS");
+        o.threads = threads;
+    } else if (!rc_run_threads_from_env(&o.threads, NULL)) {
+        exit(2);
+    }
     rc_run_result r;
     double cpu0 = cpu_seconds();
     rc_run_scenario(s, &o, &r, NULL);
     double sim_s = (double)r.end / 1e6;
-    result out = { masters, replicas, r.wall_s, cpu_seconds() - cpu0, sim_s,
+    result out = { masters, replicas, o.threads > 1 ? o.threads : 1, r.wall_s,
+                   cpu_seconds() - cpu0, sim_s,
                    (double)r.engine_events / r.wall_s, (double)r.messages,
                    (double)r.gossip_entries / r.wall_s, peak_rss_kb(), r.promotions,
                    r.elections, "" };
@@ -92,7 +107,7 @@ static void run_and_report(rc_scenario *s, int masters, int replicas, int fd)
     rc_run_result_clear(&r);
 }
 
-static void run_size(int masters, int replicas, int fd)
+static void run_size(int masters, int replicas, int threads, int fd)
 {
     char *text = scenario_text(masters, replicas);
     GError *err = NULL;
@@ -101,12 +116,12 @@ static void run_size(int masters, int replicas, int fd)
         fprintf(stderr, "%s\n", err->message);
         exit(2);
     }
-    run_and_report(s, masters, replicas, fd);
+    run_and_report(s, masters, replicas, threads, fd);
     rc_scenario_free(s);
     g_free(text);
 }
 
-static void run_file(const char *path, int fd)
+static void run_file(const char *path, int threads, int fd)
 {
     GError *err = NULL;
     rc_scenario *s = rc_scenario_parse_file(path, &err);
@@ -114,12 +129,13 @@ static void run_file(const char *path, int fd)
         fprintf(stderr, "%s\n", err->message);
         exit(2);
     }
-    run_and_report(s, 0, 0, fd);
+    run_and_report(s, 0, 0, threads, fd);
     rc_scenario_free(s);
 }
 
-/* Runs a size (file == NULL) or a scenario file in a child process. */
-static bool measure(int masters, int replicas, const char *file, result *out)
+/* Runs a size (file == NULL) or a scenario file in a child process, on
+ * `threads` threads (0: as RCSIM_THREADS says). */
+static bool measure(int masters, int replicas, const char *file, int threads, result *out)
 {
     int p[2];
     if (pipe(p) != 0)
@@ -128,9 +144,9 @@ static bool measure(int masters, int replicas, const char *file, result *out)
     if (pid == 0) {
         close(p[0]);
         if (file)
-            run_file(file, p[1]);
+            run_file(file, threads, p[1]);
         else
-            run_size(masters, replicas, p[1]);
+            run_size(masters, replicas, threads, p[1]);
         _exit(0);
     }
     close(p[1]);
@@ -150,61 +166,191 @@ static void expected_range(int nodes, double *lo, double *hi)
     *hi = 2.0 * (bound > 1.0 ? bound : 1.0);
 }
 
-/* The figures of scenario files: what they cost and what they did. */
-static void bench_files(const char *files, GString *table)
+/* The thread counts of --threads (e.g. "2,1,2"), or one 0 (as
+ * RCSIM_THREADS says) without it. Returns the count of entries; *counts
+ * is to be freed. NULL on a bad list. */
+static int parse_threads(const char *list, int **counts)
 {
-    g_string_append(table, "| scenario | wall s | CPU s | sim s / CPU s | peak RSS MiB | "
-                           "elections | promotions | digest |\n|---|---|---|---|---|---|---|---|\n");
+    if (!list) {
+        *counts = g_new0(int, 1);
+        return 1;
+    }
+    char **items = g_strsplit(list, ",", -1);
+    int n = (int)g_strv_length(items);
+    *counts = g_new0(int, n > 0 ? n : 1);
+    for (int i = 0; i < n; i++) {
+        char *end = NULL;
+        long t = strtol(items[i], &end, 10);
+        if (end == items[i] || *end || t < 1 || t > 8) {
+            g_strfreev(items);
+            g_free(*counts);
+            *counts = NULL;
+            return 0;
+        }
+        (*counts)[i] = (int)t;
+    }
+    g_strfreev(items);
+    return n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median wall time of the runs in `runs` on `threads` threads. */
+static double median_wall(const result *runs, int n, int threads)
+{
+    double *v = g_new(double, n);
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (runs[i].threads == threads)
+            v[k++] = runs[i].wall;
+    qsort(v, (size_t)k, sizeof *v, cmp_double);
+    double m = k == 0 ? 0 : k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+    g_free(v);
+    return m;
+}
+
+/* After the runs of one size or file on several thread counts: each
+ * count's median wall time against the first count's, and whether all the
+ * runs logged the same events. Returns false when they did not. */
+static bool compare_threads(const char *what, const result *runs, int n, const int *counts,
+                            int n_counts, double sim_s, GString *table)
+{
+    bool same = true;
+    for (int i = 1; i < n; i++)
+        same &= !strcmp(runs[i].digest, runs[0].digest);
+    GString *line = g_string_new(NULL);
+    g_string_append_printf(line, "\n%s: ", what);
+    /* Speeds are compared with one thread's when it ran, else with the
+     * first count's. */
+    int base = counts[0];
+    for (int i = 0; i < n_counts; i++)
+        if (counts[i] == 1)
+            base = 1;
+    double base_wall = median_wall(runs, n, base);
+    for (int i = 0; i < n_counts; i++) {
+        bool seen = false;
+        for (int j = 0; j < i; j++)
+            seen |= counts[j] == counts[i];
+        if (seen)
+            continue;
+        double m = median_wall(runs, n, counts[i]);
+        g_string_append_printf(line, "%s%d thread%s median %.2f s (%.2fx real time", i ? "; " : "",
+                               counts[i], counts[i] > 1 ? "s" : "", m, sim_s / m);
+        if (counts[i] != base)
+            g_string_append_printf(line, ", %.2fx the speed of %d thread%s", base_wall / m, base,
+                                   base > 1 ? "s" : "");
+        g_string_append(line, ")");
+    }
+    g_string_append_printf(line, "; event digests %s\n\n",
+                           same ? "identical" : "DIFFER");
+    printf("%s", line->str);
+    fflush(stdout);
+    g_string_append(table, line->str);
+    g_string_free(line, TRUE);
+    return same;
+}
+
+/* The figures of scenario files: what they cost and what they did. */
+static bool bench_files(const char *files, const int *counts, int n_counts, GString *table)
+{
+    bool ok = true;
+    g_string_append(table, "| scenario | threads | wall s | CPU s | sim s / CPU s | peak RSS MiB | "
+                           "elections | promotions | digest |\n"
+                           "|---|---|---|---|---|---|---|---|---|\n");
     printf("%s", table->str);
     char **list = g_strsplit(files, ",", -1);
     for (int i = 0; list[i]; i++) {
-        result x;
-        char *line = measure(0, 0, list[i], &x)
-            ? g_strdup_printf("| %s | %.1f | %.1f | %.2f | %.0f | %" G_GUINT64_FORMAT " | %"
-                              G_GUINT64_FORMAT " | %.16s |\n", list[i], x.wall, x.cpu,
-                              x.sim_s / x.cpu, (double)x.rss_kb / 1024.0, x.elections,
-                              x.promotions, x.digest)
-            : g_strdup_printf("| %s | failed | | | | | | |\n", list[i]);
-        printf("%s", line);
-        fflush(stdout);
-        g_string_append(table, line);
-        g_free(line);
+        result *runs = g_new0(result, n_counts);
+        int done = 0;
+        double sim_s = 0;
+        for (int k = 0; k < n_counts; k++) {
+            result x;
+            char *line;
+            if (measure(0, 0, list[i], counts[k], &x)) {
+                runs[done++] = x;
+                sim_s = x.sim_s;
+                line = g_strdup_printf("| %s | %d | %.1f | %.1f | %.2f | %.0f | %" G_GUINT64_FORMAT
+                                       " | %" G_GUINT64_FORMAT " | %.16s |\n", list[i], x.threads,
+                                       x.wall, x.cpu, x.sim_s / x.cpu,
+                                       (double)x.rss_kb / 1024.0, x.elections, x.promotions,
+                                       x.digest);
+            } else {
+                line = g_strdup_printf("| %s | %d | failed | | | | | | |\n", list[i], counts[k]);
+                ok = false;
+            }
+            printf("%s", line);
+            fflush(stdout);
+            g_string_append(table, line);
+            g_free(line);
+        }
+        if (n_counts > 1 && done == n_counts)
+            ok &= compare_threads(list[i], runs, done, counts, n_counts, sim_s, table);
+        g_free(runs);
     }
     g_strfreev(list);
+    return ok;
+}
+
+/* One row of the built-in sizes' table. */
+static char *size_row(const result *x)
+{
+    int m = x->masters, r = x->replicas;
+    int nodes = m * (1 + r);
+    double lo, hi;
+    expected_range(nodes, &lo, &hi);
+    return g_strdup_printf(
+        "| %dM+%dR | %d | %.2f | %.1f | %.2f | %.1f | %.2e | %.0f | %.2e | %.0f | %.1f | "
+        "%.1f–%.1f (no-trust bound) |\n",
+        m, m * r, x->threads, x->wall, 60.0 / x->wall, x->cpu, 60.0 / x->cpu, x->events_per_s,
+        x->msgs / 60.0, x->gossip_per_s, (double)x->rss_kb / 1024.0, x->msgs / 60.0 / nodes, lo,
+        hi);
 }
 
 /* The figures of the built-in sizes. */
-static void bench_sizes(const char *sizes, GString *table)
+static bool bench_sizes(const char *sizes, const int *counts, int n_counts, GString *table)
 {
-    g_string_append(table, "| cluster | wall s | sim s / wall s | CPU s | sim s / CPU s | events/s | "
-                           "messages/s (sim) | gossip entries / wall s | peak RSS MiB | "
-                           "msgs/node/s | expected §16.2 |\n"
-                           "|---|---|---|---|---|---|---|---|---|---|---|\n");
+    bool ok = true;
+    g_string_append(table, "| cluster | threads | wall s | sim s / wall s | CPU s | sim s / CPU s | "
+                           "events/s | messages/s (sim) | gossip entries / wall s | "
+                           "peak RSS MiB | msgs/node/s | expected §16.2 |\n"
+                           "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     printf("%s", table->str);
     char **list = g_strsplit(sizes, ",", -1);
     for (int i = 0; list[i]; i++) {
         int m, r;
         if (sscanf(list[i], "%dx%d", &m, &r) != 2)
             continue;
-        result x;
-        if (!measure(m, r, NULL, &x)) {
-            printf("| %dM+%dR | failed | | | | | | | | | |\n", m, m * r);
-            continue;
+        result *runs = g_new0(result, n_counts);
+        int done = 0;
+        for (int k = 0; k < n_counts; k++) {
+            result x;
+            char *line;
+            if (measure(m, r, NULL, counts[k], &x)) {
+                runs[done++] = x;
+                line = size_row(&x);
+            } else {
+                line = g_strdup_printf("| %dM+%dR | %d | failed | | | | | | | | | |\n", m, m * r,
+                                       counts[k]);
+                ok = false;
+            }
+            printf("%s", line);
+            fflush(stdout);
+            g_string_append(table, line);
+            g_free(line);
         }
-        int nodes = m * (1 + r);
-        double lo, hi;
-        expected_range(nodes, &lo, &hi);
-        char *line = g_strdup_printf(
-            "| %dM+%dR | %.2f | %.1f | %.2f | %.1f | %.2e | %.0f | %.2e | %.0f | %.1f | "
-            "%.1f–%.1f (no-trust bound) |\n",
-            m, m * r, x.wall, 60.0 / x.wall, x.cpu, 60.0 / x.cpu, x.events_per_s, x.msgs / 60.0,
-            x.gossip_per_s, (double)x.rss_kb / 1024.0, x.msgs / 60.0 / nodes, lo, hi);
-        printf("%s", line);
-        fflush(stdout);
-        g_string_append(table, line);
-        g_free(line);
+        if (n_counts > 1 && done == n_counts) {
+            char *what = g_strdup_printf("%dM+%dR", m, m * r);
+            ok &= compare_threads(what, runs, done, counts, n_counts, 60.0, table);
+            g_free(what);
+        }
+        g_free(runs);
     }
     g_strfreev(list);
+    return ok;
 }
 
 int main(int argc, char **argv)
@@ -212,8 +358,9 @@ int main(int argc, char **argv)
     const char *sizes = "3x1,30x1,100x1,500x1,1000x1,1000x2";
     const char *files = NULL;
     const char *results = NULL;
+    const char *threads = NULL;
     static const char usage[] = "usage: bench-scale [--sizes MxR,...] [--files A.scn,...] "
-                                "[--results FILE]\n";
+                                "[--threads N,...] [--results FILE]\n";
     for (int i = 1; i < argc; i += 2) {
         if (!strcmp(argv[i], "--help")) {
             fputs(usage, stdout);
@@ -227,6 +374,8 @@ int main(int argc, char **argv)
             sizes = argv[i + 1];
         else if (!strcmp(argv[i], "--files"))
             files = argv[i + 1];
+        else if (!strcmp(argv[i], "--threads"))
+            threads = argv[i + 1];
         else if (!strcmp(argv[i], "--results"))
             results = argv[i + 1];
         else {
@@ -234,13 +383,19 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    int *counts;
+    int n_counts = parse_threads(threads, &counts);
+    if (n_counts == 0) {
+        fprintf(stderr, "bench-scale: --threads wants thread counts from 1 to 8, e.g. 2,1,2\n%s",
+                usage);
+        return 2;
+    }
     GString *table = g_string_new(NULL);
-    if (files)
-        bench_files(files, table);
-    else
-        bench_sizes(sizes, table);
+    bool ok = files ? bench_files(files, counts, n_counts, table)
+                    : bench_sizes(sizes, counts, n_counts, table);
     if (results)
         g_file_set_contents(results, table->str, -1, NULL);
     g_string_free(table, TRUE);
-    return 0;
+    g_free(counts);
+    return ok ? 0 : 1;
 }
