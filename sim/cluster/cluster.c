@@ -145,9 +145,67 @@ static void make_node_id(node *me)
     me->name[40] = '\0';
 }
 
-/* Fills observer `me`'s view with the freshly created cluster: roles,
- * masters, slots, config epochs 1..N, current epoch N. */
-static void init_view(node *me, mstime_t now)
+/* What every observer's view of the freshly created cluster says of each
+ * node, but for MYSELF: its flags and, for a replica, its master (-1 for
+ * a master). Built once rather than for each of the n^2 pairs, since the
+ * layout finds a replica's master by a binary search and the NOFAILOVER
+ * flag comes from the subject's configuration, a cache miss apiece. */
+typedef struct {
+    uint16_t *flags;
+    int32_t *master;
+    formed_slots *slots; /* the slot table, the same in every view */
+} formed_view;
+
+/* The formed cluster's slot table: master m owns the slots from
+ * first_slot_of_master[m] to last_slot_of_master[m]. */
+static formed_slots *formed_slots_new(const rc_cluster *c)
+{
+    int masters = c->layout->masters;
+    formed_slots *t = g_new0(formed_slots, 1);
+    t->count = g_new0(int, masters);
+    t->hash = g_new0(uint64_t, masters);
+    t->masters = masters;
+    for (int slot = 0; slot < SLOTS; slot++)
+        t->owner[slot] = NO_OWNER;
+    for (int m = 0; m < masters; m++)
+        for (int slot = c->first_slot_of_master[m]; slot <= c->last_slot_of_master[m]; slot++) {
+            t->owner[slot] = (uint16_t)m;
+            t->bound[slot >> 6] |= UINT64_C(1) << (slot & 63);
+            t->count[m]++;
+            t->hash[m] ^= c->slot_key[slot];
+        }
+    return t;
+}
+
+static formed_view formed_view_new(const rc_cluster *c)
+{
+    const rc_layout *l = c->layout;
+    formed_view v = { g_new(uint16_t, c->n), g_new(int32_t, c->n), formed_slots_new(c) };
+    for (int x = 0; x < c->n; x++) {
+        rc_node_kind k = rc_layout_kind(l, x);
+        uint16_t f = k == RC_KIND_REPLICA ? F_SLAVE : F_MASTER;
+        if (k == RC_KIND_MASTER && l->replicas[x] > 0)
+            f |= F_MIGRATE_TO;
+        if (c->nodes[x].cfg.replica_no_failover)
+            f |= F_NOFAILOVER;
+        v.flags[x] = f;
+        v.master[x] = k == RC_KIND_REPLICA ? rc_layout_shard(l, x) : -1;
+    }
+    return v;
+}
+
+static void formed_view_free(formed_view *v)
+{
+    g_free(v->flags);
+    g_free(v->master);
+    g_free(v->slots->count);
+    g_free(v->slots->hash);
+    g_free(v->slots);
+}
+
+/* Fills observer `me`'s view with the freshly created cluster (`formed`):
+ * roles, masters, slots, config epochs 1..N, current epoch N. */
+static void init_view(node *me, const formed_view *formed, mstime_t now)
 {
     rc_cluster *c = me->c;
     const rc_layout *l = c->layout;
@@ -156,24 +214,18 @@ static void init_view(node *me, mstime_t now)
     for (int w = 0; w < SLOT_WORDS; w++)
         me->word_owner[w] = NO_OWNER;
     for (int x = 0; x < c->n; x++) {
-        rc_node_kind k = rc_layout_kind(l, x);
-        uint16_t f = k == RC_KIND_REPLICA ? F_SLAVE : F_MASTER;
-        if (k == RC_KIND_MASTER && l->replicas[x] > 0)
-            f |= F_MIGRATE_TO;
-        if (k == RC_KIND_REPLICA)
-            me->slaveof[x] = rc_layout_shard(l, x);
+        uint16_t f = formed->flags[x];
+        if (formed->master[x] >= 0)
+            me->slaveof[x] = formed->master[x];
         me->config_epoch[x] = (uint64_t)x + 1;
         cl_set_pong_received(me, x, now);
         me->data_received[x] = ms32_pack(now);
-        if (c->nodes[x].cfg.replica_no_failover)
-            f |= F_NOFAILOVER;
         if (x == me->id)
             f |= F_MYSELF;
         cl_store_flags(me, x, f);
     }
     cl_recount(me);
-    for (int m = 0; m < l->masters; m++)
-        cl_bind_range_at_create(me, c->first_slot_of_master[m], c->last_slot_of_master[m], m);
+    cl_bind_table_at_create(me, formed->slots);
     /* redis-cli assigns slots before it attaches replicas, so only masters
      * that got replicas carry MIGRATE_TO (clusterNodeAddSlave). */
     for (int m = 0; m < l->masters; m++) {
@@ -353,8 +405,10 @@ rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
         cl_reset_process(me);
     }
     mstime_t now = UNIX_BASE_MS + rc_engine_now(engine) / 1000;
+    formed_view formed = formed_view_new(c);
     for (int i = 0; i < c->n; i++)
-        init_view(&c->nodes[i], now);
+        init_view(&c->nodes[i], &formed, now);
+    formed_view_free(&formed);
     for (int i = 0; i < c->n; i++) {
         rc_net_set_handlers(net, i, &handlers, c);
         /* Replicas share their master's replication ID and offset: synced. */

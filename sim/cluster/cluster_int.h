@@ -563,7 +563,17 @@ bool cl_has_replicas(const node *me, int x);
 void cl_set_node_as_master(node *me, int x);
 void cl_bind_slot(node *me, int slot, int owner);
 void cl_bind_slot_at_create(node *me, int slot, int owner);
-void cl_bind_range_at_create(node *me, int first, int last, int m);
+/* The slot table of a formed cluster at its creation, the same in every
+ * node's view, made once (cluster.c) and bound into each view by
+ * cl_bind_table_at_create. */
+typedef struct {
+    uint16_t owner[SLOTS];      /* a master, or NO_OWNER */
+    uint64_t bound[SLOT_WORDS]; /* bit s % 64 of word s / 64: slot s has an owner */
+    int *count;                 /* per master: its slots */
+    uint64_t *hash;             /* per master: the XOR of its slots' keys */
+    int masters;
+} formed_slots;
+void cl_bind_table_at_create(node *me, const formed_slots *t);
 void cl_owner_flush(node *me);
 uint32_t cl_word_owner_of(const node *me, int w);
 uint64_t cl_owned_bits_walked(const node *me, int w, uint16_t who);
