@@ -225,8 +225,8 @@ static void init_view(node *me, const formed_view *formed, mstime_t now)
     rc_cluster *c = me->c;
     const rc_layout *l = c->layout;
     size_t n = (size_t)c->n;
-    for (int x = 0; x < SLOTS; x++)
-        me->owner[x] = NO_OWNER;
+    /* cl_bind_table_at_create writes the whole slot table and marks the
+     * words it binds stale; the others hold no owner. */
     for (int w = 0; w < SLOT_WORDS; w++)
         me->word_owner[w] = NO_OWNER;
     memcpy(me->flags, formed->flags, n * sizeof *me->flags);
