@@ -23,6 +23,7 @@
  * events (exit status 1 if not). Without it each size
  * runs once, on RCSIM_THREADS threads (1 when unset).
  * Each run is a child process, so that its peak RSS is its own. */
+#include "rcsim/engine.h"
 #include "rcsim/run.h"
 #include "rcsim/scenario.h"
 
@@ -166,9 +167,10 @@ static void expected_range(int nodes, double *lo, double *hi)
     *hi = 2.0 * (bound > 1.0 ? bound : 1.0);
 }
 
-/* The thread counts of --threads (e.g. "2,1,2"), or one 0 (as
- * RCSIM_THREADS says) without it. Returns the count of entries; *counts
- * is to be freed. NULL on a bad list. */
+/* The thread counts of --threads (e.g. "2,1,2") into *counts (to be
+ * freed), or without the option a single 0 (as RCSIM_THREADS says).
+ * Returns how many, or 0 for a list with anything but counts from 1 to
+ * RC_ENGINE_MAX_THREADS (*counts is then NULL). */
 static int parse_threads(const char *list, int **counts)
 {
     if (!list) {
@@ -181,7 +183,7 @@ static int parse_threads(const char *list, int **counts)
     for (int i = 0; i < n; i++) {
         char *end = NULL;
         long t = strtol(items[i], &end, 10);
-        if (end == items[i] || *end || t < 1 || t > 8) {
+        if (end == items[i] || *end || t < 1 || t > RC_ENGINE_MAX_THREADS) {
             g_strfreev(items);
             g_free(*counts);
             *counts = NULL;
@@ -193,6 +195,7 @@ static int parse_threads(const char *list, int **counts)
     return n;
 }
 
+/* qsort's order for doubles, ascending. */
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -386,8 +389,8 @@ int main(int argc, char **argv)
     int *counts;
     int n_counts = parse_threads(threads, &counts);
     if (n_counts == 0) {
-        fprintf(stderr, "bench-scale: --threads wants thread counts from 1 to 8, e.g. 2,1,2\n%s",
-                usage);
+        fprintf(stderr, "bench-scale: --threads wants thread counts from 1 to %d, e.g. 2,1,2\n%s",
+                RC_ENGINE_MAX_THREADS, usage);
         return 2;
     }
     GString *table = g_string_new(NULL);
