@@ -146,17 +146,16 @@ static void make_node_id(node *me)
 }
 
 /* What every observer's view of the freshly created cluster says of each
- * node, but for MYSELF: its flags, word, master (-1 for a master), config
- * epoch and times. Made once and copied into each view rather than worked
- * out for each of the n^2 pairs, since the layout finds a replica's master
- * by a binary search and the NOFAILOVER flag comes from the subject's
+ * node, but for MYSELF: its flags, word, master (-1 for a master) and
+ * config epoch. Made once and copied into each view rather than worked out
+ * for each of the n^2 pairs, since the layout finds a replica's master by a
+ * binary search and the NOFAILOVER flag comes from the subject's
  * configuration, a cache miss apiece. */
 typedef struct {
     uint16_t *flags;
     peer_view *peer;
     int32_t *master;
     uint64_t *config_epoch;
-    uint32_t *heard;     /* ms32: the last pong and packet, at creation */
     formed_slots *slots; /* the slot table, the same in every view */
 } formed_view;
 
@@ -181,14 +180,20 @@ static formed_slots *formed_slots_new(const rc_cluster *c)
     return t;
 }
 
-/* The formed view at `now`: every node's last pong and packet then. */
+static void formed_slots_free(formed_slots *t)
+{
+    g_free(t->count);
+    g_free(t->hash);
+    g_free(t);
+}
+
+/* The formed view at `now`, when every node last heard a pong from each. */
 static formed_view formed_view_new(const rc_cluster *c, mstime_t now)
 {
     const rc_layout *l = c->layout;
     formed_view v = { g_new(uint16_t, c->n), g_new(peer_view, c->n), g_new(int32_t, c->n),
-                      g_new(uint64_t, c->n), g_new(uint32_t, c->n), formed_slots_new(c) };
-    g_assert(now / 1000 > PV_PONG_BASE_S && now / 1000 - PV_PONG_BASE_S < (INT64_C(1) << 22));
-    peer_view heard_word = pv_with_pong_v(0, pv_encode_s((uint32_t)(now / 1000)));
+                      g_new(uint64_t, c->n), formed_slots_new(c) };
+    peer_view heard_word = pv_with_pong_v(0, pv_pong_v_of_ms(now));
     for (int x = 0; x < c->n; x++) {
         rc_node_kind k = rc_layout_kind(l, x);
         uint16_t f = k == RC_KIND_REPLICA ? F_SLAVE : F_MASTER;
@@ -200,7 +205,6 @@ static formed_view formed_view_new(const rc_cluster *c, mstime_t now)
         v.peer[x] = heard_word | pv_flag_bits(f);
         v.master[x] = k == RC_KIND_REPLICA ? rc_layout_shard(l, x) : -1;
         v.config_epoch[x] = (uint64_t)x + 1;
-        v.heard[x] = ms32_pack(now);
     }
     return v;
 }
@@ -211,15 +215,12 @@ static void formed_view_free(formed_view *v)
     g_free(v->peer);
     g_free(v->master);
     g_free(v->config_epoch);
-    g_free(v->heard);
-    g_free(v->slots->count);
-    g_free(v->slots->hash);
-    g_free(v->slots);
+    formed_slots_free(v->slots);
 }
 
 /* Fills observer `me`'s view, which is as node_alloc_views left it, with
  * the freshly created cluster (`formed`, made at `now`): roles, masters,
- * slots, config epochs 1..N, current epoch N. */
+ * slots, config epochs 1..N, current epoch N, every pong heard now. */
 static void init_view(node *me, const formed_view *formed, mstime_t now)
 {
     rc_cluster *c = me->c;
@@ -233,8 +234,10 @@ static void init_view(node *me, const formed_view *formed, mstime_t now)
     memcpy(me->peer, formed->peer, n * sizeof *me->peer);
     memcpy(me->slaveof, formed->master, n * sizeof *me->slaveof);
     memcpy(me->config_epoch, formed->config_epoch, n * sizeof *me->config_epoch);
-    memcpy(me->pong_ms, formed->heard, n * sizeof *me->pong_ms);
-    memcpy(me->data_received, formed->heard, n * sizeof *me->data_received);
+    /* The last pong and the last packet of each, heard now. */
+    uint32_t heard = ms32_pack(now);
+    for (size_t x = 0; x < n; x++)
+        me->pong_ms[x] = me->data_received[x] = heard;
     cl_store_flags(me, me->id, (uint16_t)(me->flags[me->id] | F_MYSELF));
     cl_recount(me);
     cl_bind_table_at_create(me, formed->slots);

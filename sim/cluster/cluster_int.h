@@ -807,13 +807,19 @@ static inline peer_view pv_with_newer_pong_v(peer_view w, uint32_t v, uint32_t l
 {
     return v <= latest_v && v > pv_pong_v(w) ? pv_with_pong_v(w, v) : w;
 }
+/* The encoded pong time (pv_pong_v) of node clock time t in ms, 0 for 0.
+ * The encoding covers 2^22 s from PV_PONG_BASE_S. */
+static inline uint32_t pv_pong_v_of_ms(mstime_t t)
+{
+    g_assert(t == 0 || (t / 1000 > PV_PONG_BASE_S && t / 1000 - PV_PONG_BASE_S < (INT64_C(1) << 22)));
+    return t ? pv_encode_s((uint32_t)(t / 1000)) : 0;
+}
 /* A later pong only postpones the cron's steps; an earlier one is set only
  * by bulk edits, which reset the cron's caches. */
 static inline void cl_set_pong_received(node *me, int x, mstime_t t)
 {
-    g_assert(t == 0 || (t / 1000 > PV_PONG_BASE_S && t / 1000 - PV_PONG_BASE_S < (INT64_C(1) << 22)));
     me->pong_ms[x] = ms32_pack(t);
-    me->peer[x] = pv_with_pong_v(me->peer[x], t ? pv_encode_s((uint32_t)(t / 1000)) : 0);
+    me->peer[x] = pv_with_pong_v(me->peer[x], pv_pong_v_of_ms(t));
 }
 
 /* membership.c: nodes dict changes (MEET, FORGET, RESET, gossip learning) */
