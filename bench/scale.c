@@ -20,8 +20,9 @@
  * a drift of the machine's speed shows), then prints each count's median
  * wall time and its speed against one thread's (or the first count's when
  * 1 is not listed), and whether every run of the size logged the same
- * events (exit status 1 if not). Without it each size
- * runs once, on RCSIM_THREADS threads (1 when unset).
+ * events (exit status 1 if not). Without it each size runs once, on
+ * RCSIM_THREADS threads (1 when unset). A run that fails gets a "failed"
+ * row and exit status 1 too.
  * Each run is a child process, so that its peak RSS is its own. */
 #include "rcsim/engine.h"
 #include "rcsim/run.h"
@@ -216,9 +217,19 @@ static double median_wall(const result *runs, int n, int threads)
     return m;
 }
 
+/* Prints a table line at once (the runs are long) and keeps it, freed. */
+static void emit(GString *table, char *line)
+{
+    printf("%s", line);
+    fflush(stdout);
+    g_string_append(table, line);
+    g_free(line);
+}
+
 /* After the runs of one size or file on several thread counts: each
- * count's median wall time against the first count's, and whether all the
- * runs logged the same events. Returns false when they did not. */
+ * count's median wall time and its speed against one thread's (or the
+ * first count's), and whether all the runs logged the same events.
+ * Returns false when they did not. */
 static bool compare_threads(const char *what, const result *runs, int n, const int *counts,
                             int n_counts, double sim_s, GString *table)
 {
@@ -250,52 +261,17 @@ static bool compare_threads(const char *what, const result *runs, int n, const i
     }
     g_string_append_printf(line, "; event digests %s\n\n",
                            same ? "identical" : "DIFFER");
-    printf("%s", line->str);
-    fflush(stdout);
-    g_string_append(table, line->str);
-    g_string_free(line, TRUE);
+    emit(table, g_string_free(line, FALSE));
     return same;
 }
 
-/* The figures of scenario files: what they cost and what they did. */
-static bool bench_files(const char *files, const int *counts, int n_counts, GString *table)
+/* One row of the scenario files' table. */
+static char *file_row(const char *file, const result *x)
 {
-    bool ok = true;
-    g_string_append(table, "| scenario | threads | wall s | CPU s | sim s / CPU s | peak RSS MiB | "
-                           "elections | promotions | digest |\n"
-                           "|---|---|---|---|---|---|---|---|---|\n");
-    printf("%s", table->str);
-    char **list = g_strsplit(files, ",", -1);
-    for (int i = 0; list[i]; i++) {
-        result *runs = g_new0(result, n_counts);
-        int done = 0;
-        double sim_s = 0;
-        for (int k = 0; k < n_counts; k++) {
-            result x;
-            char *line;
-            if (measure(0, 0, list[i], counts[k], &x)) {
-                runs[done++] = x;
-                sim_s = x.sim_s;
-                line = g_strdup_printf("| %s | %d | %.1f | %.1f | %.2f | %.0f | %" G_GUINT64_FORMAT
-                                       " | %" G_GUINT64_FORMAT " | %.16s |\n", list[i], x.threads,
-                                       x.wall, x.cpu, x.sim_s / x.cpu,
-                                       (double)x.rss_kb / 1024.0, x.elections, x.promotions,
-                                       x.digest);
-            } else {
-                line = g_strdup_printf("| %s | %d | failed | | | | | | |\n", list[i], counts[k]);
-                ok = false;
-            }
-            printf("%s", line);
-            fflush(stdout);
-            g_string_append(table, line);
-            g_free(line);
-        }
-        if (n_counts > 1 && done == n_counts)
-            ok &= compare_threads(list[i], runs, done, counts, n_counts, sim_s, table);
-        g_free(runs);
-    }
-    g_strfreev(list);
-    return ok;
+    return g_strdup_printf("| %s | %d | %.1f | %.1f | %.2f | %.0f | %" G_GUINT64_FORMAT " | %"
+                           G_GUINT64_FORMAT " | %.16s |\n", file, x->threads, x->wall, x->cpu,
+                           x->sim_s / x->cpu, (double)x->rss_kb / 1024.0, x->elections,
+                           x->promotions, x->digest);
 }
 
 /* One row of the built-in sizes' table. */
@@ -313,44 +289,67 @@ static char *size_row(const result *x)
         hi);
 }
 
+/* Runs a size (file == NULL) or a scenario file, called `what`, once per
+ * thread count, a row each in a table of `columns` columns, then compares
+ * the counts (compare_threads) when there are several. Returns false when
+ * a run failed or the runs' digests differ. */
+static bool run_series(int masters, int replicas, const char *file, const char *what,
+                       const int *counts, int n_counts, int columns, GString *table)
+{
+    bool ok = true;
+    result *runs = g_new0(result, n_counts);
+    int done = 0;
+    for (int k = 0; k < n_counts; k++) {
+        result x;
+        if (measure(masters, replicas, file, counts[k], &x)) {
+            runs[done++] = x;
+            emit(table, file ? file_row(file, &x) : size_row(&x));
+        } else {
+            GString *line = g_string_new(NULL);
+            g_string_append_printf(line, "| %s | %d | failed |", what, counts[k]);
+            for (int c = 3; c < columns; c++)
+                g_string_append(line, " |");
+            g_string_append_c(line, '\n');
+            emit(table, g_string_free(line, FALSE));
+            ok = false;
+        }
+    }
+    if (n_counts > 1 && done == n_counts)
+        ok &= compare_threads(what, runs, done, counts, n_counts, runs[0].sim_s, table);
+    g_free(runs);
+    return ok;
+}
+
+/* The figures of scenario files: what they cost and what they did. */
+static bool bench_files(const char *files, const int *counts, int n_counts, GString *table)
+{
+    bool ok = true;
+    emit(table, g_strdup("| scenario | threads | wall s | CPU s | sim s / CPU s | peak RSS MiB | "
+                         "elections | promotions | digest |\n"
+                         "|---|---|---|---|---|---|---|---|---|\n"));
+    char **list = g_strsplit(files, ",", -1);
+    for (int i = 0; list[i]; i++)
+        ok &= run_series(0, 0, list[i], list[i], counts, n_counts, 9, table);
+    g_strfreev(list);
+    return ok;
+}
+
 /* The figures of the built-in sizes. */
 static bool bench_sizes(const char *sizes, const int *counts, int n_counts, GString *table)
 {
     bool ok = true;
-    g_string_append(table, "| cluster | threads | wall s | sim s / wall s | CPU s | sim s / CPU s | "
-                           "events/s | messages/s (sim) | gossip entries / wall s | "
-                           "peak RSS MiB | msgs/node/s | expected §16.2 |\n"
-                           "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    printf("%s", table->str);
+    emit(table, g_strdup("| cluster | threads | wall s | sim s / wall s | CPU s | sim s / CPU s | "
+                         "events/s | messages/s (sim) | gossip entries / wall s | "
+                         "peak RSS MiB | msgs/node/s | expected §16.2 |\n"
+                         "|---|---|---|---|---|---|---|---|---|---|---|---|\n"));
     char **list = g_strsplit(sizes, ",", -1);
     for (int i = 0; list[i]; i++) {
         int m, r;
         if (sscanf(list[i], "%dx%d", &m, &r) != 2)
             continue;
-        result *runs = g_new0(result, n_counts);
-        int done = 0;
-        for (int k = 0; k < n_counts; k++) {
-            result x;
-            char *line;
-            if (measure(m, r, NULL, counts[k], &x)) {
-                runs[done++] = x;
-                line = size_row(&x);
-            } else {
-                line = g_strdup_printf("| %dM+%dR | %d | failed | | | | | | | | | |\n", m, m * r,
-                                       counts[k]);
-                ok = false;
-            }
-            printf("%s", line);
-            fflush(stdout);
-            g_string_append(table, line);
-            g_free(line);
-        }
-        if (n_counts > 1 && done == n_counts) {
-            char *what = g_strdup_printf("%dM+%dR", m, m * r);
-            ok &= compare_threads(what, runs, done, counts, n_counts, 60.0, table);
-            g_free(what);
-        }
-        g_free(runs);
+        char *what = g_strdup_printf("%dM+%dR", m, m * r);
+        ok &= run_series(m, r, NULL, what, counts, n_counts, 12, table);
+        g_free(what);
     }
     g_strfreev(list);
     return ok;
