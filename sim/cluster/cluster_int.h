@@ -83,6 +83,10 @@ enum {
  * it (bus.c): the same entries either way, which tests check. */
 extern bool cl_gossip_plain_draws;
 
+/* True to apply gossip sections entry by entry even where the processor
+ * has AVX-512 (bus.c): the same views either way, which tests check. */
+extern bool cl_gossip_plain_apply;
+
 /* How many gossip draws a node makes ahead of their use (bus.c). */
 #define GOSSIP_AHEAD 24
 
@@ -468,6 +472,7 @@ typedef struct {
     uint64_t promotions;
     uint64_t msg_totals[RC_MSG_TYPES];
     uint64_t gossip_entries; /* gossip entries processed by receivers */
+    uint64_t gossip_blocks;  /* blocks of 16 of them applied at once (bus.c) */
     char pad[64];
 } cl_thread;
 

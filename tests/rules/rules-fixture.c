@@ -265,6 +265,7 @@ void msg_gossip(bus_msg *m, int x, uint16_t flags, mstime_t pong_ms)
         m->gossip = g_renew(gossip_entry, m->gossip, m->cap);
     }
     m->gossip[m->count++] = cl_gossip_entry_of(x, flags, pong_ms);
+    m->suspects |= (flags & (F_PFAIL | F_FAIL)) != 0;
 }
 
 slotset *mk_slots(fx *f, int first, int last)

@@ -92,6 +92,123 @@ static void test_gossip_lanes_same_sections(void)
     fx_free(f[1]);
 }
 
+/* One receiver's view, set up alike in both fixtures of
+ * test_gossip_blocks_same_views: pong times up to 20 s old, a ping awaiting
+ * its pong for one node in 7, PFAIL on one in 31. */
+static void blocks_view(fx *f, node *o, GRand *r)
+{
+    mstime_t now = now_ms(f);
+    for (int x = 1; x < f->c->n; x++) {
+        cl_set_pong_received(o, x, now - g_rand_int_range(r, 0, 20000));
+        if (x % 7 == 3)
+            cl_set_ping_sent(o, x, now - 10);
+        if (x % 31 == 5)
+            cl_set_flag(o, x, F_PFAIL);
+    }
+}
+
+/* A section of `count` entries from r: with `repeats` >= 0 nodes drawn
+ * among the 12 from 1 + 12 * repeats, each many times, with pong times
+ * from 12 s ago to 400 ms ahead (many of them newer than the receiver's,
+ * in an order a block must not change); else nodes drawn among all, each once
+ * at most, with pong times from 20 s ago to 2 s ahead (past the 500 ms a
+ * receiver accepts). One entry in 40 is suspected. */
+static bus_msg *blocks_section(fx *f, int sender, int count, int repeats, GRand *r)
+{
+    bus_msg *m = msg_new(f, sender, MSG_PONG);
+    int n = f->c->n;
+    bool *used = g_new0(bool, n);
+    mstime_t now = now_ms(f);
+    while (m->count < count) {
+        int x = repeats >= 0 ? 1 + 12 * repeats + g_rand_int_range(r, 0, 12)
+                             : g_rand_int_range(r, 0, n);
+        if (x == sender || (repeats < 0 && used[x]))
+            continue;
+        used[x] = true;
+        uint16_t flags = F_MASTER;
+        if (g_rand_int_range(r, 0, 40) == 0)
+            flags |= g_rand_boolean(r) ? F_PFAIL : F_FAIL;
+        mstime_t ago = repeats >= 0 ? g_rand_int_range(r, -12000, 400)
+                                    : g_rand_int_range(r, -20000, 2000);
+        msg_gossip(m, x, flags, now + ago);
+    }
+    g_free(used);
+    return m;
+}
+
+/* Whether the receiver (node 0) of fixtures a and b has the same view:
+ * words, flags and failure reports. */
+static void assert_same_views(fx *a, fx *b)
+{
+    node *x = N(a, 0), *y = N(b, 0);
+    int n = a->c->n;
+    g_assert_cmpmem(x->peer, sizeof *x->peer * (size_t)n, y->peer, sizeof *y->peer * (size_t)n);
+    g_assert_cmpmem(x->flags, sizeof *x->flags * (size_t)n, y->flags,
+                    sizeof *y->flags * (size_t)n);
+    for (int k = 0; k < n; k++)
+        g_assert_cmpint(cl_report_count(x, k), ==, cl_report_count(y, k));
+    g_assert_cmpint(x->report_subjects, ==, y->report_subjects);
+}
+
+/* §3.4 (clusterProcessGossipSection): sections applied in blocks of 16 with
+ * AVX-512 leave the receiver's view as entry by entry, section after
+ * section: pong times taken or not, pings awaiting pongs, failure reports
+ * added and withdrawn, nodes many times in one section, from masters and
+ * replicas, before and after the receiver holds reports. The two fixtures
+ * run in step, one applying entry by entry and the other in blocks. */
+static void test_gossip_blocks_same_views(void)
+{
+#if defined(__x86_64__)
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512cd")) {
+        g_test_skip("no AVX-512 on this processor: sections are applied entry by entry");
+        return;
+    }
+#else
+    g_test_skip("the AVX-512 blocks are for x86-64 only");
+    return;
+#endif
+    fx *f[2];
+    GRand *r[2];
+    for (int v = 0; v < 2; v++) {
+        f[v] = fx_new(150, 1, 0, 15000);
+        r[v] = g_rand_new_with_seed(21);
+        blocks_view(f[v], N(f[v], 0), r[v]);
+    }
+    int n = f[0]->c->n;
+    peer_view *before = g_memdup2(N(f[0], 0)->peer, sizeof(peer_view) * (size_t)n);
+    int senders[] = { 1, 2, rep(f[0], 3, 0), rep(f[0], 4, 0) };
+    for (int round = 0; round < 2; round++) {
+        for (int k = 0; k < 24; k++) {
+            for (int v = 0; v < 2; v++) {
+                if (round == 1 && k == 0) {
+                    cl_report_add(N(f[v], 0), 40, 1);
+                    cl_report_add(N(f[v], 0), 41, 2);
+                }
+                int repeats = k % 3 == 0 ? round * 8 + k / 3 : -1;
+                int count = 16 + g_rand_int_range(r[v], 0, 200);
+                bus_msg *m = blocks_section(f[v], senders[k % 4], count, repeats, r[v]);
+                cl_gossip_plain_apply = v == 0;
+                deliver(f[v], 0, FAKE_CONN, m);
+                cl_gossip_plain_apply = false;
+                advance_ms(f[v], 100);
+            }
+            assert_same_views(f[0], f[1]);
+        }
+    }
+    /* The sections took many pong times, and the blocks ran. */
+    int changed = 0;
+    for (int x = 0; x < n; x++)
+        changed += pv_pong_v(N(f[0], 0)->peer[x]) != pv_pong_v(before[x]);
+    g_assert_cmpint(changed, >, n / 2);
+    g_assert_cmpuint(f[0]->c->th[0].gossip_blocks, ==, 0);
+    g_assert_cmpuint(f[1]->c->th[0].gossip_blocks, >, 20);
+    g_free(before);
+    for (int v = 0; v < 2; v++) {
+        g_rand_free(r[v]);
+        fx_free(f[v]);
+    }
+}
+
 /* §3.4 steps 5-6: PFAIL nodes are skipped by the random part and all of them
  * (as counted by the last cron) are appended after it, in dict order. */
 static void test_gossip_all_pfail_nodes_appended(void)
@@ -554,6 +671,7 @@ int main(int argc, char **argv)
     rules_test_init(&argc, &argv);
     g_test_add_func("/rules/gossip/section-size", test_gossip_section_size);
     g_test_add_func("/rules/gossip/lanes-same-sections", test_gossip_lanes_same_sections);
+    g_test_add_func("/rules/gossip/blocks-same-views", test_gossip_blocks_same_views);
     g_test_add_func("/rules/gossip/all-pfail-nodes-appended", test_gossip_all_pfail_nodes_appended);
     g_test_add_func("/rules/gossip/skips-linkless-slotless-nodes",
                     test_gossip_skips_linkless_slotless_nodes);
