@@ -656,53 +656,92 @@ static inline __attribute__((always_inline)) void apply_entries(node *me, const 
  * the node ids (with the rare flags above them) and the words. */
 #define BLOCK 16
 
-/* Applies entries i..i+15 of a section that searches no reports (see
- * apply_quiet_sections) with AVX-512: the 16 records are read at once
- * (a gather) and every entry tested at once. When every entry is about a
- * healthy node I know well and hold no reports on, and no node comes
- * twice, each entry's rule is the fast path of apply_entries (take a newer
- * pong time unless a ping awaits its pong, which the rules turn into no
- * change at all) and touches only its own node's record, so the order of
- * the entries' stores does not matter. Any other block, with a suspected
- * entry, a rare or reported node or a node twice, is applied entry by
- * entry in the rules' order. With `ahead`, the records of the 16 entries
- * GOSSIP_PREFETCH ahead are asked for first, as apply_entries does. */
-__attribute__((target("avx512f,avx512cd"))) static inline void apply_quiet_block(
-    node *me, const bus_msg *m, const section_ctx *s, int i, bool ahead)
+/* The 16 entries of a block as vectors: their node ids, their words and
+ * my words of their nodes (one gather). */
+typedef struct {
+    __m512i nodes, words, mine;
+} entry_block;
+
+__attribute__((target("avx512f,avx512cd"))) static inline entry_block
+load_block(const gossip_entry *e, const peer_view *peer)
 {
-    const gossip_entry *e = m->gossip + i;
-    peer_view *peer = me->peer;
-    if (ahead)
-        for (int k = 0; k < BLOCK; k++)
-            rc_prefetch(&peer[e[GOSSIP_PREFETCH + k].node]);
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24,
                                            26, 28, 30);
     const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
     __m512i first = _mm512_loadu_si512(e), second = _mm512_loadu_si512(e + BLOCK / 2);
-    __m512i nodes = _mm512_and_si512(_mm512_permutex2var_epi32(first, even, second),
-                                     _mm512_set1_epi32(0xffff));
-    __m512i words = _mm512_permutex2var_epi32(first, odd, second);
-    __m512i mine = _mm512_i32gather_epi32(nodes, peer, 4);
-    __m512i conflicts = _mm512_conflict_epi32(nodes);
+    entry_block b;
+    b.nodes = _mm512_and_si512(_mm512_permutex2var_epi32(first, even, second),
+                               _mm512_set1_epi32(0xffff));
+    b.words = _mm512_permutex2var_epi32(first, odd, second);
+    b.mine = _mm512_i32gather_epi32(b.nodes, peer, 4);
+    return b;
+}
+
+/* The entries of block b that will search my failure reports
+ * (entry_searches_reports). */
+__attribute__((target("avx512f,avx512cd"))) static inline __mmask16
+block_searches(entry_block b, bool adds_reports)
+{
+    __mmask16 suspected = _mm512_test_epi32_mask(b.words, _mm512_set1_epi32(F_PFAIL | F_FAIL));
+    return (adds_reports ? suspected : 0) |
+           (__mmask16)(~suspected & _mm512_test_epi32_mask(b.mine, _mm512_set1_epi32(PV_REPORTS)));
+}
+
+/* Applies entries i..i+15 of a section with AVX-512: the 16 records are
+ * read at once (a gather) and every entry tested at once. When every entry
+ * is about a healthy node I know well and hold no reports on, and no node
+ * comes twice, each entry's rule is the fast path of apply_entries (take a
+ * newer pong time unless a ping awaits its pong, which the rules turn into
+ * no change at all) and touches only its own node's record, so the order
+ * of the entries' stores does not matter. Any other block, with a
+ * suspected entry, a rare or reported node or a node twice, is applied
+ * entry by entry in the rules' order. The same requests for records and
+ * report blocks as apply_entries: with `ahead` the records of the 16
+ * entries GOSSIP_PREFETCH ahead, and with `reports` the report blocks
+ * prefetch_reports asks for, when this block or the next has an entry
+ * that searches them (in quiet times none has, and no entry is looked at
+ * one by one). */
+__attribute__((target("avx512f,avx512cd"))) static inline __attribute__((always_inline)) void
+apply_block(node *me, const bus_msg *m, const section_ctx *s, int i, bool ahead, bool reports)
+{
+    const gossip_entry *e = m->gossip + i;
+    peer_view *peer = me->peer;
+    bool adds_reports = reports && s->adds_reports;
+    if (ahead)
+        for (int k = 0; k < BLOCK; k++)
+            prefetch_gossip_target(me, peer, &e[GOSSIP_PREFETCH + k], adds_reports);
+    entry_block b = load_block(e, peer);
+    if (reports) {
+        bool searches = block_searches(b, adds_reports) != 0;
+        if (!searches)
+            searches = i + 2 * BLOCK > m->count ||
+                       block_searches(load_block(e + BLOCK, peer), adds_reports) != 0;
+        if (searches)
+            for (int k = 0; k < BLOCK; k++)
+                prefetch_reports(me, m, i + k, adds_reports);
+    }
+    __m512i conflicts = _mm512_conflict_epi32(b.nodes);
     __mmask16 slow = _mm512_test_epi32_mask(conflicts, conflicts) |
-                     _mm512_test_epi32_mask(words, _mm512_set1_epi32(F_PFAIL | F_FAIL)) |
-                     _mm512_test_epi32_mask(mine, _mm512_set1_epi32(PV_RARE | PV_REPORTS));
+                     _mm512_test_epi32_mask(b.words, _mm512_set1_epi32(F_PFAIL | F_FAIL)) |
+                     _mm512_test_epi32_mask(b.mine, _mm512_set1_epi32(PV_RARE | PV_REPORTS));
     if (slow) {
         apply_entries(me, m, s, i, i + BLOCK, false, false);
         return;
     }
     /* pv_with_newer_pong_v on every entry whose node awaits no pong. */
-    __m512i theirs_v = _mm512_srli_epi32(words, PV_PONG_SHIFT);
-    __mmask16 taken = _mm512_cmpgt_epu32_mask(theirs_v, _mm512_srli_epi32(mine, PV_PONG_SHIFT)) &
-                      _mm512_cmple_epu32_mask(theirs_v, _mm512_set1_epi32((int)s->latest_v)) &
-                      _mm512_testn_epi32_mask(mine, _mm512_set1_epi32(PV_PING));
+    __m512i theirs_v = _mm512_srli_epi32(b.words, PV_PONG_SHIFT);
+    __mmask16 taken =
+        _mm512_cmpgt_epu32_mask(theirs_v, _mm512_srli_epi32(b.mine, PV_PONG_SHIFT)) &
+        _mm512_cmple_epu32_mask(theirs_v, _mm512_set1_epi32((int)s->latest_v)) &
+        _mm512_testn_epi32_mask(b.mine, _mm512_set1_epi32(PV_PING));
     cl_th(me->c)->gossip_blocks++;
     if (!taken)
         return;
     __m512i low = _mm512_set1_epi32((1 << PV_PONG_SHIFT) - 1);
-    __m512i updated = _mm512_or_si512(_mm512_and_si512(mine, low), _mm512_andnot_si512(low, words));
+    __m512i updated =
+        _mm512_or_si512(_mm512_and_si512(b.mine, low), _mm512_andnot_si512(low, b.words));
     uint32_t node_of[BLOCK], word_of[BLOCK];
-    _mm512_storeu_si512(node_of, nodes);
+    _mm512_storeu_si512(node_of, b.nodes);
     _mm512_storeu_si512(word_of, updated);
     for (unsigned left = taken; left; left &= left - 1) {
         int k = __builtin_ctz(left);
@@ -710,20 +749,33 @@ __attribute__((target("avx512f,avx512cd"))) static inline void apply_quiet_block
     }
 }
 
-/* apply_entries for a whole section that searches no reports, in blocks
- * of 16 with AVX-512 (apply_quiet_block) and the rest entry by entry; the
- * last GOSSIP_PREFETCH entries ask for no records ahead. The same views
- * as apply_entries (tests/rules/test-rules-bus.c). */
-__attribute__((target("avx512f,avx512cd"))) static void apply_quiet_section(
-    node *me, const bus_msg *m, const section_ctx *s, int last_ahead, int count)
+/* apply_entries for a whole section, in blocks of 16 with AVX-512
+ * (apply_block) and the rest entry by entry; the last GOSSIP_PREFETCH
+ * entries ask for no records ahead. */
+__attribute__((target("avx512f,avx512cd"))) static inline __attribute__((always_inline)) void
+apply_blocks(node *me, const bus_msg *m, const section_ctx *s, int last_ahead, bool reports)
 {
-    int i = 0;
+    int i = 0, count = m->count;
     for (; i + BLOCK <= last_ahead; i += BLOCK)
-        apply_quiet_block(me, m, s, i, true);
-    apply_entries(me, m, s, i, last_ahead, true, false);
+        apply_block(me, m, s, i, true, reports);
+    apply_entries(me, m, s, i, last_ahead, true, reports);
     for (i = last_ahead; i + BLOCK <= count; i += BLOCK)
-        apply_quiet_block(me, m, s, i, false);
-    apply_entries(me, m, s, i, count, false, false);
+        apply_block(me, m, s, i, false, reports);
+    apply_entries(me, m, s, i, count, false, reports);
+}
+
+/* apply_blocks, built for sections that search reports and for those that
+ * do not. The same views as apply_entries (tests/rules/test-rules-bus.c). */
+__attribute__((target("avx512f,avx512cd"))) static void apply_section_searching(
+    node *me, const bus_msg *m, const section_ctx *s, int last_ahead)
+{
+    apply_blocks(me, m, s, last_ahead, true);
+}
+
+__attribute__((target("avx512f,avx512cd"))) static void apply_section_quiet(
+    node *me, const bus_msg *m, const section_ctx *s, int last_ahead)
+{
+    apply_blocks(me, m, s, last_ahead, false);
 }
 #endif
 
@@ -768,13 +820,18 @@ static void process_gossip(node *me, int sender, const bus_msg *m)
     for (int i = 0; i < GOSSIP_PREFETCH && i < count; i++)
         prefetch_gossip_target(me, me->peer, &m->gossip[i], s.adds_reports);
     int last_ahead = count > GOSSIP_PREFETCH ? count - GOSSIP_PREFETCH : 0;
+#if defined(__x86_64__)
+    if (apply_in_blocks()) {
+        if (s.search_ahead)
+            apply_section_searching(me, m, &s, last_ahead);
+        else
+            apply_section_quiet(me, m, &s, last_ahead);
+        return;
+    }
+#endif
     if (s.search_ahead) {
         apply_entries(me, m, &s, 0, last_ahead, true, true);
         apply_entries(me, m, &s, last_ahead, count, false, true);
-    } else if (apply_in_blocks()) {
-#if defined(__x86_64__)
-        apply_quiet_section(me, m, &s, last_ahead, count);
-#endif
     } else {
         apply_entries(me, m, &s, 0, last_ahead, true, false);
         apply_entries(me, m, &s, last_ahead, count, false, false);
