@@ -652,8 +652,8 @@ static inline __attribute__((always_inline)) void apply_entries(node *me, const 
 }
 
 #if defined(__x86_64__)
-/* The entries a block of 16 holds, as two vectors of their 32-bit halves:
- * the node ids (with the rare flags above them) and the words. */
+/* The entries of a section applied at once: one 512-bit vector of their
+ * 32-bit node ids, one of their words. */
 #define BLOCK 16
 
 /* The 16 entries of a block as vectors: their node ids, their words and
