@@ -72,7 +72,9 @@ static void story_log(story *s, rc_time t, int node, char level, bool master, co
 }
 
 /* Creates the layout, run info, bus and report (subscribed). */
-static void story_init(story *s)
+/* Creates the story's report; with no_pictures it tracks nothing only the
+ * pictures use. */
+static void story_init_with(story *s, gboolean no_pictures)
 {
     static const char *const ranges[3] = { "0-5460", "5461-10922", "10923-16383" };
     int replicas[3] = { 1, 1, 1 };
@@ -91,11 +93,13 @@ static void story_init(story *s)
     s->info = (rc_run_info){ .scenario = "tests/story.scn", .seed = 7, .end = S(40),
                              .config_json = "{\"node_timeout_ms\":15000}",
                              .settings = "node-timeout 15000 ms", .layout = s->layout,
-                             .nodes = s->nodes };
+                             .nodes = s->nodes, .no_pictures = no_pictures };
     s->bus = rc_eventbus_new();
     s->report = rc_report_new(&s->info);
     rc_eventbus_subscribe(s->bus, rc_report_observe, s->report);
 }
+
+static void story_init(story *s) { story_init_with(s, FALSE); }
 
 static void story_failure(story *s)
 {

@@ -492,6 +492,54 @@ static void test_atomic_write(void)
     g_free(dir);
 }
 
+/* The number of entries of dir (not recursive). */
+static int entry_count(const char *dir)
+{
+    int n = 0;
+    GDir *d = g_dir_open(dir, 0, NULL);
+    while (d && g_dir_read_name(d))
+        n++;
+    if (d)
+        g_dir_close(d);
+    return n;
+}
+
+/* A report made with no_pictures writes the same files as any other when
+ * no picture is asked for, refuses pictures without writing anything, and
+ * has no picture data to give. */
+static void test_no_pictures(void)
+{
+    char *with = write_story(NULL, "png", FALSE);
+    story s;
+    GError *error = NULL;
+    char *dir = g_dir_make_tmp("rcsim-report-XXXXXX", &error);
+    g_assert_no_error(error);
+    story_init_with(&s, TRUE);
+    story_run(&s);
+    g_assert_false(rc_report_write(s.report, dir, NULL, "png", TRUE, &error));
+    g_assert_error(error, RC_REPORT_ERROR, RC_REPORT_ERROR_NO_PICTURES);
+    g_clear_error(&error);
+    g_assert_cmpint(entry_count(dir), ==, 0);
+    g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*no_pictures*");
+    g_assert_null(rc_report_plots_new(s.report, NULL));
+    g_test_assert_expected_messages();
+    g_assert_true(rc_report_write(s.report, dir, NULL, "png", FALSE, &error));
+    g_assert_no_error(error);
+    static const char *const files[] = { "events.jsonl", "summary.json", "trace.json" };
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        char *a = read_text(with, files[i]), *b = read_text(dir, files[i]);
+        g_assert_cmpstr(a, ==, b);
+        g_free(a);
+        g_free(b);
+    }
+    g_assert_cmpint(entry_count(dir), ==, entry_count(with));
+    story_free(&s);
+    test_remove_tree(dir);
+    test_remove_tree(with);
+    g_free(dir);
+    g_free(with);
+}
+
 /* The layout text of the picture subtitles counts each replica once and
  * says how they are spread: per master when even, listed when uneven, as a
  * range with the total for many masters; empty masters named. */
@@ -533,5 +581,6 @@ int main(int argc, char **argv)
     g_test_add_func("/report/writes-csv", test_writes_csv);
     g_test_add_func("/report/atomic-write", test_atomic_write);
     g_test_add_func("/report/snapshots", test_snapshots);
+    g_test_add_func("/report/no-pictures", test_no_pictures);
     return g_test_run();
 }

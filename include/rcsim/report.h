@@ -62,6 +62,11 @@ typedef struct {
     /* More members of the events.jsonl header, pre-rendered and appended
      * after "seed" (e.g. "\"source\":\"real\",\"server\":\"7.0.15\""; NULL: none). */
     const char *header_extra;
+    /* TRUE when no picture will be drawn from this report (a run that writes
+     * no files or none with pictures): the slots chart's per-slot views are
+     * then not tracked, about half of a small run's work. rc_report_write()
+     * with plots and rc_report_plots_new() refuse such a report. */
+    gboolean no_pictures;
 } rc_run_info;
 
 /* Message counters by type, summed over the run. */
@@ -103,6 +108,7 @@ GQuark rc_report_error_quark(void);
 
 typedef enum {
     RC_REPORT_ERROR_FORMAT, /* a picture format other than png, svg, pdf */
+    RC_REPORT_ERROR_NO_PICTURES, /* pictures asked of a report made with no_pictures */
 } rc_report_error_code;
 
 /* Returns extras with every count zero, every pointer NULL and the
@@ -136,7 +142,8 @@ uint64_t rc_report_event_count(const rc_report *report);
 
 /* The data the pictures are drawn from (see plots/plot.h), for drawing onto
  * other surfaces and for tests. Free with rc_report_plots_free(); the report
- * must outlive it. */
+ * must outlive it. NULL, with a critical warning, for a report made with
+ * no_pictures. */
 typedef struct rc_report_plots rc_report_plots;
 struct rc_plot_run;
 rc_report_plots *rc_report_plots_new(const rc_report *report, const rc_report_extras *extras);

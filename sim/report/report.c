@@ -106,6 +106,7 @@ rc_report *rc_report_new(const rc_run_info *info)
     r->protocol_json = g_strdup(info->protocol_json);
     r->seed = info->seed;
     r->end = info->end;
+    r->no_pictures = info->no_pictures;
     copy_layout(r, info);
     r->chunks = g_ptr_array_new();
     r->sha = g_checksum_new(G_CHECKSUM_SHA256);
@@ -427,6 +428,7 @@ static void plot_data_free(plot_data *pd)
 /* Builds the picture data of the run so far (see rcsim/report.h). */
 rc_report_plots *rc_report_plots_new(const rc_report *r, const rc_report_extras *extras)
 {
+    g_return_val_if_fail(!r->no_pictures, NULL);
     rc_report_extras none = rc_report_extras_init();
     plot_data *pd = g_new(plot_data, 1);
     plot_data_init(pd, r, extras ? extras : &none);
@@ -501,6 +503,11 @@ gboolean rc_report_write(rc_report *r, const char *out_dir, const rc_report_extr
     gboolean want[3];
     if (!parse_formats(formats, want, error))
         return FALSE;
+    if (plots && r->no_pictures) {
+        g_set_error(error, RC_REPORT_ERROR, RC_REPORT_ERROR_NO_PICTURES,
+                    "pictures were asked of a report that tracked none (no_pictures)");
+        return FALSE;
+    }
     if (g_mkdir_with_parents(out_dir, 0777) != 0 || !g_file_test(out_dir, G_FILE_TEST_IS_DIR)) {
         int e = errno;
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),

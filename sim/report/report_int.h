@@ -101,7 +101,8 @@ struct rc_report {
     int expect_total, expect_failed;
     rc_time last_t, end_t;
     gboolean ended;
-    rc_slot_tracker *slots;
+    gboolean no_pictures;    /* rc_run_info's: no slots chart will be drawn */
+    rc_slot_tracker *slots;  /* NULL with no_pictures */
 };
 
 /* report_json.c: JSON fragments. */
@@ -136,7 +137,8 @@ GString *rpt_writes_csv(const rc_report *r, const rc_report_extras *x);
 void rpt_plot_writes(const rc_report *r, const rc_report_extras *x, GArray *writes,
                      GPtrArray *names);
 
-/* report_slots.c: slot views of every observer, sampled into a grid. */
+/* report_slots.c: slot views of every observer, sampled into a grid. The
+ * functions that record a change accept a NULL tracker and do nothing. */
 rc_slot_tracker *rpt_slots_new(const rc_report *r, int columns, int rows);
 void rpt_slots_free(rc_slot_tracker *tr);
 void rpt_slots_owner(rc_slot_tracker *tr, rc_time t, int observer, int owner,

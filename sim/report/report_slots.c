@@ -342,7 +342,7 @@ static uint16_t *own_view(rc_slot_tracker *tr, int observer)
 void rpt_slots_owner(rc_slot_tracker *tr, rc_time t, int observer, int owner,
                      const rc_slot_list *list)
 {
-    if (!list || observer < 0 || observer >= tr->nodes)
+    if (!tr || !list || observer < 0 || observer >= tr->nodes)
         return;
     advance(tr, t);
     uint16_t w = owner < 0 ? RC_PLOT_NO_OWNER : (uint16_t)owner;
@@ -371,7 +371,7 @@ void rpt_slots_owner(rc_slot_tracker *tr, rc_time t, int observer, int owner,
 /* Counts or stops counting a node's view (restart / kill). */
 void rpt_slots_alive(rc_slot_tracker *tr, rc_time t, int node, gboolean alive)
 {
-    if (node < 0 || node >= tr->nodes || tr->alive[node] == alive)
+    if (!tr || node < 0 || node >= tr->nodes || tr->alive[node] == alive)
         return;
     advance(tr, t);
     tr->alive[node] = alive;
@@ -390,7 +390,7 @@ void rpt_slots_alive(rc_slot_tracker *tr, rc_time t, int node, gboolean alive)
  * (alive, not stopped, own cluster_state ok) or no longer does. */
 void rpt_slots_writable(rc_slot_tracker *tr, rc_time t, int node, gboolean writable)
 {
-    if (node < 0 || node >= tr->nodes || tr->writable[node] == writable)
+    if (!tr || node < 0 || node >= tr->nodes || tr->writable[node] == writable)
         return;
     advance(tr, t);
     tr->writable[node] = writable;

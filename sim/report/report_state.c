@@ -54,7 +54,8 @@ void rpt_state_init(rc_report *r)
     r->promotions = g_array_new(FALSE, FALSE, sizeof(rpt_promotion));
     r->epochs = g_array_new(FALSE, FALSE, sizeof(rpt_epoch));
     r->writes = g_array_new(FALSE, FALSE, sizeof(rpt_write));
-    r->slots = rpt_slots_new(r, GRID_COLUMNS, GRID_ROWS);
+    /* The slot views feed only the slots chart. */
+    r->slots = r->no_pictures ? NULL : rpt_slots_new(r, GRID_COLUMNS, GRID_ROWS);
 }
 
 /* Frees one still-open band record. */

@@ -196,8 +196,9 @@ char *rc_run_config_json(const rc_scenario *s)
 }
 
 /* Creates the report with the run's description: node ids, initial roles,
- * slots and epochs as the cluster was created, configuration and title. */
-static rc_report *make_report(run *r)
+ * slots and epochs as the cluster was created, configuration and title.
+ * With `pictures` false the report skips what only the pictures use. */
+static rc_report *make_report(run *r, bool pictures)
 {
     const rc_scenario *s = r->scn;
     const rc_layout *l = s->layout;
@@ -230,6 +231,7 @@ static rc_report *make_report(run *r)
         .settings = settings,
         .layout = l,
         .nodes = nodes,
+        .no_pictures = !pictures,
     };
     rc_report *rep = rc_report_new(&info);
     for (int x = 0; x < r->n; x++)
@@ -500,7 +502,8 @@ static void setup(run *r, const rc_scenario *s, const rc_run_options *o)
                                                                  s->layout, cfg, r->seed);
     g_free(cfg);
     use_threads(r, o->threads);
-    r->report = make_report(r);
+    /* Pictures are drawn only into an output directory. */
+    r->report = make_report(r, o->out_dir && o->plots);
     rc_eventbus_subscribe(r->bus, rc_report_observe, r->report);
     rc_eventbus_subscribe(r->bus, observe, r);
     rc_eventbus_subscribe(r->bus, run_story_observe, r);
