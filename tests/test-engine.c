@@ -2,6 +2,7 @@
  * and of the memory for big tables (engine/bulk.h). */
 #include "rcsim/engine.h"
 #include "engine/bulk.h"
+#include "engine/tasks.h"
 
 #include <glib.h>
 #include <stdint.h>
@@ -202,9 +203,16 @@ typedef struct {
     bool hook_acts;
     uint64_t hook_taken;
     GArray *hook_log;
+    /* With heavy, the endpoints' own timers are the engine's long events
+     * (rc_engine_set_heavy). */
+    bool heavy;
 } model;
 
 static void model_event(rc_engine *e, void *ctx, uint64_t arg);
+
+/* An endpoint's own timer: an event like any other, under a name of its
+ * own so that it can be the engine's long event. */
+static void model_timer(rc_engine *e, void *ctx, uint64_t arg) { model_event(e, ctx, arg); }
 
 static void model_record(model *m, rc_actor a, uint64_t arg)
 {
@@ -234,7 +242,7 @@ static void model_event(rc_engine *e, void *ctx, uint64_t arg)
         if (x % 2 && m->timer[a])
             rc_engine_cancel(e, m->timer[a]);
         rc_time after = x % 4 == 0 ? 150 + x % 200 : x % 40; /* later windows, or this one */
-        m->timer[a] = rc_engine_schedule(e, rc_engine_now(e) + after, model_event, m, 4000 + arg);
+        m->timer[a] = rc_engine_schedule(e, rc_engine_now(e) + after, model_timer, m, 4000 + arg);
     }
     if (x % 5 == 0)
         rc_engine_schedule_last_for(e, rc_engine_now(e), a, model_event, m, 5000 + arg);
@@ -261,11 +269,12 @@ static void model_hook(rc_engine *e, void *ctx)
 /* Runs the model from 8 endpoints' first events (and two global events in
  * between) to 200 ms: one by one (lanes 0) or in 100 us windows, on
  * `threads` threads. */
-static model *model_run_hooked(int lanes, const uint8_t *lane_of, uint64_t shuffle,
-                               int threads, bool hook_acts)
+static model *model_run_full(int lanes, const uint8_t *lane_of, uint64_t shuffle, int threads,
+                             bool hook_acts, bool heavy)
 {
     model *m = g_new0(model, 1);
     m->hook_acts = hook_acts;
+    m->heavy = heavy;
     m->hook_log = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     m->e = rc_engine_new();
     rc_engine_set_lookahead(m->e, 100);
@@ -274,6 +283,8 @@ static model *model_run_hooked(int lanes, const uint8_t *lane_of, uint64_t shuff
     rc_engine_shuffle_windows(m->e, shuffle);
     if (threads > 1)
         rc_engine_set_threads(m->e, threads);
+    if (heavy)
+        rc_engine_set_heavy(m->e, model_timer);
     rc_engine_set_post_hook(m->e, model_hook, m);
     for (rc_actor a = 0; a < 8; a++) {
         m->log[a] = g_array_new(FALSE, FALSE, sizeof(uint64_t));
@@ -281,6 +292,12 @@ static model *model_run_hooked(int lanes, const uint8_t *lane_of, uint64_t shuff
     }
     rc_engine_run_until(m->e, RC_MS(200));
     return m;
+}
+
+static model *model_run_hooked(int lanes, const uint8_t *lane_of, uint64_t shuffle,
+                               int threads, bool hook_acts)
+{
+    return model_run_full(lanes, lane_of, shuffle, threads, hook_acts, false);
 }
 
 static model *model_run_on(int lanes, const uint8_t *lane_of, uint64_t shuffle, int threads)
@@ -395,6 +412,81 @@ static void test_threads_hook_sees_every_event(void)
         model_free(m);
     }
     model_free(one);
+}
+
+/* Long events named (rc_engine_set_heavy) change only which groups the
+ * threads start first: on 2, 3 and 8 threads, with the hook acting, every
+ * endpoint runs the same events as one by one, and the hook sees the same;
+ * parts with groups to start first were run, and none without the hint. */
+static void test_threads_heavy_keeps_each_actors_order(void)
+{
+    model *one = model_run_full(1, NULL, 0, 1, true, false);
+    const int threads[] = { 2, 3, 8 };
+    for (guint r = 0; r < G_N_ELEMENTS(threads); r++) {
+        model *m = model_run_full(1, NULL, 0, threads[r], true, true);
+        g_assert_cmpuint(rc_engine_events_run(m->e), ==, rc_engine_events_run(one->e));
+        for (int a = 0; a < 8; a++)
+            g_assert_cmpmem(m->log[a]->data, m->log[a]->len * sizeof(uint64_t),
+                            one->log[a]->data, one->log[a]->len * sizeof(uint64_t));
+        g_assert_cmpmem(m->hook_log->data, m->hook_log->len * sizeof(uint64_t),
+                        one->hook_log->data, one->hook_log->len * sizeof(uint64_t));
+        g_assert_cmpuint(rc_engine_heavy_parts(m->e), >, 100);
+        g_assert_cmpuint(rc_engine_heavy_parts(m->e), <, rc_engine_parallel_parts(m->e));
+        model_free(m);
+    }
+    model *plain = model_run_full(1, NULL, 0, 2, true, false);
+    g_assert_cmpuint(rc_engine_parallel_parts(plain->e), >, 1000);
+    g_assert_cmpuint(rc_engine_heavy_parts(plain->e), ==, 0);
+    model_free(plain);
+    model_free(one);
+}
+
+/* A thread takes its own long tasks one at a time first, then half of its
+ * other own tasks at a time, then the others' one at a time, long ones
+ * first (engine/tasks.h). */
+static void test_tasks_to_take(void)
+{
+    static const struct {
+        uint32_t mine, free, heavy, want;
+    } cases[] = {
+        { 0x5, 0xf, 0x4, 0x4 },   /* its own long task before its own first */
+        { 0x5, 0xf, 0x5, 0x1 },   /* two of its own long: one at a time */
+        { 0x5, 0xf, 0xa, 0x1 },   /* long tasks of the other's: its own first */
+        { 0x5, 0xf, 0x0, 0x1 },   /* none long: half of its own, rounded up */
+        { 0x55, 0xff, 0x0, 0x5 }, /* half of four */
+        { 0x55, 0x54, 0x0, 0x14 },/* half of three, rounded up */
+        { 0x5, 0xa, 0x8, 0x8 },   /* its own done: the other's long one */
+        { 0x5, 0xa, 0x0, 0x2 },   /* ... else the other's lowest */
+        { 0x5, 0xa, 0x5, 0x2 },   /* long tasks already taken do not count */
+        { 0x1, 0x1, 0x2, 0x1 },
+        { 0x5, 0x0, 0x5, 0x0 },   /* nothing left */
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+        g_assert_cmphex(rc_tasks_to_take(cases[i].mine, cases[i].free, cases[i].heavy), ==,
+                        cases[i].want);
+}
+
+/* The calendar of long events: each cell holds its own groups; a cell
+ * RC_HEAVY_CELLS later takes the entry over and the older reads empty;
+ * marks of one cell from several groups add up. */
+static void test_heavy_calendar(void)
+{
+    _Atomic uint64_t *cal = g_new0(_Atomic uint64_t, RC_HEAVY_CELLS);
+    g_assert_cmphex(rc_heavy_groups(cal, 0), ==, 0);
+    rc_heavy_mark(cal, 5, 1u << 3);
+    rc_heavy_mark(cal, 5, 1u << 31);
+    rc_heavy_mark(cal, 6, 1u << 0);
+    g_assert_cmphex(rc_heavy_groups(cal, 5), ==, (1u << 3) | (1u << 31));
+    g_assert_cmphex(rc_heavy_groups(cal, 6), ==, 1);
+    g_assert_cmphex(rc_heavy_groups(cal, 7), ==, 0);
+    g_assert_cmphex(rc_heavy_groups(cal, 5 + RC_HEAVY_CELLS), ==, 0);
+    rc_heavy_mark(cal, 5 + RC_HEAVY_CELLS, 1u << 9);
+    g_assert_cmphex(rc_heavy_groups(cal, 5 + RC_HEAVY_CELLS), ==, 1u << 9);
+    g_assert_cmphex(rc_heavy_groups(cal, 5), ==, 0);
+    /* Cell 0 is not an empty entry's: a mark there reads back. */
+    rc_heavy_mark(cal, 0, 1u << 7);
+    g_assert_cmphex(rc_heavy_groups(cal, 0), ==, 1u << 7);
+    g_free(cal);
 }
 
 /* For the tests of what threads refuse: actor 2 sends actor 5 an event at
@@ -671,6 +763,10 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/windows-keep-each-actors-order", test_windows_keep_each_actors_order);
     g_test_add_func("/engine/threads-keep-each-actors-order", test_threads_keep_each_actors_order);
     g_test_add_func("/engine/threads-hook-sees-every-event", test_threads_hook_sees_every_event);
+    g_test_add_func("/engine/threads-heavy-keeps-each-actors-order",
+                    test_threads_heavy_keeps_each_actors_order);
+    g_test_add_func("/engine/tasks-to-take", test_tasks_to_take);
+    g_test_add_func("/engine/heavy-calendar", test_heavy_calendar);
     g_test_add_func("/engine/threads-refuse-a-late-cancel", test_threads_refuse_a_late_cancel);
     g_test_add_func("/engine/threads-refuse-a-time-across", test_threads_refuse_a_time_across);
     g_test_add_func("/engine/threads-refuse-an-actor-beyond-the-table",

@@ -188,6 +188,16 @@ void rc_engine_set_threads(rc_engine *engine, int threads);
 int rc_engine_threads(const rc_engine *engine);
 int rc_engine_thread_index(const rc_engine *engine);
 
+/* A hint that makes no difference to what runs: events of `fn` are the
+ * long ones (at 1000 masters, a node's cron in a wave of PINGs). With
+ * threads, the groups of endpoints that have one due in a window are
+ * started first, so that none starts last while the other threads have
+ * nothing left. It matters only in windows with threads; one function
+ * (setting another replaces it). rc_engine_heavy_parts() counts the parts of
+ * windows handed to the threads with such groups among their tasks. */
+void rc_engine_set_heavy(rc_engine *engine, rc_event_fn fn);
+uint64_t rc_engine_heavy_parts(const rc_engine *engine);
+
 /* The parts of windows handed to several threads so far: those with events
  * of two groups of endpoints or more. */
 uint64_t rc_engine_parallel_parts(const rc_engine *engine);

@@ -389,6 +389,7 @@ rc_cluster *rc_cluster_new(rc_engine *engine, rc_net *net, rc_eventbus *bus,
     c->layout = layout;
     c->n = layout->nodes;
     c->seed = seed;
+    cl_cron_mark_heavy(engine);
     c->promoted = g_new0(uint8_t, c->n);
     c->th[0].cron_scratch = g_new0(int, c->n);
     c->th[0].gossip_seen = g_new0(uint16_t, c->n);

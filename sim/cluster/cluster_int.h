@@ -630,6 +630,7 @@ void cl_before_sleep(node *me);
 void cl_request(node *me, int todo_flags);
 void cl_save_config(node *me, bool fsync);
 void cl_schedule_cron(node *me, rc_time at);
+void cl_cron_mark_heavy(rc_engine *e);
 rc_time cl_cron_period(node *me);
 
 /* state.c: clusterUpdateState */

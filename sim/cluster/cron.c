@@ -43,6 +43,10 @@ void cl_schedule_cron(node *me, rc_time at)
     me->cron_ev = rc_engine_schedule_for(me->c->engine, at, (rc_actor)me->id, cron_event, me, 0);
 }
 
+/* Names the cron as the engine's long event (rc_engine_set_heavy): in the
+ * waves of half-timeout PINGs one cron builds dozens of gossip sections. */
+void cl_cron_mark_heavy(rc_engine *e) { rc_engine_set_heavy(e, cron_event); }
+
 /* ====================================================================== */
 /* clusterCron (§2.1)                                                     */
 /* ====================================================================== */

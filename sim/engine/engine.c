@@ -36,6 +36,7 @@
 #include "rcsim/engine.h"
 #include "engine/bulk.h"
 #include "engine/prefetch.h"
+#include "engine/tasks.h"
 
 #include <glib.h>
 #include <pthread.h>
@@ -217,6 +218,7 @@ struct rc_engine {
     rc_time run_limit;   /* with threads: the part being run holds those at or before this */
     uint64_t windows;    /* windows started so far */
     uint64_t parallel_parts; /* parts of windows handed to several threads */
+    uint64_t heavy_parts;    /* those of them with groups to start first */
     /* The part of a window being run: its events by endpoint. */
     window_entry *taken; /* entries taken from the heap (array 0) */
     uint32_t taken_len, taken_cap;
@@ -269,6 +271,13 @@ struct rc_engine {
     bool stop_requested;
     rc_post_event_fn post;
     void *post_ctx;
+    /* rc_engine_set_heavy's function, and the calendar of the groups with
+     * one of its events due, by window-long cell (engine/tasks.h); the cell
+     * of the open window; the long tasks of the phase being run. */
+    rc_event_fn heavy_fn;
+    _Atomic uint64_t *heavy_calendar;
+    int64_t heavy_cell;
+    uint32_t phase_heavy;
     /* The hints of rc_engine_set_prefetch, by event function. */
     uint32_t n_prefetch;
     struct {
@@ -371,6 +380,7 @@ void rc_engine_free(rc_engine *engine)
     for (int t = 0; t < engine->threads; t++)
         ctx_free_arrays(ctx_of(engine, (uint32_t)t));
     free(engine->workers);
+    free(engine->heavy_calendar);
     if (engine->slot_depot)
         g_array_free(engine->slot_depot, TRUE);
     pthread_mutex_destroy(&engine->slots_lock);
@@ -752,6 +762,18 @@ static inline bool in_own_outbox(const rc_engine *e, const run_ctx *c, uint32_t 
     return OUT_THREAD(pos) == c->id && OUT_BOX(pos) / BOXES == e->parity;
 }
 
+/* Notes in the calendar that `actor` has a long event due at `at`, unless
+ * that is too far ahead for it. The open window's cell changes only between
+ * parts, while no thread schedules. */
+static void mark_heavy(rc_engine *e, rc_time at, rc_actor actor)
+{
+    if (e->window <= 0)
+        return;
+    int64_t cell = at / e->window;
+    if (cell - e->heavy_cell < RC_HEAVY_CELLS)
+        rc_heavy_mark(e->heavy_calendar, cell, 1u << group_of(e, actor));
+}
+
 /* Schedules an event for `actor` at `at` (not before now) in `class_bit`'s
  * class, keyed by the running actor's next number: into the running
  * endpoint's list when it is its own event inside the part of the window
@@ -778,6 +800,8 @@ static rc_event_id schedule(rc_engine *e, rc_time at, rc_actor actor, uint64_t c
     es->arg = arg;
     es->actor = actor;
     heap_key key = { at, next_order(e, c, class_bit) };
+    if (fn == e->heavy_fn && actor != RC_ACTOR_GLOBAL)
+        mark_heavy(e, at, actor);
     if (c->in_window && actor == c->running && at <= e->window_limit)
         /* An endpoint's own event inside the part of the window being run:
          * it joins the endpoint's list of the window. */
@@ -1305,22 +1329,6 @@ static inline void spin_pause(unsigned *spins)
         __builtin_ia32_pause();
 }
 
-/* The tasks of `free` (a bit each) that c's thread takes next: its own
- * groups first, half of those left at a time (guided self-scheduling: few
- * exchanges of the ticket's line between the cores), then the others one
- * at a time (the last of a window's groups, whose events cost anything
- * from nothing to a whole cron, go to whichever thread is free). */
-static inline uint32_t tasks_to_take(const run_ctx *c, uint32_t free)
-{
-    uint32_t own = free & c->mine;
-    if (!own)
-        return free & -free;
-    uint32_t take = 0;
-    for (int n = (__builtin_popcount(own) + 1) / 2; n > 0; n--, own &= own - 1)
-        take |= own & -own;
-    return take;
-}
-
 /* Does task g of the part being run on c's thread: merges into group g's
  * heap the events the threads kept for it in the part before (no other
  * thread touches that heap or those outboxes now), then runs the group's
@@ -1351,7 +1359,7 @@ static void run_tasks(rc_engine *e, run_ctx *c, uint32_t phase)
          * from the next. */
         if (TICKET_PHASE(t) != phase || TICKET_FREE(t) == 0)
             break;
-        uint32_t take = tasks_to_take(c, TICKET_FREE(t));
+        uint32_t take = rc_tasks_to_take(c->mine, TICKET_FREE(t), e->phase_heavy);
         if (!atomic_compare_exchange_weak_explicit(&e->ticket, &t, t | take,
                                                    memory_order_acq_rel, memory_order_acquire))
             continue;
@@ -1394,12 +1402,14 @@ static gpointer worker_main(gpointer data)
 }
 
 /* Runs a phase whose tasks are the groups of the mask `tasks` on every
- * thread, and returns when all are done. */
-static void run_phase(rc_engine *e, uint32_t tasks)
+ * thread, those of `heavy` first (engine/tasks.h), and returns when all are
+ * done. */
+static void run_phase(rc_engine *e, uint32_t tasks, uint32_t heavy)
 {
     uint32_t phase = ++e->phase ? e->phase : ++e->phase; /* 0 is no phase */
     uint32_t count = (uint32_t)__builtin_popcount(tasks);
     atomic_store_explicit(&e->done, 0, memory_order_relaxed);
+    e->phase_heavy = heavy;
     atomic_store_explicit(&e->ticket, TICKET(phase, tasks), memory_order_release);
     run_tasks(e, &e->ctx0, phase);
     unsigned spins = 0;
@@ -1448,7 +1458,10 @@ static void run_window_threads(rc_engine *e, rc_time limit)
      * them); the others have nothing to do, and a thread that took a
      * share of them in one go could leave the other thread idle while it
      * ran a busy group among them. */
-    run_phase(e, busy | e->pending_mask);
+    uint32_t heavy = e->heavy_calendar ? rc_heavy_groups(e->heavy_calendar, e->heavy_cell) & busy
+                                       : 0;
+    e->heavy_parts += heavy != 0;
+    run_phase(e, busy | e->pending_mask, heavy);
     merge_outboxes(e, e->parity, GLOBAL_BOX);
     for (int t = 0; t < e->threads; t++)
         if (ctx_of(e, (uint32_t)t)->cancel_mask)
@@ -1513,7 +1526,8 @@ static bool window_step(rc_engine *e, rc_time until)
             return true;
         }
         e->window_open = true;
-        e->window_end = MIN((ta / e->window + 1) * e->window, tg);
+        e->heavy_cell = ta / e->window;
+        e->window_end = MIN((e->heavy_cell + 1) * e->window, tg);
         c->window_last = ta;
         e->windows++;
     }
@@ -1593,6 +1607,14 @@ void rc_engine_set_prefetch(rc_engine *e, rc_event_fn fn, rc_prefetch_fn prefetc
         e->n_prefetch++;
 }
 
+/* See rcsim/engine.h. */
+void rc_engine_set_heavy(rc_engine *e, rc_event_fn fn)
+{
+    if (!e->heavy_calendar)
+        e->heavy_calendar = zalloc_lines(sizeof(uint64_t) * RC_HEAVY_CELLS);
+    e->heavy_fn = fn;
+}
+
 void rc_engine_stop(rc_engine *e) { e->stop_requested = true; }
 
 uint64_t rc_engine_pending_count(const rc_engine *e)
@@ -1621,6 +1643,8 @@ uint64_t rc_engine_events_run(const rc_engine *e)
 }
 
 uint64_t rc_engine_parallel_parts(const rc_engine *e) { return e->parallel_parts; }
+
+uint64_t rc_engine_heavy_parts(const rc_engine *e) { return e->heavy_parts; }
 
 int rc_engine_threads(const rc_engine *e) { return e->threads; }
 
