@@ -273,11 +273,13 @@ struct rc_engine {
     void *post_ctx;
     /* rc_engine_set_heavy's function, and the calendar of the groups with
      * one of its events due, by window-long cell (engine/tasks.h); the cell
-     * of the open window; the long tasks of the phase being run. */
+     * of the open window; the long tasks of the phase being run (written
+     * before the phase is published; a thread late from the phase before
+     * may read the next one's, and then fails to take anything with it). */
     rc_event_fn heavy_fn;
     _Atomic uint64_t *heavy_calendar;
     int64_t heavy_cell;
-    uint32_t phase_heavy;
+    atomic_uint phase_heavy;
     /* The hints of rc_engine_set_prefetch, by event function. */
     uint32_t n_prefetch;
     struct {
@@ -1359,7 +1361,8 @@ static void run_tasks(rc_engine *e, run_ctx *c, uint32_t phase)
          * from the next. */
         if (TICKET_PHASE(t) != phase || TICKET_FREE(t) == 0)
             break;
-        uint32_t take = rc_tasks_to_take(c->mine, TICKET_FREE(t), e->phase_heavy);
+        uint32_t take = rc_tasks_to_take(
+            c->mine, TICKET_FREE(t), atomic_load_explicit(&e->phase_heavy, memory_order_relaxed));
         if (!atomic_compare_exchange_weak_explicit(&e->ticket, &t, t | take,
                                                    memory_order_acq_rel, memory_order_acquire))
             continue;
@@ -1409,7 +1412,7 @@ static void run_phase(rc_engine *e, uint32_t tasks, uint32_t heavy)
     uint32_t phase = ++e->phase ? e->phase : ++e->phase; /* 0 is no phase */
     uint32_t count = (uint32_t)__builtin_popcount(tasks);
     atomic_store_explicit(&e->done, 0, memory_order_relaxed);
-    e->phase_heavy = heavy;
+    atomic_store_explicit(&e->phase_heavy, heavy, memory_order_relaxed);
     atomic_store_explicit(&e->ticket, TICKET(phase, tasks), memory_order_release);
     run_tasks(e, &e->ctx0, phase);
     unsigned spins = 0;
