@@ -71,9 +71,8 @@ static void story_log(story *s, rc_time t, int node, char level, bool master, co
     story_emit(s, t, RC_EV_LOG, node, -1, level, 0, 0, master, text, NULL, NULL);
 }
 
-/* Creates the layout, run info, bus and report (subscribed). */
-/* Creates the story's report; with no_pictures it tracks nothing only the
- * pictures use. */
+/* Creates the layout, run info, bus and report (subscribed); with
+ * no_pictures the report tracks nothing only the pictures use. */
 static void story_init_with(story *s, gboolean no_pictures)
 {
     static const char *const ranges[3] = { "0-5460", "5461-10922", "10923-16383" };

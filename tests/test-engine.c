@@ -203,9 +203,6 @@ typedef struct {
     bool hook_acts;
     uint64_t hook_taken;
     GArray *hook_log;
-    /* With heavy, the endpoints' own timers are the engine's long events
-     * (rc_engine_set_heavy). */
-    bool heavy;
 } model;
 
 static void model_event(rc_engine *e, void *ctx, uint64_t arg);
@@ -268,13 +265,13 @@ static void model_hook(rc_engine *e, void *ctx)
 
 /* Runs the model from 8 endpoints' first events (and two global events in
  * between) to 200 ms: one by one (lanes 0) or in 100 us windows, on
- * `threads` threads. */
+ * `threads` threads; with `heavy`, the endpoints' own timers are the
+ * engine's long events (rc_engine_set_heavy). */
 static model *model_run_full(int lanes, const uint8_t *lane_of, uint64_t shuffle, int threads,
                              bool hook_acts, bool heavy)
 {
     model *m = g_new0(model, 1);
     m->hook_acts = hook_acts;
-    m->heavy = heavy;
     m->hook_log = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     m->e = rc_engine_new();
     rc_engine_set_lookahead(m->e, 100);
