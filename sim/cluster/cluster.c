@@ -457,7 +457,7 @@ void rc_cluster_free(rc_cluster *c)
     for (int i = 0; i < c->n; i++) {
         node *me = &c->nodes[i];
         rc_rng_free(me->rng);
-        cl_slotset_unref(c, me->claim_cache);
+        cl_claim_cache_drop(me);
         node_free_views(me);
         cl_persisted_free(me->saved);
     }

@@ -375,6 +375,7 @@ typedef struct node {
     bool own_ranges_valid;
     slotset *claim_cache;
     int claim_cache_for;
+    uint32_t claim_refs_left; /* references taken ahead, not yet in a header */
 
     /* Replication (§1.6, §12.2). */
     int64_t offset;          /* master_repl_offset, or processed offset */
@@ -523,20 +524,43 @@ static inline cl_thread *cl_th(rc_cluster *c)
 /* Reference counts that nodes on several threads change (a broadcast's
  * message, released by its receivers; a claim, shared by every header that
  * carries it): atomic with threads, plain without. */
-static inline void cl_ref_inc(const rc_cluster *c, uint32_t *refs)
+static inline void cl_ref_add(const rc_cluster *c, uint32_t *refs, uint32_t n)
 {
     if (c->threaded)
-        __atomic_fetch_add(refs, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(refs, n, __ATOMIC_RELAXED);
     else
-        ++*refs;
+        *refs += n;
 }
 
-/* Drops one reference; true when it was the last. */
-static inline bool cl_ref_dec(const rc_cluster *c, uint32_t *refs)
+static inline void cl_ref_inc(const rc_cluster *c, uint32_t *refs)
+{
+    cl_ref_add(c, refs, 1);
+}
+
+/* Drops n references held by the caller; true when they were the last. */
+static inline bool cl_ref_sub(const rc_cluster *c, uint32_t *refs, uint32_t n)
 {
     if (c->threaded)
-        return __atomic_sub_fetch(refs, 1, __ATOMIC_ACQ_REL) == 0;
-    return --*refs == 0;
+        return __atomic_sub_fetch(refs, n, __ATOMIC_ACQ_REL) == 0;
+    return (*refs -= n) == 0;
+}
+
+/* Drops one reference; true when it was the last. A holder that reads a
+ * count of one is the only holder left: nobody else can take or drop a
+ * reference, so it needs no atomic subtraction (a locked instruction, which
+ * would wait for the line to leave the other core and for every load before
+ * it). Most messages end that way, released by their one receiver on the
+ * other core. The acquire read orders the free after the other holders'
+ * releases. */
+static inline bool cl_ref_dec(const rc_cluster *c, uint32_t *refs)
+{
+    if (c->threaded) {
+        if (__atomic_load_n(refs, __ATOMIC_ACQUIRE) == 1) {
+            __atomic_store_n(refs, 0, __ATOMIC_RELAXED);
+            return true;
+        }
+    }
+    return cl_ref_sub(c, refs, 1);
 }
 
 /* ---- cross-file internal API (prefix cl_) -------------------------------- */
@@ -598,6 +622,9 @@ static inline uint64_t cl_owned_bits(node *me, int w, uint16_t who)
     return bits;
 }
 void cl_slotset_unref(rc_cluster *c, slotset *s);
+/* Drops my cached claim (when my slot table changes, I die or am freed),
+ * with the references it took ahead for headers and did not hand out. */
+void cl_claim_cache_drop(node *me);
 slotset *cl_claim_of(node *me, int x);
 
 /* reports.c: failure reports */

@@ -260,15 +260,6 @@ uint32_t cl_word_owner_of(const node *me, int w)
     return cl_owned_bits_walked(me, w, first) == ~UINT64_C(0) ? first : WORD_MIXED;
 }
 
-/* Drops the cached claim of my headers: my slot table changed. */
-static void drop_claim_cache(node *me)
-{
-    if (me->claim_cache) {
-        cl_slotset_unref(me->c, me->claim_cache);
-        me->claim_cache = NULL;
-    }
-}
-
 /* Appends ch to the queue, doubling its room when it is full. */
 static void queue_owner_change(owner_queue *q, owner_change ch)
 {
@@ -309,7 +300,8 @@ static void bind_slot(node *me, int slot, int owner, bool first_slot_rule)
         me->word_owner[slot >> 6] = WORD_STALE;
     }
     me->not_claiming[slot >> 6] &= ~(UINT64_C(1) << (slot & 63));
-    drop_claim_cache(me);
+    /* My slot table changed: the claim of my headers with it. */
+    cl_claim_cache_drop(me);
     queue_owner_change(&cl_th(c)->owner_changes, (owner_change){ me->id, (uint16_t)slot, owner });
 }
 
@@ -348,7 +340,8 @@ void cl_bind_table_at_create(node *me, const formed_slots *t)
             me->own_ranges_valid = false;
     }
     cl_orphan_stats_stale(me);
-    drop_claim_cache(me);
+    /* My slot table changed: the claim of my headers with it. */
+    cl_claim_cache_drop(me);
 }
 
 /* Orders queued OWNER changes by new owner, then by slot. */
@@ -442,26 +435,58 @@ void cl_slotset_unref(rc_cluster *c, slotset *s)
         g_free(s);
 }
 
-/* The slot set node x claims in my view, as an immutable shared object. The
- * last one built is cached until my slot table changes, since every header
- * I send carries the claim of myself or of my master. */
-slotset *cl_claim_of(node *me, int x)
+/* How many references the claim cache takes at once for the headers it
+ * will be put in. A header's reference is then handed out by the node
+ * alone: with threads, the count is not changed by a locked instruction on
+ * a line the receivers on the other core keep taking back (a claim is
+ * released where its header is). */
+#define CLAIM_REFS_AHEAD 4096u
+
+/* See cluster_int.h. Without a cached claim, nothing to do. */
+void cl_claim_cache_drop(node *me)
 {
-    if (me->claim_cache && me->claim_cache_for == x) {
-        cl_ref_inc(me->c, &me->claim_cache->refs);
+    slotset *s = me->claim_cache;
+    if (!s)
+        return;
+    if (cl_ref_sub(me->c, &s->refs, 1 + me->claim_refs_left))
+        g_free(s);
+    me->claim_cache = NULL;
+    me->claim_refs_left = 0;
+}
+
+/* The cached claim of x, built from my slot table when the cache holds
+ * another node's or none. */
+static slotset *claim_cached(node *me, int x)
+{
+    if (me->claim_cache && me->claim_cache_for == x)
         return me->claim_cache;
-    }
+    cl_claim_cache_drop(me);
     slotset *s = g_new0(slotset, 1);
-    s->refs = 1;
     if (x >= 0) {
         for (int w = 0; w < SLOT_WORDS; w++)
             s->bits[w] = cl_owned_bits(me, w, (uint16_t)x);
         s->count = me->numslots[x];
         s->hash = me->slots_hash[x];
     }
-    cl_slotset_unref(me->c, me->claim_cache);
+    /* Nobody else holds it yet: plain stores. */
+    s->refs = 1 + CLAIM_REFS_AHEAD;
+    me->claim_refs_left = CLAIM_REFS_AHEAD;
     me->claim_cache = s;
     me->claim_cache_for = x;
-    cl_ref_inc(me->c, &s->refs);
+    return s;
+}
+
+/* The slot set node x claims in my view, as an immutable shared object, with
+ * one reference for the caller. The last one built is cached until my slot
+ * table changes, since every header I send carries the claim of myself or of
+ * my master. */
+slotset *cl_claim_of(node *me, int x)
+{
+    slotset *s = claim_cached(me, x);
+    if (me->claim_refs_left == 0) {
+        cl_ref_add(me->c, &s->refs, CLAIM_REFS_AHEAD);
+        me->claim_refs_left = CLAIM_REFS_AHEAD;
+    }
+    me->claim_refs_left--;
     return s;
 }

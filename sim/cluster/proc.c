@@ -109,8 +109,7 @@ static void drop_volatile(node *me)
     me->repl_sync_pending = false;
     me->repl_master = -1;
     g_array_set_size(me->replica_conns, 0);
-    cl_slotset_unref(c, me->claim_cache);
-    me->claim_cache = NULL;
+    cl_claim_cache_drop(me);
 }
 
 /* SIGKILL: the node dies at once. Its image is taken first, since Redis
