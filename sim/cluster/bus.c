@@ -130,11 +130,11 @@ void cl_msg_release(void *owner, void *msg)
         c->client_release(c->client_ctx, msg);
 }
 
-/* Queues m on conn and counts it as sent (clusterSendMessage), handing the
- * caller's reference to the network: for a message sent once, which saves
- * taking a reference and dropping the caller's (with threads, two locked
- * instructions per PING and PONG). */
-static void send_handing_over(node *me, rc_conn conn, bus_msg *m)
+/* Queues m on conn and counts it as sent (clusterSendMessage). The caller's
+ * reference goes to the network, so a message sent once needs no reference
+ * taken and none dropped (with threads, that saves two locked instructions
+ * per PING and PONG). */
+static void send_consuming_ref(node *me, rc_conn conn, bus_msg *m)
 {
     me->stats_sent[m->type]++;
     cl_th(me->c)->msg_totals[m->type]++;
@@ -145,7 +145,7 @@ static void send_handing_over(node *me, rc_conn conn, bus_msg *m)
 static void send_on_conn(node *me, rc_conn conn, bus_msg *m)
 {
     cl_ref_inc(me->c, &m->refs);
-    send_handing_over(me, conn, m);
+    send_consuming_ref(me, conn, m);
 }
 
 /* Sends m on my outbound link to `to`, if I have one. */
@@ -383,7 +383,7 @@ void cl_send_ping(node *me, int to, int type, rc_conn conn)
         gossip_append(me, m, x, me->peer[x]);
         pfail_wanted--;
     }
-    send_handing_over(me, conn, m);
+    send_consuming_ref(me, conn, m);
 }
 
 /* clusterBroadcastPong: a PONG to every linked node but HANDSHAKE entries,
@@ -425,7 +425,7 @@ void cl_send_update(node *me, int to, int about)
         }
     }
     m->update_slots = s;
-    send_handing_over(me, me->link[to], m);
+    send_consuming_ref(me, me->link[to], m);
 }
 
 /* freeClusterLink for my outbound link to x; cron recreates it. */

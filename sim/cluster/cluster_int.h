@@ -523,7 +523,8 @@ static inline cl_thread *cl_th(rc_cluster *c)
 
 /* Reference counts that nodes on several threads change (a broadcast's
  * message, released by its receivers; a claim, shared by every header that
- * carries it): atomic with threads, plain without. */
+ * carries it): changed by atomic operations with threads, plain ones
+ * without. cl_ref_add takes n references for a caller that holds one. */
 static inline void cl_ref_add(const rc_cluster *c, uint32_t *refs, uint32_t n)
 {
     if (c->threaded)
@@ -532,6 +533,7 @@ static inline void cl_ref_add(const rc_cluster *c, uint32_t *refs, uint32_t n)
         *refs += n;
 }
 
+/* Takes one reference for a caller that holds one. */
 static inline void cl_ref_inc(const rc_cluster *c, uint32_t *refs)
 {
     cl_ref_add(c, refs, 1);
@@ -551,15 +553,12 @@ static inline bool cl_ref_sub(const rc_cluster *c, uint32_t *refs, uint32_t n)
  * would wait for the line to leave the other core and for every load before
  * it). Most messages end that way, released by their one receiver on the
  * other core. The acquire read orders the free after the other holders'
- * releases. */
+ * releases; the count is left as it is, since the object is freed or pooled
+ * at once and whoever takes it again sets its count. */
 static inline bool cl_ref_dec(const rc_cluster *c, uint32_t *refs)
 {
-    if (c->threaded) {
-        if (__atomic_load_n(refs, __ATOMIC_ACQUIRE) == 1) {
-            __atomic_store_n(refs, 0, __ATOMIC_RELAXED);
-            return true;
-        }
-    }
+    if (c->threaded && __atomic_load_n(refs, __ATOMIC_ACQUIRE) == 1)
+        return true;
     return cl_ref_sub(c, refs, 1);
 }
 

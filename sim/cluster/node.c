@@ -300,7 +300,6 @@ static void bind_slot(node *me, int slot, int owner, bool first_slot_rule)
         me->word_owner[slot >> 6] = WORD_STALE;
     }
     me->not_claiming[slot >> 6] &= ~(UINT64_C(1) << (slot & 63));
-    /* My slot table changed: the claim of my headers with it. */
     cl_claim_cache_drop(me);
     queue_owner_change(&cl_th(c)->owner_changes, (owner_change){ me->id, (uint16_t)slot, owner });
 }
@@ -340,7 +339,6 @@ void cl_bind_table_at_create(node *me, const formed_slots *t)
             me->own_ranges_valid = false;
     }
     cl_orphan_stats_stale(me);
-    /* My slot table changed: the claim of my headers with it. */
     cl_claim_cache_drop(me);
 }
 
@@ -442,7 +440,7 @@ void cl_slotset_unref(rc_cluster *c, slotset *s)
  * released where its header is). */
 #define CLAIM_REFS_AHEAD 4096u
 
-/* See cluster_int.h. Without a cached claim, nothing to do. */
+/* See cluster_int.h. A node without a cached claim has nothing to drop. */
 void cl_claim_cache_drop(node *me)
 {
     slotset *s = me->claim_cache;
@@ -456,7 +454,7 @@ void cl_claim_cache_drop(node *me)
 
 /* The cached claim of x, built from my slot table when the cache holds
  * another node's or none. */
-static slotset *claim_cached(node *me, int x)
+static slotset *claim_cache_get(node *me, int x)
 {
     if (me->claim_cache && me->claim_cache_for == x)
         return me->claim_cache;
@@ -468,7 +466,7 @@ static slotset *claim_cached(node *me, int x)
         s->count = me->numslots[x];
         s->hash = me->slots_hash[x];
     }
-    /* Nobody else holds it yet: plain stores. */
+    /* Nobody else can see it yet, so plain stores set its count. */
     s->refs = 1 + CLAIM_REFS_AHEAD;
     me->claim_refs_left = CLAIM_REFS_AHEAD;
     me->claim_cache = s;
@@ -482,7 +480,7 @@ static slotset *claim_cached(node *me, int x)
  * my master. */
 slotset *cl_claim_of(node *me, int x)
 {
-    slotset *s = claim_cached(me, x);
+    slotset *s = claim_cache_get(me, x);
     if (me->claim_refs_left == 0) {
         cl_ref_add(me->c, &s->refs, CLAIM_REFS_AHEAD);
         me->claim_refs_left = CLAIM_REFS_AHEAD;
